@@ -1,0 +1,62 @@
+"""``extract()``: one input in, one Article out."""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+
+from .article import Article, InputKind
+from .document import DEFAULT_MAX_BYTES, Document, load
+from .errors import ArchiverError, ExtractionError
+from .plugins import Registry
+
+__all__ = ["default_registry", "extract", "extract_document"]
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def default_registry() -> Registry:
+    """The registry of built-in and installed plugins, loaded once per process."""
+    return Registry.default()
+
+
+def extract(
+    data: bytes | str,
+    *,
+    url: str | None = None,
+    kind: InputKind | None = None,
+    name: str = "<input>",
+    content_type: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    registry: Registry | None = None,
+) -> Article:
+    """Extract the article from an HTML page or a text dump of a rendered page.
+
+    ``data`` is the page as bytes (decoded as described in :func:`archiver.document.load`)
+    or as text. ``url``, when known, selects the site plugin and becomes the Article's
+    URL; without it the site is recognised from what the page says of itself. ``name``
+    names the input in error messages.
+
+    Raises :class:`~archiver.errors.ArchiverError` (and nothing else) when the input is
+    not a page or extraction fails.
+    """
+    document = load(
+        data, name=name, url=url, kind=kind, content_type=content_type, max_bytes=max_bytes
+    )
+    return extract_document(document, registry=registry)
+
+
+def extract_document(document: Document, *, registry: Registry | None = None) -> Article:
+    """Extract the article from an already loaded :class:`~archiver.document.Document`."""
+    registry = registry or default_registry()
+    extractor = registry.for_document(document)
+    log.debug("%s: extracting with %s", document.name, extractor.name)
+    try:
+        return extractor.extract(document)
+    except ArchiverError:
+        raise
+    except Exception as exc:  # a bug in an extractor must not escape as a bare traceback
+        raise ExtractionError(
+            f"extractor {extractor.name} failed: {type(exc).__name__}: {exc}", source=document.name
+        ) from exc

@@ -1,0 +1,177 @@
+"""Extraction rules kept as data: the generic lexicon and each site's rules file.
+
+Rules live in TOML files in ``archiver/rules/``: ``generic.toml`` holds the lexicon of
+page furniture that every extraction uses; every other file describes one site plugin
+(its domains, fingerprints, time zone and the text rules that add to the lexicon).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib.resources import files
+from typing import Any, Literal
+
+from .errors import PluginError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = [
+    "Lexicon", "SiteRules", "StandfirstRule", "lexicon", "load_site_rules", "site_rule_files"]
+
+StandfirstRule = Literal["auto", "after_title", "none"]
+
+Patterns = tuple[re.Pattern[str], ...]
+
+
+def fold(text: str) -> str:
+    """``text`` without accents, so that "ΣΧΕΤΙΚΑ" and "σχετικά" match one pattern."""
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _compile(patterns: Iterable[str], source: str, *, folded: bool = False) -> Patterns:
+    try:
+        return tuple(re.compile(fold(p) if folded else p, re.IGNORECASE) for p in patterns)
+    except re.error as exc:
+        raise PluginError(f"bad regular expression {exc.pattern!r}: {exc}", source=source) from exc
+
+
+def any_match(patterns: Patterns, folded_line: str) -> bool:
+    """Whether any of ``patterns`` (compiled folded) matches a line passed through :func:`fold`."""
+    return any(p.search(folded_line) for p in patterns)
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """Words that pages in general use for their furniture (``rules/generic.toml``)."""
+
+    #: the boolean patterns (boilerplate, end, summary_labels) are compiled folded
+    boilerplate: Patterns
+    end: Patterns
+    summary_labels: Patterns
+    credit: Patterns
+    date_labels: Patterns
+    byline: Patterns
+    #: lower-cased form -> canonical agency name
+    agencies: Mapping[str, str]
+
+    def agency(self, name: str) -> str | None:
+        """The canonical name of the wire agency ``name`` denotes, if it is one."""
+        return self.agencies.get(" ".join(name.lower().strip(" .,()").split()))
+
+
+@dataclass(frozen=True, slots=True)
+class SiteRules:
+    """One site plugin's data: identity, fingerprints and text rules.
+
+    The text rules add to the generic lexicon; they never replace it.
+    """
+
+    name: str
+    version: str
+    domains: tuple[str, ...]
+    timezone: str | None = None
+    #: site domain -> patterns (multi-line mode) that identify a page of that site
+    fingerprints: Mapping[str, Patterns] = field(default_factory=dict)
+    #: drop, end and captions are compiled folded (see :func:`fold`)
+    drop: Patterns = ()
+    drop_blocks: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = ()
+    end: Patterns = ()
+    captions: Patterns = ()
+    #: patterns with a named group "section"
+    section: Patterns = ()
+    #: patterns with a named group "date" (and optionally "section")
+    date: Patterns = ()
+    standfirst: StandfirstRule = "auto"
+    html: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], source: str) -> SiteRules:
+        """Build rules from a parsed TOML file; errors name ``source``."""
+        try:
+            text = data.get("text", {})
+            fingerprints = {
+                domain: tuple(re.compile(p, re.MULTILINE) for p in patterns)
+                for domain, patterns in data.get("fingerprints", {}).items()
+            }
+            blocks = tuple(
+                (re.compile(start, re.IGNORECASE), re.compile(stop, re.IGNORECASE))
+                for start, stop in text.get("drop_blocks", [])
+            )
+            standfirst = text.get("standfirst", "auto")
+            if standfirst not in ("auto", "after_title", "none"):
+                raise ValueError(f"standfirst must be auto, after_title or none, not {standfirst!r}")
+            return cls(
+                name=data["name"],
+                version=str(data["version"]),
+                domains=tuple(data["domains"]),
+                timezone=data.get("timezone"),
+                fingerprints=fingerprints,
+                drop=_compile(text.get("drop", []), source, folded=True),
+                drop_blocks=blocks,
+                end=_compile(text.get("end", []), source, folded=True),
+                captions=_compile(text.get("captions", []), source, folded=True),
+                section=_compile(text.get("section", []), source),
+                date=_compile(text.get("date", []), source),
+                standfirst=standfirst,
+                html=data.get("html", {}),
+            )
+        except (KeyError, TypeError, ValueError, re.error) as exc:
+            raise PluginError(f"invalid site rules ({type(exc).__name__}: {exc})", source=source) from exc
+
+    def site_for(self, text: str) -> str | None:
+        """The domain whose fingerprints the page text carries, if any."""
+        for domain, patterns in self.fingerprints.items():
+            if any(p.search(text) for p in patterns):
+                return domain
+        return None
+
+
+def _rules_dir() -> Any:
+    return files("archiver") / "rules"
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    """The generic lexicon, loaded once."""
+    source = "archiver/rules/generic.toml"
+    data = tomllib.loads((_rules_dir() / "generic.toml").read_text(encoding="utf-8"))
+    agencies = {
+        form: canonical for canonical, forms in data["agencies"].items() for form in forms
+    }
+    return Lexicon(
+        boilerplate=_compile(data["boilerplate"], source, folded=True),
+        end=_compile(data["end"], source, folded=True),
+        summary_labels=_compile(data["summary_labels"], source, folded=True),
+        credit=_compile(data["credit"], source),
+        date_labels=_compile(data["date_labels"], source),
+        byline=_compile(data["byline"], source),
+        agencies=agencies,
+    )
+
+
+def site_rule_files() -> list[str]:
+    """Names of the built-in site rules files, sorted."""
+    return sorted(
+        entry.name
+        for entry in _rules_dir().iterdir()
+        if entry.name.endswith(".toml") and entry.name != "generic.toml"
+    )
+
+
+def load_site_rules(filename: str) -> SiteRules:
+    """Load one built-in site rules file by name (e.g. ``"jpost.toml"``)."""
+    source = f"archiver/rules/{filename}"
+    try:
+        data = tomllib.loads((_rules_dir() / filename).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise PluginError(f"cannot read site rules: {exc}", source=source) from exc
+    return SiteRules.from_mapping(data, source)

@@ -1,0 +1,426 @@
+"""Extraction from text dumps: the visible text of a whole rendered page.
+
+A dump has no markup, so the method works on lines. Each line is classified from what
+it looks like (prose, short line, date, byline, credit, furniture named by the lexicon,
+repeat of an earlier line); the body is the run of lines with the most prose, cut at
+the first line that ends an article (tags, related lists, comment forms); the headline,
+standfirst, date, byline and wire source come from the lines around that run. Site
+plugins pass their own :class:`~archiver.rules.SiteRules`, which add to the lexicon.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+
+from .dates import parse_date
+from .language import detect_language
+from .rules import Lexicon, SiteRules, any_match, fold, lexicon
+
+__all__ = ["Extraction", "extract_text"]
+
+_WORD = re.compile(r"\w+")
+_LETTER_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_SENTENCE_END = re.compile(r"[.!?…:;]['\"”’»)\]]*$")
+_DATELINE = re.compile(r"^(?P<place>[A-Z][A-Za-z .'-]{1,30}?)\s*[-–—]+\s*(?P<date>[^:]{6,30}):\s")
+_SOURCE_LINE = re.compile(r"^(?P<place>[^\W\d][\w .'-]{1,30}?)\s+[-–—]\s+(?P<agency>[\w .-]{2,30})$")
+
+#: A prose line has at least this many words ...
+_PROSE_WORDS = 8
+#: ... and ends like a sentence, unless it is at least this long.
+_LONG_WORDS = 20
+#: A subheading has at most this many words.
+_HEADING_WORDS = 14
+#: A repeat: a line whose word 3-grams stand this much in earlier lines.
+_REPEAT_SHARE = 0.6
+
+
+class Kind(Enum):
+    BLANK = "blank"
+    PROSE = "prose"  # a paragraph of running text
+    SHORT = "short"  # a short line: headline, subheading, menu entry, label
+    FURNITURE = "furniture"  # named by the lexicon or the site's rules
+    CREDIT = "credit"  # a caption with its photo credit, or a bare credit
+    CAPTION = "caption"  # a caption named by the site's rules
+    REPEAT = "repeat"  # repeats an earlier line
+    DATE = "date"
+    BYLINE = "byline"
+    SOURCE = "source"  # dateline naming a wire agency: "Tel Aviv - TASS"
+    END = "end"  # the article does not go on past this line
+    SUMMARY = "summary"  # a summary box label: the next paragraph is not body
+
+
+@dataclass(slots=True)
+class Line:
+    index: int
+    text: str
+    kind: Kind
+    words: int
+    folded: str = ""
+    value: object = None  # what a DATE, BYLINE or SOURCE line says
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """What a text dump yields, before it becomes an Article."""
+
+    text: str
+    title: str | None = None
+    description: str | None = None
+    authors: tuple[str, ...] = ()
+    published: datetime | date | None = None
+    language: str | None = None
+    tags: tuple[str, ...] = ()
+    section: str | None = None
+    source: str | None = None
+    captions: tuple[str, ...] = field(default=())
+
+
+def extract_text(text: str, rules: SiteRules | None = None) -> Extraction:
+    """Extract the article from a text dump, with a site's ``rules`` when known."""
+    return _Dump(text, rules, lexicon()).extract()
+
+
+def _normalise(line: str) -> str:
+    line = " ".join(line.replace("\u00a0", " ").split())
+    # Captions are often printed twice on one line ("X X"): keep one copy.
+    half, rest = divmod(len(line), 2)
+    if len(line) > 20 and rest == 1 and line[half] == " " and line[:half] == line[half + 1 :]:
+        return line[:half]
+    return line
+
+
+def _trigrams(text: str) -> set[tuple[str, ...]]:
+    words = [w.casefold() for w in _WORD.findall(text)]
+    return {tuple(words[i : i + 3]) for i in range(max(len(words) - 2, 1))}
+
+
+def _lower_share(text: str) -> float:
+    words = _LETTER_WORD.findall(text)
+    if not words:
+        return 0.0
+    return sum(w[0].islower() for w in words) / len(words)
+
+
+def _digit_share(text: str) -> float:
+    tokens = text.split()
+    return sum(any(c.isdigit() for c in t) for t in tokens) / len(tokens) if tokens else 0.0
+
+
+class _Dump:
+    """One extraction: the dump's lines and what they are."""
+
+    def __init__(self, text: str, rules: SiteRules | None, lex: Lexicon) -> None:
+        self.rules = rules
+        self.lex = lex
+        raw_lines = text.splitlines()
+        self.lines = []
+        for i, raw in enumerate(raw_lines):
+            text = _normalise(raw)
+            self.lines.append(Line(i, text, Kind.BLANK, 0, fold(text)))
+        body_sample = " ".join(line.text for line in self.lines if len(line.text) > 60)
+        self.language = detect_language(body_sample or text)
+        self.date_languages = [self.language, "en"] if self.language not in (None, "en") else ["en"]
+        self.first_line = next((ln.text for ln in self.lines if ln.text), "")
+
+    # -- classification -------------------------------------------------------------
+
+    def _classify(self) -> None:
+        rules, lex = self.rules, self.lex
+        drop_until: re.Pattern[str] | None = None
+        seen: set[tuple[str, ...]] = set()
+        credits: set[tuple[str, ...]] = set()
+        counts = Counter(ln.text.casefold() for ln in self.lines if ln.text)
+        for line in self.lines:
+            text = line.text
+            if not text:
+                continue
+            line.words = len(_WORD.findall(text))
+            if drop_until is not None:
+                line.kind = Kind.FURNITURE
+                if drop_until.search(text):
+                    drop_until = None
+                continue
+            if rules and (block := next((b for b in rules.drop_blocks if b[0].search(text)), None)):
+                line.kind = Kind.FURNITURE
+                drop_until = None if block[1].search(text) else block[1]
+                continue
+            line.kind = self._kind(line, counts[text.casefold()] > 1)
+            grams = _trigrams(text)
+            if line.kind in (Kind.PROSE, Kind.SHORT) and line.words >= _PROSE_WORDS:
+                if len(grams & credits) >= _REPEAT_SHARE * len(grams):
+                    line.kind = Kind.CREDIT  # the caption again, without its credit
+                elif len(grams & seen) >= _REPEAT_SHARE * len(grams):
+                    line.kind = Kind.REPEAT
+            seen |= grams
+            if line.kind is Kind.CREDIT:
+                credits |= grams
+
+    def _kind(self, line: Line, repeated: bool) -> Kind:
+        text, folded, rules, lex = line.text, line.folded, self.rules, self.lex
+        if rules and any_match(rules.end, folded):
+            return Kind.END
+        if rules and any_match(rules.drop, folded):
+            return Kind.FURNITURE
+        if rules and any_match(rules.captions, folded):
+            return Kind.CAPTION
+        if line.words <= 12 and (when := self._date(text)) is not None:
+            line.value = when
+            return Kind.DATE
+        if line.words <= 8 and (names := self._byline(text)) is not None:
+            line.value = names
+            return Kind.BYLINE
+        if line.words <= 6 and (agency := self._source_line(text)) is not None:
+            line.value = agency
+            return Kind.SOURCE
+        if any_match(lex.end, folded) and line.words <= 40:
+            return Kind.END
+        if any_match(lex.summary_labels, folded):
+            return Kind.SUMMARY
+        if any(p.search(text) for p in lex.credit):
+            return Kind.CREDIT
+        if line.words <= _LONG_WORDS and any_match(lex.boilerplate, folded):
+            return Kind.FURNITURE
+        if _digit_share(text) >= 0.4:
+            return Kind.FURNITURE  # tickers, scores, timetables
+        prose_like = _lower_share(text) >= 0.4
+        if (
+            prose_like
+            and line.words >= _PROSE_WORDS
+            and (_SENTENCE_END.search(text) or line.words >= _LONG_WORDS)
+        ):
+            return Kind.PROSE
+        if repeated and line.words <= _HEADING_WORDS:
+            return Kind.REPEAT
+        return Kind.SHORT
+
+    def _date(self, text: str) -> datetime | date | None:
+        candidates = []
+        if self.rules:
+            for pattern in self.rules.date:
+                if match := pattern.search(text):
+                    candidates.append(match.group("date"))
+        stripped = text
+        for label in self.lex.date_labels:
+            stripped = label.sub("", stripped, count=1)
+        candidates.append(stripped)
+        for sep in (" | ", ", ", " - "):
+            if sep in stripped:
+                candidates.append(stripped.split(sep)[0])
+        timezone = self.rules.timezone if self.rules else None
+        for candidate in candidates:
+            when = parse_date(candidate, languages=self.date_languages, timezone=timezone)
+            if when is not None:
+                return when
+        return None
+
+    def _byline(self, text: str) -> tuple[str, ...] | None:
+        for pattern in self.lex.byline:
+            if match := pattern.search(text):
+                names = re.split(r"\s*(?:,|&|\band\b|\bκαι\b)\s*", match.group("names"))
+                names = [n.strip(" .") for n in names if n.strip(" .")]
+                if names and all(_is_name(n) for n in names):
+                    return tuple(names)
+        return None
+
+    def _source_line(self, text: str) -> str | None:
+        match = _SOURCE_LINE.match(text)
+        return self.lex.agency(match.group("agency")) if match else None
+
+    # -- the body -------------------------------------------------------------------
+
+    def _body_span(self) -> tuple[int, int] | None:
+        """First and last line index of the body: the best-scoring run of lines."""
+        best: tuple[float, int, int] | None = None
+        run_score, run_start = 0.0, -1
+        for line in self.lines:
+            if line.kind is Kind.END and best is not None:
+                break  # the article does not go on past an end line
+            score = self._score(line)
+            if run_start < 0 or run_score + score <= 0:
+                if score > 0:
+                    run_score, run_start = score, line.index
+                else:
+                    run_score, run_start = 0.0, -1
+                    continue
+            else:
+                run_score += score
+            if best is None or run_score > best[0]:
+                best = (run_score, run_start, line.index)
+            if line.kind is Kind.END:
+                run_score, run_start = 0.0, -1
+        return (best[1], best[2]) if best else None
+
+    def _score(self, line: Line) -> float:
+        if line.kind is Kind.PROSE:
+            return float(len(line.text))
+        if line.kind is Kind.SHORT and _SENTENCE_END.search(line.text):
+            return len(line.text) / 2
+        if line.kind in (Kind.BLANK,):
+            return 0.0
+        if line.kind is Kind.SHORT:
+            return -15.0
+        return -40.0
+
+    def _body(self, start: int, stop: int) -> list[Line]:
+        body: list[Line] = []
+        lines = self.lines
+        skip_next = False
+        for line in lines[start : stop + 1]:
+            if line.kind is Kind.SUMMARY:
+                skip_next = True
+                continue
+            if line.kind is Kind.BLANK:
+                continue
+            if skip_next:
+                skip_next = False
+                if line.kind is Kind.PROSE:
+                    continue
+            if body and _DATELINE.match(line.text):
+                continue  # a second dateline opens another story: a related-article card
+            if line.kind is Kind.PROSE or (
+                line.kind is Kind.SHORT and _SENTENCE_END.search(line.text)
+            ):
+                body.append(line)
+            elif line.kind is Kind.SHORT and body and self._is_subheading(line):
+                body.append(line)
+        # A dump cut in mid-paragraph ends in a fragment right after the body: keep it.
+        tail = [ln for ln in lines[stop + 1 :] if ln.kind is not Kind.BLANK]
+        if len(tail) == 1 and tail[0].kind in (Kind.SHORT, Kind.PROSE) and body:
+            body.append(tail[0])
+        return body
+
+    def _is_subheading(self, line: Line) -> bool:
+        if line.words > _HEADING_WORDS or _SENTENCE_END.search(line.text):
+            return False
+        after = next((ln for ln in self.lines[line.index + 1 :] if ln.kind is not Kind.BLANK), None)
+        return after is not None and after.kind is Kind.PROSE
+
+    # -- metadata around the body -----------------------------------------------------
+
+    def _title(self, body_start: int) -> Line | None:
+        first = _words(self.first_line)
+        best: tuple[int, Line] | None = None
+        for line in self.lines[:body_start]:
+            if line.kind not in (Kind.SHORT, Kind.REPEAT, Kind.PROSE) or not _is_headline(line):
+                continue
+            words = _words(line.text)
+            # The first line of a dump is usually the page's <title>: the headline,
+            # perhaps followed by the site's name.
+            echoed = line.index > 0 and first[: len(words)] == words
+            repeated = any(
+                other is not line and _words(other.text) == words for other in self.lines
+            )
+            cased = line.text != line.text.lower()
+            score = 4 * echoed + 2 * repeated + cased
+            if best is None or score >= best[0]:
+                best = (score, line)
+        return best[1] if best else None
+
+    def extract(self) -> Extraction:
+        self._classify()
+        span = self._body_span()
+        if span is None:
+            return Extraction(text="", language=self.language)
+        body = self._body(*span)
+        header_end = body[0].index if body else span[0]
+        title = self._title(header_end)
+        description = None
+        if body and self._is_standfirst(body, title):
+            description = body.pop(0).text
+        body_end = body[-1].index if body else span[1]
+        meta = self.lines[: body_end + 1]
+        published = next((ln.value for ln in meta if ln.kind is Kind.DATE), None)
+        if published is None and body and (match := _DATELINE.match(body[0].text)):
+            published = parse_date(match.group("date"), languages=self.date_languages)
+        authors: tuple[str, ...] = ()
+        source = next((ln.value for ln in meta if ln.kind is Kind.SOURCE), None)
+        for line in meta:
+            if line.kind is Kind.BYLINE and not authors:
+                names = line.value
+                assert isinstance(names, tuple)
+                agencies = [self.lex.agency(n) for n in names]
+                if all(agencies):
+                    source = source or agencies[0]
+                else:
+                    authors = names
+        text = "\n\n".join(line.text for line in body)
+        return Extraction(
+            text=text,
+            title=title.text if title else None,
+            description=description,
+            authors=authors,
+            published=published if isinstance(published, (date, datetime)) else None,
+            language=detect_language(text) or self.language,
+            tags=self._tags(),
+            section=self._section(),
+            source=source if isinstance(source, str) else None,
+            captions=self._captions(body_end),
+        )
+
+    def _is_standfirst(self, body: list[Line], title: Line | None) -> bool:
+        rule = self.rules.standfirst if self.rules else "auto"
+        if rule == "none" or title is None or len(body) < 2 or body[0].kind is not Kind.PROSE:
+            return False
+        between = [ln for ln in self.lines[title.index + 1 : body[0].index] if ln.kind is not Kind.BLANK]
+        if between:
+            return False  # the standfirst stands right under the headline
+        if rule == "after_title":
+            return True
+        # Without a site rule, a paragraph is the standfirst only when furniture (byline,
+        # date, credits) separates it from the rest of the body.
+        gap = self.lines[body[0].index + 1 : body[1].index]
+        return any(ln.kind not in (Kind.BLANK, Kind.SHORT) for ln in gap)
+
+    def _tags(self) -> tuple[str, ...]:
+        for line in self.lines:
+            match = re.match(r"^(?:tags?|ετικέτες)\s*:?\s+(?P<tags>.+)$", line.text, re.IGNORECASE)
+            if match and line.kind is Kind.END:
+                raw = match.group("tags")
+                parts = raw.split(",") if "," in raw else raw.split()
+                return tuple(p.strip() for p in parts if p.strip())
+        return ()
+
+    def _section(self) -> str | None:
+        if not self.rules:
+            return None
+        for line in self.lines:
+            for pattern in (*self.rules.section, *self.rules.date):
+                match = pattern.search(line.text)
+                if match and "section" in match.groupdict() and match.group("section"):
+                    return match.group("section").strip()
+        return None
+
+    def _captions(self, body_end: int) -> tuple[str, ...]:
+        captions: list[str] = []
+        for line in self.lines[: body_end + 1]:
+            if line.kind is Kind.CAPTION:
+                caption = line.text
+            elif line.kind is Kind.CREDIT:
+                caption = line.text
+                for pattern in self.lex.credit:
+                    caption = pattern.sub("", caption)
+                caption = caption.strip(" .,;-–—")
+                if caption and not caption.endswith((".", "!", "?")) and line.text.rstrip().endswith("."):
+                    caption += "."
+            else:
+                continue
+            if _LETTER_WORD.search(caption) and caption.casefold() not in {c.casefold() for c in captions}:
+                captions.append(caption)
+        return tuple(captions)
+
+
+def _words(text: str) -> list[str]:
+    return [w.casefold() for w in _WORD.findall(text)]
+
+
+def _is_headline(line: Line) -> bool:
+    return 2 <= line.words <= 30 and len(line.text) <= 250 and not line.text.endswith(".")
+
+
+def _is_name(name: str) -> bool:
+    parts = name.split()
+    return 1 <= len(parts) <= 5 and all(p[0].isupper() for p in parts)
