@@ -37,7 +37,7 @@ def parse_date(
     if _MONTH_FIRST.match(text):
         settings["DATE_ORDER"] = "MDY"
     try:
-        parsed = dateparser.parse(text, languages=languages, settings=settings)  # type: ignore[arg-type]
+        parsed = dateparser.parse(text, languages=languages, settings=settings)
     except (ValueError, OverflowError, TypeError):
         return None
     if parsed is None:

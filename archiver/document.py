@@ -105,15 +105,14 @@ def _decode(raw: bytes, name: str, content_type: str | None) -> tuple[str, str]:
     if b"\x00" in head:
         raise BinaryInputError("input is binary data (it holds NUL bytes), not a page", source=name)
     declared = []
-    if content_type and (match := _HEADER_CHARSET.search(content_type)):
-        declared.append(match.group(1))
-    if match := _META_CHARSET.search(head):
-        declared.append(match.group(1).decode("ascii"))
+    if content_type and (header := _HEADER_CHARSET.search(content_type)):
+        declared.append(header.group(1))
+    if meta := _META_CHARSET.search(head):
+        declared.append(meta.group(1).decode("ascii"))
     for label in declared:
-        encoding = _known_encoding(label)
-        if encoding:
+        if codec := _known_encoding(label):
             try:
-                return raw.decode(encoding), encoding
+                return raw.decode(codec), codec
             except UnicodeDecodeError:
                 continue  # a wrong declaration is common: try the next source
     try:

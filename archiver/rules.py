@@ -21,7 +21,7 @@ from .errors import PluginError
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 __all__ = [
     "Lexicon", "SiteRules", "StandfirstRule", "lexicon", "load_site_rules", "site_rule_files"]
@@ -91,6 +91,8 @@ class SiteRules:
     #: patterns with a named group "date" (and optionally "section")
     date: Patterns = ()
     standfirst: StandfirstRule = "auto"
+    #: the short line right above a "Place - AGENCY" source line is a photo caption
+    caption_before_source: bool = False
     html: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -122,6 +124,7 @@ class SiteRules:
                 section=_compile(text.get("section", []), source),
                 date=_compile(text.get("date", []), source),
                 standfirst=standfirst,
+                caption_before_source=bool(text.get("caption_before_source", False)),
                 html=data.get("html", {}),
             )
         except (KeyError, TypeError, ValueError, re.error) as exc:

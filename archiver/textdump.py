@@ -102,7 +102,7 @@ def _lower_share(text: str) -> float:
     words = _LETTER_WORD.findall(text)
     if not words:
         return 0.0
-    return sum(w[0].islower() for w in words) / len(words)
+    return float(sum(w[0].islower() for w in words)) / len(words)
 
 
 def _digit_share(text: str) -> float:
@@ -328,9 +328,7 @@ class _Dump:
         body = self._body(*span)
         header_end = body[0].index if body else span[0]
         title = self._title(header_end)
-        description = None
-        if body and self._is_standfirst(body, title):
-            description = body.pop(0).text
+        description = self._standfirst(body, title)
         body_end = body[-1].index if body else span[1]
         meta = self.lines[: body_end + 1]
         published = next((ln.value for ln in meta if ln.kind is Kind.DATE), None)
@@ -361,19 +359,30 @@ class _Dump:
             captions=self._captions(body_end),
         )
 
-    def _is_standfirst(self, body: list[Line], title: Line | None) -> bool:
+    def _standfirst(self, body: list[Line], title: Line | None) -> str | None:
+        """The paragraph right under the headline, when it is a standfirst (popped from body)."""
         rule = self.rules.standfirst if self.rules else "auto"
-        if rule == "none" or title is None or len(body) < 2 or body[0].kind is not Kind.PROSE:
-            return False
-        between = [ln for ln in self.lines[title.index + 1 : body[0].index] if ln.kind is not Kind.BLANK]
-        if between:
-            return False  # the standfirst stands right under the headline
-        if rule == "after_title":
-            return True
+        if rule == "none" or title is None:
+            return None
+        under = next((ln for ln in self.lines[title.index + 1 :] if ln.kind is not Kind.BLANK), None)
+        if under is None or under.kind is not Kind.PROSE:
+            return None
+        if not body or under.index < body[0].index:
+            return under.text  # furniture (byline, date, credits) kept it out of the body
+        if under is not body[0] or len(body) < 2:
+            return None
         # Without a site rule, a paragraph is the standfirst only when furniture (byline,
         # date, credits) separates it from the rest of the body.
         gap = self.lines[body[0].index + 1 : body[1].index]
-        return any(ln.kind not in (Kind.BLANK, Kind.SHORT) for ln in gap)
+        if rule == "after_title" or any(ln.kind not in (Kind.BLANK, Kind.SHORT) for ln in gap):
+            return body.pop(0).text
+        return None
+
+    def _caption_before_source(self, line: Line) -> bool:
+        if not (self.rules and self.rules.caption_before_source and line.kind is Kind.SHORT):
+            return False
+        after = next((ln for ln in self.lines[line.index + 1 :] if ln.kind is not Kind.BLANK), None)
+        return after is not None and after.kind is Kind.SOURCE
 
     def _tags(self) -> tuple[str, ...]:
         for line in self.lines:
@@ -397,15 +406,13 @@ class _Dump:
     def _captions(self, body_end: int) -> tuple[str, ...]:
         captions: list[str] = []
         for line in self.lines[: body_end + 1]:
-            if line.kind is Kind.CAPTION:
+            if line.kind is Kind.CAPTION or self._caption_before_source(line):
                 caption = line.text
             elif line.kind is Kind.CREDIT:
                 caption = line.text
                 for pattern in self.lex.credit:
                     caption = pattern.sub("", caption)
-                caption = caption.strip(" .,;-–—")
-                if caption and not caption.endswith((".", "!", "?")) and line.text.rstrip().endswith("."):
-                    caption += "."
+                caption = caption.strip(" ,;-–—")
             else:
                 continue
             if _LETTER_WORD.search(caption) and caption.casefold() not in {c.casefold() for c in captions}:
