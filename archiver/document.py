@@ -84,7 +84,8 @@ def load(
     if isinstance(data, str):
         text, encoding = data, "utf-8"
     else:
-        text, encoding = _decode(raw, name, content_type)
+        text, codec = _decode(raw, name, content_type)
+        encoding = _iana(codec)
     text = text.lstrip("\ufeff")
     if not text.strip():
         raise EmptyInputError("input is empty", source=name)
@@ -141,6 +142,16 @@ def _known_encoding(label: str) -> str | None:
         return codecs.lookup(label.strip().lower()).name
     except LookupError:
         return None
+
+
+def _iana(codec: str) -> str:
+    """The IANA charset label for a Python codec name, as HTTP and WARC headers want it."""
+    name = codecs.lookup(codec).name
+    if name.startswith("cp") and name[2:].isdigit() and 1250 <= int(name[2:]) <= 1258:
+        return f"windows-{name[2:]}"
+    if name.startswith("iso8859-"):
+        return f"iso-8859-{name[8:]}"
+    return name
 
 
 def _control_ratio(text: str) -> float:
