@@ -6,16 +6,24 @@ import logging
 from dataclasses import replace
 from collections.abc import Iterator
 
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+from selectolax.lexbor import LexborNode
+
 from .article import Article, ExtractorInfo
 from .document import Document
 from .errors import PluginError
 from .generic import article_from
-from .rules import SiteRules, load_site_rules
-from .textdump import extract_text
+from .metadata import PageMetadata, page_metadata
+from .render import render_lines
+from .rules import SiteRules, lexicon, load_site_rules
+from .textdump import Extraction, extract_text
 
 __all__ = ["BUILTIN_SITES", "SitePlugin", "builtin_plugins"]
 
 log = logging.getLogger(__name__)
+
+#: Elements inside an article body that never hold its text.
+_NEVER_TEXT = ("script", "style", "noscript", "figure", "figcaption", "aside", "form", "iframe")
 
 #: The built-in site plugins, by rules file, in order of precedence.
 BUILTIN_SITES = (
@@ -54,16 +62,88 @@ class SitePlugin:
         return self.rules.site_for(document.text) or self.domains[0]
 
     def extract(self, document: Document) -> Article:
-        info = ExtractorInfo(self.name, self.version)
         if document.kind == "text":
             extraction = extract_text(document.text, self.rules)
+            info = ExtractorInfo(self.name, self.version)
             return article_from(extraction, document, info, self.site(document))
-        # HTML pages of the site go through the generic extractor until the site's
-        # HTML rules land.
-        from .generic import GenericExtractor
+        return self._extract_html(document)
 
-        article = GenericExtractor().extract(document)
-        return replace(article, extractor=info, site=self.site(document))
+    def _extract_html(self, document: Document) -> Article:
+        tree = HTMLParser(document.text)
+        declared = page_metadata(tree)
+        language = _language_code(declared.language)
+        body = _first_match(tree, self.rules.html.get("body", ()))
+        if body is not None:
+            for selector in (*_NEVER_TEXT, *self.rules.html.get("remove", ())):
+                for node in body.css(selector):
+                    node.decompose()
+            found = extract_text("\n".join(render_lines(body)), self.rules, language=language)
+        if body is None or not found.text:
+            # The site changed its template: the generic extractor finds the body, and
+            # the site's own text rules clean it.
+            log.info("%s: %s template not recognised; generic fallback", document.name, self.name)
+            from .webpage import extract_html  # trafilatura loads slowly: only when needed
+
+            generic = extract_html(document.text, url=document.url)
+            found = extract_text(generic.text, self.rules, language=language or generic.language)
+            fallback = True
+        else:
+            fallback = False
+        visible = self._visible_metadata(tree, declared, language)
+        source = found.source or (visible.source if visible else None)
+        authors = declared.authors or (visible.authors if visible else ())
+        wires = [lexicon().agency(a) for a in authors]
+        if authors and all(wires):
+            source, authors = source or wires[0], ()
+        extraction = Extraction(
+            text=found.text,
+            title=declared.title or (visible.title if visible else None),
+            description=declared.description or (visible.description if visible else None),
+            authors=authors,
+            published=declared.published or (visible.published if visible else None),
+            language=language or found.language,
+            tags=declared.tags or (visible.tags if visible else ()),
+            section=declared.section or (visible.section if visible else None),
+            source=source,
+            captions=_captions(tree) or (visible.captions if visible else ()),
+        )
+        info = ExtractorInfo(self.name, self.version, fallback=fallback)
+        url = document.url or declared.url
+        return article_from(extraction, replace(document, url=url), info, self.site(document))
+
+    def _visible_metadata(
+        self, tree: HTMLParser, declared: PageMetadata, language: str | None
+    ) -> Extraction | None:
+        """The page read as a text dump, when its declared metadata leaves gaps."""
+        if declared.title and declared.published and declared.authors:
+            return None
+        root = tree.body or tree.root
+        if root is None:
+            return None
+        return extract_text("\n".join(render_lines(root)), self.rules, language=language)
+
+def _first_match(tree: HTMLParser, selectors: tuple[str, ...] | list[str]) -> LexborNode | None:
+    for selector in selectors:
+        if (node := tree.css_first(selector)) is not None:
+            return node
+    return None
+
+
+def _language_code(value: str | None) -> str | None:
+    """"en-US" -> "en": pages declare a locale, Articles hold the language."""
+    return value.split("-")[0].split("_")[0].lower() or None if value else None
+
+
+def _captions(tree: HTMLParser) -> tuple[str, ...]:
+    captions = []
+    for node in tree.css("figure figcaption"):
+        text = " ".join(node.text(deep=True, separator=" ").split())
+        for credit in node.css(".credit, [class*=credit]"):
+            text = text.replace(" ".join(credit.text(deep=True).split()), "").strip()
+        if text and text not in captions:
+            captions.append(text)
+    return tuple(captions)
+
 
 def builtin_plugins() -> Iterator[SitePlugin]:
     """The built-in site plugins; one whose rules cannot be loaded is skipped with a log line."""

@@ -79,9 +79,14 @@ class Extraction:
     captions: tuple[str, ...] = field(default=())
 
 
-def extract_text(text: str, rules: SiteRules | None = None) -> Extraction:
-    """Extract the article from a text dump, with a site's ``rules`` when known."""
-    return _Dump(text, rules, lexicon()).extract()
+def extract_text(
+    text: str, rules: SiteRules | None = None, *, language: str | None = None
+) -> Extraction:
+    """Extract the article from a text dump, with a site's ``rules`` when known.
+
+    ``language`` (ISO 639-1), when known, saves identifying it.
+    """
+    return _Dump(text, rules, lexicon(), language).extract()
 
 
 def _normalise(line: str) -> str:
@@ -113,7 +118,9 @@ def _digit_share(text: str) -> float:
 class _Dump:
     """One extraction: the dump's lines and what they are."""
 
-    def __init__(self, text: str, rules: SiteRules | None, lex: Lexicon) -> None:
+    def __init__(
+        self, text: str, rules: SiteRules | None, lex: Lexicon, language: str | None = None
+    ) -> None:
         self.rules = rules
         self.lex = lex
         raw_lines = text.splitlines()
@@ -121,8 +128,9 @@ class _Dump:
         for i, raw in enumerate(raw_lines):
             text = _normalise(raw)
             self.lines.append(Line(i, text, Kind.BLANK, 0, fold(text)))
+        # Long lines are mostly the article's: they tell its language better than menus.
         body_sample = " ".join(line.text for line in self.lines if len(line.text) > 60)
-        self.language = detect_language(body_sample or text)
+        self.language = language or detect_language(body_sample or text)
         self.date_languages = [self.language, "en"] if self.language not in (None, "en") else ["en"]
         self.first_line = next((ln.text for ln in self.lines if ln.text), "")
 
@@ -352,7 +360,7 @@ class _Dump:
             description=description,
             authors=authors,
             published=published if isinstance(published, (date, datetime)) else None,
-            language=detect_language(text) or self.language,
+            language=self.language,
             tags=self._tags(),
             section=self._section(),
             source=source if isinstance(source, str) else None,
