@@ -51,7 +51,10 @@ class Extractor(Protocol):
 
 def domain_of(url: str) -> str:
     """The host of ``url`` without ``www.`` and port, lower-cased ("" when there is none)."""
-    host = urlsplit(url if "//" in url else f"//{url}").hostname or ""
+    try:
+        host = urlsplit(url if "//" in url else f"//{url}").hostname or ""
+    except ValueError:  # "http://[::1" and other malformed URLs have no usable host
+        return ""
     return host.removeprefix("www.")
 
 
@@ -108,11 +111,13 @@ def _entry_point_plugins() -> Iterator[Extractor]:
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         try:
             loaded = entry.load()
-            plugin = loaded() if callable(loaded) and not isinstance(loaded, Extractor) else loaded
+            # An entry point names an Extractor object, a class, or a factory returning one.
+            is_object = isinstance(loaded, Extractor) and not isinstance(loaded, type)
+            plugin = loaded if is_object else loaded()
         except Exception as exc:  # any import-time failure of someone else's code
             log.warning("extractor plugin %s disabled: it failed to load (%s)", entry.name, exc)
             continue
-        if not isinstance(plugin, Extractor):
+        if not isinstance(plugin, Extractor) or isinstance(plugin, type):
             log.warning("extractor plugin %s disabled: it is not an Extractor", entry.name)
             continue
         yield plugin

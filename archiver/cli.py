@@ -1,0 +1,334 @@
+"""The ``archiver`` command line: the only module that writes to the terminal.
+
+Exit statuses: 0 success; 1 when an input or a WARC file could not be processed
+(for ``reprocess``, when some inputs failed and the rest were archived); 2 for a usage
+error, including an output file that cannot be written.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Collection, Iterable, Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from .article import Article
+from .document import DEFAULT_MAX_BYTES
+from .errors import ArchiverError, InputError, InputTooLargeError, WarcError
+from .extract import default_registry, extract
+from .plugins import Registry
+from .reprocess import Failure, process_file, reprocess
+
+__all__ = ["main"]
+
+log = logging.getLogger(__name__)
+
+#: Exit status of a usage error; click uses it for bad options too.
+USAGE_ERROR = 2
+
+
+def _package_version() -> str:
+    try:
+        return version("news-archiver")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "unknown"
+
+
+class _Main(click.Group):
+    """The command group, turning errors into one-line messages and exit statuses."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
+            raise  # click reports these itself
+        except ArchiverError as exc:
+            _error(str(exc))
+            ctx.exit(1)
+        except Exception as exc:
+            verbose = bool(ctx.find_root().params.get("verbose"))
+            if verbose:
+                log.exception("internal error")
+            hint = "" if verbose else " (a bug: rerun with -v for the traceback)"
+            _error(f"internal error: {type(exc).__name__}: {exc}{hint}")
+            ctx.exit(1)
+
+
+def _error(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+
+
+def _usage_error(message: str) -> NoReturn:
+    _error(message)
+    raise click.exceptions.Exit(USAGE_ERROR)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(_package_version(), "-V", "--version", prog_name="archiver")
+@click.option("-v", "--verbose", count=True, help="Log progress to stderr (-vv for debug detail).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors: no tables, no summary.")
+@click.pass_context
+def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
+    """Archive news articles: extract clean articles and store them in WARC files."""
+    ctx.obj = {"quiet": quiet}
+    ctx.call_on_close(_configure_logging(verbose, quiet))
+
+
+def _configure_logging(verbose: int, quiet: bool) -> Callable[[], None]:
+    """Send the library's log to stderr; returns the function that undoes it."""
+    level = logging.ERROR if quiet else logging.WARNING
+    if verbose:
+        level = logging.INFO if verbose == 1 else logging.DEBUG
+    logger = logging.getLogger("archiver")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Formatter(tracebacks=verbose > 0))
+    saved_level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(level)
+
+    def restore() -> None:
+        # main() may run many times in one process (tests, a caller's own program):
+        # leave the logging set-up as it was found.
+        logger.removeHandler(handler)
+        logger.setLevel(saved_level)
+
+    return restore
+
+
+class _Formatter(logging.Formatter):
+    """``archiver: level: message``; tracebacks only with -v, since they are for bug reports."""
+
+    def __init__(self, *, tracebacks: bool) -> None:
+        super().__init__("archiver: %(levelname)s: %(message)s")
+        self.tracebacks = tracebacks
+
+    def format(self, record: logging.LogRecord) -> str:
+        # The record is shared with any other handler: change it only for this call.
+        saved = record.levelname, record.exc_info, record.exc_text
+        record.levelname = record.levelname.lower()
+        if not self.tracebacks:
+            record.exc_info, record.exc_text = None, None
+        try:
+            return super().format(record)
+        finally:
+            record.levelname, record.exc_info, record.exc_text = saved
+
+
+def _quiet() -> bool:
+    ctx = click.get_current_context()
+    return bool(ctx.find_root().obj and ctx.find_root().obj.get("quiet"))
+
+
+def _registry(no_sites: bool) -> Registry:
+    registry = default_registry()
+    return registry.without_sites() if no_sites else registry
+
+
+_no_sites_option = click.option(
+    "--no-sites", is_flag=True, help="Use only the generic extractor, no site plugins."
+)
+_format_option = click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "text"]),
+    default="json",
+    show_default=True,
+    help="Output format.",
+)
+
+
+# --- reprocess --------------------------------------------------------------------------
+
+
+@main.command("reprocess", short_help="Archive saved pages in one WARC file.")
+@click.argument(
+    "paths", nargs=-1, required=True, metavar="PATH...", type=click.Path(path_type=Path)
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path),
+    metavar="OUT",
+    help="The WARC file to write (gzip-compressed: name it .warc.gz).",
+)
+@_no_sites_option
+def reprocess_command(paths: tuple[Path, ...], output: Path, no_sites: bool) -> None:
+    """Extract saved pages (files or folders of .txt/.html) and archive them in one WARC file.
+
+    Prints one row per article (file, site, title, date, words), then a summary on
+    stderr. Exits 1 when some inputs failed; the others are archived all the same.
+    """
+    registry = _registry(no_sites)
+    rows: list[tuple[str, str, str, str, str]] = []
+
+    def on_result(path: Path, result: Article | Failure) -> None:
+        if isinstance(result, Failure):
+            _error(str(result))
+        else:
+            rows.append(_row(path, result))
+
+    try:
+        report = reprocess(paths, output, registry=registry, on_result=on_result)
+    except WarcError as exc:
+        _usage_error(str(exc))
+
+    total = len(report.articles) + len(report.failures)
+    if not _quiet():
+        if rows:
+            _print_table(("file", "site", "title", "date", "words"), rows, numeric={"words"})
+        words = sum(article.word_count for article in report)
+        summary = f"archived {len(report)} of {total} inputs ({words} words) in {output}"
+        if report.failures:
+            summary += f"; {len(report.failures)} failed"
+        click.echo(summary, err=True)
+    if total == 0 and not _quiet():
+        click.echo(
+            "warning: no input files found (looked for *.txt, *.text, *.htm, *.html)", err=True
+        )
+    if not report.ok:
+        raise click.exceptions.Exit(1)
+
+
+def _row(path: Path, article: Article) -> tuple[str, str, str, str, str]:
+    return (
+        str(path),
+        article.site or "",
+        article.title or "",
+        _date(article),
+        str(article.word_count),
+    )
+
+
+# --- extract ----------------------------------------------------------------------------
+
+
+@main.command("extract", short_help="Extract one page and print the article.")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
+@click.option("--url", help="The page's URL: selects the site plugin and is kept in the Article.")
+@_format_option
+@_no_sites_option
+def extract_command(file: Path, url: str | None, fmt: str, no_sites: bool) -> None:
+    """Extract one article from FILE (a saved page or text dump; - for stdin) and print it."""
+    registry = _registry(no_sites)
+    if str(file) == "-":
+        data = _read_stdin(DEFAULT_MAX_BYTES)
+        article = extract(data, url=url, name="<stdin>", registry=registry)
+    else:
+        _, article = process_file(file, url=url, registry=registry)
+    click.echo(article.to_json(indent=2) if fmt == "json" else _as_text(article))
+
+
+def _read_stdin(max_bytes: int) -> bytes:
+    stream = sys.stdin.buffer
+    try:
+        data = stream.read(max_bytes + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read standard input: {exc}", source="<stdin>") from exc
+    if len(data) > max_bytes:
+        raise InputTooLargeError(
+            f"input is over the {max_bytes / 1e6:.1f} MB limit", source="<stdin>"
+        )
+    return data
+
+
+def _as_text(article: Article) -> str:
+    metadata = [
+        ("site", article.site),
+        ("url", article.url),
+        ("published", _date(article)),
+        ("authors", ", ".join(article.authors)),
+        ("source", article.source),
+        ("section", article.section),
+        ("tags", ", ".join(article.tags)),
+        ("language", article.language),
+        ("extractor", str(article.extractor)),
+    ]
+    lines = [article.title or "(no title)"]
+    lines += [f"{key}: {value}" for key, value in metadata if value]
+    return "\n".join(lines) + "\n\n" + article.text
+
+
+# --- read -------------------------------------------------------------------------------
+
+
+@main.command("read", short_help="Print the articles archived in a WARC file.")
+@click.argument("warc", type=click.Path(dir_okay=False, path_type=Path))
+@_format_option
+def read_command(warc: Path, fmt: str) -> None:
+    """Print the articles archived in WARC: JSON lines, or a header line and body each."""
+    from .warc import read  # imported here: only this command needs it
+
+    try:
+        for number, article in enumerate(read(warc)):
+            if fmt == "json":
+                click.echo(article.to_json())
+            else:
+                click.echo(("\n" if number else "") + _header(article))
+                click.echo(article.text)
+    except BrokenPipeError:
+        raise  # the reader went away (| head): click exits quietly
+    except OSError as exc:  # WarcError is the contract; this guards the message anyway
+        raise WarcError(
+            f"cannot read the WARC file: {exc.strerror or exc}", source=str(warc)
+        ) from exc
+
+
+def _header(article: Article) -> str:
+    parts = [article.title or "(no title)"]
+    parts += [p for p in (article.site, _date(article), article.url) if p]
+    return "==> " + " | ".join(parts) + " <=="
+
+
+# --- sites ------------------------------------------------------------------------------
+
+
+@main.command("sites", short_help="List the extractors in use.")
+def sites_command() -> None:
+    """List the extractors in use: site plugins in order of precedence, generic last."""
+    rows = [
+        (extractor.name, extractor.version, ", ".join(extractor.domains) or "(any)")
+        for extractor in default_registry()
+    ]
+    _print_table(("name", "version", "domains"), rows)
+
+
+def _date(article: Article) -> str:
+    return article.published.isoformat() if article.published else ""
+
+
+# --- output -----------------------------------------------------------------------------
+
+
+def _stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def _print_table(
+    header: Sequence[str], rows: Iterable[Sequence[str]], *, numeric: Collection[str] = ()
+) -> None:
+    """A rich table on a terminal, else tab-separated lines (header first) for scripts."""
+    if _stdout_is_terminal():
+        from rich.console import Console
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(box=None, header_style="bold")
+        for name in header:
+            table.add_column(name, justify="right" if name in numeric else "left")
+        for row in rows:
+            table.add_row(*(Text(cell) for cell in row))  # Text: a "[" in a title is no markup
+        Console(file=sys.stdout).print(table)
+        return
+    for row in (header, *rows):
+        # One line per row, whatever the cells hold: tabs and newlines become spaces.
+        click.echo("\t".join(" ".join(cell.split()) for cell in row))
+
+
+if __name__ == "__main__":  # python -m archiver.cli
+    main()

@@ -1,0 +1,301 @@
+"""Bad inputs: each one fails alone, with an error naming the file and the cause.
+
+The other inputs of the same run are still archived, and no half-written WARC is left.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from archiver import warc
+from archiver.cli import main
+from archiver.errors import (
+    ArchiverError,
+    BinaryInputError,
+    EmptyInputError,
+    InputError,
+    InputTooLargeError,
+)
+from archiver.extract import extract
+from archiver.reprocess import process_file, reprocess
+
+GREEK_TITLE = "Νέα μέτρα στήριξης για την οικονομία"
+GREEK_PARAGRAPHS = [
+    (
+        "Η κυβέρνηση ανακοίνωσε σήμερα νέα μέτρα για την οικονομία της χώρας, "
+        "με στόχο τη στήριξη των επιχειρήσεων και των εργαζομένων."
+    ),
+    (
+        "Σύμφωνα με τον υπουργό Οικονομικών, τα μέτρα θα εφαρμοστούν μέσα στο επόμενο "
+        "εξάμηνο και θα χρηματοδοτηθούν από τον κρατικό προϋπολογισμό."
+    ),
+    (
+        "Οι εκπρόσωποι των εμπόρων χαιρέτισαν τις ανακοινώσεις, ζητώντας όμως "
+        "περισσότερη ενίσχυση για τις μικρές επιχειρήσεις της περιφέρειας."
+    ),
+]
+# Words whose letters differ between windows-1253 and a wrong guess (accents, final sigma).
+GREEK_WORDS = ["κυβέρνηση", "Οικονομικών", "προϋπολογισμό", "επιχειρήσεις", "περιφέρειας"]
+
+ENGLISH_PAGE = "Council approves the new harbour plan\n\n" + "\n\n".join(
+    f"Paragraph {i}: the city council voted on Tuesday to approve the long debated plan "
+    "for the old harbour, after months of public hearings and objections from residents."
+    for i in range(1, 6)
+)
+
+LARGE = 50 * 1024 * 1024
+
+
+def greek_html(*, declare: bool) -> bytes:
+    meta = '<meta charset="windows-1253">' if declare else ""
+    body = "".join(f"<p>{p}</p>" for p in GREEK_PARAGRAPHS)
+    page = (
+        f'<!DOCTYPE html><html lang="el"><head>{meta}<title>{GREEK_TITLE}</title></head>'
+        f"<body><article><h1>{GREEK_TITLE}</h1>{body}</article></body></html>"
+    )
+    return page.encode("windows-1253")
+
+
+def greek_text() -> bytes:
+    return "\n\n".join([GREEK_TITLE, *GREEK_PARAGRAPHS]).encode("windows-1253")
+
+
+def random_bytes_with_nuls() -> bytes:
+    data = bytearray(random.Random(1253).randbytes(4096))
+    data[10] = data[100] = data[1000] = 0
+    return bytes(data)
+
+
+def png() -> bytes:
+    return b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(256)) * 4
+
+
+#: name, content, expected error, words the message must hold
+BAD_INPUTS = [
+    ("empty.txt", b"", EmptyInputError, "empty"),
+    ("blank.txt", b"  \n\t \r\n   \n", EmptyInputError, "empty"),
+    ("picture.html", png(), BinaryInputError, "PNG image"),
+    ("noise.txt", random_bytes_with_nuls(), BinaryInputError, "binary"),
+]
+
+
+def make_large(path: Path) -> Path:
+    # Real text, not a sparse file, so that the size check is what stops it.
+    line = b"All work and no play makes a very long page that nobody should archive.\n"
+    with path.open("wb") as file:
+        for _ in range(LARGE // len(line) + 1):
+            file.write(line)
+    return path
+
+
+# --- one input at a time ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "content", "error", "cause"), BAD_INPUTS)
+def test_a_bad_file_raises_a_named_input_error(
+    tmp_path: Path, name: str, content: bytes, error: type[InputError], cause: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(error) as info:
+        process_file(path)
+    assert info.value.source == str(path)
+    assert cause in info.value.message
+    assert str(info.value).startswith(f"{path}: ")
+
+
+@pytest.mark.parametrize(("name", "content", "error", "cause"), BAD_INPUTS)
+def test_extract_raises_the_same_error_on_the_bytes(
+    name: str, content: bytes, error: type[InputError], cause: str
+) -> None:
+    with pytest.raises(error) as info:
+        extract(content, name=name)
+    assert info.value.source == name
+
+
+def test_a_50_mb_file_fails_fast(tmp_path: Path) -> None:
+    path = make_large(tmp_path / "huge.txt")
+    assert path.stat().st_size > LARGE
+    start = time.perf_counter()
+    with pytest.raises(InputTooLargeError) as info:
+        process_file(path)
+    assert time.perf_counter() - start < 1.0  # refused from its size, not read and parsed
+    assert info.value.source == str(path)
+    assert "52.4 MB" in info.value.message and "limit" in info.value.message
+
+
+def test_50_mb_of_bytes_fail_fast_in_extract() -> None:
+    data = b"x" * LARGE
+    start = time.perf_counter()
+    with pytest.raises(InputTooLargeError):
+        extract(data, name="big")
+    assert time.perf_counter() - start < 1.0
+
+
+@pytest.mark.parametrize("declare", [True, False], ids=["meta-charset", "undeclared"])
+def test_a_greek_windows_1253_page_decodes_and_extracts(tmp_path: Path, declare: bool) -> None:
+    path = tmp_path / "greek.html"
+    path.write_bytes(greek_html(declare=declare))
+    document, article = process_file(path)
+    assert document.encoding.replace("_", "-").lower() in {"cp1253", "windows-1253"}
+    assert GREEK_PARAGRAPHS[0] in document.text
+    for word in GREEK_WORDS:
+        assert word in article.text
+
+
+def test_a_greek_windows_1253_text_dump_decodes_and_extracts(tmp_path: Path) -> None:
+    path = tmp_path / "greek.txt"
+    path.write_bytes(greek_text())
+    document, article = process_file(path)
+    assert document.text.split("\n\n") == [GREEK_TITLE, *GREEK_PARAGRAPHS]
+    for word in GREEK_WORDS:
+        assert word in article.text
+
+
+def test_a_broken_symlink_is_named_with_its_cause(tmp_path: Path) -> None:
+    link = tmp_path / "gone.txt"
+    link.symlink_to(tmp_path / "nowhere.txt")
+    with pytest.raises(InputError) as info:
+        process_file(link)
+    assert info.value.source == str(link)
+    assert "broken symbolic link" in info.value.message
+
+
+def test_a_folder_named_like_a_file_is_named_with_its_cause(tmp_path: Path) -> None:
+    folder = tmp_path / "x.txt"
+    folder.mkdir()
+    with pytest.raises(InputError) as info:
+        process_file(folder)
+    assert info.value.source == str(folder)
+    assert "is a directory" in info.value.message
+
+
+def test_a_fifo_is_refused_without_waiting(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError) as info:
+        process_file(fifo)  # opening it would block until a writer came
+    assert info.value.source == str(fifo)
+    assert "not a regular file" in info.value.message
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+def test_an_unreadable_file_is_named_with_its_cause(tmp_path: Path) -> None:
+    path = tmp_path / "locked.txt"
+    path.write_text(ENGLISH_PAGE)
+    path.chmod(0)
+    try:
+        with pytest.raises(InputError) as info:
+            process_file(path)
+    finally:
+        path.chmod(0o644)
+    assert info.value.source == str(path)
+    assert "permission denied" in info.value.message
+
+
+# --- a whole run ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def mixed_folder(tmp_path: Path) -> Path:
+    """A folder of good and bad inputs, as a user might point the archiver at."""
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    (folder / "a_good.txt").write_text(ENGLISH_PAGE, encoding="utf-8")
+    (folder / "greek.html").write_bytes(greek_html(declare=False))
+    for name, content, _, _ in BAD_INPUTS:
+        (folder / name).write_bytes(content)
+    make_large(folder / "huge.txt")
+    (folder / "broken.txt").symlink_to(folder / "nowhere.txt")
+    (folder / "folder.txt").mkdir()  # a folder is walked, not read: nothing in it
+    if os.geteuid() != 0:
+        locked = folder / "locked.txt"
+        locked.write_text(ENGLISH_PAGE)
+        locked.chmod(0)
+    return folder
+
+
+def expected_failures(folder: Path) -> dict[str, str]:
+    """Input path -> words its error message must hold."""
+    failures = {str(folder / name): cause for name, _, _, cause in BAD_INPUTS}
+    failures[str(folder / "huge.txt")] = "limit"
+    failures[str(folder / "broken.txt")] = "broken symbolic link"
+    if os.geteuid() != 0:
+        failures[str(folder / "locked.txt")] = "permission denied"
+    return failures
+
+
+def test_a_run_archives_the_good_inputs_and_names_each_bad_one(
+    tmp_path: Path, mixed_folder: Path
+) -> None:
+    out = tmp_path / "out.warc.gz"
+    report = reprocess([mixed_folder], out)
+    failures = expected_failures(mixed_folder)
+    assert {f.source for f in report.failures} == set(failures)
+    for failure in report.failures:
+        assert failures[failure.source] in failure.message
+        assert failure.error in {
+            "EmptyInputError",
+            "BinaryInputError",
+            "InputTooLargeError",
+            "InputError",
+        }
+    archived = list(warc.read(out))
+    assert len(archived) == len(report) == 2
+    assert any(all(word in a.text for word in GREEK_WORDS) for a in archived)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inputs", "out.warc.gz"]
+
+
+def test_the_cli_prints_one_error_line_per_bad_input(tmp_path: Path, mixed_folder: Path) -> None:
+    out = tmp_path / "out.warc.gz"
+    result = CliRunner().invoke(main, ["reprocess", str(mixed_folder), "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    failures = expected_failures(mixed_folder)
+    assert len(errors) == len(failures)
+    for source, cause in failures.items():
+        assert any(line.startswith(f"error: {source}: ") and cause in line for line in errors)
+    assert "Traceback" not in result.stderr
+    rows = result.stdout.splitlines()[1:]  # after the header
+    assert [row.split("\t")[0] for row in rows] == [
+        str(mixed_folder / "a_good.txt"),
+        str(mixed_folder / "greek.html"),
+    ]
+    assert len(list(warc.read(out))) == 2
+    assert not list(tmp_path.glob("*.open"))
+
+
+@pytest.mark.parametrize("how", ["parent-is-a-file", "output-is-a-folder", "read-only-folder"])
+def test_an_output_that_cannot_be_written_is_a_usage_error(tmp_path: Path, how: str) -> None:
+    good = tmp_path / "good.txt"
+    good.write_text(ENGLISH_PAGE, encoding="utf-8")
+    if how == "parent-is-a-file":
+        out = good / "out.warc.gz"
+    elif how == "output-is-a-folder":
+        out = tmp_path / "folder.warc.gz"
+        out.mkdir()
+    else:
+        if os.geteuid() == 0:
+            pytest.skip("root writes into read-only folders")
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o555)
+        out = locked / "out.warc.gz"
+    before = sorted(tmp_path.rglob("*"))
+    result = CliRunner().invoke(main, ["reprocess", str(good), "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: {out}: ")
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""  # nothing was processed
+    assert sorted(tmp_path.rglob("*")) == before  # and nothing written
+
+
+def test_every_bad_input_error_is_an_archiver_error() -> None:
+    # What lets callers catch one class for every input problem.
+    for _, _, error, _ in BAD_INPUTS:
+        assert issubclass(error, ArchiverError)

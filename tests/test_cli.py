@@ -1,0 +1,318 @@
+"""The ``archiver`` command line: output formats, exit statuses, error messages."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from archiver import cli, warc
+from archiver.article import Article
+from archiver.cli import main
+from archiver.extract import default_registry
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SEED = min(SEEDS.glob("*.txt"))
+
+PAGE = "Council approves the new harbour plan\n\n" + "\n\n".join(
+    f"Paragraph {i}: the city council voted on Tuesday to approve the long debated plan "
+    "for the old harbour, after months of public hearings and objections from residents."
+    for i in range(1, 6)
+)
+
+
+def run(*args: str, input: str | bytes | None = None) -> Result:
+    return CliRunner().invoke(main, list(args), input=input)
+
+
+@pytest.fixture(scope="module")
+def seeds_warc(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("warc") / "seeds.warc.gz"
+    result = run("reprocess", str(SEEDS), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    return out
+
+
+# --- the group --------------------------------------------------------------------------
+
+
+def test_version() -> None:
+    result = run("--version")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("archiver, version ")
+
+
+def test_help_lists_every_command() -> None:
+    result = run("--help")
+    assert result.exit_code == 0
+    for command in ("reprocess", "extract", "read", "sites"):
+        assert command in result.stdout
+
+
+def test_an_unknown_option_is_a_usage_error() -> None:
+    assert run("reprocess", "--bogus").exit_code == 2
+    assert run("extract").exit_code == 2  # FILE missing
+    assert run("reprocess", str(SEEDS)).exit_code == 2  # -o missing
+
+
+# --- reprocess --------------------------------------------------------------------------
+
+
+def test_reprocess_prints_tab_separated_rows_and_a_summary(tmp_path: Path) -> None:
+    out = tmp_path / "seeds.warc.gz"
+    result = run("reprocess", str(SEEDS), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "file\tsite\ttitle\tdate\twords"
+    rows = [line.split("\t") for line in lines[1:]]
+    assert [row[0] for row in rows] == [str(p) for p in sorted(SEEDS.glob("*.txt"))]
+    assert all(len(row) == 5 and row[4].isdigit() for row in rows)
+    assert "archived 5 of 5 inputs" in result.stderr
+    assert str(out) in result.stderr
+    assert "error" not in result.stderr
+    assert len(list(warc.read(out))) == 5
+
+
+def test_reprocess_exits_1_when_some_inputs_fail(tmp_path: Path) -> None:
+    (tmp_path / "good.txt").write_text(PAGE, encoding="utf-8")
+    (tmp_path / "empty.txt").write_bytes(b"")
+    out = tmp_path / "out.warc.gz"
+    result = run(
+        "reprocess",
+        str(tmp_path / "good.txt"),
+        str(tmp_path / "empty.txt"),
+        str(tmp_path / "missing.txt"),
+        "-o",
+        str(out),
+    )
+    assert result.exit_code == 1
+    assert f"error: {tmp_path / 'empty.txt'}: input is empty\n" in result.stderr
+    assert f"error: {tmp_path / 'missing.txt'}: no such file or folder\n" in result.stderr
+    assert "archived 1 of 3 inputs" in result.stderr and "2 failed" in result.stderr
+    assert len(list(warc.read(out))) == 1
+
+
+def test_reprocess_quiet_prints_only_errors(tmp_path: Path) -> None:
+    (tmp_path / "good.txt").write_text(PAGE, encoding="utf-8")
+    (tmp_path / "empty.txt").write_bytes(b"")
+    result = run("--quiet", "reprocess", str(tmp_path), "-o", str(tmp_path / "o.warc.gz"))
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == f"error: {tmp_path / 'empty.txt'}: input is empty\n"
+
+
+def test_reprocess_warns_when_it_finds_no_input(tmp_path: Path) -> None:
+    (tmp_path / "notes.md").write_text(PAGE)
+    out = tmp_path / "o.warc.gz"
+    result = run("reprocess", str(tmp_path), "-o", str(out))
+    assert result.exit_code == 0
+    assert "no input files found" in result.stderr
+    assert list(warc.read(out)) == []
+
+
+def test_reprocess_draws_a_rich_table_on_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli, "_stdout_is_terminal", lambda: True)
+    (tmp_path / "a.txt").write_text("[bold]Not markup[/bold]\n\n" + PAGE, encoding="utf-8")
+    result = run("reprocess", str(tmp_path / "a.txt"), "-o", str(tmp_path / "o.warc.gz"))
+    assert result.exit_code == 0, result.output
+    assert "\t" not in result.stdout
+    header = result.stdout.splitlines()[0].split()
+    assert header == ["file", "site", "title", "date", "words"]
+
+
+def test_reprocess_no_sites_uses_only_the_generic_extractor(tmp_path: Path) -> None:
+    out = tmp_path / "o.warc.gz"
+    result = run("reprocess", "--no-sites", str(SEEDS), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert {a.extractor.name for a in warc.read(out)} == {default_registry().generic.name}
+
+
+def test_reprocess_output_that_cannot_be_written_exits_2(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = run("reprocess", str(SEEDS), "-o", str(blocker / "o.warc.gz"))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {blocker / 'o.warc.gz'}: ")
+    assert result.stdout == ""
+
+
+# --- extract ----------------------------------------------------------------------------
+
+
+def test_extract_prints_the_article_as_json() -> None:
+    result = run("extract", str(SEED))
+    assert result.exit_code == 0, result.output
+    article = Article.from_json(result.stdout)
+    assert article.text
+    assert result.stdout.startswith("{\n  ")  # indented
+
+
+def test_extract_text_format() -> None:
+    result = run("extract", str(SEED), "--format", "text")
+    assert result.exit_code == 0, result.output
+    article = Article.from_json(run("extract", str(SEED)).stdout)
+    head, _, body = result.stdout.partition("\n\n")
+    lines = head.splitlines()
+    assert lines[0] == (article.title or "(no title)")
+    assert f"extractor: {article.extractor}" in lines
+    assert all(": " in line for line in lines[1:])
+    assert body.rstrip("\n") == article.text
+
+
+def test_extract_reads_stdin() -> None:
+    result = run("extract", "-", "--url", "https://news.example.com/a/1", input=PAGE)
+    assert result.exit_code == 0, result.output
+    article = Article.from_json(result.stdout)
+    assert article.url == "https://news.example.com/a/1"
+    assert "harbour" in article.text
+
+
+def test_extract_no_sites() -> None:
+    result = run("extract", str(SEED), "--no-sites")
+    assert result.exit_code == 0, result.output
+    assert Article.from_json(result.stdout).extractor.name == "generic"
+
+
+@pytest.mark.parametrize(
+    ("content", "cause"),
+    [(b"", "input is empty"), (b"\x89PNG\r\n\x1a\n\x00\x00", "PNG image")],
+)
+def test_extract_failure_is_one_line_and_exit_1(tmp_path: Path, content: bytes, cause: str) -> None:
+    path = tmp_path / "bad.txt"
+    path.write_bytes(content)
+    result = run("extract", str(path))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {path}: ")
+    assert cause in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_extract_missing_file_is_an_error(tmp_path: Path) -> None:
+    result = run("extract", str(tmp_path / "nope.txt"))
+    assert result.exit_code == 1
+    assert (
+        result.stderr
+        == f"error: {tmp_path / 'nope.txt'}: cannot read the file: no such file or directory\n"
+    )
+
+
+def test_extract_empty_stdin() -> None:
+    result = run("extract", "-", input=b"")
+    assert result.exit_code == 1
+    assert result.stderr == "error: <stdin>: input is empty\n"
+
+
+# --- read -------------------------------------------------------------------------------
+
+
+def test_read_prints_json_lines(seeds_warc: Path) -> None:
+    result = run("read", str(seeds_warc))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == 5
+    articles = [Article.from_json(line) for line in lines]
+    assert articles == list(warc.read(seeds_warc))
+
+
+def test_read_text_format(seeds_warc: Path) -> None:
+    result = run("read", str(seeds_warc), "--format", "text")
+    assert result.exit_code == 0, result.output
+    headers = [line for line in result.stdout.splitlines() if line.startswith("==> ")]
+    assert len(headers) == 5
+    for article in warc.read(seeds_warc):
+        assert article.text in result.stdout
+
+
+@pytest.mark.parametrize("content", [None, b"", b"this is not a WARC file\n" * 10])
+def test_read_bad_warc_is_one_line_and_exit_1(tmp_path: Path, content: bytes | None) -> None:
+    path = tmp_path / "bad.warc.gz"
+    if content is not None:
+        path.write_bytes(content)
+    result = run("read", str(path))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {path}: ")
+    assert len(result.stderr.splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+# --- sites ------------------------------------------------------------------------------
+
+
+def test_sites_lists_the_extractors_generic_last() -> None:
+    result = run("sites")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "name\tversion\tdomains"
+    names = [line.split("\t")[0] for line in lines[1:]]
+    assert names == [e.name for e in default_registry()]
+    assert names[-1] == "generic"
+
+
+# --- errors and logging -----------------------------------------------------------------
+
+
+def test_an_internal_error_is_one_line_with_a_hint(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("something broke")
+
+    monkeypatch.setattr(cli, "process_file", boom)
+    result = run("extract", str(SEED))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: internal error: RuntimeError: something broke")
+    assert "-v" in result.stderr
+    assert "Traceback" not in result.stderr
+
+    verbose = run("-v", "extract", str(SEED))
+    assert verbose.exit_code == 1
+    assert "Traceback" in verbose.stderr
+    assert "error: internal error: RuntimeError: something broke" in verbose.stderr
+
+
+def test_verbose_logs_progress_to_stderr(tmp_path: Path) -> None:
+    result = run("-vv", "reprocess", str(SEED), "-o", str(tmp_path / "o.warc.gz"))
+    assert result.exit_code == 0, result.output
+    assert "archiver: debug: " in result.stderr
+    assert "archiver:" not in result.stdout
+
+
+def test_the_installed_command_runs(tmp_path: Path) -> None:
+    # The console script, as a user runs it: a real process, real exit status.
+    script = Path(sys.executable).with_name("archiver")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "archiver.cli"]
+    out = tmp_path / "o.warc.gz"
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    done = subprocess.run(
+        [*command, "reprocess", str(SEED), str(empty), "-o", str(out)],
+        check=False,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "120"},
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr
+    assert f"error: {empty}: input is empty" in done.stderr
+    assert done.stdout.startswith("file\tsite\ttitle\tdate\twords\n")
+    read = subprocess.run(
+        [*command, "read", str(out)], check=False, capture_output=True, text=True, timeout=120
+    )
+    assert read.returncode == 0, read.stderr
+    assert len([json.loads(line) for line in read.stdout.splitlines()]) == 1
+
+
+def test_the_logging_set_up_is_undone_after_a_run(tmp_path: Path) -> None:
+    logger = logging.getLogger("archiver")
+    before = (list(logger.handlers), logger.level)
+    assert run("-vv", "extract", str(SEED)).exit_code == 0
+    assert run("extract", str(tmp_path / "missing.txt")).exit_code == 1
+    assert (list(logger.handlers), logger.level) == before

@@ -1,0 +1,358 @@
+"""archiver.reprocess: input expansion, the per-file work unit, and whole runs.
+
+These tests check the plumbing, not extraction quality: where an extractor is needed
+and its output matters, a stub registry returns a known Article.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archiver import warc
+from archiver.article import Article, ExtractorInfo
+from archiver.document import Document
+from archiver.errors import (
+    EmptyInputError,
+    ExtractionError,
+    InputError,
+    InputTooLargeError,
+    WarcError,
+)
+from archiver.plugins import Registry
+from archiver.reprocess import Failure, Report, iter_inputs, process_file, reprocess
+
+# archiver/__init__.py re-exports the function reprocess under the module's name.
+reprocess_module = importlib.import_module("archiver.reprocess")
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+PAGE = "Headline of the day\n\n" + "\n\n".join(
+    f"Paragraph {i} of the story says something about the news of the day, at length."
+    for i in range(1, 6)
+)
+
+
+class StubExtractor:
+    """Returns the document's first line as the title and the whole text as the body."""
+
+    name = "stub"
+    version = "0"
+    domains: tuple[str, ...] = ()
+
+    def recognizes(self, document: Document) -> bool:
+        return True
+
+    def extract(self, document: Document) -> Article:
+        if "EXPLODE" in document.text:
+            raise ValueError("stub extractor bug")
+        return Article(
+            text=document.text.strip(),
+            extractor=ExtractorInfo(self.name, self.version),
+            input_kind=document.kind,
+            url=document.url,
+            title=document.text.strip().splitlines()[0],
+        )
+
+
+STUB = Registry((), StubExtractor())
+
+
+def write(path: Path, content: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, str):
+        path.write_text(content, encoding="utf-8")
+    else:
+        path.write_bytes(content)
+    return path
+
+
+# --- iter_inputs ------------------------------------------------------------------------
+
+
+def test_iter_inputs_walks_folders_sorted_and_filters_by_suffix(tmp_path: Path) -> None:
+    for name in [
+        "b.txt",
+        "a.html",
+        "c.md",
+        "notes.json",
+        "sub/z.htm",
+        "sub/deeper/y.text",
+        "D.TXT",
+    ]:
+        write(tmp_path / name, PAGE)
+    found = list(iter_inputs([tmp_path]))
+    assert found == [
+        tmp_path / "D.TXT",
+        tmp_path / "a.html",
+        tmp_path / "b.txt",
+        tmp_path / "sub" / "deeper" / "y.text",
+        tmp_path / "sub" / "z.htm",
+    ]
+
+
+def test_iter_inputs_takes_an_explicit_file_of_any_name(tmp_path: Path) -> None:
+    page = write(tmp_path / "page.saved", PAGE)
+    assert list(iter_inputs([str(page)])) == [page]
+
+
+def test_iter_inputs_reports_a_missing_path_as_a_failure(tmp_path: Path) -> None:
+    good = write(tmp_path / "good.txt", PAGE)
+    missing = tmp_path / "missing.txt"
+    found = list(iter_inputs([missing, good]))
+    assert found[1] == good
+    failure = found[0]
+    assert isinstance(failure, Failure)
+    assert failure.source == str(missing)
+    assert failure.error == "InputError"
+    assert "no such file" in failure.message
+
+
+def test_iter_inputs_yields_each_file_once(tmp_path: Path) -> None:
+    page = write(tmp_path / "a.txt", PAGE)
+    assert list(iter_inputs([page, tmp_path, str(page)])) == [page]
+
+
+def test_iter_inputs_survives_a_symlink_loop(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", PAGE)
+    (tmp_path / "loop").symlink_to(tmp_path, target_is_directory=True)
+    assert list(iter_inputs([tmp_path])) == [tmp_path / "a.txt"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads folders whatever their mode")
+def test_iter_inputs_reports_an_unreadable_folder(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    write(locked / "a.txt", PAGE)
+    locked.chmod(0)
+    try:
+        found = list(iter_inputs([tmp_path]))
+    finally:
+        locked.chmod(0o755)
+    assert len(found) == 1 and isinstance(found[0], Failure)
+    assert found[0].source == str(locked)
+    assert "permission denied" in found[0].message
+
+
+# --- process_file -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "kind"),
+    [
+        ("page.html", PAGE, "html"),  # the name wins over the content...
+        ("page.HTM", PAGE, "html"),
+        ("page.txt", "<html><body><p>" + PAGE + "</p></body></html>", "text"),
+        ("page.text", PAGE, "text"),
+        ("page.saved", "<html><head><title>t</title></head><body><p>x</p></body></html>", "html"),
+        ("page.saved", PAGE, "text"),  # ...and is sniffed when it says nothing
+    ],
+)
+def test_process_file_takes_the_kind_from_the_name(
+    tmp_path: Path, name: str, content: str, kind: str
+) -> None:
+    document, article = process_file(write(tmp_path / name, content), registry=STUB)
+    assert document.kind == kind
+    assert article.input_kind == kind
+    assert document.name == str(tmp_path / name)
+
+
+def test_process_file_passes_the_url_on(tmp_path: Path) -> None:
+    document, article = process_file(
+        write(tmp_path / "a.txt", PAGE), url="https://example.com/a", registry=STUB
+    )
+    assert document.url == article.url == "https://example.com/a"
+
+
+def test_process_file_results_are_plain_picklable_data(tmp_path: Path) -> None:
+    # The work unit must be able to cross a process boundary.
+    result = process_file(write(tmp_path / "a.txt", PAGE), registry=STUB)
+    assert pickle.loads(pickle.dumps(result)) == result
+
+
+def test_process_file_names_the_file_when_it_is_missing(tmp_path: Path) -> None:
+    path = tmp_path / "gone.txt"
+    with pytest.raises(InputError) as info:
+        process_file(path, registry=STUB)
+    assert info.value.source == str(path)
+    assert "no such file" in info.value.message
+
+
+def test_process_file_refuses_a_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "x.txt"
+    folder.mkdir()
+    with pytest.raises(InputError) as info:
+        process_file(folder, registry=STUB)
+    assert info.value.source == str(folder)
+    assert "directory" in info.value.message
+
+
+def test_process_file_honours_max_bytes(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.txt", PAGE)
+    with pytest.raises(InputTooLargeError) as info:
+        process_file(path, registry=STUB, max_bytes=10)
+    assert info.value.source == str(path)
+    assert "limit" in info.value.message
+
+
+def test_process_file_wraps_an_extractor_bug(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.txt", "EXPLODE\n\n" + PAGE)
+    with pytest.raises(ExtractionError) as info:
+        process_file(path, registry=STUB)
+    assert info.value.source == str(path)
+    assert "stub extractor bug" in info.value.message
+
+
+# --- reprocess --------------------------------------------------------------------------
+
+
+def test_report_behaves_like_a_sequence_of_articles() -> None:
+    article = Article(text="x", extractor=ExtractorInfo("stub", "0"), input_kind="text")
+    report = Report((article,), (), None)
+    assert list(report) == [article]
+    assert len(report) == 1
+    assert report.ok
+    failed = Report((), (Failure("a.txt", "EmptyInputError", "input is empty"),), None)
+    assert not failed.ok
+    assert str(failed.failures[0]) == "a.txt: input is empty"
+
+
+def test_reprocess_without_a_warc(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", PAGE)
+    write(tmp_path / "b.html", PAGE)
+    report = reprocess([tmp_path], registry=STUB)
+    assert report.ok
+    assert report.warc is None
+    assert len(report) == 2
+    assert [a.input_kind for a in report] == ["text", "html"]
+
+
+def test_reprocess_writes_a_warc_that_reads_back(tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    for name in ["a.txt", "b.txt", "c.txt"]:
+        write(inputs / name, f"Title {name}\n\n{PAGE}")
+    out = tmp_path / "out" / "sub" / "archive.warc.gz"  # missing folders are created
+    report = reprocess([inputs], out, registry=STUB)
+    assert report.ok
+    assert report.warc == out
+    assert out.is_file()
+    assert not Path(f"{out}.open").exists()
+    assert [a.title for a in warc.read(out)] == ["Title a.txt", "Title b.txt", "Title c.txt"]
+    assert list(warc.read(out)) == list(report)
+
+
+def test_reprocess_goes_on_after_failures(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", PAGE)
+    write(tmp_path / "b.txt", "   \n\t\n")
+    write(tmp_path / "c.txt", "EXPLODE\n\n" + PAGE)
+    write(tmp_path / "d.txt", PAGE)
+    seen: list[tuple[Path, str]] = []
+    report = reprocess(
+        [tmp_path, tmp_path / "missing"],
+        tmp_path / "out.warc.gz",
+        registry=STUB,
+        on_result=lambda path, result: seen.append((path, type(result).__name__)),
+    )
+    assert not report.ok
+    assert len(report) == 2
+    assert [(f.source, f.error) for f in report.failures] == [
+        (str(tmp_path / "b.txt"), "EmptyInputError"),
+        (str(tmp_path / "c.txt"), "ExtractionError"),
+        (str(tmp_path / "missing"), "InputError"),
+    ]
+    assert seen == [
+        (tmp_path / "a.txt", "Article"),
+        (tmp_path / "b.txt", "Failure"),
+        (tmp_path / "c.txt", "Failure"),
+        (tmp_path / "d.txt", "Article"),
+        (tmp_path / "missing", "Failure"),
+    ]
+    assert len(list(warc.read(tmp_path / "out.warc.gz"))) == 2
+
+
+def test_reprocess_records_an_unexpected_exception_and_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def flaky(path: Path, **kwargs: Any) -> tuple[Document, Article]:
+        if path.name == "a.txt":
+            raise RuntimeError("a bug outside any extractor")
+        return process_file(path, **kwargs)
+
+    monkeypatch.setattr(reprocess_module, "process_file", flaky)
+    write(tmp_path / "a.txt", PAGE)
+    write(tmp_path / "b.txt", PAGE)
+    with caplog.at_level(logging.ERROR, logger="archiver"):
+        report = reprocess([tmp_path], registry=STUB)
+    assert len(report) == 1
+    (failure,) = report.failures
+    assert failure == Failure(
+        str(tmp_path / "a.txt"),
+        "RuntimeError",
+        "internal error: RuntimeError: a bug outside any extractor",
+    )
+    (record,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert record.exc_info is not None  # the traceback is logged for the bug report
+
+
+def test_reprocess_checks_the_output_before_any_work(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", PAGE)
+    blocker = write(tmp_path / "file", "not a folder")
+    calls: list[Path] = []
+    with pytest.raises(WarcError) as info:
+        reprocess(
+            [tmp_path / "a.txt"],
+            blocker / "out.warc.gz",
+            registry=STUB,
+            on_result=lambda path, result: calls.append(path),
+        )
+    assert info.value.source == str(blocker / "out.warc.gz")
+    assert calls == []
+
+
+def test_reprocess_refuses_a_folder_as_output(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", PAGE)
+    with pytest.raises(WarcError, match="folder"):
+        reprocess([tmp_path / "a.txt"], tmp_path, registry=STUB)
+
+
+def test_reprocess_with_no_input_writes_only_warcinfo(tmp_path: Path) -> None:
+    out = tmp_path / "empty.warc.gz"
+    report = reprocess([], out, registry=STUB)
+    assert report.ok and len(report) == 0
+    assert out.is_file()
+    assert list(warc.read(out)) == []
+
+
+def test_reprocess_removes_the_partial_warc_when_interrupted(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", PAGE)
+    write(tmp_path / "b.txt", PAGE)
+    out = tmp_path / "out.warc.gz"
+
+    def interrupt(path: Path, result: Article | Failure) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        reprocess([tmp_path], out, registry=STUB, on_result=interrupt)
+    assert not out.exists()
+    assert not Path(f"{out}.open").exists()
+
+
+def test_reprocess_the_seeds_with_the_default_registry(tmp_path: Path) -> None:
+    out = tmp_path / "seeds.warc.gz"
+    report = reprocess([SEEDS], out)
+    assert report.failures == ()
+    assert len(report) == len(list(SEEDS.glob("*.txt"))) == 5
+    assert all(article.text for article in report)
+    assert len(list(warc.read(out))) == 5
+
+
+def test_empty_input_error_is_reported_by_name(tmp_path: Path) -> None:
+    path = write(tmp_path / "empty.txt", b"")
+    report = reprocess([path], registry=STUB)
+    assert report.failures == (Failure(str(path), EmptyInputError.__name__, "input is empty"),)
