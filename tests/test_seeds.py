@@ -79,3 +79,18 @@ def test_generic_cleaner_alone_recovers_most_of_the_body(expected: Path) -> None
 def test_article_json_round_trip(case: tuple[dict[str, Any], archiver.Article]) -> None:
     _, article = case
     assert archiver.Article.from_json(article.to_json()) == article
+
+
+def test_reprocessed_seeds_pass_warcio_check_and_read_back_equal(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    out = tmp_path / "seeds.warc.gz"
+    written = archiver.reprocess([ROOT / "seeds"], warc=out)
+    assert written.ok and len(written) == 5
+    warcio = shutil.which("warcio", path=str(Path(sys.executable).parent)) or shutil.which("warcio")
+    assert warcio, "warcio's command-line tool is installed with warcio"
+    check = subprocess.run([warcio, "check", "-v", str(out)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert list(archiver.read(out)) == list(written.articles)
