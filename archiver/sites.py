@@ -72,6 +72,7 @@ class SitePlugin:
         tree = HTMLParser(document.text)
         declared = page_metadata(tree)
         language = _language_code(declared.language)
+        captions = _captions(tree)  # before the body's figures are dropped
         body = _first_match(tree, self.rules.html.get("body", ()))
         if body is not None:
             for selector in (*_NEVER_TEXT, *self.rules.html.get("remove", ())):
@@ -95,8 +96,13 @@ class SitePlugin:
         wires = [lexicon().agency(a) for a in authors]
         if authors and all(wires):
             source, authors = source or wires[0], ()
+        text = found.text
+        if visible and visible.description:
+            # The generic extractor takes the standfirst for the first paragraph.
+            first, _, rest = text.partition("\n\n")
+            text = rest if first == visible.description and rest else text
         extraction = Extraction(
-            text=found.text,
+            text=text,
             title=declared.title or (visible.title if visible else None),
             description=declared.description or (visible.description if visible else None),
             authors=authors,
@@ -105,7 +111,7 @@ class SitePlugin:
             tags=declared.tags or (visible.tags if visible else ()),
             section=declared.section or (visible.section if visible else None),
             source=source,
-            captions=_captions(tree) or (visible.captions if visible else ()),
+            captions=captions or (visible.captions if visible else ()),
         )
         info = ExtractorInfo(self.name, self.version, fallback=fallback)
         url = document.url or declared.url
