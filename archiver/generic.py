@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from .article import Article, ExtractorInfo
 from .document import Document
-from .errors import ExtractionError
 from .textdump import Extraction, extract_text
 
 __all__ = ["GenericExtractor", "article_from"]
@@ -33,7 +32,8 @@ def article_from(
 
 
 class GenericExtractor:
-    """Text dumps through the line classifier of :mod:`archiver.textdump`; HTML through trafilatura."""
+    """Text dumps through the line classifier of :mod:`archiver.textdump`; HTML through
+    :mod:`archiver.webpage` (trafilatura, improved by general methods)."""
 
     name = "generic"
     version = "1.0"
@@ -49,28 +49,6 @@ class GenericExtractor:
         info = ExtractorInfo(self.name, self.version)
         if document.kind == "text":
             return article_from(extract_text(document.text), document, info, site)
-        return article_from(_trafilatura(document), document, info, site)
+        from .webpage import extract_html  # trafilatura loads slowly: only when needed
 
-
-def _trafilatura(document: Document) -> Extraction:
-    import trafilatura
-
-    from .language import detect_language
-
-    result = trafilatura.bare_extraction(
-        document.text, url=document.url, include_comments=False, with_metadata=True
-    )
-    if result is None:
-        raise ExtractionError("no article text found in the page", source=document.name)
-    data = result.as_dict() if hasattr(result, "as_dict") else dict(result)
-    text = "\n\n".join(p for p in (data.get("text") or "").split("\n") if p.strip())
-    authors = tuple(a.strip() for a in (data.get("author") or "").split(";") if a.strip())
-    tags = tuple(t.strip() for t in (data.get("tags") or "").split(",") if t.strip())
-    return Extraction(
-        text=text,
-        title=data.get("title"),
-        description=data.get("description"),
-        authors=authors,
-        language=detect_language(text),
-        tags=tags,
-    )
+        return article_from(extract_html(document.text, url=document.url), document, info, site)

@@ -39,6 +39,8 @@ class PageMetadata:
     tags: tuple[str, ...] = ()
     url: str | None = None
     language: str | None = None
+    #: whether the page declares a JSON-LD article (NewsArticle and kin)
+    structured: bool = False
 
 
 def parse_iso_date(value: str | None) -> datetime | date | None:
@@ -82,6 +84,7 @@ def page_metadata(tree: HTMLParser) -> PageMetadata:
         tags=tags,
         url=(canonical.attributes.get("href") if canonical else None) or meta.get("og:url"),
         language=_text(article.get("inLanguage")) or (html.attributes.get("lang") if html else None),
+        structured=bool(article),
     )
 
 

@@ -120,8 +120,12 @@ class SitePlugin:
     def _visible_metadata(
         self, tree: HTMLParser, declared: PageMetadata, language: str | None
     ) -> Extraction | None:
-        """The page read as a text dump, when its declared metadata leaves gaps."""
-        if declared.title and declared.published and declared.authors:
+        """The page read as a text dump, when its declared metadata leaves gaps.
+
+        A JSON-LD article is a full declaration: a date or an author it leaves out is one
+        the page does not give, so the visible page is not read for it.
+        """
+        if declared.title and (declared.structured or (declared.published and declared.authors)):
             return None
         root = tree.body or tree.root
         if root is None:

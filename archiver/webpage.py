@@ -1,0 +1,399 @@
+"""The generic HTML extractor: trafilatura, with general cleaning before and after.
+
+:func:`extract_html` parses the page once with lxml and then
+
+1. reads the page's metadata (:func:`archiver.metadata.page_metadata`: JSON-LD,
+   OpenGraph, meta tags), with htmldate for an undeclared date;
+2. turns the tables that lay out the page into plain blocks, and drops the elements
+   that never hold article text: ``nav``, ``footer``, ``aside``, ``header``... and those
+   whose class or id names furniture (share, related, newsletter, comments...), unless
+   they hold much of the page's text;
+3. runs trafilatura in its fast mode on that tree, and its full mode (with its
+   readability and jusText fallbacks) only when the fast result is mostly short lines;
+4. cleans the paragraphs: the headline echoed at the start, "Read more: ..." teasers
+   and the headlines listed under them, and the follow-us, newsletter and copyright
+   lines that close the text.
+
+When the result is very short, trafilatura also reads the page as it came, in case the
+cleaning misled its choice of container.
+
+The word lists are data, in ``archiver/rules/html.toml`` and the generic lexicon
+(``archiver/rules/generic.toml``); the code holds no rule for any one site.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from importlib.resources import files
+from typing import Any
+
+import trafilatura
+from htmldate import find_date
+from selectolax.lexbor import LexborHTMLParser
+from trafilatura.utils import load_html
+
+from .language import detect_language
+from .metadata import PageMetadata, page_metadata
+from .rules import any_match, fold, lexicon
+from .textdump import Extraction
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+__all__ = ["extract_html"]
+
+log = logging.getLogger(__name__)
+
+#: An lxml.html element (lxml ships no type stubs; the dev tools have none either).
+HtmlElement = Any
+
+_WORD = re.compile(r"\w+")
+_SENTENCE_END = re.compile(r"[.!?…:;]['\"”’»)\]]*$")
+#: Elements never dropped, whatever their class: the page and its main containers.
+_KEEP = frozenset({"html", "body", "article", "main"})
+#: A fast result with less than this share of its text in prose paragraphs is mostly
+#: menus or lists: the full trafilatura cascade gets a try.
+_MIN_PROSE_SHARE = 0.5
+#: A result with less prose than this (characters) is compared with trafilatura's on
+#: the page as it came.
+_SHORT = 300
+#: A prose paragraph has at least this many words.
+_PROSE_WORDS = 10
+#: The headline is looked for among this many paragraphs at the start.
+_HEADER_LINES = 4
+#: Teaser and furniture lines are short.
+_TEASER_WORDS = 30
+_LISTED_WORDS = 25
+_TRAILER_WORDS = 40
+_FRAGMENT_WORDS = 3
+#: Language identification reads this many characters: plenty, and it is linear in them.
+_LANGUAGE_SAMPLE = 3000
+
+
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    """``rules/html.toml``, compiled."""
+
+    drop_tags: frozenset[str]
+    furniture_attr: re.Pattern[str]
+    max_text: int
+    max_paragraph_share: float
+    teaser: re.Pattern[str]
+    trailer: re.Pattern[str]
+
+
+def _attr_word(word: str) -> str:
+    """A regex for ``word`` as a whole word of a class or id, in any usual spelling."""
+    parts = [f"[{p[0].upper()}{p[0]}]{re.escape(p[1:])}" for p in word.split()]
+    return "[-_]?".join(parts)
+
+
+@lru_cache(maxsize=1)
+def _rules() -> _Rules:
+    data = tomllib.loads((files("archiver") / "rules" / "html.toml").read_text(encoding="utf-8"))
+    pre, post = data["preclean"], data["postclean"]
+    words = "|".join(_attr_word(w) for w in pre["words"])
+    # A word starts after a non-letter or at a camelCase hump, and ends before a
+    # lower-case letter: "relatedArticles" and "share-bar" match, "shared" does not.
+    furniture = re.compile(rf"(?:(?<![A-Za-z])|(?<=[a-z])(?=[A-Z]))(?:{words})(?![a-z])")
+    teaser = "|".join(fold(p) for p in post["teaser"])
+    return _Rules(
+        drop_tags=frozenset(pre["tags"]),
+        furniture_attr=furniture,
+        max_text=int(pre["max_text"]),
+        max_paragraph_share=float(pre["max_paragraph_share"]),
+        teaser=re.compile(rf"^\W*(?:{teaser})\b\s*(?::|\W*$)", re.IGNORECASE),
+        trailer=re.compile("|".join(fold(p) for p in post["trailer"]), re.IGNORECASE),
+    )
+
+
+def extract_html(html: str, *, url: str | None = None) -> Extraction:
+    """Extract the article from the HTML page ``html`` (decoded text).
+
+    Returns the body paragraphs joined by blank lines, with the page's metadata. A page
+    with no article text (empty, not HTML, a bare fragment, only furniture) gives an
+    Extraction whose ``text`` is empty: the caller decides whether that is an error.
+    """
+    tree = _parse(html)
+    if tree is None:
+        return Extraction(text="")
+    meta = _metadata(html, tree, url)
+    headlines = _headlines(tree, meta.title)
+    captions = _captions(tree)
+    _unwrap_layout_tables(tree)
+    _drop_furniture(tree, _rules())
+    paragraphs = _trafilatura(tree, url, fast=True, headlines=headlines)
+    if _prose_share(paragraphs) < _MIN_PROSE_SHARE:
+        # Mostly menus or lists: trafilatura's readability and jusText candidates may
+        # find the article where its own rules did not. Costly, so only here.
+        fuller = _trafilatura(tree, url, fast=False, headlines=headlines)
+        if _prose_share(fuller) > _prose_share(paragraphs):
+            log.debug("%s: fast result mostly short lines, full cascade taken", url)
+            paragraphs = fuller
+    if _prose_length(paragraphs) < _SHORT:
+        # A short result may come from the cleaning misleading trafilatura's choice of
+        # container: the untouched page gets a try, and wins if clearly longer.
+        untouched = _parse(html)
+        if untouched is not None:
+            plain = _trafilatura(untouched, url, fast=True, headlines=headlines)
+            if _prose_length(plain) > 2 * _prose_length(paragraphs):
+                log.debug("%s: cleaned page gave little, untouched page taken", url)
+                paragraphs = plain
+    text = "\n\n".join(paragraphs)
+    return Extraction(
+        text=text,
+        title=meta.title,
+        description=meta.description,
+        authors=meta.authors,
+        published=meta.published,
+        language=detect_language(text[:_LANGUAGE_SAMPLE]) or _language_code(meta.language),
+        tags=meta.tags,
+        section=meta.section,
+        captions=captions,
+    )
+
+
+# -- parsing and metadata -------------------------------------------------------------
+
+
+def _parse(html: str) -> HtmlElement | None:
+    try:
+        tree = load_html(html)
+    except (ValueError, TypeError) as exc:  # lxml refuses some inputs outright
+        log.debug("page not parsed: %s", exc)
+        return None
+    return tree
+
+
+def _metadata(html: str, tree: HtmlElement, url: str | None) -> PageMetadata:
+    """What the page declares, with the headline and date read from markup if it does not."""
+    declared = page_metadata(LexborHTMLParser(html))
+    title = declared.title or _first_text(tree, "//h1") or _first_text(tree, "//title")
+    published = declared.published
+    if published is None:
+        # htmldate without its extensive search: markup and URL only, no slow parsing
+        found = find_date(tree, extensive_search=False, original_date=True, url=url)
+        published = date.fromisoformat(found) if found else None
+    return PageMetadata(
+        title=title,
+        description=declared.description,
+        authors=declared.authors,
+        published=published,
+        section=declared.section,
+        tags=declared.tags,
+        url=declared.url,
+        language=declared.language,
+    )
+
+
+def _first_text(tree: HtmlElement, xpath: str) -> str | None:
+    for element in tree.xpath(xpath):
+        text = " ".join(element.text_content().split())
+        if text:
+            return text
+    return None
+
+
+def _language_code(value: str | None) -> str | None:
+    """ "en-GB" -> "en"."""
+    code = (value or "").split("-")[0].split("_")[0].strip().lower()
+    return code if 2 <= len(code) <= 3 and code.isalpha() else None
+
+
+def _headlines(tree: HtmlElement, title: str | None) -> list[list[str]]:
+    """Forms of the headline, as word lists: the body must not start with one."""
+    found = [title] if title else []
+    found += [h.text_content() for h in tree.iter("h1")]
+    found += tree.xpath('//meta[@property="og:title" or @name="twitter:title"]/@content')
+    found += tree.xpath("//title/text()")
+    return [words for words in (_words(str(t)) for t in found) if words]
+
+
+def _captions(tree: HtmlElement) -> tuple[str, ...]:
+    texts = (" ".join(c.text_content().split()) for c in tree.iter("figcaption"))
+    return tuple(dict.fromkeys(t for t in texts if t))
+
+
+# -- before trafilatura ---------------------------------------------------------------
+
+
+def _unwrap_layout_tables(tree: HtmlElement) -> None:
+    """Turn tables that lay out the page into plain blocks.
+
+    A table whose cells hold paragraphs, headings or blocks is not data: trafilatura
+    would print each of its rows, the whole article perhaps, as one line of cells.
+    """
+    for table in list(tree.iter("table")):
+        cells = table.xpath(_OWN_CELLS)
+        if not any(cell.xpath(_BLOCKS) for cell in cells):
+            continue
+        for element in (table, *table.xpath(_OWN_ROW_PARTS), *cells):
+            element.tag = "div"
+            for name in ("width", "height", "cellpadding", "cellspacing", "border"):
+                element.attrib.pop(name, None)
+
+
+_ROWS = "(./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr)"
+_OWN_CELLS = f"{_ROWS}/td | {_ROWS}/th"
+_OWN_ROW_PARTS = f"./thead | ./tbody | ./tfoot | {_ROWS}"
+_BLOCKS = "boolean(.//p | .//div | .//h1 | .//h2 | .//h3 | .//ul | .//ol | .//table)"
+
+
+def _drop_furniture(tree: HtmlElement, rules: _Rules) -> None:
+    """Drop the elements that never hold article text (see ``rules/html.toml``)."""
+    # lxml makes the root of a page with an XML declaration its top element, no <body>
+    body = tree.find("body")
+    if body is None:
+        body = tree
+    page_text = sum(len(p.text_content()) for p in body.iter("p"))
+    root = tree.getroottree().getroot()
+    for element in list(body.iter()):
+        tag = element.tag
+        if not isinstance(tag, str) or tag in _KEEP:
+            continue
+        if tag not in rules.drop_tags:
+            names = f"{element.get('class', '')} {element.get('id', '')}"
+            if names == " " or not _names_furniture(names):
+                continue
+        if element.getroottree().getroot() is not root:
+            continue  # inside an element dropped already
+        if not _holds_content(element, rules, page_text):
+            element.drop_tree()  # keeps the tail text, which belongs to the parent
+
+
+@lru_cache(maxsize=8192)
+def _names_furniture(names: str) -> bool:
+    """Whether a class and id name furniture; cached, since pages repeat their classes."""
+    return _rules().furniture_attr.search(names) is not None
+
+
+def _holds_content(element: HtmlElement, rules: _Rules, page_text: int) -> bool:
+    text = len(element.text_content().strip())
+    if text >= rules.max_text:
+        links = sum(len(a.text_content()) for a in element.iter("a"))
+        if text - links >= rules.max_text:
+            return True
+    paragraphs = sum(len(p.text_content()) for p in element.iter("p"))
+    return paragraphs > rules.max_paragraph_share * page_text
+
+
+# -- trafilatura and after ------------------------------------------------------------
+
+
+def _trafilatura(
+    tree: HtmlElement, url: str | None, *, fast: bool, headlines: list[list[str]]
+) -> list[str]:
+    # bare_extraction works on a copy of the tree: ours stays intact for a second pass
+    document: Any = trafilatura.bare_extraction(
+        tree, url=url, fast=fast, include_comments=False, with_metadata=False
+    )
+    if document is None or not document.text:
+        return []
+    paragraphs = [p.strip() for p in document.text.split("\n") if p.strip()]
+    return _clean(paragraphs, headlines, _rules())
+
+
+def _clean(paragraphs: list[str], headlines: list[list[str]], rules: _Rules) -> list[str]:
+    """The article's paragraphs without headline, teasers and furniture lines."""
+    paragraphs = _without_headline(paragraphs, headlines)
+    paragraphs = list(_without_teasers(paragraphs, rules))
+    return _without_trailer(paragraphs, rules)
+
+
+def _without_headline(paragraphs: list[str], headlines: list[list[str]]) -> list[str]:
+    """Drop the headline echoed at the start, with the short header lines above it.
+
+    Section labels, kickers and a second form of the headline come before the body
+    when trafilatura takes the article's header along.
+    """
+    start = 0
+    for index, paragraph in enumerate(paragraphs[:_HEADER_LINES]):
+        if _is_headline(paragraph, headlines):
+            start = index + 1
+        elif _count_words(paragraph) >= _PROSE_WORDS:
+            break
+    return paragraphs[start:]
+
+
+def _is_headline(paragraph: str, headlines: list[list[str]]) -> bool:
+    words = _words(paragraph)
+    if not words:
+        return False
+    for headline in headlines:
+        if words == headline:
+            return True
+        # "Headline | Site" in <title>: the paragraph is one end of it
+        if len(words) >= 3 and words in (headline[: len(words)], headline[-len(words) :]):
+            return True
+    return False
+
+
+def _without_teasers(paragraphs: list[str], rules: _Rules) -> Iterable[str]:
+    """Drop the lines that point to other articles, and the headlines listed under a label."""
+    listing = labelled = False
+    for paragraph in paragraphs:
+        words = _count_words(paragraph)
+        folded = _fold(paragraph)
+        if words <= _TEASER_WORDS and (match := rules.teaser.match(folded)):
+            listing = True
+            labelled = match.end() >= len(folded.rstrip(" :.-–—|"))  # a bare label
+            continue
+        if listing and words <= _LISTED_WORDS:
+            if paragraph.startswith("- "):
+                continue  # an item of the list under the teaser
+            if labelled and not _SENTENCE_END.search(paragraph):
+                continue  # a headline under a bare label ("DON'T MISS")
+        listing = False
+        yield paragraph
+
+
+def _without_trailer(paragraphs: list[str], rules: _Rules) -> list[str]:
+    """Cut the furniture lines (follow us, newsletter, copyright) that close the text."""
+    lex = lexicon()
+    cut = index = len(paragraphs)
+    while index > 1:
+        paragraph = paragraphs[index - 1]
+        words = _count_words(paragraph)
+        folded = _fold(paragraph)
+        if words <= _TRAILER_WORDS and (
+            rules.trailer.search(folded)
+            or any_match(lex.boilerplate, folded)
+            or any_match(lex.end, folded)
+        ):
+            cut = index - 1
+        elif words > _FRAGMENT_WORDS:
+            break
+        index -= 1
+    return paragraphs[:cut]
+
+
+def _prose_length(paragraphs: list[str]) -> int:
+    """Characters in paragraphs of running prose."""
+    return sum(len(p) for p in paragraphs if _count_words(p) >= _PROSE_WORDS)
+
+
+def _prose_share(paragraphs: list[str]) -> float:
+    """The share of the text in paragraphs of running prose, by characters."""
+    total = sum(len(p) for p in paragraphs)
+    return _prose_length(paragraphs) / total if total else 0.0
+
+
+def _words(text: str) -> list[str]:
+    return [w.casefold() for w in _WORD.findall(text)]
+
+
+def _count_words(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def _fold(text: str) -> str:
+    # fold() is slow per character; most lines are ASCII and fold to themselves
+    return text if text.isascii() else fold(text)
