@@ -25,6 +25,8 @@ else:  # pragma: no cover
 
 __all__ = ["Lexicon", "SiteRules", "StandfirstRule", "lexicon", "load_site_rules"]
 
+_COMBINING = re.compile(r"[\u0300-\u036f]")
+
 StandfirstRule = Literal["auto", "after_title", "none"]
 
 Patterns = tuple[re.Pattern[str], ...]
@@ -32,8 +34,9 @@ Patterns = tuple[re.Pattern[str], ...]
 
 def fold(text: str) -> str:
     """``text`` without accents, so that "ΣΧΕΤΙΚΑ" and "σχετικά" match one pattern."""
-    decomposed = unicodedata.normalize("NFD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if text.isascii():
+        return text
+    return _COMBINING.sub("", unicodedata.normalize("NFD", text))
 
 
 def _compile(patterns: Iterable[str], source: str, *, folded: bool = False) -> Patterns:

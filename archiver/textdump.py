@@ -24,6 +24,7 @@ __all__ = ["Extraction", "extract_text"]
 
 _WORD = re.compile(r"\w+")
 _LETTER_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_DIGIT_TOKEN = re.compile(r"\S*\d\S*")
 _SENTENCE_END = re.compile(r"[.!?…:;]['\"”’»)\]]*$")
 _DATELINE = re.compile(r"^(?P<place>[A-Z][A-Za-z .'-]{1,30}?)\s*[-–—]+\s*(?P<date>[^:]{6,30}):\s")
 _SOURCE_LINE = re.compile(r"^(?P<place>[^\W\d][\w .'-]{1,30}?)\s+[-–—]\s+(?P<agency>[\w .-]{2,30})$")
@@ -111,8 +112,8 @@ def _lower_share(text: str) -> float:
 
 
 def _digit_share(text: str) -> float:
-    tokens = text.split()
-    return sum(any(c.isdigit() for c in t) for t in tokens) / len(tokens) if tokens else 0.0
+    tokens = len(text.split())
+    return len(_DIGIT_TOKEN.findall(text)) / tokens if tokens else 0.0
 
 
 class _Dump:
