@@ -27,7 +27,7 @@ import logging
 import re
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 from importlib.resources import files
@@ -182,16 +182,7 @@ def _metadata(html: str, tree: HtmlElement, url: str | None) -> PageMetadata:
         # htmldate without its extensive search: markup and URL only, no slow parsing
         found = find_date(tree, extensive_search=False, original_date=True, url=url)
         published = date.fromisoformat(found) if found else None
-    return PageMetadata(
-        title=title,
-        description=declared.description,
-        authors=declared.authors,
-        published=published,
-        section=declared.section,
-        tags=declared.tags,
-        url=declared.url,
-        language=declared.language,
-    )
+    return replace(declared, title=title, published=published)
 
 
 def _first_text(tree: HtmlElement, xpath: str) -> str | None:
