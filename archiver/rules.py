@@ -68,6 +68,8 @@ class Lexicon:
     end: Patterns
     summary_labels: Patterns
     credit: Patterns
+    #: all of ``credit`` as one pattern, for testing a line at once
+    credit_test: Patterns
     date_labels: Patterns
     byline: Patterns
     #: lower-cased form -> canonical agency name
@@ -165,6 +167,7 @@ def lexicon() -> Lexicon:
         end=_compile(data["end"], source, folded=True),
         summary_labels=_compile(data["summary_labels"], source, folded=True),
         credit=_compile(data["credit"], source),
+        credit_test=(re.compile("|".join(f"(?:{p})" for p in data["credit"]), re.IGNORECASE),),
         date_labels=_compile(data["date_labels"], source),
         byline=_compile(data["byline"], source),
         agencies=agencies,

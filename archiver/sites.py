@@ -16,7 +16,7 @@ from .generic import article_from
 from .metadata import PageMetadata, page_metadata
 from .render import render_lines
 from .rules import SiteRules, lexicon, load_site_rules
-from .textdump import Extraction, extract_text
+from .textdump import Extraction, clean_body, extract_text
 
 __all__ = ["BUILTIN_SITES", "SitePlugin", "builtin_plugins"]
 
@@ -78,7 +78,7 @@ class SitePlugin:
             for selector in (*_NEVER_TEXT, *self.rules.html.get("remove", ())):
                 for node in body.css(selector):
                     node.decompose()
-            found = extract_text("\n".join(render_lines(body)), self.rules, language=language)
+            found = clean_body(render_lines(body), self.rules, language=language)
         if body is None or not found.text:
             # The site changed its template: the generic extractor finds the body, and
             # the site's own text rules clean it.

@@ -20,7 +20,7 @@ from .dates import parse_date
 from .language import detect_language
 from .rules import Lexicon, SiteRules, any_match, fold, lexicon
 
-__all__ = ["Extraction", "extract_text"]
+__all__ = ["Extraction", "clean_body", "extract_text"]
 
 _WORD = re.compile(r"\w+")
 _LETTER_WORD = re.compile(r"[^\W\d_][\w'’-]*")
@@ -90,6 +90,18 @@ def extract_text(
     return _Dump(text, rules, lexicon(), language).extract()
 
 
+def clean_body(
+    lines: list[str], rules: SiteRules | None = None, *, language: str | None = None
+) -> Extraction:
+    """Clean the lines of an article body that markup has already isolated.
+
+    The same furniture rules as :func:`extract_text` apply (the lexicon, the site's drop,
+    end and drop-block rules, wire-source lines), but nothing is searched for: the lines
+    are the body, less its furniture, up to the first line that ends an article.
+    """
+    return _Dump("\n".join(lines), rules, lexicon(), language).clean_body()
+
+
 def _normalise(line: str) -> str:
     line = " ".join(line.replace("\u00a0", " ").split())
     # Captions are often printed twice on one line ("X X"): keep one copy.
@@ -137,26 +149,32 @@ class _Dump:
 
     # -- classification -------------------------------------------------------------
 
-    def _classify(self) -> None:
-        rules, lex = self.rules, self.lex
+    def _mark_blocks(self) -> None:
+        """Mark the lines inside the site's drop blocks (pop-ups) as furniture."""
+        blocks = self.rules.drop_blocks if self.rules else ()
         drop_until: re.Pattern[str] | None = None
+        for line in self.lines:
+            if not line.text:
+                continue
+            if drop_until is None:
+                block = next((b for b in blocks if b[0].search(line.text)), None)
+                if block is None:
+                    continue
+                drop_until = block[1]
+            line.kind = Kind.FURNITURE
+            if drop_until.search(line.text):
+                drop_until = None
+
+    def _classify(self) -> None:
+        self._mark_blocks()
         seen: set[tuple[str, ...]] = set()
         credits: set[tuple[str, ...]] = set()
         counts = Counter(ln.text.casefold() for ln in self.lines if ln.text)
         for line in self.lines:
             text = line.text
-            if not text:
+            if not text or line.kind is Kind.FURNITURE:
                 continue
             line.words = len(_WORD.findall(text))
-            if drop_until is not None:
-                line.kind = Kind.FURNITURE
-                if drop_until.search(text):
-                    drop_until = None
-                continue
-            if rules and (block := next((b for b in rules.drop_blocks if b[0].search(text)), None)):
-                line.kind = Kind.FURNITURE
-                drop_until = None if block[1].search(text) else block[1]
-                continue
             line.kind = self._kind(line, counts[text.casefold()] > 1)
             grams = _trigrams(text)
             if line.kind in (Kind.PROSE, Kind.SHORT) and line.words >= _PROSE_WORDS:
@@ -169,32 +187,17 @@ class _Dump:
                 credits |= grams
 
     def _kind(self, line: Line, repeated: bool) -> Kind:
-        text, folded, rules, lex = line.text, line.folded, self.rules, self.lex
-        if rules and any_match(rules.end, folded):
-            return Kind.END
-        if rules and any_match(rules.drop, folded):
-            return Kind.FURNITURE
-        if rules and any_match(rules.captions, folded):
-            return Kind.CAPTION
+        text = line.text
+        if kind := self._site_kind(line):
+            return kind
         if line.words <= 12 and (when := self._date(text)) is not None:
             line.value = when
             return Kind.DATE
         if line.words <= 8 and (names := self._byline(text)) is not None:
             line.value = names
             return Kind.BYLINE
-        if line.words <= 6 and (agency := self._source_line(text)) is not None:
-            line.value = agency
-            return Kind.SOURCE
-        if any_match(lex.end, folded) and line.words <= 40:
-            return Kind.END
-        if any_match(lex.summary_labels, folded):
-            return Kind.SUMMARY
-        if any(p.search(text) for p in lex.credit):
-            return Kind.CREDIT
-        if line.words <= _LONG_WORDS and any_match(lex.boilerplate, folded):
-            return Kind.FURNITURE
-        if _digit_share(text) >= 0.4:
-            return Kind.FURNITURE  # tickers, scores, timetables
+        if kind := self._furniture_kind(line):
+            return kind
         prose_like = _lower_share(text) >= 0.4
         if (
             prose_like
@@ -205,6 +208,64 @@ class _Dump:
         if repeated and line.words <= _HEADING_WORDS:
             return Kind.REPEAT
         return Kind.SHORT
+
+    def _site_kind(self, line: Line) -> Kind | None:
+        """What the site's own rules say the line is."""
+        rules = self.rules
+        if rules is None:
+            return None
+        if any_match(rules.end, line.folded):
+            return Kind.END
+        if any_match(rules.drop, line.folded):
+            return Kind.FURNITURE
+        if any_match(rules.captions, line.folded):
+            return Kind.CAPTION
+        return None
+
+    def _furniture_kind(self, line: Line) -> Kind | None:
+        """What the lexicon says the line is, when it is not text."""
+        text, folded, lex = line.text, line.folded, self.lex
+        if line.words <= 6 and (agency := self._source_line(text)) is not None:
+            line.value = agency
+            return Kind.SOURCE
+        short = line.words <= _LONG_WORDS
+        if line.words <= 40 and any_match(lex.end, folded):
+            return Kind.END
+        if short and any_match(lex.summary_labels, folded):
+            return Kind.SUMMARY
+        # A credit closes its line: the tail of a long paragraph is enough to test.
+        if any_match(lex.credit_test, text if len(text) <= 300 else text[-200:]):
+            return Kind.CREDIT
+        if short and any_match(lex.boilerplate, folded):
+            return Kind.FURNITURE
+        if short and _digit_share(text) >= 0.4:
+            return Kind.FURNITURE  # tickers, scores, timetables
+        return None
+
+    def clean_body(self) -> Extraction:
+        """The body of a page whose markup already isolates it: furniture lines dropped,
+        cut at the first end line; no search for the body, no headline or date lines."""
+        self._mark_blocks()
+        body: list[str] = []
+        source = None
+        skip_next = False
+        for line in self.lines:
+            if not line.text or line.kind is Kind.FURNITURE:
+                continue
+            line.words = len(_WORD.findall(line.text))
+            kind = self._site_kind(line) or self._furniture_kind(line)
+            if kind is Kind.END and body:
+                break
+            if kind is Kind.SOURCE:
+                source = source or line.value
+            skip_next, skipped = kind is Kind.SUMMARY, skip_next
+            if kind is None and not skipped:
+                body.append(line.text)
+        return Extraction(
+            text="\n\n".join(body),
+            language=self.language,
+            source=source if isinstance(source, str) else None,
+        )
 
     def _date(self, text: str) -> datetime | date | None:
         candidates = []
