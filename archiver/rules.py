@@ -40,16 +40,24 @@ def fold(text: str) -> str:
 
 
 def _compile(patterns: Iterable[str], source: str, *, folded: bool = False) -> Patterns:
-    """Compile ``patterns``; a folded set is only ever tested as a whole, so it becomes
-    one alternation: a single search per line instead of one per pattern."""
+    """Compile ``patterns``.
+
+    A folded set is only ever tested as a whole, so it becomes at most two alternations:
+    one of the patterns anchored at the line's start (compiled as ``^(?:a|b)``, which the
+    regex engine tries at the first position only) and one of the rest.
+    """
     patterns = list(patterns)
     try:
-        if folded:
-            if not patterns:
-                return ()
-            combined = "|".join(f"(?:{fold(p)})" for p in patterns)
-            return (re.compile(combined, re.IGNORECASE),)
-        return tuple(re.compile(p, re.IGNORECASE) for p in patterns)
+        if not folded:
+            return tuple(re.compile(p, re.IGNORECASE) for p in patterns)
+        anchored = [fold(p[1:]) for p in patterns if p.startswith("^")]
+        floating = [fold(p) for p in patterns if not p.startswith("^")]
+        combined = []
+        if anchored:
+            combined.append("^(?:" + "|".join(f"(?:{p})" for p in anchored) + ")")
+        if floating:
+            combined.append("|".join(f"(?:{p})" for p in floating))
+        return tuple(re.compile(p, re.IGNORECASE) for p in combined)
     except re.error as exc:
         raise PluginError(f"bad regular expression ({exc})", source=source) from exc
 

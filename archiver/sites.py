@@ -90,6 +90,7 @@ class SitePlugin:
             fallback = True
         else:
             fallback = False
+        language = language or found.language
         visible = self._visible_metadata(tree, declared, language)
         source = found.source or (visible.source if visible else None)
         authors = declared.authors or (visible.authors if visible else ())
@@ -107,7 +108,7 @@ class SitePlugin:
             description=declared.description or (visible.description if visible else None),
             authors=authors,
             published=declared.published or (visible.published if visible else None),
-            language=language or found.language,
+            language=language,
             tags=declared.tags or (visible.tags if visible else ()),
             section=declared.section or (visible.section if visible else None),
             source=source,

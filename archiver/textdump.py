@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 
-from .dates import parse_date
+from .dates import date_share, parse_date
 from .language import detect_language
 from .rules import Lexicon, SiteRules, any_match, fold, lexicon
 
@@ -33,6 +33,8 @@ _SOURCE_LINE = re.compile(r"^(?P<place>[^\W\d][\w .'-]{1,30}?)\s+[-–—]\s+(?P
 _PROSE_WORDS = 8
 #: ... and ends like a sentence, unless it is at least this long.
 _LONG_WORDS = 20
+#: A caption with its credit has at most this many words.
+_CAPTION_WORDS = 80
 #: A subheading has at most this many words.
 _HEADING_WORDS = 14
 #: A repeat: a line whose word 3-grams stand this much in earlier lines.
@@ -146,6 +148,7 @@ class _Dump:
         self.language = language or detect_language(body_sample or text)
         self.date_languages = [self.language, "en"] if self.language not in (None, "en") else ["en"]
         self.first_line = next((ln.text for ln in self.lines if ln.text), "")
+        self.found_date = False
 
     # -- classification -------------------------------------------------------------
 
@@ -190,9 +193,8 @@ class _Dump:
         text = line.text
         if kind := self._site_kind(line):
             return kind
-        if line.words <= 12 and (when := self._date(text)) is not None:
-            line.value = when
-            return Kind.DATE
+        if line.words <= 12 and (kind := self._date_kind(line)):
+            return kind
         if line.words <= 8 and (names := self._byline(text)) is not None:
             line.value = names
             return Kind.BYLINE
@@ -233,8 +235,8 @@ class _Dump:
             return Kind.END
         if short and any_match(lex.summary_labels, folded):
             return Kind.SUMMARY
-        # A credit closes its line: the tail of a long paragraph is enough to test.
-        if any_match(lex.credit_test, text if len(text) <= 300 else text[-200:]):
+        # Captions are short, and a credit closes its line: test the tail of short lines.
+        if line.words <= _CAPTION_WORDS and any_match(lex.credit_test, text[-200:]):
             return Kind.CREDIT
         if short and any_match(lex.boilerplate, folded):
             return Kind.FURNITURE
@@ -266,6 +268,18 @@ class _Dump:
             language=self.language,
             source=source if isinstance(source, str) else None,
         )
+
+    def _date_kind(self, line: Line) -> Kind | None:
+        """DATE for a date line; only the first is parsed, since only the first is used."""
+        share = date_share(line.text, self.date_languages)
+        if share == 0.0:
+            return None
+        if self.found_date:
+            return Kind.DATE if share >= 0.5 else None
+        if (when := self._date(line.text)) is None:
+            return None
+        line.value, self.found_date = when, True
+        return Kind.DATE
 
     def _date(self, text: str) -> datetime | date | None:
         candidates = []
@@ -373,6 +387,7 @@ class _Dump:
 
     def _title(self, body_start: int) -> Line | None:
         first = _words(self.first_line)
+        occurrences = Counter(tuple(_words(ln.text)) for ln in self.lines if ln.text)
         best: tuple[int, Line] | None = None
         for line in self.lines[:body_start]:
             if line.kind not in (Kind.SHORT, Kind.REPEAT, Kind.PROSE) or not _is_headline(line):
@@ -381,9 +396,7 @@ class _Dump:
             # The first line of a dump is usually the page's <title>: the headline,
             # perhaps followed by the site's name.
             echoed = line.index > 0 and first[: len(words)] == words
-            repeated = any(
-                other is not line and _words(other.text) == words for other in self.lines
-            )
+            repeated = occurrences[tuple(words)] > 1
             cased = line.text != line.text.lower()
             score = 4 * echoed + 2 * repeated + cased
             if best is None or score >= best[0]:
@@ -401,7 +414,7 @@ class _Dump:
         description = self._standfirst(body, title)
         body_end = body[-1].index if body else span[1]
         meta = self.lines[: body_end + 1]
-        published = next((ln.value for ln in meta if ln.kind is Kind.DATE), None)
+        published = next((ln.value for ln in meta if ln.kind is Kind.DATE and ln.value), None)
         if published is None and body and (match := _DATELINE.match(body[0].text)):
             published = parse_date(match.group("date"), languages=self.date_languages)
         authors: tuple[str, ...] = ()
