@@ -9,8 +9,15 @@ cause, so that a message is useful without a traceback::
     │   ├── EmptyInputError       nothing but white space
     │   ├── BinaryInputError      bytes that are not text (an image, a PDF, a zip)
     │   ├── DecodingError         no text encoding fits the bytes
-    │   └── InputTooLargeError    over the size limit
+    │   ├── InputTooLargeError    over the size limit
+    │   └── NotHtmlError          a fetched response that is not an HTML page (a PDF, JSON)
     ├── ExtractionError       an extractor failed on an input it accepted
+    ├── FetchError            a URL could not be fetched (url, attempts, status, cause)
+    │   ├── HttpStatusError       the server answered with an error status (404, 410, 503)
+    │   ├── RobotsDisallowedError robots.txt forbids the URL
+    │   ├── BlockedAddressError   a private, loopback or link-local target, refused
+    │   └── ResponseTooLargeError the body is over the size limit
+    │       └── DecompressionBombError   its decoded form is over the limit
     ├── PluginError           an extractor plugin is broken or unknown
     └── WarcError             a WARC file cannot be written or read
 """
@@ -20,12 +27,19 @@ from __future__ import annotations
 __all__ = [
     "ArchiverError",
     "BinaryInputError",
+    "BlockedAddressError",
     "DecodingError",
+    "DecompressionBombError",
     "EmptyInputError",
     "ExtractionError",
+    "FetchError",
+    "HttpStatusError",
     "InputError",
     "InputTooLargeError",
+    "NotHtmlError",
     "PluginError",
+    "ResponseTooLargeError",
+    "RobotsDisallowedError",
     "WarcError",
 ]
 
@@ -63,8 +77,59 @@ class InputTooLargeError(InputError):
     """The input is larger than the configured limit."""
 
 
+class NotHtmlError(InputError):
+    """A fetched response is not an HTML page (a PDF, an image, JSON): it is not extracted."""
+
+
 class ExtractionError(ArchiverError):
     """An extractor failed on an input that it accepted."""
+
+
+class FetchError(ArchiverError):
+    """A URL could not be fetched.
+
+    ``url`` is the URL asked for, ``attempts`` the number of tries made, ``status`` the
+    HTTP status of the last response (None when none came) and ``cause`` the exception
+    that ended the last try, if any. ``str(error)`` reads "url: cause", with
+    "(after N attempts)" when it was tried more than once.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str,
+        attempts: int = 1,
+        status: int | None = None,
+        cause: BaseException | None = None,
+    ) -> None:
+        if attempts > 1:
+            message = f"{message} (after {attempts} attempts)"
+        super().__init__(message, source=url)
+        self.url = url
+        self.attempts = attempts
+        self.status = status
+        self.cause = cause
+
+
+class HttpStatusError(FetchError):
+    """The server answered with an error status (a 404, or a 503 after every retry)."""
+
+
+class RobotsDisallowedError(FetchError):
+    """The site's robots.txt forbids fetching the URL."""
+
+
+class BlockedAddressError(FetchError):
+    """The URL leads to a private, loopback or link-local address, which was refused."""
+
+
+class ResponseTooLargeError(FetchError):
+    """The response body is larger than the configured limit."""
+
+
+class DecompressionBombError(ResponseTooLargeError):
+    """The body, once its Content-Encoding is undone, is larger than the configured limit."""
 
 
 class PluginError(ArchiverError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from selectolax.lexbor import LexborNode as Node
 
 __all__ = ["render_lines"]
@@ -13,12 +15,17 @@ _BLOCKS = frozenset(
 _SKIP = frozenset("script style noscript template iframe svg button input select textarea".split())
 
 
-def render_lines(node: Node) -> list[str]:
+def render_lines(
+    node: Node, *, skip_tags: frozenset[str] = frozenset(), skip: Iterable[Node] = ()
+) -> list[str]:
     """The visible text under ``node``: a line per block element, white space folded.
 
     Pages that separate paragraphs with empty ``<div>`` or ``<br>`` instead of ``<p>``
-    come out with the same lines.
+    come out with the same lines. Elements named in ``skip_tags``, and the ``skip``
+    elements, are left out with all they contain (the tree is not changed).
     """
+    skipped = _SKIP | skip_tags
+    skipped_ids = {element.mem_id for element in skip}
     lines: list[str] = []
     current: list[str] = []
 
@@ -34,7 +41,7 @@ def render_lines(node: Node) -> list[str]:
             tag = child.tag
             if tag == "-text":
                 current.append(child.text_content or "")
-            elif tag not in _SKIP and tag != "_comment":
+            elif tag not in skipped and tag != "_comment" and child.mem_id not in skipped_ids:
                 block = tag in _BLOCKS
                 if block:
                     flush()

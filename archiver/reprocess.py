@@ -4,6 +4,10 @@ The work unit is :func:`process_file`, a plain function from a path to plain dat
 that a caller can later hand it to a process pool or a cluster unchanged.
 :func:`reprocess` runs it over every input, one after the other, and keeps going when
 an input fails: each failure becomes a :class:`Failure` in the :class:`Report`.
+
+A WARC file given as input (a name ending in ``.warc`` or ``.warc.gz``) is re-extracted:
+every page stored in it goes through the current extractors (:func:`process_capture`),
+and the new records refer to the original ones, which are left untouched.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .article import Article, InputKind
 from .document import DEFAULT_MAX_BYTES, Document, load
@@ -21,7 +26,19 @@ from .errors import ArchiverError, InputError, InputTooLargeError, WarcError
 from .extract import extract_document
 from .plugins import Registry
 
-__all__ = ["INPUT_SUFFIXES", "Failure", "Report", "iter_inputs", "process_file", "reprocess"]
+if TYPE_CHECKING:
+    from .warc import Capture, WarcWriter
+
+__all__ = [
+    "INPUT_SUFFIXES",
+    "Failure",
+    "Report",
+    "is_warc",
+    "iter_inputs",
+    "process_capture",
+    "process_file",
+    "reprocess",
+]
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +51,13 @@ _KIND_BY_SUFFIX: dict[str, InputKind] = {
     ".htm": "html",
     ".txt": "text",
     ".text": "text",
+}
+
+#: The media types of a capture that say which kind of input it is.
+_KIND_BY_MIME: dict[str, InputKind] = {
+    "text/html": "html",
+    "application/xhtml+xml": "html",
+    "text/plain": "text",
 }
 
 PathArg = str | os.PathLike[str]
@@ -195,6 +219,39 @@ def _read(path: Path, max_bytes: int) -> bytes:
     return data
 
 
+def is_warc(path: PathArg) -> bool:
+    """True for a name ending in ``.warc`` or ``.warc.gz`` (in any case): a WARC input."""
+    return str(path).lower().endswith((".warc", ".warc.gz"))
+
+
+def process_capture(
+    capture: Capture,
+    *,
+    registry: Registry | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> tuple[Document, Article]:
+    """Extract one page stored in a WARC file: the unit of work of a re-extraction.
+
+    The input kind comes from the capture's media type (else it is sniffed), its
+    encoding from the ``charset`` there (else it is detected), and an ``http(s)``
+    Target-URI is the page's URL, which selects the site plugin. The Document is
+    named ``<warc>#<target-uri>`` in errors and in the new metadata record.
+
+    Raises :class:`~archiver.errors.ArchiverError` naming the capture and the cause.
+    """
+    mime = (capture.content_type or "").split(";")[0].strip().lower()
+    url = capture.target_uri if capture.target_uri.lower().startswith(("http:", "https:")) else None
+    document = load(
+        capture.payload,
+        name=f"{capture.warc}#{capture.target_uri}",
+        url=url,
+        kind=_KIND_BY_MIME.get(mime),
+        content_type=capture.content_type,
+        max_bytes=max_bytes,
+    )
+    return document, extract_document(document, registry=registry)
+
+
 def _too_large(size: int | None, max_bytes: int) -> str:
     # Same wording as archiver.document.load(), so both paths read alike.
     limit = f"the {max_bytes / 1e6:.1f} MB limit"
@@ -222,25 +279,28 @@ def reprocess(
     fails is recorded as a :class:`Failure` and the run goes on; ``on_result`` is called
     after each input with its path and its Article or Failure.
 
+    A WARC input (see :func:`is_warc`) is re-extracted: each page stored in it counts as
+    one input, and ``on_result`` gets the WARC's path. Its new ``conversion`` and
+    ``metadata`` records refer to the original records (see
+    :meth:`~archiver.warc.WarcWriter.write_derived`); the input file is only read.
+
     The WARC file is written under a temporary name and renamed when complete, so no
     half-written file is left behind. Raises :class:`~archiver.errors.WarcError` before
-    processing anything when ``warc`` cannot be written.
+    processing anything when ``warc`` cannot be written, or is one of the WARC inputs.
     """
+    paths = list(paths)
     output = Path(warc) if warc is not None else None
     if output is None:
-        articles, failures = _run(paths, registry, on_result, write=None)
+        articles, failures = _run(paths, registry, on_result, writer=None)
         return Report(tuple(articles), tuple(failures), None)
 
-    from .warc import WarcWriter, target_uri  # imported here: only runs that write need it
+    from .warc import WarcWriter  # imported here: only runs that write need it
 
     _check_writable(output)
+    _check_not_input(output, paths)
     writer = WarcWriter(output)  # creates the file now: WarcError before any work
-
-    def write(document: Document, article: Article) -> None:
-        writer.write_article(document, article, target_uri=target_uri(document, article))
-
     with writer:
-        articles, failures = _run(paths, registry, on_result, write=write)
+        articles, failures = _run(paths, registry, on_result, writer=writer)
     return Report(tuple(articles), tuple(failures), writer.path)
 
 
@@ -249,28 +309,12 @@ def _run(
     registry: Registry | None,
     on_result: Callable[[Path, Article | Failure], None] | None,
     *,
-    write: Callable[[Document, Article], None] | None,
+    writer: WarcWriter | None,
 ) -> tuple[list[Article], list[Failure]]:
     articles: list[Article] = []
     failures: list[Failure] = []
-    result: Article | Failure
-    for item in iter_inputs(paths):
-        if isinstance(item, Failure):
-            path, result = Path(item.source), item
-        else:
-            path = item
-            try:
-                document, result = process_file(path, registry=registry)
-            except ArchiverError as exc:
-                result = Failure.from_exception(str(path), exc)
-            except Exception as exc:  # a bug; one bad file must not stop the run
-                log.exception("%s: unexpected error while processing it", path)
-                result = Failure.from_exception(str(path), exc)
-            else:
-                # Outside the try: a failure to write is the archive's, not this input's,
-                # and ends the run (the writer then removes its partial file).
-                if write is not None:
-                    write(document, result)
+
+    def done(path: Path, result: Article | Failure) -> None:
         if isinstance(result, Failure):
             log.info("%s: skipped: %s", path, result.message)
             failures.append(result)
@@ -279,7 +323,82 @@ def _run(
             articles.append(result)
         if on_result is not None:
             on_result(path, result)
+
+    for item in iter_inputs(paths):
+        if isinstance(item, Failure):
+            done(Path(item.source), item)
+        elif is_warc(item):
+            for result in _reextract(item, registry, writer):
+                done(item, result)
+        else:
+            done(item, _extract(item, registry, writer))
     return articles, failures
+
+
+def _extract(path: Path, registry: Registry | None, writer: WarcWriter | None) -> Article | Failure:
+    try:
+        document, article = process_file(path, registry=registry)
+    except ArchiverError as exc:
+        return Failure.from_exception(str(path), exc)
+    except Exception as exc:  # a bug; one bad file must not stop the run
+        log.exception("%s: unexpected error while processing it", path)
+        return Failure.from_exception(str(path), exc)
+    # Outside the try: a failure to write is the archive's, not this input's, and ends
+    # the run (the writer then removes its partial file).
+    if writer is not None:
+        from .warc import target_uri
+
+        writer.write_article(document, article, target_uri=target_uri(document, article))
+    return article
+
+
+def _reextract(
+    path: Path, registry: Registry | None, writer: WarcWriter | None
+) -> Iterator[Article | Failure]:
+    """Extract every page stored in the WARC file ``path``, one result per page.
+
+    A damaged WARC ends with a Failure naming it, after the pages read before the damage.
+    """
+    from .warc import read_captures
+
+    try:
+        captures = read_captures(path)
+    except WarcError as exc:
+        yield Failure.from_exception(str(path), exc)
+        return
+    while True:
+        # next() alone in the try: a WarcError from the writer below is the output's,
+        # and must end the run rather than pass for a damaged input.
+        try:
+            capture = next(captures, None)
+        except WarcError as exc:
+            yield Failure.from_exception(str(path), exc)
+            return
+        if capture is None:
+            return
+        name = f"{path}#{capture.target_uri}"
+        try:
+            document, article = process_capture(capture, registry=registry)
+        except ArchiverError as exc:
+            yield Failure.from_exception(name, exc)
+            continue
+        except Exception as exc:  # a bug; one bad page must not stop the run
+            log.exception("%s: unexpected error while processing it", name)
+            yield Failure.from_exception(name, exc)
+            continue
+        if writer is not None:
+            writer.write_derived(capture, document, article)
+        yield article
+
+
+def _check_not_input(output: Path, paths: Iterable[PathArg]) -> None:
+    """Refuse to write over a WARC input: the original archive is never modified."""
+    target = output.resolve()
+    for path in paths:
+        if is_warc(path) and Path(path).resolve() == target:
+            raise WarcError(
+                "is also an input: write the re-extraction to another file", source=str(output)
+            )
 
 
 def _check_writable(output: Path) -> None:

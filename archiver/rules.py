@@ -33,10 +33,18 @@ Patterns = tuple[re.Pattern[str], ...]
 
 
 def fold(text: str) -> str:
-    """``text`` without accents, so that "ΣΧΕΤΙΚΑ" and "σχετικά" match one pattern."""
+    """``text`` in lower case without accents, so that "ΣΧΕΤΙΚΑ" and "σχετικά" match one
+    pattern, and patterns need no IGNORECASE (which makes Python's regexes several times
+    slower)."""
     if text.isascii():
-        return text
-    return _COMBINING.sub("", unicodedata.normalize("NFD", text))
+        return text.lower()
+    return _COMBINING.sub("", unicodedata.normalize("NFD", text.lower()))
+
+
+def _fold_pattern(pattern: str) -> str:
+    """:func:`fold` for a regular expression: escapes such as ``\\S`` keep their case."""
+    parts = re.split(r"(\\.)", pattern)
+    return "".join(part if part.startswith("\\") else fold(part) for part in parts)
 
 
 def _compile(patterns: Iterable[str], source: str, *, folded: bool = False) -> Patterns:
@@ -50,14 +58,14 @@ def _compile(patterns: Iterable[str], source: str, *, folded: bool = False) -> P
     try:
         if not folded:
             return tuple(re.compile(p, re.IGNORECASE) for p in patterns)
-        anchored = [fold(p[1:]) for p in patterns if p.startswith("^")]
-        floating = [fold(p) for p in patterns if not p.startswith("^")]
+        anchored = [_fold_pattern(p[1:]) for p in patterns if p.startswith("^")]
+        floating = [_fold_pattern(p) for p in patterns if not p.startswith("^")]
         combined = []
         if anchored:
             combined.append("^(?:" + "|".join(f"(?:{p})" for p in anchored) + ")")
         if floating:
             combined.append("|".join(f"(?:{p})" for p in floating))
-        return tuple(re.compile(p, re.IGNORECASE) for p in combined)
+        return tuple(re.compile(p) for p in combined)
     except re.error as exc:
         raise PluginError(f"bad regular expression ({exc})", source=source) from exc
 
@@ -76,7 +84,7 @@ class Lexicon:
     end: Patterns
     summary_labels: Patterns
     credit: Patterns
-    #: all of ``credit`` as one pattern, for testing a line at once
+    #: ``credit`` compiled folded, for testing a line at once
     credit_test: Patterns
     date_labels: Patterns
     byline: Patterns
@@ -175,7 +183,7 @@ def lexicon() -> Lexicon:
         end=_compile(data["end"], source, folded=True),
         summary_labels=_compile(data["summary_labels"], source, folded=True),
         credit=_compile(data["credit"], source),
-        credit_test=(re.compile("|".join(f"(?:{p})" for p in data["credit"]), re.IGNORECASE),),
+        credit_test=_compile(data["credit"], source, folded=True),
         date_labels=_compile(data["date_labels"], source),
         byline=_compile(data["byline"], source),
         agencies=agencies,

@@ -23,7 +23,7 @@ __all__ = ["BUILTIN_SITES", "SitePlugin", "builtin_plugins"]
 log = logging.getLogger(__name__)
 
 #: Elements inside an article body that never hold its text.
-_NEVER_TEXT = ("script", "style", "noscript", "figure", "figcaption", "aside", "form", "iframe")
+_NEVER_TEXT = frozenset({"figure", "figcaption", "aside", "form"})
 
 #: The built-in site plugins, by rules file, in order of precedence.
 BUILTIN_SITES = (
@@ -43,6 +43,8 @@ class SitePlugin:
         self.name = rules.name
         self.version = rules.version
         self.domains = rules.domains
+        #: one selector for everything the site's bodies hold that is not text
+        self._remove = ", ".join(rules.html.get("remove", ()))
 
     def __repr__(self) -> str:
         return f"SitePlugin({self.name!r})"
@@ -72,13 +74,12 @@ class SitePlugin:
         tree = HTMLParser(document.text)
         declared = page_metadata(tree)
         language = _language_code(declared.language)
-        captions = _captions(tree)  # before the body's figures are dropped
+        captions = _captions(tree)
         body = _first_match(tree, self.rules.html.get("body", ()))
         if body is not None:
-            for selector in (*_NEVER_TEXT, *self.rules.html.get("remove", ())):
-                for node in body.css(selector):
-                    node.decompose()
-            found = clean_body(render_lines(body), self.rules, language=language)
+            removed = body.css(self._remove) if self._remove else []
+            lines = render_lines(body, skip_tags=_NEVER_TEXT, skip=removed)
+            found = clean_body(lines, self.rules, language=language)
         if body is None or not found.text:
             # The site changed its template: the generic extractor finds the body, and
             # the site's own text rules clean it.

@@ -24,7 +24,7 @@ __all__ = ["Extraction", "clean_body", "extract_text"]
 
 _WORD = re.compile(r"\w+")
 _LETTER_WORD = re.compile(r"[^\W\d_][\w'’-]*")
-_DIGIT_TOKEN = re.compile(r"\S*\d\S*")
+_DIGIT = re.compile(r"\d")
 _SENTENCE_END = re.compile(r"[.!?…:;]['\"”’»)\]]*$")
 _DATELINE = re.compile(r"^(?P<place>[A-Z][A-Za-z .'-]{1,30}?)\s*[-–—]+\s*(?P<date>[^:]{6,30}):\s")
 _SOURCE_LINE = re.compile(r"^(?P<place>[^\W\d][\w .'-]{1,30}?)\s+[-–—]\s+(?P<agency>[\w .-]{2,30})$")
@@ -33,8 +33,6 @@ _SOURCE_LINE = re.compile(r"^(?P<place>[^\W\d][\w .'-]{1,30}?)\s+[-–—]\s+(?P
 _PROSE_WORDS = 8
 #: ... and ends like a sentence, unless it is at least this long.
 _LONG_WORDS = 20
-#: A caption with its credit has at most this many words.
-_CAPTION_WORDS = 80
 #: A subheading has at most this many words.
 _HEADING_WORDS = 14
 #: A repeat: a line whose word 3-grams stand this much in earlier lines.
@@ -126,8 +124,10 @@ def _lower_share(text: str) -> float:
 
 
 def _digit_share(text: str) -> float:
-    tokens = len(text.split())
-    return len(_DIGIT_TOKEN.findall(text)) / tokens if tokens else 0.0
+    tokens = text.split()
+    if not tokens:
+        return 0.0
+    return sum(1 for t in tokens if not t.isalpha() and _DIGIT.search(t)) / len(tokens)
 
 
 class _Dump:
@@ -224,8 +224,11 @@ class _Dump:
             return Kind.CAPTION
         return None
 
-    def _furniture_kind(self, line: Line) -> Kind | None:
-        """What the lexicon says the line is, when it is not text."""
+    def _furniture_kind(self, line: Line, *, caption_words: int = 80) -> Kind | None:
+        """What the lexicon says the line is, when it is not text.
+
+        Lines over ``caption_words`` words are not tested for photo credits.
+        """
         text, folded, lex = line.text, line.folded, self.lex
         if line.words <= 6 and (agency := self._source_line(text)) is not None:
             line.value = agency
@@ -236,7 +239,7 @@ class _Dump:
         if short and any_match(lex.summary_labels, folded):
             return Kind.SUMMARY
         # Captions are short, and a credit closes its line: test the tail of short lines.
-        if line.words <= _CAPTION_WORDS and any_match(lex.credit_test, text[-200:]):
+        if line.words <= caption_words and any_match(lex.credit_test, folded[-200:]):
             return Kind.CREDIT
         if short and any_match(lex.boilerplate, folded):
             return Kind.FURNITURE
@@ -254,8 +257,10 @@ class _Dump:
         for line in self.lines:
             if not line.text or line.kind is Kind.FURNITURE:
                 continue
-            line.words = len(_WORD.findall(line.text))
-            kind = self._site_kind(line) or self._furniture_kind(line)
+            line.words = len(line.text.split())
+            # Markup puts captions in figures, dropped before: in a body, only a short
+            # line can still be a bare credit.
+            kind = self._site_kind(line) or self._furniture_kind(line, caption_words=_HEADING_WORDS)
             if kind is Kind.END and body:
                 break
             if kind is Kind.SOURCE:

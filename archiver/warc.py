@@ -4,6 +4,10 @@ This is the only module that imports warcio. Each article becomes three records 
 share one WARC-Target-URI: a ``resource`` record with the input bytes unchanged, a
 ``conversion`` record with the extracted text, and a ``metadata`` record with the
 Article as JSON. See docs/warc.md for the layout.
+
+It also reads archives back: the Articles (:func:`read`, :func:`read_latest`) and the
+stored pages (:func:`read_captures`), and writes the records of a re-extraction, which
+refer to the original records (:meth:`WarcWriter.write_derived`).
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ import os
 import re
 import uuid
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -35,7 +40,15 @@ from .errors import ArchiverError, WarcError
 if TYPE_CHECKING:
     from typing_extensions import Self  # typing.Self needs Python 3.11
 
-__all__ = ["WarcWriter", "read", "target_uri"]
+__all__ = [
+    "ArchivedArticle",
+    "Capture",
+    "WarcWriter",
+    "read",
+    "read_captures",
+    "read_latest",
+    "target_uri",
+]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +59,7 @@ _RECORD_ID = re.compile(r"<urn:uuid:[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-f
 # is ours, and failing to rebuild it is an error rather than a foreign record to skip.
 _ARTICLE_KEYS = frozenset({"text", "extractor", "input_kind"})
 _CHUNK = 64 * 1024
+_METADATA = frozenset({"metadata"})
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -143,6 +157,43 @@ class WarcWriter:
             refers_to=conversion,
         )
         self._emit(resource, conversion, meta)
+
+    def write_derived(self, capture: Capture, document: Document, article: Article) -> None:
+        """Append the ``conversion`` and ``metadata`` records of a re-extraction of ``capture``.
+
+        Both records refer to the original record, which stays where it is (usually in
+        another file): ``WARC-Refers-To`` its record ID, ``WARC-Refers-To-Target-URI``
+        and ``WARC-Refers-To-Date`` its URI and date. Their own WARC-Target-URI is the
+        capture's, so that readers group them with it; the metadata JSON names the
+        extractor and its version. ``document`` is what ``article`` was extracted from.
+        """
+        self._check_open()
+        date = _warc_date(self._clock())
+        refers = {
+            "WARC-Refers-To": capture.record_id,
+            "WARC-Refers-To-Target-URI": capture.target_uri,
+            "WARC-Refers-To-Date": capture.date,
+        }
+        metadata = article.to_dict()
+        metadata["source_name"] = document.name
+        # Both built before either is written, as in write_article().
+        conversion = self._record(
+            "conversion",
+            capture.target_uri,
+            article.text.encode("utf-8"),
+            "text/plain; charset=utf-8",
+            date,
+            extra=refers,
+        )
+        meta = self._record(
+            "metadata",
+            capture.target_uri,
+            json.dumps(metadata, ensure_ascii=False).encode("utf-8"),
+            "application/json",
+            date,
+            extra=refers,
+        )
+        self._emit(conversion, meta)
 
     def close(self) -> None:
         """Flush and sync the file, then rename it to its final name (atomically)."""
@@ -263,16 +314,31 @@ def read(path: str | os.PathLike[str]) -> Iterator[Article]:
     are checked; a missing, unreadable, truncated or otherwise invalid file raises
     :class:`~archiver.errors.WarcError` naming the file and the cause.
     """
-    source = Path(path)
     # Checked now, not on the first next(), so that a wrong path fails at the call.
+    return _read(_checked_source(path))
+
+
+def _checked_source(path: str | os.PathLike[str]) -> Path:
+    source = Path(path)
     if not source.exists():
         raise WarcError("no such file", source=str(source))
     if source.is_dir():
         raise WarcError("is a directory, not a WARC file", source=str(source))
-    return _read(source)
+    return source
 
 
 def _read(source: Path) -> Iterator[Article]:
+    for record, payload in _records(source, keep=_METADATA):
+        if record.rec_type != "metadata":
+            continue
+        article = _article(record, payload, source)
+        if article is not None:
+            yield article
+
+
+def _records(source: Path, *, keep: frozenset[str]) -> Iterator[tuple[Any, bytes]]:
+    """Every record of ``source`` with its block, checked; the block is kept (else empty)
+    only for the record types in ``keep``, so that large captures cost no memory."""
     try:
         with open(source, "rb") as file:
             magic = file.read(2)
@@ -288,18 +354,203 @@ def _read(source: Path) -> Iterator[Article]:
                 if record.format != "warc":
                     # warcio also reads ARC, and takes many a text line for an ARC header.
                     raise WarcError("not a WARC file (no WARC/1.x header)", source=str(source))
-                payload = _read_block(record, source)
-                if record.rec_type != "metadata":
-                    continue
-                article = _article(record, payload, source)
-                if article is not None:
-                    yield article
+                yield record, _read_block(record, source, keep=record.rec_type in keep)
             if not count:
                 raise WarcError("not a WARC file (no records found)", source=str(source))
     except ArchiverError:
         raise
     except (ArchiveLoadFailed, OSError, ValueError, EOFError, zlib.error) as exc:
         raise WarcError(f"not a readable WARC file ({_cause(exc)})", source=str(source)) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """A page stored in a WARC file: a ``resource`` or ``response`` record.
+
+    ``payload`` is the page itself: the block of a ``resource`` record, or the HTTP body
+    of a ``response`` record with its transfer and content encodings (chunked, gzip,
+    ...) undone. ``content_type`` is the page's type: the record's Content-Type for a
+    resource, the HTTP Content-Type for a response (None when absent). ``date`` is the
+    record's WARC-Date exactly as written, for WARC-Refers-To-Date.
+    """
+
+    warc: Path
+    record_id: str
+    record_type: str
+    target_uri: str
+    date: str
+    content_type: str | None
+    payload: bytes
+    #: The HTTP status of a response record; None for a resource record.
+    status: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivedArticle:
+    """An Article read from a WARC file, with the capture it was extracted from.
+
+    ``capture_id`` is the WARC-Record-ID of the capture (the ``resource`` or
+    ``response`` record holding the page), reached through the metadata record's
+    WARC-Refers-To, and through its conversion record's for the original layout.
+    ``captured`` is the capture's WARC-Date and ``extracted`` the metadata record's.
+    """
+
+    article: Article
+    target_uri: str
+    capture_id: str
+    captured: datetime
+    extracted: datetime
+    #: The WARC file holding the metadata record.
+    warc: Path
+
+
+#: The record types that hold a page.
+_CAPTURE_TYPES = frozenset({"resource", "response"})
+#: The media types worth extracting; a capture with no Content-Type is taken too.
+_PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
+_FRACTION = re.compile(r"\.(\d+)")
+
+
+def read_captures(path: str | os.PathLike[str]) -> Iterator[Capture]:
+    """Stream the pages stored in a WARC file, in file order.
+
+    Yields every ``resource`` and ``response`` record whose type is HTML or plain text
+    (or not given), skipping responses whose HTTP status is not 2xx: what
+    ``archiver reprocess`` re-extracts. Errors are those of :func:`read`.
+    """
+    return _read_captures(_checked_source(path))
+
+
+def _read_captures(source: Path) -> Iterator[Capture]:
+    for record, block in _records(source, keep=_CAPTURE_TYPES):
+        if record.rec_type not in _CAPTURE_TYPES:
+            continue
+        headers = record.rec_headers
+        status: int | None = None
+        if record.http_headers is not None:
+            content_type = record.http_headers.get_header("Content-Type")
+            try:
+                status = int(record.http_headers.get_statuscode())
+            except (TypeError, ValueError):
+                status = None
+        else:
+            content_type = headers.get_header("Content-Type")
+        uri = str(headers.get_header("WARC-Target-URI") or "")
+        mime = str(content_type or "").split(";")[0].strip().lower()
+        if (mime and mime not in _PAGE_TYPES) or (status is not None and status // 100 != 2):
+            log.debug("%s: %s is not a page (%s, status %s): skipped", source, uri, mime, status)
+            continue
+        yield Capture(
+            warc=source,
+            record_id=str(headers.get_header("WARC-Record-ID")),
+            record_type=str(record.rec_type),
+            target_uri=uri,
+            date=_header_date(record, source),
+            content_type=str(content_type) if content_type else None,
+            payload=_http_body(record, block, source) if record.http_headers else block,
+            status=status,
+        )
+
+
+def _http_body(record: Any, block: bytes, source: Path) -> bytes:
+    # warcio's content_stream() undoes chunking and Content-Encoding; the block has
+    # already been read (to check it), so it is handed the bytes again.
+    record.raw_stream = io.BytesIO(block)
+    try:
+        return bytes(record.content_stream().read())
+    except (OSError, ValueError, EOFError, zlib.error) as exc:
+        # A body that does not decompress is kept as stored: extracting it then fails
+        # for this page alone, naming the cause.
+        uri = record.rec_headers.get_header("WARC-Target-URI")
+        log.debug("%s: %s: cannot decode the HTTP body: %s", source, uri, _cause(exc))
+        return block
+
+
+def read_latest(paths: Iterable[str | os.PathLike[str]]) -> Iterator[ArchivedArticle]:
+    """Stream the newest Article of each capture stored in the WARC files ``paths``.
+
+    A capture extracted several times (re-extractions add records, often in another
+    file) yields only its newest Article: the one whose metadata record has the latest
+    WARC-Date, the later in file order on a tie. Articles come in file order, files in
+    the order given. Memory holds a few IDs per capture, not the Articles: the files
+    are read twice, once to find the newest records and once to yield them. Errors are
+    those of :func:`read`; a missing file raises at the call.
+    """
+    sources = [_checked_source(path) for path in paths]
+    return _read_latest(sources)
+
+
+def _read_latest(sources: list[Path]) -> Iterator[ArchivedArticle]:
+    newest: dict[str, tuple[datetime, int]] = {}
+    for number, entry in enumerate(_all_entries(sources)):
+        key = (entry.extracted, number)
+        if entry.capture_id not in newest or key >= newest[entry.capture_id]:
+            newest[entry.capture_id] = key
+    wanted = {number for _, number in newest.values()}
+    for number, entry in enumerate(_all_entries(sources)):
+        if number in wanted:
+            yield entry
+
+
+def _all_entries(sources: list[Path]) -> Iterator[ArchivedArticle]:
+    for source in sources:
+        yield from _entries(source)
+
+
+def _entries(source: Path) -> Iterator[ArchivedArticle]:
+    """Every Article of ``source`` with its capture, in file order."""
+    # Original layout: metadata -> conversion -> capture, all in this file. A
+    # re-extraction's metadata refers to the capture itself, often in another file.
+    conversions: dict[str, tuple[str, str | None]] = {}
+    capture_dates: dict[str, str] = {}
+    for record, payload in _records(source, keep=_METADATA):
+        headers = record.rec_headers
+        record_id = str(headers.get_header("WARC-Record-ID"))
+        refers = headers.get_header("WARC-Refers-To")
+        if record.rec_type in _CAPTURE_TYPES:
+            capture_dates[record_id] = _header_date(record, source)
+        elif record.rec_type == "conversion" and refers:
+            conversions[record_id] = (str(refers), headers.get_header("WARC-Refers-To-Date"))
+        elif record.rec_type == "metadata":
+            article = _article(record, payload, source)
+            if article is None:
+                continue
+            extracted = _header_date(record, source)
+            capture_id = str(refers or record_id)
+            capture_date = headers.get_header("WARC-Refers-To-Date")
+            if capture_id in conversions:
+                capture_id, capture_date = conversions[capture_id]
+            capture_date = capture_date or capture_dates.get(capture_id) or extracted
+            yield ArchivedArticle(
+                article=article,
+                target_uri=str(headers.get_header("WARC-Target-URI") or ""),
+                capture_id=capture_id,
+                captured=_parse_warc_date(capture_date, record_id, source),
+                extracted=_parse_warc_date(extracted, record_id, source),
+                warc=source,
+            )
+
+
+def _header_date(record: Any, source: Path) -> str:
+    value = record.rec_headers.get_header("WARC-Date")
+    if not value:
+        record_id = record.rec_headers.get_header("WARC-Record-ID")
+        raise WarcError(f"record {record_id} has no WARC-Date", source=str(source))
+    return str(value)
+
+
+def _parse_warc_date(value: str, record_id: str, source: Path) -> datetime:
+    """A WARC-Date (``2024-03-01T10:30:15Z``, maybe with a fraction) as an aware datetime."""
+    # Python 3.10's fromisoformat() takes only 3 or 6 digits of fraction.
+    text = _FRACTION.sub(lambda m: "." + m.group(1).ljust(6, "0")[:6], value.strip(), count=1)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        message = f"record {record_id}: invalid date {value!r}"
+        raise WarcError(message, source=str(source)) from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
 
 
 class _GzipReader:
@@ -325,9 +576,11 @@ class _GzipReader:
         return self._gzip.tell()
 
 
-def _read_block(record: Any, source: Path) -> bytes:
-    """The record's block; only a metadata record's is kept, the others are just checked."""
-    keep = record.rec_type == "metadata"
+def _read_block(record: Any, source: Path, *, keep: bool) -> bytes:
+    """The record's block (after its HTTP headers, if any) when ``keep``, else b"".
+
+    Either way the block is read to its end, so that its length and digests are checked.
+    """
     parts: list[bytes] = []
     size = 0
     while chunk := record.raw_stream.read(_CHUNK):
@@ -338,6 +591,9 @@ def _read_block(record: Any, source: Path) -> bytes:
     expected = record.length
     if expected is None:
         raise WarcError(f"{what} has no Content-Length", source=str(source))
+    if record.http_headers is not None:
+        # warcio has already consumed the HTTP headers of a response or request record.
+        expected -= record.http_headers.total_len
     if size != expected:
         raise WarcError(
             f"truncated: {what} ends after {size} of its {expected} bytes", source=str(source)
