@@ -87,19 +87,21 @@ def extract_text(
 
     ``language`` (ISO 639-1), when known, saves identifying it.
     """
-    return _Dump(text, rules, lexicon(), language).extract()
+    lines = [_normalise(line) for line in text.splitlines()]
+    return _Dump(lines, rules, lexicon(), language).extract()
 
 
 def clean_body(
     lines: list[str], rules: SiteRules | None = None, *, language: str | None = None
 ) -> Extraction:
-    """Clean the lines of an article body that markup has already isolated.
+    """Clean the lines of an article body that markup has already isolated (as
+    :func:`archiver.render.render_lines` gives them: stripped, white space folded).
 
     The same furniture rules as :func:`extract_text` apply (the lexicon, the site's drop,
     end and drop-block rules, wire-source lines), but nothing is searched for: the lines
     are the body, less its furniture, up to the first line that ends an article.
     """
-    return _Dump("\n".join(lines), rules, lexicon(), language).clean_body()
+    return _Dump(lines, rules, lexicon(), language).clean_body()
 
 
 def _normalise(line: str) -> str:
@@ -134,18 +136,17 @@ class _Dump:
     """One extraction: the dump's lines and what they are."""
 
     def __init__(
-        self, text: str, rules: SiteRules | None, lex: Lexicon, language: str | None = None
+        self, lines: list[str], rules: SiteRules | None, lex: Lexicon, language: str | None = None
     ) -> None:
+        """``lines`` must be stripped, their white space folded (see :func:`_normalise`)."""
         self.rules = rules
         self.lex = lex
-        raw_lines = text.splitlines()
-        self.lines = []
-        for i, raw in enumerate(raw_lines):
-            text = _normalise(raw)
-            self.lines.append(Line(i, text, Kind.BLANK, 0, fold(text)))
-        # Long lines are mostly the article's: they tell its language better than menus.
-        body_sample = " ".join(line.text for line in self.lines if len(line.text) > 60)
-        self.language = language or detect_language(body_sample or text)
+        self.lines = [Line(i, text, Kind.BLANK, 0, fold(text)) for i, text in enumerate(lines)]
+        if language is None:
+            # Long lines are mostly the article's: they tell its language better than menus.
+            sample = " ".join(text for text in lines if len(text) > 60) or " ".join(lines)
+            language = detect_language(sample)
+        self.language = language
         self.date_languages = [self.language, "en"] if self.language not in (None, "en") else ["en"]
         self.first_line = next((ln.text for ln in self.lines if ln.text), "")
         self.found_date = False

@@ -1,0 +1,134 @@
+"""Exporting the archived Articles as JSON lines or CSV, for pandas, DuckDB and the like.
+
+One row per capture: its newest Article (see :func:`archiver.warc.read_latest`). The
+JSON lines are ``Article.to_dict()`` objects, so that :meth:`Article.from_dict` reads
+them back, plus three columns about the capture. CSV has the same columns, flattened:
+the extractor becomes ``extractor_name``, ``extractor_version`` and
+``extractor_fallback``, and each list (authors, tags, captions) is one JSON array in
+its cell, since any separator could also occur inside a caption. Dates are ISO 8601.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from .errors import WarcError
+from .warc import ArchivedArticle, read_latest
+
+__all__ = ["CSV_COLUMNS", "ExportFormat", "export", "row", "write_csv", "write_jsonl"]
+
+ExportFormat = Literal["jsonl", "csv"]
+
+#: The columns of the CSV export, in order.
+CSV_COLUMNS = (
+    "target_uri",
+    "captured",
+    "url",
+    "site",
+    "title",
+    "published",
+    "authors",
+    "language",
+    "section",
+    "tags",
+    "source",
+    "description",
+    "captions",
+    "word_count",
+    "extractor_name",
+    "extractor_version",
+    "extractor_fallback",
+    "input_kind",
+    "text",
+)
+
+_LISTS = ("authors", "tags", "captions")
+
+
+def row(entry: ArchivedArticle) -> dict[str, Any]:
+    """The JSON-lines row of one archived Article.
+
+    ``Article.to_dict()`` (lists as lists, ``published`` as ISO 8601, the extractor as
+    an object) plus ``word_count``, ``target_uri`` (the WARC-Target-URI) and
+    ``captured`` (the capture's WARC-Date, ISO 8601 in UTC).
+    """
+    data = entry.article.to_dict()
+    data["word_count"] = entry.article.word_count
+    data["target_uri"] = entry.target_uri
+    data["captured"] = entry.captured.isoformat()
+    return data
+
+
+def _csv_row(entry: ArchivedArticle) -> dict[str, Any]:
+    data = row(entry)
+    extractor = data.pop("extractor")
+    data["extractor_name"] = extractor["name"]
+    data["extractor_version"] = extractor["version"]
+    # Lower case, which pandas and DuckDB both read as booleans.
+    data["extractor_fallback"] = "true" if extractor["fallback"] else "false"
+    for key in _LISTS:
+        data[key] = json.dumps(data[key], ensure_ascii=False)
+    return data
+
+
+def write_jsonl(entries: Iterable[ArchivedArticle], stream: IO[str]) -> int:
+    """Write one JSON object a line to ``stream``; returns the number of rows."""
+    count = 0
+    for entry in entries:
+        stream.write(json.dumps(row(entry), ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def write_csv(entries: Iterable[ArchivedArticle], stream: IO[str]) -> int:
+    """Write a header and one row per Article to ``stream`` (opened with ``newline=""``).
+
+    An empty cell is a missing value (None). Returns the number of rows.
+    """
+    writer = csv.DictWriter(stream, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    count = 0
+    for entry in entries:
+        writer.writerow(_csv_row(entry))
+        count += 1
+    return count
+
+
+def export(
+    warcs: Iterable[str | os.PathLike[str]],
+    output: str | os.PathLike[str] | IO[str],
+    *,
+    format: ExportFormat = "jsonl",
+) -> int:
+    """Export the newest Article of each capture in ``warcs`` to ``output``.
+
+    ``output`` is a path, written as ``<path>.open`` and renamed when complete (so no
+    half-written file is left), or an open text stream. Returns the number of rows.
+    Raises :class:`~archiver.errors.WarcError` naming the file when a WARC cannot be
+    read or the output cannot be written.
+    """
+    entries = read_latest(warcs)  # a missing WARC fails here, before the output is made
+    write = write_csv if format == "csv" else write_jsonl
+    if not isinstance(output, (str, os.PathLike)):
+        return write(entries, output)
+    return _write_file(Path(output), lambda stream: write(entries, stream))
+
+
+def _write_file(path: Path, write: Callable[[IO[str]], int]) -> int:
+    partial = Path(f"{path}.open")
+    try:
+        with open(partial, "w", encoding="utf-8", newline="") as stream:
+            count = write(stream)
+        os.replace(partial, path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise WarcError(f"cannot write the file: {exc.strerror or exc}", source=str(path)) from exc
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return count
