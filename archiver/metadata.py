@@ -63,28 +63,39 @@ def parse_iso_date(value: str | None) -> datetime | date | None:
 def page_metadata(tree: HTMLParser) -> PageMetadata:
     """Merge JSON-LD first, then OpenGraph and article:* properties, then plain meta tags."""
     article = next(_json_ld_articles(tree), {})
-    meta = _meta_tags(tree)
-    authors = _names(article.get("author")) or tuple(
-        a for a in (meta.get("author"), meta.get("article:author")) if a and "://" not in a
-    )
-    keywords = article.get("keywords") or meta.get("news_keywords") or meta.get("keywords")
-    tags = _tags(keywords) or tuple(meta.get_all("article:tag"))
-    canonical = tree.css_first('link[rel="canonical"]')
     html = tree.css_first("html")
+    language = _text(article.get("inLanguage")) or (html.attributes.get("lang") if html else None)
+    canonical = tree.css_first('link[rel="canonical"]')
+    url = canonical.attributes.get("href") if canonical else None
+    declared = PageMetadata(
+        title=_text(article.get("headline")),
+        description=_text(article.get("description")),
+        authors=_names(article.get("author")),
+        published=parse_iso_date(article.get("datePublished")),
+        section=_text(_first(article.get("articleSection"))),
+        tags=_tags(article.get("keywords")),
+        url=url,
+        language=language,
+        structured=bool(article),
+    )
+    if declared.title and declared.published and declared.description and url:
+        return declared  # the meta tags would only repeat it
+    meta = _meta_tags(tree)
     return PageMetadata(
-        title=_text(article.get("headline")) or meta.get("og:title") or meta.get("twitter:title"),
-        description=_text(article.get("description"))
-        or meta.get("og:description")
-        or meta.get("description"),
-        authors=authors,
-        published=parse_iso_date(article.get("datePublished"))
+        title=declared.title or meta.get("og:title") or meta.get("twitter:title"),
+        description=declared.description or meta.get("og:description") or meta.get("description"),
+        authors=declared.authors
+        or tuple(a for a in (meta.get("author"), meta.get("article:author")) if a and "://" not in a),
+        published=declared.published
         or parse_iso_date(meta.get("article:published_time"))
         or parse_iso_date(meta.get("date") or meta.get("pubdate")),
-        section=_text(_first(article.get("articleSection"))) or meta.get("article:section"),
-        tags=tags,
-        url=(canonical.attributes.get("href") if canonical else None) or meta.get("og:url"),
-        language=_text(article.get("inLanguage")) or (html.attributes.get("lang") if html else None),
-        structured=bool(article),
+        section=declared.section or meta.get("article:section"),
+        tags=declared.tags
+        or _tags(meta.get("news_keywords") or meta.get("keywords"))
+        or tuple(meta.get_all("article:tag")),
+        url=url or meta.get("og:url"),
+        language=language,
+        structured=declared.structured,
     )
 
 
