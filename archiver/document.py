@@ -35,6 +35,8 @@ _MAGIC = (
     (b"\x7fELF", "an executable"),
 )
 _SNIFF = 8192
+#: How far the HTML standard's encoding prescan looks for <meta charset>.
+_PRESCAN = 1024
 _HTML_START = re.compile(rb"^\s*<(?:!doctype\s+html|html|head|body|meta|!--)", re.IGNORECASE)
 _HTML_TAGS = re.compile(rb"<(?:html|head|body|div|p|article|meta|title|script)\b", re.IGNORECASE)
 _META_CHARSET = re.compile(
@@ -108,7 +110,7 @@ def _decode(raw: bytes, name: str, content_type: str | None) -> tuple[str, str]:
     declared = []
     if content_type and (header := _HEADER_CHARSET.search(content_type)):
         declared.append(header.group(1))
-    if meta := _META_CHARSET.search(head):
+    if meta := _META_CHARSET.search(raw[:_PRESCAN]):
         declared.append(meta.group(1).decode("ascii"))
     for label in declared:
         if codec := _known_encoding(label):

@@ -30,10 +30,11 @@ def render_lines(
     current: list[str] = []
 
     def flush() -> None:
-        text = " ".join("".join(current).split())
-        if text:
-            lines.append(text)
-        current.clear()
+        if current:
+            text = " ".join("".join(current).split())
+            if text:
+                lines.append(text)
+            current.clear()
 
     def walk(element: Node) -> None:
         child = element.child

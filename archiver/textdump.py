@@ -258,7 +258,7 @@ class _Dump:
         for line in self.lines:
             if not line.text or line.kind is Kind.FURNITURE:
                 continue
-            line.words = len(line.text.split())
+            line.words = line.text.count(" ") + 1  # white space is folded: one per gap
             # Markup puts captions in figures, dropped before: in a body, only a short
             # line can still be a bare credit.
             kind = self._site_kind(line) or self._furniture_kind(line, caption_words=_HEADING_WORDS)
