@@ -7,49 +7,91 @@ The public API::
     report = archiver.reprocess(["seeds/"], warc="seeds.warc.gz")
     for article in archiver.read("seeds.warc.gz"):
         ...
+    archiver.export(["seeds.warc.gz"], "articles.jsonl")   # or format="csv"
+    archiver.write_wacz(["seeds.warc.gz"], "seeds.wacz")
+    article = archiver.archive("https://example.com/news/1", warc="news.warc.gz")
+    article = await archiver.aarchive("https://example.com/news/1", warc="news.warc.gz")
 """
 
+from .archive import aarchive, archive
 from .article import Article, ExtractorInfo, InputKind
+from .collection import write_wacz
+from .diff import ArticleChange, diff
 from .document import Document, load
 from .errors import (
     ArchiverError,
     BinaryInputError,
+    BlockedAddressError,
     DecodingError,
+    DecompressionBombError,
     EmptyInputError,
     ExtractionError,
+    FetchError,
+    HttpStatusError,
     InputError,
     InputTooLargeError,
+    NotHtmlError,
     PluginError,
+    ResponseTooLargeError,
+    RobotsDisallowedError,
     WarcError,
 )
+from .export import export
 from .extract import default_registry, extract, extract_document
+from .fetch import AsyncFetcher, Exchange, FetchConfig, Fetcher, FetchResult, afetch, fetch
+from .index import write_index
 from .plugins import Extractor, Registry
 from .reprocess import Failure, Report, reprocess
-from .warc import WarcWriter, read
+from .warc import ArchivedArticle, Capture, WarcWriter, read, read_captures, read_latest
 
 __all__ = [
+    "ArchivedArticle",
     "ArchiverError",
     "Article",
+    "ArticleChange",
+    "AsyncFetcher",
     "BinaryInputError",
+    "BlockedAddressError",
+    "Capture",
     "DecodingError",
+    "DecompressionBombError",
     "Document",
     "EmptyInputError",
+    "Exchange",
     "ExtractionError",
     "Extractor",
     "ExtractorInfo",
     "Failure",
+    "FetchConfig",
+    "FetchError",
+    "FetchResult",
+    "Fetcher",
+    "HttpStatusError",
     "InputError",
     "InputKind",
     "InputTooLargeError",
+    "NotHtmlError",
     "PluginError",
     "Registry",
     "Report",
+    "ResponseTooLargeError",
+    "RobotsDisallowedError",
     "WarcError",
     "WarcWriter",
+    "aarchive",
+    "afetch",
+    "archive",
     "default_registry",
+    "diff",
+    "export",
     "extract",
     "extract_document",
+    "fetch",
     "load",
     "read",
+    "read_captures",
+    "read_latest",
     "reprocess",
+    "write_index",
+    "write_wacz",
 ]

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Collection, Iterable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn
 
 import click
 
@@ -145,7 +145,7 @@ _format_option = click.option(
 # --- reprocess --------------------------------------------------------------------------
 
 
-@main.command("reprocess", short_help="Archive saved pages in one WARC file.")
+@main.command("reprocess", short_help="Archive saved pages, or re-extract WARCs, in a WARC.")
 @click.argument(
     "paths", nargs=-1, required=True, metavar="PATH...", type=click.Path(path_type=Path)
 )
@@ -160,6 +160,10 @@ _format_option = click.option(
 @_no_sites_option
 def reprocess_command(paths: tuple[Path, ...], output: Path, no_sites: bool) -> None:
     """Extract saved pages (files or folders of .txt/.html) and archive them in one WARC file.
+
+    A .warc or .warc.gz file given as PATH is re-extracted: the pages stored in it go
+    through the current extractors, and the new records, which refer to the original
+    ones, go to OUT; the input WARC is left unchanged.
 
     Prints one row per article (file, site, title, date, words), then a summary on
     stderr. Exits 1 when some inputs failed; the others are archived all the same.
@@ -254,6 +258,122 @@ def _as_text(article: Article) -> str:
     return "\n".join(lines) + "\n\n" + article.text
 
 
+# --- get --------------------------------------------------------------------------------
+
+
+@main.command("get", short_help="Fetch pages and archive them in a WARC file.")
+@click.argument("urls", nargs=-1, required=True, metavar="URL...")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="OUT",
+    help="The WARC file to append to, created when missing (name it .warc.gz).",
+)
+@click.option("--no-robots", is_flag=True, help="Fetch pages that robots.txt disallows.")
+@click.option(
+    "--block-private",
+    is_flag=True,
+    help="Refuse private, loopback and link-local addresses (for untrusted URL lists).",
+)
+@click.option("--user-agent", metavar="UA", help="The User-Agent header to send.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=30.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long any one network operation may take.",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    default=2,
+    show_default=True,
+    metavar="N",
+    help="Tries after the first on a network error, a timeout, a 429 or a 5xx.",
+)
+@_no_sites_option
+def get_command(
+    urls: tuple[str, ...],
+    output: Path,
+    no_robots: bool,
+    block_private: bool,
+    user_agent: str | None,
+    timeout: float,
+    retries: int,
+    no_sites: bool,
+) -> None:
+    """Fetch each URL, extract its article and append the page's records to OUT.
+
+    Prints one row per article (url, site, title, date, words), then a summary on
+    stderr. A page that cannot be fetched or extracted is reported on stderr as
+    "error: URL: cause" and the run goes on; a response that came (a 404, a PDF) is
+    stored all the same. Exits 1 when some URLs failed.
+    """
+    from .archive import archive
+    from .fetch import DEFAULT_USER_AGENT, FetchConfig, Fetcher
+    from .warc import WarcWriter
+
+    try:
+        config = FetchConfig(
+            user_agent=user_agent or DEFAULT_USER_AGENT,
+            timeout=timeout,
+            retries=retries,
+            obey_robots=not no_robots,
+            block_private=block_private,
+        )
+    except ValueError as exc:
+        _usage_error(str(exc))
+    registry = _registry(no_sites)
+    # Opened (and created, when missing) before any fetch, so that an output that
+    # cannot be written is a usage error; each page is then appended on its own.
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        WarcWriter(output, append=True).close()
+    except FileExistsError:
+        _usage_error(f"{output}: cannot create the file: {output.parent} is not a folder")
+    except OSError as exc:
+        _usage_error(f"{output}: cannot create the folder {output.parent} ({exc.strerror})")
+    except WarcError as exc:
+        _usage_error(str(exc))
+
+    rows: list[tuple[str, str, str, str, str]] = []
+    failed = 0
+    with Fetcher(config) as fetcher:
+        for url in urls:
+            try:
+                article = archive(url, output, fetcher=fetcher, registry=registry)
+            except WarcError:
+                raise  # the output's failure, not this URL's: it ends the run
+            except Exception as exc:  # reported per URL: the run goes on
+                if not isinstance(exc, ArchiverError):
+                    log.exception("%s: unexpected error", url)
+                _error(str(Failure.from_exception(url, exc)))
+                failed += 1
+                continue
+            rows.append(
+                (
+                    url,
+                    article.site or "",
+                    article.title or "",
+                    _date(article),
+                    str(article.word_count),
+                )
+            )
+    if not _quiet():
+        if rows:
+            _print_table(("url", "site", "title", "date", "words"), rows, numeric={"words"})
+        words = sum(int(row[-1]) for row in rows)
+        summary = f"archived {len(rows)} of {len(urls)} URLs ({words} words) in {output}"
+        if failed:
+            summary += f"; {failed} failed"
+        click.echo(summary, err=True)
+    if failed:
+        raise click.exceptions.Exit(1)
+
+
 # --- read -------------------------------------------------------------------------------
 
 
@@ -283,6 +403,137 @@ def _header(article: Article) -> str:
     parts = [article.title or "(no title)"]
     parts += [p for p in (article.site, _date(article), article.url) if p]
     return "==> " + " | ".join(parts) + " <=="
+
+
+# --- export, index, wacz, diff ------------------------------------------------------------
+
+_warcs_argument = click.argument(
+    "warcs", nargs=-1, required=True, metavar="WARC...", type=click.Path(path_type=Path)
+)
+
+
+@main.command("export", short_help="Export the archived articles as JSON lines or CSV.")
+@_warcs_argument
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv"]),
+    default="jsonl",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "-o",
+    "--output",
+    default="-",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    metavar="OUT",
+    help="The file to write; - (the default) for stdout.",
+)
+def export_command(warcs: tuple[Path, ...], fmt: str, output: Path) -> None:
+    """Export the newest article of each capture in the WARC files, one row each.
+
+    JSON lines are Article objects plus word_count, target_uri and captured; CSV has
+    the same columns with the extractor split in three and lists as JSON arrays.
+    """
+    from .export import export
+
+    export_format: Literal["jsonl", "csv"] = "csv" if fmt == "csv" else "jsonl"
+    if str(output) == "-":
+        stream = sys.stdout
+        count = export(warcs, stream, format=export_format)
+    else:
+        count = export(warcs, output, format=export_format)
+    if not _quiet():
+        where = "stdout" if str(output) == "-" else str(output)
+        click.echo(f"exported {count} articles to {where}", err=True)
+
+
+@main.command("index", short_help="Write the CDXJ index of WARC files.")
+@_warcs_argument
+@click.option(
+    "-o",
+    "--output",
+    default="-",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    metavar="OUT",
+    help="The CDXJ file to write; - (the default) for stdout.",
+)
+def index_command(warcs: tuple[Path, ...], output: Path) -> None:
+    """Write the sorted CDXJ index of the captures in the WARC files, for replay tools."""
+    from .index import write_index
+
+    if str(output) == "-":
+        count = write_index(warcs, sys.stdout)
+    else:
+        count = write_index(warcs, output)
+    if not _quiet():
+        where = "stdout" if str(output) == "-" else str(output)
+        click.echo(f"indexed {count} captures to {where}", err=True)
+
+
+@main.command("wacz", short_help="Package WARC files as a WACZ collection.")
+@_warcs_argument
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="OUT",
+    help="The WACZ file to write (name it .wacz).",
+)
+@click.option("--title", help="The collection's title.")
+def wacz_command(warcs: tuple[Path, ...], output: Path, title: str | None) -> None:
+    """Package the WARC files as one WACZ file, which ReplayWeb.page opens.
+
+    Its page list has one page per capture with the article's title and clean text,
+    so that ReplayWeb.page's search finds the articles.
+    """
+    from .collection import write_wacz
+
+    count = write_wacz(warcs, output, title=title)
+    if not _quiet():
+        click.echo(f"packaged {len(set(warcs))} WARC files, {count} pages, in {output}", err=True)
+
+
+@main.command("diff", short_help="Show which articles changed between two archives.")
+@click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
+def diff_command(old: Path, new: Path) -> None:
+    """Show which articles changed from the WARC file OLD to NEW (say, a re-extraction).
+
+    Articles are matched by URI. Prints one row per article that changed, was added or
+    was removed: status, uri, the old and new extractors, the body's shingle F1 (new
+    against old) and the metadata fields that changed; then a summary on stderr.
+    """
+    from .diff import diff
+
+    changes = diff(old, new)
+    shown = [change for change in changes if change.status != "same"]
+    rows = [
+        (
+            change.status,
+            change.target_uri,
+            str(change.old_extractor or ""),
+            str(change.new_extractor or ""),
+            "" if change.text_f1 is None else f"{change.text_f1:.3f}",
+            ", ".join(change.fields),
+        )
+        for change in shown
+    ]
+    if rows:
+        _print_table(("status", "uri", "old", "new", "f1", "fields"), rows, numeric={"f1"})
+    if not _quiet():
+        counts = {status: 0 for status in ("changed", "added", "removed", "same")}
+        for change in changes:
+            counts[change.status] += 1
+        compared = counts["changed"] + counts["same"]
+        click.echo(
+            f"{counts['changed']} of {compared} articles changed; "
+            f"{counts['removed']} only in {old}, {counts['added']} only in {new}",
+            err=True,
+        )
 
 
 # --- sites ------------------------------------------------------------------------------

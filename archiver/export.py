@@ -122,6 +122,7 @@ def export(
 def _write_file(path: Path, write: Callable[[IO[str]], int]) -> int:
     partial = Path(f"{path}.open")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with open(partial, "w", encoding="utf-8", newline="") as stream:
             count = write(stream)
         os.replace(partial, path)

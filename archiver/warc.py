@@ -8,6 +8,10 @@ Article as JSON. See docs/warc.md for the layout.
 It also reads archives back: the Articles (:func:`read`, :func:`read_latest`) and the
 stored pages (:func:`read_captures`), and writes the records of a re-extraction, which
 refer to the original records (:meth:`WarcWriter.write_derived`).
+
+A fetched page (:meth:`WarcWriter.write_capture`) becomes a ``request`` and a
+``response`` record per HTTP exchange, then ``conversion`` and ``metadata`` records; a
+writer opened with ``append=True`` adds them to an existing file.
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ import json
 import logging
 import os
 import re
+import time
 import uuid
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
@@ -31,6 +36,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
+from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from .article import Article
@@ -40,6 +46,8 @@ from .errors import ArchiverError, WarcError
 if TYPE_CHECKING:
     from typing_extensions import Self  # typing.Self needs Python 3.11
 
+    from .fetch import Exchange, FetchResult
+
 __all__ = [
     "ArchivedArticle",
     "Capture",
@@ -48,6 +56,7 @@ __all__ = [
     "read_captures",
     "read_latest",
     "target_uri",
+    "verify",
 ]
 
 log = logging.getLogger(__name__)
@@ -61,6 +70,8 @@ _ARTICLE_KEYS = frozenset({"text", "extractor", "input_kind"})
 _CHUNK = 64 * 1024
 _METADATA = frozenset({"metadata"})
 _GZIP_MAGIC = b"\x1f\x8b"
+#: Seconds an appender waits for another one to finish with the file.
+_LOCK_WAIT = 30.0
 
 
 def target_uri(document: Document, article: Article) -> str:
@@ -88,6 +99,12 @@ class WarcWriter:
 
     If writing fails (a full disk, say), the file is removed at once and every later
     call, :meth:`close` included, raises :class:`~archiver.errors.WarcError`.
+
+    With ``append=True`` an existing file is added to instead: new gzip members go at
+    its end, under its own name, with no new ``warcinfo`` record, and the file is
+    locked against other appenders (where the system allows) until :meth:`close`. An
+    abort or a failed write cuts the file back to its former length. A file that does
+    not exist yet is created as above.
     """
 
     def __init__(
@@ -97,26 +114,34 @@ class WarcWriter:
         software: str | None = None,
         record_id: Callable[[], str] | None = None,
         clock: Callable[[], datetime] | None = None,
+        append: bool = False,
     ) -> None:
         self._path = Path(path)
-        self._open_path = Path(f"{self._path}.open")
+        self._appending = append and self._path.exists()
+        self._open_path = self._path if self._appending else Path(f"{self._path}.open")
         self._record_id = record_id or _new_record_id
         self._clock = clock or _utc_now
         self._failure: str | None = None
         self._file: IO[bytes] | None = None
-        try:
-            self._file = open(self._open_path, "wb")  # noqa: SIM115 (held until close/abort)
-        except OSError as exc:
-            raise WarcError(
-                f"cannot create the file ({_cause(exc)})", source=str(self._path)
-            ) from exc
+        #: Where this writer's records start: an abort cuts the file back to it.
+        self._start = 0
+        if self._appending:
+            self._file, self._start = _open_for_append(self._path)
+        else:
+            try:
+                self._file = open(self._open_path, "wb")  # noqa: SIM115 (held until close/abort)
+            except OSError as exc:
+                raise WarcError(
+                    f"cannot create the file ({_cause(exc)})", source=str(self._path)
+                ) from exc
         self._writer = WARCWriter(self._file, gzip=True, warc_version=_WARC_VERSION)
-        try:
-            self._write_warcinfo(software or f"news-archiver/{_package_version()}")
-        except BaseException:
-            self.abort()
-            raise
-        log.debug("writing %s", self._open_path)
+        if self._start == 0:
+            try:
+                self._write_warcinfo(software or f"news-archiver/{_package_version()}")
+            except BaseException:
+                self.abort()
+                raise
+        log.debug("%s %s", "appending to" if self._appending else "writing", self._open_path)
 
     @property
     def path(self) -> Path:
@@ -195,6 +220,87 @@ class WarcWriter:
         )
         self._emit(conversion, meta)
 
+    def write_capture(
+        self,
+        result: FetchResult,
+        *,
+        article: Article | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Append the records of one fetched page (see docs/warc.md).
+
+        For each exchange of ``result`` (every redirect hop, then the final response) a
+        ``request`` record, whose WARC-Concurrent-To names the ``response`` record that
+        follows it. Then, when ``article`` is given, a ``conversion`` record with its
+        text, referring to the final response. Last a ``metadata`` record, referring to
+        the conversion record (or to the final response when there is no article):
+        ``article.to_dict()`` updated with ``metadata``, as JSON. Request and response
+        records are dated when the request was sent, the others by the writer's clock.
+        """
+        self._check_open()
+        # Every record is built before any is written, as in write_article().
+        records: list[Any] = []
+        for exchange in result.exchanges:
+            records += self._exchange_records(exchange)
+        response = records[-1]
+        uri = result.final_url
+        date = _warc_date(self._clock())
+        refers_to = response
+        if article is not None:
+            refers_to = self._record(
+                "conversion",
+                uri,
+                article.text.encode("utf-8"),
+                "text/plain; charset=utf-8",
+                date,
+                refers_to=response,
+            )
+            records.append(refers_to)
+        data = article.to_dict() if article is not None else {}
+        data.update(metadata or {})
+        records.append(
+            self._record(
+                "metadata",
+                uri,
+                json.dumps(data, ensure_ascii=False).encode("utf-8"),
+                "application/json",
+                date,
+                refers_to=refers_to,
+            )
+        )
+        self._emit(*records)
+
+    def _exchange_records(self, exchange: Exchange) -> list[Any]:
+        """The ``request`` and ``response`` records of one exchange, in that order."""
+        date = _warc_date(exchange.date)
+        response_headers = StatusAndHeaders(
+            f"{exchange.status} {exchange.reason}".rstrip(),
+            list(exchange.headers),
+            protocol=exchange.http_version,
+        )
+        response = self._record(
+            "response",
+            exchange.url,
+            exchange.body,
+            "application/http; msgtype=response",
+            date,
+            extra={"WARC-IP-Address": exchange.ip_address} if exchange.ip_address else None,
+            http_headers=response_headers,
+        )
+        request_headers = StatusAndHeaders(
+            exchange.request_line, list(exchange.request_headers), is_http_request=True
+        )
+        request = self._record(
+            "request",
+            exchange.url,
+            b"",
+            "application/http; msgtype=request",
+            date,
+            extra={"WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID")},
+            http_headers=request_headers,
+        )
+        return [request, response]
+
     def close(self) -> None:
         """Flush and sync the file, then rename it to its final name (atomically)."""
         if self._file is None:
@@ -205,8 +311,15 @@ class WarcWriter:
             with file:
                 file.flush()
                 os.fsync(file.fileno())
+            if self._appending:
+                log.debug("appended to %s", self._path)
+                return
             os.replace(self._open_path, self._path)
         except OSError as exc:
+            if self._appending:
+                _truncate(self._path, self._start)
+                self._failure = f"cannot finish the file ({_cause(exc)})"
+                raise WarcError(self._failure, source=str(self._path)) from exc
             _unlink(self._open_path)
             self._failure = f"cannot finish the file ({_cause(exc)})"
             raise WarcError(self._failure, source=str(self._path)) from exc
@@ -214,15 +327,25 @@ class WarcWriter:
         log.debug("wrote %s", self._path)
 
     def abort(self) -> None:
-        """Close and delete the temporary file: no part of the WARC remains."""
+        """Close and delete the temporary file: no part of the WARC remains.
+
+        When appending, the file is cut back to its length before this writer.
+        """
         if self._file is None:
             return
         file, self._file = self._file, None
+        if self._appending:
+            try:
+                file.flush()
+            except OSError:
+                pass  # what did reach the file is cut off below
+            _truncate(file, self._start)
         try:
             file.close()
         except OSError:
             pass  # the file is being thrown away
-        _unlink(self._open_path)
+        if not self._appending:
+            _unlink(self._open_path)
         log.debug("aborted %s", self._path)
 
     def __enter__(self) -> Self:
@@ -266,6 +389,7 @@ class WarcWriter:
         *,
         refers_to: Any = None,
         extra: dict[str, str] | None = None,
+        http_headers: Any = None,
     ) -> Any:
         record_id = self._record_id()
         if not _RECORD_ID.fullmatch(record_id):
@@ -284,6 +408,7 @@ class WarcWriter:
             length=len(block),
             warc_content_type=content_type,
             warc_headers_dict=headers,
+            http_headers=http_headers,
         )
 
     def _emit(self, *records: Any) -> None:
@@ -316,6 +441,15 @@ def read(path: str | os.PathLike[str]) -> Iterator[Article]:
     """
     # Checked now, not on the first next(), so that a wrong path fails at the call.
     return _read(_checked_source(path))
+
+
+def verify(path: str | os.PathLike[str]) -> int:
+    """Read every record of a WARC file, checking it as :func:`read` does.
+
+    Returns the number of records; raises :class:`~archiver.errors.WarcError` naming
+    the file and the cause when it is missing, not a WARC file, truncated or corrupt.
+    """
+    return sum(1 for _ in _records(_checked_source(path), keep=frozenset()))
 
 
 def _checked_source(path: str | os.PathLike[str]) -> Path:
@@ -655,6 +789,66 @@ def _unlink(path: Path) -> None:
         path.unlink(missing_ok=True)
     except OSError as exc:
         log.warning("cannot remove %s: %s", path, exc.strerror or exc)
+
+
+def _open_for_append(path: Path) -> tuple[IO[bytes], int]:
+    """``path`` opened to append, locked, with its length; it must be a gzip WARC."""
+    try:
+        file = open(path, "ab")  # noqa: SIM115 (held until close/abort)
+    except OSError as exc:
+        raise WarcError(
+            f"cannot open the file to append ({_cause(exc)})", source=str(path)
+        ) from exc
+    try:
+        _lock(file, path)
+        # Measured once locked: another appender may have just finished.
+        size = os.fstat(file.fileno()).st_size
+        if size:
+            with open(path, "rb") as head:
+                magic = head.read(2)
+            if magic != _GZIP_MAGIC:
+                # Gzip members after uncompressed records would make a file few tools read.
+                raise WarcError("cannot append: not a gzip-compressed WARC file", source=str(path))
+    except OSError as exc:
+        file.close()
+        raise WarcError(
+            f"cannot open the file to append ({_cause(exc)})", source=str(path)
+        ) from exc
+    except BaseException:
+        file.close()
+        raise
+    return file, size
+
+
+def _lock(file: IO[bytes], path: Path) -> None:
+    """Wait for the other appenders (up to :data:`_LOCK_WAIT` seconds), then lock."""
+    try:
+        import fcntl
+    except ImportError:  # not on Windows: appenders there must take turns themselves
+        return
+    deadline = time.monotonic() + _LOCK_WAIT
+    while True:
+        try:
+            fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            # Bounded, so that a writer left open in this very process cannot hang us.
+            if time.monotonic() > deadline:
+                raise WarcError(
+                    f"cannot append: another writer has held the file for {_LOCK_WAIT:g} s",
+                    source=str(path),
+                ) from None
+            time.sleep(0.05)
+
+
+def _truncate(file: IO[bytes] | Path, size: int) -> None:
+    try:
+        if isinstance(file, Path):
+            os.truncate(file, size)
+        else:
+            os.ftruncate(file.fileno(), size)
+    except OSError as exc:
+        log.warning("cannot cut back the WARC file to %d bytes: %s", size, _cause(exc))
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -19,3 +19,9 @@ def shared() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared is not available")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address() -> tuple[str, int]:
+    """pytest-httpserver on 127.0.0.1, any free port (not "localhost", which may be ::1)."""
+    return ("127.0.0.1", 0)

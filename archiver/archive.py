@@ -1,0 +1,155 @@
+"""``archive()``: one URL in, fetched, extracted and stored in a WARC file; one Article out.
+
+The work unit is :func:`conclude`, a plain function from a fetched page (a
+:class:`~archiver.fetch.FetchResult`) to an Article, writing the page's records when
+given a WARC: :func:`archive` and :func:`aarchive` differ only in how they fetch.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from .article import Article
+from .errors import ArchiverError, HttpStatusError, InputError, NotHtmlError
+from .extract import extract
+from .fetch import AsyncFetcher, FetchConfig, Fetcher, FetchResult
+from .plugins import Registry
+from .warc import WarcWriter
+
+__all__ = ["aarchive", "archive", "conclude"]
+
+log = logging.getLogger(__name__)
+
+PathArg = str | os.PathLike[str]
+
+
+def archive(
+    url: str,
+    warc: PathArg | WarcWriter | None = None,
+    *,
+    config: FetchConfig | None = None,
+    fetcher: Fetcher | None = None,
+    registry: Registry | None = None,
+) -> Article:
+    """Fetch ``url``, extract its article and append the records to the WARC file ``warc``.
+
+    ``warc`` is a path (the file is created, or appended to when it exists, and closed
+    again before returning) or an open :class:`~archiver.warc.WarcWriter`; None stores
+    nothing. ``fetcher`` reuses the connections and robots.txt rules of earlier calls;
+    else a new one is made from ``config``.
+
+    Once a response has come, its records are stored whatever happens next: a 404, a PDF
+    or a page that yields no article is stored, then raised as an error. Raises
+    :class:`~archiver.errors.FetchError` when the page cannot be fetched,
+    :class:`~archiver.errors.HttpStatusError` for an error status (404, 410),
+    :class:`~archiver.errors.NotHtmlError` for a response that is not HTML, another
+    :class:`~archiver.errors.ArchiverError` when extraction fails; each names ``url``.
+    """
+    if fetcher is None:
+        with Fetcher(config) as own:
+            result = own.fetch(url)
+    else:
+        result = fetcher.fetch(url)
+    return conclude(result, warc, registry=registry)
+
+
+async def aarchive(
+    url: str,
+    warc: PathArg | WarcWriter | None = None,
+    *,
+    config: FetchConfig | None = None,
+    fetcher: AsyncFetcher | None = None,
+    registry: Registry | None = None,
+) -> Article:
+    """The async form of :func:`archive`: fetching is async, extracting and writing are not.
+
+    Extraction and the WARC write take milliseconds and run in the event loop's thread,
+    so that many ``aarchive()`` calls at once append to one file in turn.
+    """
+    if fetcher is None:
+        async with AsyncFetcher(config) as own:
+            result = await own.fetch(url)
+    else:
+        result = await fetcher.fetch(url)
+    return conclude(result, warc, registry=registry)
+
+
+def conclude(
+    result: FetchResult,
+    warc: PathArg | WarcWriter | None = None,
+    *,
+    registry: Registry | None = None,
+) -> Article:
+    """Extract the article of a fetched page and store the page's records in ``warc``.
+
+    Errors are raised after the records are stored; see :func:`archive`.
+    """
+    url = result.url
+    article: Article | None = None
+    error: ArchiverError | None = None
+    final = result.final
+    where = "" if result.final_url == url else f" at {result.final_url}"
+    if not 200 <= final.status < 300:
+        error = HttpStatusError(
+            f"HTTP {final.status} {final.reason}".rstrip() + where,
+            url=url,
+            attempts=result.attempts,
+            status=final.status,
+        )
+    elif not result.is_html:
+        error = NotHtmlError(
+            f"the response{where} is {result.media_type}, not HTML: stored, not extracted",
+            source=url,
+        )
+    elif result.content is None:
+        error = InputError(f"cannot decode the response{where}: {result.decode_error}", source=url)
+    else:
+        try:
+            article = extract(
+                result.content,
+                url=result.final_url,
+                kind="html" if result.media_type else None,
+                name=url,
+                content_type=result.content_type,
+                registry=registry,
+            )
+        except ArchiverError as exc:
+            error = exc
+    if warc is not None:
+        _store(warc, result, article, _metadata(result, error))
+    if error is not None:
+        raise error
+    assert article is not None  # either an article or an error, by construction
+    log.debug("%s: archived (%d words)", url, article.word_count)
+    return article
+
+
+def _metadata(result: FetchResult, error: ArchiverError | None) -> dict[str, Any]:
+    """The ``fetch`` part of the metadata record, and why nothing was extracted."""
+    fetched: dict[str, Any] = {
+        "requested_url": result.url,
+        "url": result.final_url,
+        "status": result.status,
+        "content_type": result.content_type,
+        "redirects": [exchange.url for exchange in result.exchanges[:-1]],
+        "attempts": result.attempts,
+    }
+    data: dict[str, Any] = {"fetch": fetched}
+    if error is not None:
+        data["not_extracted"] = {"error": type(error).__name__, "reason": error.message}
+    return data
+
+
+def _store(
+    warc: PathArg | WarcWriter,
+    result: FetchResult,
+    article: Article | None,
+    metadata: dict[str, Any],
+) -> None:
+    if isinstance(warc, WarcWriter):
+        warc.write_capture(result, article=article, metadata=metadata)
+        return
+    with WarcWriter(warc, append=True) as writer:
+        writer.write_capture(result, article=article, metadata=metadata)

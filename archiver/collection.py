@@ -1,0 +1,120 @@
+"""Packaging WARC files as one WACZ 1.1.1 collection, made by the ``wacz`` package.
+
+A WACZ is a zip holding the WARC files (``archive/``), their CDXJ index
+(``indexes/``), a page list (``pages/pages.jsonl``) and a ``datapackage.json`` with
+every file's hash. ReplayWeb.page opens it as it is. The page list is ours, not one the
+wacz package guesses: one page per capture, with its URL, capture time, the Article's
+title and its clean text, and a header that declares ``hasText`` so that
+ReplayWeb.page's search covers the articles' text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from .errors import WarcError
+from .warc import ArchivedArticle, read_latest
+
+__all__ = ["pages", "write_wacz"]
+
+_PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "Pages", "hasText": True}
+
+
+def pages(entries: Iterable[ArchivedArticle]) -> Iterator[dict[str, Any]]:
+    """The lines of ``pages/pages.jsonl``: the header, then one page per Article.
+
+    A page has ``id`` (from the capture's record ID), ``url`` (the WARC-Target-URI),
+    ``ts`` (the capture's date, RFC 3339 in UTC, to the millisecond), ``title`` (the
+    Article's, else the URL) and ``text`` (the Article's clean text).
+    """
+    yield dict(_PAGES_HEADER)
+    for entry in entries:
+        yield {
+            "id": _page_id(entry.capture_id),
+            "url": entry.target_uri,
+            "ts": entry.captured.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "title": entry.article.title or entry.target_uri,
+            "text": entry.article.text,
+        }
+
+
+def _page_id(record_id: str) -> str:
+    # "<urn:uuid:...>" -> the bare hex of the UUID; anything else is hashed to one.
+    value = record_id.strip("<>").removeprefix("urn:uuid:")
+    try:
+        return uuid.UUID(value).hex
+    except ValueError:
+        return uuid.uuid5(uuid.NAMESPACE_URL, record_id).hex
+
+
+def write_wacz(
+    warcs: Iterable[str | os.PathLike[str]],
+    output: str | os.PathLike[str],
+    *,
+    title: str | None = None,
+) -> int:
+    """Package the WARC files ``warcs`` as the WACZ file ``output``; returns the page count.
+
+    The pages are the newest Article of each capture (see
+    :func:`~archiver.warc.read_latest`). The WACZ is written as ``<output>.open`` and
+    renamed when complete. ``title`` becomes the collection's title. Raises
+    :class:`~archiver.errors.WarcError` naming the file when a WARC cannot be read, two
+    WARCs share a file name (the WACZ keeps base names only), or the WACZ cannot be made.
+    """
+    sources = [Path(warc) for warc in warcs]
+    if not sources:
+        raise WarcError("no WARC file to package", source=str(output))
+    names: dict[str, Path] = {}
+    for source in sources:
+        if source.name in names and names[source.name].resolve() != source.resolve():
+            raise WarcError(
+                f"has the same file name as {names[source.name]}: a WACZ keeps only the names",
+                source=str(source),
+            )
+        names[source.name] = source
+    sources = list(names.values())  # a file named twice is packaged once
+    path = Path(output)
+    partial = Path(f"{path}.open")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WarcError(
+            f"cannot create the folder: {exc.strerror or exc}", source=str(path)
+        ) from exc
+    with tempfile.TemporaryDirectory(prefix="archiver-wacz-") as folder:
+        page_file = Path(folder) / "pages.jsonl"  # the wacz package wants this ending
+        count = -1  # the header line
+        with open(page_file, "w", encoding="utf-8") as stream:
+            for page in pages(read_latest(sources)):
+                stream.write(json.dumps(page, ensure_ascii=False) + "\n")
+                count += 1
+        command = [sys.executable, "-m", "wacz", "create", "-o", str(partial)]
+        command += ["--pages", str(page_file), "--copy-pages"]  # ours, copied as they are
+        if title:
+            command += ["--title", title]
+        command += [str(source) for source in sources]
+        try:
+            # A subprocess: the wacz package prints its progress to stdout, and changes
+            # module-level state of cdxj-indexer when imported.
+            result = subprocess.run(command, capture_output=True, text=True, check=False)
+        except OSError as exc:
+            raise WarcError(f"cannot run the wacz package: {exc}", source=str(path)) from exc
+    if result.returncode != 0 or not partial.is_file():
+        partial.unlink(missing_ok=True)
+        output_lines = (result.stderr or result.stdout).strip().splitlines()
+        cause = output_lines[-1] if output_lines else f"exit status {result.returncode}"
+        raise WarcError(f"cannot make the WACZ file: {cause}", source=str(path))
+    try:
+        os.replace(partial, path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise WarcError(f"cannot write the file: {exc.strerror or exc}", source=str(path)) from exc
+    return count

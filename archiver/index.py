@@ -1,0 +1,100 @@
+"""CDXJ indexes of WARC files, made by cdxj-indexer: what replay tools look URLs up in.
+
+A CDXJ index has one line per capture, sorted: the SURT form of the URL, the
+14-digit timestamp, and a JSON object with ``url``, ``mime``, ``status``, ``digest``,
+``length``, ``offset`` and ``filename`` (the WARC's base name). pywb and
+ReplayWeb.page read it to find a capture's record without reading the WARC.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO
+
+from .errors import WarcError
+from .warc import verify
+
+__all__ = ["INDEXED_RECORDS", "write_index"]
+
+#: The record types indexed: the captures. A conversion or metadata record shares its
+#: capture's URL and date, and a replay tool given both may serve the Article JSON in
+#: place of the page (pywb does), so they are left out.
+INDEXED_RECORDS = ("response", "revisit", "resource")
+
+
+class _LineCounter:
+    """A text stream that passes writes on and counts the lines."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self.lines = 0
+
+    def write(self, text: str) -> int:
+        self.lines += text.count("\n")
+        return self._stream.write(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
+def write_index(
+    warcs: Iterable[str | os.PathLike[str]], output: str | os.PathLike[str] | IO[str]
+) -> int:
+    """Write the sorted CDXJ index of the captures in ``warcs`` to ``output``.
+
+    ``output`` is a path, written as ``<path>.open`` and renamed when complete, or an
+    open text stream. Returns the number of index lines. Raises
+    :class:`~archiver.errors.WarcError` naming the file when a WARC is missing or
+    cannot be indexed, or the output cannot be written.
+    """
+    sources = [Path(warc) for warc in warcs]
+    for source in sources:
+        # cdxj-indexer takes a damaged file for a shorter one, and many a text file for
+        # an ARC file: it gets only files that read back whole.
+        verify(source)
+    if not isinstance(output, (str, os.PathLike)):
+        return _index(sources, output)
+    path = Path(output)
+    partial = Path(f"{path}.open")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(partial, "w", encoding="utf-8") as stream:
+            count = _index(sources, stream)
+        os.replace(partial, path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise WarcError(f"cannot write the file: {exc.strerror or exc}", source=str(path)) from exc
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return count
+
+
+def _index(sources: list[Path], stream: IO[str]) -> int:
+    from cdxj_indexer.main import CDXJIndexer  # imported here: only indexing needs it
+
+    counter = _LineCounter(stream)
+    indexer = CDXJIndexer(
+        output=counter,
+        inputs=[str(source) for source in sources],
+        sort=True,
+        records=",".join(INDEXED_RECORDS),
+    )
+    try:
+        indexer.process_all()
+    except OSError as exc:
+        if getattr(exc, "filename", None) is None:
+            raise  # the output's (it has no file name): reported by the caller
+        raise WarcError(
+            f"cannot index it: {exc.strerror or exc}", source=str(exc.filename)
+        ) from exc
+    except Exception as exc:  # warcio and cdxj-indexer raise many kinds on a damaged file
+        # curr_filename is the base name of the file being read.
+        name = indexer.curr_filename
+        source = next((str(s) for s in sources if s.name == name), name or "?")
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        cause = lines[0] if lines else type(exc).__name__
+        raise WarcError(f"not a readable WARC file ({cause})", source=source) from exc
+    return counter.lines

@@ -1,0 +1,519 @@
+"""archive(url), aarchive(url) and ``archiver get``: what a fetched page leaves in the WARC.
+
+Every WARC written here is read back with warcio checking each record's digests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from local_server import RawServer, chunked, reset, respond, sequence, slow, truncated
+from pytest_httpserver import HTTPServer
+from warcio.archiveiterator import ArchiveIterator
+
+import archiver
+from archiver.cli import main
+from archiver.errors import (
+    ArchiverError,
+    FetchError,
+    HttpStatusError,
+    NotHtmlError,
+    RobotsDisallowedError,
+    WarcError,
+)
+from archiver.fetch import FetchConfig, Fetcher
+from archiver.warc import WarcWriter
+
+ROOT = Path(__file__).resolve().parent.parent
+#: A Greek news page in windows-1253, declared by its meta tag.
+GREEK_PAGE = (ROOT / "fixtures/html/001_42a795ce0eda0ed1.html").read_bytes()
+PAGE = (
+    b"<!doctype html><html><head><meta charset='utf-8'><title>Harbour plan</title></head>"
+    b"<body><article><h1>Harbour plan approved</h1>"
+    + b"".join(
+        b"<p>Paragraph %d: the city council voted on Tuesday to approve the long debated "
+        b"plan for the old harbour, after months of public hearings.</p>" % i
+        for i in range(12)
+    )
+    + b"</article></body></html>"
+)
+FAST = FetchConfig(timeout=2, total_timeout=5, retries=1, backoff=0.01, backoff_max=0.02)
+
+
+@dataclass
+class Record:
+    type: str
+    headers: Any  # warcio StatusAndHeaders of the WARC record
+    http: Any  # warcio StatusAndHeaders of the HTTP message, for request and response
+    payload: bytes  # the block after any HTTP headers, as stored
+
+    def header(self, name: str) -> str | None:
+        value = self.headers.get_header(name)
+        return None if value is None else str(value)
+
+
+def records(path: Path) -> list[Record]:
+    """Every record of the WARC file, with warcio checking each one's digests."""
+    out = []
+    with open(path, "rb") as file:
+        for record in ArchiveIterator(file, check_digests="raise"):
+            payload = record.raw_stream.read()
+            http = record.http_headers if record.rec_type in ("request", "response") else None
+            out.append(Record(record.rec_type, record.rec_headers, http, payload))
+    return out
+
+
+def warcio_check(path: Path) -> None:
+    check = subprocess.run(
+        [sys.executable, "-m", "warcio.cli", "check", "-v", str(path)],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "digest pass" in check.stdout
+
+
+def types(path: Path) -> list[str]:
+    return [record.type for record in records(path)]
+
+
+@pytest.fixture
+def server(httpserver: HTTPServer) -> HTTPServer:
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    return httpserver
+
+
+@pytest.fixture
+def raw() -> Iterator[RawServer]:
+    server = RawServer()
+    yield server
+    server.close()
+
+
+def run(*args: str) -> Any:
+    return CliRunner().invoke(main, list(args))
+
+
+# --- must show --------------------------------------------------------------------------
+
+
+def test_get_writes_a_faithful_checked_warc_whose_text_matches_extract(
+    server: HTTPServer, tmp_path: Path
+) -> None:
+    sent = gzip.compress(GREEK_PAGE)
+    server.expect_request("/world/article").respond_with_data(
+        sent,
+        headers={"Content-Encoding": "gzip"},
+        content_type="text/html; charset=windows-1253",
+    )
+    url = server.url_for("/world/article")
+    out = tmp_path / "news.warc.gz"
+
+    result = run("get", url, "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert url in result.stdout
+
+    warcio_check(out)  # the warcio command line accepts it, digests and all
+    stored = records(out)
+    assert [r.type for r in stored] == ["warcinfo", "request", "response", "conversion", "metadata"]
+    response = stored[2]
+    assert response.payload == sent  # byte for byte what the server sent, still gzipped
+    assert response.http.get_header("Content-Encoding") == "gzip"
+
+    page = tmp_path / "page.html"
+    page.write_bytes(GREEK_PAGE)
+    extracted = run("extract", str(page), "--url", url, "--format", "json")
+    assert extracted.exit_code == 0, extracted.output
+    text = json.loads(extracted.stdout)["text"]
+    assert text and stored[3].payload.decode("utf-8") == text
+
+
+def test_archive_of_a_local_page_completes(server: HTTPServer, tmp_path: Path) -> None:
+    server.expect_request("/news/1").respond_with_data(PAGE, content_type="text/html")
+    out = tmp_path / "news.warc.gz"
+    article = archiver.archive(server.url_for("/news/1"), warc=out, config=FAST)
+    assert article.title == "Harbour plan approved"
+    assert article.url == server.url_for("/news/1")
+    assert "Paragraph 11" in article.text
+    assert list(archiver.read(out)) == [article]
+
+
+# --- the records ------------------------------------------------------------------------
+
+
+def test_the_records_of_a_page_and_their_links(server: HTTPServer, tmp_path: Path) -> None:
+    server.expect_request("/old").respond_with_data("", status=301, headers={"Location": "/new"})
+    server.expect_request("/new").respond_with_data(PAGE, content_type="text/html")
+    url, final = server.url_for("/old"), server.url_for("/new")
+    out = tmp_path / "a.warc.gz"
+    archiver.archive(url, warc=out, config=FAST)
+
+    stored = records(out)
+    assert [r.type for r in stored] == [
+        "warcinfo",
+        "request",
+        "response",  # the 301
+        "request",
+        "response",  # the page
+        "conversion",
+        "metadata",
+    ]
+    ids = [r.header("WARC-Record-ID") for r in stored]
+    _, req1, resp1, req2, resp2, conversion, metadata = stored
+    assert [r.header("WARC-Target-URI") for r in stored[1:]] == [url, url, final] + [final] * 3
+    assert req1.header("WARC-Concurrent-To") == ids[2]
+    assert req2.header("WARC-Concurrent-To") == ids[4]
+    assert resp1.http.get_statuscode() == "301"
+    assert resp2.http.get_statuscode() == "200"
+    assert resp2.header("WARC-IP-Address") == "127.0.0.1"
+    assert req2.http.protocol == "GET"
+    assert req2.header("Content-Type") == "application/http; msgtype=request"
+    assert resp2.header("Content-Type") == "application/http; msgtype=response"
+    assert resp2.payload == PAGE
+    assert conversion.header("WARC-Refers-To") == ids[4]
+    assert metadata.header("WARC-Refers-To") == ids[5]
+    for record in (req1, resp1, req2, resp2):
+        assert record.header("WARC-Payload-Digest") and record.header("WARC-Block-Digest")
+
+    data = json.loads(metadata.payload)
+    assert data["title"] == "Harbour plan approved"
+    assert data["fetch"] == {
+        "requested_url": url,
+        "url": final,
+        "status": 200,
+        "content_type": "text/html",
+        "redirects": [url],
+        "attempts": 1,
+    }
+    (latest,) = archiver.read_latest([out])
+    assert latest.capture_id == ids[4]  # the article leads back to the response
+
+
+def test_a_chunked_response_is_stored_so_that_headers_and_body_agree(
+    raw: RawServer, tmp_path: Path
+) -> None:
+    sent = gzip.compress(PAGE)
+    raw.routes["/page"] = chunked(
+        [("Content-Type", "text/html"), ("Content-Encoding", "gzip")], sent, size=50
+    )
+    out = tmp_path / "a.warc.gz"
+    archiver.archive(raw.url("/page"), warc=out, config=FetchConfig(obey_robots=False))
+    response = records(out)[2]
+    assert response.payload == sent
+    assert response.http.get_header("Content-Length") == str(len(sent))
+    assert response.http.get_header("Transfer-Encoding") is None
+    assert response.http.get_header("X-Archive-Orig-Transfer-Encoding") == "chunked"
+    # warcio (and pywb, which reads with it) decode the stored body to the page.
+    (capture,) = archiver.read_captures(out)
+    assert capture.payload == PAGE
+
+
+@pytest.mark.parametrize(
+    ("header", "meta", "encoding"),
+    [("windows-1253", "utf-8", "windows-1253"), ("utf-8", "windows-1253", "utf-8")],
+)
+def test_the_charset_of_the_header_wins_over_the_meta_tag(
+    server: HTTPServer, tmp_path: Path, header: str, meta: str, encoding: str
+) -> None:
+    title = "Νέα μέτρα για την καθαριότητα"
+    body = "".join(
+        f"<p>Ο δήμαρχος ανακοίνωσε σήμερα νέα μέτρα, παράγραφος {n}, για τους δρόμους.</p>"
+        for n in range(8)
+    )
+    html = (
+        f"<html><head><meta charset='{meta}'><title>{title}</title></head>"
+        f"<body><article><h1>{title}</h1>{body}</article></body></html>"
+    ).encode(encoding)
+    server.expect_request("/gr").respond_with_data(
+        html, content_type=f"text/html; charset={header}"
+    )
+    article = archiver.archive(server.url_for("/gr"), warc=tmp_path / "a.warc.gz", config=FAST)
+    assert article.title == title
+    assert "ο δήμαρχος ανακοίνωσε" in article.text.lower()
+
+
+def test_a_pdf_is_stored_raw_without_a_conversion_record(
+    server: HTTPServer, tmp_path: Path
+) -> None:
+    pdf = b"%PDF-1.7\n" + bytes(range(256)) * 4
+    server.expect_request("/report.pdf").respond_with_data(pdf, content_type="application/pdf")
+    url = server.url_for("/report.pdf")
+    out = tmp_path / "a.warc.gz"
+    with pytest.raises(NotHtmlError) as caught:
+        archiver.archive(url, warc=out, config=FAST)
+    assert str(caught.value) == (
+        f"{url}: the response is application/pdf, not HTML: stored, not extracted"
+    )
+    stored = records(out)
+    assert [r.type for r in stored] == ["warcinfo", "request", "response", "metadata"]
+    assert stored[2].payload == pdf
+    data = json.loads(stored[3].payload)
+    assert data["not_extracted"]["error"] == "NotHtmlError"
+    assert "application/pdf" in data["not_extracted"]["reason"]
+    assert stored[3].header("WARC-Refers-To") == stored[2].header("WARC-Record-ID")
+    assert list(archiver.read(out)) == []  # no Article in it
+
+
+@pytest.mark.parametrize("status", [404, 410])
+def test_a_missing_page_is_stored_and_reported_not_retried(
+    server: HTTPServer, tmp_path: Path, status: int
+) -> None:
+    server.expect_request("/gone").respond_with_data("<h1>gone</h1>", status=status)
+    url = server.url_for("/gone")
+    out = tmp_path / "a.warc.gz"
+    with pytest.raises(HttpStatusError) as caught:
+        archiver.archive(url, warc=out, config=FAST)
+    assert caught.value.status == status
+    assert str(caught.value).startswith(f"{url}: HTTP {status}")
+    assert types(out) == ["warcinfo", "request", "response", "metadata"]
+    assert len([r for r, _ in server.log if r.path == "/gone"]) == 1
+
+
+def test_a_page_that_cannot_be_fetched_writes_nothing(raw: RawServer, tmp_path: Path) -> None:
+    raw.routes["/reset"] = reset()
+    out = tmp_path / "a.warc.gz"
+    with pytest.raises(FetchError):
+        archiver.archive(raw.url("/reset"), warc=out, config=FetchConfig(retries=0))
+    assert not out.exists() and not Path(f"{out}.open").exists()
+
+
+# --- every fault: an archived page or a clear error -------------------------------------
+
+
+FAULTS = {
+    "reset, then the page": (
+        sequence(reset(), respond(200, [("Content-Type", "text/html")], PAGE)),
+        None,
+    ),
+    "503, then the page": (
+        sequence(respond(503, [], b"busy"), respond(200, [("Content-Type", "text/html")], PAGE)),
+        None,
+    ),
+    "always reset": (reset(), "connection"),
+    "too slow": (slow(3, respond(200, [], PAGE)), "timed out"),
+    "truncated": (
+        truncated([("Content-Type", "text/html")], PAGE[:50], len(PAGE)),
+        "broken response",
+    ),
+    "gzip bomb": (
+        respond(
+            200,
+            [("Content-Type", "text/html"), ("Content-Encoding", "gzip")],
+            gzip.compress(b" " * (4 * 1024 * 1024)),
+        ),
+        "decompression bomb",
+    ),
+    "empty page": (respond(200, [("Content-Type", "text/html")], b"   "), "empty"),
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_each_fault_ends_in_an_archived_page_or_a_clear_error(
+    raw: RawServer, tmp_path: Path, fault: str
+) -> None:
+    route, cause = FAULTS[fault]
+    raw.routes["/page"] = route
+    url = raw.url("/page")
+    out = tmp_path / "a.warc.gz"
+    config = FetchConfig(
+        timeout=0.5,
+        total_timeout=2,
+        retries=1,
+        backoff=0.01,
+        obey_robots=False,
+        max_decompressed_bytes=1024 * 1024,
+    )
+    if cause is None:
+        article = archiver.archive(url, warc=out, config=config)
+        assert article.title == "Harbour plan approved"
+        assert list(archiver.read(out)) == [article]
+    else:
+        with pytest.raises(ArchiverError) as caught:
+            archiver.archive(url, warc=out, config=config)
+        assert str(caught.value).startswith(f"{url}: ")
+        assert cause in str(caught.value).lower()
+    if out.exists():
+        records(out)  # whatever was stored reads back whole
+
+
+# --- appending --------------------------------------------------------------------------
+
+
+def test_an_existing_warc_is_appended_to(server: HTTPServer, tmp_path: Path) -> None:
+    server.expect_request("/a").respond_with_data(PAGE, content_type="text/html")
+    server.expect_request("/b").respond_with_data(
+        PAGE.replace(b"Harbour plan approved", b"Second story"), content_type="text/html"
+    )
+    out = tmp_path / "a.warc.gz"
+    first = archiver.archive(server.url_for("/a"), warc=out, config=FAST)
+    before = out.read_bytes()
+    second = archiver.archive(server.url_for("/b"), warc=out, config=FAST)
+    after = out.read_bytes()
+    assert after.startswith(before)  # the earlier records are untouched
+    assert types(out).count("warcinfo") == 1
+    assert list(archiver.read(out)) == [first, second]
+    warcio_check(out)
+
+
+def test_a_reprocessed_warc_can_be_appended_to(server: HTTPServer, tmp_path: Path) -> None:
+    out = tmp_path / "seeds.warc.gz"
+    seed = min((ROOT / "seeds").glob("*.txt"))
+    archiver.reprocess([seed], warc=out)
+    server.expect_request("/a").respond_with_data(PAGE, content_type="text/html")
+    archiver.archive(server.url_for("/a"), warc=out, config=FAST)
+    assert len(list(archiver.read(out))) == 2
+
+
+def test_an_aborted_append_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+    out = tmp_path / "a.warc.gz"
+    WarcWriter(out).close()
+    before = out.read_bytes()
+    writer = WarcWriter(out, append=True)
+    document = archiver.load(PAGE, name="p.html")
+    writer.write_article(document, archiver.extract_document(document), target_uri="urn:x:1")
+    writer.abort()
+    assert out.read_bytes() == before
+
+
+def test_appending_to_an_uncompressed_warc_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "plain.warc"
+    out.write_bytes(b"WARC/1.1\r\nWARC-Type: warcinfo\r\n\r\n")
+    with pytest.raises(WarcError, match="not a gzip-compressed WARC"):
+        WarcWriter(out, append=True)
+
+
+def test_appenders_take_turns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "a.warc.gz"
+    WarcWriter(out).close()
+    monkeypatch.setattr(sys.modules["archiver.warc"], "_LOCK_WAIT", 0.2)
+    holder = WarcWriter(out, append=True)
+    with pytest.raises(WarcError, match="another writer has held the file"):
+        WarcWriter(out, append=True)
+    holder.close()
+    WarcWriter(out, append=True).close()  # its turn now
+
+
+def test_a_writer_can_be_passed_in(server: HTTPServer, tmp_path: Path) -> None:
+    server.expect_request("/a").respond_with_data(PAGE, content_type="text/html")
+    out = tmp_path / "a.warc.gz"
+    with WarcWriter(out) as writer, Fetcher(FAST) as fetcher:
+        archiver.archive(server.url_for("/a"), writer, fetcher=fetcher)
+        archiver.archive(server.url_for("/a"), writer, fetcher=fetcher)
+    assert len(list(archiver.read(out))) == 2
+
+
+# --- async ------------------------------------------------------------------------------
+
+
+def test_aarchive(server: HTTPServer, tmp_path: Path) -> None:
+    for n in range(3):
+        server.expect_request(f"/p{n}").respond_with_data(PAGE, content_type="text/html")
+    out = tmp_path / "a.warc.gz"
+
+    async def main() -> list[archiver.Article]:
+        async with archiver.AsyncFetcher(FAST) as fetcher:
+            return await asyncio.gather(
+                *(
+                    archiver.aarchive(server.url_for(f"/p{n}"), out, fetcher=fetcher)
+                    for n in range(3)
+                )
+            )
+
+    articles = asyncio.run(main())
+    assert [a.title for a in articles] == ["Harbour plan approved"] * 3
+    assert len(list(archiver.read(out))) == 3
+    warcio_check(out)
+
+
+# --- the command ------------------------------------------------------------------------
+
+
+def test_get_reports_each_failure_and_exits_1(server: HTTPServer, tmp_path: Path) -> None:
+    server.expect_request("/ok").respond_with_data(PAGE, content_type="text/html")
+    server.expect_request("/gone").respond_with_data("", status=404)
+    ok, gone, bad = server.url_for("/ok"), server.url_for("/gone"), "ftp://example.com/x"
+    out = tmp_path / "out.warc.gz"
+    result = run("get", ok, gone, bad, "-o", str(out), "--retries", "0")
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines[0] == "url\tsite\ttitle\tdate\twords"
+    assert lines[1].startswith(f"{ok}\t") and "Harbour plan approved" in lines[1]
+    assert f"error: {gone}: HTTP 404 NOT FOUND" in result.stderr
+    assert f"error: {bad}: unsupported URL scheme 'ftp'" in result.stderr
+    assert "archived 1 of 3 URLs" in result.stderr
+    assert len(list(archiver.read(out))) == 1
+
+
+def test_get_robots_switches(httpserver: HTTPServer, tmp_path: Path) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /\n")
+    httpserver.expect_request("/a").respond_with_data(PAGE, content_type="text/html")
+    url, out = httpserver.url_for("/a"), tmp_path / "out.warc.gz"
+    refused = run("get", url, "-o", str(out))
+    assert refused.exit_code == 1
+    assert f"error: {url}: robots.txt of" in refused.stderr
+    allowed = run("get", url, "-o", str(out), "--no-robots", "--user-agent", "Test/1")
+    assert allowed.exit_code == 0, allowed.output
+    request = next(r for r in records(out) if r.type == "request")
+    assert request.http.get_header("User-Agent") == "Test/1"
+
+
+def test_get_block_private(server: HTTPServer, tmp_path: Path) -> None:
+    url = server.url_for("/a")
+    result = run("get", url, "-o", str(tmp_path / "o.warc.gz"), "--block-private")
+    assert result.exit_code == 1
+    assert f"error: {url}: 127.0.0.1 is a loopback address" in result.stderr
+
+
+def test_get_timeout_option(raw: RawServer, tmp_path: Path) -> None:
+    raw.routes["/slow"] = slow(3, respond(200, [], PAGE))
+    url = raw.url("/slow")
+    args = ["--timeout", "0.3", "--retries", "0", "--no-robots"]
+    result = run("get", url, "-o", str(tmp_path / "o.warc.gz"), *args)
+    assert result.exit_code == 1
+    assert f"error: {url}: timed out" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--timeout", "0"],
+        ["--retries", "-1"],
+        ["--bogus"],
+    ],
+)
+def test_get_usage_errors(tmp_path: Path, args: list[str]) -> None:
+    result = run("get", "http://127.0.0.1:9/", "-o", str(tmp_path / "o.warc.gz"), *args)
+    assert result.exit_code == 2
+
+
+def test_get_output_that_cannot_be_written_is_a_usage_error(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    result = run("get", "http://127.0.0.1:9/", "-o", str(not_a_folder / "o.warc.gz"))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {not_a_folder / 'o.warc.gz'}: ")
+    assert "http://127.0.0.1:9/" not in result.stderr  # nothing was fetched
+
+
+def test_get_is_in_the_help() -> None:
+    result = run("--help")
+    assert "get" in result.stdout
+
+
+def test_robots_disallow_via_archive(httpserver: HTTPServer, tmp_path: Path) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /\n")
+    url = httpserver.url_for("/a")
+    with pytest.raises(RobotsDisallowedError):
+        archiver.archive(url, warc=tmp_path / "a.warc.gz")
+    assert not (tmp_path / "a.warc.gz").exists()

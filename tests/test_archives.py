@@ -1,0 +1,472 @@
+"""Working with archives: reading the newest Articles, export, re-extraction, diff,
+CDXJ index and WACZ packaging."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+import archiver
+from archiver.article import Article
+from archiver.cli import main
+from archiver.errors import WarcError
+from archiver.export import CSV_COLUMNS
+from archiver.reprocess import process_file
+from archiver.warc import WarcWriter, target_uri
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+OLD_VERSION = "0.0.1"
+LONG_AGO = datetime(2020, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+
+GREEK_HTML = (
+    "<!doctype html><html><head><meta charset='iso-8859-7'><title>Νέα μέτρα για την Αθήνα"
+    "</title></head><body><article><h1>Νέα μέτρα για την Αθήνα</h1>"
+    + "".join(
+        f"<p>Παράγραφος {i}: ο δήμαρχος ανακοίνωσε σήμερα νέα μέτρα για την καθαριότητα "
+        "των δρόμων και των πλατειών της πόλης, μετά από μήνες συζητήσεων.</p>"
+        for i in range(1, 6)
+    )
+    + "</article></body></html>"
+)
+PAGE_URL = "https://news.example.gr/2024/03/athens"
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args))
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def records(path: Path) -> list[tuple[dict[str, str], bytes]]:
+    with open(path, "rb") as file:
+        return [
+            (dict(record.rec_headers.headers), record.content_stream().read())
+            for record in ArchiveIterator(file)
+        ]
+
+
+# --- fixtures: a WARC of the seeds, one "by an older extractor", its re-extraction ------
+
+
+@pytest.fixture(scope="module")
+def seeds_warc(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("seeds") / "seeds.warc.gz"
+    report = archiver.reprocess([SEEDS], warc=out)
+    assert report.ok and len(report) == 5
+    return out
+
+
+def older(article: Article, number: int) -> Article:
+    """What an older extractor version might have made of the page."""
+    article = replace(article, extractor=replace(article.extractor, version=OLD_VERSION))
+    if number == 0:  # a different title
+        return replace(article, title=f"{article.title} | Old Site Name")
+    if number == 1:  # a body with boilerplate left in, and no language
+        return replace(
+            article, text=article.text + "\n\nSubscribe to our newsletter!", language=None
+        )
+    return article
+
+
+@pytest.fixture(scope="module")
+def old_warc(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("old") / "old.warc.gz"
+    with WarcWriter(out, clock=lambda: LONG_AGO) as writer:
+        for number, path in enumerate(sorted(SEEDS.glob("*.txt"))):
+            document, article = process_file(path)
+            writer.write_article(
+                document, older(article, number), target_uri=target_uri(document, article)
+            )
+    return out
+
+
+@pytest.fixture(scope="module")
+def reextracted(old_warc: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    """(derived WARC, sha256 of the old WARC before, and after the re-extraction)."""
+    before = sha256(old_warc)
+    out = tmp_path_factory.mktemp("new") / "derived.warc.gz"
+    report = archiver.reprocess([old_warc], warc=out)
+    assert report.ok and len(report) == 5, report.failures
+    return out, before, sha256(old_warc)
+
+
+# --- reading the newest Article of each capture, and export -----------------------------
+
+
+def test_jsonl_export_gives_the_same_articles_as_read(seeds_warc: Path, tmp_path: Path) -> None:
+    out = tmp_path / "articles.jsonl"
+    assert archiver.export([seeds_warc], out) == 5
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [Article.from_dict(row) for row in rows] == list(archiver.read(seeds_warc))
+    for row, article in zip(rows, archiver.read(seeds_warc)):
+        assert row["word_count"] == article.word_count
+        assert row["target_uri"].startswith("urn:sha256:")
+        assert datetime.fromisoformat(row["captured"]).tzinfo is not None
+    assert not list(tmp_path.glob("*.open"))
+
+
+def test_csv_export_has_flat_columns_with_lists_as_json(seeds_warc: Path, tmp_path: Path) -> None:
+    out = tmp_path / "articles.csv"
+    assert archiver.export([seeds_warc], out, format="csv") == 5
+    with open(out, encoding="utf-8", newline="") as file:
+        reader = csv.DictReader(file)
+        assert tuple(reader.fieldnames or ()) == CSV_COLUMNS
+        rows = list(reader)
+    for row, article in zip(rows, archiver.read(seeds_warc), strict=True):
+        assert row["text"] == article.text  # newlines and quotes survive
+        assert row["title"] == (article.title or "")
+        assert json.loads(row["authors"]) == list(article.authors)
+        assert json.loads(row["tags"]) == list(article.tags)
+        assert json.loads(row["captions"]) == list(article.captions)
+        assert row["published"] == (article.published.isoformat() if article.published else "")
+        assert row["extractor_name"] == article.extractor.name
+        assert row["extractor_fallback"] in {"true", "false"}
+        assert int(row["word_count"]) == article.word_count
+
+
+def test_export_to_a_stream_and_a_missing_warc(seeds_warc: Path, tmp_path: Path) -> None:
+    stream = io.StringIO()
+    assert archiver.export([seeds_warc], stream) == 5
+    assert len(stream.getvalue().splitlines()) == 5
+    with pytest.raises(WarcError, match="missing.warc.gz: no such file"):
+        archiver.export([tmp_path / "missing.warc.gz"], tmp_path / "out.jsonl")
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_read_latest_takes_the_newest_extraction_of_each_capture(
+    old_warc: Path, reextracted: tuple[Path, str, str]
+) -> None:
+    derived = reextracted[0]
+    resources = {
+        headers["WARC-Record-ID"]: headers
+        for headers, _ in records(old_warc)
+        if headers["WARC-Type"] == "resource"
+    }
+    for order in ([old_warc, derived], [derived, old_warc]):
+        latest = list(archiver.read_latest(order))
+        assert len(latest) == 5
+        assert {entry.capture_id for entry in latest} == set(resources)
+        for entry in latest:
+            assert entry.warc == derived
+            assert entry.article.extractor.version != OLD_VERSION
+            assert entry.captured == LONG_AGO  # the capture's date, not the re-extraction's
+            assert entry.extracted > LONG_AGO
+            assert entry.target_uri == resources[entry.capture_id]["WARC-Target-URI"]
+    # The old file alone: its own Articles, one per capture.
+    old = list(archiver.read_latest([old_warc]))
+    assert [entry.article.extractor.version for entry in old] == [OLD_VERSION] * 5
+
+
+# --- re-extraction ------------------------------------------------------------------------
+
+
+def test_reextraction_leaves_the_original_unchanged(reextracted: tuple[Path, str, str]) -> None:
+    _, before, after = reextracted
+    assert before == after
+
+
+def test_reextraction_refers_to_the_original_records(
+    old_warc: Path, reextracted: tuple[Path, str, str]
+) -> None:
+    derived = reextracted[0]
+    resources = {
+        headers["WARC-Record-ID"]: headers
+        for headers, _ in records(old_warc)
+        if headers["WARC-Type"] == "resource"
+    }
+    new = records(derived)
+    assert [headers["WARC-Type"] for headers, _ in new] == ["warcinfo"] + [
+        "conversion",
+        "metadata",
+    ] * 5
+    referred = set()
+    for headers, block in new[1:]:
+        original = resources[headers["WARC-Refers-To"]]
+        referred.add(headers["WARC-Refers-To"])
+        assert headers["WARC-Refers-To-Target-URI"] == original["WARC-Target-URI"]
+        assert headers["WARC-Refers-To-Date"] == original["WARC-Date"]
+        assert headers["WARC-Target-URI"] == original["WARC-Target-URI"]
+        if headers["WARC-Type"] == "metadata":
+            data = json.loads(block)
+            assert data["extractor"]["version"] != OLD_VERSION
+            assert data["source_name"] == f"{old_warc}#{original['WARC-Target-URI']}"
+    assert referred == set(resources)
+    # The text matches a fresh extraction of the same file.
+    fresh = {target_uri(*process_file(p)): process_file(p)[1] for p in SEEDS.glob("*.txt")}
+    for article in archiver.read(derived):
+        assert article in fresh.values()
+
+
+def test_reextraction_refuses_to_write_over_its_input(old_warc: Path) -> None:
+    before = sha256(old_warc)
+    with pytest.raises(WarcError, match="is also an input"):
+        archiver.reprocess([old_warc], warc=old_warc)
+    assert sha256(old_warc) == before
+
+
+def test_a_damaged_warc_input_is_a_failure_after_its_good_pages(
+    old_warc: Path, tmp_path: Path
+) -> None:
+    damaged = tmp_path / "damaged.warc.gz"
+    data = old_warc.read_bytes()
+    damaged.write_bytes(data[: len(data) * 2 // 3])
+    report = archiver.reprocess([damaged, tmp_path / "gone.warc.gz"], warc=tmp_path / "o.warc.gz")
+    assert 1 <= len(report) < 5
+    assert [failure.source for failure in report.failures] == [
+        str(damaged),
+        str(tmp_path / "gone.warc.gz"),
+    ]
+    assert "truncated" in report.failures[0].message
+
+
+def write_responses(path: Path) -> None:
+    """A WARC as a crawler writes it: request and response records, HTTP encodings."""
+    page = gzip.compress(GREEK_HTML.encode("iso-8859-7"))
+    with open(path, "wb") as file:
+        writer = WARCWriter(file, gzip=True, warc_version="WARC/1.1")
+
+        def response(url: str, status: str, headers: list[tuple[str, str]], body: bytes) -> None:
+            http = StatusAndHeaders(status, headers, protocol="HTTP/1.1")
+            writer.write_record(
+                writer.create_warc_record(
+                    url, "response", payload=io.BytesIO(body), http_headers=http
+                )
+            )
+
+        request = StatusAndHeaders(
+            "GET /2024/03/athens HTTP/1.1", [("Host", "news.example.gr")], is_http_request=True
+        )
+        writer.write_record(writer.create_warc_record(PAGE_URL, "request", http_headers=request))
+        response(
+            PAGE_URL,
+            "200 OK",
+            [
+                ("Content-Type", "text/html; charset=iso-8859-7"),
+                ("Content-Encoding", "gzip"),
+                ("Content-Length", str(len(page))),
+            ],
+            page,
+        )
+        chunked = b"".join(f"{len(c):x}\r\n".encode() + c + b"\r\n" for c in (b"Hello ", b"world"))
+        response(
+            "https://news.example.gr/plain",
+            "200 OK",
+            [("Content-Type", "text/plain"), ("Transfer-Encoding", "chunked")],
+            chunked + b"0\r\n\r\n",
+        )
+        response(
+            "https://news.example.gr/gone",
+            "404 Not Found",
+            [("Content-Type", "text/html")],
+            b"<p>no</p>",
+        )
+        response(
+            "https://news.example.gr/logo.png",
+            "200 OK",
+            [("Content-Type", "image/png")],
+            b"\x89PNG",
+        )
+
+
+def test_captures_of_response_records_are_decoded(tmp_path: Path) -> None:
+    crawl = tmp_path / "crawl.warc.gz"
+    write_responses(crawl)
+    captures = list(archiver.read_captures(crawl))
+    assert [(c.target_uri, c.status) for c in captures] == [
+        (PAGE_URL, 200),
+        ("https://news.example.gr/plain", 200),
+    ]  # the 404 and the image are not pages
+    assert captures[0].payload == GREEK_HTML.encode("iso-8859-7")  # gzip undone
+    assert captures[0].content_type == "text/html; charset=iso-8859-7"
+    assert captures[1].payload == b"Hello world"  # chunking undone
+    assert list(archiver.read(crawl)) == []  # response records are read, not mistaken
+
+
+def test_reextraction_of_response_records(tmp_path: Path) -> None:
+    crawl = tmp_path / "crawl.warc.gz"
+    write_responses(crawl)
+    before = sha256(crawl)
+    out = tmp_path / "derived.warc.gz"
+    report = archiver.reprocess([crawl], warc=out)
+    assert sha256(crawl) == before
+    article = report.articles[0]
+    assert article.title == "Νέα μέτρα για την Αθήνα"
+    assert "καθαριότητα" in article.text
+    assert article.url == PAGE_URL
+    (entry,) = [e for e in archiver.read_latest([crawl, out]) if e.target_uri == PAGE_URL]
+    response_ids = [h["WARC-Record-ID"] for h, _ in records(crawl) if h["WARC-Type"] == "response"]
+    assert entry.capture_id == response_ids[0]
+
+
+# --- diff -------------------------------------------------------------------------------
+
+
+def test_diff_shows_what_changed_between_extractor_versions(
+    old_warc: Path, reextracted: tuple[Path, str, str]
+) -> None:
+    changes = archiver.diff(old_warc, reextracted[0])
+    # A new extractor version alone is no change: only the output counts.
+    assert [change.status for change in changes] == ["changed"] * 2 + ["same"] * 3
+    title_change, body_change, *others = changes
+    assert title_change.fields == ("title",)
+    assert title_change.text_f1 == 1.0
+    assert body_change.fields == ("language",)
+    assert body_change.text_f1 is not None and 0.9 < body_change.text_f1 < 1.0
+    for change in changes:
+        assert change.old_extractor is not None and change.old_extractor.version == OLD_VERSION
+        assert change.new_extractor is not None
+        assert change.new_extractor.version != OLD_VERSION
+    for change in others:
+        assert change.fields == () and change.text_f1 == 1.0
+
+
+def test_diff_of_an_archive_with_itself_and_added_removed(seeds_warc: Path, tmp_path: Path) -> None:
+    assert {change.status for change in archiver.diff(seeds_warc, seeds_warc)} == {"same"}
+    crawl = tmp_path / "crawl.warc.gz"
+    write_responses(crawl)
+    derived = tmp_path / "derived.warc.gz"
+    archiver.reprocess([crawl], warc=derived)
+    statuses = [change.status for change in archiver.diff(seeds_warc, derived)]
+    assert statuses == ["removed"] * 5 + ["added"] * 2
+
+
+# --- CDXJ index and WACZ ------------------------------------------------------------------
+
+
+def test_index_lists_every_capture_sorted(seeds_warc: Path, tmp_path: Path) -> None:
+    crawl = tmp_path / "crawl.warc.gz"
+    write_responses(crawl)
+    out = tmp_path / "index.cdxj"
+    assert archiver.write_index([seeds_warc, crawl], out) == 9
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines == sorted(lines)
+    entries = [json.loads(line.split(" ", 2)[2]) for line in lines]
+    uris = {article.url or "" for article in archiver.read(seeds_warc)}  # all None: urn:sha256
+    assert uris == {""}
+    assert {e["url"] for e in entries if e["filename"] == "seeds.warc.gz"} == {
+        entry.target_uri for entry in archiver.read_latest([seeds_warc])
+    }
+    # Captures only: the Article JSON would shadow the page in a replay tool.
+    assert {e["mime"] for e in entries} == {"text/plain", "text/html", "image/png"}
+    assert "gr,example,news)/2024/03/athens" in {line.split(" ")[0] for line in lines}
+
+
+def test_index_names_a_bad_warc(seeds_warc: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.warc.gz"
+    bad.write_bytes(b"this is not a WARC file\n")
+    with pytest.raises(WarcError, match=r"bad\.warc\.gz: not a WARC file"):
+        archiver.write_index([seeds_warc, bad], tmp_path / "index.cdxj")
+    assert not list(tmp_path.glob("index.cdxj*"))
+
+
+def wacz_validate(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "wacz", "validate", "-f", str(path)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_wacz_has_our_pages_with_text_and_validates(
+    old_warc: Path, reextracted: tuple[Path, str, str], tmp_path: Path
+) -> None:
+    derived = reextracted[0]
+    out = tmp_path / "collection.wacz"
+    assert archiver.write_wacz([old_warc, derived], out, title="Seeds") == 5
+    with zipfile.ZipFile(out) as wacz:
+        names = set(wacz.namelist())
+        assert {"archive/old.warc.gz", "archive/derived.warc.gz", "pages/pages.jsonl"} <= names
+        assert {"datapackage.json", "datapackage-digest.json", "indexes/index.cdx.gz"} <= names
+        header, *pages = [json.loads(line) for line in wacz.read("pages/pages.jsonl").splitlines()]
+        package = json.loads(wacz.read("datapackage.json"))
+    assert header["format"] == "json-pages-1.0" and header["hasText"] is True
+    assert package["wacz_version"] == "1.1.1" and package["title"] == "Seeds"
+    latest = list(archiver.read_latest([old_warc, derived]))
+    assert [(p["url"], p["title"], p["text"]) for p in pages] == [
+        (e.target_uri, e.article.title, e.article.text) for e in latest
+    ]
+    assert all(p["ts"] == "2020-01-02T03:04:05.000Z" for p in pages)  # the capture's date
+    result = wacz_validate(out)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Validation succeeded" in result.stdout
+
+
+def test_wacz_refuses_two_warcs_of_one_name(seeds_warc: Path, tmp_path: Path) -> None:
+    other = tmp_path / "elsewhere" / seeds_warc.name
+    other.parent.mkdir()
+    shutil.copy(seeds_warc, other)
+    with pytest.raises(WarcError, match="same file name"):
+        archiver.write_wacz([seeds_warc, other], tmp_path / "x.wacz")
+    assert not list(tmp_path.glob("x.wacz*"))
+
+
+# --- the commands -------------------------------------------------------------------------
+
+
+def test_cli_reprocess_export_index_wacz_diff(old_warc: Path, tmp_path: Path) -> None:
+    before = sha256(old_warc)
+    derived = tmp_path / "derived.warc.gz"
+    result = run("reprocess", str(old_warc), "-o", str(derived))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1].startswith(f"{old_warc}\t")
+    assert "archived 5 of 5 inputs" in result.stderr
+    assert sha256(old_warc) == before
+
+    result = run("reprocess", str(old_warc), "-o", str(old_warc))
+    assert result.exit_code == 2 and "is also an input" in result.stderr
+
+    result = run("export", str(old_warc), str(derived))
+    assert result.exit_code == 0, result.output
+    exported = [Article.from_json(line) for line in result.stdout.splitlines()]
+    assert exported == [e.article for e in archiver.read_latest([old_warc, derived])]
+    assert "exported 5 articles to stdout" in result.stderr
+
+    csv_out = tmp_path / "a.csv"
+    result = run("-q", "export", str(derived), "-f", "csv", "-o", str(csv_out))
+    assert result.exit_code == 0 and result.stderr == ""
+    assert csv_out.read_text(encoding="utf-8").startswith(",".join(CSV_COLUMNS))
+
+    result = run("index", str(old_warc))
+    assert result.exit_code == 0 and len(result.stdout.splitlines()) == 5
+
+    result = run("wacz", str(old_warc), str(derived), "-o", str(tmp_path / "c.wacz"))
+    assert result.exit_code == 0, result.output
+    assert "5 pages" in result.stderr
+
+    result = run("diff", str(old_warc), str(derived))
+    assert result.exit_code == 0, result.output
+    header, *rows = [line.split("\t") for line in result.stdout.splitlines()]
+    assert header == ["status", "uri", "old", "new", "f1", "fields"]
+    assert [(row[0], row[5]) for row in rows] == [("changed", "title"), ("changed", "language")]
+    assert all(row[2].split()[1] == OLD_VERSION for row in rows)
+    assert "2 of 5 articles changed" in result.stderr
+
+
+def test_cli_errors_name_the_file(tmp_path: Path) -> None:
+    for command in ("export", "index"):
+        result = run(command, str(tmp_path / "none.warc.gz"))
+        assert result.exit_code == 1
+        assert result.stderr == f"error: {tmp_path / 'none.warc.gz'}: no such file\n"
+    result = run("wacz", str(tmp_path / "none.warc.gz"), "-o", str(tmp_path / "x.wacz"))
+    assert result.exit_code == 1 and "no such file" in result.stderr

@@ -1,0 +1,619 @@
+"""archiver.fetch against local servers on 127.0.0.1: encodings, framing, redirects,
+retries, timeouts, broken connections, robots.txt, size limits, address blocking.
+
+Every test uses short timeouts and backoffs, so that a fault ends in seconds; none of
+them touches any address but 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import sys
+import time
+import zlib
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+from typing import Any
+
+import brotli
+import pytest
+from local_server import (
+    RawServer,
+    chunked,
+    close_delimited,
+    drip,
+    reset,
+    respond,
+    sequence,
+    slow,
+    truncated,
+)
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from archiver.errors import (
+    ArchiverError,
+    BlockedAddressError,
+    DecompressionBombError,
+    FetchError,
+    HttpStatusError,
+    ResponseTooLargeError,
+    RobotsDisallowedError,
+)
+from archiver.fetch import AsyncFetcher, FetchConfig, Fetcher, FetchResult, afetch, fetch
+
+fetch_module = sys.modules["archiver.fetch"]
+
+PAGE = (
+    b"<!doctype html><html><head><meta charset='utf-8'><title>Harbour plan</title></head>"
+    b"<body><article><h1>Harbour plan approved</h1>"
+    + b"".join(
+        b"<p>Paragraph %d: the city council voted on Tuesday to approve the long debated "
+        b"plan for the old harbour, after months of public hearings.</p>" % i
+        for i in range(12)
+    )
+    + b"</article></body></html>"
+)
+HTML = [("Content-Type", "text/html; charset=utf-8")]
+
+#: Fast enough that a test with retries takes milliseconds.
+FAST = FetchConfig(timeout=2, total_timeout=5, retries=2, backoff=0.01, backoff_max=0.02)
+
+
+@pytest.fixture
+def server(httpserver: HTTPServer) -> HTTPServer:
+    """pytest-httpserver with no robots.txt (a 404: everything allowed)."""
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    return httpserver
+
+
+@pytest.fixture
+def raw() -> Iterator[RawServer]:
+    server = RawServer()
+    yield server
+    server.close()
+
+
+def get(url: str, config: FetchConfig = FAST) -> FetchResult:
+    return fetch(url, config)
+
+
+def assert_names(error: ArchiverError, url: str, *causes: str) -> None:
+    """The error reads "url: cause", the cause naming what went wrong."""
+    text = str(error)
+    assert text.startswith(f"{url}: "), text
+    for cause in causes:
+        assert cause in text, text
+
+
+# --- encodings and framing --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("coding", "encode"),
+    [
+        ("gzip", gzip.compress),
+        ("br", brotli.compress),
+        ("deflate", zlib.compress),
+        ("deflate", lambda data: zlib.compress(data, wbits=-15)),  # raw deflate, as some send
+    ],
+    ids=["gzip", "br", "deflate", "raw-deflate"],
+)
+def test_content_encoding_is_kept_as_sent_and_decoded_for_extraction(
+    server: HTTPServer, coding: str, encode: Any
+) -> None:
+    sent = encode(PAGE)
+    server.expect_request("/page").respond_with_data(
+        sent, headers={"Content-Encoding": coding}, content_type="text/html; charset=utf-8"
+    )
+    result = get(server.url_for("/page"))
+    assert result.final.body == sent  # as it came off the wire
+    assert result.final.header("Content-Encoding") == coding
+    assert result.content == PAGE
+    assert result.decode_error is None
+
+
+def test_the_request_record_holds_the_headers_actually_sent(raw: RawServer) -> None:
+    raw.routes["/page"] = respond(200, HTML, PAGE)
+    result = get(raw.url("/page"))
+    exchange = result.final
+    sent = raw.requests[-1].decode("latin-1").split("\r\n")
+    assert exchange.request_line == sent[0] == "GET /page HTTP/1.1"
+    assert [f"{name}: {value}" for name, value in exchange.request_headers] == sent[1:]
+    assert ("Accept-Encoding", "gzip, deflate, br") in exchange.request_headers
+    assert exchange.ip_address == "127.0.0.1"
+    assert exchange.date.tzinfo is not None
+
+
+def test_a_chunked_body_is_stored_dechunked_with_headers_that_frame_it(raw: RawServer) -> None:
+    sent = gzip.compress(PAGE)
+    raw.routes["/chunked"] = chunked([*HTML, ("Content-Encoding", "gzip")], sent, size=64)
+    result = get(raw.url("/chunked"))
+    final = result.final
+    assert final.body == sent
+    assert result.content == PAGE
+    assert final.header("Transfer-Encoding") is None
+    assert final.header("X-Archive-Orig-Transfer-Encoding") == "chunked"
+    assert final.header("Content-Length") == str(len(sent))
+    assert final.header("Content-Encoding") == "gzip"
+
+
+def test_a_close_delimited_body_gets_a_content_length(raw: RawServer) -> None:
+    raw.routes["/old"] = close_delimited(HTML, PAGE)
+    result = get(raw.url("/old"))
+    assert result.final.http_version == "HTTP/1.0"
+    assert result.final.body == PAGE
+    assert result.final.header("Content-Length") == str(len(PAGE))
+
+
+def test_headers_keep_their_order_and_case(raw: RawServer) -> None:
+    headers = [("X-First", "1"), ("content-type", "text/html"), ("X-Mixed-CASE", "Yes")]
+    raw.routes["/page"] = respond(200, headers, PAGE)
+    stored = get(raw.url("/page")).final.headers
+    assert [name for name, _ in stored][:3] == ["X-First", "content-type", "X-Mixed-CASE"]
+
+
+def test_an_unknown_content_encoding_is_stored_and_reported(server: HTTPServer) -> None:
+    server.expect_request("/z").respond_with_data(
+        b"\x28\xb5\x2f\xfd...", headers={"Content-Encoding": "zstd"}, content_type="text/html"
+    )
+    result = get(server.url_for("/z"))
+    assert result.content is None
+    assert result.decode_error is not None and "zstd" in result.decode_error
+
+
+def test_a_non_html_response_is_not_decoded(server: HTTPServer) -> None:
+    pdf = b"%PDF-1.4\n" + bytes(range(256)) * 10
+    server.expect_request("/paper.pdf").respond_with_data(pdf, content_type="application/pdf")
+    result = get(server.url_for("/paper.pdf"))
+    assert result.final.body == pdf
+    assert result.content is None and result.decode_error is None
+    assert not result.is_html
+    assert result.media_type == "application/pdf"
+
+
+# --- redirects --------------------------------------------------------------------------
+
+
+def test_each_redirect_hop_is_its_own_exchange(server: HTTPServer) -> None:
+    server.expect_request("/a").respond_with_data("", status=301, headers={"Location": "/b"})
+    server.expect_request("/b").respond_with_data(
+        "", status=302, headers={"Location": server.url_for("/c?x=1")}
+    )
+    server.expect_request("/c").respond_with_data(PAGE, content_type="text/html")
+    result = get(server.url_for("/a"))
+    assert [e.status for e in result.exchanges] == [301, 302, 200]
+    assert [e.url for e in result.exchanges] == [
+        server.url_for("/a"),
+        server.url_for("/b"),
+        server.url_for("/c?x=1"),
+    ]
+    assert result.final_url == server.url_for("/c?x=1")
+    assert result.exchanges[1].request_line == "GET /b HTTP/1.1"
+    assert result.content == PAGE
+
+
+def test_too_many_redirects_is_an_error(server: HTTPServer) -> None:
+    for n in range(5):
+        server.expect_request(f"/r{n}").respond_with_data(
+            "", status=302, headers={"Location": f"/r{n + 1}"}
+        )
+    url = server.url_for("/r0")
+    with pytest.raises(FetchError) as caught:
+        get(url, FetchConfig(max_redirects=3, retries=0))
+    assert_names(caught.value, url, "too many redirects (over 3)")
+
+
+def test_a_redirect_loop_is_an_error(server: HTTPServer) -> None:
+    server.expect_request("/x").respond_with_data("", status=302, headers={"Location": "/y"})
+    server.expect_request("/y").respond_with_data("", status=302, headers={"Location": "/x"})
+    url = server.url_for("/x")
+    with pytest.raises(FetchError) as caught:
+        get(url)
+    assert_names(caught.value, url, "redirect loop")
+
+
+def test_a_redirect_to_another_scheme_is_refused(server: HTTPServer) -> None:
+    server.expect_request("/x").respond_with_data(
+        "", status=301, headers={"Location": "file:///etc/passwd"}
+    )
+    url = server.url_for("/x")
+    with pytest.raises(FetchError) as caught:
+        get(url)
+    assert_names(caught.value, url, "unsupported URL scheme 'file'", "only http and https")
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com/a", "example.com/a", "http://"])
+def test_only_http_and_https_urls_are_fetched(url: str) -> None:
+    with pytest.raises(FetchError) as caught:
+        get(url)
+    assert str(caught.value).startswith(url)
+
+
+# --- statuses and retries ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [404, 410, 403])
+def test_a_client_error_is_returned_not_retried(server: HTTPServer, status: int) -> None:
+    server.expect_request("/gone").respond_with_data("gone", status=status)
+    result = get(server.url_for("/gone"))
+    assert result.status == status
+    assert result.attempts == 1
+    assert len([r for r, _ in server.log if r.path == "/gone"]) == 1
+
+
+def test_503_then_200_is_retried(server: HTTPServer) -> None:
+    server.expect_oneshot_request("/flaky").respond_with_data("busy", status=503)
+    server.expect_request("/flaky").respond_with_data(PAGE, content_type="text/html")
+    result = get(server.url_for("/flaky"))
+    assert result.status == 200
+    assert result.attempts == 2
+    assert result.content == PAGE
+
+
+def test_a_lasting_503_fails_after_every_attempt(server: HTTPServer) -> None:
+    server.expect_request("/down").respond_with_data("busy", status=503)
+    url = server.url_for("/down")
+    with pytest.raises(HttpStatusError) as caught:
+        get(url)
+    error = caught.value
+    assert (error.status, error.attempts) == (503, 3)
+    assert_names(error, url, "HTTP 503 SERVICE UNAVAILABLE", "(after 3 attempts)")
+    assert len([r for r, _ in server.log if r.path == "/down"]) == 3
+
+
+def test_429_retry_after_is_honoured(server: HTTPServer) -> None:
+    times: list[float] = []
+
+    def too_many(request: Request) -> Response:
+        times.append(time.monotonic())
+        return Response("slow down", status=429, headers={"Retry-After": "1"})
+
+    def page(request: Request) -> Response:
+        times.append(time.monotonic())
+        return Response(PAGE, content_type="text/html")
+
+    server.expect_oneshot_request("/busy").respond_with_handler(too_many)
+    server.expect_request("/busy").respond_with_handler(page)
+    result = get(server.url_for("/busy"), FetchConfig(retries=1, backoff=0.01, retry_after_cap=5))
+    assert result.status == 200 and result.attempts == 2
+    # The server asked for a second; the backoff alone would have waited 10 ms.
+    assert times[1] - times[0] >= 0.9
+
+
+def test_a_retry_after_date_is_understood() -> None:
+    soon = datetime.now(timezone.utc) + timedelta(seconds=30)
+    seconds = fetch_module._retry_after(format_datetime(soon, usegmt=True))
+    assert 25 < seconds <= 30
+    assert fetch_module._retry_after("120") == 120.0
+    assert fetch_module._retry_after("soon") is None
+    assert fetch_module._retry_after(None) is None
+
+
+def test_a_retry_after_over_the_cap_is_not_waited_for(server: HTTPServer) -> None:
+    server.expect_request("/busy").respond_with_data(
+        "slow down", status=429, headers={"Retry-After": "3600"}
+    )
+    url = server.url_for("/busy")
+    started = time.monotonic()
+    with pytest.raises(HttpStatusError) as caught:
+        get(url, FetchConfig(retries=3, backoff=0.01, retry_after_cap=2))
+    assert time.monotonic() - started < 2
+    assert caught.value.attempts == 1 and caught.value.status == 429
+    assert_names(caught.value, url, "429", "retry after 3600 s", "over the 2 s cap")
+
+
+def test_a_refused_connection_fails_after_every_attempt() -> None:
+    url = "http://127.0.0.1:9/"  # the discard port: nothing listens there
+    with pytest.raises(FetchError) as caught:
+        get(url, FetchConfig(retries=1, backoff=0.01, obey_robots=False))
+    assert caught.value.attempts == 2
+    assert_names(caught.value, url, "cannot connect", "(after 2 attempts)")
+
+
+# --- broken and slow servers ------------------------------------------------------------
+
+
+def test_a_response_slower_than_the_timeout_fails(raw: RawServer) -> None:
+    raw.routes["/slow"] = slow(3, respond(200, HTML, PAGE))
+    url = raw.url("/slow")
+    with pytest.raises(FetchError) as caught:
+        get(url, FetchConfig(timeout=0.3, retries=1, backoff=0.01, obey_robots=False))
+    assert_names(caught.value, url, "timed out waiting for the server", "(after 2 attempts)")
+
+
+def test_a_dripping_server_is_cut_off_by_the_total_timeout(raw: RawServer) -> None:
+    raw.routes["/drip"] = drip(HTML, PAGE[:200], interval=0.05)
+    url = raw.url("/drip")
+    config = FetchConfig(timeout=1, total_timeout=0.4, retries=0, obey_robots=False)
+    with pytest.raises(FetchError) as caught:
+        get(url, config)
+    assert_names(caught.value, url, "timed out", "0.4 s in all")
+
+
+def test_a_connection_reset_fails_with_its_cause(raw: RawServer) -> None:
+    raw.routes["/reset"] = reset()
+    url = raw.url("/reset")
+    with pytest.raises(FetchError) as caught:
+        get(url, FetchConfig(retries=1, backoff=0.01, obey_robots=False))
+    assert caught.value.attempts == 2
+    assert_names(caught.value, url)
+    assert any(word in str(caught.value) for word in ("connection lost", "broken response"))
+
+
+def test_a_connection_reset_then_success_is_archived(raw: RawServer) -> None:
+    raw.routes["/page"] = sequence(reset(), respond(200, HTML, PAGE))
+    result = get(raw.url("/page"))
+    assert result.content == PAGE and result.attempts == 2
+
+
+def test_a_truncated_body_fails_naming_the_shortfall(raw: RawServer) -> None:
+    raw.routes["/short"] = truncated(HTML, PAGE[:100], claimed=len(PAGE))
+    url = raw.url("/short")
+    with pytest.raises(FetchError) as caught:
+        get(url, FetchConfig(retries=0, obey_robots=False))
+    assert_names(caught.value, url, "broken response", "received 100 bytes, expected")
+
+
+# --- limits -----------------------------------------------------------------------------
+
+
+def test_a_gzip_bomb_stops_with_a_clear_error(server: HTTPServer) -> None:
+    bomb = gzip.compress(b"\0" * (8 * 1024 * 1024), compresslevel=9)
+    assert len(bomb) < 20_000
+    server.expect_request("/bomb").respond_with_data(
+        bomb, headers={"Content-Encoding": "gzip"}, content_type="text/html"
+    )
+    url = server.url_for("/bomb")
+    config = FetchConfig(max_decompressed_bytes=1024 * 1024, retries=2)
+    with pytest.raises(DecompressionBombError) as caught:
+        get(url, config)
+    assert caught.value.attempts == 1  # not retried: it would only happen again
+    assert_names(caught.value, url, "decodes to over 1.0 MB", "decompression bomb")
+
+
+def test_a_brotli_bomb_stops_with_a_clear_error(server: HTTPServer) -> None:
+    bomb = brotli.compress(b"\0" * (8 * 1024 * 1024), quality=4)
+    server.expect_request("/bomb").respond_with_data(
+        bomb, headers={"Content-Encoding": "br"}, content_type="text/html"
+    )
+    with pytest.raises(DecompressionBombError):
+        get(server.url_for("/bomb"), FetchConfig(max_decompressed_bytes=1024 * 1024))
+
+
+def test_a_body_over_the_limit_is_refused_by_its_content_length(server: HTTPServer) -> None:
+    server.expect_request("/big").respond_with_data(b"x" * 5000, content_type="text/html")
+    url = server.url_for("/big")
+    with pytest.raises(ResponseTooLargeError) as caught:
+        get(url, FetchConfig(max_body_bytes=1000))
+    assert_names(caught.value, url, "5000 bytes (Content-Length)", "over the 1000 bytes limit")
+
+
+def test_a_chunked_body_over_the_limit_is_cut_off(raw: RawServer) -> None:
+    raw.routes["/big"] = chunked(HTML, b"x" * 5000)
+    url = raw.url("/big")
+    with pytest.raises(ResponseTooLargeError) as caught:
+        get(url, FetchConfig(max_body_bytes=1000, obey_robots=False))
+    assert_names(caught.value, url, "over the 1000 bytes limit")
+
+
+# --- robots.txt -------------------------------------------------------------------------
+
+
+def test_robots_txt_is_obeyed_and_read_once_per_host(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data(
+        "User-agent: *\nDisallow: /private/\n", content_type="text/plain"
+    )
+    httpserver.expect_request("/news/1").respond_with_data(PAGE, content_type="text/html")
+    httpserver.expect_request("/news/2").respond_with_data(PAGE, content_type="text/html")
+    with Fetcher(FAST) as fetcher:
+        fetcher.fetch(httpserver.url_for("/news/1"))
+        fetcher.fetch(httpserver.url_for("/news/2"))
+        url = httpserver.url_for("/private/x")
+        with pytest.raises(RobotsDisallowedError) as caught:
+            fetcher.fetch(url)
+    assert_names(caught.value, url, "robots.txt", "disallows")
+    assert [r.path for r, _ in httpserver.log].count("/robots.txt") == 1
+    assert "/private/x" not in [r.path for r, _ in httpserver.log]
+
+
+def test_robots_txt_rules_for_our_user_agent(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data(
+        "User-agent: news-archiver\nDisallow: /\n\nUser-agent: *\nAllow: /\n"
+    )
+    url = httpserver.url_for("/page")
+    with pytest.raises(RobotsDisallowedError):
+        get(url)
+    httpserver.expect_request("/page").respond_with_data(PAGE, content_type="text/html")
+    assert get(url, FetchConfig(user_agent="OtherBot/1.0")).status == 200
+
+
+def test_no_robots_switch_fetches_a_disallowed_page(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /\n")
+    httpserver.expect_request("/page").respond_with_data(PAGE, content_type="text/html")
+    result = get(httpserver.url_for("/page"), FetchConfig(obey_robots=False))
+    assert result.status == 200
+    assert "/robots.txt" not in [r.path for r, _ in httpserver.log]
+
+
+def test_a_redirect_into_a_disallowed_path_is_refused(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /x/\n")
+    httpserver.expect_request("/go").respond_with_data("", status=302, headers={"Location": "/x/1"})
+    url = httpserver.url_for("/go")
+    with pytest.raises(RobotsDisallowedError) as caught:
+        get(url)
+    assert_names(caught.value, url, "redirected to", "/x/1")
+
+
+def test_an_unreachable_robots_txt_allows_nothing(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=503)
+    httpserver.expect_request("/page").respond_with_data(PAGE, content_type="text/html")
+    url = httpserver.url_for("/page")
+    with pytest.raises(HttpStatusError) as caught:
+        get(url, FetchConfig(retries=1, backoff=0.01))
+    assert_names(caught.value, url, "HTTP 503", "/robots.txt")
+    assert "/page" not in [r.path for r, _ in httpserver.log]
+
+
+# --- private addresses ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_block_private_refuses_loopback_also_after_dns(raw: RawServer, host: str) -> None:
+    raw.routes["/page"] = respond(200, HTML, PAGE)
+    url = f"http://{host}:{raw.port}/page"
+    with pytest.raises(BlockedAddressError) as caught:
+        get(url, FetchConfig(block_private=True))
+    assert_names(caught.value, url, "loopback address", "block_private")
+    assert raw.requests == []  # refused before connecting
+
+
+def test_block_private_checks_the_address_connected_to(
+    raw: RawServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # DNS said "public" (rebinding, say), but the connection went to 127.0.0.1.
+    monkeypatch.setattr(fetch_module, "_resolve", lambda host, port: ["93.184.216.34"])
+    raw.routes["/page"] = respond(200, HTML, PAGE)
+    raw.routes["/robots.txt"] = respond(404, [], b"")
+    url = f"http://localhost:{raw.port}/page"
+    with pytest.raises(BlockedAddressError) as caught:
+        get(url, FetchConfig(block_private=True, obey_robots=False))
+    assert_names(caught.value, url, "connected to a loopback address")
+
+
+def drive(plan: Any, answers: dict[type, Any]) -> Any:
+    """Run a fetch plan with canned answers for its steps (no I/O at all)."""
+    try:
+        step = next(plan)
+        while True:
+            answer = answers[type(step)]
+            step = plan.send(answer(step) if callable(answer) else answer)
+    except StopIteration as stop:
+        return stop.value
+
+
+def fake_exchange(step: Any, status: int, location: str | None = None) -> Any:
+    headers = (("Location", location),) if location else (("Content-Type", "text/html"),)
+    exchange = fetch_module.Exchange(
+        url=step.url,
+        request_line="GET / HTTP/1.1",
+        request_headers=(),
+        http_version="HTTP/1.1",
+        status=status,
+        reason="",
+        headers=headers,
+        body=b"",
+        date=datetime.now(timezone.utc),
+    )
+    return fetch_module._Received(exchange, b"" if status == 200 else None, None)
+
+
+def test_block_private_refuses_a_redirect_to_a_private_address() -> None:
+    # A public site redirecting to the internal network: the plan, run without I/O.
+    config = FetchConfig(block_private=True, obey_robots=False)
+    plan = fetch_module._page_plan("http://news.example/a", config, fetch_module._RobotsCache(), 1)
+    answers = {
+        fetch_module._Resolve: lambda step: ["93.184.216.34"],
+        fetch_module._Send: lambda step: fake_exchange(step, 302, "http://10.1.2.3/admin"),
+    }
+    with pytest.raises(BlockedAddressError) as caught:
+        drive(plan, answers)
+    assert "10.1.2.3 is a private address" in str(caught.value)
+
+
+def test_block_private_refuses_a_name_that_resolves_to_a_link_local_address() -> None:
+    config = FetchConfig(block_private=True, obey_robots=False)
+    plan = fetch_module._page_plan("http://meta.example/", config, fetch_module._RobotsCache(), 1)
+    answers = {fetch_module._Resolve: ["93.184.216.34", "169.254.169.254"]}
+    with pytest.raises(BlockedAddressError) as caught:
+        drive(plan, answers)
+    assert "link-local address (169.254.169.254)" in str(caught.value)
+
+
+def test_block_private_lets_a_public_address_through() -> None:
+    config = FetchConfig(block_private=True, obey_robots=False)
+    plan = fetch_module._page_plan("http://news.example/", config, fetch_module._RobotsCache(), 1)
+    answers = {
+        fetch_module._Resolve: ["93.184.216.34", "2606:2800:220:1::"],
+        fetch_module._Send: lambda step: fake_exchange(step, 200),
+    }
+    exchanges, _ = drive(plan, answers)
+    assert [e.status for e in exchanges] == [200]
+
+
+def test_block_private_is_off_by_default(raw: RawServer) -> None:
+    raw.routes["/page"] = respond(200, HTML, PAGE)
+    assert get(f"http://localhost:{raw.port}/page").status == 200
+
+
+# --- async ------------------------------------------------------------------------------
+
+
+def test_async_fetch_follows_redirects_and_decodes(server: HTTPServer) -> None:
+    sent = brotli.compress(PAGE)
+    server.expect_request("/a").respond_with_data("", status=301, headers={"Location": "/b"})
+    server.expect_request("/b").respond_with_data(
+        sent, headers={"Content-Encoding": "br"}, content_type="text/html"
+    )
+    result = asyncio.run(afetch(server.url_for("/a"), FAST))
+    assert [e.status for e in result.exchanges] == [301, 200]
+    assert result.final.body == sent and result.content == PAGE
+
+
+def test_async_fetches_share_one_client_and_robots_txt(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /no\n")
+    for n in range(4):
+        httpserver.expect_request(f"/p{n}").respond_with_data(PAGE, content_type="text/html")
+
+    async def main() -> list[FetchResult]:
+        async with AsyncFetcher(FAST) as fetcher:
+            await fetcher.fetch(httpserver.url_for("/p0"))  # reads robots.txt
+            return await asyncio.gather(
+                *(fetcher.fetch(httpserver.url_for(f"/p{n}")) for n in range(4))
+            )
+
+    results = asyncio.run(main())
+    assert [r.status for r in results] == [200] * 4
+    assert [r.path for r, _ in httpserver.log].count("/robots.txt") == 1
+
+
+def test_async_faults_end_in_clear_errors(raw: RawServer) -> None:
+    raw.routes["/slow"] = slow(3, respond(200, HTML, PAGE))
+    raw.routes["/short"] = truncated(HTML, PAGE[:10], claimed=len(PAGE))
+    config = FetchConfig(timeout=0.3, retries=0, obey_robots=False)
+    for path, cause in [("/slow", "timed out"), ("/short", "broken response")]:
+        url = raw.url(path)
+        with pytest.raises(FetchError) as caught:
+            asyncio.run(afetch(url, config))
+        assert_names(caught.value, url, cause)
+
+
+def test_async_block_private_resolves_without_blocking(raw: RawServer) -> None:
+    url = f"http://localhost:{raw.port}/page"
+    with pytest.raises(BlockedAddressError):
+        asyncio.run(afetch(url, FetchConfig(block_private=True)))
+
+
+# --- configuration ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"timeout": 0},
+        {"retries": -1},
+        {"max_body_bytes": 0},
+        {"user_agent": "a\r\nX-Injected: 1"},
+    ],
+)
+def test_a_bad_config_is_refused(bad: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="FetchConfig"):
+        FetchConfig(**bad)
+
+
+def test_the_user_agent_is_configurable(raw: RawServer) -> None:
+    raw.routes["/page"] = respond(200, HTML, PAGE)
+    get(raw.url("/page"), FetchConfig(user_agent="TestBot/2.0", obey_robots=False))
+    assert b"\r\nUser-Agent: TestBot/2.0" in raw.requests[-1]
