@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-__all__ = ["detect_language"]
+__all__ = ["detect_language", "language_code"]
 
 log = logging.getLogger(__name__)
 
@@ -20,3 +20,9 @@ def detect_language(text: str) -> str | None:
 
     code, _score = py3langid.classify(text[:20000])
     return str(code)
+
+
+def language_code(value: str | None) -> str | None:
+    """The ISO 639 code of a declared language tag ("en-GB" -> "en"), if it is one."""
+    code = (value or "").split("-")[0].split("_")[0].strip().lower()
+    return code if 2 <= len(code) <= 3 and code.isalpha() else None

@@ -13,6 +13,7 @@ from .article import Article, ExtractorInfo
 from .document import Document
 from .errors import PluginError
 from .generic import article_from
+from .language import language_code
 from .metadata import PageMetadata, page_metadata
 from .render import render_lines
 from .rules import SiteRules, lexicon, load_site_rules
@@ -73,7 +74,7 @@ class SitePlugin:
     def _extract_html(self, document: Document) -> Article:
         tree = HTMLParser(document.text)
         declared = page_metadata(tree)
-        language = _language_code(declared.language)
+        language = language_code(declared.language)
         captions = _captions(tree)
         body = _first_match(tree, self.rules.html.get("body", ()))
         if body is not None:
@@ -139,11 +140,6 @@ def _first_match(tree: HTMLParser, selectors: tuple[str, ...] | list[str]) -> Le
         if (node := tree.css_first(selector)) is not None:
             return node
     return None
-
-
-def _language_code(value: str | None) -> str | None:
-    """"en-US" -> "en": pages declare a locale, Articles hold the language."""
-    return value.split("-")[0].split("_")[0].lower() or None if value else None
 
 
 def _captions(tree: HTMLParser) -> tuple[str, ...]:

@@ -38,7 +38,7 @@ from htmldate import find_date
 from selectolax.lexbor import LexborHTMLParser
 from trafilatura.utils import load_html
 
-from .language import detect_language
+from .language import detect_language, language_code
 from .metadata import PageMetadata, page_metadata
 from .rules import any_match, fold, lexicon
 from .textdump import Extraction
@@ -154,7 +154,9 @@ def extract_html(html: str, *, url: str | None = None) -> Extraction:
         description=meta.description,
         authors=meta.authors,
         published=meta.published,
-        language=detect_language(text[:_LANGUAGE_SAMPLE]) or _language_code(meta.language),
+        # The declared language first, as for every other field: identifying it costs
+        # the model's loading on a process's first page.
+        language=language_code(meta.language) or detect_language(text[:_LANGUAGE_SAMPLE]),
         tags=meta.tags,
         section=meta.section,
         captions=captions,
@@ -191,12 +193,6 @@ def _first_text(tree: HtmlElement, xpath: str) -> str | None:
         if text:
             return text
     return None
-
-
-def _language_code(value: str | None) -> str | None:
-    """ "en-GB" -> "en"."""
-    code = (value or "").split("-")[0].split("_")[0].strip().lower()
-    return code if 2 <= len(code) <= 3 and code.isalpha() else None
 
 
 def _headlines(tree: HtmlElement, title: str | None) -> list[list[str]]:
