@@ -116,10 +116,13 @@ def export(
     write = write_csv if format == "csv" else write_jsonl
     if not isinstance(output, (str, os.PathLike)):
         return write(entries, output)
-    return _write_file(Path(output), lambda stream: write(entries, stream))
+    return write_text_file(Path(output), lambda stream: write(entries, stream))
 
 
-def _write_file(path: Path, write: Callable[[IO[str]], int]) -> int:
+def write_text_file(path: Path, write: Callable[[IO[str]], int]) -> int:
+    """Write a text file through ``write`` under ``<path>.open``, renamed when complete;
+    returns what ``write`` returns. Raises :class:`~archiver.errors.WarcError` naming
+    the file when it cannot be written."""
     partial = Path(f"{path}.open")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

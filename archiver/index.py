@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO
 
 from .errors import WarcError
+from .export import write_text_file
 from .warc import verify
 
 __all__ = ["INDEXED_RECORDS", "write_index"]
@@ -56,20 +57,7 @@ def write_index(
         verify(source)
     if not isinstance(output, (str, os.PathLike)):
         return _index(sources, output)
-    path = Path(output)
-    partial = Path(f"{path}.open")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(partial, "w", encoding="utf-8") as stream:
-            count = _index(sources, stream)
-        os.replace(partial, path)
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        raise WarcError(f"cannot write the file: {exc.strerror or exc}", source=str(path)) from exc
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    return count
+    return write_text_file(Path(output), lambda stream: _index(sources, stream))
 
 
 def _index(sources: list[Path], stream: IO[str]) -> int:
