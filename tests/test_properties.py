@@ -3,7 +3,6 @@ ArchiverError, never another exception."""
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
