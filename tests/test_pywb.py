@@ -11,12 +11,7 @@ pywb``), the folder of this Python, and the PATH.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
 import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -26,6 +21,7 @@ from pathlib import Path
 import pytest
 
 import archiver
+from pywb_server import get, pywb_tools, serving
 from archiver.reprocess import process_file
 from archiver.warc import WarcWriter, target_uri
 
@@ -34,38 +30,6 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 COLLECTION = "news"
-START_TIMEOUT = 60.0
-
-
-def pywb_tools() -> tuple[str, str] | None:
-    """The paths of ``wb-manager`` and ``wayback``, or None when pywb is not installed."""
-    folders = [os.environ.get("ARCHIVER_PYWB_BIN", ""), str(Path(sys.executable).parent)]
-    for folder in filter(None, folders):
-        manager, wayback = Path(folder) / "wb-manager", Path(folder) / "wayback"
-        if manager.is_file() and wayback.is_file():
-            return str(manager), str(wayback)
-    manager_path, wayback_path = shutil.which("wb-manager"), shutil.which("wayback")
-    if manager_path and wayback_path:
-        return manager_path, wayback_path
-    return None
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-# No proxy, whatever the environment says: the server is on this machine.
-_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def get(url: str, timeout: float = 10.0) -> tuple[int, str]:
-    try:
-        with _opener.open(url, timeout=timeout) as response:
-            return int(response.status), response.read().decode("utf-8")
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode("utf-8", "replace")
 
 
 @pytest.fixture
@@ -103,36 +67,8 @@ def wayback(tools: tuple[str, str], tmp_path: Path, warcs: list[Path]) -> Iterat
     subprocess.run(
         [manager, "add", COLLECTION, *map(str, warcs)], cwd=root, check=True, capture_output=True
     )
-    port = free_port()
-    log = open(tmp_path / "wayback.log", "wb")  # noqa: SIM115 (closed below)
-    process = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1"],
-        cwd=root,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}/{COLLECTION}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"pywb exited: {(tmp_path / 'wayback.log').read_text()}")
-            try:
-                get(f"{base}/cdx?url=urn:none", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("pywb did not start in time")
-                time.sleep(0.2)
+    with serving(server, root, COLLECTION, tmp_path / "wayback.log") as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
 
 
 def test_pywb_finds_every_archived_url(wayback: str, warcs: list[Path], tmp_path: Path) -> None:

@@ -10,12 +10,7 @@ page's URL, and could serve the Article JSON in place of the page).
 from __future__ import annotations
 
 import gzip
-import os
-import shutil
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +18,7 @@ import brotli
 import httpx
 import pytest
 from local_server import RawServer, chunked, respond
+from pywb_server import pywb_tools, serving
 
 import archiver
 from archiver.fetch import FetchConfig
@@ -36,22 +32,6 @@ PAGE = (
     + b"</article></body></html>"
 )
 HTML = ("Content-Type", "text/html; charset=utf-8")
-
-
-def pywb_tools() -> tuple[str, str] | None:
-    folders = [os.environ.get("ARCHIVER_PYWB_BIN", ""), str(Path(sys.executable).parent)]
-    for folder in filter(None, folders):
-        manager, wayback = Path(folder) / "wb-manager", Path(folder) / "wayback"
-        if manager.is_file() and wayback.is_file():
-            return str(manager), str(wayback)
-    manager_path, wayback_path = shutil.which("wb-manager"), shutil.which("wayback")
-    return (manager_path, wayback_path) if manager_path and wayback_path else None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -82,36 +62,8 @@ def replay(site: RawServer, tmp_path: Path) -> Iterator[str]:
     for path in ("/gzip-chunked", "/br", "/moved"):
         archiver.archive(site.url(path), warc=warc, config=config)
     archiver.write_index([warc], root / "collections/news/indexes/index.cdxj")
-    port = free_port()
-    log = open(tmp_path / "wayback.log", "wb")  # noqa: SIM115 (closed below)
-    process = subprocess.Popen(
-        [wayback, "--port", str(port), "--bind", "127.0.0.1"],
-        cwd=root,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}/news"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"pywb exited: {(tmp_path / 'wayback.log').read_text()}")
-            try:
-                httpx.get(f"{base}/cdx?url=urn:none", timeout=2, trust_env=False)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    pytest.fail("pywb did not start in time")
-                time.sleep(0.2)
+    with serving(wayback, root, "news", tmp_path / "wayback.log") as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
 
 
 def test_pywb_replays_fetched_pages(replay: str, site: RawServer) -> None:
