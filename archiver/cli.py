@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Collection, Iterable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Literal, NoReturn
+from typing import Any, Literal, NoReturn, TextIO
 
 import click
 
@@ -440,14 +440,18 @@ def export_command(warcs: tuple[Path, ...], fmt: str, output: Path) -> None:
     from .export import export
 
     export_format: Literal["jsonl", "csv"] = "csv" if fmt == "csv" else "jsonl"
-    if str(output) == "-":
-        stream = sys.stdout
-        count = export(warcs, stream, format=export_format)
-    else:
-        count = export(warcs, output, format=export_format)
+    count = export(warcs, _destination(output), format=export_format)
     if not _quiet():
-        where = "stdout" if str(output) == "-" else str(output)
-        click.echo(f"exported {count} articles to {where}", err=True)
+        click.echo(f"exported {count} articles to {_where(output)}", err=True)
+
+
+def _destination(output: Path) -> Path | TextIO:
+    """An output option's value: "-" is standard output."""
+    return sys.stdout if str(output) == "-" else output
+
+
+def _where(output: Path) -> str:
+    return "stdout" if str(output) == "-" else str(output)
 
 
 @main.command("index", short_help="Write the CDXJ index of WARC files.")
@@ -464,13 +468,9 @@ def index_command(warcs: tuple[Path, ...], output: Path) -> None:
     """Write the sorted CDXJ index of the captures in the WARC files, for replay tools."""
     from .index import write_index
 
-    if str(output) == "-":
-        count = write_index(warcs, sys.stdout)
-    else:
-        count = write_index(warcs, output)
+    count = write_index(warcs, _destination(output))
     if not _quiet():
-        where = "stdout" if str(output) == "-" else str(output)
-        click.echo(f"indexed {count} captures to {where}", err=True)
+        click.echo(f"indexed {count} captures to {_where(output)}", err=True)
 
 
 @main.command("wacz", short_help="Package WARC files as a WACZ collection.")

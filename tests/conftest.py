@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from local_server import RawServer
+from pytest_httpserver import HTTPServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -25,3 +28,18 @@ def shared() -> Path:
 def httpserver_listen_address() -> tuple[str, int]:
     """pytest-httpserver on 127.0.0.1, any free port (not "localhost", which may be ::1)."""
     return ("127.0.0.1", 0)
+
+
+@pytest.fixture
+def server(httpserver: HTTPServer) -> HTTPServer:
+    """pytest-httpserver with no robots.txt (a 404: everything allowed)."""
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    return httpserver
+
+
+@pytest.fixture
+def raw() -> Iterator[RawServer]:
+    """The raw-socket server of tests/local_server.py, for faults at the wire level."""
+    server = RawServer()
+    yield server
+    server.close()

@@ -10,7 +10,6 @@ import gzip
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,19 +85,6 @@ def warcio_check(path: Path) -> None:
 
 def types(path: Path) -> list[str]:
     return [record.type for record in records(path)]
-
-
-@pytest.fixture
-def server(httpserver: HTTPServer) -> HTTPServer:
-    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
-    return httpserver
-
-
-@pytest.fixture
-def raw() -> Iterator[RawServer]:
-    server = RawServer()
-    yield server
-    server.close()
 
 
 def run(*args: str) -> Any:

@@ -87,6 +87,15 @@ def older(article: Article, number: int) -> Article:
     return article
 
 
+def resource_headers(warc: Path) -> dict[str, dict[str, str]]:
+    """The headers of the resource records of ``warc``, by record id."""
+    return {
+        headers["WARC-Record-ID"]: headers
+        for headers, _ in records(warc)
+        if headers["WARC-Type"] == "resource"
+    }
+
+
 @pytest.fixture(scope="module")
 def old_warc(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("old") / "old.warc.gz"
@@ -156,11 +165,7 @@ def test_read_latest_takes_the_newest_extraction_of_each_capture(
     old_warc: Path, reextracted: tuple[Path, str, str]
 ) -> None:
     derived = reextracted[0]
-    resources = {
-        headers["WARC-Record-ID"]: headers
-        for headers, _ in records(old_warc)
-        if headers["WARC-Type"] == "resource"
-    }
+    resources = resource_headers(old_warc)
     for order in ([old_warc, derived], [derived, old_warc]):
         latest = list(archiver.read_latest(order))
         assert len(latest) == 5
@@ -188,11 +193,7 @@ def test_reextraction_refers_to_the_original_records(
     old_warc: Path, reextracted: tuple[Path, str, str]
 ) -> None:
     derived = reextracted[0]
-    resources = {
-        headers["WARC-Record-ID"]: headers
-        for headers, _ in records(old_warc)
-        if headers["WARC-Type"] == "resource"
-    }
+    resources = resource_headers(old_warc)
     new = records(derived)
     assert [headers["WARC-Type"] for headers, _ in new] == ["warcinfo"] + [
         "conversion",

@@ -12,7 +12,6 @@ import gzip
 import sys
 import time
 import zlib
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from typing import Any
@@ -60,20 +59,6 @@ HTML = [("Content-Type", "text/html; charset=utf-8")]
 
 #: Fast enough that a test with retries takes milliseconds.
 FAST = FetchConfig(timeout=2, total_timeout=5, retries=2, backoff=0.01, backoff_max=0.02)
-
-
-@pytest.fixture
-def server(httpserver: HTTPServer) -> HTTPServer:
-    """pytest-httpserver with no robots.txt (a 404: everything allowed)."""
-    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
-    return httpserver
-
-
-@pytest.fixture
-def raw() -> Iterator[RawServer]:
-    server = RawServer()
-    yield server
-    server.close()
 
 
 def get(url: str, config: FetchConfig = FAST) -> FetchResult:
