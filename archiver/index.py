@@ -19,9 +19,9 @@ from .warc import verify
 
 __all__ = ["INDEXED_RECORDS", "write_index"]
 
-#: The record types indexed: the captures. A conversion or metadata record shares its
-#: capture's URL and date, and a replay tool given both may serve the Article JSON in
-#: place of the page (pywb does), so they are left out.
+#: The record types indexed: the captures, which are what replay needs. Conversion and
+#: metadata records, under their own urn:text: and urn:metadata: URIs, would only add
+#: lines.
 INDEXED_RECORDS = ("response", "revisit", "resource")
 
 

@@ -1,9 +1,10 @@
 """Writing Articles to WARC/1.1 files and reading them back.
 
-This is the only module that imports warcio. Each article becomes three records that
-share one WARC-Target-URI: a ``resource`` record with the input bytes unchanged, a
-``conversion`` record with the extracted text, and a ``metadata`` record with the
-Article as JSON. See docs/warc.md for the layout.
+This is the only module that imports warcio. Each article becomes a capture (a
+``resource`` record with the input bytes unchanged, or the ``response`` record of a
+fetch) and two derived records that refer to it: a ``conversion`` record with the
+extracted text and a ``metadata`` record with the Article as JSON. See docs/warc.md
+for the layout.
 
 It also reads archives back: the Articles (:func:`read`, :func:`read_latest`) and the
 stored pages (:func:`read_captures`), and writes the records of a re-extraction, which
@@ -51,6 +52,8 @@ if TYPE_CHECKING:
 __all__ = [
     "ArchivedArticle",
     "Capture",
+    "METADATA_URI_PREFIX",
+    "TEXT_URI_PREFIX",
     "WarcWriter",
     "read",
     "read_captures",
@@ -60,6 +63,11 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: Prefixes of the WARC-Target-URI of a capture's ``conversion`` and ``metadata``
+#: records: ``urn:text:`` is webrecorder's (browsertrix-crawler's) for extracted text.
+TEXT_URI_PREFIX = "urn:text:"
+METADATA_URI_PREFIX = "urn:metadata:"
 
 _WARC_VERSION = "WARC/1.1"
 _CONFORMS_TO = "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
@@ -149,7 +157,7 @@ class WarcWriter:
         return self._path
 
     def write_article(self, document: Document, article: Article, *, target_uri: str) -> None:
-        """Append the ``resource``, ``conversion`` and ``metadata`` records of one article.
+        """Append the ``resource`` record of one input and its derived records.
 
         ``target_uri`` is normally :func:`target_uri` of the same arguments.
         """
@@ -158,67 +166,32 @@ class WarcWriter:
             raise WarcError(f"invalid WARC-Target-URI {target_uri!r}", source=str(self._path))
         date = _warc_date(self._clock())
         kind = "text/html" if document.kind == "html" else "text/plain"
-        metadata = article.to_dict()
-        metadata["source_name"] = document.name
-        # All three records are built before any is written, so that a failure here
-        # cannot leave half an article in the file.
+        # All records are built before any is written, so that a failure here cannot
+        # leave half an article in the file.
         resource = self._record(
             "resource", target_uri, document.raw, f"{kind}; charset={document.encoding}", date
         )
-        conversion = self._record(
-            "conversion",
-            target_uri,
-            article.text.encode("utf-8"),
-            "text/plain; charset=utf-8",
-            date,
-            refers_to=resource,
+        derived = self._derived_records(
+            _refers_to(resource), article, {"source_name": document.name}, date
         )
-        meta = self._record(
-            "metadata",
-            target_uri,
-            json.dumps(metadata, ensure_ascii=False).encode("utf-8"),
-            "application/json",
-            date,
-            refers_to=conversion,
-        )
-        self._emit(resource, conversion, meta)
+        self._emit(resource, *derived)
 
     def write_derived(self, capture: Capture, document: Document, article: Article) -> None:
         """Append the ``conversion`` and ``metadata`` records of a re-extraction of ``capture``.
 
         Both records refer to the original record, which stays where it is (usually in
-        another file): ``WARC-Refers-To`` its record ID, ``WARC-Refers-To-Target-URI``
-        and ``WARC-Refers-To-Date`` its URI and date. Their own WARC-Target-URI is the
-        capture's, so that readers group them with it; the metadata JSON names the
-        extractor and its version. ``document`` is what ``article`` was extracted from.
+        another file), as every derived record does (see :meth:`_derived_records`); the
+        metadata JSON names the extractor and its version. ``document`` is what
+        ``article`` was extracted from.
         """
         self._check_open()
-        date = _warc_date(self._clock())
         refers = {
             "WARC-Refers-To": capture.record_id,
             "WARC-Refers-To-Target-URI": capture.target_uri,
             "WARC-Refers-To-Date": capture.date,
         }
-        metadata = article.to_dict()
-        metadata["source_name"] = document.name
-        # Both built before either is written, as in write_article().
-        conversion = self._record(
-            "conversion",
-            capture.target_uri,
-            article.text.encode("utf-8"),
-            "text/plain; charset=utf-8",
-            date,
-            extra=refers,
-        )
-        meta = self._record(
-            "metadata",
-            capture.target_uri,
-            json.dumps(metadata, ensure_ascii=False).encode("utf-8"),
-            "application/json",
-            date,
-            extra=refers,
-        )
-        self._emit(conversion, meta)
+        date = _warc_date(self._clock())
+        self._emit(*self._derived_records(refers, article, {"source_name": document.name}, date))
 
     def write_capture(
         self,
@@ -231,44 +204,61 @@ class WarcWriter:
 
         For each exchange of ``result`` (every redirect hop, then the final response) a
         ``request`` record, whose WARC-Concurrent-To names the ``response`` record that
-        follows it. Then, when ``article`` is given, a ``conversion`` record with its
-        text, referring to the final response. Last a ``metadata`` record, referring to
-        the conversion record (or to the final response when there is no article):
-        ``article.to_dict()`` updated with ``metadata``, as JSON. Request and response
-        records are dated when the request was sent, the others by the writer's clock.
+        follows it. Then the derived records of the final response: a ``conversion``
+        record with the text of ``article`` when there is one, and a ``metadata`` record
+        with ``article.to_dict()`` (or ``{}``) updated with ``metadata``, as JSON.
+        Request and response records are dated when the request was sent, the others
+        by the writer's clock.
         """
         self._check_open()
         # Every record is built before any is written, as in write_article().
         records: list[Any] = []
         for exchange in result.exchanges:
             records += self._exchange_records(exchange)
-        response = records[-1]
-        uri = result.final_url
         date = _warc_date(self._clock())
-        refers_to = response
+        records += self._derived_records(_refers_to(records[-1]), article, metadata or {}, date)
+        self._emit(*records)
+
+    def _derived_records(
+        self,
+        refers: dict[str, str],
+        article: Article | None,
+        metadata: Mapping[str, Any],
+        date: str,
+    ) -> list[Any]:
+        """The ``conversion`` (when there is an article) and ``metadata`` records of a capture.
+
+        Both carry ``refers``: the capture's record ID, URI and date. Their own
+        WARC-Target-URI is the capture's with a ``urn:text:`` or ``urn:metadata:`` prefix,
+        so that replay tools, which look pages up by URI, never serve them in place of
+        the page.
+        """
+        uri = refers["WARC-Refers-To-Target-URI"]
+        records = []
         if article is not None:
-            refers_to = self._record(
-                "conversion",
-                uri,
-                article.text.encode("utf-8"),
-                "text/plain; charset=utf-8",
-                date,
-                refers_to=response,
+            records.append(
+                self._record(
+                    "conversion",
+                    TEXT_URI_PREFIX + uri,
+                    article.text.encode("utf-8"),
+                    "text/plain; charset=utf-8",
+                    date,
+                    extra=refers,
+                )
             )
-            records.append(refers_to)
         data = article.to_dict() if article is not None else {}
-        data.update(metadata or {})
+        data.update(metadata)
         records.append(
             self._record(
                 "metadata",
-                uri,
+                METADATA_URI_PREFIX + uri,
                 json.dumps(data, ensure_ascii=False).encode("utf-8"),
                 "application/json",
                 date,
-                refers_to=refers_to,
+                extra=refers,
             )
         )
-        self._emit(*records)
+        return records
 
     def _exchange_records(self, exchange: Exchange) -> list[Any]:
         """The ``request`` and ``response`` records of one exchange, in that order."""
@@ -387,7 +377,6 @@ class WarcWriter:
         content_type: str,
         date: str,
         *,
-        refers_to: Any = None,
         extra: dict[str, str] | None = None,
         http_headers: Any = None,
     ) -> Any:
@@ -398,8 +387,6 @@ class WarcWriter:
                 source=str(self._path),
             )
         headers = {"WARC-Type": record_type, "WARC-Record-ID": record_id, "WARC-Date": date}
-        if refers_to is not None:
-            headers["WARC-Refers-To"] = refers_to.rec_headers.get_header("WARC-Record-ID")
         headers.update(extra or {})
         return self._writer.create_warc_record(
             uri or "",
@@ -429,6 +416,16 @@ class WarcWriter:
     def _check_not_failed(self) -> None:
         if self._failure:
             raise WarcError(f"not written: {self._failure}", source=str(self._path))
+
+
+def _refers_to(record: Any) -> dict[str, str]:
+    """The WARC-Refers-To headers that point at ``record``."""
+    headers = record.rec_headers
+    return {
+        "WARC-Refers-To": headers.get_header("WARC-Record-ID"),
+        "WARC-Refers-To-Target-URI": headers.get_header("WARC-Target-URI"),
+        "WARC-Refers-To-Date": headers.get_header("WARC-Date"),
+    }
 
 
 def read(path: str | os.PathLike[str]) -> Iterator[Article]:
@@ -523,10 +520,10 @@ class Capture:
 class ArchivedArticle:
     """An Article read from a WARC file, with the capture it was extracted from.
 
-    ``capture_id`` is the WARC-Record-ID of the capture (the ``resource`` or
-    ``response`` record holding the page), reached through the metadata record's
-    WARC-Refers-To, and through its conversion record's for the original layout.
-    ``captured`` is the capture's WARC-Date and ``extracted`` the metadata record's.
+    ``target_uri`` is the capture's WARC-Target-URI and ``capture_id`` its
+    WARC-Record-ID (the ``resource`` or ``response`` record holding the page), both
+    named by the metadata record's WARC-Refers-To headers. ``captured`` is the
+    capture's WARC-Date and ``extracted`` the metadata record's.
     """
 
     article: Article
@@ -633,36 +630,30 @@ def _all_entries(sources: list[Path]) -> Iterator[ArchivedArticle]:
 
 def _entries(source: Path) -> Iterator[ArchivedArticle]:
     """Every Article of ``source`` with its capture, in file order."""
-    # Original layout: metadata -> conversion -> capture, all in this file. A
-    # re-extraction's metadata refers to the capture itself, often in another file.
-    conversions: dict[str, tuple[str, str | None]] = {}
-    capture_dates: dict[str, str] = {}
     for record, payload in _records(source, keep=_METADATA):
+        if record.rec_type != "metadata":
+            continue
+        article = _article(record, payload, source)
+        if article is None:
+            continue
         headers = record.rec_headers
         record_id = str(headers.get_header("WARC-Record-ID"))
-        refers = headers.get_header("WARC-Refers-To")
-        if record.rec_type in _CAPTURE_TYPES:
-            capture_dates[record_id] = _header_date(record, source)
-        elif record.rec_type == "conversion" and refers:
-            conversions[record_id] = (str(refers), headers.get_header("WARC-Refers-To-Date"))
-        elif record.rec_type == "metadata":
-            article = _article(record, payload, source)
-            if article is None:
-                continue
-            extracted = _header_date(record, source)
-            capture_id = str(refers or record_id)
-            capture_date = headers.get_header("WARC-Refers-To-Date")
-            if capture_id in conversions:
-                capture_id, capture_date = conversions[capture_id]
-            capture_date = capture_date or capture_dates.get(capture_id) or extracted
-            yield ArchivedArticle(
-                article=article,
-                target_uri=str(headers.get_header("WARC-Target-URI") or ""),
-                capture_id=capture_id,
-                captured=_parse_warc_date(capture_date, record_id, source),
-                extracted=_parse_warc_date(extracted, record_id, source),
-                warc=source,
-            )
+        extracted = _header_date(record, source)
+        # A metadata record of ours refers to its capture, often in another file.
+        yield ArchivedArticle(
+            article=article,
+            target_uri=str(
+                headers.get_header("WARC-Refers-To-Target-URI")
+                or headers.get_header("WARC-Target-URI")
+                or ""
+            ),
+            capture_id=str(headers.get_header("WARC-Refers-To") or record_id),
+            captured=_parse_warc_date(
+                headers.get_header("WARC-Refers-To-Date") or extracted, record_id, source
+            ),
+            extracted=_parse_warc_date(extracted, record_id, source),
+            warc=source,
+        )
 
 
 def _header_date(record: Any, source: Path) -> str:

@@ -157,7 +157,10 @@ def test_the_records_of_a_page_and_their_links(server: HTTPServer, tmp_path: Pat
     ]
     ids = [r.header("WARC-Record-ID") for r in stored]
     _, req1, resp1, req2, resp2, conversion, metadata = stored
-    assert [r.header("WARC-Target-URI") for r in stored[1:]] == [url, url, final] + [final] * 3
+    assert [r.header("WARC-Target-URI") for r in stored[1:]] == [url, url, final, final] + [
+        "urn:text:" + final,
+        "urn:metadata:" + final,
+    ]
     assert req1.header("WARC-Concurrent-To") == ids[2]
     assert req2.header("WARC-Concurrent-To") == ids[4]
     assert resp1.http.get_statuscode() == "301"
@@ -167,8 +170,10 @@ def test_the_records_of_a_page_and_their_links(server: HTTPServer, tmp_path: Pat
     assert req2.header("Content-Type") == "application/http; msgtype=request"
     assert resp2.header("Content-Type") == "application/http; msgtype=response"
     assert resp2.payload == PAGE
-    assert conversion.header("WARC-Refers-To") == ids[4]
-    assert metadata.header("WARC-Refers-To") == ids[5]
+    for derived in (conversion, metadata):
+        assert derived.header("WARC-Refers-To") == ids[4]
+        assert derived.header("WARC-Refers-To-Target-URI") == final
+        assert derived.header("WARC-Refers-To-Date") == resp2.header("WARC-Date")
     for record in (req1, resp1, req2, resp2):
         assert record.header("WARC-Payload-Digest") and record.header("WARC-Block-Digest")
 

@@ -205,7 +205,8 @@ def test_reextraction_refers_to_the_original_records(
         referred.add(headers["WARC-Refers-To"])
         assert headers["WARC-Refers-To-Target-URI"] == original["WARC-Target-URI"]
         assert headers["WARC-Refers-To-Date"] == original["WARC-Date"]
-        assert headers["WARC-Target-URI"] == original["WARC-Target-URI"]
+        prefix = "urn:text:" if headers["WARC-Type"] == "conversion" else "urn:metadata:"
+        assert headers["WARC-Target-URI"] == prefix + original["WARC-Target-URI"]
         if headers["WARC-Type"] == "metadata":
             data = json.loads(block)
             assert data["extractor"]["version"] != OLD_VERSION

@@ -2,14 +2,16 @@
 
 pywb is not installed with news-archiver (see tests/test_pywb.py); this test runs it
 from ``$ARCHIVER_PYWB_BIN``, the folder of this Python or the PATH, and skips when it
-is not there. The collection's index is the one ``archiver index`` writes, which leaves
-out the conversion and metadata records (pywb's own indexer would list them under the
-page's URL, and could serve the Article JSON in place of the page).
+is not there. The collection is indexed both ways a user would: by pywb's own
+``wb-manager add`` and by ``archiver index``. The conversion and metadata records have
+``urn:text:`` and ``urn:metadata:`` URIs of their own, so neither index can serve them
+in place of the page.
 """
 
 from __future__ import annotations
 
 import gzip
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,8 +49,8 @@ def site() -> Iterator[RawServer]:
     server.close()
 
 
-@pytest.fixture
-def replay(site: RawServer, tmp_path: Path) -> Iterator[str]:
+@pytest.fixture(params=["wb-manager add", "archiver index"])
+def replay(request: pytest.FixtureRequest, site: RawServer, tmp_path: Path) -> Iterator[str]:
     """pywb serving a collection of pages fetched from ``site``; yields its base URL."""
     tools = pywb_tools()
     if tools is None:
@@ -57,11 +59,15 @@ def replay(site: RawServer, tmp_path: Path) -> Iterator[str]:
     root = tmp_path / "pywb"
     root.mkdir()
     subprocess.run([manager, "init", "news"], cwd=root, check=True, capture_output=True)
-    warc = root / "collections/news/archive/fetched.warc.gz"
+    warc = tmp_path / "fetched.warc.gz"
     config = FetchConfig(obey_robots=False)
     for path in ("/gzip-chunked", "/br", "/moved"):
         archiver.archive(site.url(path), warc=warc, config=config)
-    archiver.write_index([warc], root / "collections/news/indexes/index.cdxj")
+    if request.param == "wb-manager add":
+        subprocess.run([manager, "add", "news", str(warc)], cwd=root, check=True)
+    else:
+        shutil.copy(warc, root / "collections/news/archive")
+        archiver.write_index([warc], root / "collections/news/indexes/index.cdxj")
     with serving(wayback, root, "news", tmp_path / "wayback.log") as base:
         yield base
 

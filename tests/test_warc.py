@@ -202,8 +202,13 @@ def test_layout(tmp_path: Path) -> None:
         (resource, _, raw), (conversion, _, text), (metadata, _, meta) = found[
             1 + 3 * n : 4 + 3 * n
         ]
-        for headers in (resource, conversion, metadata):
-            assert headers["WARC-Target-URI"] == uri
+        assert resource["WARC-Target-URI"] == uri
+        assert conversion["WARC-Target-URI"] == "urn:text:" + uri
+        assert metadata["WARC-Target-URI"] == "urn:metadata:" + uri
+        for headers in (conversion, metadata):
+            assert headers["WARC-Refers-To"] == resource["WARC-Record-ID"]
+            assert headers["WARC-Refers-To-Target-URI"] == uri
+            assert headers["WARC-Refers-To-Date"] == resource["WARC-Date"]
 
         assert raw == document.raw
         assert resource["Content-Type"] == content_type
@@ -213,10 +218,7 @@ def test_layout(tmp_path: Path) -> None:
 
         assert text == article.text.encode("utf-8")
         assert conversion["Content-Type"] == "text/plain; charset=utf-8"
-        assert conversion["WARC-Refers-To"] == resource["WARC-Record-ID"]
-
         assert metadata["Content-Type"] == "application/json"
-        assert metadata["WARC-Refers-To"] == conversion["WARC-Record-ID"]
         assert json.loads(meta) == {**article.to_dict(), "source_name": document.name}
 
 
