@@ -50,10 +50,10 @@ if TYPE_CHECKING:
     from .fetch import Exchange, FetchResult
 
 __all__ = [
-    "ArchivedArticle",
-    "Capture",
     "METADATA_URI_PREFIX",
     "TEXT_URI_PREFIX",
+    "ArchivedArticle",
+    "Capture",
     "WarcWriter",
     "read",
     "read_captures",

@@ -19,9 +19,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pywb_server import get, pywb_tools, serving
 
 import archiver
-from pywb_server import get, pywb_tools, serving
 from archiver.reprocess import process_file
 from archiver.warc import WarcWriter, target_uri
 
