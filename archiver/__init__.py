@@ -11,10 +11,12 @@ The public API::
     archiver.write_wacz(["seeds.warc.gz"], "seeds.wacz")
     article = archiver.archive("https://example.com/news/1", warc="news.warc.gz")
     article = await archiver.aarchive("https://example.com/news/1", warc="news.warc.gz")
+    report = archiver.archive_many("urls.txt", "archive/")   # resumable, polite, in bulk
 """
 
 from .archive import aarchive, archive
 from .article import Article, ExtractorInfo, InputKind
+from .bulk import BulkConfig, BulkProgress, BulkReport, archive_many
 from .collection import write_wacz
 from .diff import ArticleChange, diff
 from .document import Document, load
@@ -34,6 +36,7 @@ from .errors import (
     PluginError,
     ResponseTooLargeError,
     RobotsDisallowedError,
+    StateError,
     WarcError,
 )
 from .export import export
@@ -52,6 +55,9 @@ __all__ = [
     "AsyncFetcher",
     "BinaryInputError",
     "BlockedAddressError",
+    "BulkConfig",
+    "BulkProgress",
+    "BulkReport",
     "Capture",
     "DecodingError",
     "DecompressionBombError",
@@ -76,11 +82,13 @@ __all__ = [
     "Report",
     "ResponseTooLargeError",
     "RobotsDisallowedError",
+    "StateError",
     "WarcError",
     "WarcWriter",
     "aarchive",
     "afetch",
     "archive",
+    "archive_many",
     "default_registry",
     "diff",
     "export",

@@ -18,7 +18,14 @@ from .fetch import AsyncFetcher, FetchConfig, Fetcher, FetchResult
 from .plugins import Registry
 from .warc import WarcWriter
 
-__all__ = ["aarchive", "archive", "conclude"]
+__all__ = [
+    "aarchive",
+    "archive",
+    "capture_metadata",
+    "conclude",
+    "extract_page",
+    "unextractable",
+]
 
 log = logging.getLogger(__name__)
 
@@ -86,47 +93,76 @@ def conclude(
 
     Errors are raised after the records are stored; see :func:`archive`.
     """
-    url = result.url
     article: Article | None = None
-    error: ArchiverError | None = None
-    final = result.final
-    where = "" if result.final_url == url else f" at {result.final_url}"
-    if not 200 <= final.status < 300:
-        error = HttpStatusError(
-            f"HTTP {final.status} {final.reason}".rstrip() + where,
-            url=url,
-            attempts=result.attempts,
-            status=final.status,
-        )
-    elif not result.is_html:
-        error = NotHtmlError(
-            f"the response{where} is {result.media_type}, not HTML: stored, not extracted",
-            source=url,
-        )
-    elif result.content is None:
-        error = InputError(f"cannot decode the response{where}: {result.decode_error}", source=url)
-    else:
+    error = unextractable(result)
+    if error is None:
+        assert result.content is not None  # unextractable() says so
         try:
-            article = extract(
+            article = extract_page(
                 result.content,
-                url=result.final_url,
-                kind="html" if result.media_type else None,
-                name=url,
+                url=result.url,
+                final_url=result.final_url,
                 content_type=result.content_type,
                 registry=registry,
             )
         except ArchiverError as exc:
             error = exc
     if warc is not None:
-        _store(warc, result, article, _metadata(result, error))
+        _store(warc, result, article, capture_metadata(result, error))
     if error is not None:
         raise error
     assert article is not None  # either an article or an error, by construction
-    log.debug("%s: archived (%d words)", url, article.word_count)
+    log.debug("%s: archived (%d words)", result.url, article.word_count)
     return article
 
 
-def _metadata(result: FetchResult, error: ArchiverError | None) -> dict[str, Any]:
+def unextractable(result: FetchResult) -> ArchiverError | None:
+    """Why the page of ``result`` cannot be extracted (an error status, not HTML), or None."""
+    url = result.url
+    final = result.final
+    where = "" if result.final_url == url else f" at {result.final_url}"
+    if not 200 <= final.status < 300:
+        return HttpStatusError(
+            f"HTTP {final.status} {final.reason}".rstrip() + where,
+            url=url,
+            attempts=result.attempts,
+            status=final.status,
+        )
+    if not result.is_html:
+        return NotHtmlError(
+            f"the response{where} is {result.media_type}, not HTML: stored, not extracted",
+            source=url,
+        )
+    if result.content is None:
+        return InputError(f"cannot decode the response{where}: {result.decode_error}", source=url)
+    return None
+
+
+def extract_page(
+    content: bytes,
+    *,
+    url: str,
+    final_url: str,
+    content_type: str | None,
+    registry: Registry | None = None,
+) -> Article:
+    """Extract the article of a fetched HTML page: the decoded body ``content``.
+
+    ``url`` is the URL asked for, which names the page in errors; ``final_url`` the
+    one the page came from, after redirects. A plain function of plain data, so that it
+    can run in a process pool.
+    """
+    return extract(
+        content,
+        url=final_url,
+        kind="html" if content_type else None,
+        name=url,
+        content_type=content_type,
+        registry=registry,
+    )
+
+
+def capture_metadata(result: FetchResult, error: ArchiverError | None) -> dict[str, Any]:
     """The ``fetch`` part of the metadata record, and why nothing was extracted."""
     fetched: dict[str, Any] = {
         "requested_url": result.url,

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Literal, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, TextIO
 
 import click
 
@@ -22,6 +23,10 @@ from .errors import ArchiverError, InputError, InputTooLargeError, WarcError
 from .extract import default_registry, extract
 from .plugins import Registry
 from .reprocess import Failure, process_file, reprocess
+
+if TYPE_CHECKING:
+    from .bulk import BulkProgress
+    from .fetch import FetchConfig
 
 __all__ = ["main"]
 
@@ -261,6 +266,55 @@ def _as_text(article: Article) -> str:
 # --- get --------------------------------------------------------------------------------
 
 
+def _fetch_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of ``get`` and ``bulk`` that make a FetchConfig (see _fetch_config)."""
+    options = [
+        click.option("--no-robots", is_flag=True, help="Fetch pages that robots.txt disallows."),
+        click.option(
+            "--block-private",
+            is_flag=True,
+            help="Refuse private, loopback and link-local addresses (for untrusted URL lists).",
+        ),
+        click.option("--user-agent", metavar="UA", help="The User-Agent header to send."),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0, min_open=True),
+            default=30.0,
+            show_default=True,
+            metavar="SECONDS",
+            help="How long any one network operation may take.",
+        ),
+        click.option(
+            "--retries",
+            type=click.IntRange(min=0),
+            default=2,
+            show_default=True,
+            metavar="N",
+            help="Tries after the first on a network error, a timeout, a 429 or a 5xx.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _fetch_config(
+    no_robots: bool, block_private: bool, user_agent: str | None, timeout: float, retries: int
+) -> FetchConfig:
+    from .fetch import DEFAULT_USER_AGENT, FetchConfig
+
+    try:
+        return FetchConfig(
+            user_agent=user_agent or DEFAULT_USER_AGENT,
+            timeout=timeout,
+            retries=retries,
+            obey_robots=not no_robots,
+            block_private=block_private,
+        )
+    except ValueError as exc:
+        _usage_error(str(exc))
+
+
 @main.command("get", short_help="Fetch pages and archive them in a WARC file.")
 @click.argument("urls", nargs=-1, required=True, metavar="URL...")
 @click.option(
@@ -271,29 +325,7 @@ def _as_text(article: Article) -> str:
     metavar="OUT",
     help="The WARC file to append to, created when missing (name it .warc.gz).",
 )
-@click.option("--no-robots", is_flag=True, help="Fetch pages that robots.txt disallows.")
-@click.option(
-    "--block-private",
-    is_flag=True,
-    help="Refuse private, loopback and link-local addresses (for untrusted URL lists).",
-)
-@click.option("--user-agent", metavar="UA", help="The User-Agent header to send.")
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=30.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="How long any one network operation may take.",
-)
-@click.option(
-    "--retries",
-    type=click.IntRange(min=0),
-    default=2,
-    show_default=True,
-    metavar="N",
-    help="Tries after the first on a network error, a timeout, a 429 or a 5xx.",
-)
+@_fetch_options
 @_no_sites_option
 def get_command(
     urls: tuple[str, ...],
@@ -313,19 +345,10 @@ def get_command(
     stored all the same. Exits 1 when some URLs failed.
     """
     from .archive import archive
-    from .fetch import DEFAULT_USER_AGENT, FetchConfig, Fetcher
+    from .fetch import Fetcher
     from .warc import WarcWriter
 
-    try:
-        config = FetchConfig(
-            user_agent=user_agent or DEFAULT_USER_AGENT,
-            timeout=timeout,
-            retries=retries,
-            obey_robots=not no_robots,
-            block_private=block_private,
-        )
-    except ValueError as exc:
-        _usage_error(str(exc))
+    config = _fetch_config(no_robots, block_private, user_agent, timeout, retries)
     registry = _registry(no_sites)
     # Opened (and created, when missing) before any fetch, so that an output that
     # cannot be written is a usage error; each page is then appended on its own.
@@ -372,6 +395,174 @@ def get_command(
         click.echo(summary, err=True)
     if failed:
         raise click.exceptions.Exit(1)
+
+
+# --- bulk -------------------------------------------------------------------------------
+
+
+@main.command("bulk", short_help="Archive a list of URLs into a folder of WARC files.")
+@click.argument("url_list", type=click.Path(dir_okay=False, path_type=Path), metavar="URLS.txt")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="The folder for the WARC files, the state ledger and the failure report.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=64,
+    show_default=True,
+    help="Fetches in flight at once, over all hosts.",
+)
+@click.option(
+    "--per-host-delay",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="The least time between two requests to one host (robots.txt may ask for more).",
+)
+@click.option(
+    "--warc-size",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    metavar="MB",
+    help="Start a new WARC file once one reaches this size.",
+)
+@click.option("--no-extract", is_flag=True, help="Store the pages only; extract nothing.")
+@click.option("--retry-failed", is_flag=True, help="Try again the URLs that failed before.")
+@click.option(
+    "--dask",
+    "dask_address",
+    metavar="ADDRESS",
+    help="Run on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786).",
+)
+@_fetch_options
+def bulk_command(
+    url_list: Path,
+    output: Path,
+    concurrency: int,
+    per_host_delay: float,
+    warc_size: int,
+    no_extract: bool,
+    retry_failed: bool,
+    dask_address: str | None,
+    no_robots: bool,
+    block_private: bool,
+    user_agent: str | None,
+    timeout: float,
+    retries: int,
+) -> None:
+    """Archive every URL of URLS.txt (one per line; blank lines and # comments skipped).
+
+    DIR gets the WARC files, state.sqlite (every URL's state) and failures.jsonl (every
+    URL not archived, with the cause). Running the same command again resumes: done
+    URLs are not fetched again. Shows a progress bar on a terminal, log lines
+    otherwise, then a summary. Exits 1 when some URLs failed.
+    """
+    from .bulk import BulkConfig, archive_many
+
+    if not url_list.is_file():
+        _usage_error(f"{url_list}: no such file")
+    fetch = _fetch_config(no_robots, block_private, user_agent, timeout, retries)
+    config = BulkConfig(
+        concurrency=concurrency,
+        per_host_delay=per_host_delay,
+        max_host_delay=max(60.0, per_host_delay),
+        warc_size=warc_size * 1_000_000,
+        extract=not no_extract,
+        fetch=fetch,
+    )
+    client = _dask_client(dask_address) if dask_address else None
+    with _bulk_progress() as progress:
+        report = archive_many(
+            url_list,
+            output,
+            config=config,
+            retry_failed=retry_failed,
+            progress=progress,
+            client=client,
+        )
+    if not _quiet():
+        rate = (report.done_now + report.failed_now) / report.seconds if report.seconds else 0.0
+        click.echo(
+            f"archived {report.done} of {report.total} URLs, {report.failed} failed"
+            f" ({report.done_now} and {report.failed_now} in this run,"
+            f" {report.bytes / 1e6:.1f} MB of WARC, {rate:.1f} URLs/s);"
+            f" failures in {report.failure_report}",
+            err=True,
+        )
+    if report.failed:
+        raise click.exceptions.Exit(1)
+
+
+def _dask_client(address: str) -> Any:
+    try:
+        from distributed import Client
+    except ImportError:
+        _usage_error("--dask needs Dask: pip install 'news-archiver[dask]'")
+    try:
+        return Client(address, timeout=30)
+    except OSError as exc:
+        _usage_error(f"{address}: cannot reach the Dask scheduler ({exc})")
+
+
+@contextmanager
+def _bulk_progress() -> Iterator[Callable[[BulkProgress], None] | None]:
+    """A rich progress bar on a terminal; else a log line every 10 s; nothing with -q."""
+    if _quiet():
+        yield None
+        return
+    if not sys.stderr.isatty():
+        last = [0.0]
+
+        def log_line(state: BulkProgress) -> None:
+            if state.elapsed - last[0] >= 10.0:
+                last[0] = state.elapsed
+                click.echo(
+                    f"archiver: {state.done + state.failed}/{state.total} URLs,"
+                    f" {state.failed} failed, {state.rate:.1f}/s",
+                    err=True,
+                )
+
+        yield log_line
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (
+        TextColumn("archiving"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[failed]} failed, {task.fields[rate]:.1f}/s"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
+        task = bar.add_task("archiving", total=None, failed=0, rate=0.0)
+
+        def update(state: BulkProgress) -> None:
+            bar.update(
+                task,
+                total=state.total,
+                completed=state.done + state.failed,
+                failed=state.failed,
+                rate=state.rate,
+            )
+
+        yield update
 
 
 # --- read -------------------------------------------------------------------------------

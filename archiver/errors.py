@@ -19,10 +19,13 @@ cause, so that a message is useful without a traceback::
     │   └── ResponseTooLargeError the body is over the size limit
     │       └── DecompressionBombError   its decoded form is over the limit
     ├── PluginError           an extractor plugin is broken or unknown
+    ├── StateError            the state ledger of a bulk run cannot be read or written
     └── WarcError             a WARC file cannot be written or read
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 __all__ = [
     "ArchiverError",
@@ -40,6 +43,7 @@ __all__ = [
     "PluginError",
     "ResponseTooLargeError",
     "RobotsDisallowedError",
+    "StateError",
     "WarcError",
 ]
 
@@ -55,6 +59,20 @@ class ArchiverError(Exception):
         self.message = message
         self.source = source
         super().__init__(f"{source}: {message}" if source else message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its fields, not by calling __init__ again with args, so that errors
+        # cross process boundaries (process pools, Dask workers) whole; but for a cause,
+        # which may hold what cannot be pickled (an httpx request, a socket).
+        state = {key: None if key == "cause" else value for key, value in vars(self).items()}
+        return _restore, (type(self), self.args, state)
+
+
+def _restore(cls: type[ArchiverError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = cls.__new__(cls)
+    error.args = args
+    vars(error).update(state)
+    return error
 
 
 class InputError(ArchiverError):
@@ -134,6 +152,10 @@ class DecompressionBombError(ResponseTooLargeError):
 
 class PluginError(ArchiverError):
     """An extractor plugin is unknown, or cannot be loaded."""
+
+
+class StateError(ArchiverError):
+    """The state ledger of a bulk run (``state.sqlite``) cannot be opened, read or written."""
 
 
 class WarcError(ArchiverError):

@@ -1029,6 +1029,13 @@ class AsyncFetcher:
             raise _final_error(url, exc, attempts, self.config) from exc
         return _result(url, result, attempts)
 
+    def crawl_delay(self, url: str) -> float | None:
+        """The Crawl-delay that ``url``'s robots.txt asks of us, once it has been read."""
+        parsed = httpx.URL(url)
+        rules = self._robots.rules.get(f"{parsed.scheme}://{_netloc(parsed)}")
+        delay = rules.crawl_delay(self.config.user_agent) if rules is not None else None
+        return float(delay) if delay is not None else None
+
     async def _run(self, plan: Generator[_Step, Any, Any]) -> Any:
         try:
             step = next(plan)

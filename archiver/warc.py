@@ -33,7 +33,7 @@ from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
@@ -54,10 +54,14 @@ __all__ = [
     "TEXT_URI_PREFIX",
     "ArchivedArticle",
     "Capture",
+    "CaptureRef",
+    "PayloadIndex",
+    "Salvaged",
     "WarcWriter",
     "read",
     "read_captures",
     "read_latest",
+    "salvage",
     "target_uri",
     "verify",
 ]
@@ -95,6 +99,26 @@ def target_uri(document: Document, article: Article) -> str:
     return "urn:sha256:" + hashlib.sha256(document.raw).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class CaptureRef:
+    """Where a capture is: its record ID, WARC-Target-URI and WARC-Date."""
+
+    record_id: str
+    target_uri: str
+    date: str
+
+
+class PayloadIndex(Protocol):
+    """The payload digests already stored, for writing revisit records."""
+
+    def first_capture(self, digest: str, capture: CaptureRef) -> CaptureRef:
+        """The first capture of the payload ``digest``: ``capture`` itself when it is new.
+
+        A new digest is remembered, with ``capture`` as its first capture.
+        """
+        ...
+
+
 class WarcWriter:
     """Writes one WARC/1.1 file, each record its own gzip member.
 
@@ -106,7 +130,10 @@ class WarcWriter:
     context manager, the file is closed on success and aborted on an exception.
 
     If writing fails (a full disk, say), the file is removed at once and every later
-    call, :meth:`close` included, raises :class:`~archiver.errors.WarcError`.
+    call, :meth:`close` included, raises :class:`~archiver.errors.WarcError`. With
+    ``keep_on_failure=True`` it is instead cut back to the end of the last complete
+    write and left as ``<path>.open``, for :func:`salvage`. Each write reaches the
+    operating system before the call returns, so a killed process loses none.
 
     With ``append=True`` an existing file is added to instead: new gzip members go at
     its end, under its own name, with no new ``warcinfo`` record, and the file is
@@ -123,8 +150,10 @@ class WarcWriter:
         record_id: Callable[[], str] | None = None,
         clock: Callable[[], datetime] | None = None,
         append: bool = False,
+        keep_on_failure: bool = False,
     ) -> None:
         self._path = Path(path)
+        self._keep_on_failure = keep_on_failure
         self._appending = append and self._path.exists()
         self._open_path = self._path if self._appending else Path(f"{self._path}.open")
         self._record_id = record_id or _new_record_id
@@ -155,6 +184,12 @@ class WarcWriter:
     def path(self) -> Path:
         """The final path of the WARC file (it is ``<path>.open`` until closed)."""
         return self._path
+
+    @property
+    def size(self) -> int:
+        """The file's length in bytes so far."""
+        self._check_open()
+        return self._file.tell()  # type: ignore[union-attr]
 
     def write_article(self, document: Document, article: Article, *, target_uri: str) -> None:
         """Append the ``resource`` record of one input and its derived records.
@@ -199,6 +234,7 @@ class WarcWriter:
         *,
         article: Article | None = None,
         metadata: Mapping[str, Any] | None = None,
+        payloads: PayloadIndex | None = None,
     ) -> None:
         """Append the records of one fetched page (see docs/warc.md).
 
@@ -209,12 +245,18 @@ class WarcWriter:
         with ``article.to_dict()`` (or ``{}``) updated with ``metadata``, as JSON.
         Request and response records are dated when the request was sent, the others
         by the writer's clock.
+
+        With ``payloads``, a 200 response whose payload digest it already holds is
+        written as a ``revisit`` record (identical-payload-digest profile) referring to
+        the first capture of that payload, which saves storing the body again.
         """
         self._check_open()
         # Every record is built before any is written, as in write_article().
         records: list[Any] = []
         for exchange in result.exchanges:
             records += self._exchange_records(exchange)
+        if payloads is not None and result.final.status == 200:
+            records[-1] = self._deduplicated(records[-1], result.final, payloads)
         date = _warc_date(self._clock())
         records += self._derived_records(_refers_to(records[-1]), article, metadata or {}, date)
         self._emit(*records)
@@ -259,6 +301,32 @@ class WarcWriter:
             )
         )
         return records
+
+    def _deduplicated(self, response: Any, exchange: Exchange, payloads: PayloadIndex) -> Any:
+        """``response``, or a revisit record when ``payloads`` knows its payload."""
+        capture = CaptureRef(
+            record_id=response.rec_headers.get_header("WARC-Record-ID"),
+            target_uri=exchange.url,
+            date=response.rec_headers.get_header("WARC-Date"),
+        )
+        digest = response.rec_headers.get_header("WARC-Payload-Digest")
+        first = payloads.first_capture(digest, capture)
+        if first == capture:
+            return response
+        revisit = self._writer.create_revisit_record(
+            exchange.url,
+            digest,
+            first.target_uri,
+            first.date,
+            http_headers=response.http_headers,
+            warc_headers_dict={
+                "WARC-Record-ID": capture.record_id,
+                "WARC-Date": capture.date,
+                "WARC-Refers-To": first.record_id,
+                **({"WARC-IP-Address": exchange.ip_address} if exchange.ip_address else {}),
+            },
+        )
+        return revisit
 
     def _exchange_records(self, exchange: Exchange) -> list[Any]:
         """The ``request`` and ``response`` records of one exchange, in that order."""
@@ -399,13 +467,25 @@ class WarcWriter:
         )
 
     def _emit(self, *records: Any) -> None:
+        file = self._file
+        assert file is not None  # _check_open() said so
+        start = file.tell()
         try:
             for record in records:
                 self._writer.write_record(record)
+            # To the OS at once: a process killed later loses none of it.
+            file.flush()
         except OSError as exc:
-            # What is on disk now ends mid-record: it cannot be kept.
             self._failure = f"cannot write to the file ({_cause(exc)})"
-            self.abort()
+            if self._keep_on_failure and not self._appending:
+                # What came before this write stays, .open, for salvage(). Closed before
+                # it is cut, so that no buffered byte lands after the cut.
+                self._file = None
+                _close_quietly(file)
+                _truncate(self._open_path, start)
+            else:
+                # What is on disk now ends mid-record: it cannot be kept.
+                self.abort()
             raise WarcError(self._failure, source=str(self._path)) from exc
 
     def _check_open(self) -> None:
@@ -416,6 +496,69 @@ class WarcWriter:
     def _check_not_failed(self) -> None:
         if self._failure:
             raise WarcError(f"not written: {self._failure}", source=str(self._path))
+
+
+@dataclass(frozen=True, slots=True)
+class Salvaged:
+    """What :func:`salvage` kept of a WARC file: its final path and what it holds."""
+
+    path: Path
+    #: The JSON of each metadata record kept, in file order.
+    metadata: list[dict[str, Any]]
+    #: The first capture of each payload digest among the 200 responses kept.
+    payloads: dict[str, CaptureRef]
+
+
+def salvage(open_path: str | os.PathLike[str]) -> Salvaged | None:
+    """Finish a ``<name>.open`` file that a killed writer left: cut it, rename it.
+
+    Every record group this module writes ends with a ``metadata`` record, so the file
+    is cut back to the end of its last complete metadata record, dropping any group the
+    kill interrupted, and renamed to ``<name>``. A file with no complete group is
+    deleted and None returned. Raises :class:`~archiver.errors.WarcError` when the
+    file cannot be read, cut or renamed.
+    """
+    source = Path(open_path)
+    if source.suffix != ".open":
+        raise WarcError("not a .open file", source=str(source))
+    metadata: list[dict[str, Any]] = []
+    payloads: dict[str, CaptureRef] = {}
+    end = 0
+    pending: dict[str, CaptureRef] = {}
+    try:
+        with open(source, "rb") as file:
+            records = ArchiveIterator(file, check_digests=True)
+            try:
+                for record in records:
+                    headers = record.rec_headers
+                    content = record.content_stream().read()
+                    records.read_to_end(record)
+                    if record.rec_type == "response" and record.http_headers.get_statuscode() == "200":
+                        digest = headers.get_header("WARC-Payload-Digest")
+                        capture = CaptureRef(
+                            record_id=headers.get_header("WARC-Record-ID"),
+                            target_uri=headers.get_header("WARC-Target-URI"),
+                            date=headers.get_header("WARC-Date"),
+                        )
+                        pending.setdefault(digest, capture)
+                    if record.rec_type == "metadata":
+                        metadata.append(json.loads(content))
+                        end = records.get_record_offset() + records.get_record_length()
+                        for digest, capture in pending.items():
+                            payloads.setdefault(digest, capture)
+                        pending.clear()
+            except Exception as exc:  # noqa: BLE001 (the cut: warcio and zlib raise many kinds)
+                log.info("%s: cut after its last complete record (%s)", source, _cause(exc))
+        if not metadata:
+            _unlink(source)
+            return None
+        _truncate(source, end)
+        final = source.with_suffix("")
+        os.replace(source, final)
+    except OSError as exc:
+        raise WarcError(f"cannot salvage it ({_cause(exc)})", source=str(source)) from exc
+    _fsync_dir(final.parent)
+    return Salvaged(path=final, metadata=metadata, payloads=payloads)
 
 
 def _refers_to(record: Any) -> dict[str, str]:
@@ -830,6 +973,13 @@ def _lock(file: IO[bytes], path: Path) -> None:
                     source=str(path),
                 ) from None
             time.sleep(0.05)
+
+
+def _close_quietly(file: IO[bytes]) -> None:
+    try:
+        file.close()
+    except OSError:
+        pass  # the failure that matters is already being reported
 
 
 def _truncate(file: IO[bytes] | Path, size: int) -> None:
