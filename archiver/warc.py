@@ -17,6 +17,7 @@ writer opened with ``append=True`` adds them to an existing file.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import io
@@ -639,13 +640,14 @@ def _records(source: Path, *, keep: frozenset[str]) -> Iterator[tuple[Any, bytes
 
 @dataclass(frozen=True, slots=True)
 class Capture:
-    """A page stored in a WARC file: a ``resource`` or ``response`` record.
+    """A page stored in a WARC file: a ``resource``, ``response`` or ``revisit`` record.
 
     ``payload`` is the page itself: the block of a ``resource`` record, or the HTTP body
     of a ``response`` record with its transfer and content encodings (chunked, gzip,
     ...) undone. ``content_type`` is the page's type: the record's Content-Type for a
     resource, the HTTP Content-Type for a response (None when absent). ``date`` is the
-    record's WARC-Date exactly as written, for WARC-Refers-To-Date.
+    record's WARC-Date exactly as written, for WARC-Refers-To-Date. A revisit record's
+    payload and content type are those of the response it revisits.
     """
 
     warc: Path
@@ -690,40 +692,83 @@ def read_captures(path: str | os.PathLike[str]) -> Iterator[Capture]:
 
     Yields every ``resource`` and ``response`` record whose type is HTML or plain text
     (or not given), skipping responses whose HTTP status is not 2xx: what
-    ``archiver reprocess`` re-extracts. Errors are those of :func:`read`.
+    ``archiver reprocess`` re-extracts. A ``revisit`` record comes after the others,
+    with the payload of the response in the same file that has its payload digest (it
+    is skipped, with a log line, when that response is in another file). Errors are
+    those of :func:`read`.
     """
     return _read_captures(_checked_source(path))
 
 
 def _read_captures(source: Path) -> Iterator[Capture]:
+    # Revisit records hold no body: each is yielded after the file, with the body of the
+    # response it points at (by payload digest), found in a second pass.
+    revisits: dict[str, list[Any]] = {}
     for record, block in _records(source, keep=_CAPTURE_TYPES):
-        if record.rec_type not in _CAPTURE_TYPES:
+        if record.rec_type == "revisit" and record.rec_headers.get_header("WARC-Payload-Digest"):
+            digest = record.rec_headers.get_header("WARC-Payload-Digest")
+            revisits.setdefault(digest, []).append(record)
+        elif record.rec_type in _CAPTURE_TYPES:
+            capture = _capture(record, block, source)
+            if capture is not None:
+                yield capture
+    if revisits:
+        yield from _revisited(source, revisits)
+
+
+def _revisited(source: Path, revisits: dict[str, list[Any]]) -> Iterator[Capture]:
+    """The Captures of ``revisits`` (by payload digest), with their originals' bodies."""
+    for record, block in _records(source, keep=frozenset({"response"})):
+        digest = record.rec_headers.get_header("WARC-Payload-Digest")
+        if record.rec_type != "response" or digest not in revisits:
             continue
-        headers = record.rec_headers
-        status: int | None = None
-        if record.http_headers is not None:
-            content_type = record.http_headers.get_header("Content-Type")
-            try:
-                status = int(record.http_headers.get_statuscode())
-            except (TypeError, ValueError):
-                status = None
-        else:
-            content_type = headers.get_header("Content-Type")
-        uri = str(headers.get_header("WARC-Target-URI") or "")
-        mime = str(content_type or "").split(";")[0].strip().lower()
-        if (mime and mime not in _PAGE_TYPES) or (status is not None and status // 100 != 2):
-            log.debug("%s: %s is not a page (%s, status %s): skipped", source, uri, mime, status)
-            continue
-        yield Capture(
-            warc=source,
-            record_id=str(headers.get_header("WARC-Record-ID")),
-            record_type=str(record.rec_type),
-            target_uri=uri,
-            date=_header_date(record, source),
-            content_type=str(content_type) if content_type else None,
-            payload=_http_body(record, block, source) if record.http_headers else block,
-            status=status,
+        for revisit in revisits.pop(digest):
+            capture = _capture(record, block, source)
+            if capture is not None:
+                headers = revisit.rec_headers
+                yield dataclasses.replace(
+                    capture,
+                    record_id=str(headers.get_header("WARC-Record-ID")),
+                    record_type="revisit",
+                    target_uri=str(headers.get_header("WARC-Target-URI") or ""),
+                    date=_header_date(revisit, source),
+                )
+    for digest, left in revisits.items():
+        log.info(
+            "%s: %d revisit records of %s skipped: the original is in another file",
+            source,
+            len(left),
+            digest,
         )
+
+
+def _capture(record: Any, block: bytes, source: Path) -> Capture | None:
+    """The Capture of a resource or response record; None when it is not a page."""
+    headers = record.rec_headers
+    status: int | None = None
+    if record.http_headers is not None:
+        content_type = record.http_headers.get_header("Content-Type")
+        try:
+            status = int(record.http_headers.get_statuscode())
+        except (TypeError, ValueError):
+            status = None
+    else:
+        content_type = headers.get_header("Content-Type")
+    uri = str(headers.get_header("WARC-Target-URI") or "")
+    mime = str(content_type or "").split(";")[0].strip().lower()
+    if (mime and mime not in _PAGE_TYPES) or (status is not None and status // 100 != 2):
+        log.debug("%s: %s is not a page (%s, status %s): skipped", source, uri, mime, status)
+        return None
+    return Capture(
+        warc=source,
+        record_id=str(headers.get_header("WARC-Record-ID")),
+        record_type=str(record.rec_type),
+        target_uri=uri,
+        date=_header_date(record, source),
+        content_type=str(content_type) if content_type else None,
+        payload=_http_body(record, block, source) if record.http_headers else block,
+        status=status,
+    )
 
 
 def _http_body(record: Any, block: bytes, source: Path) -> bytes:

@@ -198,9 +198,13 @@ def test_identical_payloads_are_stored_once_then_as_revisits(
         assert revisit["WARC-Refers-To"] == original["WARC-Record-ID"]
         assert revisit["WARC-Refers-To-Target-URI"] == original["WARC-Target-URI"]
         assert revisit["WARC-Payload-Digest"] == original["WARC-Payload-Digest"]
-    # Each URL still has its Article.
+    # Each URL still has its Article, and re-extraction finds all five pages.
     assert len(list(archiver.read_latest([warc]))) == 5
     warcio_check(warc)
+    derived = tmp_path / "derived.warc.gz"
+    assert archiver.reprocess([warc], warc=derived).ok
+    latest = archiver.read_latest([warc, derived])
+    assert sorted(entry.target_uri for entry in latest if entry.warc == derived) == sorted(urls)
 
 
 def test_warc_files_rotate_at_the_size_limit(farm: SiteFarm, tmp_path: Path) -> None:
