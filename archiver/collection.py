@@ -10,12 +10,15 @@ ReplayWeb.page's search covers the articles' text.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import uuid
+import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -113,8 +116,36 @@ def write_wacz(
         cause = output_lines[-1] if output_lines else f"exit status {result.returncode}"
         raise WarcError(f"cannot make the WACZ file: {cause}", source=str(path))
     try:
+        if title:
+            _add_metadata_title(partial, title)
         os.replace(partial, path)
     except OSError as exc:
         partial.unlink(missing_ok=True)
         raise WarcError(f"cannot write the file: {exc.strerror or exc}", source=str(path)) from exc
     return count
+
+
+def _add_metadata_title(wacz: Path, title: str) -> None:
+    """Add ``metadata.title`` to the WACZ's datapackage.json, and its digest.
+
+    The wacz package writes the title where WACZ 1.1.1 puts it (``title``);
+    ReplayWeb.page shows ``metadata.title``. So both are written, and
+    ``datapackage-digest.json`` is updated to the new datapackage.json.
+    """
+    rewritten = wacz.with_name(wacz.name + ".title")
+    with zipfile.ZipFile(wacz) as source, zipfile.ZipFile(rewritten, "w") as target:
+        package = json.loads(source.read("datapackage.json"))
+        package.setdefault("metadata", {})["title"] = title
+        package_bytes = json.dumps(package, indent=2).encode("utf-8")
+        digest = json.loads(source.read("datapackage-digest.json"))
+        digest["hash"] = "sha256:" + hashlib.sha256(package_bytes).hexdigest()
+        for info in source.infolist():
+            if info.filename == "datapackage.json":
+                target.writestr(info, package_bytes)
+            elif info.filename == "datapackage-digest.json":
+                target.writestr(info, json.dumps(digest, indent=2).encode("utf-8"))
+            else:
+                # Copied as stored: a WARC stays uncompressed, so readers can seek in it.
+                with source.open(info) as data, target.open(info, "w") as out:
+                    shutil.copyfileobj(data, out, 1 << 20)
+    os.replace(rewritten, wacz)

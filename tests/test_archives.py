@@ -404,6 +404,7 @@ def test_wacz_has_our_pages_with_text_and_validates(
         package = json.loads(wacz.read("datapackage.json"))
     assert header["format"] == "json-pages-1.0" and header["hasText"] is True
     assert package["wacz_version"] == "1.1.1" and package["title"] == "Seeds"
+    assert package["metadata"]["title"] == "Seeds"  # where ReplayWeb.page reads it
     latest = list(archiver.read_latest([old_warc, derived]))
     assert [(p["url"], p["title"], p["text"]) for p in pages] == [
         (e.target_uri, e.article.title, e.article.text) for e in latest
