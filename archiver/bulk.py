@@ -27,7 +27,7 @@ import time
 import urllib.parse
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -128,7 +128,10 @@ class BulkProgress:
 class BulkReport:
     """What a run did, and where its output is."""
 
-    out_dir: Path
+    #: The output folder; on a cluster with a remote output, its fsspec URL (as are
+    #: ``warcs``), while ``failure_report`` and ``state`` are local copies (see
+    #: :func:`archiver.cluster.archive_on_cluster`).
+    out_dir: Path | str
     #: URLs of the list, and how many of them are archived and failed, all runs together.
     total: int
     done: int
@@ -140,7 +143,7 @@ class BulkReport:
     bytes: int
     seconds: float
     #: The WARC files this run wrote or finished.
-    warcs: tuple[Path, ...]
+    warcs: tuple[Path | str, ...]
     failure_report: Path
     state: Path
 
@@ -343,14 +346,21 @@ def _write_failure_report(path: Path, ledger: Ledger) -> None:
 
 @contextmanager
 def _extraction_pool(config: BulkConfig) -> Iterator[Executor | None]:
-    """The process pool extraction runs in, its processes started; None without extraction."""
+    """The pool extraction runs in, its processes started; None without extraction."""
     if not config.extract:
         yield None
+        return
+    workers = config.workers or os.cpu_count() or 1
+    if multiprocessing.current_process().daemon:
+        # A daemonic process (a Dask worker, see archiver.cluster) may not start
+        # processes: extraction runs in threads there, and the cluster's other workers
+        # give the parallelism.
+        with ThreadPoolExecutor(workers) as threads:
+            yield threads
         return
     # Forked where the system can (fast to start, modules shared), and before the
     # event loop exists, so that no thread is alive at the fork; else spawned.
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    workers = config.workers or os.cpu_count() or 1
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
     try:
         # Starts every process now (fork starts them all at the first task).

@@ -163,12 +163,23 @@ _format_option = click.option(
     help="The WARC file to write (gzip-compressed: name it .warc.gz).",
 )
 @_no_sites_option
-def reprocess_command(paths: tuple[Path, ...], output: Path, no_sites: bool) -> None:
+@click.option(
+    "--dask",
+    "dask_address",
+    metavar="ADDRESS",
+    help="Run on the Dask cluster whose scheduler is at ADDRESS, one OUT-<n> file per task.",
+)
+def reprocess_command(
+    paths: tuple[Path, ...], output: Path, no_sites: bool, dask_address: str | None
+) -> None:
     """Extract saved pages (files or folders of .txt/.html) and archive them in one WARC file.
 
     A .warc or .warc.gz file given as PATH is re-extracted: the pages stored in it go
     through the current extractors, and the new records, which refer to the original
     ones, go to OUT; the input WARC is left unchanged.
+
+    With --dask, each WARC input (or group of 200 pages) is a task on the cluster,
+    writing its own file beside OUT: OUT-00000.warc.gz, OUT-00001.warc.gz, ...
 
     Prints one row per article (file, site, title, date, words), then a summary on
     stderr. Exits 1 when some inputs failed; the others are archived all the same.
@@ -182,17 +193,22 @@ def reprocess_command(paths: tuple[Path, ...], output: Path, no_sites: bool) -> 
         else:
             rows.append(_row(path, result))
 
+    client = _dask_client(dask_address) if dask_address else None
     try:
-        report = reprocess(paths, output, registry=registry, on_result=on_result)
+        report = reprocess(paths, output, registry=registry, on_result=on_result, client=client)
     except WarcError as exc:
         _usage_error(str(exc))
+    finally:
+        if client is not None:
+            client.close()
 
     total = len(report.articles) + len(report.failures)
     if not _quiet():
         if rows:
             _print_table(("file", "site", "title", "date", "words"), rows, numeric={"words"})
         words = sum(article.word_count for article in report)
-        summary = f"archived {len(report)} of {total} inputs ({words} words) in {output}"
+        where = str(output) if client is None else _parts(report.warcs)
+        summary = f"archived {len(report)} of {total} inputs ({words} words) in {where}"
         if report.failures:
             summary += f"; {len(report.failures)} failed"
         click.echo(summary, err=True)
@@ -202,6 +218,13 @@ def reprocess_command(paths: tuple[Path, ...], output: Path, no_sites: bool) -> 
         )
     if not report.ok:
         raise click.exceptions.Exit(1)
+
+
+def _parts(warcs: Sequence[Path]) -> str:
+    """The files of a re-extraction on a cluster, for its summary."""
+    if len(warcs) < 2:
+        return str(warcs[0]) if warcs else "no WARC file"
+    return f"{len(warcs)} WARC files, {warcs[0]} to {warcs[-1].name}"
 
 
 def _row(path: Path, article: Article) -> tuple[str, str, str, str, str]:
@@ -406,9 +429,9 @@ def get_command(
     "-o",
     "--output",
     required=True,
-    type=click.Path(file_okay=False, path_type=Path),
     metavar="DIR",
-    help="The folder for the WARC files, the state ledger and the failure report.",
+    help="The folder for the WARC files, the state ledger and the failure report;"
+    " with --dask, any fsspec URL (s3://bucket/archive).",
 )
 @click.option(
     "--concurrency",
@@ -444,7 +467,7 @@ def get_command(
 @_fetch_options
 def bulk_command(
     url_list: Path,
-    output: Path,
+    output: str,
     concurrency: int,
     per_host_delay: float,
     warc_size: int,
@@ -468,6 +491,8 @@ def bulk_command(
 
     if not url_list.is_file():
         _usage_error(f"{url_list}: no such file")
+    if "://" in output and not dask_address:
+        _usage_error(f"{output}: an output URL needs --dask; give a folder otherwise")
     fetch = _fetch_config(no_robots, block_private, user_agent, timeout, retries)
     config = BulkConfig(
         concurrency=concurrency,

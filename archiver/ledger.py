@@ -214,6 +214,27 @@ class Ledger:
                 "last_status": status,
             }
 
+    def outcomes(self) -> Iterator[dict[str, Any]]:
+        """The finished (done or failed) URLs in list order, as plain rows.
+
+        Each row has ``url``, ``state``, ``warc``, ``error``, ``message``, ``attempts``
+        and ``status``: what :meth:`finish` takes, so that another ledger can record
+        them (a cluster run merges its partitions' ledgers this way).
+        """
+        for url, state, warc, error, message, attempts, status in self._db.execute(
+            "SELECT url, state, warc, error, message, attempts, status FROM urls"
+            " WHERE state != 'pending' ORDER BY id"
+        ):
+            yield {
+                "url": url,
+                "state": state,
+                "warc": warc,
+                "error": error,
+                "message": message,
+                "attempts": attempts,
+                "status": status,
+            }
+
     # --- payload digests, for revisit records -----------------------------------------
 
     def first_capture(self, digest: str, capture: CaptureRef) -> CaptureRef:

@@ -18,7 +18,7 @@ import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .article import Article, InputKind
 from .document import DEFAULT_MAX_BYTES, Document, load
@@ -98,8 +98,10 @@ class Report:
 
     articles: tuple[Article, ...]
     failures: tuple[Failure, ...]
-    #: The WARC file written, or None when none was asked for.
+    #: The WARC file written, or None when none was asked for or on a cluster.
     warc: Path | None = None
+    #: Every WARC file written: ``warc``, or one per task on a cluster.
+    warcs: tuple[Path, ...] = ()
 
     def __iter__(self) -> Iterator[Article]:
         return iter(self.articles)
@@ -272,6 +274,7 @@ def reprocess(
     *,
     registry: Registry | None = None,
     on_result: Callable[[Path, Article | Failure], None] | None = None,
+    client: Any = None,
 ) -> Report:
     """Extract every input and, when ``warc`` is given, archive them all in one WARC file.
 
@@ -287,8 +290,16 @@ def reprocess(
     The WARC file is written under a temporary name and renamed when complete, so no
     half-written file is left behind. Raises :class:`~archiver.errors.WarcError` before
     processing anything when ``warc`` cannot be written, or is one of the WARC inputs.
+
+    ``client``, a ``distributed.Client``, runs the work on its Dask cluster instead,
+    writing one WARC file per task beside ``warc`` (see
+    :func:`archiver.cluster.reprocess_on_cluster`).
     """
     paths = list(paths)
+    if client is not None:
+        from .cluster import reprocess_on_cluster  # Dask is an optional dependency
+
+        return reprocess_on_cluster(client, paths, warc, registry=registry, on_result=on_result)
     output = Path(warc) if warc is not None else None
     if output is None:
         articles, failures = _run(paths, registry, on_result, writer=None)
@@ -301,7 +312,7 @@ def reprocess(
     writer = WarcWriter(output)  # creates the file now: WarcError before any work
     with writer:
         articles, failures = _run(paths, registry, on_result, writer=writer)
-    return Report(tuple(articles), tuple(failures), writer.path)
+    return Report(tuple(articles), tuple(failures), writer.path, (writer.path,))
 
 
 def _run(
