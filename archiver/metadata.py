@@ -10,10 +10,17 @@ from datetime import date, datetime
 from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
+from selectolax.lexbor import LexborNode
 
 __all__ = ["PageMetadata", "page_metadata", "parse_iso_date"]
 
 log = logging.getLogger(__name__)
+
+#: The JSON-LD blocks and the canonical link.
+_DECLARATIONS = 'script[type="application/ld+json"], link[rel="canonical"]'
+
+#: One decoder for every page: json.loads with options builds a new one per call.
+_JSON = json.JSONDecoder(strict=False)
 
 _ARTICLE_TYPES = {
     "Article",
@@ -62,10 +69,16 @@ def parse_iso_date(value: str | None) -> datetime | date | None:
 
 def page_metadata(tree: HTMLParser) -> PageMetadata:
     """Merge JSON-LD first, then OpenGraph and article:* properties, then plain meta tags."""
-    article = next(_json_ld_articles(tree), {})
-    html = tree.css_first("html")
+    scripts, canonical = [], None
+    # One search for both: each css() call parses its selector anew.
+    for node in tree.css(_DECLARATIONS):
+        if node.tag == "script":
+            scripts.append(node)
+        elif canonical is None:
+            canonical = node
+    article = next(_json_ld_articles(scripts), {})
+    html = tree.root  # the <html> element
     language = _text(article.get("inLanguage")) or (html.attributes.get("lang") if html else None)
-    canonical = tree.css_first('link[rel="canonical"]')
     url = canonical.attributes.get("href") if canonical else None
     declared = PageMetadata(
         title=_text(article.get("headline")),
@@ -117,17 +130,18 @@ class _Meta:
 def _meta_tags(tree: HTMLParser) -> _Meta:
     meta = _Meta()
     for node in tree.css("meta[content]"):
-        key = node.attributes.get("property") or node.attributes.get("name")
-        content = node.attributes.get("content")
+        attributes = node.attributes  # built anew on each access
+        key = attributes.get("property") or attributes.get("name")
+        content = attributes.get("content")
         if key and content:
             meta.add(key, content)
     return meta
 
 
-def _json_ld_articles(tree: HTMLParser) -> Iterator[dict[str, Any]]:
-    for script in tree.css('script[type="application/ld+json"]'):
+def _json_ld_articles(scripts: list[LexborNode]) -> Iterator[dict[str, Any]]:
+    for script in scripts:
         try:
-            data = json.loads(script.text(deep=True) or "null", strict=False)
+            data = _JSON.decode(script.text(deep=True) or "null")
         except ValueError:
             log.debug("skipping JSON-LD block that is not valid JSON")
             continue

@@ -6,13 +6,23 @@ from collections.abc import Iterable
 
 from selectolax.lexbor import LexborNode as Node
 
-__all__ = ["render_lines"]
+__all__ = ["normalize_space", "render_lines"]
 
 _BLOCKS = frozenset(
     "address article aside blockquote br dd div dl dt fieldset figcaption figure footer form "
     "h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section table td th tr ul".split()
 )
 _SKIP = frozenset("script style noscript template iframe svg button input select textarea".split())
+
+
+def normalize_space(text: str) -> str:
+    """``text`` with each run of white space made one space, and stripped."""
+    # Every white space character but the space is unprintable: text that is printable
+    # and has no double space is folded already, and splitting it into words would
+    # only spend time (most paragraphs are such text).
+    if text.isprintable() and "  " not in text:
+        return text.strip()
+    return " ".join(text.split())
 
 
 def render_lines(
@@ -31,7 +41,7 @@ def render_lines(
 
     def flush() -> None:
         if current:
-            text = " ".join("".join(current).split())
+            text = normalize_space("".join(current))
             if text:
                 lines.append(text)
             current.clear()

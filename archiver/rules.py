@@ -50,29 +50,31 @@ def _fold_pattern(pattern: str) -> str:
 def _compile(patterns: Iterable[str], source: str, *, folded: bool = False) -> Patterns:
     """Compile ``patterns``.
 
-    A folded set is only ever tested as a whole, so it becomes at most two alternations:
-    one of the patterns anchored at the line's start (compiled as ``^(?:a|b)``, which the
-    regex engine tries at the first position only) and one of the rest.
+    A folded set is only ever tested as a whole, so its patterns anchored at the line's
+    start become one alternation, ``^(?:a|b)``, which the regex engine tries at the first
+    position only. The others stay apart: one that starts with a literal word skips ahead
+    to it, which an alternation of them cannot do.
     """
     patterns = list(patterns)
     try:
         if not folded:
             return tuple(re.compile(p, re.IGNORECASE) for p in patterns)
         anchored = [_fold_pattern(p[1:]) for p in patterns if p.startswith("^")]
-        floating = [_fold_pattern(p) for p in patterns if not p.startswith("^")]
-        combined = []
+        compiled = [re.compile(_fold_pattern(p)) for p in patterns if not p.startswith("^")]
         if anchored:
-            combined.append("^(?:" + "|".join(f"(?:{p})" for p in anchored) + ")")
-        if floating:
-            combined.append("|".join(f"(?:{p})" for p in floating))
-        return tuple(re.compile(p) for p in combined)
+            compiled.insert(0, re.compile("^(?:" + "|".join(f"(?:{p})" for p in anchored) + ")"))
+        return tuple(compiled)
     except re.error as exc:
         raise PluginError(f"bad regular expression ({exc})", source=source) from exc
 
 
 def any_match(patterns: Patterns, folded_line: str) -> bool:
     """Whether any of ``patterns`` (compiled folded) matches a line passed through :func:`fold`."""
-    return any(p.search(folded_line) for p in patterns)
+    # A loop, not any() over a generator: this runs for every line of every page.
+    for pattern in patterns:
+        if pattern.search(folded_line):
+            return True
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +116,8 @@ class SiteRules:
     drop_blocks: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = ()
     end: Patterns = ()
     captions: Patterns = ()
+    #: drop, end and captions as one set: a line it does not match needs no site test
+    line_rules: Patterns = ()
     #: patterns with a named group "section"
     section: Patterns = ()
     #: patterns with a named group "date" (and optionally "section")
@@ -136,6 +140,7 @@ class SiteRules:
                 (re.compile(start, re.IGNORECASE), re.compile(stop, re.IGNORECASE))
                 for start, stop in text.get("drop_blocks", [])
             )
+            line_rules = [*text.get("drop", []), *text.get("end", []), *text.get("captions", [])]
             standfirst = text.get("standfirst", "auto")
             if standfirst not in ("auto", "after_title", "none"):
                 raise ValueError(f"standfirst must be auto, after_title or none, not {standfirst!r}")
@@ -149,6 +154,7 @@ class SiteRules:
                 drop_blocks=blocks,
                 end=_compile(text.get("end", []), source, folded=True),
                 captions=_compile(text.get("captions", []), source, folded=True),
+                line_rules=_compile(line_rules, source, folded=True),
                 section=_compile(text.get("section", []), source),
                 date=_compile(text.get("date", []), source),
                 standfirst=standfirst,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import logging
 from dataclasses import replace
 from collections.abc import Iterator
@@ -15,7 +16,8 @@ from .errors import PluginError
 from .generic import article_from
 from .language import language_code
 from .metadata import PageMetadata, page_metadata
-from .render import render_lines
+from .plugins import domain_of
+from .render import normalize_space, render_lines
 from .rules import SiteRules, lexicon, load_site_rules
 from .textdump import Extraction, clean_body, extract_text
 
@@ -44,6 +46,7 @@ class SitePlugin:
         self.name = rules.name
         self.version = rules.version
         self.domains = rules.domains
+        self._body_selectors = tuple(rules.html.get("body", ()))
         #: one selector for everything the site's bodies hold that is not text
         self._remove = ", ".join(rules.html.get("remove", ()))
 
@@ -55,8 +58,6 @@ class SitePlugin:
 
     def site(self, document: Document) -> str:
         """The site's domain: from the URL when known, else from the page's fingerprints."""
-        from .plugins import domain_of
-
         if document.url:
             host = domain_of(document.url)
             for domain in self.domains:
@@ -72,11 +73,11 @@ class SitePlugin:
         return self._extract_html(document)
 
     def _extract_html(self, document: Document) -> Article:
-        tree = HTMLParser(document.text)
+        tree = _parse(document)
         declared = page_metadata(tree)
         language = language_code(declared.language)
         captions = _captions(tree)
-        body = _first_match(tree, self.rules.html.get("body", ()))
+        body = _first_match(tree, self._body_selectors)
         if body is not None:
             removed = body.css(self._remove) if self._remove else []
             lines = render_lines(body, skip_tags=_NEVER_TEXT, skip=removed)
@@ -117,8 +118,10 @@ class SitePlugin:
             captions=captions or (visible.captions if visible else ()),
         )
         info = ExtractorInfo(self.name, self.version, fallback=fallback)
-        url = document.url or declared.url
-        return article_from(extraction, replace(document, url=url), info, self.site(document))
+        site = self.site(document)
+        if not document.url and declared.url:
+            document = replace(document, url=declared.url)
+        return article_from(extraction, document, info, site)
 
     def _visible_metadata(
         self, tree: HTMLParser, declared: PageMetadata, language: str | None
@@ -135,6 +138,14 @@ class SitePlugin:
             return None
         return extract_text("\n".join(render_lines(root)), self.rules, language=language)
 
+def _parse(document: Document) -> HTMLParser:
+    """The page's tree. Lexbor reads UTF-8: UTF-8 input is parsed as it came, which
+    saves encoding the text back (the text is those bytes decoded, less a BOM)."""
+    if document.encoding == "utf-8" and not document.raw.startswith(codecs.BOM_UTF8):
+        return HTMLParser(document.raw)
+    return HTMLParser(document.text)
+
+
 def _first_match(tree: HTMLParser, selectors: tuple[str, ...] | list[str]) -> LexborNode | None:
     for selector in selectors:
         if (node := tree.css_first(selector)) is not None:
@@ -145,9 +156,9 @@ def _first_match(tree: HTMLParser, selectors: tuple[str, ...] | list[str]) -> Le
 def _captions(tree: HTMLParser) -> tuple[str, ...]:
     captions = []
     for node in tree.css("figure figcaption"):
-        text = " ".join(node.text(deep=True, separator=" ").split())
+        text = normalize_space(node.text(deep=True, separator=" "))
         for credit in node.css(".credit, [class*=credit]"):
-            text = text.replace(" ".join(credit.text(deep=True).split()), "").strip()
+            text = text.replace(normalize_space(credit.text(deep=True)), "").strip()
         if text and text not in captions:
             captions.append(text)
     return tuple(captions)

@@ -18,6 +18,7 @@ from enum import Enum
 
 from .dates import date_share, parse_date
 from .language import detect_language
+from .render import normalize_space
 from .rules import Lexicon, SiteRules, any_match, fold, lexicon
 
 __all__ = ["Extraction", "clean_body", "extract_text"]
@@ -101,11 +102,100 @@ def clean_body(
     end and drop-block rules, wire-source lines), but nothing is searched for: the lines
     are the body, less its furniture, up to the first line that ends an article.
     """
-    return _Dump(lines, rules, lexicon(), language).clean_body()
+    # No Line records and no _Dump: this runs on every page a site plugin reads.
+    lex = lexicon()
+    body: list[str] = []
+    source: str | None = None
+    skip_next = False
+    for text, in_block in zip(lines, _in_drop_blocks(lines, rules)):
+        if not text or in_block:
+            continue
+        folded = fold(text)
+        words = text.count(" ") + 1  # white space is folded: one per gap
+        kind = _site_kind(rules, folded)
+        if kind is None and words <= 6 and (agency := _source_agency(lex, text)) is not None:
+            kind, source = Kind.SOURCE, source or agency
+        # Markup puts captions in figures, dropped before: in a body, only a short line
+        # can still be a bare credit.
+        kind = kind or _lexicon_kind(lex, text, folded, words, caption_words=_HEADING_WORDS)
+        if kind is Kind.END and body:
+            break
+        skip_next, skipped = kind is Kind.SUMMARY, skip_next
+        if kind is None and not skipped:
+            body.append(text)
+    if language is None:
+        language = _identify_language(lines)
+    return Extraction(text="\n\n".join(body), language=language, source=source)
+
+
+def _identify_language(lines: list[str]) -> str | None:
+    """The language the lines are written in.
+
+    Long lines are mostly the article's: they tell its language better than menus.
+    """
+    sample = " ".join(text for text in lines if len(text) > 60) or " ".join(lines)
+    return detect_language(sample)
+
+
+def _in_drop_blocks(lines: list[str], rules: SiteRules | None) -> list[bool]:
+    """For each line, whether it lies in one of the site's drop blocks (pop-ups)."""
+    blocks = rules.drop_blocks if rules else ()
+    if not blocks:
+        return [False] * len(lines)
+    inside = []
+    drop_until: re.Pattern[str] | None = None
+    for text in lines:
+        if text and drop_until is None:
+            drop_until = next((stop for start, stop in blocks if start.search(text)), None)
+        inside.append(bool(text) and drop_until is not None)
+        if text and drop_until is not None and drop_until.search(text):
+            drop_until = None
+    return inside
+
+
+def _site_kind(rules: SiteRules | None, folded: str) -> Kind | None:
+    """What the site's own rules say the line is."""
+    if rules is None or not any_match(rules.line_rules, folded):
+        return None
+    if any_match(rules.end, folded):
+        return Kind.END
+    if any_match(rules.drop, folded):
+        return Kind.FURNITURE
+    if any_match(rules.captions, folded):
+        return Kind.CAPTION
+    return None
+
+
+def _source_agency(lex: Lexicon, text: str) -> str | None:
+    """The wire agency of a "Place - AGENCY" source line."""
+    match = _SOURCE_LINE.match(text)
+    return lex.agency(match.group("agency")) if match else None
+
+
+def _lexicon_kind(
+    lex: Lexicon, text: str, folded: str, words: int, *, caption_words: int
+) -> Kind | None:
+    """What the lexicon says a line of ``words`` words is, when it is not text (source
+    lines apart). Lines over ``caption_words`` words are not tested for photo credits."""
+    if words > 40 and words > caption_words:
+        return None  # no rule of the lexicon tests lines this long
+    short = words <= _LONG_WORDS
+    if words <= 40 and any_match(lex.end, folded):
+        return Kind.END
+    if short and any_match(lex.summary_labels, folded):
+        return Kind.SUMMARY
+    # Captions are short, and a credit closes its line: test the tail of short lines.
+    if words <= caption_words and any_match(lex.credit_test, folded[-200:]):
+        return Kind.CREDIT
+    if short and any_match(lex.boilerplate, folded):
+        return Kind.FURNITURE
+    if short and _digit_share(text) >= 0.4:
+        return Kind.FURNITURE  # tickers, scores, timetables
+    return None
 
 
 def _normalise(line: str) -> str:
-    line = " ".join(line.replace("\u00a0", " ").split())
+    line = normalize_space(line)
     # Captions are often printed twice on one line ("X X"): keep one copy.
     half, rest = divmod(len(line), 2)
     if len(line) > 20 and rest == 1 and line[half] == " " and line[:half] == line[half + 1 :]:
@@ -126,9 +216,9 @@ def _lower_share(text: str) -> float:
 
 
 def _digit_share(text: str) -> float:
+    if not _DIGIT.search(text):
+        return 0.0  # most lines: no need to split them
     tokens = text.split()
-    if not tokens:
-        return 0.0
     return sum(1 for t in tokens if not t.isalpha() and _DIGIT.search(t)) / len(tokens)
 
 
@@ -142,11 +232,7 @@ class _Dump:
         self.rules = rules
         self.lex = lex
         self.lines = [Line(i, text, Kind.BLANK, 0, fold(text)) for i, text in enumerate(lines)]
-        if language is None:
-            # Long lines are mostly the article's: they tell its language better than menus.
-            sample = " ".join(text for text in lines if len(text) > 60) or " ".join(lines)
-            language = detect_language(sample)
-        self.language = language
+        self.language = language if language is not None else _identify_language(lines)
         self.date_languages = [self.language, "en"] if self.language not in (None, "en") else ["en"]
         self.first_line = next((ln.text for ln in self.lines if ln.text), "")
         self.found_date = False
@@ -155,19 +241,10 @@ class _Dump:
 
     def _mark_blocks(self) -> None:
         """Mark the lines inside the site's drop blocks (pop-ups) as furniture."""
-        blocks = self.rules.drop_blocks if self.rules else ()
-        drop_until: re.Pattern[str] | None = None
-        for line in self.lines:
-            if not line.text:
-                continue
-            if drop_until is None:
-                block = next((b for b in blocks if b[0].search(line.text)), None)
-                if block is None:
-                    continue
-                drop_until = block[1]
-            line.kind = Kind.FURNITURE
-            if drop_until.search(line.text):
-                drop_until = None
+        texts = [line.text for line in self.lines]
+        for line, in_block in zip(self.lines, _in_drop_blocks(texts, self.rules)):
+            if in_block:
+                line.kind = Kind.FURNITURE
 
     def _classify(self) -> None:
         self._mark_blocks()
@@ -192,7 +269,7 @@ class _Dump:
 
     def _kind(self, line: Line, repeated: bool) -> Kind:
         text = line.text
-        if kind := self._site_kind(line):
+        if kind := _site_kind(self.rules, line.folded):
             return kind
         if line.words <= 12 and (kind := self._date_kind(line)):
             return kind
@@ -212,68 +289,12 @@ class _Dump:
             return Kind.REPEAT
         return Kind.SHORT
 
-    def _site_kind(self, line: Line) -> Kind | None:
-        """What the site's own rules say the line is."""
-        rules = self.rules
-        if rules is None:
-            return None
-        if any_match(rules.end, line.folded):
-            return Kind.END
-        if any_match(rules.drop, line.folded):
-            return Kind.FURNITURE
-        if any_match(rules.captions, line.folded):
-            return Kind.CAPTION
-        return None
-
-    def _furniture_kind(self, line: Line, *, caption_words: int = 80) -> Kind | None:
-        """What the lexicon says the line is, when it is not text.
-
-        Lines over ``caption_words`` words are not tested for photo credits.
-        """
-        text, folded, lex = line.text, line.folded, self.lex
-        if line.words <= 6 and (agency := self._source_line(text)) is not None:
+    def _furniture_kind(self, line: Line) -> Kind | None:
+        """What the lexicon says the line is, when it is not text."""
+        if line.words <= 6 and (agency := _source_agency(self.lex, line.text)) is not None:
             line.value = agency
             return Kind.SOURCE
-        short = line.words <= _LONG_WORDS
-        if line.words <= 40 and any_match(lex.end, folded):
-            return Kind.END
-        if short and any_match(lex.summary_labels, folded):
-            return Kind.SUMMARY
-        # Captions are short, and a credit closes its line: test the tail of short lines.
-        if line.words <= caption_words and any_match(lex.credit_test, folded[-200:]):
-            return Kind.CREDIT
-        if short and any_match(lex.boilerplate, folded):
-            return Kind.FURNITURE
-        if short and _digit_share(text) >= 0.4:
-            return Kind.FURNITURE  # tickers, scores, timetables
-        return None
-
-    def clean_body(self) -> Extraction:
-        """The body of a page whose markup already isolates it: furniture lines dropped,
-        cut at the first end line; no search for the body, no headline or date lines."""
-        self._mark_blocks()
-        body: list[str] = []
-        source = None
-        skip_next = False
-        for line in self.lines:
-            if not line.text or line.kind is Kind.FURNITURE:
-                continue
-            line.words = line.text.count(" ") + 1  # white space is folded: one per gap
-            # Markup puts captions in figures, dropped before: in a body, only a short
-            # line can still be a bare credit.
-            kind = self._site_kind(line) or self._furniture_kind(line, caption_words=_HEADING_WORDS)
-            if kind is Kind.END and body:
-                break
-            if kind is Kind.SOURCE:
-                source = source or line.value
-            skip_next, skipped = kind is Kind.SUMMARY, skip_next
-            if kind is None and not skipped:
-                body.append(line.text)
-        return Extraction(
-            text="\n\n".join(body),
-            language=self.language,
-            source=source if isinstance(source, str) else None,
-        )
+        return _lexicon_kind(self.lex, line.text, line.folded, line.words, caption_words=80)
 
     def _date_kind(self, line: Line) -> Kind | None:
         """DATE for a date line; only the first is parsed, since only the first is used."""
@@ -315,10 +336,6 @@ class _Dump:
                 if names and all(_is_name(n) for n in names):
                     return tuple(names)
         return None
-
-    def _source_line(self, text: str) -> str | None:
-        match = _SOURCE_LINE.match(text)
-        return self.lex.agency(match.group("agency")) if match else None
 
     # -- the body -------------------------------------------------------------------
 
