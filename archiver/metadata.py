@@ -69,7 +69,8 @@ def parse_iso_date(value: str | None) -> datetime | date | None:
 
 def page_metadata(tree: HTMLParser) -> PageMetadata:
     """Merge JSON-LD first, then OpenGraph and article:* properties, then plain meta tags."""
-    scripts, canonical = [], None
+    scripts: list[LexborNode] = []
+    canonical: LexborNode | None = None
     # One search for both: each css() call parses its selector anew.
     for node in tree.css(_DECLARATIONS):
         if node.tag == "script":

@@ -40,27 +40,32 @@ def render_lines(
     current: list[str] = []
 
     def flush() -> None:
-        if current:
-            text = normalize_space("".join(current))
-            if text:
-                lines.append(text)
-            current.clear()
+        text = normalize_space("".join(current))
+        if text:
+            lines.append(text)
+        current.clear()
 
     def walk(element: Node) -> None:
         child = element.child
         while child is not None:
             tag = child.tag
             if tag == "-text":
-                current.append(child.text_content or "")
-            elif tag not in skipped and tag != "_comment" and child.mem_id not in skipped_ids:
-                block = tag in _BLOCKS
-                if block:
-                    flush()
-                walk(child)
-                if block:
-                    flush()
+                # White space that would open a line is stripped from it: the markup's
+                # indentation between blocks need not even be read.
+                if current or not child.is_empty_text_node:
+                    current.append(child.text_content or "")
+            elif tag not in skipped and child.mem_id not in skipped_ids:
+                if tag in _BLOCKS:
+                    if current:
+                        flush()
+                    walk(child)
+                    if current:
+                        flush()
+                else:
+                    walk(child)
             child = child.next
 
     walk(node)
-    flush()
+    if current:
+        flush()
     return lines

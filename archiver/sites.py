@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import codecs
 import logging
-from dataclasses import replace
 from collections.abc import Iterator
+from dataclasses import replace
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode
@@ -137,6 +137,7 @@ class SitePlugin:
         if root is None:
             return None
         return extract_text("\n".join(render_lines(root)), self.rules, language=language)
+
 
 def _parse(document: Document) -> HTMLParser:
     """The page's tree. Lexbor reads UTF-8: UTF-8 input is parsed as it came, which
