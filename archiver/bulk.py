@@ -503,7 +503,10 @@ class _Run:
                 running.add(asyncio.create_task(self._page(fetcher, pool, host, name, entry)))
             if not running and not self._ready and exhausted:
                 return
-            wait = self._ready[0][0] - now if self._ready else _TICK
+            # With every slot taken, a ready host waits for a fetch to end: waiting for
+            # its ready time instead (already past) would spin the loop at full CPU.
+            full = len(running) >= self._config.concurrency
+            wait = self._ready[0][0] - now if self._ready and not full else _TICK
             if running:
                 done, running = await asyncio.wait(
                     running, timeout=min(max(wait, 0.0), _TICK), return_when=asyncio.FIRST_COMPLETED
