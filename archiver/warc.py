@@ -173,9 +173,7 @@ class WarcWriter:
                 raise WarcError(
                     f"cannot create the file ({_cause(exc)})", source=str(self._path)
                 ) from exc
-        self._writer = WARCWriter(
-            _GzipMembers(self._file), gzip=False, warc_version=_WARC_VERSION
-        )
+        self._writer = WARCWriter(_GzipMembers(self._file), gzip=False, warc_version=_WARC_VERSION)
         if self._start == 0:
             try:
                 self._write_warcinfo(software or f"news-archiver/{_package_version()}")
@@ -561,7 +559,10 @@ def salvage(open_path: str | os.PathLike[str]) -> Salvaged | None:
                     headers = record.rec_headers
                     content = record.content_stream().read()
                     records.read_to_end(record)
-                    if record.rec_type == "response" and record.http_headers.get_statuscode() == "200":
+                    if (
+                        record.rec_type == "response"
+                        and record.http_headers.get_statuscode() == "200"
+                    ):
                         digest = headers.get_header("WARC-Payload-Digest")
                         capture = CaptureRef(
                             record_id=headers.get_header("WARC-Record-ID"),

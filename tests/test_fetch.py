@@ -564,6 +564,50 @@ def test_async_fetches_share_one_client_and_robots_txt(httpserver: HTTPServer) -
     assert [r.path for r, _ in httpserver.log].count("/robots.txt") == 1
 
 
+@pytest.mark.parametrize(("kept", "connections"), [(256, 2), (1, 6)])
+def test_async_fetcher_keeps_each_origins_connection_alive(
+    monkeypatch: pytest.MonkeyPatch, kept: int, connections: int
+) -> None:
+    # Two hosts taken in turn, as a bulk run takes them: each keeps its connection
+    # alive, unless the idle origins kept are too few to hold both.
+    monkeypatch.setattr(fetch_module, "_ORIGINS_KEPT", kept)
+    accepted = 0
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal accepted
+        accepted += 1
+        try:
+            while head := await reader.readuntil(b"\r\n\r\n"):
+                status, body = (
+                    (b"404 Not Found", b"") if b"/robots.txt" in head else (b"200 OK", PAGE)
+                )
+                writer.write(
+                    b"HTTP/1.1 %s\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n"
+                    % (status, len(body))
+                    + body
+                )
+        except asyncio.IncompleteReadError:  # the client closed the connection
+            writer.close()
+
+    async def main() -> None:
+        servers = [
+            await asyncio.start_server(answer, host, 0) for host in ("127.0.0.1", "127.0.0.2")
+        ]
+        urls = [
+            f"http://{s.sockets[0].getsockname()[0]}:{s.sockets[0].getsockname()[1]}/"
+            for s in servers
+        ]
+        async with AsyncFetcher(FAST) as fetcher:
+            for n in range(3):
+                for url in urls:
+                    assert (await fetcher.fetch(f"{url}p{n}")).status == 200
+        for server in servers:
+            server.close()
+
+    asyncio.run(main())
+    assert accepted == connections
+
+
 def test_async_faults_end_in_clear_errors(raw: RawServer) -> None:
     raw.routes["/slow"] = slow(3, respond(200, HTML, PAGE))
     raw.routes["/short"] = truncated(HTML, PAGE[:10], claimed=len(PAGE))
