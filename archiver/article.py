@@ -69,10 +69,13 @@ class Article:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: keys are the field names, dates are ISO 8601 strings."""
-        data = asdict(self)
+        # Field by field, not asdict(), which deep-copies every value: this runs for each
+        # page of a bulk run, in the process that also fetches.
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
         for key, value in data.items():
             if isinstance(value, tuple):
                 data[key] = list(value)
+        data["extractor"] = asdict(self.extractor)
         if self.published is not None:
             data["published"] = self.published.isoformat()
         return data
