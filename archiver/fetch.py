@@ -1017,7 +1017,13 @@ class _OriginClients:
         self._shared = client
         self._options: dict[str, Any] = {}
         if client is None:
-            self._options = {**_new_client_options(config), "verify": httpx.create_ssl_context()}
+            self._options = {
+                **_new_client_options(config),
+                "verify": httpx.create_ssl_context(),
+                # Few idle connections per origin, so that the origins kept stay well
+                # within the usual limit of 1024 open files.
+                "limits": httpx.Limits(max_keepalive_connections=2),
+            }
         self._clients: OrderedDict[str, httpx.AsyncClient] = OrderedDict()
         self._busy: Counter[str] = Counter()
 
