@@ -39,7 +39,7 @@ from .article import Article
 from .errors import ArchiverError, FetchError, StateError
 from .export import write_text_file
 from .fetch import AsyncFetcher, FetchConfig, FetchResult
-from .ledger import DONE, FAILED, Entry, Ledger
+from .ledger import DONE, FAILED, Entry, Ledger, LedgerCounts
 from .warc import WarcWriter, salvage
 
 __all__ = [
@@ -622,20 +622,25 @@ class _Run:
             del self._hosts[name]
 
     def _report(self) -> None:
-        if self._progress is None:
-            return
-        base = self._baseline
-        self._progress(
-            BulkProgress(
-                total=base.total,
-                done=base.done + self.done_now,
-                failed=base.failed + self.failed_now,
-                done_now=self.done_now,
-                failed_now=self.failed_now,
-                bytes=self._warcs.bytes,
-                elapsed=time.monotonic() - self._started,
+        if self._progress is not None:
+            self._progress(
+                _progress(self._baseline, self.done_now, self.failed_now, self.bytes, self._started)
             )
-        )
+
+
+def _progress(
+    baseline: LedgerCounts, done_now: int, failed_now: int, written: int, started: float
+) -> BulkProgress:
+    """Where a run started at ``started`` (time.monotonic()) over ``baseline`` is now."""
+    return BulkProgress(
+        total=baseline.total,
+        done=baseline.done + done_now,
+        failed=baseline.failed + failed_now,
+        done_now=done_now,
+        failed_now=failed_now,
+        bytes=written,
+        elapsed=time.monotonic() - started,
+    )
 
 
 def _extract_in_worker(

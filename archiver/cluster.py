@@ -49,6 +49,7 @@ from .bulk import (
     BulkReport,
     _finish,
     _ingest,
+    _progress,
     _recover,
     _write_failure_report,
     archive_many,
@@ -507,20 +508,10 @@ class _ClusterRun:
         self.warcs += [self._output.location(name) for name in result["warcs"]]
 
     def _report(self) -> None:
-        if self._progress is None:
-            return
-        base = self._baseline
-        self._progress(
-            BulkProgress(
-                total=base.total,
-                done=base.done + self.done_now,
-                failed=base.failed + self.failed_now,
-                done_now=self.done_now,
-                failed_now=self.failed_now,
-                bytes=self.bytes,
-                elapsed=time.monotonic() - self._started,
+        if self._progress is not None:
+            self._progress(
+                _progress(self._baseline, self.done_now, self.failed_now, self.bytes, self._started)
             )
-        )
 
 
 # --- re-extraction --------------------------------------------------------------------------
