@@ -26,7 +26,7 @@ import socket
 import time
 import urllib.parse
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -242,19 +242,15 @@ def archive_many(
         with _extraction_pool(config) as pool:
             warcs += asyncio.run(run.main(pool))
         _write_failure_report(folder / FAILURE_REPORT, ledger)
-        counts = ledger.counts()
-        return BulkReport(
-            out_dir=folder,
-            total=counts.total,
-            done=counts.done,
-            failed=counts.failed,
-            done_now=run.done_now,
-            failed_now=run.failed_now,
-            bytes=run.bytes,
-            seconds=time.monotonic() - started,
-            warcs=tuple(warcs),
-            failure_report=folder / FAILURE_REPORT,
-            state=ledger.path,
+        return _final_report(
+            folder,
+            ledger,
+            run.done_now,
+            run.failed_now,
+            run.bytes,
+            started,
+            warcs,
+            folder / FAILURE_REPORT,
         )
     finally:
         ledger.close()
@@ -626,6 +622,33 @@ class _Run:
             self._progress(
                 _progress(self._baseline, self.done_now, self.failed_now, self.bytes, self._started)
             )
+
+
+def _final_report(
+    out_dir: Path | str,
+    ledger: Ledger,
+    done_now: int,
+    failed_now: int,
+    written: int,
+    started: float,
+    warcs: Sequence[Path | str],
+    failure_report: Path,
+) -> BulkReport:
+    """The report of a run started at ``started`` (time.monotonic()), as its ledger ends it."""
+    counts = ledger.counts()
+    return BulkReport(
+        out_dir=out_dir,
+        total=counts.total,
+        done=counts.done,
+        failed=counts.failed,
+        done_now=done_now,
+        failed_now=failed_now,
+        bytes=written,
+        seconds=time.monotonic() - started,
+        warcs=tuple(warcs),
+        failure_report=failure_report,
+        state=ledger.path,
+    )
 
 
 def _progress(

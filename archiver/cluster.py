@@ -47,6 +47,7 @@ from .bulk import (
     BulkConfig,
     BulkProgress,
     BulkReport,
+    _final_report,
     _finish,
     _ingest,
     _progress,
@@ -276,19 +277,9 @@ def archive_on_cluster(
         _write_failure_report(report, ledger)
         if output.local is None:
             _upload(output.fs, report, f"{output.root}/{FAILURE_REPORT}")
-        counts = ledger.counts()
-        return BulkReport(
-            out_dir=output.local if output.local is not None else output.target,
-            total=counts.total,
-            done=counts.done,
-            failed=counts.failed,
-            done_now=run.done_now,
-            failed_now=run.failed_now,
-            bytes=run.bytes,
-            seconds=time.monotonic() - started,
-            warcs=tuple(warcs),
-            failure_report=report,
-            state=ledger.path,
+        out_dir = output.local if output.local is not None else output.target
+        return _final_report(
+            out_dir, ledger, run.done_now, run.failed_now, run.bytes, started, warcs, report
         )
     finally:
         ledger.close()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 from local_server import RawServer, chunked, reset, respond, sequence, slow, truncated
 from pytest_httpserver import HTTPServer
+from warc_check import warcio_check
 from warcio.archiveiterator import ArchiveIterator
 
 import archiver
@@ -70,17 +70,6 @@ def records(path: Path) -> list[Record]:
             http = record.http_headers if record.rec_type in ("request", "response") else None
             out.append(Record(record.rec_type, record.rec_headers, http, payload))
     return out
-
-
-def warcio_check(path: Path) -> None:
-    check = subprocess.run(
-        [sys.executable, "-m", "warcio.cli", "check", "-v", str(path)],
-        check=False,
-        capture_output=True,
-        text=True,
-    )
-    assert check.returncode == 0, check.stdout + check.stderr
-    assert "digest pass" in check.stdout
 
 
 def types(path: Path) -> list[str]:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from site_farm import SiteFarm, outcome
+from warc_check import warcio_check
 from warcio.archiveiterator import ArchiveIterator
 
 import archiver
@@ -60,16 +61,6 @@ def archived_urls(folder: Path) -> list[str]:
 def failure_rows(folder: Path) -> list[dict[str, object]]:
     lines = (folder / FAILURE_REPORT).read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines]
-
-
-def warcio_check(path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "warcio.cli", "check", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def check_every_url_accounted_for(folder: Path, urls: list[str], invalid: list[str]) -> None:

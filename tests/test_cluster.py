@@ -27,6 +27,7 @@ fsspec = pytest.importorskip("fsspec")
 
 from local_server import RawServer, reset
 from site_farm import SiteFarm, outcome
+from warc_check import warcio_check
 from warcio.archiveiterator import ArchiveIterator
 
 import archiver
@@ -110,16 +111,6 @@ def failure_rows(text: str) -> dict[str, dict[str, Any]]:
     urls = [row["url"] for row in rows]
     assert len(urls) == len(set(urls)), "a URL reported twice"
     return {row["url"]: row for row in rows}
-
-
-def warcio_check(path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "warcio.cli", "check", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def check_accounted_for(
