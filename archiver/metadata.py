@@ -99,7 +99,9 @@ def page_metadata(tree: HTMLParser) -> PageMetadata:
         title=declared.title or meta.get("og:title") or meta.get("twitter:title"),
         description=declared.description or meta.get("og:description") or meta.get("description"),
         authors=declared.authors
-        or tuple(a for a in (meta.get("author"), meta.get("article:author")) if a and "://" not in a),
+        or tuple(
+            a for a in (meta.get("author"), meta.get("article:author")) if a and "://" not in a
+        ),
         published=declared.published
         or parse_iso_date(meta.get("article:published_time"))
         or parse_iso_date(meta.get("date") or meta.get("pubdate")),

@@ -103,7 +103,9 @@ class Registry:
                 if plugin.recognizes(document):
                     return plugin
             except Exception:  # a third-party plugin must not break dispatch
-                log.exception("extractor %s failed to check %s; skipped", plugin.name, document.name)
+                log.exception(
+                    "extractor %s failed to check %s; skipped", plugin.name, document.name
+                )
         return self.generic
 
 

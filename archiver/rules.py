@@ -146,7 +146,9 @@ class SiteRules:
             line_rules = [*text.get("drop", []), *text.get("end", []), *text.get("captions", [])]
             standfirst = text.get("standfirst", "auto")
             if standfirst not in ("auto", "after_title", "none"):
-                raise ValueError(f"standfirst must be auto, after_title or none, not {standfirst!r}")
+                raise ValueError(
+                    f"standfirst must be auto, after_title or none, not {standfirst!r}"
+                )
             return cls(
                 name=data["name"],
                 version=str(data["version"]),
@@ -165,7 +167,9 @@ class SiteRules:
                 html=data.get("html", {}),
             )
         except (KeyError, TypeError, ValueError, re.error) as exc:
-            raise PluginError(f"invalid site rules ({type(exc).__name__}: {exc})", source=source) from exc
+            raise PluginError(
+                f"invalid site rules ({type(exc).__name__}: {exc})", source=source
+            ) from exc
 
     def site_for(self, text: str) -> str | None:
         """The domain whose fingerprints the page text carries, if any."""
@@ -184,9 +188,7 @@ def lexicon() -> Lexicon:
     """The generic lexicon, loaded once."""
     source = "archiver/rules/generic.toml"
     data = tomllib.loads((_rules_dir() / "generic.toml").read_text(encoding="utf-8"))
-    agencies = {
-        form: canonical for canonical, forms in data["agencies"].items() for form in forms
-    }
+    agencies = {form: canonical for canonical, forms in data["agencies"].items() for form in forms}
     return Lexicon(
         boilerplate=_compile(data["boilerplate"], source, folded=True),
         end=_compile(data["end"], source, folded=True),

@@ -28,7 +28,9 @@ _LETTER_WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _DIGIT = re.compile(r"\d")
 _SENTENCE_END = re.compile(r"[.!?…:;]['\"”’»)\]]*$")
 _DATELINE = re.compile(r"^(?P<place>[A-Z][A-Za-z .'-]{1,30}?)\s*[-–—]+\s*(?P<date>[^:]{6,30}):\s")
-_SOURCE_LINE = re.compile(r"^(?P<place>[^\W\d][\w .'-]{1,30}?)\s+[-–—]\s+(?P<agency>[\w .-]{2,30})$")
+_SOURCE_LINE = re.compile(
+    r"^(?P<place>[^\W\d][\w .'-]{1,30}?)\s+[-–—]\s+(?P<agency>[\w .-]{2,30})$"
+)
 
 #: A prose line has at least this many words ...
 _PROSE_WORDS = 8
@@ -470,7 +472,9 @@ class _Dump:
         rule = self.rules.standfirst if self.rules else "auto"
         if rule == "none" or title is None:
             return None
-        under = next((ln for ln in self.lines[title.index + 1 :] if ln.kind is not Kind.BLANK), None)
+        under = next(
+            (ln for ln in self.lines[title.index + 1 :] if ln.kind is not Kind.BLANK), None
+        )
         if under is None or under.kind is not Kind.PROSE:
             return None
         if not body or under.index < body[0].index:
@@ -521,7 +525,9 @@ class _Dump:
                 caption = caption.strip(" ,;-–—")
             else:
                 continue
-            if _LETTER_WORD.search(caption) and caption.casefold() not in {c.casefold() for c in captions}:
+            if _LETTER_WORD.search(caption) and caption.casefold() not in {
+                c.casefold() for c in captions
+            }:
                 captions.append(caption)
         return tuple(captions)
 
