@@ -514,15 +514,18 @@ class PartResult(TypedDict):
     results: list[tuple[str, Article | Failure]]
 
 
-def reprocess_part(paths: list[str], warc: str | None, registry: Registry | None) -> PartResult:
-    """:func:`~archiver.reprocess.reprocess` of ``paths`` into the WARC file ``warc``:
-    the unit of work of a re-extraction on a cluster."""
+def reprocess_part(
+    paths: list[str], warc: str | None, registry: Registry | None, originals: list[str]
+) -> PartResult:
+    """:func:`~archiver.reprocess.reprocess` of ``paths`` into the WARC file ``warc``,
+    revisits looked up in ``originals`` too: the unit of work of a re-extraction on a
+    cluster."""
     results: list[tuple[str, Article | Failure]] = []
 
     def collect(path: Path, result: Article | Failure) -> None:
         results.append((str(path), result))
 
-    reprocess(paths, warc, registry=registry, on_result=collect)
+    reprocess(paths, warc, registry=registry, on_result=collect, originals=originals)
     return {"results": results}
 
 
@@ -542,6 +545,7 @@ def reprocess_on_cluster(
     *,
     registry: Registry | None = None,
     on_result: Callable[[Path, Article | Failure], None] | None = None,
+    originals: Iterable[PathArg] = (),
 ) -> Report:
     """:func:`~archiver.reprocess.reprocess` on the Dask cluster of ``client``.
 
@@ -557,12 +561,16 @@ def reprocess_on_cluster(
     files = [item for item in items if isinstance(item, Path)]
     groups = _groups(files)
     outputs = _outputs(warc, len(groups), files)
+    # Each task looks for the originals of its revisit records in every WARC input.
+    places = [os.fspath(path) for path in files if is_warc(path)]
+    places += [os.fspath(path) for path in originals]
     futures = {
         client.submit(
             reprocess_part,
             [os.fspath(path) for path in group],
             None if output is None else os.fspath(output),
             registry,
+            places,
             pure=False,
         ): number
         for number, (group, output) in enumerate(zip(groups, outputs))

@@ -27,7 +27,7 @@ from .extract import extract_document
 from .plugins import Registry
 
 if TYPE_CHECKING:
-    from .warc import Capture, WarcWriter
+    from .warc import Capture, Originals, WarcWriter
 
 __all__ = [
     "INPUT_SUFFIXES",
@@ -275,6 +275,7 @@ def reprocess(
     registry: Registry | None = None,
     on_result: Callable[[Path, Article | Failure], None] | None = None,
     client: Any = None,
+    originals: Iterable[PathArg] = (),
 ) -> Report:
     """Extract every input and, when ``warc`` is given, archive them all in one WARC file.
 
@@ -286,6 +287,9 @@ def reprocess(
     one input, and ``on_result`` gets the WARC's path. Its new ``conversion`` and
     ``metadata`` records refer to the original records (see
     :meth:`~archiver.warc.WarcWriter.write_derived`); the input file is only read.
+    The response that a ``revisit`` record refers to is looked for in its own file,
+    then in the other WARC inputs, then in the WARC files ``originals`` (see
+    :func:`~archiver.warc.read_captures`).
 
     The WARC file is written under a temporary name and renamed when complete, so no
     half-written file is left behind. Raises :class:`~archiver.errors.WarcError` before
@@ -299,10 +303,12 @@ def reprocess(
     if client is not None:
         from .cluster import reprocess_on_cluster  # Dask is an optional dependency
 
-        return reprocess_on_cluster(client, paths, warc, registry=registry, on_result=on_result)
+        return reprocess_on_cluster(
+            client, paths, warc, registry=registry, on_result=on_result, originals=originals
+        )
     output = Path(warc) if warc is not None else None
     if output is None:
-        articles, failures = _run(paths, registry, on_result, writer=None)
+        articles, failures = _run(paths, registry, on_result, writer=None, originals=originals)
         return Report(tuple(articles), tuple(failures), None)
 
     from .warc import WarcWriter  # imported here: only runs that write need it
@@ -311,7 +317,7 @@ def reprocess(
     _check_not_input(output, paths)
     writer = WarcWriter(output)  # creates the file now: WarcError before any work
     with writer:
-        articles, failures = _run(paths, registry, on_result, writer=writer)
+        articles, failures = _run(paths, registry, on_result, writer=writer, originals=originals)
     return Report(tuple(articles), tuple(failures), writer.path, (writer.path,))
 
 
@@ -321,9 +327,11 @@ def _run(
     on_result: Callable[[Path, Article | Failure], None] | None,
     *,
     writer: WarcWriter | None,
+    originals: Iterable[PathArg],
 ) -> tuple[list[Article], list[Failure]]:
     articles: list[Article] = []
     failures: list[Failure] = []
+    places: Originals | None = None
 
     def done(path: Path, result: Article | Failure) -> None:
         if isinstance(result, Failure):
@@ -339,11 +347,22 @@ def _run(
         if isinstance(item, Failure):
             done(Path(item.source), item)
         elif is_warc(item):
-            for result in _reextract(item, registry, writer):
+            places = places or _originals(paths, originals)
+            for result in _reextract(item, registry, writer, places):
                 done(item, result)
         else:
             done(item, _extract(item, registry, writer))
     return articles, failures
+
+
+def _originals(paths: Iterable[PathArg], originals: Iterable[PathArg]) -> Originals:
+    """Where the revisit records of a run's WARC inputs find their responses: in every
+    WARC input, for a bulk run rotates its files and stores a payload already in an
+    earlier file as a revisit; then in ``originals``."""
+    from .warc import Originals
+
+    warcs = [item for item in iter_inputs(paths) if isinstance(item, Path) and is_warc(item)]
+    return Originals([*warcs, *originals])
 
 
 def _extract(path: Path, registry: Registry | None, writer: WarcWriter | None) -> Article | Failure:
@@ -364,7 +383,7 @@ def _extract(path: Path, registry: Registry | None, writer: WarcWriter | None) -
 
 
 def _reextract(
-    path: Path, registry: Registry | None, writer: WarcWriter | None
+    path: Path, registry: Registry | None, writer: WarcWriter | None, originals: Originals
 ) -> Iterator[Article | Failure]:
     """Extract every page stored in the WARC file ``path``, one result per page.
 
@@ -373,7 +392,7 @@ def _reextract(
     from .warc import read_captures
 
     try:
-        captures = read_captures(path)
+        captures = read_captures(path, originals=originals)
     except WarcError as exc:
         yield Failure.from_exception(str(path), exc)
         return

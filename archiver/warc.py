@@ -17,6 +17,7 @@ writer opened with ``append=True`` adds them to an existing file.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gzip
 import hashlib
@@ -28,7 +29,7 @@ import re
 import time
 import uuid
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
@@ -57,6 +58,7 @@ __all__ = [
     "ArchivedArticle",
     "Capture",
     "CaptureRef",
+    "Originals",
     "PayloadIndex",
     "Salvaged",
     "WarcWriter",
@@ -639,7 +641,7 @@ def _read(source: Path) -> Iterator[Article]:
             yield article
 
 
-def _records(source: Path, *, keep: frozenset[str]) -> Iterator[tuple[Any, bytes]]:
+def _records(source: Path, *, keep: frozenset[str]) -> Generator[tuple[Any, bytes], None, None]:
     """Every record of ``source`` with its block, checked; the block is kept (else empty)
     only for the record types in ``keep``, so that large captures cost no memory."""
     try:
@@ -710,64 +712,140 @@ class ArchivedArticle:
 
 #: The record types that hold a page.
 _CAPTURE_TYPES = frozenset({"resource", "response"})
+_RESPONSE = frozenset({"response"})
 #: The media types worth extracting; a capture with no Content-Type is taken too.
 _PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
 _FRACTION = re.compile(r"\.(\d+)")
 
 
-def read_captures(path: str | os.PathLike[str]) -> Iterator[Capture]:
+def read_captures(
+    path: str | os.PathLike[str],
+    *,
+    originals: Originals | Iterable[str | os.PathLike[str]] = (),
+) -> Iterator[Capture]:
     """Stream the pages stored in a WARC file, in file order.
 
     Yields every ``resource`` and ``response`` record whose type is HTML or plain text
     (or not given), skipping responses whose HTTP status is not 2xx: what
     ``archiver reprocess`` re-extracts. A ``revisit`` record comes after the others,
-    with the payload of the response in the same file that has its payload digest (it
-    is skipped, with a log line, when that response is in another file). Errors are
-    those of :func:`read`.
+    with the payload of the response that has its payload digest: looked for in the
+    same file, then in the ``originals`` files in their order (as a bulk run that
+    rotated its files leaves them: a revisit may refer to a capture of an earlier
+    file); an :class:`Originals` shared by the calls of a run reads each of them once
+    at most for what they lack. A revisit whose response is in none of them is
+    skipped, with a log line, and so are the ``originals`` that cannot be read. Errors
+    are those of :func:`read`.
     """
-    return _read_captures(_checked_source(path))
+    return _read_captures(_checked_source(path), originals)
 
 
-def _read_captures(source: Path) -> Iterator[Capture]:
+def _read_captures(
+    source: Path, originals: Originals | Iterable[str | os.PathLike[str]]
+) -> Iterator[Capture]:
     # Revisit records hold no body: each is yielded after the file, with the body of the
     # response it points at (by payload digest), found in a second pass.
     revisits: dict[str, list[Any]] = {}
+    own: set[str] = set()  # the payload digests of the file's responses
     for record, block in _records(source, keep=_CAPTURE_TYPES):
-        if record.rec_type == "revisit" and record.rec_headers.get_header("WARC-Payload-Digest"):
-            digest = record.rec_headers.get_header("WARC-Payload-Digest")
+        digest = record.rec_headers.get_header("WARC-Payload-Digest")
+        if record.rec_type == "revisit" and digest:
             revisits.setdefault(digest, []).append(record)
         elif record.rec_type in _CAPTURE_TYPES:
+            if record.rec_type == "response" and digest:
+                own.add(digest)
             capture = _capture(record, block, source)
             if capture is not None:
                 yield capture
+    if not own.isdisjoint(revisits):
+        yield from _revisited(source, source, revisits, None)
     if revisits:
-        yield from _revisited(source, revisits)
-
-
-def _revisited(source: Path, revisits: dict[str, list[Any]]) -> Iterator[Capture]:
-    """The Captures of ``revisits`` (by payload digest), with their originals' bodies."""
-    for record, block in _records(source, keep=frozenset({"response"})):
-        digest = record.rec_headers.get_header("WARC-Payload-Digest")
-        if record.rec_type != "response" or digest not in revisits:
-            continue
-        for revisit in revisits.pop(digest):
-            capture = _capture(record, block, source)
-            if capture is not None:
-                headers = revisit.rec_headers
-                yield dataclasses.replace(
-                    capture,
-                    record_id=str(headers.get_header("WARC-Record-ID")),
-                    record_type="revisit",
-                    target_uri=str(headers.get_header("WARC-Target-URI") or ""),
-                    date=_header_date(revisit, source),
-                )
+        found = originals if isinstance(originals, Originals) else Originals(originals)
+        yield from found.revisited(source, frozenset(own), revisits)
     for digest, left in revisits.items():
         log.info(
-            "%s: %d revisit records of %s skipped: the original is in another file",
+            "%s: %d revisit records of %s skipped: no file read has the original",
             source,
             len(left),
             digest,
         )
+
+
+class Originals:
+    """WARC files to look in for the responses that revisit records refer to.
+
+    Given as ``originals`` to :func:`read_captures` of many files, it remembers the
+    payload digests of each file it has read through, so that a file is read again only
+    for a digest it holds: a revisit found nowhere costs one read of each file per run,
+    not one per file with such a revisit.
+    """
+
+    def __init__(self, paths: Iterable[str | os.PathLike[str]]) -> None:
+        self._paths = list(dict.fromkeys(Path(path) for path in paths))
+        self._digests: dict[Path, frozenset[str]] = {}
+
+    def revisited(
+        self, source: Path, digests: frozenset[str], revisits: dict[str, list[Any]]
+    ) -> Iterator[Capture]:
+        """The Captures of the ``revisits`` of ``source`` (by payload digest) whose
+        responses are in these files; those found are taken out of ``revisits``.
+        ``digests`` are those of the responses in ``source``, read through."""
+        self._digests.setdefault(source, digests)
+        for place in self._paths:
+            if not revisits:
+                return
+            known = self._digests.get(place)
+            if known is not None and known.isdisjoint(revisits):
+                continue
+            if place.resolve() != source.resolve():
+                yield from _revisited(source, place, revisits, self._digests)
+
+
+def _revisited(
+    source: Path,
+    place: Path,
+    revisits: dict[str, list[Any]],
+    digests: dict[Path, frozenset[str]] | None,
+) -> Iterator[Capture]:
+    """The Captures of ``revisits`` (by payload digest, found ones are taken out), with
+    the bodies of their originals in the file ``place``. A ``place`` not yet in
+    ``digests`` is read to its end, and the payload digests of its responses noted there
+    (with ``digests`` None, the reading stops once all revisits are found)."""
+    records = _records(place, keep=_RESPONSE)
+    note = digests is not None and place not in digests
+    seen: set[str] = set()
+    with contextlib.closing(records):
+        while revisits or note:
+            try:
+                found = next(records, None)
+            except WarcError as exc:
+                if place == source:
+                    raise
+                # That file is an input of its own, where its error is reported.
+                log.info("%s: not read for the originals of revisit records: %s", place, exc)
+                found = None
+            if found is None:
+                if note:
+                    digests[place] = frozenset(seen)  # type: ignore[index]
+                return
+            record, block = found
+            digest = record.rec_headers.get_header("WARC-Payload-Digest")
+            if record.rec_type != "response" or not digest:
+                continue
+            seen.add(digest)
+            if digest not in revisits:
+                continue
+            for revisit in revisits.pop(digest):
+                capture = _capture(record, block, place)
+                if capture is not None:
+                    headers = revisit.rec_headers
+                    yield dataclasses.replace(
+                        capture,
+                        warc=source,
+                        record_id=str(headers.get_header("WARC-Record-ID")),
+                        record_type="revisit",
+                        target_uri=str(headers.get_header("WARC-Target-URI") or ""),
+                        date=_header_date(revisit, source),
+                    )
 
 
 def _capture(record: Any, block: bytes, source: Path) -> Capture | None:

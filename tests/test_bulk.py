@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import collections
+import dataclasses
 import itertools
 import json
+import logging
 import os
 import random
 import signal
@@ -196,6 +198,33 @@ def test_identical_payloads_are_stored_once_then_as_revisits(
     assert archiver.reprocess([warc], warc=derived).ok
     latest = archiver.read_latest([warc, derived])
     assert sorted(entry.target_uri for entry in latest if entry.warc == derived) == sorted(urls)
+
+
+def test_reextraction_finds_the_originals_of_revisits_in_other_files(
+    farm: SiteFarm, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    urls = [url for url in farm.urls(240) if page_number(url) % 50 == 33]  # 5 pages, same bytes
+    config = dataclasses.replace(FAST, warc_size=1)  # a file per page: revisits refer across
+    archiver.archive_many(urls, tmp_path / "out", config=config)
+    warcs = sorted(tmp_path.joinpath("out").glob("*.warc.gz"))
+    assert len(warcs) == 5
+    derived = tmp_path / "derived.warc.gz"
+    report = archiver.reprocess(warcs, warc=derived)
+    assert report.ok and sorted(article.url for article in report) == sorted(urls)
+    latest = list(archiver.read_latest([*warcs, derived]))
+    assert sorted(entry.target_uri for entry in latest if entry.warc == derived) == sorted(urls)
+    # One file alone lacks the original; named as originals, the others supply it.
+    (revisit_file,) = [warc for warc in warcs if "revisit" in _record_types(warc)][-1:]
+    with caplog.at_level(logging.INFO, logger="archiver.warc"):
+        assert len(archiver.reprocess([revisit_file])) == 0
+    assert "skipped: no file read has the original" in caplog.text
+    others = [warc for warc in warcs if warc != revisit_file]
+    assert len(archiver.reprocess([revisit_file], originals=others)) == 1
+
+
+def _record_types(warc: Path) -> list[str]:
+    with open(warc, "rb") as file:
+        return [record.rec_type for record in ArchiveIterator(file)]
 
 
 def test_warc_files_rotate_at_the_size_limit(farm: SiteFarm, tmp_path: Path) -> None:

@@ -40,7 +40,9 @@ def test_body(case: tuple[dict[str, Any], archiver.Article]) -> None:
 
 
 @pytest.mark.parametrize("field", ["site", "title", "authors", "published", "language"])
-def test_stated_metadata_is_exact(case: tuple[dict[str, Any], archiver.Article], field: str) -> None:
+def test_stated_metadata_is_exact(
+    case: tuple[dict[str, Any], archiver.Article], field: str
+) -> None:
     gold, article = case
     value = article.to_dict()[field]
     assert value == gold[field]
