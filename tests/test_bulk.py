@@ -214,7 +214,7 @@ def test_reextraction_finds_the_originals_of_revisits_in_other_files(
     latest = list(archiver.read_latest([*warcs, derived]))
     assert sorted(entry.target_uri for entry in latest if entry.warc == derived) == sorted(urls)
     # One file alone lacks the original; named as originals, the others supply it.
-    (revisit_file,) = [warc for warc in warcs if "revisit" in _record_types(warc)][-1:]
+    revisit_file = [warc for warc in warcs if "revisit" in _record_types(warc)][-1]
     with caplog.at_level(logging.INFO, logger="archiver.warc"):
         assert len(archiver.reprocess([revisit_file])) == 0
     assert "skipped: no file read has the original" in caplog.text

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 
-def warcio_check(path: Path) -> None:
-    """Assert that ``warcio check -v`` accepts ``path``, every digest included."""
+def warcio_check(path: Path) -> str:
+    """Assert that ``warcio check -v`` accepts ``path``, every digest included; its report."""
     check = subprocess.run(
         [sys.executable, "-m", "warcio.cli", "check", "-v", str(path)],
         check=False,
@@ -17,3 +17,4 @@ def warcio_check(path: Path) -> None:
     )
     assert check.returncode == 0, check.stdout + check.stderr
     assert "digest pass" in check.stdout
+    return check.stdout
