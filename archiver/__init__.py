@@ -14,11 +14,11 @@ The public API::
     report = archiver.archive_many("urls.txt", "archive/")   # resumable, polite, in bulk
 """
 
-from .archive import aarchive, archive
+from .runs import aarchive, archive
 from .article import Article, ExtractorInfo, InputKind
-from .bulk import BulkConfig, BulkProgress, BulkReport, archive_many
-from .collection import write_wacz
-from .diff import ArticleChange, diff
+from .runs import BulkConfig, BulkProgress, BulkReport, archive_many
+from .outputs import write_wacz
+from .outputs import ArticleChange, diff
 from .document import Document, load
 from .errors import (
     ArchiverError,
@@ -39,12 +39,12 @@ from .errors import (
     StateError,
     WarcError,
 )
-from .export import export
-from .extract import default_registry, extract, extract_document
-from .fetch import AsyncFetcher, Exchange, FetchConfig, Fetcher, FetchResult, afetch, fetch
-from .index import write_index
-from .plugins import Extractor, Registry
-from .reprocess import Failure, Report, reprocess
+from .outputs import export
+from .extraction import default_registry, extract, extract_document
+from .capture import AsyncFetcher, Exchange, FetchConfig, Fetcher, FetchResult, afetch, fetch
+from .outputs import write_index
+from .extraction import Extractor, Registry
+from .runs import Failure, Report, reprocess
 from .warc import ArchivedArticle, Capture, WarcWriter, read, read_captures, read_latest
 
 __all__ = [

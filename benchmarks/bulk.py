@@ -74,8 +74,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from archiver.archive import extract_page
-from archiver.bulk import BulkConfig, archive_many
+from archiver.runs.single import extract_page
+from archiver.runs.bulk import BulkConfig, archive_many
 from archiver.errors import ArchiverError
 
 ROOT = Path(__file__).resolve().parent.parent

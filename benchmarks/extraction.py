@@ -28,7 +28,7 @@ from types import ModuleType
 
 import trafilatura
 
-from archiver.webpage import extract_html
+from archiver.extraction.html import extract_html
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -134,7 +134,7 @@ def main() -> int:
     pages, truth = load_pages()
     ids = sorted(truth)
     extractors: dict[str, Extractor] = {
-        "archiver.webpage.extract_html": ours,
+        "archiver.extraction.html.extract_html": ours,
         "trafilatura.extract (plain)": plain_trafilatura,
     }
     outputs = {name: run(extractor, pages, truth)[0] for name, extractor in extractors.items()}

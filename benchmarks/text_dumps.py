@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import archiver
-from archiver.metrics import shingle_score
+from archiver.extraction.metrics import shingle_score
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT.parent / "shared" / "eval" / "text-dumps-dev"

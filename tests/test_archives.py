@@ -26,9 +26,9 @@ import archiver
 from archiver.article import Article
 from archiver.cli import main
 from archiver.errors import WarcError
-from archiver.export import CSV_COLUMNS
-from archiver.reprocess import process_file
-from archiver.warc import WarcWriter, target_uri
+from archiver.outputs.tables import CSV_COLUMNS
+from archiver.runs.reextraction import process_file
+from archiver.warc.records import WarcWriter, target_uri
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

@@ -22,8 +22,8 @@ from archiver.errors import (
     InputError,
     InputTooLargeError,
 )
-from archiver.extract import extract
-from archiver.reprocess import process_file, reprocess
+from archiver.extraction.dispatch import extract
+from archiver.runs.reextraction import process_file, reprocess
 
 GREEK_TITLE = "Νέα μέτρα στήριξης για την οικονομία"
 GREEK_PARAGRAPHS = [

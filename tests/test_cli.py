@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from archiver import cli, warc
+from archiver import warc
+from archiver.cli import commands as cli
 from archiver.article import Article
 from archiver.cli import main
-from archiver.extract import default_registry
+from archiver.extraction.dispatch import default_registry
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -288,7 +289,7 @@ def test_verbose_logs_progress_to_stderr(tmp_path: Path) -> None:
 def test_the_installed_command_runs(tmp_path: Path) -> None:
     # The console script, as a user runs it: a real process, real exit status.
     script = Path(sys.executable).with_name("archiver")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "archiver.cli"]
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "archiver"]
     out = tmp_path / "o.warc.gz"
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")

@@ -1,4 +1,4 @@
-"""archiver.fetch against local servers on 127.0.0.1: encodings, framing, redirects,
+"""archiver.capture.client against local servers on 127.0.0.1: encodings, framing, redirects,
 retries, timeouts, broken connections, robots.txt, size limits, address blocking.
 
 Every test uses short timeouts and backoffs, so that a fault ends in seconds; none of
@@ -41,9 +41,9 @@ from archiver.errors import (
     ResponseTooLargeError,
     RobotsDisallowedError,
 )
-from archiver.fetch import AsyncFetcher, FetchConfig, Fetcher, FetchResult, afetch, fetch
+from archiver.capture.client import AsyncFetcher, FetchConfig, Fetcher, FetchResult, afetch, fetch
 
-fetch_module = sys.modules["archiver.fetch"]
+fetch_module = sys.modules["archiver.capture.client"]
 
 PAGE = (
     b"<!doctype html><html><head><meta charset='utf-8'><title>Harbour plan</title></head>"

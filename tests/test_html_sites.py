@@ -24,9 +24,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import archiver
-from archiver.metrics import shingle_score
-from archiver.plugins import domain_of
-from archiver.sites import builtin_plugins
+from archiver.extraction.metrics import shingle_score
+from archiver.extraction.registry import domain_of
+from archiver.extraction.sites import builtin_plugins
 
 ROOT = Path(__file__).resolve().parent.parent
 HTML = ROOT / "fixtures" / "html"

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from archiver.article import Article
 from archiver.errors import ArchiverError
-from archiver.extract import extract
+from archiver.extraction.dispatch import extract
 
 SETTINGS = settings(
     max_examples=200,

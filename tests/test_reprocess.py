@@ -1,4 +1,4 @@
-"""archiver.reprocess: input expansion, the per-file work unit, and whole runs.
+"""archiver.runs.reextraction: input expansion, the per-file work unit, and whole runs.
 
 These tests check the plumbing, not extraction quality: where an extractor is needed
 and its output matters, a stub registry returns a known Article.
@@ -25,11 +25,11 @@ from archiver.errors import (
     InputTooLargeError,
     WarcError,
 )
-from archiver.plugins import Registry
-from archiver.reprocess import Failure, Report, iter_inputs, process_file, reprocess
+from archiver.extraction.registry import Registry
+from archiver.runs.reextraction import Failure, Report, iter_inputs, process_file, reprocess
 
 # archiver/__init__.py re-exports the function reprocess under the module's name.
-reprocess_module = importlib.import_module("archiver.reprocess")
+reprocess_module = importlib.import_module("archiver.runs.reextraction")
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

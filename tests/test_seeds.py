@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import archiver
-from archiver.metrics import shingle_score
+from archiver.extraction.metrics import shingle_score
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPECTED = sorted((ROOT / "fixtures" / "seeds").glob("*.json"))

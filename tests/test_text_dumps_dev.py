@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 import archiver
-from archiver.metrics import shingle_score
+from archiver.extraction.metrics import shingle_score
 
 
 def dev_cases(shared: Path) -> list[tuple[Path, dict[str, object]]]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.webpage import extract_html
+from archiver.extraction.html import extract_html
 
 PARAGRAPHS = [
     (
@@ -186,7 +186,7 @@ def test_furniture_guard(repeat: int) -> None:
     # page: check the cleaning step itself keeps the wrapper and drops the real box.
     from trafilatura.utils import load_html
 
-    from archiver.webpage import _drop_furniture, _rules
+    from archiver.extraction.html import _drop_furniture, _rules
 
     paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS * repeat)
     box = "<div class='newsletter'><p>Sign up for our newsletter.</p></div>"

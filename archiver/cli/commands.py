@@ -17,16 +17,16 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn, TextIO
 
 import click
 
-from .article import Article
-from .document import DEFAULT_MAX_BYTES
-from .errors import ArchiverError, InputError, InputTooLargeError, WarcError
-from .extract import default_registry, extract
-from .plugins import Registry
-from .reprocess import Failure, process_file, reprocess
+from ..article import Article
+from ..document import DEFAULT_MAX_BYTES
+from ..errors import ArchiverError, InputError, InputTooLargeError, WarcError
+from ..extraction import default_registry, extract
+from ..extraction import Registry
+from ..runs import Failure, process_file, reprocess
 
 if TYPE_CHECKING:
-    from .bulk import BulkProgress
-    from .fetch import FetchConfig
+    from ..runs import BulkProgress
+    from ..capture import FetchConfig
 
 __all__ = ["main"]
 
@@ -324,7 +324,7 @@ def _fetch_options(command: Callable[..., Any]) -> Callable[..., Any]:
 def _fetch_config(
     no_robots: bool, block_private: bool, user_agent: str | None, timeout: float, retries: int
 ) -> FetchConfig:
-    from .fetch import DEFAULT_USER_AGENT, FetchConfig
+    from ..capture import DEFAULT_USER_AGENT, FetchConfig
 
     try:
         return FetchConfig(
@@ -367,9 +367,9 @@ def get_command(
     "error: URL: cause" and the run goes on; a response that came (a 404, a PDF) is
     stored all the same. Exits 1 when some URLs failed.
     """
-    from .archive import archive
-    from .fetch import Fetcher
-    from .warc import WarcWriter
+    from ..runs import archive
+    from ..capture import Fetcher
+    from ..warc import WarcWriter
 
     config = _fetch_config(no_robots, block_private, user_agent, timeout, retries)
     registry = _registry(no_sites)
@@ -487,7 +487,7 @@ def bulk_command(
     URLs are not fetched again. Shows a progress bar on a terminal, log lines
     otherwise, then a summary. Exits 1 when some URLs failed.
     """
-    from .bulk import BulkConfig, archive_many
+    from ..runs import BulkConfig, archive_many
 
     if not url_list.is_file():
         _usage_error(f"{url_list}: no such file")
@@ -598,7 +598,7 @@ def _bulk_progress() -> Iterator[Callable[[BulkProgress], None] | None]:
 @_format_option
 def read_command(warc: Path, fmt: str) -> None:
     """Print the articles archived in WARC: JSON lines, or a header line and body each."""
-    from .warc import read  # imported here: only this command needs it
+    from ..warc import read  # imported here: only this command needs it
 
     try:
         for number, article in enumerate(read(warc)):
@@ -653,7 +653,7 @@ def export_command(warcs: tuple[Path, ...], fmt: str, output: Path) -> None:
     JSON lines are Article objects plus word_count, target_uri and captured; CSV has
     the same columns with the extractor split in three and lists as JSON arrays.
     """
-    from .export import export
+    from ..outputs import export
 
     export_format: Literal["jsonl", "csv"] = "csv" if fmt == "csv" else "jsonl"
     count = export(warcs, _destination(output), format=export_format)
@@ -682,7 +682,7 @@ def _where(output: Path) -> str:
 )
 def index_command(warcs: tuple[Path, ...], output: Path) -> None:
     """Write the sorted CDXJ index of the captures in the WARC files, for replay tools."""
-    from .index import write_index
+    from ..outputs import write_index
 
     count = write_index(warcs, _destination(output))
     if not _quiet():
@@ -706,7 +706,7 @@ def wacz_command(warcs: tuple[Path, ...], output: Path, title: str | None) -> No
     Its page list has one page per capture with the article's title and clean text,
     so that ReplayWeb.page's search finds the articles.
     """
-    from .collection import write_wacz
+    from ..outputs import write_wacz
 
     count = write_wacz(warcs, output, title=title)
     if not _quiet():
@@ -723,7 +723,7 @@ def diff_command(old: Path, new: Path) -> None:
     was removed: status, uri, the old and new extractors, the body's shingle F1 (new
     against old) and the metadata fields that changed; then a summary on stderr.
     """
-    from .diff import diff
+    from ..outputs import diff
 
     changes = diff(old, new)
     shown = [change for change in changes if change.status != "same"]
@@ -797,5 +797,5 @@ def _print_table(
         click.echo("\t".join(" ".join(cell.split()) for cell in row))
 
 
-if __name__ == "__main__":  # python -m archiver.cli
+if __name__ == "__main__":  # python -m archiver.cli.commands
     main()

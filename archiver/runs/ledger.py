@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import StateError
-from .warc import CaptureRef
+from ..errors import StateError
+from ..warc import CaptureRef
 
 __all__ = ["DONE", "FAILED", "PENDING", "Entry", "Ledger", "LedgerCounts"]
 

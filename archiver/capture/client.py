@@ -47,7 +47,7 @@ from tenacity import (
     stop_after_attempt,
 )
 
-from .errors import (
+from ..errors import (
     BlockedAddressError,
     DecompressionBombError,
     FetchError,

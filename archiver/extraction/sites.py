@@ -10,13 +10,13 @@ from dataclasses import replace
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode
 
-from .article import Article, ExtractorInfo
-from .document import Document
-from .errors import PluginError
+from ..article import Article, ExtractorInfo
+from ..document import Document
+from ..errors import PluginError
 from .generic import article_from
 from .language import language_code
 from .metadata import PageMetadata, page_metadata
-from .plugins import domain_of
+from .registry import domain_of
 from .render import normalize_space, render_lines
 from .rules import SiteRules, lexicon, load_site_rules
 from .textdump import Extraction, clean_body, extract_text
@@ -86,7 +86,7 @@ class SitePlugin:
             # The site changed its template: the generic extractor finds the body, and
             # the site's own text rules clean it.
             log.info("%s: %s template not recognised; generic fallback", document.name, self.name)
-            from .webpage import extract_html  # trafilatura loads slowly: only when needed
+            from .html import extract_html  # trafilatura loads slowly: only when needed
 
             generic = extract_html(document.text, url=document.url)
             found = extract_text(generic.text, self.rules, language=language or generic.language)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 
-from .article import Article, InputKind
-from .document import DEFAULT_MAX_BYTES, Document, load
-from .errors import ArchiverError, ExtractionError
-from .plugins import Registry
+from ..article import Article, InputKind
+from ..document import DEFAULT_MAX_BYTES, Document, load
+from ..errors import ArchiverError, ExtractionError
+from .registry import Registry
 
 __all__ = ["default_registry", "extract", "extract_document"]
 

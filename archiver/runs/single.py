@@ -11,12 +11,12 @@ import logging
 import os
 from typing import Any
 
-from .article import Article
-from .errors import ArchiverError, HttpStatusError, InputError, NotHtmlError
-from .extract import extract
-from .fetch import AsyncFetcher, FetchConfig, Fetcher, FetchResult
-from .plugins import Registry
-from .warc import WarcWriter
+from ..article import Article
+from ..errors import ArchiverError, HttpStatusError, InputError, NotHtmlError
+from ..extraction import extract
+from ..capture import AsyncFetcher, FetchConfig, Fetcher, FetchResult
+from ..extraction import Registry
+from ..warc import WarcWriter
 
 __all__ = [
     "aarchive",

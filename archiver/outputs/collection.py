@@ -23,8 +23,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import WarcError
-from .warc import ArchivedArticle, read_latest
+from ..errors import WarcError
+from ..warc import ArchivedArticle, read_latest
 
 __all__ = ["pages", "write_wacz"]
 

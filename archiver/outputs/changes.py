@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import Literal
 
-from .article import Article, ExtractorInfo
-from .metrics import shingle_score
-from .warc import ArchivedArticle, read_latest
+from ..article import Article, ExtractorInfo
+from ..extraction import shingle_score
+from ..warc import ArchivedArticle, read_latest
 
 __all__ = ["METADATA_FIELDS", "ArticleChange", "diff"]
 

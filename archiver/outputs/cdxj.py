@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
-from .errors import WarcError
-from .export import write_text_file
-from .warc import verify
+from ..errors import WarcError
+from .tables import write_text_file
+from ..warc import verify
 
 __all__ = ["INDEXED_RECORDS", "write_index"]
 

@@ -20,14 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .article import Article, InputKind
-from .document import DEFAULT_MAX_BYTES, Document, load
-from .errors import ArchiverError, InputError, InputTooLargeError, WarcError
-from .extract import extract_document
-from .plugins import Registry
+from ..article import Article, InputKind
+from ..document import DEFAULT_MAX_BYTES, Document, load
+from ..errors import ArchiverError, InputError, InputTooLargeError, WarcError
+from ..extraction import extract_document
+from ..extraction import Registry
 
 if TYPE_CHECKING:
-    from .warc import Capture, Originals, WarcWriter
+    from ..warc import Capture, Originals, WarcWriter
 
 __all__ = [
     "INPUT_SUFFIXES",
@@ -311,7 +311,7 @@ def reprocess(
         articles, failures = _run(paths, registry, on_result, writer=None, originals=originals)
         return Report(tuple(articles), tuple(failures), None)
 
-    from .warc import WarcWriter  # imported here: only runs that write need it
+    from ..warc import WarcWriter  # imported here: only runs that write need it
 
     _check_writable(output)
     _check_not_input(output, paths)
@@ -359,7 +359,7 @@ def _originals(paths: Iterable[PathArg], originals: Iterable[PathArg]) -> Origin
     """Where the revisit records of a run's WARC inputs find their responses: in every
     WARC input, for a bulk run rotates its files and stores a payload already in an
     earlier file as a revisit; then in ``originals``."""
-    from .warc import Originals
+    from ..warc import Originals
 
     warcs = [item for item in iter_inputs(paths) if isinstance(item, Path) and is_warc(item)]
     return Originals([*warcs, *originals])
@@ -376,7 +376,7 @@ def _extract(path: Path, registry: Registry | None, writer: WarcWriter | None) -
     # Outside the try: a failure to write is the archive's, not this input's, and ends
     # the run (the writer then removes its partial file).
     if writer is not None:
-        from .warc import target_uri
+        from ..warc import target_uri
 
         writer.write_article(document, article, target_uri=target_uri(document, article))
     return article
@@ -389,7 +389,7 @@ def _reextract(
 
     A damaged WARC ends with a Failure naming it, after the pages read before the damage.
     """
-    from .warc import read_captures
+    from ..warc import read_captures
 
     try:
         captures = read_captures(path, originals=originals)

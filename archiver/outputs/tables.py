@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from .errors import WarcError
-from .warc import ArchivedArticle, read_latest
+from ..errors import WarcError
+from ..warc import ArchivedArticle, read_latest
 
 __all__ = ["CSV_COLUMNS", "ExportFormat", "export", "row", "write_csv", "write_jsonl"]
 

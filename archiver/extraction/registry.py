@@ -14,9 +14,9 @@ from importlib.metadata import entry_points
 from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
-from .article import Article
-from .document import Document
-from .errors import PluginError
+from ..article import Article
+from ..document import Document
+from ..errors import PluginError
 
 __all__ = ["ENTRY_POINT_GROUP", "Extractor", "Registry", "domain_of"]
 

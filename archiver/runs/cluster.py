@@ -40,7 +40,7 @@ from distributed import as_completed, wait
 from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
-from .article import Article
+from ..article import Article
 from .bulk import (
     FAILURE_REPORT,
     STATE_FILE,
@@ -55,10 +55,10 @@ from .bulk import (
     _write_failure_report,
     archive_many,
 )
-from .errors import StateError, WarcError
+from ..errors import StateError, WarcError
 from .ledger import DONE, Ledger
-from .plugins import Registry
-from .reprocess import (
+from ..extraction import Registry
+from .reextraction import (
     Failure,
     PathArg,
     Report,
@@ -67,7 +67,7 @@ from .reprocess import (
     iter_inputs,
     reprocess,
 )
-from .warc import salvage
+from ..warc import salvage
 
 if TYPE_CHECKING:
     from distributed import Client, Future

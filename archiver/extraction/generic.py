@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .article import Article, ExtractorInfo
-from .document import Document
+from ..article import Article, ExtractorInfo
+from ..document import Document
 from .textdump import Extraction, extract_text
 
 __all__ = ["GenericExtractor", "article_from"]
@@ -43,12 +43,12 @@ class GenericExtractor:
         return True
 
     def extract(self, document: Document) -> Article:
-        from .plugins import domain_of
+        from .registry import domain_of
 
         site = domain_of(document.url) if document.url else None
         info = ExtractorInfo(self.name, self.version)
         if document.kind == "text":
             return article_from(extract_text(document.text), document, info, site)
-        from .webpage import extract_html  # trafilatura loads slowly: only when needed
+        from .html import extract_html  # trafilatura loads slowly: only when needed
 
         return article_from(extract_html(document.text, url=document.url), document, info, site)

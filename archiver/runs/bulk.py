@@ -34,13 +34,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .archive import capture_metadata, extract_page, unextractable
-from .article import Article
-from .errors import ArchiverError, FetchError, StateError
-from .export import write_text_file
-from .fetch import AsyncFetcher, FetchConfig, FetchResult
+from .single import capture_metadata, extract_page, unextractable
+from ..article import Article
+from ..errors import ArchiverError, FetchError, StateError
+from ..outputs import write_text_file
+from ..capture import AsyncFetcher, FetchConfig, FetchResult
 from .ledger import DONE, FAILED, Entry, Ledger, LedgerCounts
-from .warc import WarcWriter, salvage
+from ..warc import WarcWriter, salvage
 
 __all__ = [
     "BulkConfig",

@@ -43,14 +43,14 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 from zlib_ng import zlib_ng
 
-from .article import Article
-from .document import Document
-from .errors import ArchiverError, WarcError
+from ..article import Article
+from ..document import Document
+from ..errors import ArchiverError, WarcError
 
 if TYPE_CHECKING:
     from typing_extensions import Self  # typing.Self needs Python 3.11
 
-    from .fetch import Exchange, FetchResult
+    from ..capture import Exchange, FetchResult
 
 __all__ = [
     "METADATA_URI_PREFIX",

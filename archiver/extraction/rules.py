@@ -16,7 +16,7 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import Any, Literal
 
-from .errors import PluginError
+from ..errors import PluginError
 
 if sys.version_info >= (3, 11):
     import tomllib

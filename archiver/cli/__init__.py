@@ -1,0 +1,5 @@
+"""The ``archiver`` command."""
+
+from .commands import main
+
+__all__ = ["main"]
