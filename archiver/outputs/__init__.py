@@ -3,6 +3,6 @@
 from .cdxj import write_index
 from .changes import ArticleChange, diff
 from .collection import write_wacz
-from .tables import export, write_text_file
+from .tables import export
 
-__all__ = ["ArticleChange", "diff", "export", "write_index", "write_text_file", "write_wacz"]
+__all__ = ["ArticleChange", "diff", "export", "write_index", "write_wacz"]

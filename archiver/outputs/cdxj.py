@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO
 
 from ..errors import WarcError
-from .tables import write_text_file
+from ..files import write_text_file
 from ..warc import verify
 
 __all__ = ["INDEXED_RECORDS", "write_index"]

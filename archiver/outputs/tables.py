@@ -13,11 +13,10 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from ..errors import WarcError
 from ..warc import ArchivedArticle, read_latest
 
 __all__ = ["CSV_COLUMNS", "ExportFormat", "export", "row", "write_csv", "write_jsonl"]
@@ -118,21 +117,3 @@ def export(
         return write(entries, output)
     return write_text_file(Path(output), lambda stream: write(entries, stream))
 
-
-def write_text_file(path: Path, write: Callable[[IO[str]], int]) -> int:
-    """Write a text file through ``write`` under ``<path>.open``, renamed when complete;
-    returns what ``write`` returns. Raises :class:`~archiver.errors.WarcError` naming
-    the file when it cannot be written."""
-    partial = Path(f"{path}.open")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(partial, "w", encoding="utf-8", newline="") as stream:
-            count = write(stream)
-        os.replace(partial, path)
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        raise WarcError(f"cannot write the file: {exc.strerror or exc}", source=str(path)) from exc
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    return count

@@ -34,13 +34,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .single import capture_metadata, extract_page, unextractable
 from ..article import Article
-from ..errors import ArchiverError, FetchError, StateError
-from ..outputs import write_text_file
 from ..capture import AsyncFetcher, FetchConfig, FetchResult
-from .ledger import DONE, FAILED, Entry, Ledger, LedgerCounts
+from ..errors import ArchiverError, FetchError, StateError
+from ..files import write_text_file
 from ..warc import WarcWriter, salvage
+from .ledger import DONE, FAILED, Entry, Ledger, LedgerCounts
+from .single import capture_metadata, extract_page, unextractable
 
 __all__ = [
     "BulkConfig",
