@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from ..files import write_text_file
 from ..warc import ArchivedArticle, read_latest
 
 __all__ = ["CSV_COLUMNS", "ExportFormat", "export", "row", "write_csv", "write_jsonl"]
