@@ -1,7 +1,24 @@
-"""Extraction: a Document becomes an Article (site plugins, the generic extractor)."""
+"""Extraction: a Document becomes an Article.
+
+The registry (:mod:`.registry`) picks the extractor for a page: a site plugin
+(:mod:`.sites`, driven by the rules files in ``archiver/rules/sites/``) or the generic
+extractor (:mod:`.generic`), which reads text dumps line by line (:mod:`.textdump`,
+:mod:`.lines`) and HTML through trafilatura (:mod:`.html`). Metadata, dates and
+languages have modules of their own; :mod:`.dispatch` is the entry point.
+"""
 
 from .dispatch import default_registry, extract, extract_document
-from .metrics import shingle_score
-from .registry import Extractor, Registry
+from .metrics import Score, shingle_score
+from .registry import ENTRY_POINT_GROUP, Extractor, Registry, domain_of
 
-__all__ = ["Extractor", "Registry", "default_registry", "extract", "extract_document", "shingle_score"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "Extractor",
+    "Registry",
+    "Score",
+    "default_registry",
+    "domain_of",
+    "extract",
+    "extract_document",
+    "shingle_score",
+]

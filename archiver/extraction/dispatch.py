@@ -8,7 +8,9 @@ from functools import lru_cache
 from ..article import Article, InputKind
 from ..document import DEFAULT_MAX_BYTES, Document, load
 from ..errors import ArchiverError, ExtractionError
-from .registry import Registry
+from .generic import GenericExtractor
+from .registry import Registry, entry_point_plugins
+from .sites import builtin_plugins
 
 __all__ = ["default_registry", "extract", "extract_document"]
 
@@ -17,8 +19,10 @@ log = logging.getLogger(__name__)
 
 @lru_cache(maxsize=1)
 def default_registry() -> Registry:
-    """The registry of built-in and installed plugins, loaded once per process."""
-    return Registry.default()
+    """The registry of built-in site plugins, then installed third-party plugins, and
+    the generic extractor; loaded once per process."""
+    plugins = [*builtin_plugins(), *entry_point_plugins()]
+    return Registry(plugins, GenericExtractor())
 
 
 def extract(
@@ -33,7 +37,7 @@ def extract(
 ) -> Article:
     """Extract the article from an HTML page or a text dump of a rendered page.
 
-    ``data`` is the page as bytes (decoded as described in :func:`archiver.document.load`)
+    ``data`` is the page as bytes (decoded as described in :func:`archiver.capture.load`)
     or as text. ``url``, when known, selects the site plugin and becomes the Article's
     URL; without it the site is recognised from what the page says of itself. ``name``
     names the input in error messages.

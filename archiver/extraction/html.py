@@ -2,7 +2,7 @@
 
 :func:`extract_html` parses the page once with lxml and then
 
-1. reads the page's metadata (:func:`archiver.metadata.page_metadata`: JSON-LD,
+1. reads the page's metadata (:func:`~archiver.extraction.metadata.page_metadata`: JSON-LD,
    OpenGraph, meta tags), with htmldate for an undeclared date;
 2. turns the tables that lay out the page into plain blocks, and drops the elements
    that never hold article text: ``nav``, ``footer``, ``aside``, ``header``... and those
@@ -25,12 +25,10 @@ from __future__ import annotations
 
 import logging
 import re
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
-from importlib.resources import files
 from typing import Any
 
 import trafilatura
@@ -40,13 +38,8 @@ from trafilatura.utils import load_html
 
 from .language import detect_language, language_code
 from .metadata import PageMetadata, page_metadata
-from .rules import any_match, fold, lexicon
-from .textdump import Extraction
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+from .result import Extraction
+from .rules import any_match, fold, lexicon, read_rules
 
 __all__ = ["extract_html"]
 
@@ -98,7 +91,7 @@ def _attr_word(word: str) -> str:
 
 @lru_cache(maxsize=1)
 def _rules() -> _Rules:
-    data = tomllib.loads((files("archiver") / "rules" / "html.toml").read_text(encoding="utf-8"))
+    data = read_rules("html.toml")
     pre, post = data["preclean"], data["postclean"]
     words = "|".join(_attr_word(w) for w in pre["words"])
     # A word starts after a non-letter or at a camelCase hump, and ends before a

@@ -35,7 +35,9 @@ def _shingles(text: str, n: int = 4) -> Counter[tuple[str, ...]]:
 
 
 def shingle_score(reference: str, candidate: str) -> Score:
-    """Precision and recall of ``candidate`` against ``reference`` (1.0 each when both are empty)."""
+    """Precision and recall of ``candidate`` against ``reference``.
+
+    Both are 1.0 when both texts are empty."""
     ref, cand = _shingles(reference), _shingles(candidate)
     shared = sum((ref & cand).values())
     if not ref and not cand:

@@ -1,9 +1,10 @@
 """Extractor plugins: the contract, the registry, and dispatch.
 
-The built-in site plugins are listed in :data:`BUILTIN_SITES`; third-party plugins are
-found through the ``archiver.extractors`` entry-point group, each entry point naming
-either an :class:`Extractor` object or a callable that returns one. A plugin that
-cannot be loaded is skipped with a log line, never a crash.
+The built-in site plugins are listed in :data:`~archiver.extraction.sites.BUILTIN_SITES`;
+third-party plugins are found through the ``archiver.extractors`` entry-point group,
+each entry point naming either an :class:`Extractor` object or a callable that returns
+one. A plugin that cannot be loaded is skipped with a log line, never a crash.
+:func:`~archiver.extraction.dispatch.default_registry` puts them together.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from ..article import Article
 from ..document import Document
 from ..errors import PluginError
 
-__all__ = ["ENTRY_POINT_GROUP", "Extractor", "Registry", "domain_of"]
+__all__ = ["ENTRY_POINT_GROUP", "Extractor", "Registry", "domain_of", "entry_point_plugins"]
 
 log = logging.getLogger(__name__)
 
@@ -65,15 +66,6 @@ class Registry:
         self.plugins: tuple[Extractor, ...] = tuple(plugins)
         self.generic = generic
 
-    @classmethod
-    def default(cls) -> Registry:
-        """Built-in site plugins, then third-party plugins from entry points."""
-        from .generic import GenericExtractor
-        from .sites import builtin_plugins
-
-        plugins = list(builtin_plugins()) + list(_entry_point_plugins())
-        return cls(plugins, GenericExtractor())
-
     def __iter__(self) -> Iterator[Extractor]:
         yield from self.plugins
         yield self.generic
@@ -109,7 +101,8 @@ class Registry:
         return self.generic
 
 
-def _entry_point_plugins() -> Iterator[Extractor]:
+def entry_point_plugins() -> Iterator[Extractor]:
+    """The installed third-party plugins; one that cannot work is skipped with a log line."""
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         try:
             loaded = entry.load()

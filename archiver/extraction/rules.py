@@ -1,8 +1,10 @@
-"""Extraction rules kept as data: the generic lexicon and each site's rules file.
+"""Extraction rules kept as data: the lexicons and each site's rules file.
 
 Rules live in TOML files in ``archiver/rules/``: ``generic.toml`` holds the lexicon of
-page furniture that every extraction uses; every other file describes one site plugin
+page furniture that every extraction uses, ``html.toml`` the furniture of HTML pages
+for the generic HTML extractor, and each file in ``sites/`` describes one site plugin
 (its domains, fingerprints, time zone and the text rules that add to the lexicon).
+:func:`read_rules` reads any of them.
 """
 
 from __future__ import annotations
@@ -23,7 +25,16 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
-__all__ = ["Lexicon", "SiteRules", "StandfirstRule", "lexicon", "load_site_rules"]
+__all__ = [
+    "Lexicon",
+    "SiteRules",
+    "StandfirstRule",
+    "any_match",
+    "fold",
+    "lexicon",
+    "load_site_rules",
+    "read_rules",
+]
 
 _COMBINING = re.compile(r"[\u0300-\u036f]")
 
@@ -179,15 +190,23 @@ class SiteRules:
         return None
 
 
-def _rules_dir() -> Any:
-    return files("archiver") / "rules"
+def read_rules(name: str) -> dict[str, Any]:
+    """The TOML rules file ``archiver/rules/<name>`` (e.g. ``"sites/jpost.toml"``).
+
+    Raises :class:`~archiver.errors.PluginError` naming the file when it cannot be read.
+    """
+    source = f"archiver/rules/{name}"
+    try:
+        return tomllib.loads((files("archiver") / "rules" / name).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise PluginError(f"cannot read the rules: {exc}", source=source) from exc
 
 
 @lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
     """The generic lexicon, loaded once."""
     source = "archiver/rules/generic.toml"
-    data = tomllib.loads((_rules_dir() / "generic.toml").read_text(encoding="utf-8"))
+    data = read_rules("generic.toml")
     agencies = {form: canonical for canonical, forms in data["agencies"].items() for form in forms}
     return Lexicon(
         boilerplate=_compile(data["boilerplate"], source, folded=True),
@@ -203,9 +222,6 @@ def lexicon() -> Lexicon:
 
 def load_site_rules(filename: str) -> SiteRules:
     """Load one built-in site rules file by name (e.g. ``"jpost.toml"``)."""
-    source = f"archiver/rules/{filename}"
-    try:
-        data = tomllib.loads((_rules_dir() / filename).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise PluginError(f"cannot read site rules: {exc}", source=source) from exc
-    return SiteRules.from_mapping(data, source)
+    return SiteRules.from_mapping(
+        read_rules(f"sites/{filename}"), f"archiver/rules/sites/{filename}"
+    )

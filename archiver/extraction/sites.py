@@ -1,4 +1,4 @@
-"""The built-in site plugins, each defined by a rules file in ``archiver/rules/``."""
+"""The built-in site plugins, each defined by a rules file in ``archiver/rules/sites/``."""
 
 from __future__ import annotations
 
@@ -13,13 +13,14 @@ from selectolax.lexbor import LexborNode
 from ..article import Article, ExtractorInfo
 from ..document import Document
 from ..errors import PluginError
-from .generic import article_from
 from .language import language_code
+from .lines import clean_body
 from .metadata import PageMetadata, page_metadata
 from .registry import domain_of
 from .render import normalize_space, render_lines
+from .result import Extraction, article_from
 from .rules import SiteRules, lexicon, load_site_rules
-from .textdump import Extraction, clean_body, extract_text
+from .textdump import extract_text
 
 __all__ = ["BUILTIN_SITES", "SitePlugin", "builtin_plugins"]
 

@@ -5,82 +5,45 @@ it looks like (prose, short line, date, byline, credit, furniture named by the l
 repeat of an earlier line); the body is the run of lines with the most prose, cut at
 the first line that ends an article (tags, related lists, comment forms); the headline,
 standfirst, date, byline and wire source come from the lines around that run. Site
-plugins pass their own :class:`~archiver.rules.SiteRules`, which add to the lexicon.
+plugins pass their own :class:`~archiver.extraction.rules.SiteRules`, which add to the lexicon.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import Enum
 
 from .dates import date_share, parse_date
-from .language import detect_language
-from .render import normalize_space
-from .rules import Lexicon, SiteRules, any_match, fold, lexicon
+from .lines import (
+    HEADING_WORDS,
+    LETTER_WORD,
+    LONG_WORDS,
+    WORD,
+    Kind,
+    Line,
+    identify_language,
+    in_drop_blocks,
+    lexicon_kind,
+    lower_share,
+    normalise,
+    site_kind,
+    source_agency,
+    trigrams,
+)
+from .result import Extraction
+from .rules import Lexicon, SiteRules, fold, lexicon
 
-__all__ = ["Extraction", "clean_body", "extract_text"]
+__all__ = ["extract_text"]
 
-_WORD = re.compile(r"\w+")
-_LETTER_WORD = re.compile(r"[^\W\d_][\w'’-]*")
-_DIGIT = re.compile(r"\d")
 _SENTENCE_END = re.compile(r"[.!?…:;]['\"”’»)\]]*$")
 _DATELINE = re.compile(r"^(?P<place>[A-Z][A-Za-z .'-]{1,30}?)\s*[-–—]+\s*(?P<date>[^:]{6,30}):\s")
-_SOURCE_LINE = re.compile(
-    r"^(?P<place>[^\W\d][\w .'-]{1,30}?)\s+[-–—]\s+(?P<agency>[\w .-]{2,30})$"
-)
 
 #: A prose line has at least this many words ...
 _PROSE_WORDS = 8
-#: ... and ends like a sentence, unless it is at least this long.
-_LONG_WORDS = 20
-#: A subheading has at most this many words.
-_HEADING_WORDS = 14
+#: ... and ends like a sentence, unless it has LONG_WORDS or more.
 #: A repeat: a line whose word 3-grams stand this much in earlier lines.
 _REPEAT_SHARE = 0.6
-
-
-class Kind(Enum):
-    BLANK = "blank"
-    PROSE = "prose"  # a paragraph of running text
-    SHORT = "short"  # a short line: headline, subheading, menu entry, label
-    FURNITURE = "furniture"  # named by the lexicon or the site's rules
-    CREDIT = "credit"  # a caption with its photo credit, or a bare credit
-    CAPTION = "caption"  # a caption named by the site's rules
-    REPEAT = "repeat"  # repeats an earlier line
-    DATE = "date"
-    BYLINE = "byline"
-    SOURCE = "source"  # dateline naming a wire agency: "Tel Aviv - TASS"
-    END = "end"  # the article does not go on past this line
-    SUMMARY = "summary"  # a summary box label: the next paragraph is not body
-
-
-@dataclass(slots=True)
-class Line:
-    index: int
-    text: str
-    kind: Kind
-    words: int
-    folded: str = ""
-    value: object = None  # what a DATE, BYLINE or SOURCE line says
-
-
-@dataclass(frozen=True, slots=True)
-class Extraction:
-    """What a text dump yields, before it becomes an Article."""
-
-    text: str
-    title: str | None = None
-    description: str | None = None
-    authors: tuple[str, ...] = ()
-    published: datetime | date | None = None
-    language: str | None = None
-    tags: tuple[str, ...] = ()
-    section: str | None = None
-    source: str | None = None
-    captions: tuple[str, ...] = field(default=())
 
 
 def extract_text(
@@ -90,138 +53,8 @@ def extract_text(
 
     ``language`` (ISO 639-1), when known, saves identifying it.
     """
-    lines = [_normalise(line) for line in text.splitlines()]
+    lines = [normalise(line) for line in text.splitlines()]
     return _Dump(lines, rules, lexicon(), language).extract()
-
-
-def clean_body(
-    lines: list[str], rules: SiteRules | None = None, *, language: str | None = None
-) -> Extraction:
-    """Clean the lines of an article body that markup has already isolated (as
-    :func:`archiver.render.render_lines` gives them: stripped, white space folded).
-
-    The same furniture rules as :func:`extract_text` apply (the lexicon, the site's drop,
-    end and drop-block rules, wire-source lines), but nothing is searched for: the lines
-    are the body, less its furniture, up to the first line that ends an article.
-    """
-    # No Line records and no _Dump: this runs on every page a site plugin reads.
-    lex = lexicon()
-    body: list[str] = []
-    source: str | None = None
-    skip_next = False
-    for text, in_block in zip(lines, _in_drop_blocks(lines, rules)):
-        if not text or in_block:
-            continue
-        folded = fold(text)
-        words = text.count(" ") + 1  # white space is folded: one per gap
-        kind = _site_kind(rules, folded)
-        if kind is None and words <= 6 and (agency := _source_agency(lex, text)) is not None:
-            kind, source = Kind.SOURCE, source or agency
-        # Markup puts captions in figures, dropped before: in a body, only a short line
-        # can still be a bare credit.
-        kind = kind or _lexicon_kind(lex, text, folded, words, caption_words=_HEADING_WORDS)
-        if kind is Kind.END and body:
-            break
-        skip_next, skipped = kind is Kind.SUMMARY, skip_next
-        if kind is None and not skipped:
-            body.append(text)
-    if language is None:
-        language = _identify_language(lines)
-    return Extraction(text="\n\n".join(body), language=language, source=source)
-
-
-def _identify_language(lines: list[str]) -> str | None:
-    """The language the lines are written in.
-
-    Long lines are mostly the article's: they tell its language better than menus.
-    """
-    sample = " ".join(text for text in lines if len(text) > 60) or " ".join(lines)
-    return detect_language(sample)
-
-
-def _in_drop_blocks(lines: list[str], rules: SiteRules | None) -> list[bool]:
-    """For each line, whether it lies in one of the site's drop blocks (pop-ups)."""
-    blocks = rules.drop_blocks if rules else ()
-    if not blocks:
-        return [False] * len(lines)
-    inside = []
-    drop_until: re.Pattern[str] | None = None
-    for text in lines:
-        if text and drop_until is None:
-            drop_until = next((stop for start, stop in blocks if start.search(text)), None)
-        inside.append(bool(text) and drop_until is not None)
-        if text and drop_until is not None and drop_until.search(text):
-            drop_until = None
-    return inside
-
-
-def _site_kind(rules: SiteRules | None, folded: str) -> Kind | None:
-    """What the site's own rules say the line is."""
-    if rules is None or not any_match(rules.line_rules, folded):
-        return None
-    if any_match(rules.end, folded):
-        return Kind.END
-    if any_match(rules.drop, folded):
-        return Kind.FURNITURE
-    if any_match(rules.captions, folded):
-        return Kind.CAPTION
-    return None
-
-
-def _source_agency(lex: Lexicon, text: str) -> str | None:
-    """The wire agency of a "Place - AGENCY" source line."""
-    match = _SOURCE_LINE.match(text)
-    return lex.agency(match.group("agency")) if match else None
-
-
-def _lexicon_kind(
-    lex: Lexicon, text: str, folded: str, words: int, *, caption_words: int
-) -> Kind | None:
-    """What the lexicon says a line of ``words`` words is, when it is not text (source
-    lines apart). Lines over ``caption_words`` words are not tested for photo credits."""
-    if words > 40 and words > caption_words:
-        return None  # no rule of the lexicon tests lines this long
-    short = words <= _LONG_WORDS
-    if words <= 40 and any_match(lex.end, folded):
-        return Kind.END
-    if short and any_match(lex.summary_labels, folded):
-        return Kind.SUMMARY
-    # Captions are short, and a credit closes its line: test the tail of short lines.
-    if words <= caption_words and any_match(lex.credit_test, folded[-200:]):
-        return Kind.CREDIT
-    if short and any_match(lex.boilerplate, folded):
-        return Kind.FURNITURE
-    if short and _digit_share(text) >= 0.4:
-        return Kind.FURNITURE  # tickers, scores, timetables
-    return None
-
-
-def _normalise(line: str) -> str:
-    line = normalize_space(line)
-    # Captions are often printed twice on one line ("X X"): keep one copy.
-    half, rest = divmod(len(line), 2)
-    if len(line) > 20 and rest == 1 and line[half] == " " and line[:half] == line[half + 1 :]:
-        return line[:half]
-    return line
-
-
-def _trigrams(text: str) -> set[tuple[str, ...]]:
-    words = [w.casefold() for w in _WORD.findall(text)]
-    return {tuple(words[i : i + 3]) for i in range(max(len(words) - 2, 1))}
-
-
-def _lower_share(text: str) -> float:
-    words = _LETTER_WORD.findall(text)
-    if not words:
-        return 0.0
-    return float(sum(w[0].islower() for w in words)) / len(words)
-
-
-def _digit_share(text: str) -> float:
-    if not _DIGIT.search(text):
-        return 0.0  # most lines: no need to split them
-    tokens = text.split()
-    return sum(1 for t in tokens if not t.isalpha() and _DIGIT.search(t)) / len(tokens)
 
 
 class _Dump:
@@ -230,11 +63,11 @@ class _Dump:
     def __init__(
         self, lines: list[str], rules: SiteRules | None, lex: Lexicon, language: str | None = None
     ) -> None:
-        """``lines`` must be stripped, their white space folded (see :func:`_normalise`)."""
+        """``lines`` must be stripped, their white space folded (see :func:`normalise`)."""
         self.rules = rules
         self.lex = lex
         self.lines = [Line(i, text, Kind.BLANK, 0, fold(text)) for i, text in enumerate(lines)]
-        self.language = language if language is not None else _identify_language(lines)
+        self.language = language if language is not None else identify_language(lines)
         self.date_languages = [self.language, "en"] if self.language not in (None, "en") else ["en"]
         self.first_line = next((ln.text for ln in self.lines if ln.text), "")
         self.found_date = False
@@ -244,7 +77,7 @@ class _Dump:
     def _mark_blocks(self) -> None:
         """Mark the lines inside the site's drop blocks (pop-ups) as furniture."""
         texts = [line.text for line in self.lines]
-        for line, in_block in zip(self.lines, _in_drop_blocks(texts, self.rules)):
+        for line, in_block in zip(self.lines, in_drop_blocks(texts, self.rules)):
             if in_block:
                 line.kind = Kind.FURNITURE
 
@@ -257,9 +90,9 @@ class _Dump:
             text = line.text
             if not text or line.kind is Kind.FURNITURE:
                 continue
-            line.words = len(_WORD.findall(text))
+            line.words = len(WORD.findall(text))
             line.kind = self._kind(line, counts[text.casefold()] > 1)
-            grams = _trigrams(text)
+            grams = trigrams(text)
             if line.kind in (Kind.PROSE, Kind.SHORT) and line.words >= _PROSE_WORDS:
                 if len(grams & credits) >= _REPEAT_SHARE * len(grams):
                     line.kind = Kind.CREDIT  # the caption again, without its credit
@@ -271,7 +104,7 @@ class _Dump:
 
     def _kind(self, line: Line, repeated: bool) -> Kind:
         text = line.text
-        if kind := _site_kind(self.rules, line.folded):
+        if kind := site_kind(self.rules, line.folded):
             return kind
         if line.words <= 12 and (kind := self._date_kind(line)):
             return kind
@@ -280,23 +113,23 @@ class _Dump:
             return Kind.BYLINE
         if kind := self._furniture_kind(line):
             return kind
-        prose_like = _lower_share(text) >= 0.4
+        prose_like = lower_share(text) >= 0.4
         if (
             prose_like
             and line.words >= _PROSE_WORDS
-            and (_SENTENCE_END.search(text) or line.words >= _LONG_WORDS)
+            and (_SENTENCE_END.search(text) or line.words >= LONG_WORDS)
         ):
             return Kind.PROSE
-        if repeated and line.words <= _HEADING_WORDS:
+        if repeated and line.words <= HEADING_WORDS:
             return Kind.REPEAT
         return Kind.SHORT
 
     def _furniture_kind(self, line: Line) -> Kind | None:
         """What the lexicon says the line is, when it is not text."""
-        if line.words <= 6 and (agency := _source_agency(self.lex, line.text)) is not None:
+        if line.words <= 6 and (agency := source_agency(self.lex, line.text)) is not None:
             line.value = agency
             return Kind.SOURCE
-        return _lexicon_kind(self.lex, line.text, line.folded, line.words, caption_words=80)
+        return lexicon_kind(self.lex, line.text, line.folded, line.words, caption_words=80)
 
     def _date_kind(self, line: Line) -> Kind | None:
         """DATE for a date line; only the first is parsed, since only the first is used."""
@@ -390,11 +223,13 @@ class _Dump:
                     continue
             if body and _DATELINE.match(line.text):
                 continue  # a second dateline opens another story: a related-article card
-            if line.kind is Kind.PROSE or (
-                line.kind is Kind.SHORT and _SENTENCE_END.search(line.text)
+            if (
+                line.kind is Kind.PROSE
+                or (line.kind is Kind.SHORT and _SENTENCE_END.search(line.text))
+                or line.kind is Kind.SHORT
+                and body
+                and self._is_subheading(line)
             ):
-                body.append(line)
-            elif line.kind is Kind.SHORT and body and self._is_subheading(line):
                 body.append(line)
         # A dump cut in mid-paragraph ends in a fragment right after the body: keep it.
         tail = [ln for ln in lines[stop + 1 :] if ln.kind is not Kind.BLANK]
@@ -403,7 +238,7 @@ class _Dump:
         return body
 
     def _is_subheading(self, line: Line) -> bool:
-        if line.words > _HEADING_WORDS or _SENTENCE_END.search(line.text):
+        if line.words > HEADING_WORDS or _SENTENCE_END.search(line.text):
             return False
         after = next((ln for ln in self.lines[line.index + 1 :] if ln.kind is not Kind.BLANK), None)
         return after is not None and after.kind is Kind.PROSE
@@ -525,7 +360,7 @@ class _Dump:
                 caption = caption.strip(" ,;-–—")
             else:
                 continue
-            if _LETTER_WORD.search(caption) and caption.casefold() not in {
+            if LETTER_WORD.search(caption) and caption.casefold() not in {
                 c.casefold() for c in captions
             }:
                 captions.append(caption)
@@ -533,7 +368,7 @@ class _Dump:
 
 
 def _words(text: str) -> list[str]:
-    return [w.casefold() for w in _WORD.findall(text)]
+    return [w.casefold() for w in WORD.findall(text)]
 
 
 def _is_headline(line: Line) -> bool:
