@@ -1,4 +1,10 @@
-"""Outputs made from WARC files: exports, CDXJ indexes, diffs, WACZ packages."""
+"""Outputs made from WARC files: what users take away from an archive.
+
+:mod:`.tables` exports the Articles as JSON lines or CSV, :mod:`.cdxj` writes the
+CDXJ index replay tools read, :mod:`.changes` compares two archives, and
+:mod:`.collection` packages WARC files as a WACZ for ReplayWeb.page. A new output
+format is a module here; it reads archives only through :mod:`archiver.warc`.
+"""
 
 from .cdxj import write_index
 from .changes import ArticleChange, diff

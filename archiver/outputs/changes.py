@@ -2,7 +2,7 @@
 
 Articles are matched by WARC-Target-URI, which a re-extraction keeps. When an archive
 holds several captures of one URI, the newest extraction of the latest capture stands
-for it. The body is compared by shingle F1 (:func:`archiver.metrics.shingle_score`),
+for it. The body is compared by shingle F1 (:func:`archiver.extraction.shingle_score`),
 the metadata field by field.
 """
 
@@ -15,14 +15,13 @@ from typing import Literal
 
 from ..article import Article, ExtractorInfo
 from ..extraction import shingle_score
+from ..files import PathArg
 from ..warc import ArchivedArticle, read_latest
 
 __all__ = ["METADATA_FIELDS", "ArticleChange", "diff"]
 
 #: The Article fields compared as metadata: all but the body and the extractor.
 METADATA_FIELDS = tuple(f.name for f in fields(Article) if f.name not in {"text", "extractor"})
-
-PathArg = str | os.PathLike[str]
 
 
 @dataclass(frozen=True, slots=True)

@@ -117,4 +117,3 @@ def export(
     if not isinstance(output, (str, os.PathLike)):
         return write(entries, output)
     return write_text_file(Path(output), lambda stream: write(entries, stream))
-
