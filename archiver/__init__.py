@@ -46,6 +46,8 @@ from .outputs import write_index
 from .extraction import Extractor, Registry
 from .runs import Failure, Report, reprocess
 from .warc import ArchivedArticle, Capture, WarcWriter, read, read_captures, read_latest
+from .version import __version__
+
 
 __all__ = [
     "ArchivedArticle",
@@ -102,4 +104,5 @@ __all__ = [
     "reprocess",
     "write_index",
     "write_wacz",
+    "__version__",
 ]

@@ -1,0 +1,64 @@
+"""The public API is what ``__all__`` says, in every package (as httpx's
+test_exported_members), and no module hides behind a function of the same name."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from types import ModuleType
+
+import pytest
+
+import archiver
+
+
+def _modules() -> list[ModuleType]:
+    names = [
+        m.name
+        for m in pkgutil.walk_packages(archiver.__path__, "archiver.")
+        if not m.name.endswith(".__main__")  # importing it runs the command
+    ]
+    return [archiver, *(importlib.import_module(name) for name in sorted(names))]
+
+
+def _packages() -> list[ModuleType]:
+    return [module for module in _modules() if hasattr(module, "__path__")]
+
+
+def _submodules(package: ModuleType) -> set[str]:
+    return {m.name for m in pkgutil.iter_modules(package.__path__)}
+
+
+@pytest.mark.parametrize("package", _packages(), ids=lambda p: p.__name__)
+def test_the_public_names_of_a_package_are_its_all(package: ModuleType) -> None:
+    public = {
+        name
+        for name, value in vars(package).items()
+        if not name.startswith("_") and not isinstance(value, ModuleType)
+    }
+    exported = set(package.__all__) - {"__version__"}
+    assert public == exported
+    assert package.__all__ == sorted(package.__all__)
+
+
+@pytest.mark.parametrize("package", _packages(), ids=lambda p: p.__name__)
+def test_no_module_is_shadowed_by_a_name_of_its_package(package: ModuleType) -> None:
+    # `import archiver.capture.client as m` must give the module, never a function.
+    for name in _submodules(package):
+        module = importlib.import_module(f"{package.__name__}.{name}")
+        assert getattr(package, name) is module
+
+
+@pytest.mark.parametrize("module", _modules(), ids=lambda m: m.__name__)
+def test_every_exported_class_and_function_is_documented(module: ModuleType) -> None:
+    for name in getattr(module, "__all__", ()):
+        value = getattr(module, name)  # an AttributeError names a stale __all__
+        if inspect.isclass(value) or inspect.isfunction(value):
+            assert inspect.getdoc(value), f"{module.__name__}.{name} has no docstring"
+
+
+def test_the_version_is_the_installed_one() -> None:
+    from importlib.metadata import version
+
+    assert archiver.__version__ == version("news-archiver")
