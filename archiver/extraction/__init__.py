@@ -8,12 +8,14 @@ languages have modules of their own; :mod:`.dispatch` is the entry point.
 """
 
 from .dispatch import default_registry, extract, extract_document
+from .generic import GenericExtractor
 from .metrics import Score, shingle_score
 from .registry import ENTRY_POINT_GROUP, Extractor, Registry, domain_of
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "Extractor",
+    "GenericExtractor",
     "Registry",
     "Score",
     "default_registry",
