@@ -19,7 +19,7 @@ from .article import Article, ExtractorInfo, InputKind
 from .runs import BulkConfig, BulkProgress, BulkReport, archive_many
 from .outputs import write_wacz
 from .outputs import ArticleChange, diff
-from .document import Document, load
+from .document import Document
 from .errors import (
     ArchiverError,
     BinaryInputError,
@@ -41,7 +41,7 @@ from .errors import (
 )
 from .outputs import export
 from .extraction import default_registry, extract, extract_document
-from .capture import AsyncFetcher, Exchange, FetchConfig, Fetcher, FetchResult, afetch, fetch
+from .capture import AsyncFetcher, Exchange, FetchConfig, Fetcher, FetchResult, afetch, fetch, load
 from .outputs import write_index
 from .extraction import Extractor, Registry
 from .runs import Failure, Report, reprocess

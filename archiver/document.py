@@ -1,48 +1,12 @@
-"""Turning input bytes into a Document: size and binary checks, encoding, HTML or text."""
+"""The Document: one input page, decoded, as extractors take it."""
 
 from __future__ import annotations
 
-import codecs
-import re
 from dataclasses import dataclass
 
-from charset_normalizer import from_bytes
-
 from .article import InputKind
-from .errors import BinaryInputError, DecodingError, EmptyInputError, InputTooLargeError
 
-__all__ = ["DEFAULT_MAX_BYTES", "Document", "load"]
-
-#: Inputs over this size are refused: no news article comes near it, and extraction
-#: time and memory grow with the input.
-DEFAULT_MAX_BYTES = 20 * 1024 * 1024
-
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-_MAGIC = (
-    (b"%PDF-", "a PDF document"),
-    (b"\x89PNG", "a PNG image"),
-    (b"GIF8", "a GIF image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"PK\x03\x04", "a zip archive"),
-    (b"\x1f\x8b", "gzip-compressed data"),
-    (b"RIFF", "a RIFF (WebP, WAV or AVI) file"),
-    (b"\x7fELF", "an executable"),
-)
-_SNIFF = 8192
-#: How far the HTML standard's encoding prescan looks for <meta charset>.
-_PRESCAN = 1024
-_HTML_START = re.compile(rb"^\s*<(?:!doctype\s+html|html|head|body|meta|!--)", re.IGNORECASE)
-_HTML_TAGS = re.compile(rb"<(?:html|head|body|div|p|article|meta|title|script)\b", re.IGNORECASE)
-_META_CHARSET = re.compile(
-    rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE
-)
-_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
+__all__ = ["Document"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,107 +22,3 @@ class Document:
     encoding: str
     name: str
     url: str | None = None
-
-
-def load(
-    data: bytes | str,
-    *,
-    name: str = "<input>",
-    url: str | None = None,
-    kind: InputKind | None = None,
-    content_type: str | None = None,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-) -> Document:
-    """Check and decode one input.
-
-    The encoding comes from a byte-order mark, then the ``charset`` of ``content_type``
-    (an HTTP header value), then an HTML ``<meta charset>``, then strict UTF-8, then
-    detection. ``kind`` is sniffed from the content when not given.
-
-    Raises an :class:`~archiver.errors.InputError` subclass naming ``name`` and the cause.
-    """
-    raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-    if len(raw) > max_bytes:
-        raise InputTooLargeError(
-            f"input is {len(raw) / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit",
-            source=name,
-        )
-    if isinstance(data, str):
-        text, encoding = data, "utf-8"
-    else:
-        text, codec = _decode(raw, name, content_type)
-        encoding = _iana(codec)
-    text = text.lstrip("\ufeff")
-    if not text.strip():
-        raise EmptyInputError("input is empty", source=name)
-    if kind is None:
-        head = raw[:_SNIFF]
-        kind = "html" if _HTML_START.match(head) or len(_HTML_TAGS.findall(head)) >= 3 else "text"
-    return Document(text=text, kind=kind, raw=raw, encoding=encoding, name=name, url=url)
-
-
-def _decode(raw: bytes, name: str, content_type: str | None) -> tuple[str, str]:
-    for bom, encoding in _BOMS:
-        if raw.startswith(bom):
-            return _strict(raw[len(bom) :], encoding, name), encoding
-    head = raw[:_SNIFF]
-    for magic, what in _MAGIC:
-        if head.startswith(magic):
-            raise BinaryInputError(f"input is {what}, not a page", source=name)
-    if b"\x00" in head:
-        raise BinaryInputError("input is binary data (it holds NUL bytes), not a page", source=name)
-    declared = []
-    if content_type and (header := _HEADER_CHARSET.search(content_type)):
-        declared.append(header.group(1))
-    if meta := _META_CHARSET.search(raw[:_PRESCAN]):
-        declared.append(meta.group(1).decode("ascii"))
-    for label in declared:
-        if codec := _known_encoding(label):
-            try:
-                return raw.decode(codec), codec
-            except UnicodeDecodeError:
-                continue  # a wrong declaration is common: try the next source
-    try:
-        return raw.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    best = from_bytes(raw).best()
-    if best is None or best.encoding is None:
-        raise DecodingError("no text encoding fits the bytes (is it binary?)", source=name)
-    if _control_ratio(str(best)) > 0.05:
-        raise BinaryInputError("input is binary data, not a page", source=name)
-    return str(best), best.encoding
-
-
-def _strict(raw: bytes, encoding: str, name: str) -> str:
-    try:
-        return raw.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise DecodingError(
-            f"the byte-order mark says {encoding}, but byte {exc.start} is not", source=name
-        ) from exc
-
-
-def _known_encoding(label: str) -> str | None:
-    try:
-        return codecs.lookup(label.strip().lower()).name
-    except LookupError:
-        return None
-
-
-def _iana(codec: str) -> str:
-    """The IANA charset label for a Python codec name, as HTTP and WARC headers want it."""
-    name = codecs.lookup(codec).name
-    if name.startswith("cp") and name[2:].isdigit() and 1250 <= int(name[2:]) <= 1258:
-        return f"windows-{name[2:]}"
-    if name.startswith("iso8859-"):
-        return f"iso-8859-{name[8:]}"
-    return name
-
-
-def _control_ratio(text: str) -> float:
-    sample = text[:_SNIFF]
-    if not sample:
-        return 0.0
-    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f")
-    return controls / len(sample)

@@ -75,7 +75,7 @@ from types import ModuleType
 from typing import Any
 
 from archiver.runs.single import extract_page
-from archiver.runs.bulk import BulkConfig, archive_many
+from archiver.runs import BulkConfig, archive_many
 from archiver.errors import ArchiverError
 
 ROOT = Path(__file__).resolve().parent.parent

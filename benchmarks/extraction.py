@@ -83,7 +83,7 @@ def site_plugin_comparison(rounds: int) -> None:
     The template-changed variants are timed apart: they take the generic fallback.
     """
     from archiver import extract
-    from archiver.document import load
+    from archiver.capture import load
 
     fixtures = ROOT / "fixtures" / "html"
     for label, pattern in (("site fixtures", "*[!t].json"), ("variants (fallback)", "*.variant.json")):

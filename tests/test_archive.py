@@ -21,6 +21,7 @@ from warc_check import warcio_check
 from warcio.archiveiterator import ArchiveIterator
 
 import archiver
+from archiver.capture import FetchConfig, Fetcher
 from archiver.cli import main
 from archiver.errors import (
     ArchiverError,
@@ -30,8 +31,7 @@ from archiver.errors import (
     RobotsDisallowedError,
     WarcError,
 )
-from archiver.capture.client import FetchConfig, Fetcher
-from archiver.warc.records import WarcWriter
+from archiver.warc.writer import WarcWriter
 
 ROOT = Path(__file__).resolve().parent.parent
 #: A Greek news page in windows-1253, declared by its meta tag.
@@ -376,7 +376,7 @@ def test_appending_to_an_uncompressed_warc_is_refused(tmp_path: Path) -> None:
 def test_appenders_take_turns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "a.warc.gz"
     WarcWriter(out).close()
-    monkeypatch.setattr(sys.modules["archiver.warc.records"], "_LOCK_WAIT", 0.2)
+    monkeypatch.setattr(sys.modules["archiver.warc.files"], "_LOCK_WAIT", 0.2)
     holder = WarcWriter(out, append=True)
     with pytest.raises(WarcError, match="another writer has held the file"):
         WarcWriter(out, append=True)

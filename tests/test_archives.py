@@ -27,8 +27,8 @@ from archiver.article import Article
 from archiver.cli import main
 from archiver.errors import WarcError
 from archiver.outputs.tables import CSV_COLUMNS
-from archiver.runs.reextraction import process_file
-from archiver.warc.records import WarcWriter, target_uri
+from archiver.runs import process_file
+from archiver.warc.writer import WarcWriter, target_uri
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

@@ -23,7 +23,7 @@ from archiver.errors import (
     InputTooLargeError,
 )
 from archiver.extraction.dispatch import extract
-from archiver.runs.reextraction import process_file, reprocess
+from archiver.runs import process_file, reprocess
 
 GREEK_TITLE = "Νέα μέτρα στήριξης για την οικονομία"
 GREEK_PARAGRAPHS = [

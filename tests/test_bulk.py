@@ -23,8 +23,10 @@ from warc_check import warcio_check
 from warcio.archiveiterator import ArchiveIterator
 
 import archiver
-from archiver.runs.bulk import FAILURE_REPORT, STATE_FILE, BulkConfig, normalize_url, read_url_list
-from archiver.capture.client import FetchConfig
+from archiver.capture import FetchConfig
+from archiver.runs import BulkConfig
+from archiver.runs.bookkeeping import FAILURE_REPORT, STATE_FILE
+from archiver.runs.urls import normalize_url, read_url_list
 
 #: Fast and strict: no retries (a 500 fails at once), no wait between a host's requests.
 FAST = BulkConfig(per_host_delay=0, workers=1, fetch=FetchConfig(retries=0, timeout=10))
@@ -215,7 +217,7 @@ def test_reextraction_finds_the_originals_of_revisits_in_other_files(
     assert sorted(entry.target_uri for entry in latest if entry.warc == derived) == sorted(urls)
     # One file alone lacks the original; named as originals, the others supply it.
     revisit_file = [warc for warc in warcs if "revisit" in _record_types(warc)][-1]
-    with caplog.at_level(logging.INFO, logger="archiver.warc.records"):
+    with caplog.at_level(logging.INFO, logger="archiver.warc.captures"):
         assert len(archiver.reprocess([revisit_file])) == 0
     assert "skipped: no file read has the original" in caplog.text
     others = [warc for warc in warcs if warc != revisit_file]

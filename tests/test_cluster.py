@@ -31,9 +31,12 @@ from warc_check import warcio_check
 from warcio.archiveiterator import ArchiveIterator
 
 import archiver
-from archiver.runs.bulk import FAILURE_REPORT, STATE_FILE, BulkConfig, normalize_url
-from archiver.runs.cluster import archive_on_cluster, default_state_dir, part_path
-from archiver.capture.client import FetchConfig
+from archiver.capture import FetchConfig
+from archiver.runs import BulkConfig
+from archiver.runs.bookkeeping import FAILURE_REPORT, STATE_FILE
+from archiver.runs.cluster import archive_on_cluster, default_state_dir
+from archiver.runs.parts import part_path
+from archiver.runs.urls import normalize_url
 from archiver.runs.ledger import Ledger
 
 pytestmark = pytest.mark.slow  # a cluster of processes: about half a minute in all
@@ -425,7 +428,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 def test_reprocess_on_a_cluster_gives_what_a_local_run_gives(
     client: Any, inputs: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("archiver.runs.cluster._FILES_PER_TASK", 4)  # several groups of pages
+    monkeypatch.setattr("archiver.runs.parts._FILES_PER_TASK", 4)  # several groups of pages
     local = archiver.reprocess(inputs, tmp_path / "local.warc.gz")
     called: list[str] = []
 

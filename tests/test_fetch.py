@@ -1,4 +1,4 @@
-"""archiver.capture.client against local servers on 127.0.0.1: encodings, framing, redirects,
+"""archiver.capture against local servers on 127.0.0.1: encodings, framing, redirects,
 retries, timeouts, broken connections, robots.txt, size limits, address blocking.
 
 Every test uses short timeouts and backoffs, so that a fault ends in seconds; none of
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import sys
 import time
 import zlib
 from datetime import datetime, timedelta, timezone
@@ -32,6 +31,18 @@ from local_server import (
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+import archiver.capture.client as client_module
+import archiver.capture.plan as plan_module
+import archiver.capture.receiver as receiver_module
+from archiver.capture import (
+    AsyncFetcher,
+    Exchange,
+    FetchConfig,
+    Fetcher,
+    FetchResult,
+    afetch,
+    fetch,
+)
 from archiver.errors import (
     ArchiverError,
     BlockedAddressError,
@@ -41,9 +52,6 @@ from archiver.errors import (
     ResponseTooLargeError,
     RobotsDisallowedError,
 )
-from archiver.capture.client import AsyncFetcher, FetchConfig, Fetcher, FetchResult, afetch, fetch
-
-fetch_module = sys.modules["archiver.capture.client"]
 
 PAGE = (
     b"<!doctype html><html><head><meta charset='utf-8'><title>Harbour plan</title></head>"
@@ -270,11 +278,11 @@ def test_429_retry_after_is_honoured(server: HTTPServer) -> None:
 
 def test_a_retry_after_date_is_understood() -> None:
     soon = datetime.now(timezone.utc) + timedelta(seconds=30)
-    seconds = fetch_module._retry_after(format_datetime(soon, usegmt=True))
+    seconds = receiver_module._retry_after(format_datetime(soon, usegmt=True))
     assert 25 < seconds <= 30
-    assert fetch_module._retry_after("120") == 120.0
-    assert fetch_module._retry_after("soon") is None
-    assert fetch_module._retry_after(None) is None
+    assert receiver_module._retry_after("120") == 120.0
+    assert receiver_module._retry_after("soon") is None
+    assert receiver_module._retry_after(None) is None
 
 
 def test_a_retry_after_over_the_cap_is_not_waited_for(server: HTTPServer) -> None:
@@ -459,13 +467,17 @@ def test_block_private_checks_the_address_connected_to(
     raw: RawServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # DNS said "public" (rebinding, say), but the connection went to 127.0.0.1.
-    monkeypatch.setattr(fetch_module, "_resolve", lambda host, port: ["93.184.216.34"])
+    monkeypatch.setattr(client_module, "_resolve", lambda host, port: ["93.184.216.34"])
     raw.routes["/page"] = respond(200, HTML, PAGE)
     raw.routes["/robots.txt"] = respond(404, [], b"")
     url = f"http://localhost:{raw.port}/page"
     with pytest.raises(BlockedAddressError) as caught:
         get(url, FetchConfig(block_private=True, obey_robots=False))
     assert_names(caught.value, url, "connected to a loopback address")
+
+
+#: How the fetchers read URLs, given to a plan run here without them.
+URLS = client_module._URLS
 
 
 def drive(plan: Any, answers: dict[type, Any]) -> Any:
@@ -481,7 +493,7 @@ def drive(plan: Any, answers: dict[type, Any]) -> Any:
 
 def fake_exchange(step: Any, status: int, location: str | None = None) -> Any:
     headers = (("Location", location),) if location else (("Content-Type", "text/html"),)
-    exchange = fetch_module.Exchange(
+    exchange = Exchange(
         url=step.url,
         request_line="GET / HTTP/1.1",
         request_headers=(),
@@ -492,16 +504,18 @@ def fake_exchange(step: Any, status: int, location: str | None = None) -> Any:
         body=b"",
         date=datetime.now(timezone.utc),
     )
-    return fetch_module._Received(exchange, b"" if status == 200 else None, None)
+    return plan_module.Received(exchange, b"" if status == 200 else None, None)
 
 
 def test_block_private_refuses_a_redirect_to_a_private_address() -> None:
     # A public site redirecting to the internal network: the plan, run without I/O.
     config = FetchConfig(block_private=True, obey_robots=False)
-    plan = fetch_module._page_plan("http://news.example/a", config, fetch_module._RobotsCache(), 1)
+    plan = plan_module.page_plan(
+        "http://news.example/a", config, plan_module.RobotsCache(), 1, URLS
+    )
     answers = {
-        fetch_module._Resolve: lambda step: ["93.184.216.34"],
-        fetch_module._Send: lambda step: fake_exchange(step, 302, "http://10.1.2.3/admin"),
+        plan_module.Resolve: lambda step: ["93.184.216.34"],
+        plan_module.Send: lambda step: fake_exchange(step, 302, "http://10.1.2.3/admin"),
     }
     with pytest.raises(BlockedAddressError) as caught:
         drive(plan, answers)
@@ -510,8 +524,8 @@ def test_block_private_refuses_a_redirect_to_a_private_address() -> None:
 
 def test_block_private_refuses_a_name_that_resolves_to_a_link_local_address() -> None:
     config = FetchConfig(block_private=True, obey_robots=False)
-    plan = fetch_module._page_plan("http://meta.example/", config, fetch_module._RobotsCache(), 1)
-    answers = {fetch_module._Resolve: ["93.184.216.34", "169.254.169.254"]}
+    plan = plan_module.page_plan("http://meta.example/", config, plan_module.RobotsCache(), 1, URLS)
+    answers = {plan_module.Resolve: ["93.184.216.34", "169.254.169.254"]}
     with pytest.raises(BlockedAddressError) as caught:
         drive(plan, answers)
     assert "link-local address (169.254.169.254)" in str(caught.value)
@@ -519,10 +533,10 @@ def test_block_private_refuses_a_name_that_resolves_to_a_link_local_address() ->
 
 def test_block_private_lets_a_public_address_through() -> None:
     config = FetchConfig(block_private=True, obey_robots=False)
-    plan = fetch_module._page_plan("http://news.example/", config, fetch_module._RobotsCache(), 1)
+    plan = plan_module.page_plan("http://news.example/", config, plan_module.RobotsCache(), 1, URLS)
     answers = {
-        fetch_module._Resolve: ["93.184.216.34", "2606:2800:220:1::"],
-        fetch_module._Send: lambda step: fake_exchange(step, 200),
+        plan_module.Resolve: ["93.184.216.34", "2606:2800:220:1::"],
+        plan_module.Send: lambda step: fake_exchange(step, 200),
     }
     exchanges, _ = drive(plan, answers)
     assert [e.status for e in exchanges] == [200]
@@ -570,7 +584,7 @@ def test_async_fetcher_keeps_each_origins_connection_alive(
 ) -> None:
     # Two hosts taken in turn, as a bulk run takes them: each keeps its connection
     # alive, unless the idle origins kept are too few to hold both.
-    monkeypatch.setattr(fetch_module, "_ORIGINS_KEPT", kept)
+    monkeypatch.setattr(client_module, "_ORIGINS_KEPT", kept)
     accepted = 0
 
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

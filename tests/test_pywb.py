@@ -22,8 +22,8 @@ import pytest
 from pywb_server import get, pywb_tools, serving
 
 import archiver
-from archiver.runs.reextraction import process_file
-from archiver.warc.records import WarcWriter, target_uri
+from archiver.runs import process_file
+from archiver.warc.writer import WarcWriter, target_uri
 
 pytestmark = pytest.mark.slow
 

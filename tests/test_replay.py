@@ -23,7 +23,7 @@ from local_server import RawServer, chunked, respond
 from pywb_server import pywb_tools, serving
 
 import archiver
-from archiver.capture.client import FetchConfig
+from archiver.capture import FetchConfig
 
 pytestmark = pytest.mark.slow
 

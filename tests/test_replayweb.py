@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 
 import archiver
-from archiver.warc.records import ArchivedArticle
+from archiver.warc.reader import ArchivedArticle
 
 pytestmark = pytest.mark.slow
 

@@ -26,10 +26,11 @@ from archiver.errors import (
     WarcError,
 )
 from archiver.extraction.registry import Registry
-from archiver.runs.reextraction import Failure, Report, iter_inputs, process_file, reprocess
+from archiver.runs import Failure, Report, process_file, reprocess
+from archiver.runs.inputs import iter_inputs
 
 # archiver/__init__.py re-exports the function reprocess under the module's name.
-reprocess_module = importlib.import_module("archiver.runs.reextraction")
+reprocess_module = importlib.import_module("archiver.runs.batch")
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

@@ -22,11 +22,13 @@ from warc_check import warcio_check
 from warcio.archiveiterator import ArchiveIterator
 from warcio.warcwriter import WARCWriter
 
-import archiver.warc.records
+import archiver.warc.writer
 from archiver.article import Article, ExtractorInfo
-from archiver.document import Document, load
+from archiver.capture import load
+from archiver.document import Document
 from archiver.errors import WarcError
-from archiver.warc.records import WarcWriter, read, target_uri
+from archiver.warc.reader import read
+from archiver.warc.writer import WarcWriter, target_uri
 
 GREEK = (
     "Η Αθήνα είναι η πρωτεύουσα της Ελλάδας και μία από τις αρχαιότερες πόλεις του κόσμου. "
@@ -340,7 +342,7 @@ class DiskFull(io.FileIO):
 
 def test_failed_write_removes_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
-        archiver.warc.records, "open", lambda path, mode: DiskFull(path, "w"), raising=False
+        archiver.warc.writer, "open", lambda path, mode: DiskFull(path, "w"), raising=False
     )
     path = tmp_path / "a.warc.gz"
     writer = WarcWriter(path)

@@ -1,5 +1,27 @@
-"""Capture: a URL becomes an exchange recorded as it went over the wire."""
+"""Capture: a URL becomes an exchange recorded as it went over the wire, and input
+bytes (saved or fetched) become a :class:`~archiver.document.Document`.
 
-from .client import AsyncFetcher, DEFAULT_USER_AGENT, Exchange, FetchConfig, FetchResult, Fetcher, afetch, fetch
+:mod:`.client` holds the fetchers, the only I/O; :mod:`.plan` decides every step of a
+fetch, :mod:`.receiver` takes in a response (with :mod:`.decoders` undoing its
+Content-Encoding) and :mod:`.retry` decides on another attempt; :mod:`.config` and
+:mod:`.exchange` hold the data that goes in and comes out. :mod:`.saved` loads inputs.
+"""
 
-__all__ = ["AsyncFetcher", "DEFAULT_USER_AGENT", "Exchange", "FetchConfig", "FetchResult", "Fetcher", "afetch", "fetch"]
+from .client import AsyncFetcher, Fetcher, afetch, fetch
+from .config import DEFAULT_USER_AGENT, FetchConfig
+from .exchange import Exchange, FetchResult
+from .saved import DEFAULT_MAX_BYTES, load
+
+# Sorted as sorted() sorts, which tests/test_api.py checks; RUF022 would put constants first.
+__all__ = [  # noqa: RUF022
+    "AsyncFetcher",
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_USER_AGENT",
+    "Exchange",
+    "FetchConfig",
+    "FetchResult",
+    "Fetcher",
+    "afetch",
+    "fetch",
+    "load",
+]

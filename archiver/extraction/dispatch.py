@@ -6,7 +6,8 @@ import logging
 from functools import lru_cache
 
 from ..article import Article, InputKind
-from ..document import DEFAULT_MAX_BYTES, Document, load
+from ..capture import DEFAULT_MAX_BYTES, load
+from ..document import Document
 from ..errors import ArchiverError, ExtractionError
 from .generic import GenericExtractor
 from .registry import Registry, entry_point_plugins

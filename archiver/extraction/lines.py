@@ -47,6 +47,8 @@ HEADING_WORDS = 14
 
 
 class Kind(Enum):
+    """What a line of a page is."""
+
     BLANK = "blank"
     PROSE = "prose"  # a paragraph of running text
     SHORT = "short"  # a short line: headline, subheading, menu entry, label
@@ -63,6 +65,8 @@ class Kind(Enum):
 
 @dataclass(slots=True)
 class Line:
+    """One line of a dump, with what it was found to be."""
+
     index: int
     text: str
     kind: Kind
@@ -174,6 +178,7 @@ def lexicon_kind(
 
 
 def normalise(line: str) -> str:
+    """The line with its white space folded, a caption printed twice printed once."""
     line = normalize_space(line)
     # Captions are often printed twice on one line ("X X"): keep one copy.
     half, rest = divmod(len(line), 2)
@@ -183,11 +188,13 @@ def normalise(line: str) -> str:
 
 
 def trigrams(text: str) -> set[tuple[str, ...]]:
+    """The word 3-grams of ``text``, case-folded (how repeats of a line are found)."""
     words = [w.casefold() for w in WORD.findall(text)]
     return {tuple(words[i : i + 3]) for i in range(max(len(words) - 2, 1))}
 
 
 def lower_share(text: str) -> float:
+    """The share of words that start lower-case: high in prose, low in headlines."""
     words = LETTER_WORD.findall(text)
     if not words:
         return 0.0
@@ -195,6 +202,7 @@ def lower_share(text: str) -> float:
 
 
 def digit_share(text: str) -> float:
+    """The share of tokens holding digits: high in tickers, scores and timetables."""
     if not DIGIT.search(text):
         return 0.0  # most lines: no need to split them
     tokens = text.split()

@@ -197,9 +197,12 @@ def read_rules(name: str) -> dict[str, Any]:
     """
     source = f"archiver/rules/{name}"
     try:
-        return tomllib.loads((files("archiver") / "rules" / name).read_text(encoding="utf-8"))
+        data: dict[str, Any] = tomllib.loads(
+            (files("archiver") / "rules" / name).read_text(encoding="utf-8")
+        )
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise PluginError(f"cannot read the rules: {exc}", source=source) from exc
+    return data
 
 
 @lru_cache(maxsize=1)

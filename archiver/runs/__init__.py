@@ -1,7 +1,28 @@
-"""Runs: one URL, a URL list in bulk, re-extraction of saved material."""
+"""Runs: one URL, a URL list in bulk, re-extraction of saved material.
 
-from .bulk import BulkConfig, BulkProgress, BulkReport, archive_many
-from .reextraction import Failure, Report, process_file, reprocess
+:func:`archive` takes one URL (:mod:`.single`); :func:`archive_many` a URL list
+(:mod:`.bulk`, on this machine or on a Dask cluster); :func:`reprocess` saved pages and
+WARC files (:mod:`.reextraction`, likewise).
+"""
+
+from .bookkeeping import BulkProgress, BulkReport
+from .bulk import archive_many
+from .config import BulkConfig
+from .inputs import Failure
+from .pages import process_file
+from .reextraction import reprocess
+from .report import Report
 from .single import aarchive, archive
 
-__all__ = ["BulkConfig", "BulkProgress", "BulkReport", "Failure", "Report", "aarchive", "archive", "archive_many", "process_file", "reprocess"]
+__all__ = [
+    "BulkConfig",
+    "BulkProgress",
+    "BulkReport",
+    "Failure",
+    "Report",
+    "aarchive",
+    "archive",
+    "archive_many",
+    "process_file",
+    "reprocess",
+]

@@ -1,21 +1,22 @@
-"""Bulk archiving and re-extraction on a Dask cluster.
+"""Bulk archiving on a Dask cluster.
 
 :func:`archive_on_cluster` (``archive_many(..., client=...)``, ``archiver bulk --dask``)
 keeps the state ledger on the driver, as a local run does, and hands the pending URLs
-to the cluster in *partitions*: each is archived by :func:`archive_partition`, a plain
-function that runs the ordinary local engine (:func:`archiver.bulk.archive_many`) into
-a temporary folder of its worker, copies the finished WARC files to the output folder
+to the cluster in *partitions*: each is archived by
+:func:`~archiver.runs.partition.archive_partition`, a plain function that runs the
+ordinary local engine (:func:`archiver.runs.scheduler.archive_locally`) into a
+temporary folder of its worker, copies the finished WARC files to the output folder
 through fsspec (so that it may be ``s3://...``, ``memory://...`` or a path), and returns
 every URL's outcome, which the driver merges into its ledger.
 
 Politeness holds across the cluster because a host always falls in the same *slot*
 (a hash of its name), and a slot runs one partition at a time: two partitions holding
-the same host never run at once. :func:`reprocess_on_cluster`
-(``reprocess(..., client=...)``) runs a re-extraction as one task per WARC input or per
-group of saved pages, each writing its own WARC file.
+the same host never run at once. Re-extraction on a cluster is
+:mod:`archiver.runs.parts`.
 
 Dask and fsspec are optional dependencies (``pip install 'news-archiver[dask]'``); only
-this module imports them.
+the modules of a cluster run (this one, :mod:`archiver.runs.partition` and
+:mod:`archiver.runs.parts`) import them.
 """
 
 from __future__ import annotations
@@ -25,146 +26,53 @@ import hashlib
 import logging
 import os
 import posixpath
-import shutil
 import tempfile
 import time
 import uuid
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from typing import TYPE_CHECKING, Any
 
-from distributed import as_completed, wait
+from distributed import wait
 from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
-from ..article import Article
-from .bulk import (
+from ..errors import StateError
+from ..files import PathArg
+from ..warc import salvage
+from .bookkeeping import (
     FAILURE_REPORT,
     STATE_FILE,
-    BulkConfig,
     BulkProgress,
     BulkReport,
-    _final_report,
-    _finish,
-    _ingest,
-    _progress,
-    _recover,
-    _write_failure_report,
-    archive_many,
+    current_progress,
+    final_report,
+    finish,
+    ingest,
+    recover,
+    write_failure_report,
 )
-from ..errors import StateError, WarcError
+from .config import BulkConfig
 from .ledger import DONE, Ledger
-from ..extraction import Registry
-from .reextraction import (
-    Failure,
-    PathArg,
-    Report,
-    _check_writable,
-    is_warc,
-    iter_inputs,
-    reprocess,
-)
-from ..warc import salvage
+from .partition import PartitionResult, archive_partition, upload
 
 if TYPE_CHECKING:
     from distributed import Client, Future
 
-__all__ = [
-    "DEFAULT_PARTITION_SIZE",
-    "archive_on_cluster",
-    "archive_partition",
-    "default_state_dir",
-    "reprocess_on_cluster",
-    "reprocess_part",
-]
+__all__ = ["DEFAULT_PARTITION_SIZE", "archive_on_cluster", "default_state_dir"]
 
 log = logging.getLogger(__name__)
 
 #: URLs per partition: bounds a task's length (and so how stale progress is) and its
 #: temporary disk use, while keeping the per-task overhead small.
 DEFAULT_PARTITION_SIZE = 1000
-#: Saved pages per re-extraction task (each WARC input is a task of its own).
-_FILES_PER_TASK = 200
 #: How often progress is reported, in seconds (as in a local run).
 _TICK = 0.5
 #: The ledger key listing the partitions submitted and not yet merged.
 _OPEN = "open_partitions"
-
-
-# --- the work of one partition, on a worker ---------------------------------------------
-
-
-class Outcome(TypedDict):
-    """One URL's outcome, as :meth:`archiver.ledger.Ledger.outcomes` gives it."""
-
-    url: str
-    state: str
-    warc: str | None
-    error: str | None
-    message: str | None
-    attempts: int | None
-    status: int | None
-
-
-class PartitionResult(TypedDict):
-    """What :func:`archive_partition` returns: plain data, cheap to send back."""
-
-    outcomes: list[Outcome]
-    #: Names of the WARC files copied to the output folder.
-    warcs: list[str]
-    bytes: int
-
-
-def archive_partition(
-    urls: list[str], shard: str, out_dir: str, config: BulkConfig
-) -> PartitionResult:
-    """Archive ``urls`` with the local engine and copy the WARC files to ``out_dir``.
-
-    The unit of work of a cluster run. ``urls`` are normal URLs (see
-    :func:`~archiver.bulk.normalize_url`); ``shard`` is the partition's file prefix, so
-    its WARC files are ``<shard>-<timestamp>-<serial>-<pid>~<host>.warc.gz``, named
-    apart from every other partition's; ``out_dir`` is a local path or an fsspec URL.
-    Each file is complete in ``out_dir`` before the function returns, and every URL
-    has its outcome in the result.
-    """
-    fs, root = url_to_fs(out_dir)
-    # Dask runs a task again when its worker died: a file the first try copied before
-    # dying would hold pages this try fetches again.
-    for stale in fs.glob(f"{root}/{glob.escape(shard)}-*"):
-        log.info("%s: removed, left by an earlier try of this partition", stale)
-        fs.rm(stale)
-    with tempfile.TemporaryDirectory(prefix="archiver-partition-") as folder:
-        report = archive_many(urls, folder, config=replace(config, warc_prefix=shard))
-        names = [Path(warc).name for warc in report.warcs]
-        for warc in report.warcs:
-            _upload(fs, Path(warc), f"{root}/{Path(warc).name}")
-        ledger = Ledger(Path(folder) / STATE_FILE)
-        try:
-            outcomes = cast("list[Outcome]", list(ledger.outcomes()))
-        finally:
-            ledger.close()
-    return {"outcomes": outcomes, "warcs": names, "bytes": report.bytes}
-
-
-def _upload(fs: Any, local: Path, target: str) -> None:
-    """Copy ``local`` to ``target`` on ``fs`` so that ``target`` only ever appears whole."""
-    if isinstance(fs, LocalFileSystem):
-        # Copied under another name, synced, renamed: a crash mid-copy leaves no file a
-        # later run could take for a complete one.
-        partial = f"{target}.part"
-        shutil.copyfile(local, partial)
-        with open(partial, "rb+") as file:
-            os.fsync(file.fileno())
-        os.replace(partial, target)
-    else:
-        # Object stores (S3, GCS, ...) make an object visible only once it is all there.
-        fs.put_file(os.fspath(local), target)
-
-
-# --- the driver ---------------------------------------------------------------------------
 
 
 def default_state_dir(out_dir: str) -> Path:
@@ -200,9 +108,7 @@ class _Output:
         return str(self.fs.unstrip_protocol(f"{self.root}/{name}"))
 
 
-def _open_output(
-    out_dir: str | os.PathLike[str], state_dir: str | os.PathLike[str] | None
-) -> _Output:
+def _open_output(out_dir: PathArg, state_dir: PathArg | None) -> _Output:
     """Resolve ``out_dir`` and the state folder, and create both."""
     fs, root = url_to_fs(os.fspath(out_dir))
     local = Path(root) if isinstance(fs, LocalFileSystem) else None
@@ -223,17 +129,17 @@ def _open_output(
 
 def archive_on_cluster(
     client: Client,
-    urls: Iterable[str] | str | os.PathLike[str],
-    out_dir: str | os.PathLike[str],
+    urls: Iterable[str] | PathArg,
+    out_dir: PathArg,
     *,
     config: BulkConfig,
     retry_failed: bool = False,
     progress: Callable[[BulkProgress], None] | None = None,
-    state_dir: str | os.PathLike[str] | None = None,
+    state_dir: PathArg | None = None,
     partition_size: int = DEFAULT_PARTITION_SIZE,
     slots: int | None = None,
 ) -> BulkReport:
-    """:func:`~archiver.bulk.archive_many` on the Dask cluster of ``client``.
+    """:func:`~archiver.runs.bulk.archive_many` on the Dask cluster of ``client``.
 
     ``out_dir`` is a local path (which every worker must see: one machine, or a shared
     file system) or an fsspec URL (``s3://bucket/news``; each worker finds its
@@ -264,9 +170,9 @@ def archive_on_cluster(
     try:
         warcs: list[Path | str] = []
         if output.local is not None:
-            warcs += _recover(output.local, ledger)  # a local run's files killed open
+            warcs += recover(output.local, ledger)  # a local run's files killed open
         warcs += _reconcile(output, ledger)
-        _ingest(urls, ledger)
+        ingest(urls, ledger)
         if retry_failed:
             log.info("%d failed URLs to try again", ledger.retry_failed())
         if slots is None:
@@ -274,11 +180,11 @@ def archive_on_cluster(
         run = _ClusterRun(client, output, ledger, config, progress, started, partition_size, slots)
         warcs += run.main()
         report = output.state / FAILURE_REPORT
-        _write_failure_report(report, ledger)
+        write_failure_report(report, ledger)
         if output.local is None:
-            _upload(output.fs, report, f"{output.root}/{FAILURE_REPORT}")
+            upload(output.fs, report, f"{output.root}/{FAILURE_REPORT}")
         out_dir = output.local if output.local is not None else output.target
-        return _final_report(
+        return final_report(
             out_dir, ledger, run.done_now, run.failed_now, run.bytes, started, warcs, report
         )
     finally:
@@ -303,7 +209,7 @@ def _mark_shard(output: _Output, ledger: Ledger, shard: str) -> Iterator[Path | 
         for data in pages:
             fetched = data.get("fetch") or {}
             if "requested_url" in fetched:
-                _finish(ledger, fetched["requested_url"], name, data)
+                finish(ledger, fetched["requested_url"], name, data)
         ledger.commit()
         log.info("%s: %d pages of an unfinished partition marked", name, len(pages))
         yield output.location(name)
@@ -462,7 +368,7 @@ class _ClusterRun:
         submitted.slot.ready_at = time.monotonic() + self._config.per_host_delay
         try:
             result: PartitionResult = future.result()
-        except Exception as exc:  # noqa: BLE001 (the worker's error, raised once the run stops)
+        except Exception as exc:  # the worker's error, raised once the run stops
             log.error("%s: the partition failed: %s", submitted.shard, exc)
             self._error = self._error or exc
             # It has ended, so its files are all there is: mark what they hold.
@@ -501,148 +407,7 @@ class _ClusterRun:
     def _report(self) -> None:
         if self._progress is not None:
             self._progress(
-                _progress(self._baseline, self.done_now, self.failed_now, self.bytes, self._started)
+                current_progress(
+                    self._baseline, self.done_now, self.failed_now, self.bytes, self._started
+                )
             )
-
-
-# --- re-extraction --------------------------------------------------------------------------
-
-
-class PartResult(TypedDict):
-    """What :func:`reprocess_part` returns: each input's result, in order."""
-
-    results: list[tuple[str, Article | Failure]]
-
-
-def reprocess_part(
-    paths: list[str], warc: str | None, registry: Registry | None, originals: list[str]
-) -> PartResult:
-    """:func:`~archiver.reprocess.reprocess` of ``paths`` into the WARC file ``warc``,
-    revisits looked up in ``originals`` too: the unit of work of a re-extraction on a
-    cluster."""
-    results: list[tuple[str, Article | Failure]] = []
-
-    def collect(path: Path, result: Article | Failure) -> None:
-        results.append((str(path), result))
-
-    reprocess(paths, warc, registry=registry, on_result=collect, originals=originals)
-    return {"results": results}
-
-
-def part_path(warc: Path, number: int) -> Path:
-    """The WARC file of task ``number`` of a re-extraction into ``warc``:
-    ``new.warc.gz`` gives ``new-00000.warc.gz``, ``new-00001.warc.gz``, ..."""
-    name = warc.name
-    suffix = next((end for end in (".warc.gz", ".warc") if name.lower().endswith(end)), "")
-    stem = name[: len(name) - len(suffix)]
-    return warc.with_name(f"{stem}-{number:05d}{name[len(stem) :]}")
-
-
-def reprocess_on_cluster(
-    client: Client,
-    paths: Iterable[PathArg],
-    warc: PathArg | None = None,
-    *,
-    registry: Registry | None = None,
-    on_result: Callable[[Path, Article | Failure], None] | None = None,
-    originals: Iterable[PathArg] = (),
-) -> Report:
-    """:func:`~archiver.reprocess.reprocess` on the Dask cluster of ``client``.
-
-    Each WARC input is a task, and the saved pages go in groups of 200. Task ``n``
-    writes its records to its own file, ``warc`` with ``-<n>`` before its ``.warc.gz``
-    (see :func:`part_path`), listed in ``Report.warcs``. The inputs and the output
-    folder are paths every worker must see (one machine, or a shared file system).
-    ``on_result`` is called as tasks end; the Report lists the results in input
-    order. A task that fails (an output that cannot be written) raises its error once
-    the others are cancelled.
-    """
-    items = list(iter_inputs(paths))
-    files = [item for item in items if isinstance(item, Path)]
-    groups = _groups(files)
-    outputs = _outputs(warc, len(groups), files)
-    # Each task looks for the originals of its revisit records in every WARC input.
-    places = [os.fspath(path) for path in files if is_warc(path)]
-    places += [os.fspath(path) for path in originals]
-    futures = {
-        client.submit(
-            reprocess_part,
-            [os.fspath(path) for path in group],
-            None if output is None else os.fspath(output),
-            registry,
-            places,
-            pure=False,
-        ): number
-        for number, (group, output) in enumerate(zip(groups, outputs))
-    }
-    done: dict[int, list[tuple[str, Article | Failure]]] = {}
-    for item in items:
-        if isinstance(item, Failure) and on_result is not None:
-            on_result(Path(item.source), item)
-    try:
-        for future in as_completed(futures):
-            done[futures[future]] = future.result()["results"]
-            for path, result in done[futures[future]]:
-                if on_result is not None:
-                    on_result(Path(path), result)
-    except BaseException:
-        client.cancel(list(futures))
-        raise
-    return _merged_report(items, done, outputs)
-
-
-def _outputs(warc: PathArg | None, tasks: int, files: list[Path]) -> list[Path | None]:
-    """Each task's WARC file (None when none is asked for), checked before any work."""
-    if warc is None:
-        return [None] * tasks
-    _check_writable(Path(warc))
-    inputs = {path.resolve() for path in files if is_warc(path)}
-    parts: list[Path | None] = []
-    for number in range(tasks):
-        part = part_path(Path(warc), number)
-        if part.resolve() in inputs:  # the original archive is never written over
-            raise WarcError(
-                "is also an input: write the re-extraction to another file", source=str(part)
-            )
-        parts.append(part)
-    return parts
-
-
-def _groups(files: Iterable[Path]) -> list[list[Path]]:
-    """The tasks' inputs: each WARC file alone, the saved pages ``_FILES_PER_TASK`` at a time."""
-    groups: list[list[Path]] = []
-    pages: list[Path] = []
-    for path in files:
-        if is_warc(path):
-            groups.append([path])
-        else:
-            pages.append(path)
-            if len(pages) == _FILES_PER_TASK:
-                groups.append(pages)
-                pages = []
-    if pages:
-        groups.append(pages)
-    return groups
-
-
-def _merged_report(
-    items: list[Path | Failure],
-    done: dict[int, list[tuple[str, Article | Failure]]],
-    outputs: list[Path | None],
-) -> Report:
-    """One Report of every task's results, in input order as a local run gives them."""
-    by_input: dict[str, list[Article | Failure]] = {}
-    for results in done.values():
-        for path, result in results:
-            by_input.setdefault(path, []).append(result)
-    articles: list[Article] = []
-    failures: list[Failure] = []
-    for item in items:
-        found = [item] if isinstance(item, Failure) else by_input.get(os.fspath(item), [])
-        for result in found:
-            if isinstance(result, Failure):
-                failures.append(result)
-            else:
-                articles.append(result)
-    warcs = tuple(output for output in outputs if output is not None)
-    return Report(tuple(articles), tuple(failures), None, warcs)

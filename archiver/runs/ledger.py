@@ -100,7 +100,8 @@ class Ledger:
     # --- the URL list -----------------------------------------------------------------
 
     def add(self, urls: Iterable[tuple[str, str]]) -> int:
-        """Add ``(url, host)`` pairs as pending, skipping URLs already in; returns how many were new."""
+        """Add ``(url, host)`` pairs as pending, skipping URLs already in; returns how many
+        were new."""
         added = 0
         batch: list[tuple[str, str]] = []
         for pair in urls:

@@ -1,21 +1,20 @@
 """``archive()``: one URL in, fetched, extracted and stored in a WARC file; one Article out.
 
 The work unit is :func:`conclude`, a plain function from a fetched page (a
-:class:`~archiver.fetch.FetchResult`) to an Article, writing the page's records when
+:class:`~archiver.capture.FetchResult`) to an Article, writing the page's records when
 given a WARC: :func:`archive` and :func:`aarchive` differ only in how they fetch.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 from ..article import Article
-from ..errors import ArchiverError, HttpStatusError, InputError, NotHtmlError
-from ..extraction import extract
 from ..capture import AsyncFetcher, FetchConfig, Fetcher, FetchResult
-from ..extraction import Registry
+from ..errors import ArchiverError, HttpStatusError, InputError, NotHtmlError
+from ..extraction import Registry, extract
+from ..files import PathArg
 from ..warc import WarcWriter
 
 __all__ = [
@@ -28,8 +27,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-PathArg = str | os.PathLike[str]
 
 
 def archive(

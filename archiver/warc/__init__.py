@@ -1,5 +1,36 @@
-"""WARC files: writing captures and articles, reading them back."""
+"""WARC files: writing captures and articles, reading them back.
 
-from .records import ArchivedArticle, Capture, CaptureRef, Originals, WarcWriter, read, read_captures, read_latest, salvage, target_uri, verify
+Each article becomes a capture (a ``resource`` record with the input bytes unchanged,
+or the ``response`` record of a fetch) and two derived records that refer to it: a
+``conversion`` record with the extracted text and a ``metadata`` record with the
+Article as JSON. See docs/warc.md for the layout.
 
-__all__ = ["ArchivedArticle", "Capture", "CaptureRef", "Originals", "WarcWriter", "read", "read_captures", "read_latest", "salvage", "target_uri", "verify"]
+- :mod:`.writer`: :class:`WarcWriter`, which writes them, and :func:`target_uri`;
+- :mod:`.records`: the records it makes, with warcio, and :class:`CaptureRef`;
+- :mod:`.files`: appending under a lock, cutting back, and :func:`salvage` of a
+  ``.open`` file that a killed writer left;
+- :mod:`.reader`: the Articles read back (:func:`read`, :func:`read_latest`) and
+  :func:`verify`, every record checked;
+- :mod:`.captures`: the stored pages (:func:`read_captures`, :class:`Capture`), for
+  re-extraction, with :class:`Originals` for the revisit records.
+"""
+
+from .captures import Capture, Originals, read_captures
+from .files import salvage
+from .reader import ArchivedArticle, read, read_latest, verify
+from .records import CaptureRef
+from .writer import WarcWriter, target_uri
+
+__all__ = [
+    "ArchivedArticle",
+    "Capture",
+    "CaptureRef",
+    "Originals",
+    "WarcWriter",
+    "read",
+    "read_captures",
+    "read_latest",
+    "salvage",
+    "target_uri",
+    "verify",
+]

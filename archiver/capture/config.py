@@ -1,0 +1,91 @@
+"""How pages are fetched: :class:`FetchConfig`, and what every request asks for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..version import __version__
+
+__all__ = [
+    "ACCEPT",
+    "ACCEPT_ENCODING",
+    "DEFAULT_USER_AGENT",
+    "HTML_TYPES",
+    "REDIRECTS",
+    "ROBOTS_MAX_BYTES",
+    "ROBOTS_REDIRECTS",
+    "FetchConfig",
+]
+
+#: The User-Agent sent by default; robots.txt rules for ``news-archiver`` apply to it.
+DEFAULT_USER_AGENT = f"news-archiver/{__version__}"
+
+#: Media types that are extracted; any other response is stored raw.
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+
+_MB = 1024 * 1024
+#: The Accept header of a page request.
+ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+#: The Accept-Encoding header: only codings the decoders can undo are offered.
+ACCEPT_ENCODING = "gzip, deflate, br"
+#: The statuses of a redirect, followed hop by hop.
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+# RFC 9309: follow at least five redirects for robots.txt and parse at least 500 KiB.
+#: Redirects followed to reach a robots.txt.
+ROBOTS_REDIRECTS = 5
+#: The bytes of a robots.txt that are read; the rest is cut.
+ROBOTS_MAX_BYTES = 500 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class FetchConfig:
+    """How pages are fetched. Every field has a default fit for fetching news sites.
+
+    Times are in seconds. ``timeout`` bounds each network operation (connecting, sending,
+    waiting for the next bytes) and ``total_timeout`` one attempt at a URL, redirects
+    included, so that a server dripping bytes cannot hold a fetch for ever.
+    ``retries`` is the number of tries after the first; a retry waits
+    ``backoff * 2**(n-1)`` plus up to ``backoff`` of random jitter, at most
+    ``backoff_max``, or what the server's Retry-After asks when it asks for at most
+    ``retry_after_cap`` (a longer wait is not retried). ``block_private`` refuses URLs
+    that lead to private, loopback, link-local or otherwise non-public addresses, for
+    URL lists from untrusted sources.
+    """
+
+    user_agent: str = DEFAULT_USER_AGENT
+    timeout: float = 30.0
+    total_timeout: float | None = 120.0
+    max_body_bytes: int = 20 * _MB
+    max_decompressed_bytes: int = 20 * _MB
+    max_redirects: int = 10
+    retries: int = 2
+    backoff: float = 1.0
+    backoff_max: float = 30.0
+    retry_after_cap: float = 60.0
+    obey_robots: bool = True
+    block_private: bool = False
+
+    def __post_init__(self) -> None:
+        positive = {
+            "timeout": self.timeout,
+            "max_body_bytes": self.max_body_bytes,
+            "max_decompressed_bytes": self.max_decompressed_bytes,
+        }
+        if self.total_timeout is not None:
+            positive["total_timeout"] = self.total_timeout
+        not_negative = {
+            "max_redirects": self.max_redirects,
+            "retries": self.retries,
+            "backoff": self.backoff,
+            "backoff_max": self.backoff_max,
+            "retry_after_cap": self.retry_after_cap,
+        }
+        for name, value in positive.items():
+            if not value > 0:
+                raise ValueError(f"FetchConfig.{name} must be positive, not {value!r}")
+        for name, value in not_negative.items():
+            if not value >= 0:
+                raise ValueError(f"FetchConfig.{name} must not be negative, not {value!r}")
+        ua = self.user_agent
+        if not ua or not ua.isascii() or not ua.isprintable():
+            raise ValueError(f"FetchConfig.user_agent is not a header value: {self.user_agent!r}")

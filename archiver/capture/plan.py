@@ -1,0 +1,262 @@
+"""The core of a fetch: plain decisions, no I/O.
+
+:func:`page_plan` is a generator that decides everything (which URL to ask for next,
+whether robots.txt allows it, whether an address is allowed, when a redirect chain
+ends) and yields the I/O it needs as plain steps, a :class:`Resolve` or a
+:class:`Send`; the sync and async shells of :mod:`archiver.capture.client` only carry
+those steps out. URLs are read by a :class:`UrlSyntax` that the shells pass in (httpx's
+reading, as httpx sends them), so that no module but the client imports httpx.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import time
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from protego import Protego
+
+from ..errors import BlockedAddressError, FetchError, RobotsDisallowedError
+from .config import ACCEPT, ACCEPT_ENCODING, REDIRECTS, ROBOTS_REDIRECTS, FetchConfig
+from .exchange import Exchange
+
+__all__ = [
+    "DeadlineExceeded",
+    "Plan",
+    "Received",
+    "Resolve",
+    "RobotsCache",
+    "Send",
+    "Step",
+    "UrlSyntax",
+    "address_kind",
+    "is_blocked",
+    "origin_of",
+    "page_plan",
+]
+
+log = logging.getLogger(__name__)
+
+
+class UrlSyntax(Protocol):
+    """How URLs read, as the plan needs to know it."""
+
+    def check(self, url: str, requested: str, attempt: int) -> str:
+        """``url`` normalised, or FetchError naming ``requested`` when it is not http(s)."""
+
+    def join(self, base: str, location: str) -> str:
+        """A redirect's ``location`` resolved against ``base``, without its fragment."""
+
+    def parts(self, url: str) -> tuple[str, str, int | None]:
+        """The scheme, host and port (None when not given) of ``url``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Resolve:
+    """Step: look up the addresses of ``host``."""
+
+    host: str
+    port: int
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Step: send a GET for ``url`` and stream the response into a :class:`.Receiver`."""
+
+    url: str
+    config: FetchConfig
+    deadline: float | None
+    attempt: int
+    requested: str
+    robots: bool = False
+
+    def headers(self) -> dict[str, str]:
+        """The request headers of ours (httpx adds Host and Connection)."""
+        accept = "text/plain,*/*;q=0.8" if self.robots else ACCEPT
+        return {
+            "User-Agent": self.config.user_agent,
+            "Accept": accept,
+            "Accept-Encoding": ACCEPT_ENCODING,
+        }
+
+
+#: A step of a plan: the I/O it waits for.
+Step = Resolve | Send
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """What a :class:`Send` step gives back: the exchange, and its body decoded or why not."""
+
+    exchange: Exchange
+    content: bytes | None
+    decode_error: str | None
+
+
+#: A plan, run by sending it the answer to each step it yields.
+Plan = Generator[Step, Any, Any]
+
+
+class DeadlineExceeded(Exception):
+    """An attempt took longer than ``total_timeout``."""
+
+
+class RobotsCache:
+    """Parsed robots.txt per origin (``scheme://host:port``); None allows everything."""
+
+    def __init__(self) -> None:
+        self.rules: dict[str, Protego | None] = {}
+
+
+def page_plan(
+    url: str, config: FetchConfig, robots: RobotsCache, attempt: int, urls: UrlSyntax
+) -> Generator[Step, Any, tuple[list[Exchange], Received]]:
+    """One attempt at ``url``: every hop until a response that is not a redirect."""
+    deadline = time.monotonic() + config.total_timeout if config.total_timeout else None
+    current = urls.check(url, url, attempt)
+    exchanges: list[Exchange] = []
+    seen = {current}
+    while True:
+        if deadline is not None and time.monotonic() > deadline:
+            raise DeadlineExceeded(current)
+        yield from _admit(current, url, config, robots, deadline, attempt, urls)
+        received: Received = yield Send(current, config, deadline, attempt, url)
+        exchanges.append(received.exchange)
+        target = _redirect_target(received.exchange, urls)
+        if target is None:
+            return exchanges, received
+        if len(exchanges) > config.max_redirects:
+            raise FetchError(
+                f"too many redirects (over {config.max_redirects})", url=url, attempts=attempt
+            )
+        target = urls.check(target, url, attempt)
+        if target in seen:
+            raise FetchError(f"redirect loop at {target}", url=url, attempts=attempt)
+        seen.add(target)
+        log.debug("%s: redirected (%d) to %s", url, received.exchange.status, target)
+        current = target
+
+
+def _admit(
+    url: str,
+    requested: str,
+    config: FetchConfig,
+    robots: RobotsCache,
+    deadline: float | None,
+    attempt: int,
+    urls: UrlSyntax,
+) -> Plan:
+    """Refuse ``url`` if its address is blocked or its robots.txt disallows it."""
+    yield from _check_host(url, requested, config, attempt, urls)
+    if not config.obey_robots:
+        return
+    origin = origin_of(url, urls)
+    if origin not in robots.rules:
+        robots.rules[origin] = yield from _robots_plan(
+            origin, requested, config, deadline, attempt, urls
+        )
+    rules = robots.rules[origin]
+    if rules is not None and not rules.can_fetch(url, config.user_agent):
+        where = "" if url == requested else f" (redirected to {url})"
+        raise RobotsDisallowedError(
+            f"robots.txt of {origin} disallows it{where}", url=requested, attempts=attempt
+        )
+
+
+def _robots_plan(
+    origin: str,
+    requested: str,
+    config: FetchConfig,
+    deadline: float | None,
+    attempt: int,
+    urls: UrlSyntax,
+) -> Generator[Step, Any, Protego | None]:
+    """Fetch and parse ``origin``'s robots.txt; a 4xx or a missing file allows all.
+
+    A 429 or 5xx answer, or a network failure, fails the attempt (to be retried): per
+    RFC 9309 an unreachable robots.txt allows nothing.
+    """
+    current = f"{origin}/robots.txt"
+    for _ in range(ROBOTS_REDIRECTS + 1):
+        received: Received = yield Send(current, config, deadline, attempt, requested, True)
+        exchange = received.exchange
+        target = _redirect_target(exchange, urls)
+        if target is None:
+            break
+        try:
+            target = urls.check(target, requested, attempt)
+        except FetchError:
+            return None  # a redirect out of http(s): no robots.txt there
+        yield from _check_host(target, requested, config, attempt, urls)
+        current = target
+    else:
+        return None  # RFC 9309: too many redirects count as no robots.txt
+    if not 200 <= exchange.status < 300 or received.content is None:
+        log.debug("%s: no robots rules (HTTP %d)", origin, exchange.status)
+        return None
+    log.debug("%s: robots.txt read", origin)
+    return Protego.parse(received.content.decode("utf-8", errors="replace"))
+
+
+def _check_host(
+    url: str, requested: str, config: FetchConfig, attempt: int, urls: UrlSyntax
+) -> Plan:
+    """With ``block_private``, refuse a host that is, or resolves to, a non-public address."""
+    if not config.block_private:
+        return
+    scheme, host, given_port = urls.parts(url)
+    try:
+        addresses = [ipaddress.ip_address(host)]
+    except ValueError:
+        port = given_port or (443 if scheme == "https" else 80)
+        found: list[str] = yield Resolve(host, port)
+        addresses = [ipaddress.ip_address(address.split("%", 1)[0]) for address in found]
+    for address in addresses:
+        if is_blocked(address):
+            raise BlockedAddressError(
+                f"{host} is {address_kind(address)} ({address}), refused by block_private",
+                url=requested,
+                attempts=attempt,
+            )
+
+
+def is_blocked(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """True for an address that ``block_private`` refuses: not global, or multicast."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return not address.is_global or address.is_multicast
+
+
+def address_kind(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    """What a blocked address is, in words (``a loopback address``)."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    for kind, flag in (
+        ("a loopback address", address.is_loopback),
+        ("a link-local address", address.is_link_local),
+        ("a private address", address.is_private),
+        ("a multicast address", address.is_multicast),
+    ):
+        if flag:
+            return kind
+    return "not a public address"
+
+
+def _redirect_target(exchange: Exchange, urls: UrlSyntax) -> str | None:
+    if exchange.status not in REDIRECTS:
+        return None
+    location = exchange.header("Location")
+    if not location:
+        return None
+    return urls.join(exchange.url, location)
+
+
+def origin_of(url: str, urls: UrlSyntax) -> str:
+    """``scheme://host:port`` of an http(s) ``url``: the key of the robots.txt rules."""
+    scheme, host, port = urls.parts(url)
+    host = f"[{host}]" if ":" in host else host
+    netloc = f"{host}:{port}" if port else host
+    return f"{scheme}://{netloc}"

@@ -1,0 +1,129 @@
+"""Retries: one tenacity policy for the sync and the async shell, and the error a fetch
+ends with when the last attempt fails.
+
+The transport's own exceptions are known through the :class:`TransportErrors` that the
+shells pass in (httpx's, in :mod:`archiver.capture.client`, the one module importing it).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import socket
+from typing import Any, Protocol
+
+from tenacity import RetryCallState, retry_if_exception, stop_after_attempt
+
+from ..errors import FetchError, HttpStatusError
+from .config import FetchConfig
+from .plan import DeadlineExceeded
+from .receiver import RetryableStatus
+
+__all__ = ["TransportErrors", "final_error", "is_attempt_error", "retry_options"]
+
+log = logging.getLogger(__name__)
+
+
+class TransportErrors(Protocol):
+    """What the retries need to know of the exceptions of the transport."""
+
+    def is_error(self, exc: BaseException) -> bool:
+        """True for an exception of the transport (a request failed, not a bug)."""
+
+    def is_transient(self, exc: BaseException) -> bool:
+        """True for an exception of the transport worth another attempt."""
+
+    def describe(self, exc: BaseException, config: FetchConfig, detail: str) -> str | None:
+        """What went wrong, in words, for an exception of the transport; None for others."""
+
+    def failed_url(self, exc: BaseException) -> str | None:
+        """The URL of the request that failed, when an exception of the transport tells."""
+
+
+def _retryable(config: FetchConfig, errors: TransportErrors) -> Any:
+    def check(exc: BaseException) -> bool:
+        if isinstance(exc, RetryableStatus):
+            return exc.retry_after is None or exc.retry_after <= config.retry_after_cap
+        return errors.is_transient(exc) or isinstance(exc, (DeadlineExceeded, socket.gaierror))
+
+    return retry_if_exception(check)
+
+
+def _wait(config: FetchConfig) -> Any:
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        if isinstance(exc, RetryableStatus) and exc.retry_after is not None:
+            return exc.retry_after
+        backoff = config.backoff * 2 ** (state.attempt_number - 1)
+        return float(min(backoff + random.uniform(0, config.backoff), config.backoff_max))
+
+    return wait
+
+
+def retry_options(url: str, config: FetchConfig, errors: TransportErrors) -> dict[str, Any]:
+    """The tenacity options, the same for the sync and the async shell."""
+
+    def before_sleep(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        cause = _cause(exc, config, errors) if exc is not None else "?"
+        wait = state.next_action.sleep if state.next_action is not None else 0.0
+        log.info(
+            "%s: %s; retrying in %.1f s (attempt %d of %d)",
+            url,
+            cause,
+            wait,
+            state.attempt_number + 1,
+            config.retries + 1,
+        )
+
+    return {
+        "stop": stop_after_attempt(config.retries + 1),
+        "wait": _wait(config),
+        "retry": _retryable(config, errors),
+        "before_sleep": before_sleep,
+        "reraise": True,
+    }
+
+
+def _cause(exc: BaseException, config: FetchConfig, errors: TransportErrors) -> str:
+    """What went wrong, in words, for an exception raised by an attempt."""
+    if isinstance(exc, RetryableStatus):
+        text = str(exc)
+        if exc.retry_after is not None and exc.retry_after > config.retry_after_cap:
+            text += (
+                f", asking to retry after {exc.retry_after:.0f} s"
+                f" (over the {config.retry_after_cap:g} s cap)"
+            )
+        return text
+    if isinstance(exc, DeadlineExceeded):
+        return f"timed out: took over {config.total_timeout:g} s in all"
+    detail = str(exc).strip() or type(exc).__name__
+    if (described := errors.describe(exc, config, detail)) is not None:
+        return described
+    if isinstance(exc, socket.gaierror):
+        return f"cannot resolve the host name ({exc.strerror or detail})"
+    return detail
+
+
+def final_error(
+    url: str, exc: BaseException, attempts: int, config: FetchConfig, errors: TransportErrors
+) -> FetchError:
+    """The error a fetch of ``url`` ends with, ``exc`` having ended its last attempt."""
+    if isinstance(exc, FetchError):
+        return exc
+    where = ""
+    failed_url = exc.url if isinstance(exc, RetryableStatus) else errors.failed_url(exc)
+    if failed_url and failed_url != url:
+        where = f" at {failed_url}"
+    status = exc.status if isinstance(exc, RetryableStatus) else None
+    kind = HttpStatusError if status is not None else FetchError
+    return kind(
+        _cause(exc, config, errors) + where, url=url, attempts=attempts, status=status, cause=exc
+    )
+
+
+def is_attempt_error(exc: BaseException, errors: TransportErrors) -> bool:
+    """Errors an attempt ends with on purpose (the rest are bugs, left to propagate)."""
+    return errors.is_error(exc) or isinstance(
+        exc, (FetchError, RetryableStatus, DeadlineExceeded, socket.gaierror)
+    )

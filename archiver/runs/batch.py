@@ -1,0 +1,148 @@
+"""A re-extraction on this machine: every input, one after the other, into one WARC file.
+
+:func:`reprocess_locally` runs the work units (:mod:`archiver.runs.pages`) over every
+input and keeps going when an input fails: each failure becomes a
+:class:`~archiver.runs.inputs.Failure` in the :class:`~archiver.runs.report.Report`.
+
+A WARC file given as input (a name ending in ``.warc`` or ``.warc.gz``) is re-extracted:
+every page stored in it goes through the current extractors
+(:func:`~archiver.runs.pages.process_capture`), and the new records refer to the
+original ones, which are left untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from ..article import Article
+from ..errors import ArchiverError, WarcError
+from ..extraction import Registry
+from ..files import PathArg
+from ..warc import Originals, WarcWriter, read_captures, target_uri
+from .checks import check_not_input, check_writable
+from .inputs import Failure, is_warc, iter_inputs
+from .pages import process_capture, process_file
+from .report import Report
+
+__all__ = ["reprocess_locally"]
+
+log = logging.getLogger(__name__)
+
+
+def reprocess_locally(
+    paths: Iterable[PathArg],
+    warc: PathArg | None = None,
+    *,
+    registry: Registry | None = None,
+    on_result: Callable[[Path, Article | Failure], None] | None = None,
+    originals: Iterable[PathArg] = (),
+) -> Report:
+    """:func:`~archiver.runs.reextraction.reprocess` on this machine (without a client)."""
+    paths = list(paths)
+    output = Path(warc) if warc is not None else None
+    if output is None:
+        articles, failures = _run(paths, registry, on_result, writer=None, originals=originals)
+        return Report(tuple(articles), tuple(failures), None)
+
+    check_writable(output)
+    check_not_input(output, paths)
+    writer = WarcWriter(output)  # creates the file now: WarcError before any work
+    with writer:
+        articles, failures = _run(paths, registry, on_result, writer=writer, originals=originals)
+    return Report(tuple(articles), tuple(failures), writer.path, (writer.path,))
+
+
+def _run(
+    paths: Iterable[PathArg],
+    registry: Registry | None,
+    on_result: Callable[[Path, Article | Failure], None] | None,
+    *,
+    writer: WarcWriter | None,
+    originals: Iterable[PathArg],
+) -> tuple[list[Article], list[Failure]]:
+    articles: list[Article] = []
+    failures: list[Failure] = []
+    places: Originals | None = None
+
+    def done(path: Path, result: Article | Failure) -> None:
+        if isinstance(result, Failure):
+            log.info("%s: skipped: %s", path, result.message)
+            failures.append(result)
+        else:
+            log.debug("%s: archived (%d words)", path, result.word_count)
+            articles.append(result)
+        if on_result is not None:
+            on_result(path, result)
+
+    for item in iter_inputs(paths):
+        if isinstance(item, Failure):
+            done(Path(item.source), item)
+        elif is_warc(item):
+            places = places or _originals(paths, originals)
+            for result in _reextract(item, registry, writer, places):
+                done(item, result)
+        else:
+            done(item, _extract(item, registry, writer))
+    return articles, failures
+
+
+def _originals(paths: Iterable[PathArg], originals: Iterable[PathArg]) -> Originals:
+    """Where the revisit records of a run's WARC inputs find their responses: in every
+    WARC input, for a bulk run rotates its files and stores a payload already in an
+    earlier file as a revisit; then in ``originals``."""
+    warcs = [item for item in iter_inputs(paths) if isinstance(item, Path) and is_warc(item)]
+    return Originals([*warcs, *originals])
+
+
+def _extract(path: Path, registry: Registry | None, writer: WarcWriter | None) -> Article | Failure:
+    try:
+        document, article = process_file(path, registry=registry)
+    except ArchiverError as exc:
+        return Failure.from_exception(str(path), exc)
+    except Exception as exc:  # a bug; one bad file must not stop the run
+        log.exception("%s: unexpected error while processing it", path)
+        return Failure.from_exception(str(path), exc)
+    # Outside the try: a failure to write is the archive's, not this input's, and ends
+    # the run (the writer then removes its partial file).
+    if writer is not None:
+        writer.write_article(document, article, target_uri=target_uri(document, article))
+    return article
+
+
+def _reextract(
+    path: Path, registry: Registry | None, writer: WarcWriter | None, originals: Originals
+) -> Iterator[Article | Failure]:
+    """Extract every page stored in the WARC file ``path``, one result per page.
+
+    A damaged WARC ends with a Failure naming it, after the pages read before the damage.
+    """
+    try:
+        captures = read_captures(path, originals=originals)
+    except WarcError as exc:
+        yield Failure.from_exception(str(path), exc)
+        return
+    while True:
+        # next() alone in the try: a WarcError from the writer below is the output's,
+        # and must end the run rather than pass for a damaged input.
+        try:
+            capture = next(captures, None)
+        except WarcError as exc:
+            yield Failure.from_exception(str(path), exc)
+            return
+        if capture is None:
+            return
+        name = f"{path}#{capture.target_uri}"
+        try:
+            document, article = process_capture(capture, registry=registry)
+        except ArchiverError as exc:
+            yield Failure.from_exception(name, exc)
+            continue
+        except Exception as exc:  # a bug; one bad page must not stop the run
+            log.exception("%s: unexpected error while processing it", name)
+            yield Failure.from_exception(name, exc)
+            continue
+        if writer is not None:
+            writer.write_derived(capture, document, article)
+        yield article

@@ -1,0 +1,224 @@
+"""What a bulk run records and reports, the same on this machine and on a cluster.
+
+Before the work: the WARC files a killed run left open are salvaged and what they
+hold is marked in the ledger (:func:`recover`, :func:`finish`), and the URL list is
+streamed into it (:func:`ingest`). During it: :func:`current_progress`. After it: the
+failure report (:func:`write_failure_report`) and the :class:`BulkReport`
+(:func:`final_report`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+import urllib.parse
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..files import PathArg, write_text_file
+from ..warc import salvage
+from .ledger import DONE, FAILED, Ledger, LedgerCounts
+from .urls import normalize_url, read_url_list
+
+__all__ = [
+    "FAILURE_REPORT",
+    "STATE_FILE",
+    "BulkProgress",
+    "BulkReport",
+    "current_progress",
+    "final_report",
+    "finish",
+    "ingest",
+    "recover",
+    "write_failure_report",
+]
+
+log = logging.getLogger(__name__)
+
+#: The ledger's file in the output folder (or the state folder of a cluster run).
+STATE_FILE = "state.sqlite"
+#: The failure report's file, beside the ledger.
+FAILURE_REPORT = "failures.jsonl"
+
+
+@dataclass(frozen=True, slots=True)
+class BulkProgress:
+    """Where a run is: passed to the ``progress`` callback of :func:`archiver.archive_many`."""
+
+    #: URLs of the list (distinct, after normalisation), all runs together.
+    total: int
+    #: Archived and failed URLs, all runs together.
+    done: int
+    failed: int
+    #: Archived and failed in this run, and the bytes of WARC written.
+    done_now: int
+    failed_now: int
+    bytes: int
+    #: Seconds since this run started.
+    elapsed: float
+
+    @property
+    def rate(self) -> float:
+        """URLs finished per second in this run."""
+        return (self.done_now + self.failed_now) / self.elapsed if self.elapsed > 0 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class BulkReport:
+    """What a run did, and where its output is."""
+
+    #: The output folder; on a cluster with a remote output, its fsspec URL (as are
+    #: ``warcs``), while ``failure_report`` and ``state`` are local copies (see
+    #: :func:`archiver.runs.cluster.archive_on_cluster`).
+    out_dir: Path | str
+    #: URLs of the list, and how many of them are archived and failed, all runs together.
+    total: int
+    done: int
+    failed: int
+    #: Finished by this run (the rest was done before).
+    done_now: int
+    failed_now: int
+    #: Bytes of WARC written by this run, and its length in seconds.
+    bytes: int
+    seconds: float
+    #: The WARC files this run wrote or finished.
+    warcs: tuple[Path | str, ...]
+    failure_report: Path
+    state: Path
+
+    @property
+    def ok(self) -> bool:
+        """True when every URL of the list is archived."""
+        return self.failed == 0 and self.done == self.total
+
+
+# --- before the run: recovery and the URL list -----------------------------------------
+
+
+def recover(folder: Path, ledger: Ledger) -> Iterator[Path]:
+    """Salvage the WARC files a killed run left open, and mark what they hold."""
+    for open_file in sorted(folder.glob("*.warc.gz.open")):
+        salvaged = salvage(open_file)
+        if salvaged is None:
+            log.info("%s: removed (no complete page in it)", open_file)
+            continue
+        for data in salvaged.metadata:
+            fetched = data.get("fetch") or {}
+            if "requested_url" in fetched:
+                finish(ledger, fetched["requested_url"], salvaged.path.name, data)
+        for digest, capture in salvaged.payloads.items():
+            ledger.first_capture(digest, capture)
+        ledger.commit()
+        log.info("%s: salvaged, %d pages", salvaged.path, len(salvaged.metadata))
+        yield salvaged.path
+
+
+def finish(ledger: Ledger, url: str, warc: str, data: dict[str, Any]) -> None:
+    """Mark ``url`` done, or failed when its metadata says nothing was extracted."""
+    fetched = data.get("fetch") or {}
+    why = data.get("not_extracted")
+    if why is None:
+        ledger.finish(
+            url, DONE, warc=warc, attempts=fetched.get("attempts"), status=fetched.get("status")
+        )
+    else:
+        ledger.finish(
+            url,
+            FAILED,
+            warc=warc,
+            error=why.get("error"),
+            message=f"{url}: {why.get('reason')}",
+            attempts=fetched.get("attempts"),
+            status=fetched.get("status"),
+        )
+
+
+def ingest(urls: Iterable[str] | PathArg, ledger: Ledger) -> None:
+    """Stream the list into the ledger, unless this very file was read in full before."""
+    identity = None
+    if isinstance(urls, (str, os.PathLike)):
+        stat = os.stat(urls)
+        identity = [os.fspath(Path(urls).resolve()), stat.st_size, stat.st_mtime_ns]
+        if ledger.get("input") == identity:
+            log.info("%s: already read into the ledger", os.fspath(urls))
+            return
+        urls = read_url_list(urls)
+    added = ledger.add(_checked(urls, ledger))
+    log.info("%d new URLs in the ledger", added)
+    if identity is not None:
+        ledger.set("input", identity)
+
+
+def _checked(urls: Iterable[str], ledger: Ledger) -> Iterator[tuple[str, str]]:
+    for line in urls:
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            url = normalize_url(line)
+        except ValueError as exc:
+            ledger.add_failed(line, "InvalidUrl", f"{line}: {exc}")
+            continue
+        yield url, urllib.parse.urlsplit(url).hostname or ""
+
+
+# --- during and after the run -----------------------------------------------------------
+
+
+def current_progress(
+    baseline: LedgerCounts, done_now: int, failed_now: int, written: int, started: float
+) -> BulkProgress:
+    """Where a run started at ``started`` (time.monotonic()) over ``baseline`` is now."""
+    return BulkProgress(
+        total=baseline.total,
+        done=baseline.done + done_now,
+        failed=baseline.failed + failed_now,
+        done_now=done_now,
+        failed_now=failed_now,
+        bytes=written,
+        elapsed=time.monotonic() - started,
+    )
+
+
+def write_failure_report(path: Path, ledger: Ledger) -> None:
+    """Write the failure report ``path`` anew: one JSON line per failed URL of ``ledger``."""
+
+    def write(stream: Any) -> int:
+        count = 0
+        for row in ledger.failures():
+            stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+            count += 1
+        return count
+
+    write_text_file(path, write)
+
+
+def final_report(
+    out_dir: Path | str,
+    ledger: Ledger,
+    done_now: int,
+    failed_now: int,
+    written: int,
+    started: float,
+    warcs: Sequence[Path | str],
+    failure_report: Path,
+) -> BulkReport:
+    """The report of a run started at ``started`` (time.monotonic()), as its ledger ends it."""
+    counts = ledger.counts()
+    return BulkReport(
+        out_dir=out_dir,
+        total=counts.total,
+        done=counts.done,
+        failed=counts.failed,
+        done_now=done_now,
+        failed_now=failed_now,
+        bytes=written,
+        seconds=time.monotonic() - started,
+        warcs=tuple(warcs),
+        failure_report=failure_report,
+        state=ledger.path,
+    )

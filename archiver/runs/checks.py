@@ -1,0 +1,39 @@
+"""Checks on the WARC file a re-extraction is to write, made before any work."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..errors import WarcError
+from ..files import PathArg
+from .inputs import error_cause, is_warc
+
+__all__ = ["check_not_input", "check_writable"]
+
+
+def check_not_input(output: Path, paths: Iterable[PathArg]) -> None:
+    """Refuse to write over a WARC input: the original archive is never modified."""
+    target = output.resolve()
+    for path in paths:
+        if is_warc(path) and Path(path).resolve() == target:
+            raise WarcError(
+                "is also an input: write the re-extraction to another file", source=str(output)
+            )
+
+
+def check_writable(output: Path) -> None:
+    """Raise WarcError now if ``output`` cannot be written, rather than after the work."""
+    name = str(output)
+    if output.is_dir():
+        raise WarcError("cannot write the WARC file: it is a folder", source=name)
+    parent = output.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WarcError(
+            f"cannot create the folder {parent}: {error_cause(exc)}", source=name
+        ) from exc
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise WarcError(f"cannot write the WARC file: folder {parent} is not writable", source=name)

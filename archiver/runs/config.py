@@ -1,0 +1,49 @@
+"""How a bulk run goes: :class:`BulkConfig`, the same for a local and a cluster run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..capture import FetchConfig
+
+__all__ = ["BulkConfig"]
+
+_GB = 1000**3
+
+
+@dataclass(frozen=True, slots=True)
+class BulkConfig:
+    """How a bulk run goes. Times are in seconds, sizes in bytes.
+
+    ``concurrency`` bounds the fetches in flight over all hosts. A host gets one
+    request at a time, and at least ``per_host_delay`` between the end of one and the
+    start of the next (more when its robots.txt asks for a Crawl-delay). A host that
+    answers 429 or 503, or needed retries, has its delay doubled, up to
+    ``max_host_delay``, and halved again after each clean answer. WARC files are closed
+    and a new one started once one reaches ``warc_size``; they are named
+    ``<warc_prefix>-<timestamp>-<serial>-<pid>~<hostname>.warc.gz``. ``extract`` turns
+    extraction on; ``workers`` is the size of its process pool (default: the number of
+    cores).
+    """
+
+    concurrency: int = 64
+    per_host_delay: float = 1.0
+    max_host_delay: float = 60.0
+    warc_size: int = 1 * _GB
+    warc_prefix: str = "archiver"
+    extract: bool = True
+    workers: int | None = None
+    fetch: FetchConfig = field(default_factory=FetchConfig)
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise ValueError(f"BulkConfig.concurrency must be at least 1, not {self.concurrency}")
+        if self.per_host_delay < 0 or self.max_host_delay < self.per_host_delay:
+            raise ValueError(
+                "BulkConfig needs 0 <= per_host_delay <= max_host_delay, not"
+                f" {self.per_host_delay} and {self.max_host_delay}"
+            )
+        if self.warc_size < 1:
+            raise ValueError(f"BulkConfig.warc_size must be positive, not {self.warc_size}")
+        if self.workers is not None and self.workers < 1:
+            raise ValueError(f"BulkConfig.workers must be at least 1, not {self.workers}")

@@ -1,0 +1,125 @@
+"""The inputs of a re-extraction: files and folders expanded into the files to process.
+
+:func:`iter_inputs` walks the folders, taking the files named as pages
+(:data:`INPUT_SUFFIXES`), and takes a file named explicitly whatever its name; one named
+as a WARC file (:func:`is_warc`) is re-extracted. A path that cannot be used becomes a
+:class:`Failure`, as does an input that cannot be processed later.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ArchiverError, InputError
+from ..files import PathArg
+
+__all__ = ["INPUT_SUFFIXES", "Failure", "error_cause", "is_warc", "iter_inputs"]
+
+log = logging.getLogger(__name__)
+
+#: File name endings taken when a folder is expanded (compared case-insensitively).
+#: A file named explicitly is taken whatever its name.
+INPUT_SUFFIXES = frozenset({".txt", ".text", ".htm", ".html"})
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """One input that could not be archived.
+
+    ``error`` is the exception's class name (``"BinaryInputError"``), ``message`` its
+    cause without the source, so ``f"{source}: {message}"`` reads as a full sentence.
+    """
+
+    source: str
+    error: str
+    message: str
+
+    @classmethod
+    def from_exception(cls, source: str, exc: BaseException) -> Failure:
+        """The Failure for ``exc`` raised while processing ``source``."""
+        if isinstance(exc, ArchiverError):
+            return cls(source=exc.source or source, error=type(exc).__name__, message=exc.message)
+        # Not an ArchiverError: a bug somewhere, named as such so it is not mistaken
+        # for a problem with the input.
+        return cls(
+            source=source,
+            error=type(exc).__name__,
+            message=f"internal error: {type(exc).__name__}: {exc}",
+        )
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.message}"
+
+
+def iter_inputs(paths: Iterable[PathArg]) -> Iterator[Path | Failure]:
+    """Expand ``paths`` into the input files to process, each once.
+
+    A folder is walked recursively in sorted order, taking the files whose names end in
+    one of :data:`INPUT_SUFFIXES`; a file named explicitly is taken whatever its name.
+    A path that does not exist, or a folder that cannot be listed, is yielded as a
+    :class:`Failure` rather than raised, so that one bad argument does not stop a run.
+    """
+    seen: set[Path] = set()
+    for arg in paths:
+        path = Path(arg)
+        if path.is_dir():
+            yield from _walk(path, seen, set())
+        elif path.exists() or path.is_symlink():
+            # A broken symbolic link is taken too: process_file() names the cause.
+            if _first_visit(path, seen):
+                yield path
+        else:
+            yield Failure(str(path), InputError.__name__, "no such file or folder")
+
+
+def _walk(folder: Path, seen: set[Path], ancestors: set[Path]) -> Iterator[Path | Failure]:
+    real = folder.resolve()
+    if real in ancestors:  # a symbolic link back up the tree would loop for ever
+        log.warning("%s: skipped, it links back to %s", folder, real)
+        return
+    try:
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda entry: entry.name)
+    except OSError as exc:
+        yield Failure(
+            str(folder), InputError.__name__, f"cannot list the folder: {error_cause(exc)}"
+        )
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        if is_dir:
+            yield from _walk(path, seen, ancestors | {real})
+        elif path.suffix.lower() in INPUT_SUFFIXES and _first_visit(path, seen):
+            yield path
+
+
+def _first_visit(path: Path, seen: set[Path]) -> bool:
+    # The same file named twice (or named and also inside a named folder) is archived once.
+    try:
+        key = path.resolve()
+    except OSError:
+        key = path.absolute()
+    if key in seen:
+        return False
+    seen.add(key)
+    return True
+
+
+def is_warc(path: PathArg) -> bool:
+    """True for a name ending in ``.warc`` or ``.warc.gz`` (in any case): a WARC input."""
+    return str(path).lower().endswith((".warc", ".warc.gz"))
+
+
+def error_cause(exc: OSError) -> str:
+    """The cause of ``exc``, in lower case, for a message naming the file itself."""
+    # "permission denied" rather than "[Errno 13] Permission denied: '/x'": the
+    # message already names the file.
+    return exc.strerror.lower() if exc.strerror else str(exc)

@@ -1,0 +1,391 @@
+"""The bulk run on this machine: the pending URLs of a ledger into rotated WARC files.
+
+:func:`archive_locally` fetches the pending URLs asynchronously under a global
+concurrency limit and a per-host politeness gate, extracts the pages in a process pool,
+and writes each page's records to the current WARC file, which is rotated at a size.
+Only once a page's records are in the file (flushed to the OS) is its URL marked done,
+so a run killed at any moment loses nothing (see :mod:`archiver.runs.bulk`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+import multiprocessing
+import os
+import socket
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ..article import Article
+from ..capture import AsyncFetcher, FetchResult
+from ..errors import ArchiverError, FetchError, StateError
+from ..files import PathArg
+from ..warc import WarcWriter
+from .bookkeeping import (
+    FAILURE_REPORT,
+    STATE_FILE,
+    BulkProgress,
+    BulkReport,
+    current_progress,
+    final_report,
+    ingest,
+    recover,
+    write_failure_report,
+)
+from .config import BulkConfig
+from .ledger import DONE, FAILED, Entry, Ledger
+from .single import capture_metadata, extract_page, unextractable
+
+__all__ = ["archive_locally"]
+
+log = logging.getLogger(__name__)
+
+#: Statuses that tell a host to slow down.
+_SLOW_DOWN = frozenset({429, 503})
+#: How often progress is reported and the ledger committed, in seconds.
+_TICK = 0.5
+#: Idle hosts are forgotten once there are this many.
+_HOSTS_KEPT = 10_000
+
+
+def archive_locally(
+    urls: Iterable[str] | PathArg,
+    out_dir: PathArg,
+    *,
+    config: BulkConfig,
+    retry_failed: bool = False,
+    progress: Callable[[BulkProgress], None] | None = None,
+) -> BulkReport:
+    """:func:`~archiver.runs.bulk.archive_many` on this machine (without a client)."""
+    folder = Path(out_dir)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StateError(
+            f"cannot create the output folder ({exc.strerror})", source=str(folder)
+        ) from exc
+    started = time.monotonic()
+    ledger = Ledger(folder / STATE_FILE)
+    try:
+        warcs = [*recover(folder, ledger)]
+        ingest(urls, ledger)
+        if retry_failed:
+            log.info("%d failed URLs to try again", ledger.retry_failed())
+        run = _Run(folder, ledger, config, progress, started)
+        with _extraction_pool(config) as pool:
+            warcs += asyncio.run(run.main(pool))
+        write_failure_report(folder / FAILURE_REPORT, ledger)
+        return final_report(
+            folder,
+            ledger,
+            run.done_now,
+            run.failed_now,
+            run.bytes,
+            started,
+            warcs,
+            folder / FAILURE_REPORT,
+        )
+    finally:
+        ledger.close()
+
+
+@contextmanager
+def _extraction_pool(config: BulkConfig) -> Iterator[Executor | None]:
+    """The pool extraction runs in, its processes started; None without extraction."""
+    if not config.extract:
+        yield None
+        return
+    workers = config.workers or os.cpu_count() or 1
+    if multiprocessing.current_process().daemon:
+        # A daemonic process (a Dask worker, see archiver.runs.partition) may not start
+        # processes: extraction runs in threads there, and the cluster's other workers
+        # give the parallelism.
+        with ThreadPoolExecutor(workers) as threads:
+            yield threads
+        return
+    # Forked where the system can (fast to start, modules shared), and before the
+    # event loop exists, so that no thread is alive at the fork; else spawned.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
+    try:
+        # Starts every process now (fork starts them all at the first task).
+        for future in [pool.submit(_ready) for _ in range(workers)]:
+            future.result()
+        yield pool
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _ready() -> None:
+    """A task that does nothing: submitted to start the pool's processes."""
+
+
+@dataclass(slots=True)
+class _Host:
+    """The politeness state of one host."""
+
+    delay: float
+    #: When its next request may start (time.monotonic()).
+    ready_at: float = 0.0
+    busy: bool = False
+    queue: deque[Entry] = field(default_factory=deque)
+
+
+class _Warcs:
+    """The current WARC file of a run, rotated at a size."""
+
+    def __init__(self, folder: Path, ledger: Ledger, config: BulkConfig) -> None:
+        self._folder = folder
+        self._ledger = ledger
+        self._config = config
+        self._writer: WarcWriter | None = None
+        self._host = socket.gethostname().replace("-", "_").replace("~", "_") or "localhost"
+        self.written: list[Path] = []
+        self.bytes = 0
+
+    def write(self, result: FetchResult, article: Article | None, metadata: dict[str, Any]) -> str:
+        """Write one page's records; returns the name of the file they went to.
+
+        The caller records the page in the ledger before it next awaits: a file is
+        rotated only before the next write, after a commit, so that no file is closed
+        (and so out of the next run's salvage) while its last pages are not marked done.
+        """
+        if self._writer is not None and self._writer.size >= self._config.warc_size:
+            self.close()
+        if self._writer is None:
+            self._writer = WarcWriter(self._folder / self._next_name(), keep_on_failure=True)
+        writer = self._writer
+        before = writer.size
+        writer.write_capture(result, article=article, metadata=metadata, payloads=self._ledger)
+        self.bytes += writer.size - before
+        return writer.path.name
+
+    def close(self) -> None:
+        """Close the current file, once the ledger has every page in it."""
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            self._ledger.commit()
+            writer.close()
+            self.written.append(writer.path)
+
+    def abort(self) -> None:
+        """Leave the current file as it is, ``.open``, for the next run to salvage."""
+        self._writer = None
+
+    def _next_name(self) -> str:
+        serial = int(self._ledger.get("warc_serial") or 0)
+        self._ledger.set("warc_serial", serial + 1)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")[:17]
+        return f"{self._config.warc_prefix}-{stamp}-{serial:05d}-{os.getpid()}~{self._host}.warc.gz"
+
+
+class _Run:
+    """One run over the pending URLs of a ledger."""
+
+    def __init__(
+        self,
+        folder: Path,
+        ledger: Ledger,
+        config: BulkConfig,
+        progress: Callable[[BulkProgress], None] | None,
+        started: float,
+    ) -> None:
+        self._ledger = ledger
+        self._config = config
+        self._progress = progress
+        self._started = started
+        self._warcs = _Warcs(folder, ledger, config)
+        self._hosts: dict[str, _Host] = {}
+        #: (ready_at, host) of the idle hosts with URLs waiting.
+        self._ready: list[tuple[float, str]] = []
+        self._queued = 0
+        self._baseline = ledger.counts()
+        self.done_now = 0
+        self.failed_now = 0
+
+    @property
+    def bytes(self) -> int:
+        return self._warcs.bytes
+
+    async def main(self, pool: Executor | None) -> list[Path]:
+        fetcher = AsyncFetcher(self._config.fetch)
+        try:
+            await self._schedule(fetcher, pool)
+            self._warcs.close()
+        except BaseException:
+            # Killed, interrupted or failed: what is in the file stays, .open, for the
+            # next run to salvage; what is in the ledger is committed.
+            self._warcs.abort()
+            raise
+        finally:
+            self._ledger.commit()
+            await fetcher.aclose()
+            self._report()
+        return self._warcs.written
+
+    async def _schedule(self, fetcher: AsyncFetcher, pool: Executor | None) -> None:
+        pending = self._ledger.pending()
+        exhausted = False
+        running: set[asyncio.Task[None]] = set()
+        buffer_limit = max(1000, self._config.concurrency * 16)
+        last_tick = time.monotonic()
+        while True:
+            while not exhausted and self._queued < buffer_limit:
+                entry = next(pending, None)
+                if entry is None:
+                    exhausted = True
+                else:
+                    self._enqueue(entry)
+            now = time.monotonic()
+            while (
+                len(running) < self._config.concurrency and self._ready and self._ready[0][0] <= now
+            ):
+                _, name = heapq.heappop(self._ready)
+                host = self._hosts[name]
+                entry = host.queue.popleft()
+                self._queued -= 1
+                host.busy = True
+                running.add(asyncio.create_task(self._page(fetcher, pool, host, name, entry)))
+            if not running and not self._ready and exhausted:
+                return
+            # With every slot taken, a ready host waits for a fetch to end: waiting for
+            # its ready time instead (already past) would spin the loop at full CPU.
+            full = len(running) >= self._config.concurrency
+            wait = self._ready[0][0] - now if self._ready and not full else _TICK
+            if running:
+                done, running = await asyncio.wait(
+                    running, timeout=min(max(wait, 0.0), _TICK), return_when=asyncio.FIRST_COMPLETED
+                )
+                for task in done:
+                    task.result()  # a bug in _page surfaces here
+            else:
+                await asyncio.sleep(min(max(wait, 0.0), _TICK))
+            if time.monotonic() - last_tick >= _TICK:
+                last_tick = time.monotonic()
+                self._ledger.commit()
+                self._forget_idle_hosts()
+                self._report()
+
+    def _enqueue(self, entry: Entry) -> None:
+        host = self._hosts.get(entry.host)
+        if host is None:
+            host = self._hosts[entry.host] = _Host(delay=self._config.per_host_delay)
+        host.queue.append(entry)
+        self._queued += 1
+        if not host.busy and len(host.queue) == 1:
+            heapq.heappush(self._ready, (host.ready_at, entry.host))
+
+    async def _page(
+        self, fetcher: AsyncFetcher, pool: Executor | None, host: _Host, name: str, entry: Entry
+    ) -> None:
+        slow_down = False
+        try:
+            result = await fetcher.fetch(entry.url)
+        except FetchError as exc:
+            slow_down = exc.status in _SLOW_DOWN
+            self._failed(entry.url, exc, attempts=exc.attempts, status=exc.status)
+        else:
+            slow_down = result.attempts > 1 or result.status in _SLOW_DOWN
+            article, error = await self._extract(result, pool)
+            # A WarcError here (a full disk) ends the run: the file is left for salvage.
+            warc = self._warcs.write(result, article, capture_metadata(result, error))
+            if error is None:
+                self._ledger.finish(
+                    entry.url, DONE, warc=warc, attempts=result.attempts, status=result.status
+                )
+                self.done_now += 1
+            else:
+                self._failed(
+                    entry.url, error, attempts=result.attempts, status=result.status, warc=warc
+                )
+        finally:
+            self._release(host, name, fetcher.crawl_delay(entry.url), slow_down)
+
+    async def _extract(
+        self, result: FetchResult, pool: Executor | None
+    ) -> tuple[Article | None, ArchiverError | None]:
+        error = unextractable(result)
+        if error is not None or pool is None:
+            return None, error
+        assert result.content is not None  # unextractable() says so
+        loop = asyncio.get_running_loop()
+        try:
+            article = await loop.run_in_executor(
+                pool,
+                _extract_in_worker,
+                result.content,
+                result.url,
+                result.final_url,
+                result.content_type,
+            )
+        except ArchiverError as exc:
+            return None, exc
+        return article, None
+
+    def _failed(
+        self,
+        url: str,
+        error: ArchiverError,
+        *,
+        attempts: int | None,
+        status: int | None,
+        warc: str | None = None,
+    ) -> None:
+        self._ledger.finish(
+            url,
+            FAILED,
+            warc=warc,
+            error=type(error).__name__,
+            message=str(error),
+            attempts=attempts,
+            status=status,
+        )
+        self.failed_now += 1
+        log.info("%s", error)
+
+    def _release(self, host: _Host, name: str, crawl_delay: float | None, slow_down: bool) -> None:
+        base = max(self._config.per_host_delay, crawl_delay or 0.0)
+        if slow_down:
+            host.delay = min(self._config.max_host_delay, max(2 * host.delay, base, 1.0))
+        else:
+            host.delay = max(base, host.delay / 2)
+        host.ready_at = time.monotonic() + host.delay
+        host.busy = False
+        if host.queue:
+            heapq.heappush(self._ready, (host.ready_at, name))
+
+    def _forget_idle_hosts(self) -> None:
+        """Drop hosts with nothing to do and no wait to keep, so memory stays flat."""
+        if len(self._hosts) < _HOSTS_KEPT:
+            return
+        now = time.monotonic()
+        for name in [
+            name
+            for name, host in self._hosts.items()
+            if not host.busy and not host.queue and host.ready_at <= now
+        ]:
+            del self._hosts[name]
+
+    def _report(self) -> None:
+        if self._progress is not None:
+            self._progress(
+                current_progress(
+                    self._baseline, self.done_now, self.failed_now, self.bytes, self._started
+                )
+            )
+
+
+def _extract_in_worker(
+    content: bytes, url: str, final_url: str, content_type: str | None
+) -> Article:
+    """:func:`~archiver.runs.single.extract_page` in a pool process."""
+    return extract_page(content, url=url, final_url=final_url, content_type=content_type)

@@ -1,0 +1,229 @@
+"""The pages stored in WARC files, for re-extraction: :func:`read_captures`.
+
+A page is a ``resource`` or ``response`` record, or a ``revisit`` record, whose payload
+is that of the response it revisits: looked for in the same file, then in others
+(:class:`Originals`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import io
+import logging
+import os
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import WarcError
+from .files import cause
+from .reader import checked_source, header_date, records
+
+__all__ = ["Capture", "Originals", "read_captures"]
+
+log = logging.getLogger(__name__)
+
+#: The record types that hold a page.
+_CAPTURE_TYPES = frozenset({"resource", "response"})
+_RESPONSE = frozenset({"response"})
+#: The media types worth extracting; a capture with no Content-Type is taken too.
+_PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """A page stored in a WARC file: a ``resource``, ``response`` or ``revisit`` record.
+
+    ``payload`` is the page itself: the block of a ``resource`` record, or the HTTP body
+    of a ``response`` record with its transfer and content encodings (chunked, gzip,
+    ...) undone. ``content_type`` is the page's type: the record's Content-Type for a
+    resource, the HTTP Content-Type for a response (None when absent). ``date`` is the
+    record's WARC-Date exactly as written, for WARC-Refers-To-Date. A revisit record's
+    payload and content type are those of the response it revisits.
+    """
+
+    warc: Path
+    record_id: str
+    record_type: str
+    target_uri: str
+    date: str
+    content_type: str | None
+    payload: bytes
+    #: The HTTP status of a response record; None for a resource record.
+    status: int | None = None
+
+
+def read_captures(
+    path: str | os.PathLike[str],
+    *,
+    originals: Originals | Iterable[str | os.PathLike[str]] = (),
+) -> Iterator[Capture]:
+    """Stream the pages stored in a WARC file, in file order.
+
+    Yields every ``resource`` and ``response`` record whose type is HTML or plain text
+    (or not given), skipping responses whose HTTP status is not 2xx: what
+    ``archiver reprocess`` re-extracts. A ``revisit`` record comes after the others,
+    with the payload of the response that has its payload digest: looked for in the
+    same file, then in the ``originals`` files in their order (as a bulk run that
+    rotated its files leaves them: a revisit may refer to a capture of an earlier
+    file); an :class:`Originals` shared by the calls of a run reads each of them once
+    at most for what they lack. A revisit whose response is in none of them is
+    skipped, with a log line, and so are the ``originals`` that cannot be read. Errors
+    are those of :func:`read`.
+    """
+    return _read_captures(checked_source(path), originals)
+
+
+def _read_captures(
+    source: Path, originals: Originals | Iterable[str | os.PathLike[str]]
+) -> Iterator[Capture]:
+    # Revisit records hold no body: each is yielded after the file, with the body of the
+    # response it points at (by payload digest), found in a second pass.
+    revisits: dict[str, list[Any]] = {}
+    own: set[str] = set()  # the payload digests of the file's responses
+    for record, block in records(source, keep=_CAPTURE_TYPES):
+        digest = record.rec_headers.get_header("WARC-Payload-Digest")
+        if record.rec_type == "revisit" and digest:
+            revisits.setdefault(digest, []).append(record)
+        elif record.rec_type in _CAPTURE_TYPES:
+            if record.rec_type == "response" and digest:
+                own.add(digest)
+            capture = _capture(record, block, source)
+            if capture is not None:
+                yield capture
+    if not own.isdisjoint(revisits):
+        yield from _revisited(source, source, revisits, None)
+    if revisits:
+        found = originals if isinstance(originals, Originals) else Originals(originals)
+        yield from found.revisited(source, frozenset(own), revisits)
+    for digest, left in revisits.items():
+        log.info(
+            "%s: %d revisit records of %s skipped: no file read has the original",
+            source,
+            len(left),
+            digest,
+        )
+
+
+class Originals:
+    """WARC files to look in for the responses that revisit records refer to.
+
+    Given as ``originals`` to :func:`read_captures` of many files, it remembers the
+    payload digests of each file it has read through, so that a file is read again only
+    for a digest it holds: a revisit found nowhere costs one read of each file per run,
+    not one per file with such a revisit.
+    """
+
+    def __init__(self, paths: Iterable[str | os.PathLike[str]]) -> None:
+        self._paths = list(dict.fromkeys(Path(path) for path in paths))
+        self._digests: dict[Path, frozenset[str]] = {}
+
+    def revisited(
+        self, source: Path, digests: frozenset[str], revisits: dict[str, list[Any]]
+    ) -> Iterator[Capture]:
+        """The Captures of the ``revisits`` of ``source`` (by payload digest) whose
+        responses are in these files; those found are taken out of ``revisits``.
+        ``digests`` are those of the responses in ``source``, read through."""
+        self._digests.setdefault(source, digests)
+        for place in self._paths:
+            if not revisits:
+                return
+            known = self._digests.get(place)
+            if known is not None and known.isdisjoint(revisits):
+                continue
+            if place.resolve() != source.resolve():
+                yield from _revisited(source, place, revisits, self._digests)
+
+
+def _revisited(
+    source: Path,
+    place: Path,
+    revisits: dict[str, list[Any]],
+    digests: dict[Path, frozenset[str]] | None,
+) -> Iterator[Capture]:
+    """The Captures of ``revisits`` (by payload digest, found ones are taken out), with
+    the bodies of their originals in the file ``place``. A ``place`` not yet in
+    ``digests`` is read to its end, and the payload digests of its responses noted there
+    (with ``digests`` None, the reading stops once all revisits are found)."""
+    stored = records(place, keep=_RESPONSE)
+    note = digests is not None and place not in digests
+    seen: set[str] = set()
+    with contextlib.closing(stored):
+        while revisits or note:
+            try:
+                found = next(stored, None)
+            except WarcError as exc:
+                if place == source:
+                    raise
+                # That file is an input of its own, where its error is reported.
+                log.info("%s: not read for the originals of revisit records: %s", place, exc)
+                found = None
+            if found is None:
+                if note:
+                    digests[place] = frozenset(seen)  # type: ignore[index]
+                return
+            record, block = found
+            digest = record.rec_headers.get_header("WARC-Payload-Digest")
+            if record.rec_type != "response" or not digest:
+                continue
+            seen.add(digest)
+            if digest not in revisits:
+                continue
+            for revisit in revisits.pop(digest):
+                capture = _capture(record, block, place)
+                if capture is not None:
+                    headers = revisit.rec_headers
+                    yield dataclasses.replace(
+                        capture,
+                        warc=source,
+                        record_id=str(headers.get_header("WARC-Record-ID")),
+                        record_type="revisit",
+                        target_uri=str(headers.get_header("WARC-Target-URI") or ""),
+                        date=header_date(revisit, source),
+                    )
+
+
+def _capture(record: Any, block: bytes, source: Path) -> Capture | None:
+    """The Capture of a resource or response record; None when it is not a page."""
+    headers = record.rec_headers
+    status: int | None = None
+    if record.http_headers is not None:
+        content_type = record.http_headers.get_header("Content-Type")
+        try:
+            status = int(record.http_headers.get_statuscode())
+        except (TypeError, ValueError):
+            status = None
+    else:
+        content_type = headers.get_header("Content-Type")
+    uri = str(headers.get_header("WARC-Target-URI") or "")
+    mime = str(content_type or "").split(";")[0].strip().lower()
+    if (mime and mime not in _PAGE_TYPES) or (status is not None and status // 100 != 2):
+        log.debug("%s: %s is not a page (%s, status %s): skipped", source, uri, mime, status)
+        return None
+    return Capture(
+        warc=source,
+        record_id=str(headers.get_header("WARC-Record-ID")),
+        record_type=str(record.rec_type),
+        target_uri=uri,
+        date=header_date(record, source),
+        content_type=str(content_type) if content_type else None,
+        payload=_http_body(record, block, source) if record.http_headers else block,
+        status=status,
+    )
+
+
+def _http_body(record: Any, block: bytes, source: Path) -> bytes:
+    # warcio's content_stream() undoes chunking and Content-Encoding; the block has
+    # already been read (to check it), so it is handed the bytes again.
+    record.raw_stream = io.BytesIO(block)
+    try:
+        return bytes(record.content_stream().read())
+    except (OSError, ValueError, EOFError, zlib.error) as exc:
+        # A body that does not decompress is kept as stored: extracting it then fails
+        # for this page alone, naming the cause.
+        uri = record.rec_headers.get_header("WARC-Target-URI")
+        log.debug("%s: %s: cannot decode the HTTP body: %s", source, uri, cause(exc))
+        return block

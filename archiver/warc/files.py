@@ -1,0 +1,204 @@
+"""The WARC files themselves: appending under a lock, cutting back, syncing, salvaging.
+
+A :class:`~archiver.warc.WarcWriter` opens an existing file with
+:func:`open_for_append`, cuts a file back with :func:`truncate` when a write fails and
+makes its final rename durable with :func:`fsync_dir`. :func:`salvage` finishes a
+``<name>.open`` file that a killed writer left.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from warcio.archiveiterator import ArchiveIterator
+
+from ..errors import WarcError
+from .records import CaptureRef
+
+__all__ = [
+    "GZIP_MAGIC",
+    "Salvaged",
+    "cause",
+    "close_quietly",
+    "fsync_dir",
+    "open_for_append",
+    "salvage",
+    "truncate",
+    "unlink",
+]
+
+log = logging.getLogger(__name__)
+
+#: The first bytes of a gzip-compressed file.
+GZIP_MAGIC = b"\x1f\x8b"
+#: Seconds an appender waits for another one to finish with the file.
+_LOCK_WAIT = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Salvaged:
+    """What :func:`salvage` kept of a WARC file: its final path and what it holds."""
+
+    path: Path
+    #: The JSON of each metadata record kept, in file order.
+    metadata: list[dict[str, Any]]
+    #: The first capture of each payload digest among the 200 responses kept.
+    payloads: dict[str, CaptureRef]
+
+
+def salvage(open_path: str | os.PathLike[str]) -> Salvaged | None:
+    """Finish a ``<name>.open`` file that a killed writer left: cut it, rename it.
+
+    Every record group a :class:`~archiver.warc.WarcWriter` writes ends with a
+    ``metadata`` record, so the file is cut back to the end of its last complete
+    metadata record, dropping any group the kill interrupted, and renamed to ``<name>``.
+    A file with no complete group is deleted and None returned. Raises
+    :class:`~archiver.errors.WarcError` when the file cannot be read, cut or renamed.
+    """
+    source = Path(open_path)
+    if source.suffix != ".open":
+        raise WarcError("not a .open file", source=str(source))
+    metadata: list[dict[str, Any]] = []
+    payloads: dict[str, CaptureRef] = {}
+    end = 0
+    pending: dict[str, CaptureRef] = {}
+    try:
+        with open(source, "rb") as file:
+            records = ArchiveIterator(file, check_digests=True)
+            try:
+                for record in records:
+                    headers = record.rec_headers
+                    content = record.content_stream().read()
+                    records.read_to_end(record)
+                    if (
+                        record.rec_type == "response"
+                        and record.http_headers.get_statuscode() == "200"
+                    ):
+                        digest = headers.get_header("WARC-Payload-Digest")
+                        capture = CaptureRef(
+                            record_id=headers.get_header("WARC-Record-ID"),
+                            target_uri=headers.get_header("WARC-Target-URI"),
+                            date=headers.get_header("WARC-Date"),
+                        )
+                        pending.setdefault(digest, capture)
+                    if record.rec_type == "metadata":
+                        metadata.append(json.loads(content))
+                        end = records.get_record_offset() + records.get_record_length()
+                        for digest, capture in pending.items():
+                            payloads.setdefault(digest, capture)
+                        pending.clear()
+            except Exception as exc:  # the cut: warcio and zlib raise many kinds
+                log.info("%s: cut after its last complete record (%s)", source, cause(exc))
+        if not metadata:
+            unlink(source)
+            return None
+        truncate(source, end)
+        final = source.with_suffix("")
+        os.replace(source, final)
+    except OSError as exc:
+        raise WarcError(f"cannot salvage it ({cause(exc)})", source=str(source)) from exc
+    fsync_dir(final.parent)
+    return Salvaged(path=final, metadata=metadata, payloads=payloads)
+
+
+def cause(exc: BaseException) -> str:
+    """What went wrong, in a few words: the first line of the message of ``exc``."""
+    # warcio messages can span several indented lines; keep the first meaningful one.
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+def unlink(path: Path) -> None:
+    """Remove ``path`` if it exists; a failure is logged, not raised."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning("cannot remove %s: %s", path, exc.strerror or exc)
+
+
+def open_for_append(path: Path) -> tuple[IO[bytes], int]:
+    """``path`` opened to append, locked, with its length; it must be a gzip WARC."""
+    try:
+        file = open(path, "ab")  # held until close/abort
+    except OSError as exc:
+        raise WarcError(f"cannot open the file to append ({cause(exc)})", source=str(path)) from exc
+    try:
+        _lock(file, path)
+        # Measured once locked: another appender may have just finished.
+        size = os.fstat(file.fileno()).st_size
+        if size:
+            with open(path, "rb") as head:
+                magic = head.read(2)
+            if magic != GZIP_MAGIC:
+                # Gzip members after uncompressed records would make a file few tools read.
+                raise WarcError("cannot append: not a gzip-compressed WARC file", source=str(path))
+    except OSError as exc:
+        file.close()
+        raise WarcError(f"cannot open the file to append ({cause(exc)})", source=str(path)) from exc
+    except BaseException:
+        file.close()
+        raise
+    return file, size
+
+
+def _lock(file: IO[bytes], path: Path) -> None:
+    """Wait for the other appenders (up to :data:`_LOCK_WAIT` seconds), then lock."""
+    try:
+        import fcntl
+    except ImportError:  # not on Windows: appenders there must take turns themselves
+        return
+    deadline = time.monotonic() + _LOCK_WAIT
+    while True:
+        try:
+            fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            # Bounded, so that a writer left open in this very process cannot hang us.
+            if time.monotonic() > deadline:
+                raise WarcError(
+                    f"cannot append: another writer has held the file for {_LOCK_WAIT:g} s",
+                    source=str(path),
+                ) from None
+            time.sleep(0.05)
+
+
+def close_quietly(file: IO[bytes]) -> None:
+    """Close ``file``, ignoring an error: another failure is being reported."""
+    try:
+        file.close()
+    except OSError:
+        pass  # the failure that matters is already being reported
+
+
+def truncate(file: IO[bytes] | Path, size: int) -> None:
+    """Cut ``file`` (open, or a path) back to ``size`` bytes; a failure is logged."""
+    try:
+        if isinstance(file, Path):
+            os.truncate(file, size)
+        else:
+            os.ftruncate(file.fileno(), size)
+    except OSError as exc:
+        log.warning("cannot cut back the WARC file to %d bytes: %s", size, cause(exc))
+
+
+def fsync_dir(directory: Path) -> None:
+    """Sync ``directory``, so that a rename in it survives a crash."""
+    # Makes the rename itself durable; not possible (nor needed) on every platform.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
