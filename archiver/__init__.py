@@ -14,11 +14,8 @@ The public API::
     report = archiver.archive_many("urls.txt", "archive/")   # resumable, polite, in bulk
 """
 
-from .runs import aarchive, archive
 from .article import Article, ExtractorInfo, InputKind
-from .runs import BulkConfig, BulkProgress, BulkReport, archive_many
-from .outputs import write_wacz
-from .outputs import ArticleChange, diff
+from .capture import AsyncFetcher, Exchange, FetchConfig, Fetcher, FetchResult, afetch, fetch, load
 from .document import Document
 from .errors import (
     ArchiverError,
@@ -39,15 +36,21 @@ from .errors import (
     StateError,
     WarcError,
 )
-from .outputs import export
-from .extraction import default_registry, extract, extract_document
-from .capture import AsyncFetcher, Exchange, FetchConfig, Fetcher, FetchResult, afetch, fetch, load
-from .outputs import write_index
-from .extraction import Extractor, Registry
-from .runs import Failure, Report, reprocess
-from .warc import ArchivedArticle, Capture, WarcWriter, read, read_captures, read_latest
+from .extraction import Extractor, Registry, default_registry, extract, extract_document
+from .outputs import ArticleChange, diff, export, write_index, write_wacz
+from .runs import (
+    BulkConfig,
+    BulkProgress,
+    BulkReport,
+    Failure,
+    Report,
+    aarchive,
+    archive,
+    archive_many,
+    reprocess,
+)
 from .version import __version__
-
+from .warc import ArchivedArticle, Capture, WarcWriter, read, read_captures, read_latest
 
 __all__ = [
     "ArchivedArticle",
@@ -87,6 +90,7 @@ __all__ = [
     "StateError",
     "WarcError",
     "WarcWriter",
+    "__version__",
     "aarchive",
     "afetch",
     "archive",
@@ -104,5 +108,4 @@ __all__ = [
     "reprocess",
     "write_index",
     "write_wacz",
-    "__version__",
 ]

@@ -10,7 +10,7 @@ fresh subprocess so that its peak RSS is its own:
     per_host_delay=0))``;
 (b) fetch, extraction and WARC: ``archive_many(..., config=BulkConfig(per_host_delay=0,
     workers=W))``;
-(c) extraction alone of the same pages: ``archiver.archive.extract_page`` in a process
+(c) extraction alone of the same pages: ``archiver.runs.single.extract_page`` in a process
     pool of the same size W as (b), on the bytes the server sends, made in memory;
 (d) ``wget -q -i urls.txt --warc-file=... -O /dev/null`` over the same list;
 
@@ -481,7 +481,7 @@ def _machine_busy() -> float:
 def _revisits(out: Path, done: int) -> int:
     """How many revisit records a run wrote.
 
-    The ledger keeps a row per distinct payload digest stored (archiver.ledger), and
+    The ledger keeps a row per distinct payload digest stored (archiver.runs.ledger), and
     every capture here is a 200 that is either stored in full or a revisit.
     """
     with sqlite3.connect(out / "state.sqlite") as db:

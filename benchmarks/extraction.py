@@ -3,7 +3,7 @@
     python benchmarks/extraction.py [--rounds N] [--per-page]
 
 Reads ../shared/eval/aeb-dev beside the checkout (93 pages, gzip UTF-8 HTML and their
-reference bodies) and prints, for (a) ``archiver.webpage.extract_html`` and (b) plain
+reference bodies) and prints, for (a) ``archiver.extraction.html.extract_html`` and (b) plain
 ``trafilatura.extract(html, include_comments=False)``, on the same decoded strings:
 set-level F1, precision and recall as ../shared/tools/shingle_f1.py computes them (mean
 P over pages with output, mean R over all pages), and pages per second.

@@ -1,4 +1,4 @@
-"""Bulk archiving and re-extraction on a Dask cluster (archiver.cluster).
+"""Bulk archiving and re-extraction on a Dask cluster (archiver.runs.cluster).
 
 One two-worker LocalCluster of processes serves the whole module; the pages come from
 the site farm (many hosts on 127.0.0.2, 127.0.0.3, ...) plus a raw server for connection

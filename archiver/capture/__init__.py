@@ -12,11 +12,10 @@ from .config import DEFAULT_USER_AGENT, FetchConfig
 from .exchange import Exchange, FetchResult
 from .saved import DEFAULT_MAX_BYTES, load
 
-# Sorted as sorted() sorts, which tests/test_api.py checks; RUF022 would put constants first.
-__all__ = [  # noqa: RUF022
-    "AsyncFetcher",
+__all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_USER_AGENT",
+    "AsyncFetcher",
     "Exchange",
     "FetchConfig",
     "FetchResult",

@@ -239,7 +239,7 @@ class Ledger:
     # --- payload digests, for revisit records -----------------------------------------
 
     def first_capture(self, digest: str, capture: CaptureRef) -> CaptureRef:
-        """See :class:`archiver.warc.PayloadIndex`."""
+        """See :class:`archiver.warc.records.PayloadIndex`."""
         self._begin()
         self._db.execute(
             "INSERT OR IGNORE INTO payloads (digest, record_id, uri, date) VALUES (?, ?, ?, ?)",
