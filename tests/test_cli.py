@@ -7,16 +7,20 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from archiver import warc
-from archiver.cli import commands as cli
 from archiver.article import Article
-from archiver.cli import main
+from archiver.capture import FetchConfig
+from archiver.cli import app, fetching, main, pages
+from archiver.extraction import extract
 from archiver.extraction.dispatch import default_registry
+from archiver.runs import BulkConfig, BulkReport
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -121,7 +125,7 @@ def test_reprocess_warns_when_it_finds_no_input(tmp_path: Path) -> None:
 def test_reprocess_draws_a_rich_table_on_a_terminal(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli, "_stdout_is_terminal", lambda: True)
+    monkeypatch.setattr(app, "stdout_is_terminal", lambda: True)
     (tmp_path / "a.txt").write_text("[bold]Not markup[/bold]\n\n" + PAGE, encoding="utf-8")
     result = run("reprocess", str(tmp_path / "a.txt"), "-o", str(tmp_path / "o.warc.gz"))
     assert result.exit_code == 0, result.output
@@ -213,6 +217,80 @@ def test_extract_empty_stdin() -> None:
     assert result.stderr == "error: <stdin>: input is empty\n"
 
 
+# --- get and bulk: the config options ---------------------------------------------------
+
+
+def test_get_defaults_are_fetch_configs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    configs: list[FetchConfig] = []
+
+    @contextmanager
+    def fetcher(config: FetchConfig) -> Iterator[None]:  # stands in for Fetcher
+        configs.append(config)
+        yield None
+
+    monkeypatch.setattr(fetching, "Fetcher", fetcher)
+    monkeypatch.setattr(fetching, "archive", lambda url, *args, **kwargs: extract(PAGE, url=url))
+    result = run("get", "https://news.example.com/a/1", "-o", str(tmp_path / "o.warc.gz"))
+    assert result.exit_code == 0, result.output
+    assert configs == [FetchConfig()]
+
+
+def bulk_configs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *args: str) -> list[BulkConfig]:
+    """The BulkConfig that ``bulk`` passes to archive_many, given its options ``args``."""
+    configs: list[BulkConfig] = []
+
+    def archive_many(
+        url_list: Path, out: str, *, config: BulkConfig, **kwargs: object
+    ) -> BulkReport:
+        configs.append(config)
+        return BulkReport(
+            out_dir=out,
+            total=0,
+            done=0,
+            failed=0,
+            done_now=0,
+            failed_now=0,
+            bytes=0,
+            seconds=0.0,
+            warcs=(),
+            failure_report=tmp_path / "f.jsonl",
+            state=tmp_path / "s",
+        )
+
+    monkeypatch.setattr(fetching, "archive_many", archive_many)
+    listing = tmp_path / "urls.txt"
+    listing.write_text("https://news.example.com/a/1\n")
+    result = run("-q", "bulk", str(listing), "-o", str(tmp_path / "out"), *args)
+    assert result.exit_code == 0, result.output
+    return configs
+
+
+def test_bulk_defaults_are_bulk_configs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The options take their defaults from the dataclasses: a default changed there is
+    # the command line's too (and its help's "default: ...").
+    assert bulk_configs(monkeypatch, tmp_path) == [BulkConfig()]
+
+
+def test_bulk_options_set_the_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    [config] = bulk_configs(
+        monkeypatch,
+        tmp_path,
+        *("--concurrency", "3", "--per-host-delay", "90", "--warc-size", "5", "--no-extract"),
+        *("--no-robots", "--block-private", "--user-agent", "bot/1", "--timeout", "7"),
+        *("--retries", "0"),
+    )
+    assert config == BulkConfig(
+        concurrency=3,
+        per_host_delay=90.0,
+        max_host_delay=90.0,
+        warc_size=5_000_000,
+        extract=False,
+        fetch=FetchConfig(
+            user_agent="bot/1", timeout=7.0, retries=0, obey_robots=False, block_private=True
+        ),
+    )
+
+
 # --- read -------------------------------------------------------------------------------
 
 
@@ -266,7 +344,7 @@ def test_an_internal_error_is_one_line_with_a_hint(monkeypatch: pytest.MonkeyPat
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("something broke")
 
-    monkeypatch.setattr(cli, "process_file", boom)
+    monkeypatch.setattr(pages, "process_file", boom)
     result = run("extract", str(SEED))
     assert result.exit_code == 1
     assert result.stderr.startswith("error: internal error: RuntimeError: something broke")

@@ -1,0 +1,191 @@
+"""Commands on WARC files and the extractors: read, export, index, wacz, diff, sites."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Literal, TextIO
+
+import click
+
+from ..article import Article
+from ..errors import WarcError
+from ..extraction import default_registry
+from ..outputs import diff, export, write_index, write_wacz
+from ..warc import read
+from .app import article_date, is_quiet, main, print_table
+from .options import format_option
+
+__all__ = [
+    "diff_command",
+    "export_command",
+    "index_command",
+    "read_command",
+    "sites_command",
+    "wacz_command",
+]
+
+
+# --- read -------------------------------------------------------------------------------
+
+
+@main.command("read", short_help="Print the articles archived in a WARC file.")
+@click.argument("warc", type=click.Path(dir_okay=False, path_type=Path))
+@format_option
+def read_command(warc: Path, fmt: str) -> None:
+    """Print the articles archived in WARC: JSON lines, or a header line and body each."""
+    try:
+        for number, article in enumerate(read(warc)):
+            if fmt == "json":
+                click.echo(article.to_json())
+            else:
+                click.echo(("\n" if number else "") + _header(article))
+                click.echo(article.text)
+    except BrokenPipeError:
+        raise  # the reader went away (| head): click exits quietly
+    except OSError as exc:  # WarcError is the contract; this guards the message anyway
+        raise WarcError(
+            f"cannot read the WARC file: {exc.strerror or exc}", source=str(warc)
+        ) from exc
+
+
+def _header(article: Article) -> str:
+    parts = [article.title or "(no title)"]
+    parts += [p for p in (article.site, article_date(article), article.url) if p]
+    return "==> " + " | ".join(parts) + " <=="
+
+
+# --- export, index, wacz, diff ------------------------------------------------------------
+
+_warcs_argument = click.argument(
+    "warcs", nargs=-1, required=True, metavar="WARC...", type=click.Path(path_type=Path)
+)
+
+
+@main.command("export", short_help="Export the archived articles as JSON lines or CSV.")
+@_warcs_argument
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv"]),
+    default="jsonl",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "-o",
+    "--output",
+    default="-",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    metavar="OUT",
+    help="The file to write; - (the default) for stdout.",
+)
+def export_command(warcs: tuple[Path, ...], fmt: str, output: Path) -> None:
+    """Export the newest article of each capture in the WARC files, one row each.
+
+    JSON lines are Article objects plus word_count, target_uri and captured; CSV has
+    the same columns with the extractor split in three and lists as JSON arrays.
+    """
+    export_format: Literal["jsonl", "csv"] = "csv" if fmt == "csv" else "jsonl"
+    count = export(warcs, _destination(output), format=export_format)
+    if not is_quiet():
+        click.echo(f"exported {count} articles to {_where(output)}", err=True)
+
+
+def _destination(output: Path) -> Path | TextIO:
+    """An output option's value: "-" is standard output."""
+    return sys.stdout if str(output) == "-" else output
+
+
+def _where(output: Path) -> str:
+    return "stdout" if str(output) == "-" else str(output)
+
+
+@main.command("index", short_help="Write the CDXJ index of WARC files.")
+@_warcs_argument
+@click.option(
+    "-o",
+    "--output",
+    default="-",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    metavar="OUT",
+    help="The CDXJ file to write; - (the default) for stdout.",
+)
+def index_command(warcs: tuple[Path, ...], output: Path) -> None:
+    """Write the sorted CDXJ index of the captures in the WARC files, for replay tools."""
+    count = write_index(warcs, _destination(output))
+    if not is_quiet():
+        click.echo(f"indexed {count} captures to {_where(output)}", err=True)
+
+
+@main.command("wacz", short_help="Package WARC files as a WACZ collection.")
+@_warcs_argument
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="OUT",
+    help="The WACZ file to write (name it .wacz).",
+)
+@click.option("--title", help="The collection's title.")
+def wacz_command(warcs: tuple[Path, ...], output: Path, title: str | None) -> None:
+    """Package the WARC files as one WACZ file, which ReplayWeb.page opens.
+
+    Its page list has one page per capture with the article's title and clean text,
+    so that ReplayWeb.page's search finds the articles.
+    """
+    count = write_wacz(warcs, output, title=title)
+    if not is_quiet():
+        click.echo(f"packaged {len(set(warcs))} WARC files, {count} pages, in {output}", err=True)
+
+
+@main.command("diff", short_help="Show which articles changed between two archives.")
+@click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
+def diff_command(old: Path, new: Path) -> None:
+    """Show which articles changed from the WARC file OLD to NEW (say, a re-extraction).
+
+    Articles are matched by URI. Prints one row per article that changed, was added or
+    was removed: status, uri, the old and new extractors, the body's shingle F1 (new
+    against old) and the metadata fields that changed; then a summary on stderr.
+    """
+    changes = diff(old, new)
+    shown = [change for change in changes if change.status != "same"]
+    rows = [
+        (
+            change.status,
+            change.target_uri,
+            str(change.old_extractor or ""),
+            str(change.new_extractor or ""),
+            "" if change.text_f1 is None else f"{change.text_f1:.3f}",
+            ", ".join(change.fields),
+        )
+        for change in shown
+    ]
+    if rows:
+        print_table(("status", "uri", "old", "new", "f1", "fields"), rows, numeric={"f1"})
+    if not is_quiet():
+        counts = dict.fromkeys(("changed", "added", "removed", "same"), 0)
+        for change in changes:
+            counts[change.status] += 1
+        compared = counts["changed"] + counts["same"]
+        click.echo(
+            f"{counts['changed']} of {compared} articles changed; "
+            f"{counts['removed']} only in {old}, {counts['added']} only in {new}",
+            err=True,
+        )
+
+
+# --- sites ------------------------------------------------------------------------------
+
+
+@main.command("sites", short_help="List the extractors in use.")
+def sites_command() -> None:
+    """List the extractors in use: site plugins in order of precedence, generic last."""
+    rows = [
+        (extractor.name, extractor.version, ", ".join(extractor.domains) or "(any)")
+        for extractor in default_registry()
+    ]
+    print_table(("name", "version", "domains"), rows)

@@ -1,0 +1,169 @@
+"""Options that several commands share, and those that make a FetchConfig or BulkConfig.
+
+The defaults of the config options are those of the dataclasses, read from an instance
+made with no arguments: changing a default in FetchConfig or BulkConfig changes the
+command line's (and its help's "default: ..."). The help texts are the command line's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from ..capture import FetchConfig
+from ..extraction import Registry, default_registry
+from ..runs import BulkConfig
+from .app import usage_error
+
+__all__ = [
+    "bulk_config",
+    "bulk_options",
+    "fetch_config",
+    "fetch_options",
+    "format_option",
+    "no_sites_option",
+    "registry_from",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: The unit of --warc-size.
+_MB = 1_000_000
+
+_FETCH_DEFAULTS = FetchConfig()
+_BULK_DEFAULTS = BulkConfig()
+
+
+def no_sites_option(command: F) -> F:
+    """The --no-sites option (see registry_from)."""
+    return click.option(
+        "--no-sites", is_flag=True, help="Use only the generic extractor, no site plugins."
+    )(command)
+
+
+def format_option(command: F) -> F:
+    """The -f/--format option of the commands that print articles: json or text."""
+    return click.option(
+        "-f",
+        "--format",
+        "fmt",
+        type=click.Choice(["json", "text"]),
+        default="json",
+        show_default=True,
+        help="Output format.",
+    )(command)
+
+
+def registry_from(no_sites: bool) -> Registry:
+    """The extractors to use, given the --no-sites option."""
+    registry = default_registry()
+    return registry.without_sites() if no_sites else registry
+
+
+def _apply(command: F, options: list[Callable[[F], F]]) -> F:
+    """``command`` with ``options``, listed in the order its help shows them."""
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def fetch_options(command: F) -> F:
+    """The options of ``get`` and ``bulk`` that make a FetchConfig (see fetch_config)."""
+    return _apply(
+        command,
+        [
+            click.option(
+                "--no-robots", is_flag=True, help="Fetch pages that robots.txt disallows."
+            ),
+            click.option(
+                "--block-private",
+                is_flag=True,
+                help="Refuse private, loopback and link-local addresses (for untrusted URL lists).",
+            ),
+            click.option("--user-agent", metavar="UA", help="The User-Agent header to send."),
+            click.option(
+                "--timeout",
+                type=click.FloatRange(min=0, min_open=True),
+                default=_FETCH_DEFAULTS.timeout,
+                show_default=True,
+                metavar="SECONDS",
+                help="How long any one network operation may take.",
+            ),
+            click.option(
+                "--retries",
+                type=click.IntRange(min=0),
+                default=_FETCH_DEFAULTS.retries,
+                show_default=True,
+                metavar="N",
+                help="Tries after the first on a network error, a timeout, a 429 or a 5xx.",
+            ),
+        ],
+    )
+
+
+def fetch_config(
+    no_robots: bool, block_private: bool, user_agent: str | None, timeout: float, retries: int
+) -> FetchConfig:
+    """The FetchConfig of fetch_options' values; a field no option sets keeps its default."""
+    try:
+        return FetchConfig(
+            user_agent=user_agent or _FETCH_DEFAULTS.user_agent,
+            timeout=timeout,
+            retries=retries,
+            obey_robots=_FETCH_DEFAULTS.obey_robots and not no_robots,
+            block_private=_FETCH_DEFAULTS.block_private or block_private,
+        )
+    except ValueError as exc:
+        usage_error(str(exc))
+
+
+def bulk_options(command: F) -> F:
+    """The options of ``bulk`` that make its BulkConfig, but for fetching (see bulk_config)."""
+    return _apply(
+        command,
+        [
+            click.option(
+                "--concurrency",
+                type=click.IntRange(min=1),
+                default=_BULK_DEFAULTS.concurrency,
+                show_default=True,
+                help="Fetches in flight at once, over all hosts.",
+            ),
+            click.option(
+                "--per-host-delay",
+                type=click.FloatRange(min=0),
+                default=_BULK_DEFAULTS.per_host_delay,
+                show_default=True,
+                metavar="SECONDS",
+                help="The least time between two requests to one host"
+                " (robots.txt may ask for more).",
+            ),
+            click.option(
+                "--warc-size",
+                type=click.IntRange(min=1),
+                default=_BULK_DEFAULTS.warc_size // _MB,
+                show_default=True,
+                metavar="MB",
+                help="Start a new WARC file once one reaches this size.",
+            ),
+            click.option(
+                "--no-extract", is_flag=True, help="Store the pages only; extract nothing."
+            ),
+        ],
+    )
+
+
+def bulk_config(
+    concurrency: int, per_host_delay: float, warc_size: int, no_extract: bool, fetch: FetchConfig
+) -> BulkConfig:
+    """The BulkConfig of bulk_options' values; a field no option sets keeps its default."""
+    return BulkConfig(
+        concurrency=concurrency,
+        per_host_delay=per_host_delay,
+        max_host_delay=max(_BULK_DEFAULTS.max_host_delay, per_host_delay),
+        warc_size=warc_size * _MB,
+        extract=_BULK_DEFAULTS.extract and not no_extract,
+        fetch=fetch,
+    )

@@ -1,0 +1,157 @@
+"""Commands on saved pages: ``extract`` prints one article, ``reprocess`` archives many."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from ..article import Article
+from ..capture import DEFAULT_MAX_BYTES
+from ..errors import InputError, InputTooLargeError, WarcError
+from ..extraction import extract
+from ..runs import Failure, process_file, reprocess
+from .app import (
+    article_date,
+    article_row,
+    dask_client,
+    error,
+    is_quiet,
+    main,
+    print_table,
+    usage_error,
+)
+from .options import format_option, no_sites_option, registry_from
+
+__all__ = ["extract_command", "reprocess_command"]
+
+
+# --- reprocess --------------------------------------------------------------------------
+
+
+@main.command("reprocess", short_help="Archive saved pages, or re-extract WARCs, in a WARC.")
+@click.argument(
+    "paths", nargs=-1, required=True, metavar="PATH...", type=click.Path(path_type=Path)
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path),
+    metavar="OUT",
+    help="The WARC file to write (gzip-compressed: name it .warc.gz).",
+)
+@no_sites_option
+@click.option(
+    "--dask",
+    "dask_address",
+    metavar="ADDRESS",
+    help="Run on the Dask cluster whose scheduler is at ADDRESS, one OUT-<n> file per task.",
+)
+def reprocess_command(
+    paths: tuple[Path, ...], output: Path, no_sites: bool, dask_address: str | None
+) -> None:
+    """Extract saved pages (files or folders of .txt/.html) and archive them in one WARC file.
+
+    A .warc or .warc.gz file given as PATH is re-extracted: the pages stored in it go
+    through the current extractors, and the new records, which refer to the original
+    ones, go to OUT; the input WARC is left unchanged.
+
+    With --dask, each WARC input (or group of 200 pages) is a task on the cluster,
+    writing its own file beside OUT: OUT-00000.warc.gz, OUT-00001.warc.gz, ...
+
+    Prints one row per article (file, site, title, date, words), then a summary on
+    stderr. Exits 1 when some inputs failed; the others are archived all the same.
+    """
+    registry = registry_from(no_sites)
+    rows: list[tuple[str, str, str, str, str]] = []
+
+    def on_result(path: Path, result: Article | Failure) -> None:
+        if isinstance(result, Failure):
+            error(str(result))
+        else:
+            rows.append(article_row(str(path), result))
+
+    client = dask_client(dask_address) if dask_address else None
+    try:
+        report = reprocess(paths, output, registry=registry, on_result=on_result, client=client)
+    except WarcError as exc:
+        usage_error(str(exc))
+    finally:
+        if client is not None:
+            client.close()
+
+    total = len(report.articles) + len(report.failures)
+    if not is_quiet():
+        if rows:
+            print_table(("file", "site", "title", "date", "words"), rows, numeric={"words"})
+        words = sum(article.word_count for article in report)
+        where = str(output) if client is None else _parts(report.warcs)
+        summary = f"archived {len(report)} of {total} inputs ({words} words) in {where}"
+        if report.failures:
+            summary += f"; {len(report.failures)} failed"
+        click.echo(summary, err=True)
+    if total == 0 and not is_quiet():
+        click.echo(
+            "warning: no input files found (looked for *.txt, *.text, *.htm, *.html)", err=True
+        )
+    if not report.ok:
+        raise click.exceptions.Exit(1)
+
+
+def _parts(warcs: Sequence[Path]) -> str:
+    """The files of a re-extraction on a cluster, for its summary."""
+    if len(warcs) < 2:
+        return str(warcs[0]) if warcs else "no WARC file"
+    return f"{len(warcs)} WARC files, {warcs[0]} to {warcs[-1].name}"
+
+
+# --- extract ----------------------------------------------------------------------------
+
+
+@main.command("extract", short_help="Extract one page and print the article.")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
+@click.option("--url", help="The page's URL: selects the site plugin and is kept in the Article.")
+@format_option
+@no_sites_option
+def extract_command(file: Path, url: str | None, fmt: str, no_sites: bool) -> None:
+    """Extract one article from FILE (a saved page or text dump; - for stdin) and print it."""
+    registry = registry_from(no_sites)
+    if str(file) == "-":
+        data = _read_stdin(DEFAULT_MAX_BYTES)
+        article = extract(data, url=url, name="<stdin>", registry=registry)
+    else:
+        _, article = process_file(file, url=url, registry=registry)
+    click.echo(article.to_json(indent=2) if fmt == "json" else _as_text(article))
+
+
+def _read_stdin(max_bytes: int) -> bytes:
+    stream = sys.stdin.buffer
+    try:
+        data = stream.read(max_bytes + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read standard input: {exc}", source="<stdin>") from exc
+    if len(data) > max_bytes:
+        raise InputTooLargeError(
+            f"input is over the {max_bytes / 1e6:.1f} MB limit", source="<stdin>"
+        )
+    return data
+
+
+def _as_text(article: Article) -> str:
+    metadata = [
+        ("site", article.site),
+        ("url", article.url),
+        ("published", article_date(article)),
+        ("authors", ", ".join(article.authors)),
+        ("source", article.source),
+        ("section", article.section),
+        ("tags", ", ".join(article.tags)),
+        ("language", article.language),
+        ("extractor", str(article.extractor)),
+    ]
+    lines = [article.title or "(no title)"]
+    lines += [f"{key}: {value}" for key, value in metadata if value]
+    return "\n".join(lines) + "\n\n" + article.text
