@@ -74,9 +74,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from archiver.runs.single import extract_page
-from archiver.runs import BulkConfig, archive_many
 from archiver.errors import ArchiverError
+from archiver.runs import BulkConfig, archive_many
+from archiver.runs.single import extract_page
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures" / "html"

@@ -86,7 +86,8 @@ def site_plugin_comparison(rounds: int) -> None:
     from archiver.capture import load
 
     fixtures = ROOT / "fixtures" / "html"
-    for label, pattern in (("site fixtures", "*[!t].json"), ("variants (fallback)", "*.variant.json")):
+    page_sets = (("site fixtures", "*[!t].json"), ("variants (fallback)", "*.variant.json"))
+    for label, pattern in page_sets:
         documents = []
         for sidecar in sorted(fixtures.glob(pattern)):
             url = json.loads(sidecar.read_text(encoding="utf-8"))["url"]
@@ -99,7 +100,7 @@ def site_plugin_comparison(rounds: int) -> None:
             ),
         }
         best = dict.fromkeys(timed, float("inf"))
-        for name, function in timed.items():
+        for function in timed.values():
             for raw, url, html in documents:  # warm-up
                 function(raw, url, html)
         for _ in range(max(1, rounds) * 5):

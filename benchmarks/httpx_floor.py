@@ -4,8 +4,9 @@
 
 The same server, URLs and page sets as benchmarks/bulk.py; 64 fetches in flight, one
 at a time per host, each host on an httpx.AsyncClient of its own (so that its
-connection is kept alive) sharing one TLS context, as in archiver.capture.client, the body read and dropped. No robots.txt,
-no checks, no WARC: the part of bulk archiving's CPU that no WARC writing can save.
+connection is kept alive) sharing one TLS context, as in archiver.capture.client, the
+body read and dropped. No robots.txt, no checks, no WARC: the part of bulk archiving's
+CPU that no WARC writing can save.
 Prints pages per second and the CPU seconds per page of this process.
 """
 
@@ -25,7 +26,8 @@ async def fetch_all(targets: list[str]) -> None:
     slots = asyncio.Semaphore(64)
     hosts: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
     clients: dict[str, httpx.AsyncClient] = {}
-    tls = httpx.create_ssl_context()  # one for all, as in archiver.capture.client: each loads the CAs
+    # One for all, as in archiver.capture.client: each context loads the CAs.
+    tls = httpx.create_ssl_context()
 
     async def fetch(url: str) -> None:
         host = httpx.URL(url).netloc.decode()

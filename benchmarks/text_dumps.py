@@ -26,7 +26,8 @@ def cases() -> list[tuple[str, Path, str, str | None]]:
     found = []
     for expected in sorted((ROOT / "fixtures" / "seeds").glob("*.json")):
         gold = json.loads(expected.read_text(encoding="utf-8"))
-        found.append((f"seed/{expected.stem}", ROOT / "seeds" / f"{expected.stem}.txt", gold["text"], gold["title"]))
+        dump = ROOT / "seeds" / f"{expected.stem}.txt"
+        found.append((f"seed/{expected.stem}", dump, gold["text"], gold["title"]))
     for gold_file in sorted(DEV.glob("*/*.json")):
         gold = json.loads(gold_file.read_text(encoding="utf-8"))
         body = "\n\n".join(gold["body"])
@@ -38,7 +39,9 @@ def cases() -> list[tuple[str, Path, str, str | None]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-sites", action="store_true", help="switch the site plugins off")
-    parser.add_argument("--verbose", action="store_true", help="print the extracted body of each page")
+    parser.add_argument(
+        "--verbose", action="store_true", help="print the extracted body of each page"
+    )
     args = parser.parse_args()
     registry = archiver.default_registry()
     if args.no_sites:
@@ -46,18 +49,25 @@ def main() -> int:
     scores: dict[str, list[float]] = {"seed": [], "dev": []}
     started = time.perf_counter()
     for label, path, body, title in cases():
-        article = archiver.extract(path.read_bytes(), name=str(path), kind="text", registry=registry)
+        raw = path.read_bytes()
+        article = archiver.extract(raw, name=str(path), kind="text", registry=registry)
         score = shingle_score(body, article.text)
         scores[label.split("/")[0]].append(score.f1)
-        title_ok = "-" if title is None else ("ok" if article.title == title else f"WRONG {article.title!r}")
-        print(f"{label:28} {article.extractor.name:16} P={score.precision:.3f} R={score.recall:.3f} "
-              f"F1={score.f1:.3f} title={title_ok}")
+        if title is None:
+            title_ok = "-"
+        else:
+            title_ok = "ok" if article.title == title else f"WRONG {article.title!r}"
+        print(
+            f"{label:28} {article.extractor.name:16} P={score.precision:.3f} R={score.recall:.3f} "
+            f"F1={score.f1:.3f} title={title_ok}"
+        )
         if args.verbose:
             print("    " + article.text.replace("\n\n", "\n    "))
     elapsed = time.perf_counter() - started
     for group, values in scores.items():
         if values:
-            print(f"{group}: mean F1 {sum(values) / len(values):.4f}, min {min(values):.4f}, n={len(values)}")
+            mean = sum(values) / len(values)
+            print(f"{group}: mean F1 {mean:.4f}, min {min(values):.4f}, n={len(values)}")
     print(f"{sum(map(len, scores.values())) / elapsed:.1f} pages/s")
     return 0
 

@@ -35,9 +35,9 @@ from archiver.capture import FetchConfig
 from archiver.runs import BulkConfig
 from archiver.runs.bookkeeping import FAILURE_REPORT, STATE_FILE
 from archiver.runs.cluster import archive_on_cluster, default_state_dir
+from archiver.runs.ledger import Ledger
 from archiver.runs.parts import part_path
 from archiver.runs.urls import normalize_url
-from archiver.runs.ledger import Ledger
 
 pytestmark = pytest.mark.slow  # a cluster of processes: about half a minute in all
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-
 import archiver
 from archiver.extraction.metrics import shingle_score
 

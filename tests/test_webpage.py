@@ -1,4 +1,5 @@
-"""The generic HTML extractor (archiver.extraction.html) on small hand-written pages, and on aeb-dev."""
+"""The generic HTML extractor (archiver.extraction.html) on small hand-written pages,
+and on aeb-dev."""
 
 from __future__ import annotations
 
