@@ -7,15 +7,16 @@ Serves pages from a local HTTP server and archives them four ways, each case in 
 fresh subprocess so that its peak RSS is its own:
 
 (a) fetch and WARC only: ``archive_many(..., config=BulkConfig(extract=False,
-    per_host_delay=0))``;
+    per_host_delay=0, fetch=FetchConfig(allow_private=True)))``;
 (b) fetch, extraction and WARC: ``archive_many(..., config=BulkConfig(per_host_delay=0,
-    workers=W))``;
+    workers=W, fetch=FetchConfig(allow_private=True)))``;
 (c) extraction alone of the same pages: ``archiver.runs.single.extract_page`` in a process
     pool of the same size W as (b), on the bytes the server sends, made in memory;
 (d) ``wget -q -i urls.txt --warc-file=... -O /dev/null`` over the same list;
 
 then prints the ratio of the rates (b)/(c), and runs (b) again over ``--memory-urls``
-URLs for its peak memory. Every other BulkConfig setting is the default: 64 fetches in
+URLs for its peak memory. (Loopback addresses are refused unless ``allow_private``.)
+Every other BulkConfig setting is the default: 64 fetches in
 flight, robots.txt obeyed (the server answers 404: one request per host), 1 GB WARC
 files. With ``--rounds N`` the cases take turns N times and the fastest run of each is
 reported, so that the other load of a shared machine weighs on all alike; the table's
@@ -74,6 +75,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from archiver.capture import FetchConfig
 from archiver.errors import ArchiverError
 from archiver.runs import BulkConfig, archive_many
 from archiver.runs.single import extract_page
@@ -307,10 +309,12 @@ def run_case(
         listing.write_text("".join(f"{line}\n" for line in urls(name, count, port)), "ascii")
     started = time.perf_counter()
     if case in ("fetch", "bulk"):
+        # The sites are on loopback addresses, refused unless allowed.
+        fetch = FetchConfig(allow_private=True)
         config = (
-            BulkConfig(extract=False, per_host_delay=0)
+            BulkConfig(extract=False, per_host_delay=0, fetch=fetch)
             if case == "fetch"
-            else BulkConfig(per_host_delay=0, workers=workers)
+            else BulkConfig(per_host_delay=0, workers=workers, fetch=fetch)
         )
         report = archive_many(urls(name, count, port), out, config=config)
         figures = {"done": report.done, "failed": report.failed, "bytes": report.bytes}

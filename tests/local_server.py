@@ -3,6 +3,10 @@
 pytest-httpserver serves well-formed responses; the faults (chunked bodies written by
 hand, resets, truncated bodies, slow or dripping servers, close-delimited bodies) need
 control of every byte, which this gives. Every connection is closed after one response.
+
+Fetching from 127.0.0.1 is refused by default (it is a loopback address): a test fetches
+from these servers with :data:`LOCAL` or ``FetchConfig(allow_private=True, ...)``, or
+``--allow-private`` on the command line.
 """
 
 from __future__ import annotations
@@ -14,7 +18,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
+from archiver.capture import FetchConfig
+
 Route = Callable[[socket.socket], None]
+
+#: Fetching from the local servers: loopback allowed, short timeouts, fast retries.
+LOCAL = FetchConfig(
+    allow_private=True, timeout=2, total_timeout=5, retries=2, backoff=0.01, backoff_max=0.02
+)
 
 
 class RawServer:
@@ -149,6 +160,28 @@ def drip(headers: Iterable[tuple[str, str]], body: bytes, interval: float) -> Ro
         for byte in body:
             time.sleep(interval)
             conn.sendall(bytes([byte]))
+
+    return route
+
+
+def trickle_head(
+    headers: Iterable[tuple[str, str]], body: bytes, interval: float, *, limit: float = 30
+) -> Route:
+    """Send the response head one byte every ``interval`` seconds, then the body.
+
+    Each byte comes well within a read timeout, so only a deadline on the whole attempt
+    stops it. It gives up after ``limit`` seconds, so that a test that fails ends.
+    """
+    headers = [*headers, ("Content-Length", str(len(body))), ("Connection", "close")]
+
+    def route(conn: socket.socket) -> None:
+        started = time.monotonic()
+        for byte in head(200, headers):
+            if time.monotonic() - started > limit:
+                return
+            conn.sendall(bytes([byte]))
+            time.sleep(interval)
+        conn.sendall(body)
 
     return route
 

@@ -7,9 +7,12 @@ by ``n`` alone (see :func:`outcome`), so a test knows what every URL must end as
 
 from __future__ import annotations
 
+import gzip
 import re
 from pathlib import Path
 
+import brotli
+from local_server import RawServer, trickle_head
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -72,3 +75,106 @@ class SiteFarm:
             server.clear()
             if server.is_running():
                 server.stop()
+
+
+# --- hostile pages and hosts (issue 13) ----------------------------------------------------
+
+HOSTILE_TITLE = "Harbour plan approved"
+_HOSTILE_TEXT = (
+    "The city council voted on Tuesday to approve the long debated plan for the old"
+    " harbour, after months of public hearings."
+)
+#: The labels of <meta charset> that name no text encoding, however Python reads them.
+CODEC_CHARSETS = ("rot13", "hex", "base64", "zlib", "punycode", "x-no-such-charset")
+#: What robots.txt of the bomb host forbids, before 64 MB of comment, gzipped.
+_BOMB_RULES = b"User-agent: *\nDisallow: /private/\n"
+
+
+def article_page(meta: str = "", *, extra: str = "") -> bytes:
+    """An ASCII (or, with ``extra``, UTF-8) article page with ``meta`` in its head."""
+    paragraphs = "".join(f"<p>Paragraph {n}: {_HOSTILE_TEXT}{extra}</p>" for n in range(10))
+    return (
+        f"<!doctype html><html><head>{meta}<title>{HOSTILE_TITLE}</title></head>"
+        f"<body><article><h1>{HOSTILE_TITLE}</h1>{paragraphs}</article></body></html>"
+    ).encode()
+
+
+def nested_divs(depth: int) -> bytes:
+    """A page of ``depth`` nested divs, a few words at the bottom."""
+    return (
+        b"<!doctype html><html><head><title>Deep</title></head><body>"
+        + b"<div>" * depth
+        + b"deep down"
+        + b"</div>" * depth
+        + b"</body></html>"
+    )
+
+
+def many_attributes(count: int) -> bytes:
+    """A page with one element of ``count`` attributes."""
+    attributes = b" ".join(b'data-a%d="%d"' % (n, n) for n in range(count))
+    return (
+        b"<!doctype html><html><head><title>Attributes</title></head><body><div "
+        + attributes
+        + b"><p>a few words</p></div></body></html>"
+    )
+
+
+class HostileSites:
+    """The hostile pages and hosts of issue 13, each URL with what it must end as.
+
+    - ``pages`` (127.0.0.40): pages whose <meta charset> is a codec that is no text
+      encoding, or no encoding at all (archived: the label is ignored, as browsers do);
+      a <meta charset="utf-16"> on an ASCII page (archived: it reads as UTF-8); a
+      br-encoded page (archived, decoded); a million nested divs and 200,000 attributes
+      on one element (archived: the extraction's budget of depth and attributes rewrites
+      them as browsers do, in linear time; see archiver/extraction/budget.py).
+    - ``bomb`` (127.0.0.41): a robots.txt that is a gzip bomb (64 MB in 64 KB), read up
+      to its limit: its pages are archived, the one it disallows is refused.
+    - ``drip`` (127.0.0.1): a host sending its response head one byte a second, failed
+      by the run's ``total_timeout``.
+
+    :attr:`expected` maps each URL to ``done`` or the type of its error.
+    """
+
+    def __init__(self) -> None:
+        self.pages = HTTPServer(host="127.0.0.40", port=0, threaded=True)
+        self.bomb = HTTPServer(host="127.0.0.41", port=0, threaded=True)
+        self.drip = RawServer()
+        self.expected: dict[str, str] = {}
+        self.pages.start()  # started first: a URL names the port
+        self.bomb.start()
+        html = "text/html"
+        self.pages.expect_request("/robots.txt").respond_with_data("", status=404)
+        for label in CODEC_CHARSETS:
+            self._page(f"/charset/{label}", article_page(f'<meta charset="{label}">'), "done")
+        self._page("/utf-16", article_page('<meta charset="utf-16">', extra=" caf\u00e9"), "done")
+        self.pages.expect_request("/br").respond_with_data(
+            brotli.compress(article_page()), content_type=html, headers={"Content-Encoding": "br"}
+        )
+        self.expected[self.pages.url_for("/br")] = "done"
+        self._page("/nested", nested_divs(1_000_000), "done")
+        self._page("/attributes", many_attributes(200_000), "done")
+        bomb = gzip.compress(_BOMB_RULES + b"#" * (64 * 1024 * 1024), compresslevel=9)
+        self.bomb.expect_request("/robots.txt").respond_with_data(
+            bomb, content_type="text/plain", headers={"Content-Encoding": "gzip"}
+        )
+        for path in ("/news/1", "/news/2", "/private/secret"):
+            self.bomb.expect_request(path).respond_with_data(article_page(), content_type=html)
+            outcome = "RobotsDisallowedError" if path.startswith("/private/") else "done"
+            self.expected[self.bomb.url_for(path)] = outcome
+        self.drip.routes["/slow-head"] = trickle_head(
+            [("Content-Type", html)], article_page(), interval=1.0
+        )
+        self.expected[self.drip.url("/slow-head")] = "FetchError"
+
+    def _page(self, path: str, body: bytes, outcome: str) -> None:
+        self.pages.expect_request(path).respond_with_data(body, content_type="text/html")
+        self.expected[self.pages.url_for(path)] = outcome
+
+    def close(self) -> None:
+        for server in (self.pages, self.bomb):
+            server.clear()
+            if server.is_running():
+                server.stop()
+        self.drip.close()

@@ -46,7 +46,9 @@ PAGE = (
     )
     + b"</article></body></html>"
 )
-FAST = FetchConfig(timeout=2, total_timeout=5, retries=1, backoff=0.01, backoff_max=0.02)
+FAST = FetchConfig(
+    allow_private=True, timeout=2, total_timeout=5, retries=1, backoff=0.01, backoff_max=0.02
+)
 
 
 @dataclass
@@ -95,7 +97,7 @@ def test_get_writes_a_faithful_checked_warc_whose_text_matches_extract(
     url = server.url_for("/world/article")
     out = tmp_path / "news.warc.gz"
 
-    result = run("get", url, "-o", str(out))
+    result = run("get", url, "-o", str(out), "--allow-private")
     assert result.exit_code == 0, result.output
     assert url in result.stdout
 
@@ -188,7 +190,9 @@ def test_a_chunked_response_is_stored_so_that_headers_and_body_agree(
         [("Content-Type", "text/html"), ("Content-Encoding", "gzip")], sent, size=50
     )
     out = tmp_path / "a.warc.gz"
-    archiver.archive(raw.url("/page"), warc=out, config=FetchConfig(obey_robots=False))
+    archiver.archive(
+        raw.url("/page"), warc=out, config=FetchConfig(allow_private=True, obey_robots=False)
+    )
     response = records(out)[2]
     assert response.payload == sent
     assert response.http.get_header("Content-Length") == str(len(sent))
@@ -264,7 +268,9 @@ def test_a_page_that_cannot_be_fetched_writes_nothing(raw: RawServer, tmp_path: 
     raw.routes["/reset"] = reset()
     out = tmp_path / "a.warc.gz"
     with pytest.raises(FetchError):
-        archiver.archive(raw.url("/reset"), warc=out, config=FetchConfig(retries=0))
+        archiver.archive(
+            raw.url("/reset"), warc=out, config=FetchConfig(allow_private=True, retries=0)
+        )
     assert not out.exists() and not Path(f"{out}.open").exists()
 
 
@@ -307,6 +313,7 @@ def test_each_fault_ends_in_an_archived_page_or_a_clear_error(
     url = raw.url("/page")
     out = tmp_path / "a.warc.gz"
     config = FetchConfig(
+        allow_private=True,
         timeout=0.5,
         total_timeout=2,
         retries=1,
@@ -424,7 +431,7 @@ def test_get_reports_each_failure_and_exits_1(server: HTTPServer, tmp_path: Path
     server.expect_request("/gone").respond_with_data("", status=404)
     ok, gone, bad = server.url_for("/ok"), server.url_for("/gone"), "ftp://example.com/x"
     out = tmp_path / "out.warc.gz"
-    result = run("get", ok, gone, bad, "-o", str(out), "--retries", "0")
+    result = run("get", ok, gone, bad, "-o", str(out), "--retries", "0", "--allow-private")
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     assert lines[0] == "url\tsite\ttitle\tdate\twords"
@@ -439,26 +446,29 @@ def test_get_robots_switches(httpserver: HTTPServer, tmp_path: Path) -> None:
     httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /\n")
     httpserver.expect_request("/a").respond_with_data(PAGE, content_type="text/html")
     url, out = httpserver.url_for("/a"), tmp_path / "out.warc.gz"
-    refused = run("get", url, "-o", str(out))
+    refused = run("get", url, "-o", str(out), "--allow-private")
     assert refused.exit_code == 1
     assert f"error: {url}: robots.txt of" in refused.stderr
-    allowed = run("get", url, "-o", str(out), "--no-robots", "--user-agent", "Test/1")
+    allowed = run(
+        "get", url, "-o", str(out), "--no-robots", "--user-agent", "Test/1", "--allow-private"
+    )
     assert allowed.exit_code == 0, allowed.output
     request = next(r for r in records(out) if r.type == "request")
     assert request.http.get_header("User-Agent") == "Test/1"
 
 
-def test_get_block_private(server: HTTPServer, tmp_path: Path) -> None:
+def test_get_refuses_private_addresses_by_default(server: HTTPServer, tmp_path: Path) -> None:
     url = server.url_for("/a")
-    result = run("get", url, "-o", str(tmp_path / "o.warc.gz"), "--block-private")
+    result = run("get", url, "-o", str(tmp_path / "o.warc.gz"))
     assert result.exit_code == 1
     assert f"error: {url}: 127.0.0.1 is a loopback address" in result.stderr
+    assert "--allow-private" in result.stderr
 
 
 def test_get_timeout_option(raw: RawServer, tmp_path: Path) -> None:
     raw.routes["/slow"] = slow(3, respond(200, [], PAGE))
     url = raw.url("/slow")
-    args = ["--timeout", "0.3", "--retries", "0", "--no-robots"]
+    args = ["--timeout", "0.3", "--retries", "0", "--no-robots", "--allow-private"]
     result = run("get", url, "-o", str(tmp_path / "o.warc.gz"), *args)
     assert result.exit_code == 1
     assert f"error: {url}: timed out" in result.stderr
@@ -495,5 +505,5 @@ def test_robots_disallow_via_archive(httpserver: HTTPServer, tmp_path: Path) -> 
     httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /\n")
     url = httpserver.url_for("/a")
     with pytest.raises(RobotsDisallowedError):
-        archiver.archive(url, warc=tmp_path / "a.warc.gz")
+        archiver.archive(url, warc=tmp_path / "a.warc.gz", config=FAST)
     assert not (tmp_path / "a.warc.gz").exists()

@@ -470,6 +470,6 @@ def test_cli_errors_name_the_file(tmp_path: Path) -> None:
     for command in ("export", "index"):
         result = run(command, str(tmp_path / "none.warc.gz"))
         assert result.exit_code == 1
-        assert result.stderr == f"error: {tmp_path / 'none.warc.gz'}: no such file\n"
+        assert result.stderr == f"error: {tmp_path / 'none.warc.gz'}: no such file or folder\n"
     result = run("wacz", str(tmp_path / "none.warc.gz"), "-o", str(tmp_path / "x.wacz"))
     assert result.exit_code == 1 and "no such file" in result.stderr

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import dataclasses
 import itertools
 import json
 import logging
+import multiprocessing
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -16,7 +19,9 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import psutil
 import pytest
 from site_farm import SiteFarm, outcome
 from warc_check import warcio_check
@@ -24,12 +29,20 @@ from warcio.archiveiterator import ArchiveIterator
 
 import archiver
 from archiver.capture import FetchConfig
-from archiver.runs import BulkConfig
-from archiver.runs.bookkeeping import FAILURE_REPORT, STATE_FILE
+from archiver.runs import BulkConfig, scheduler, single
+from archiver.runs.bookkeeping import FAILURE_REPORT, STATE_FILE, recover
+from archiver.runs.ledger import DONE, Ledger, LedgerCounts
 from archiver.runs.urls import normalize_url, read_url_list
+from archiver.runs.workers import ThreadWorkers
+from archiver.warc import WarcWriter
 
-#: Fast and strict: no retries (a 500 fails at once), no wait between a host's requests.
-FAST = BulkConfig(per_host_delay=0, workers=1, fetch=FetchConfig(retries=0, timeout=10))
+#: Fast and strict: no retries (a 500 fails at once), no wait between a host's requests;
+#: the farm's loopback addresses allowed (a run refuses private addresses by default).
+FAST = BulkConfig(
+    per_host_delay=0, workers=1, fetch=FetchConfig(retries=0, timeout=10, allow_private=True)
+)
+#: The same on the command line.
+FAST_OPTIONS = ("--per-host-delay", "0", "--retries", "0", "--allow-private")
 WARC_NAME = r"archiver-\d{17}-\d{5}-\d+~[^-]+\.warc\.gz"
 
 
@@ -232,7 +245,10 @@ def _record_types(warc: Path) -> list[str]:
 def test_warc_files_rotate_at_the_size_limit(farm: SiteFarm, tmp_path: Path) -> None:
     urls = [url for url in farm.urls(60) if outcome(page_number(url))[0] == "done"]
     config = BulkConfig(
-        per_host_delay=0, workers=1, warc_size=100_000, fetch=FetchConfig(retries=0)
+        per_host_delay=0,
+        workers=1,
+        warc_size=100_000,
+        fetch=FetchConfig(retries=0, allow_private=True),
     )
     report = archiver.archive_many(urls, tmp_path / "out", config=config)
     warcs = sorted(tmp_path.joinpath("out").glob("*.warc.gz"))
@@ -278,7 +294,9 @@ def test_one_request_at_a_time_per_host_with_the_delay_between(
 ) -> None:
     server = farm.servers[0]
     urls = [server.url_for(f"/p/{n}") for n in (1, 2, 4, 5)]
-    config = BulkConfig(per_host_delay=0.3, workers=1, fetch=FetchConfig(retries=0))
+    config = BulkConfig(
+        per_host_delay=0.3, workers=1, fetch=FetchConfig(retries=0, allow_private=True)
+    )
     starts: list[float] = []
     server.clear_log()
     original = server.dispatch
@@ -294,6 +312,178 @@ def test_one_request_at_a_time_per_host_with_the_delay_between(
     assert len(starts) == 4
     # A guarantee of the scheduler, not a speed: never sooner than the delay.
     assert min(gaps) >= 0.3
+
+
+# --- a full disk ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A file system of its own (a 16 MB tmpfs), to fill; skipped where none can be made."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if not sys.platform.startswith("linux") or shutil.which("mount") is None:
+        pytest.skip("needs Linux and mount(8), to make a small file system")
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(disk)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs (not root?): {mounted.stderr.strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def fill(disk: Path, leave: int, pieces: int = 4, piece: int = 64 * 1024) -> list[Path]:
+    """Fill ``disk`` but for ``leave`` bytes; returns the fillers, ``pieces`` small ones
+    (of ``piece`` bytes) last, to free a little at a time."""
+    big = shutil.disk_usage(disk).free - leave - pieces * piece
+    fillers = [disk / "filler", *(disk / f"filler-{n}" for n in range(pieces))]
+    for path, size in zip(fillers, [big] + [piece] * pieces):
+        with open(path, "wb") as file:
+            file.write(b"\0" * size)  # tmpfs has no sparse files to cheat with
+    return fillers
+
+
+def responses_by_url(folder: Path) -> collections.Counter[str]:
+    """How many response and revisit records each URL has over the folder's WARC files."""
+    found: collections.Counter[str] = collections.Counter()
+    for warc in folder.glob("*.warc.gz"):
+        with open(warc, "rb") as file:
+            for record in ArchiveIterator(file):
+                if record.rec_type in ("response", "revisit"):
+                    found[record.rec_headers.get_header("WARC-Target-URI")] += 1
+    return found
+
+
+@pytest.mark.parametrize("leave", [150_000, 600_000])
+def test_a_full_disk_is_a_clear_error_and_the_resumed_run_loses_and_doubles_nothing(
+    farm: SiteFarm, small_disk: Path, tmp_path: Path, leave: int
+) -> None:
+    urls = farm.urls(300)
+    listing = write_list(tmp_path / "urls.txt", urls)
+    out = small_disk / "out"
+    fillers = fill(small_disk, leave)
+    # The disk fills mid-run: a clear error, not a traceback nor an "internal error".
+    result = run_cli("-q", "bulk", str(listing), "-o", str(out), *FAST_OPTIONS)
+    assert result.returncode == 1, result.stderr
+    assert "No space left on device" in result.stderr, result.stderr
+    assert "internal error" not in result.stderr and str(out) in result.stderr
+    # Again on the full disk, then with a little room: clear errors again, or progress,
+    # and nothing the first run stored is lost or archived twice.
+    for freed in [None, *fillers[1:-1]]:
+        if freed is not None:
+            freed.unlink()
+        with pytest.raises((archiver.StateError, archiver.WarcError)) as error:
+            archiver.archive_many(listing, out, config=FAST)
+        assert "No space left on device" in str(error.value)
+        assert str(out) in str(error.value)
+    for filler in fillers:
+        filler.unlink(missing_ok=True)
+
+    report = archiver.archive_many(listing, out, config=FAST)
+
+    check_every_url_accounted_for(out, urls, [])
+    stored = [url for url in urls if outcome(page_number(url))[1]]
+    assert report.total == 300 and report.done + report.failed == 300
+    counts = responses_by_url(out)
+    assert {url: counts[url] for url in stored} == dict.fromkeys(stored, 1)
+    with sqlite3.connect(out / STATE_FILE) as db:
+        states = dict(db.execute("SELECT url, state FROM urls").fetchall())
+    assert states == {
+        url: "done" if outcome(page_number(url))[0] == "done" else "failed" for url in urls
+    }
+
+
+def test_a_ledger_write_that_fails_is_a_state_error_and_no_later_write_is_taken(
+    tmp_path: Path,
+) -> None:
+    ledger = Ledger(tmp_path / STATE_FILE)
+    ledger.add([("http://a.example/1", "a.example")])
+    # SQLite's own full disk: SQLITE_FULL, and it rolls the transaction back itself.
+    ledger._db.execute("PRAGMA max_page_count = 1")
+    ledger.finish("http://a.example/1", DONE, warc="a.warc.gz")
+    with pytest.raises(archiver.StateError, match="No space left on device") as error:
+        ledger.set("serial", "x" * 100_000)
+    assert error.value.source == str(tmp_path / STATE_FILE)
+    assert "No space left on device" in str(ledger.failure)
+    # What the failed transaction held is gone, and the ledger says so at every write.
+    with pytest.raises(archiver.StateError, match="a write failed"):
+        ledger.finish("http://a.example/1", DONE, warc="a.warc.gz")
+    ledger.close()  # closes, with nothing to commit
+    reopened = Ledger(tmp_path / STATE_FILE)
+    assert reopened.counts() == LedgerCounts(pending=1, done=0, failed=0)
+    reopened.close()
+
+
+def test_a_salvage_not_recorded_is_redone_by_the_next_run(
+    farm: SiteFarm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The order of the fix for a full disk: a run stopped after salvage() renamed a file
+    # and before the ledger recorded its pages must not fetch them again.
+    urls = [url for url in farm.urls(40) if outcome(page_number(url))[0] == "done"]
+    out = tmp_path / "out"
+    with monkeypatch.context() as patch:
+        patch.setattr(scheduler._Warcs, "close", _disk_full)
+        with pytest.raises(archiver.StateError):
+            archiver.archive_many(urls, out, config=FAST)
+    (left_open,) = out.glob("*.warc.gz.open")
+    with sqlite3.connect(out / STATE_FILE) as db:  # as if the run's last commit failed
+        db.execute("UPDATE urls SET state = 'pending', warc = NULL")
+    # The next run salvages the file, then the disk fills before its pages are recorded.
+    ledger = Ledger(out / STATE_FILE)
+    original = Ledger.set
+
+    def full_disk_when_done(self: Ledger, key: str, value: object) -> None:
+        if key == "salvaging" and value is None:  # the commit of the pages' outcomes
+            raise self._failed("commit", sqlite3.OperationalError("database or disk is full"))
+        original(self, key, value)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Ledger, "set", full_disk_when_done)
+        with pytest.raises(archiver.StateError):
+            list(recover(out, ledger))
+    ledger.close_quietly()
+    assert not left_open.exists() and left_open.with_suffix("").exists()
+    requests = sum(len(server.log) for server in farm.servers)
+
+    report = archiver.archive_many(urls, out, config=FAST)
+
+    assert (report.done, report.done_now, report.failed) == (len(urls), 0, 0)
+    assert sum(len(server.log) for server in farm.servers) == requests  # nothing fetched
+    assert sorted(archived_urls(out)) == sorted(urls)
+    assert report.warcs == (left_open.with_suffix(""),)
+
+
+def test_a_file_lost_as_it_was_closed_has_its_pages_fetched_again(
+    farm: SiteFarm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    urls = [url for url in farm.urls(30) if outcome(page_number(url))[0] == "done"]
+    out = tmp_path / "out"
+
+    def failing_close(self: WarcWriter) -> None:
+        # What a writer does when the last sync of a file fails: the file is removed.
+        self.abort()
+        raise archiver.WarcError("cannot finish the file (No space left on device)")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(WarcWriter, "close", failing_close)
+        with pytest.raises(archiver.WarcError):
+            archiver.archive_many(urls, out, config=FAST)
+    assert list(out.glob("*.warc.gz*")) == []
+
+    report = archiver.archive_many(urls, out, config=FAST)
+
+    assert (report.done, report.done_now) == (len(urls), len(urls))
+    assert sorted(archived_urls(out)) == sorted(urls)
+
+
+def _disk_full(self: object) -> None:
+    raise archiver.StateError("cannot commit (No space left on device)")
 
 
 def test_a_bad_output_folder_is_a_clear_error(tmp_path: Path) -> None:
@@ -320,9 +510,7 @@ def test_the_bulk_command(farm: SiteFarm, tmp_path: Path) -> None:
     urls = farm.urls(20)
     listing = write_list(tmp_path / "urls.txt", urls)
     out = tmp_path / "out"
-    result = run_cli(
-        "bulk", str(listing), "-o", str(out), "--per-host-delay", "0", "--retries", "0"
-    )
+    result = run_cli("bulk", str(listing), "-o", str(out), *FAST_OPTIONS)
     assert result.returncode == 1  # some URLs fail by design
     summary = result.stderr.strip().splitlines()[-1]
     assert summary.startswith("archived 18 of 20 URLs, 2 failed")
@@ -334,6 +522,145 @@ def test_the_bulk_command_refuses_a_missing_list(tmp_path: Path) -> None:
     result = run_cli("bulk", str(tmp_path / "nope.txt"), "-o", str(tmp_path / "out"))
     assert result.returncode == 2
     assert result.stderr.strip() == f"error: {tmp_path / 'nope.txt'}: no such file"
+
+
+def test_the_extraction_budget_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from archiver.cli import fetching, main
+
+    configs: list[BulkConfig] = []
+
+    def archive_many(urls: object, out: object, *, config: BulkConfig, **kwargs: object) -> None:
+        configs.append(config)
+        raise archiver.StateError("stop here")
+
+    monkeypatch.setattr(fetching, "archive_many", archive_many)
+    listing = write_list(tmp_path / "urls.txt", ["http://a.example/"])
+    out = str(tmp_path / "out")
+    runner = CliRunner()
+    runner.invoke(main, ["-q", "bulk", str(listing), "-o", out, "--extract-timeout", "2.5"])
+    runner.invoke(main, ["-q", "bulk", str(listing), "-o", out])
+    assert [config.extract_timeout for config in configs] == [2.5, BulkConfig().extract_timeout]
+    refused = runner.invoke(main, ["bulk", str(listing), "-o", out, "--extract-timeout", "0"])
+    assert refused.exit_code == 2
+
+
+# --- the extraction workers -----------------------------------------------------------------
+
+
+def test_a_page_past_the_extraction_budget_fails_and_the_run_goes_on(
+    farm: SiteFarm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    urls = farm.urls(40)
+    hangs, crashes = urls[7], urls[9]
+    original = single.extract_page
+
+    def extract_page(content: bytes, *, url: str, **kwargs: Any) -> archiver.Article:
+        if url == hangs:
+            time.sleep(120)  # a hostile page that never ends
+        if url == crashes:
+            os.kill(os.getpid(), signal.SIGKILL)  # a crash in C code, or the OOM killer
+        return original(content, url=url, **kwargs)
+
+    # The workers are forked from this process, patch included (their replacements are
+    # spawned, without it).
+    monkeypatch.setattr(single, "extract_page", extract_page)
+    config = dataclasses.replace(FAST, workers=2, extract_timeout=2.0)
+    started = time.monotonic()
+
+    report = archiver.archive_many(urls, tmp_path / "out", config=config)
+
+    assert time.monotonic() - started < 60
+    rows = {row["url"]: row for row in failure_rows(tmp_path / "out")}
+    assert rows[hangs]["error"] == "ExtractionError"
+    assert rows[hangs]["message"] == (
+        f"{hangs}: extraction took longer than 2 s (the per-page budget): stopped"
+    )
+    assert rows[crashes]["error"] == "ExtractionError"
+    assert rows[crashes]["message"] == f"{crashes}: the extraction process died (killed by SIGKILL)"
+    # Both are stored all the same, as any page that yields no article; every other
+    # page is as it would be without them.
+    stored = archived_urls(tmp_path / "out")
+    assert sorted(stored) == sorted(url for url in urls if outcome(page_number(url))[1])
+    for url in urls:
+        expected = outcome(page_number(url))[0]
+        if url in (hangs, crashes):
+            continue
+        if expected == "done":
+            assert url not in rows, rows.get(url)
+        else:
+            assert rows[url]["error"] == expected
+    assert report.failed == len(rows) == 2 + sum(outcome(n)[0] != "done" for n in range(40))
+    assert not multiprocessing.active_children()  # every worker stopped at the end
+
+
+def test_in_threads_a_page_past_the_budget_fails_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A Dask worker extracts in threads, which cannot be stopped: the page fails anyway.
+    def extract_page(content: bytes, **kwargs: Any) -> archiver.Article:
+        time.sleep(3)
+        raise AssertionError("not reached in time")
+
+    monkeypatch.setattr(single, "extract_page", extract_page)
+    started = time.monotonic()
+    with pytest.raises(archiver.ExtractionError, match="longer than 0.5 s"):
+        url = "http://a.example/"
+        asyncio.run(ThreadWorkers(1, 0.5).extract(b"<p>x</p>", url, url, None))
+    assert time.monotonic() - started < 2.5
+
+
+#: Loaded by the command's Python (and its workers) through PYTHONPATH: every page's
+#: extraction hangs, so that the workers are busy when the run is killed.
+HANGING_EXTRACTION = """
+import time
+
+import archiver.runs.single
+
+
+def extract_page(content, **kwargs):
+    time.sleep(600)
+
+
+archiver.runs.single.extract_page = extract_page
+"""
+
+
+def test_a_killed_bulk_leaves_no_process_behind(farm: SiteFarm, tmp_path: Path) -> None:
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(HANGING_EXTRACTION, encoding="utf-8")
+    listing = write_list(tmp_path / "urls.txt", farm.urls(100))
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "archiver", "-q", "bulk", str(listing), "-o", str(out)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(hook), *sys.path])}
+    process = subprocess.Popen([*command, *FAST_OPTIONS], env=env, start_new_session=True)
+    try:
+        main = psutil.Process(process.pid)
+        deadline = time.monotonic() + 60
+        # Running, its workers started and busy with the first pages fetched.
+        while len(main.children()) < 2 or sum(len(server.log) for server in farm.servers) < 8:
+            assert process.poll() is None, "the run ended before the kill"
+            assert time.monotonic() < deadline, "the run did not start"
+            time.sleep(0.05)
+        time.sleep(0.5)
+        run = main.children(recursive=True)
+
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+
+        _, alive = psutil.wait_procs(run, timeout=5)
+        left = [proc for proc in alive if _running(proc)]
+        assert not left, [(proc.pid, proc.name()) for proc in left]
+    finally:
+        _kill_group(process.pid)
+
+
+def _running(proc: psutil.Process) -> bool:
+    """Whether ``proc`` still runs: a zombie (dead, waiting for init to reap it) does not."""
+    try:
+        return bool(proc.status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
 
 
 # --- kill -9 and resume ---------------------------------------------------------------------
@@ -349,7 +676,7 @@ def test_killed_three_times_and_resumed_nothing_is_lost_or_doubled(tmp_path: Pat
         out = tmp_path / "out"
         command = [
             sys.executable, "-m", "archiver", "-q", "bulk", str(listing), "-o", str(out),
-            "--per-host-delay", "0", "--retries", "0", "--warc-size", "1",
+            *FAST_OPTIONS, "--warc-size", "1",
         ]  # fmt: skip
         rng = random.Random(5)
         for _ in range(3):

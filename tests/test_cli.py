@@ -276,7 +276,7 @@ def test_bulk_options_set_the_config(tmp_path: Path, monkeypatch: pytest.MonkeyP
         monkeypatch,
         tmp_path,
         *("--concurrency", "3", "--per-host-delay", "90", "--warc-size", "5", "--no-extract"),
-        *("--no-robots", "--block-private", "--user-agent", "bot/1", "--timeout", "7"),
+        *("--no-robots", "--allow-private", "--user-agent", "bot/1", "--timeout", "7"),
         *("--retries", "0"),
     )
     assert config == BulkConfig(
@@ -286,7 +286,7 @@ def test_bulk_options_set_the_config(tmp_path: Path, monkeypatch: pytest.MonkeyP
         warc_size=5_000_000,
         extract=False,
         fetch=FetchConfig(
-            user_agent="bot/1", timeout=7.0, retries=0, obey_robots=False, block_private=True
+            user_agent="bot/1", timeout=7.0, retries=0, obey_robots=False, allow_private=True
         ),
     )
 

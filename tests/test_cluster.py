@@ -43,7 +43,9 @@ pytestmark = pytest.mark.slow  # a cluster of processes: about half a minute in 
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Fast and strict: no retries (a 500 fails at once), no wait between a host's requests.
-FAST = BulkConfig(per_host_delay=0, workers=1, fetch=FetchConfig(retries=0, timeout=10))
+FAST = BulkConfig(
+    per_host_delay=0, workers=1, fetch=FetchConfig(retries=0, timeout=10, allow_private=True)
+)
 
 
 @pytest.fixture(scope="module")
@@ -387,7 +389,10 @@ def test_a_failed_partition_stops_the_run_with_its_error(
     farm_urls = pages(farm, range(600, 630))
     # A prefix naming a folder that does not exist: no partition can create its file.
     config = BulkConfig(
-        per_host_delay=0, workers=1, warc_prefix="missing/x", fetch=FetchConfig(retries=0)
+        per_host_delay=0,
+        workers=1,
+        warc_prefix="missing/x",
+        fetch=FetchConfig(retries=0, allow_private=True),
     )
     with pytest.raises(archiver.WarcError, match="cannot create the file"):
         archive_on_cluster(client, farm_urls, tmp_path / "out", config=config, partition_size=5)

@@ -60,7 +60,7 @@ def replay(request: pytest.FixtureRequest, site: RawServer, tmp_path: Path) -> I
     root.mkdir()
     subprocess.run([manager, "init", "news"], cwd=root, check=True, capture_output=True)
     warc = tmp_path / "fetched.warc.gz"
-    config = FetchConfig(obey_robots=False)
+    config = FetchConfig(allow_private=True, obey_robots=False)
     for path in ("/gzip-chunked", "/br", "/moved"):
         archiver.archive(site.url(path), warc=warc, config=config)
     if request.param == "wb-manager add":

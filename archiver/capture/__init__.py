@@ -9,6 +9,7 @@ Content-Encoding) and :mod:`.retry` decides on another attempt; :mod:`.config` a
 
 from .client import AsyncFetcher, Fetcher, afetch, fetch
 from .config import DEFAULT_USER_AGENT, FetchConfig
+from .decoders import DecodeError, Decoder, Overflow
 from .exchange import Exchange, FetchResult
 from .saved import DEFAULT_MAX_BYTES, load
 
@@ -16,10 +17,13 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_USER_AGENT",
     "AsyncFetcher",
+    "DecodeError",
+    "Decoder",
     "Exchange",
     "FetchConfig",
     "FetchResult",
     "Fetcher",
+    "Overflow",
     "afetch",
     "fetch",
     "load",

@@ -12,7 +12,9 @@ URLs and what its exceptions mean, it is told here.
 
 from __future__ import annotations
 
+import math
 import socket
+import time
 import urllib.parse
 from collections import Counter, OrderedDict
 from collections.abc import AsyncIterator
@@ -21,13 +23,25 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import httpcore
 import httpx
 from tenacity import AsyncRetrying, Retrying
 
 from ..errors import FetchError
 from .config import FetchConfig
-from .exchange import Exchange, FetchResult, Headers
-from .plan import Plan, Received, Resolve, RobotsCache, Send, origin_of, page_plan
+from .deadline import ATTEMPT_DEADLINE, DeadlineBackend, deadline_after
+from .exchange import FetchResult, Headers
+from .plan import (
+    DeadlineExceeded,
+    Plan,
+    Received,
+    Resolve,
+    RobotsCache,
+    Send,
+    fetch_result,
+    origin_of,
+    page_plan,
+)
 from .receiver import Head, Receiver
 from .retry import final_error, is_attempt_error, retry_options
 
@@ -44,7 +58,8 @@ class _HttpxUrls:
         """``url`` normalised by httpx, or FetchError when it is not an http(s) URL."""
         try:
             parsed = httpx.URL(url)
-        except (httpx.InvalidURL, TypeError) as exc:
+            host = parsed.host  # decoding an IDN (xn--) host may fail
+        except (httpx.InvalidURL, TypeError, ValueError) as exc:  # IDNAError is a ValueError
             raise FetchError(f"invalid URL: {exc}", url=requested, attempts=attempt) from exc
         if parsed.scheme not in ("http", "https"):
             what = repr(parsed.scheme) if parsed.scheme else "(none)"
@@ -54,8 +69,17 @@ class _HttpxUrls:
                 url=requested,
                 attempts=attempt,
             )
-        if not parsed.host:
+        if not host:
             raise FetchError("invalid URL: no host", url=requested, attempts=attempt)
+        try:
+            # As the socket module will look it up (a label empty or over 63 bytes fails).
+            parsed.raw_host.decode("ascii").encode("idna")
+        except UnicodeError as exc:
+            raise FetchError(
+                f"invalid URL: the host name {host!r} is not valid ({exc.__cause__ or exc})",
+                url=requested,
+                attempts=attempt,
+            ) from exc
         return str(parsed)
 
     def join(self, base: str, location: str) -> str:
@@ -114,25 +138,18 @@ _URLS = _HttpxUrls()
 _ERRORS = _HttpxErrors()
 
 
-def _result(url: str, result: tuple[list[Exchange], Received], attempts: int) -> FetchResult:
-    exchanges, final = result
-    return FetchResult(
-        url=url,
-        exchanges=tuple(exchanges),
-        attempts=attempts,
-        content=final.content,
-        decode_error=final.decode_error,
-    )
-
-
 def _new_client_options(config: FetchConfig) -> dict[str, Any]:
     # Proxy variables are ignored: the request records and the address checks must
     # describe the connection to the site itself.
     return {"follow_redirects": False, "trust_env": False, "timeout": config.timeout}
 
 
-def _head(request: httpx.Request, response: httpx.Response) -> Head:
-    """What the receiver needs of a response head and its request, read off httpx's."""
+def _head(request: httpx.Request, response: httpx.Response, *, direct: bool) -> Head:
+    """What the receiver needs of a response head and its request, read off httpx's.
+
+    ``direct`` is False on a client passed in: it may reach the site through a proxy,
+    whose address is then the one connected to.
+    """
     return Head(
         url=str(request.url),
         # h11 speaks HTTP/1.1 whatever the server answers with.
@@ -144,6 +161,7 @@ def _head(request: httpx.Request, response: httpx.Response) -> Head:
         headers=_latin1(response.headers.raw),
         fields=response.headers,
         ip_address=_peer_address(response),
+        direct=direct,
     )
 
 
@@ -161,7 +179,36 @@ def _peer_address(response: httpx.Response) -> str | None:
     return None
 
 
+def _past(deadline: float | None, exc: BaseException) -> bool:
+    """True when ``exc`` is a timeout of httpx's that came of the attempt's deadline."""
+    return (
+        deadline is not None
+        and isinstance(exc, httpx.TimeoutException)
+        and time.monotonic() >= deadline - 0.01
+    )
+
+
 # --- the sync shell ---------------------------------------------------------------------
+
+
+class _DeadlineTransport(httpx.HTTPTransport):
+    """httpx's transport, its pool on a :class:`~archiver.capture.deadline.DeadlineBackend`.
+
+    httpx does not take a network backend; its pool (``_pool``) is made again, as
+    httpx makes it for these settings, but on that backend.
+    """
+
+    def __init__(self) -> None:
+        context = httpx.create_ssl_context(trust_env=False)
+        super().__init__(verify=context, trust_env=False)
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)  # httpx's
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=context,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=DeadlineBackend(),
+        )
 
 
 def _resolve(host: str, port: int) -> list[str]:
@@ -174,12 +221,18 @@ class Fetcher:
     """Fetches URLs one at a time, reusing connections and robots.txt rules.
 
     ``client`` is an httpx.Client to use instead of a new one (it is not closed here);
-    its redirect setting is ignored, as redirects are followed here hop by hop.
+    its redirect setting is ignored, as redirects are followed here hop by hop. On a
+    client of your own (for a proxy), ``total_timeout`` bounds an attempt between the
+    reads of a response, but not while its head arrives: each read is bounded by the
+    client's timeouts only. Private addresses are refused from the URLs and what their
+    host names resolve to, not from the address connected to, which may be a proxy's.
     """
 
     def __init__(self, config: FetchConfig | None = None, *, client: httpx.Client | None = None):
         self.config = config or FetchConfig()
-        self._client = client or httpx.Client(**_new_client_options(self.config))
+        self._client = client or httpx.Client(
+            **_new_client_options(self.config), transport=_DeadlineTransport()
+        )
         self._own_client = client is None
         self._robots = RobotsCache()
 
@@ -202,9 +255,11 @@ class Fetcher:
             if not is_attempt_error(exc, _ERRORS):
                 raise
             raise final_error(url, exc, attempts, self.config, _ERRORS) from exc
-        return _result(url, result, attempts)
+        return fetch_result(url, result, attempts)
 
     def _run(self, plan: Plan) -> Any:
+        deadline = deadline_after(self.config.total_timeout)
+        token = ATTEMPT_DEADLINE.set(deadline)
         try:
             step = next(plan)
             while True:
@@ -214,7 +269,12 @@ class Fetcher:
                     step = plan.send(self._send(step))
         except StopIteration as stop:
             return stop.value
+        except httpx.TimeoutException as exc:
+            if _past(deadline, exc):
+                raise DeadlineExceeded(_ERRORS.failed_url(exc) or "") from exc
+            raise
         finally:
+            ATTEMPT_DEADLINE.reset(token)
             plan.close()
 
     def _send(self, step: Send) -> Received:
@@ -223,7 +283,7 @@ class Fetcher:
         )
         response = self._client.send(request, stream=True, follow_redirects=False)
         try:
-            receiver = Receiver(step, _head(request, response))
+            receiver = Receiver(step, _head(request, response, direct=self._own_client))
             for chunk in response.iter_raw():
                 if not receiver.feed(chunk):
                     break
@@ -282,6 +342,8 @@ class _OriginClients:
             }
         self._clients: OrderedDict[str, httpx.AsyncClient] = OrderedDict()
         self._busy: Counter[str] = Counter()
+        #: True when the clients are ours (no client was passed in).
+        self.own = client is None
 
     @asynccontextmanager
     async def client(self, url: str) -> AsyncIterator[httpx.AsyncClient]:
@@ -328,7 +390,8 @@ class AsyncFetcher:
 
     Many fetches may run at once on one AsyncFetcher; they share its connections and
     its robots.txt rules. ``client`` is an httpx.AsyncClient to use for every origin
-    instead (it is not closed here).
+    instead (it is not closed here); as on a Fetcher, the address it connects to (maybe
+    a proxy's) is not checked, only the URLs and what their host names resolve to.
     """
 
     def __init__(
@@ -352,7 +415,7 @@ class AsyncFetcher:
             if not is_attempt_error(exc, _ERRORS):
                 raise
             raise final_error(url, exc, attempts, self.config, _ERRORS) from exc
-        return _result(url, result, attempts)
+        return fetch_result(url, result, attempts)
 
     def crawl_delay(self, url: str) -> float | None:
         """The Crawl-delay that ``url``'s robots.txt asks of us, once it has been read."""
@@ -361,17 +424,30 @@ class AsyncFetcher:
         return float(delay) if delay is not None else None
 
     async def _run(self, plan: Plan) -> Any:
-        try:
-            step = next(plan)
-            while True:
-                if isinstance(step, Resolve):
-                    step = plan.send(await _aresolve(step.host, step.port))
-                else:
-                    step = plan.send(await self._send(step))
-        except StopIteration as stop:
-            return stop.value
-        finally:
-            plan.close()
+        deadline = deadline_after(self.config.total_timeout)
+        # The whole attempt, response heads included, is cancelled at the deadline: the
+        # scope's clock is the event loop's, which may not be time.monotonic().
+        left = math.inf if deadline is None else deadline - time.monotonic()
+        url = ""
+        with anyio.CancelScope(deadline=anyio.current_time() + left):
+            try:
+                step = next(plan)
+                while True:
+                    if isinstance(step, Resolve):
+                        url = step.host
+                        step = plan.send(await _aresolve(step.host, step.port))
+                    else:
+                        url = step.url
+                        step = plan.send(await self._send(step))
+            except StopIteration as stop:
+                return stop.value
+            except httpx.TimeoutException as exc:
+                if _past(deadline, exc):
+                    raise DeadlineExceeded(_ERRORS.failed_url(exc) or "") from exc
+                raise
+            finally:
+                plan.close()
+        raise DeadlineExceeded(url)  # the scope was cancelled
 
     async def _send(self, step: Send) -> Received:
         async with self._clients.client(step.url) as client:
@@ -380,7 +456,8 @@ class AsyncFetcher:
             )
             response = await client.send(request, stream=True, follow_redirects=False)
             try:
-                receiver = Receiver(step, _head(request, response))
+                direct = self._clients.own
+                receiver = Receiver(step, _head(request, response, direct=direct))
                 async for chunk in response.aiter_raw():
                     if not receiver.feed(chunk):
                         break

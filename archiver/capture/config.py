@@ -26,8 +26,10 @@ HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _MB = 1024 * 1024
 #: The Accept header of a page request.
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-#: The Accept-Encoding header: only codings the decoders can undo are offered.
-ACCEPT_ENCODING = "gzip, deflate, br"
+#: The Accept-Encoding header: codings that the decoders undo *and* that every tool
+#: reading the WARC files undoes too. Not br: warcio 1.8 with brotli 1.2 cannot read
+#: br records (docs/fetching.md). A server may send br unasked; it is decoded all the same.
+ACCEPT_ENCODING = "gzip, deflate"
 #: The statuses of a redirect, followed hop by hop.
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # RFC 9309: follow at least five redirects for robots.txt and parse at least 500 KiB.
@@ -47,9 +49,10 @@ class FetchConfig:
     ``retries`` is the number of tries after the first; a retry waits
     ``backoff * 2**(n-1)`` plus up to ``backoff`` of random jitter, at most
     ``backoff_max``, or what the server's Retry-After asks when it asks for at most
-    ``retry_after_cap`` (a longer wait is not retried). ``block_private`` refuses URLs
-    that lead to private, loopback, link-local or otherwise non-public addresses, for
-    URL lists from untrusted sources.
+    ``retry_after_cap`` (a longer wait is not retried). URLs that lead to private,
+    loopback, link-local or otherwise non-public addresses are refused, so that URLs
+    from untrusted sources cannot reach your own network (SSRF); ``allow_private``
+    fetches them (a server on localhost, an intranet).
     """
 
     user_agent: str = DEFAULT_USER_AGENT
@@ -63,7 +66,7 @@ class FetchConfig:
     backoff_max: float = 30.0
     retry_after_cap: float = 60.0
     obey_robots: bool = True
-    block_private: bool = False
+    allow_private: bool = False
 
     def __post_init__(self) -> None:
         positive = {

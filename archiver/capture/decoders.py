@@ -1,4 +1,11 @@
-"""Undoing a Content-Encoding (gzip, deflate, br) as a body arrives, within a size limit."""
+"""Undoing a Content-Encoding (gzip, deflate, br) as a body arrives, within a size limit.
+
+Every decoder here has a budget: its output never passes the limit by more than a byte
+before it stops (a decompression bomb costs no more memory than the limit), at most
+:data:`MAX_CODINGS` codings are undone, and the work is proportional to the bytes taken
+in and given out. Two exceptions leave it, both for the receiver to turn into what they
+mean to a fetch: :class:`DecodeError` and :class:`Overflow`.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,10 @@ import zlib
 
 import brotli
 
-__all__ = ["DecodeError", "Decoder", "Overflow"]
+__all__ = ["MAX_CODINGS", "DecodeError", "Decoder", "Overflow"]
+
+#: The most codings a Content-Encoding may list (``gzip, br`` is two): more is refused.
+MAX_CODINGS = 4
 
 
 class DecodeError(Exception):
@@ -18,7 +28,7 @@ class Overflow(Exception):
 
 
 class _Zlib:
-    """gzip or deflate, fed in pieces, never producing more than asked for."""
+    """gzip or deflate, fed in pieces, never giving more than ``room + 1`` bytes a call."""
 
     def __init__(self, coding: str) -> None:
         self.coding = coding
@@ -29,7 +39,7 @@ class _Zlib:
 
     def feed(self, data: bytes, room: int) -> bytes:
         out = bytearray()
-        while data:
+        while data and len(out) <= room:
             try:
                 out += self._obj.decompress(data, room - len(out) + 1)
             except zlib.error as exc:
@@ -39,8 +49,6 @@ class _Zlib:
                     continue
                 raise DecodeError(f"the {self.coding} data is corrupt ({exc})") from exc
             self._started = True
-            if len(out) > room:
-                raise Overflow
             if self._obj.eof:
                 rest = self._obj.unused_data
                 if self.coding == "gzip" and rest.startswith(b"\x1f\x8b"):
@@ -52,15 +60,17 @@ class _Zlib:
         return bytes(out)
 
     def finish(self, room: int) -> bytes:
-        out = self._obj.flush(room + 1) if room >= 0 else b""
-        if len(out) > room:
-            raise Overflow
+        # Everything fed has been taken in (or feed gave room + 1 bytes, and the decoder
+        # stopped): only what zlib holds back is left, less than its window.
+        out = self._obj.flush() if not self._obj.eof else b""
         if self._started and not self._obj.eof:
             raise DecodeError(f"the {self.coding} data is truncated")
-        return out
+        return out[: room + 1]
 
 
 class _Brotli:
+    """br, fed in pieces, never giving more than ``room + 1`` bytes a call."""
+
     coding = "br"
 
     def __init__(self) -> None:
@@ -73,8 +83,6 @@ class _Brotli:
                 out += self._obj.process(b"", output_buffer_limit=room - len(out) + 1)
         except brotli.error as exc:
             raise DecodeError(f"the br data is corrupt ({exc})") from exc
-        if len(out) > room:
-            raise Overflow
         return bytes(out)
 
     def finish(self, room: int) -> bytes:
@@ -84,45 +92,69 @@ class _Brotli:
 
 
 class Decoder:
-    """Undoes a Content-Encoding as the body arrives; the result may not exceed ``limit``."""
+    """Undoes a Content-Encoding as the body arrives; the result may not exceed ``limit``.
 
-    def __init__(self, content_encoding: str, limit: int) -> None:
+    Past the limit, :class:`Overflow` is raised; with ``cut``, the first ``limit`` bytes
+    are kept instead, :attr:`full` is set and the rest is ignored (as for robots.txt,
+    of which only so much is read). An unknown coding, or more than
+    :data:`MAX_CODINGS` of them, raise :class:`DecodeError` at once.
+    """
+
+    def __init__(self, content_encoding: str, limit: int, *, cut: bool = False) -> None:
         self.limit = limit
+        self.cut = cut
+        #: With ``cut``: the limit was reached, and what came after is dropped.
+        self.full = False
         self._layers: list[_Zlib | _Brotli] = []
         codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip()]
+        codings = [c for c in codings if c != "identity"]
+        if len(codings) > MAX_CODINGS:
+            raise DecodeError(f"too many Content-Encodings ({len(codings)}, over {MAX_CODINGS})")
         # Codings are listed in the order applied: undo them from the last.
         for coding in reversed(codings):
             if coding in ("gzip", "x-gzip", "deflate"):
                 self._layers.append(_Zlib("deflate" if coding == "deflate" else "gzip"))
             elif coding == "br":
                 self._layers.append(_Brotli())
-            elif coding != "identity":
-                raise DecodeError(f"unsupported Content-Encoding {coding!r}")
+            else:
+                raise DecodeError(f"unsupported Content-Encoding {coding[:40]!r}")
         self._out: list[bytes] = []
         self._size = 0
 
     def feed(self, data: bytes) -> None:
-        for layer in self._layers:
-            data = layer.feed(data, self.limit - self._size)
-        self._add(data)
+        """Take the next bytes as sent."""
+        self._through(data, 0)
 
     def finish(self, *, truncated: bool = False) -> bytes:
         """The decoded body; ``truncated`` accepts a stream cut short on purpose."""
         for index, layer in enumerate(self._layers):
+            if self.full:
+                break
             try:
                 data = layer.finish(self.limit - self._size)
             except DecodeError:
                 if truncated:
                     break
                 raise
-            for later in self._layers[index + 1 :]:
-                data = later.feed(data, self.limit - self._size)
-            self._add(data)
+            self._through(data, index + 1)
         return b"".join(self._out)
 
-    def _add(self, data: bytes) -> None:
+    def _through(self, data: bytes, first: int) -> None:
+        """``data`` through the layers from ``first`` on, each bounded, then kept."""
+        if self.full:
+            return
+        for layer in self._layers[first:]:
+            data = self._bounded(layer.feed(data, self.limit - self._size))
+        if self._layers:  # without a coding the body is as sent: max_body_bytes bounds it
+            data = self._bounded(data)
         self._size += len(data)
-        # Without a coding the body is as sent, and max_body_bytes is its limit.
-        if self._size > self.limit and self._layers:
-            raise Overflow
         self._out.append(data)
+
+    def _bounded(self, data: bytes) -> bytes:
+        room = self.limit - self._size
+        if len(data) <= room:
+            return data
+        if not self.cut:
+            raise Overflow
+        self.full = True
+        return data[:room]

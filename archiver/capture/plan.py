@@ -21,9 +21,10 @@ from protego import Protego
 
 from ..errors import BlockedAddressError, FetchError, RobotsDisallowedError
 from .config import ACCEPT, ACCEPT_ENCODING, REDIRECTS, ROBOTS_REDIRECTS, FetchConfig
-from .exchange import Exchange
+from .exchange import Exchange, FetchResult
 
 __all__ = [
+    "REFUSED",
     "DeadlineExceeded",
     "Plan",
     "Received",
@@ -33,12 +34,16 @@ __all__ = [
     "Step",
     "UrlSyntax",
     "address_kind",
+    "fetch_result",
     "is_blocked",
     "origin_of",
     "page_plan",
 ]
 
 log = logging.getLogger(__name__)
+
+#: How the message of a BlockedAddressError ends: how to fetch such an address.
+REFUSED = "refused: such addresses are fetched only with allow_private (--allow-private)"
 
 
 class UrlSyntax(Protocol):
@@ -94,6 +99,18 @@ class Received:
     exchange: Exchange
     content: bytes | None
     decode_error: str | None
+
+
+def fetch_result(url: str, outcome: tuple[list[Exchange], Received], attempts: int) -> FetchResult:
+    """The FetchResult of a plan's outcome: every hop's exchange, the last one's body."""
+    exchanges, final = outcome
+    return FetchResult(
+        url=url,
+        exchanges=tuple(exchanges),
+        attempts=attempts,
+        content=final.content,
+        decode_error=final.decode_error,
+    )
 
 
 #: A plan, run by sending it the answer to each step it yields.
@@ -177,7 +194,10 @@ def _robots_plan(
     """Fetch and parse ``origin``'s robots.txt; a 4xx or a missing file allows all.
 
     A 429 or 5xx answer, or a network failure, fails the attempt (to be retried): per
-    RFC 9309 an unreachable robots.txt allows nothing.
+    RFC 9309 an unreachable robots.txt allows nothing. Only its first
+    ``ROBOTS_MAX_BYTES`` (decoded) are read. A body that cannot be decoded (a corrupt
+    gzip, an unknown Content-Encoding) holds no rules that can be parsed: it counts as
+    unavailable, as a 4xx does.
     """
     current = f"{origin}/robots.txt"
     for _ in range(ROBOTS_REDIRECTS + 1):
@@ -194,8 +214,11 @@ def _robots_plan(
         current = target
     else:
         return None  # RFC 9309: too many redirects count as no robots.txt
-    if not 200 <= exchange.status < 300 or received.content is None:
+    if not 200 <= exchange.status < 300:
         log.debug("%s: no robots rules (HTTP %d)", origin, exchange.status)
+        return None
+    if received.content is None:
+        log.info("%s: robots.txt cannot be decoded (%s): no rules", origin, received.decode_error)
         return None
     log.debug("%s: robots.txt read", origin)
     return Protego.parse(received.content.decode("utf-8", errors="replace"))
@@ -204,8 +227,8 @@ def _robots_plan(
 def _check_host(
     url: str, requested: str, config: FetchConfig, attempt: int, urls: UrlSyntax
 ) -> Plan:
-    """With ``block_private``, refuse a host that is, or resolves to, a non-public address."""
-    if not config.block_private:
+    """Unless ``allow_private``, refuse a host that is, or resolves to, a non-public address."""
+    if config.allow_private:
         return
     scheme, host, given_port = urls.parts(url)
     try:
@@ -217,14 +240,14 @@ def _check_host(
     for address in addresses:
         if is_blocked(address):
             raise BlockedAddressError(
-                f"{host} is {address_kind(address)} ({address}), refused by block_private",
+                f"{host} is {address_kind(address)} ({address}), {REFUSED}",
                 url=requested,
                 attempts=attempt,
             )
 
 
 def is_blocked(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """True for an address that ``block_private`` refuses: not global, or multicast."""
+    """True for an address refused without ``allow_private``: not global, or multicast."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     return not address.is_global or address.is_multicast

@@ -9,7 +9,8 @@ from __future__ import annotations
 import email.utils
 import ipaddress
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -17,7 +18,7 @@ from ..errors import BlockedAddressError, DecompressionBombError, ResponseTooLar
 from .config import HTML_TYPES, REDIRECTS, ROBOTS_MAX_BYTES
 from .decoders import DecodeError, Decoder, Overflow
 from .exchange import Exchange, Headers, header, media_type
-from .plan import DeadlineExceeded, Received, Send, address_kind, is_blocked
+from .plan import REFUSED, DeadlineExceeded, Received, Send, address_kind, is_blocked
 
 __all__ = ["Head", "Receiver", "RetryableStatus"]
 
@@ -40,6 +41,9 @@ class Head:
     fields: Mapping[str, str]
     #: The IP address connected to, when known.
     ip_address: str | None
+    #: True when the connection went to the site itself, so that ``ip_address`` is the
+    #: site's; False on a client passed in, which may go through a proxy.
+    direct: bool = True
 
 
 class RetryableStatus(Exception):
@@ -63,12 +67,12 @@ class Receiver:
         self._size = 0
         self._done = False
         config = step.config
-        if config.block_private and head.ip_address is not None:
+        if not config.allow_private and head.direct and head.ip_address is not None:
             # The address actually connected to: DNS may have changed since the check.
             address = ipaddress.ip_address(head.ip_address.split("%", 1)[0])
             if is_blocked(address):
                 raise BlockedAddressError(
-                    f"connected to {address_kind(address)} ({address}), refused by block_private",
+                    f"connected to {address_kind(address)} ({address}), {REFUSED}",
                     url=step.requested,
                     attempts=step.attempt,
                 )
@@ -89,7 +93,8 @@ class Receiver:
         ):
             limit = ROBOTS_MAX_BYTES if step.robots else config.max_decompressed_bytes
             try:
-                self._decoder = Decoder(head.fields.get("Content-Encoding", ""), limit)
+                coding = head.fields.get("Content-Encoding", "")
+                self._decoder = Decoder(coding, limit, cut=step.robots)
             except DecodeError as exc:
                 self._decode_error = str(exc)
 
@@ -107,31 +112,19 @@ class Receiver:
         self._size += len(chunk)
         self._chunks.append(chunk)
         if self._decoder is not None:
-            try:
-                self._decoder.feed(chunk)
-            except Overflow:
-                if not step.robots:
-                    raise DecompressionBombError(
-                        f"the body decodes to over {_size(self._decoder.limit)}"
-                        f" ({_size(self._size)} so far as sent): a decompression bomb?",
-                        url=step.requested,
-                        attempts=step.attempt,
-                    ) from None
-                self._done = True
-            except DecodeError as exc:
-                self._decoder, self._decode_error = None, str(exc)
+            with self._decoding(self._decoder) as decoder:
+                decoder.feed(chunk)
+                self._done = self._done or decoder.full  # robots.txt: the rest is not read
         return not self._done
 
     def finish(self) -> Received:
         """The exchange, once the body has been read."""
         head = self._head
         body = b"".join(self._chunks)
-        content = None
+        content: bytes | None = None
         if self._decoder is not None:
-            try:
-                content = self._decoder.finish(truncated=self._done)
-            except DecodeError as exc:
-                self._decode_error = str(exc)
+            with self._decoding(self._decoder) as decoder:
+                content = decoder.finish(truncated=self._done)
         exchange = Exchange(
             url=head.url,
             request_line=head.request_line,
@@ -145,6 +138,26 @@ class Receiver:
             ip_address=head.ip_address,
         )
         return Received(exchange, content, self._decode_error)
+
+    @contextmanager
+    def _decoding(self, decoder: Decoder) -> Iterator[Decoder]:
+        """Work on ``decoder``, its errors turned into what they mean to a fetch.
+
+        An Overflow is a decompression bomb (robots.txt's decoder cuts the body instead
+        of overflowing); a DecodeError leaves the body undecoded, saying why.
+        """
+        try:
+            yield decoder
+        except Overflow:
+            step = self._step
+            raise DecompressionBombError(
+                f"the body decodes to over {_size(decoder.limit)}"
+                f" ({_size(self._size)} so far as sent): a decompression bomb?",
+                url=step.requested,
+                attempts=step.attempt,
+            ) from None
+        except DecodeError as exc:
+            self._decoder, self._decode_error = None, str(exc)
 
     def _too_large(self, what: str) -> ResponseTooLargeError:
         step = self._step
@@ -179,10 +192,10 @@ def _framed(headers: Headers, body_size: int, status: int) -> Headers:
 
 
 def _content_length(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
+    value = value.strip() if value is not None else ""
+    if not (value.isascii() and value.isdigit()) or len(value) > 30:
+        return None  # not a length: the body is read, and bounded, as it comes
+    return int(value)
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -190,7 +203,7 @@ def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # not "²", which str.isdigit() also takes
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)

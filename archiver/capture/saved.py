@@ -13,6 +13,7 @@ from charset_normalizer import from_bytes
 from ..article import InputKind
 from ..document import Document
 from ..errors import BinaryInputError, DecodingError, EmptyInputError, InputTooLargeError
+from . import charsets
 
 __all__ = ["DEFAULT_MAX_BYTES", "load"]
 
@@ -46,6 +47,8 @@ _META_CHARSET = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE
 )
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_UTF16 = ("utf-16le", "utf-16be")
 
 
 def load(
@@ -61,11 +64,18 @@ def load(
 
     The encoding comes from a byte-order mark, then the ``charset`` of ``content_type``
     (an HTTP header value), then an HTML ``<meta charset>``, then strict UTF-8, then
-    detection. ``kind`` is sniffed from the content when not given.
+    detection. A charset label counts only when it is one of the WHATWG Encoding
+    Standard's (see :mod:`.charsets`); any other is ignored, as browsers ignore it.
+    ``kind`` is sniffed from the content when not given. A ``str`` is taken as text; a
+    lone surrogate in it (which no encoding can write) becomes U+FFFD, as in browsers.
 
     Raises an :class:`~archiver.errors.InputError` subclass naming ``name`` and the cause.
     """
-    raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    if isinstance(data, str):
+        data = _scalar_values(data)
+        raw = data.encode("utf-8")
+    else:
+        raw = bytes(data)
     if len(raw) > max_bytes:
         raise InputTooLargeError(
             f"input is {len(raw) / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit",
@@ -74,8 +84,9 @@ def load(
     if isinstance(data, str):
         text, encoding = data, "utf-8"
     else:
-        text, codec = _decode(raw, name, content_type)
-        encoding = _iana(codec)
+        text, encoding = _decode(raw, name, content_type)
+        # A detected codec (utf-7, say) may still give what UTF-8 cannot write.
+        text = _scalar_values(text)
     text = text.lstrip("\ufeff")
     if not text.strip():
         raise EmptyInputError("input is empty", source=name)
@@ -85,7 +96,15 @@ def load(
     return Document(text=text, kind=kind, raw=raw, encoding=encoding, name=name, url=url)
 
 
+def _scalar_values(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD (a pair is joined into one)."""
+    if text.isascii() or not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
 def _decode(raw: bytes, name: str, content_type: str | None) -> tuple[str, str]:
+    """The text of ``raw`` and the name of its encoding (an IANA label, lower case)."""
     for bom, encoding in _BOMS:
         if raw.startswith(bom):
             return _strict(raw[len(bom) :], encoding, name), encoding
@@ -93,19 +112,20 @@ def _decode(raw: bytes, name: str, content_type: str | None) -> tuple[str, str]:
     for magic, what in _MAGIC:
         if head.startswith(magic):
             raise BinaryInputError(f"input is {what}, not a page", source=name)
+    header = _header_encoding(content_type)
+    meta = _meta_encoding(raw[:_PRESCAN])
+    if header in _UTF16 and b"\x00" in head:
+        # A header may say UTF-16 of text without a byte-order mark: it holds NUL bytes.
+        if (text := _try(raw, header)) is not None and _control_ratio(text) <= 0.05:
+            return text, header
     if b"\x00" in head:
         raise BinaryInputError("input is binary data (it holds NUL bytes), not a page", source=name)
-    declared = []
-    if content_type and (header := _HEADER_CHARSET.search(content_type)):
-        declared.append(header.group(1))
-    if meta := _META_CHARSET.search(raw[:_PRESCAN]):
-        declared.append(meta.group(1).decode("ascii"))
-    for label in declared:
-        if codec := _known_encoding(label):
-            try:
-                return raw.decode(codec), codec
-            except UnicodeDecodeError:
-                continue  # a wrong declaration is common: try the next source
+    for declared in (header, meta):
+        # A wrong declaration is common: when the bytes do not fit, try the next source.
+        # (UTF-16 of bytes without NULs is one; the meta tag's never names it.)
+        if declared is not None and declared not in _UTF16:
+            if (text := _try(raw, declared)) is not None:
+                return text, declared
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -115,7 +135,29 @@ def _decode(raw: bytes, name: str, content_type: str | None) -> tuple[str, str]:
         raise DecodingError("no text encoding fits the bytes (is it binary?)", source=name)
     if _control_ratio(str(best)) > 0.05:
         raise BinaryInputError("input is binary data, not a page", source=name)
-    return str(best), best.encoding
+    return str(best), _iana(best.encoding)
+
+
+def _header_encoding(content_type: str | None) -> str | None:
+    """The encoding that the charset of a Content-Type names, if it names one."""
+    match = _HEADER_CHARSET.search(content_type) if content_type else None
+    return charsets.from_label(match.group(1)) if match else None
+
+
+def _meta_encoding(head: bytes) -> str | None:
+    """The encoding of the first ``<meta>`` whose charset names one, as the prescan reads."""
+    for match in _META_CHARSET.finditer(head):
+        if (encoding := charsets.from_meta(match.group(1).decode("ascii"))) is not None:
+            return encoding
+    return None
+
+
+def _try(raw: bytes, encoding: str) -> str | None:
+    """``raw`` decoded as ``encoding`` (a name of :mod:`.charsets`), or None if it does not fit."""
+    try:
+        return charsets.decode(raw, encoding)
+    except UnicodeError:
+        return None
 
 
 def _strict(raw: bytes, encoding: str, name: str) -> str:
@@ -125,13 +167,6 @@ def _strict(raw: bytes, encoding: str, name: str) -> str:
         raise DecodingError(
             f"the byte-order mark says {encoding}, but byte {exc.start} is not", source=name
         ) from exc
-
-
-def _known_encoding(label: str) -> str | None:
-    try:
-        return codecs.lookup(label.strip().lower()).name
-    except LookupError:
-        return None
 
 
 def _iana(codec: str) -> str:

@@ -55,7 +55,8 @@ class _Main(click.Group):
             if verbose:
                 log.exception("internal error")
             hint = "" if verbose else " (a bug: rerun with -v for the traceback)"
-            error(f"internal error: {type(exc).__name__}: {exc}{hint}")
+            text = str(exc) if len(str(exc)) <= 200 else str(exc)[:200] + "…"  # it may echo input
+            error(f"internal error: {type(exc).__name__}: {text}{hint}")
             ctx.exit(1)
 
 

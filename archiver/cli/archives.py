@@ -16,6 +16,13 @@ from ..warc import read
 from .app import article_date, is_quiet, main, print_table
 from .options import format_option
 
+#: A WARC file to read. click checks nothing (no exists=, readable=, dir_okay=): what
+#: cannot be read is reported by the one checked reading path (archiver.warc), with
+#: the exit status of bad input, 1, alike for every command, not as a usage error.
+_WARC_PATH = click.Path(path_type=Path, readable=False)
+#: A file to write: what cannot be written is reported when it is written (status 1).
+_OUTPUT_PATH = click.Path(allow_dash=True, path_type=Path, readable=False)
+
 __all__ = [
     "diff_command",
     "export_command",
@@ -30,7 +37,7 @@ __all__ = [
 
 
 @main.command("read", short_help="Print the articles archived in a WARC file.")
-@click.argument("warc", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("warc", type=_WARC_PATH)
 @format_option
 def read_command(warc: Path, fmt: str) -> None:
     """Print the articles archived in WARC: JSON lines, or a header line and body each."""
@@ -58,7 +65,7 @@ def _header(article: Article) -> str:
 # --- export, index, wacz, diff ------------------------------------------------------------
 
 _warcs_argument = click.argument(
-    "warcs", nargs=-1, required=True, metavar="WARC...", type=click.Path(path_type=Path)
+    "warcs", nargs=-1, required=True, metavar="WARC...", type=_WARC_PATH
 )
 
 
@@ -77,7 +84,7 @@ _warcs_argument = click.argument(
     "-o",
     "--output",
     default="-",
-    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    type=_OUTPUT_PATH,
     metavar="OUT",
     help="The file to write; - (the default) for stdout.",
 )
@@ -108,7 +115,7 @@ def _where(output: Path) -> str:
     "-o",
     "--output",
     default="-",
-    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    type=_OUTPUT_PATH,
     metavar="OUT",
     help="The CDXJ file to write; - (the default) for stdout.",
 )
@@ -125,7 +132,7 @@ def index_command(warcs: tuple[Path, ...], output: Path) -> None:
     "-o",
     "--output",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path, readable=False),
     metavar="OUT",
     help="The WACZ file to write (name it .wacz).",
 )
@@ -142,8 +149,8 @@ def wacz_command(warcs: tuple[Path, ...], output: Path, title: str | None) -> No
 
 
 @main.command("diff", short_help="Show which articles changed between two archives.")
-@click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("old", type=_WARC_PATH)
+@click.argument("new", type=_WARC_PATH)
 def diff_command(old: Path, new: Path) -> None:
     """Show which articles changed from the WARC file OLD to NEW (say, a re-extraction).
 

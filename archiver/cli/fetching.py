@@ -57,7 +57,7 @@ def get_command(
     urls: tuple[str, ...],
     output: Path,
     no_robots: bool,
-    block_private: bool,
+    allow_private: bool,
     user_agent: str | None,
     timeout: float,
     retries: int,
@@ -70,7 +70,7 @@ def get_command(
     "error: URL: cause" and the run goes on; a response that came (a 404, a PDF) is
     stored all the same. Exits 1 when some URLs failed.
     """
-    config = fetch_config(no_robots, block_private, user_agent, timeout, retries)
+    config = fetch_config(no_robots, allow_private, user_agent, timeout, retries)
     registry = registry_from(no_sites)
     # Opened (and created, when missing) before any fetch, so that an output that
     # cannot be written is a usage error; each page is then appended on its own.
@@ -140,10 +140,11 @@ def bulk_command(
     per_host_delay: float,
     warc_size: int,
     no_extract: bool,
+    extract_timeout: float,
     retry_failed: bool,
     dask_address: str | None,
     no_robots: bool,
-    block_private: bool,
+    allow_private: bool,
     user_agent: str | None,
     timeout: float,
     retries: int,
@@ -159,8 +160,8 @@ def bulk_command(
         usage_error(f"{url_list}: no such file")
     if "://" in output and not dask_address:
         usage_error(f"{output}: an output URL needs --dask; give a folder otherwise")
-    fetch = fetch_config(no_robots, block_private, user_agent, timeout, retries)
-    config = bulk_config(concurrency, per_host_delay, warc_size, no_extract, fetch)
+    fetch = fetch_config(no_robots, allow_private, user_agent, timeout, retries)
+    config = bulk_config(concurrency, per_host_delay, warc_size, no_extract, fetch, extract_timeout)
     client = dask_client(dask_address) if dask_address else None
     with _bulk_progress() as progress:
         report = archive_many(

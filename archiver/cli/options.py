@@ -78,9 +78,10 @@ def fetch_options(command: F) -> F:
                 "--no-robots", is_flag=True, help="Fetch pages that robots.txt disallows."
             ),
             click.option(
-                "--block-private",
+                "--allow-private",
                 is_flag=True,
-                help="Refuse private, loopback and link-local addresses (for untrusted URL lists).",
+                help="Fetch private, loopback and link-local addresses too (refused by default,"
+                " so that untrusted URLs cannot reach your own network).",
             ),
             click.option("--user-agent", metavar="UA", help="The User-Agent header to send."),
             click.option(
@@ -104,7 +105,7 @@ def fetch_options(command: F) -> F:
 
 
 def fetch_config(
-    no_robots: bool, block_private: bool, user_agent: str | None, timeout: float, retries: int
+    no_robots: bool, allow_private: bool, user_agent: str | None, timeout: float, retries: int
 ) -> FetchConfig:
     """The FetchConfig of fetch_options' values; a field no option sets keeps its default."""
     try:
@@ -113,7 +114,7 @@ def fetch_config(
             timeout=timeout,
             retries=retries,
             obey_robots=_FETCH_DEFAULTS.obey_robots and not no_robots,
-            block_private=_FETCH_DEFAULTS.block_private or block_private,
+            allow_private=_FETCH_DEFAULTS.allow_private or allow_private,
         )
     except ValueError as exc:
         usage_error(str(exc))
@@ -151,12 +152,26 @@ def bulk_options(command: F) -> F:
             click.option(
                 "--no-extract", is_flag=True, help="Store the pages only; extract nothing."
             ),
+            click.option(
+                "--extract-timeout",
+                type=click.FloatRange(min=0, min_open=True),
+                default=_BULK_DEFAULTS.extract_timeout,
+                show_default=True,
+                metavar="SECONDS",
+                help="The longest one page's extraction may take; a page past it is"
+                " reported as failed (and stored) and its worker process replaced.",
+            ),
         ],
     )
 
 
 def bulk_config(
-    concurrency: int, per_host_delay: float, warc_size: int, no_extract: bool, fetch: FetchConfig
+    concurrency: int,
+    per_host_delay: float,
+    warc_size: int,
+    no_extract: bool,
+    fetch: FetchConfig,
+    extract_timeout: float = _BULK_DEFAULTS.extract_timeout,
 ) -> BulkConfig:
     """The BulkConfig of bulk_options' values; a field no option sets keeps its default."""
     return BulkConfig(
@@ -165,5 +180,6 @@ def bulk_config(
         max_host_delay=max(_BULK_DEFAULTS.max_host_delay, per_host_delay),
         warc_size=warc_size * _MB,
         extract=_BULK_DEFAULTS.extract and not no_extract,
+        extract_timeout=extract_timeout,
         fetch=fetch,
     )

@@ -33,7 +33,12 @@ __all__ = ["extract_command", "reprocess_command"]
 
 @main.command("reprocess", short_help="Archive saved pages, or re-extract WARCs, in a WARC.")
 @click.argument(
-    "paths", nargs=-1, required=True, metavar="PATH...", type=click.Path(path_type=Path)
+    "paths",
+    nargs=-1,
+    required=True,
+    metavar="PATH...",
+    # readable=False: an unreadable input is a failed input (status 1), not a usage error.
+    type=click.Path(path_type=Path, readable=False),
 )
 @click.option(
     "-o",
@@ -112,7 +117,8 @@ def _parts(warcs: Sequence[Path]) -> str:
 
 
 @main.command("extract", short_help="Extract one page and print the article.")
-@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
+# readable=False: an unreadable FILE is bad input (status 1), not a usage error.
+@click.argument("file", type=click.Path(allow_dash=True, path_type=Path, readable=False))
 @click.option("--url", help="The page's URL: selects the site plugin and is kept in the Article.")
 @format_option
 @no_sites_option

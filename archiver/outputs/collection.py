@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import WarcError
-from ..warc import ArchivedArticle, read_latest
+from ..warc import ArchivedArticle, read_latest, verify
 
 __all__ = ["pages", "write_wacz"]
 
@@ -71,6 +71,10 @@ def write_wacz(
     renamed when complete. ``title`` becomes the collection's title. Raises
     :class:`~archiver.errors.WarcError` naming the file when a WARC cannot be read, two
     WARCs share a file name (the WACZ keeps base names only), or the WACZ cannot be made.
+
+    Each WARC is first read through and checked as :func:`~archiver.warc.verify` does,
+    refusing, by its record ID, a record that the wacz package (through warcio) would
+    fail on: a body with ``Content-Encoding: br``, with brotli 1.2.
     """
     sources = [Path(warc) for warc in warcs]
     if not sources:
@@ -84,6 +88,8 @@ def write_wacz(
             )
         names[source.name] = source
     sources = list(names.values())  # a file named twice is packaged once
+    for source in sources:
+        verify(source, decodable_by_warcio=True)
     path = Path(output)
     partial = Path(f"{path}.open")
     try:
@@ -99,21 +105,27 @@ def write_wacz(
             for page in pages(read_latest(sources)):
                 stream.write(json.dumps(page, ensure_ascii=False) + "\n")
                 count += 1
-        command = [sys.executable, "-m", "wacz", "create", "-o", str(partial)]
-        command += ["--pages", str(page_file), "--copy-pages"]  # ours, copied as they are
+        # Every path absolute and every value joined to its option, so that no file
+        # name or title (say "-ovictim.warc.gz") can pass for an option of wacz create.
+        command = [sys.executable, "-m", "wacz", "create", f"--output={_absolute(partial)}"]
+        command += [f"--pages={_absolute(page_file)}", "--copy-pages"]  # ours, as they are
         if title:
-            command += ["--title", title]
-        command += [str(source) for source in sources]
+            command += [f"--title={title}"]
+        command += [_absolute(source) for source in sources]
         try:
             # A subprocess: the wacz package prints its progress to stdout, and changes
-            # module-level state of cdxj-indexer when imported.
-            result = subprocess.run(command, capture_output=True, text=True, check=False)
+            # module-level state of cdxj-indexer when imported. It runs in the temporary
+            # folder, so that nothing it might write by a relative name lands elsewhere.
+            result = subprocess.run(
+                command, capture_output=True, text=True, check=False, cwd=folder
+            )
         except OSError as exc:
             raise WarcError(f"cannot run the wacz package: {exc}", source=str(path)) from exc
     if result.returncode != 0 or not partial.is_file():
         partial.unlink(missing_ok=True)
         output_lines = (result.stderr or result.stdout).strip().splitlines()
         cause = output_lines[-1] if output_lines else f"exit status {result.returncode}"
+        cause = cause if len(cause) <= 200 else cause[:200] + "…"  # it may echo a file
         raise WarcError(f"cannot make the WACZ file: {cause}", source=str(path))
     try:
         if title:
@@ -123,6 +135,11 @@ def write_wacz(
         partial.unlink(missing_ok=True)
         raise WarcError(f"cannot write the file: {exc.strerror or exc}", source=str(path)) from exc
     return count
+
+
+def _absolute(path: Path) -> str:
+    """``path`` made absolute (not resolved: a symbolic link is kept as named)."""
+    return os.path.abspath(path)
 
 
 def _add_metadata_title(wacz: Path, title: str) -> None:

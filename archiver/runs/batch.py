@@ -131,6 +131,10 @@ def _reextract(
         except WarcError as exc:
             yield Failure.from_exception(str(path), exc)
             return
+        except Exception as exc:  # a bug; one bad WARC input must not stop the run
+            log.exception("%s: unexpected error while reading it", path)
+            yield Failure.from_exception(str(path), exc)
+            return
         if capture is None:
             return
         name = f"{path}#{capture.target_uri}"

@@ -2,7 +2,8 @@
 
 Before the work: the WARC files a killed run left open are salvaged and what they
 hold is marked in the ledger (:func:`recover`, :func:`finish`), and the URL list is
-streamed into it (:func:`ingest`). During it: :func:`current_progress`. After it: the
+streamed into it (:func:`ingest`). During it: :func:`current_progress`, and
+:func:`closing` around the closing of each WARC file. After it: the
 failure report (:func:`write_failure_report`) and the :class:`BulkReport`
 (:func:`final_report`).
 """
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import WarcError
 from ..files import PathArg, write_text_file
 from ..warc import salvage
 from .ledger import DONE, FAILED, Ledger, LedgerCounts
@@ -29,6 +31,7 @@ __all__ = [
     "STATE_FILE",
     "BulkProgress",
     "BulkReport",
+    "closing",
     "current_progress",
     "final_report",
     "finish",
@@ -43,6 +46,10 @@ log = logging.getLogger(__name__)
 STATE_FILE = "state.sqlite"
 #: The failure report's file, beside the ledger.
 FAILURE_REPORT = "failures.jsonl"
+#: The ledger setting naming the ``.open`` file being salvaged (see :func:`recover`).
+_SALVAGING = "salvaging"
+#: The ledger setting naming the WARC file being closed (see :func:`closing`).
+_CLOSING = "closing"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,11 +107,23 @@ class BulkReport:
 
 
 def recover(folder: Path, ledger: Ledger) -> Iterator[Path]:
-    """Salvage the WARC files a killed run left open, and mark what they hold."""
+    """Salvage the WARC files a killed run left open, and mark what they hold.
+
+    The ledger learns which file is being salvaged before :func:`~archiver.warc.salvage`
+    renames it, and forgets it in the commit that marks the file's pages: a run stopped
+    between the two (killed, or a full disk failing that commit) leaves the file named
+    in the ledger, and the next run makes it ``.open`` again and salvages it anew, so
+    that its pages are neither lost from the ledger nor fetched again.
+    """
+    _reopen_unrecorded(folder, ledger)
+    _requeue_lost(folder, ledger)
     for open_file in sorted(folder.glob("*.warc.gz.open")):
+        # Committed before the file changes; on a full disk this fails, changing nothing.
+        ledger.set(_SALVAGING, open_file.name)
         salvaged = salvage(open_file)
         if salvaged is None:
             log.info("%s: removed (no complete page in it)", open_file)
+            ledger.set(_SALVAGING, None)
             continue
         for data in salvaged.metadata:
             fetched = data.get("fetch") or {}
@@ -112,9 +131,48 @@ def recover(folder: Path, ledger: Ledger) -> Iterator[Path]:
                 finish(ledger, fetched["requested_url"], salvaged.path.name, data)
         for digest, capture in salvaged.payloads.items():
             ledger.first_capture(digest, capture)
-        ledger.commit()
+        ledger.set(_SALVAGING, None)  # committed with the pages' outcomes, together
         log.info("%s: salvaged, %d pages", salvaged.path, len(salvaged.metadata))
         yield salvaged.path
+
+
+def _reopen_unrecorded(folder: Path, ledger: Ledger) -> None:
+    """Make ``.open`` again a file salvaged by a run that stopped before recording it."""
+    name = ledger.get(_SALVAGING)
+    if not name:
+        return
+    open_file = folder / name
+    final = open_file.with_suffix("")
+    if not open_file.exists() and final.exists():
+        log.info("%s: salvaged but not recorded by the last run: salvaged again", final)
+        try:
+            os.replace(final, open_file)
+        except OSError as exc:
+            raise WarcError(
+                f"cannot salvage it again ({exc.strerror or exc})", source=str(final)
+            ) from exc
+
+
+def closing(ledger: Ledger, name: str | None) -> None:
+    """Record that the WARC file ``name`` is being closed (None: it is closed), committed
+    with the outcomes recorded before.
+
+    Closing a file renames it, and a writer that fails to (a full disk at the last
+    sync) removes it: should the run stop then, the next run's :func:`recover` finds
+    the file named here and gone, and sets its pages pending again.
+    """
+    ledger.set(_CLOSING, name)
+
+
+def _requeue_lost(folder: Path, ledger: Ledger) -> None:
+    """Set pending again the pages of a file that the last run lost as it closed it."""
+    name = ledger.get(_CLOSING)
+    if not name:
+        return
+    if not (folder / name).exists() and not (folder / f"{name}.open").exists():
+        count = ledger.requeue(name)
+        log.warning("%s: lost as it was closed; its %d pages are fetched again", name, count)
+    ledger.set(_CLOSING, None)
 
 
 def finish(ledger: Ledger, url: str, warc: str, data: dict[str, Any]) -> None:

@@ -22,8 +22,10 @@ class BulkConfig:
     ``max_host_delay``, and halved again after each clean answer. WARC files are closed
     and a new one started once one reaches ``warc_size``; they are named
     ``<warc_prefix>-<timestamp>-<serial>-<pid>~<hostname>.warc.gz``. ``extract`` turns
-    extraction on; ``workers`` is the size of its process pool (default: the number of
-    cores).
+    extraction on; ``workers`` is the number of its processes (default: the number of
+    cores). ``extract_timeout`` is the wall-clock budget of one page's extraction: a page
+    past it is failed (its response stored all the same) and its worker process killed
+    and replaced.
     """
 
     concurrency: int = 64
@@ -33,6 +35,7 @@ class BulkConfig:
     warc_prefix: str = "archiver"
     extract: bool = True
     workers: int | None = None
+    extract_timeout: float = 60.0
     fetch: FetchConfig = field(default_factory=FetchConfig)
 
     def __post_init__(self) -> None:
@@ -47,3 +50,7 @@ class BulkConfig:
             raise ValueError(f"BulkConfig.warc_size must be positive, not {self.warc_size}")
         if self.workers is not None and self.workers < 1:
             raise ValueError(f"BulkConfig.workers must be at least 1, not {self.workers}")
+        if not self.extract_timeout > 0:
+            raise ValueError(
+                f"BulkConfig.extract_timeout must be positive, not {self.extract_timeout!r}"
+            )

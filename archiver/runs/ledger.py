@@ -13,11 +13,15 @@ hosts. Nothing here holds the whole list in memory.
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
 import os
+import shutil
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +30,8 @@ from ..errors import StateError
 from ..warc import CaptureRef
 
 __all__ = ["DONE", "FAILED", "PENDING", "Entry", "Ledger", "LedgerCounts"]
+
+log = logging.getLogger(__name__)
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
 
@@ -86,16 +92,26 @@ class Ledger:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+        #: Why the ledger refuses writes, once one failed.
+        self._failure: str | None = None
+        self._in_transaction = False
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StateError(
+                f"cannot open the state ledger ({self._cause(exc)})", source=str(path)
+            ) from exc
+        try:
             self._db.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL mode survives a killed process; only a power cut may lose
             # the last commits, which the next run then redoes.
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
-            raise StateError(f"cannot open the state ledger ({exc})", source=str(path)) from exc
-        self._in_transaction = False
+            self._db.close()
+            raise StateError(
+                f"cannot open the state ledger ({self._cause(exc)})", source=str(path)
+            ) from exc
 
     # --- the URL list -----------------------------------------------------------------
 
@@ -114,7 +130,7 @@ class Ledger:
         return added
 
     def _add_batch(self, batch: list[tuple[str, str]]) -> int:
-        with self._transaction():
+        with self._transaction("record the URL list"):
             hosts = {host for _, host in batch}
             ranks = dict(
                 self._db.execute(
@@ -141,7 +157,7 @@ class Ledger:
 
     def add_failed(self, url: str, error: str, message: str) -> None:
         """Add a line of the list that is not a URL to fetch, as failed."""
-        with self._transaction():
+        with self._transaction("record the URL list"):
             self._db.execute(
                 "INSERT OR IGNORE INTO urls (url, host, rank, state, error, message, attempts,"
                 " updated) VALUES (?, '', 0, 'failed', ?, ?, 0, ?)",
@@ -151,11 +167,12 @@ class Ledger:
     def pending(self, batch: int = 1000, *, after: tuple[int, int] = (-1, -1)) -> Iterator[Entry]:
         """Stream the pending URLs in (rank, id) order, ``batch`` rows per query."""
         while True:
-            rows = self._db.execute(
-                "SELECT id, url, host, rank FROM urls WHERE state = 'pending'"
-                " AND (rank, id) > (?, ?) ORDER BY rank, id LIMIT ?",
-                (*after, batch),
-            ).fetchall()
+            with self._reading():
+                rows = self._db.execute(
+                    "SELECT id, url, host, rank FROM urls WHERE state = 'pending'"
+                    " AND (rank, id) > (?, ?) ORDER BY rank, id LIMIT ?",
+                    (*after, batch),
+                ).fetchall()
             if not rows:
                 return
             for row_id, url, host, rank in rows:
@@ -164,7 +181,7 @@ class Ledger:
 
     def retry_failed(self) -> int:
         """Set every failed URL pending again; returns how many."""
-        with self._transaction():
+        with self._transaction("set the failed URLs pending"):
             return self._db.execute(
                 "UPDATE urls SET state = 'pending' WHERE state = 'failed' AND host != ''"
             ).rowcount
@@ -183,37 +200,60 @@ class Ledger:
         status: int | None = None,
     ) -> None:
         """Record the outcome of ``url``. Committed with the next :meth:`commit`."""
-        self._begin()
-        self._db.execute(
-            "UPDATE urls SET state = ?, warc = ?, error = ?, message = ?, attempts = ?,"
-            " status = ?, updated = ? WHERE url = ?",
-            (state, warc, error, message, attempts, status, time.time(), url),
-        )
+        with self._writing("record an outcome"):
+            self._db.execute(
+                "UPDATE urls SET state = ?, warc = ?, error = ?, message = ?, attempts = ?,"
+                " status = ?, updated = ? WHERE url = ?",
+                (state, warc, error, message, attempts, status, time.time(), url),
+            )
+
+    def requeue(self, warc: str) -> int:
+        """Set pending again every URL recorded in the WARC file ``warc`` (which is lost);
+        returns how many. Committed with the next :meth:`commit`."""
+        with self._writing("set the pages of a lost file pending"):
+            return self._db.execute(
+                "UPDATE urls SET state = 'pending', warc = NULL, error = NULL, message = NULL"
+                " WHERE warc = ?",
+                (warc,),
+            ).rowcount
 
     def commit(self) -> None:
+        """Commit what was recorded since the last commit; raises StateError when it cannot.
+
+        After a failed commit nothing recorded since the one before is in the ledger,
+        and every later write raises (see the module docstring).
+        """
         if self._in_transaction:
-            self._db.execute("COMMIT")
-            self._in_transaction = False
+            with self._writing("commit"):
+                self._db.execute("COMMIT")
+                self._in_transaction = False
+
+    @property
+    def failure(self) -> str | None:
+        """Why the ledger refuses writes (a write failed), or None."""
+        return self._failure
 
     def counts(self) -> LedgerCounts:
-        found = dict(self._db.execute("SELECT state, COUNT(*) FROM urls GROUP BY state"))
+        with self._reading():
+            found = dict(self._db.execute("SELECT state, COUNT(*) FROM urls GROUP BY state"))
         return LedgerCounts(
             pending=found.get(PENDING, 0), done=found.get(DONE, 0), failed=found.get(FAILED, 0)
         )
 
     def failures(self) -> Iterator[dict[str, Any]]:
         """The failed URLs in list order, as rows of the failure report."""
-        for url, error, message, attempts, status in self._db.execute(
-            "SELECT url, error, message, attempts, status FROM urls"
-            " WHERE state = 'failed' ORDER BY id"
-        ):
-            yield {
-                "url": url,
-                "error": error,
-                "message": message,
-                "attempts": attempts,
-                "last_status": status,
-            }
+        with self._reading():
+            for url, error, message, attempts, status in self._db.execute(
+                "SELECT url, error, message, attempts, status FROM urls"
+                " WHERE state = 'failed' ORDER BY id"
+            ):
+                yield {
+                    "url": url,
+                    "error": error,
+                    "message": message,
+                    "attempts": attempts,
+                    "last_status": status,
+                }
 
     def outcomes(self) -> Iterator[dict[str, Any]]:
         """The finished (done or failed) URLs in list order, as plain rows.
@@ -222,73 +262,132 @@ class Ledger:
         and ``status``: what :meth:`finish` takes, so that another ledger can record
         them (a cluster run merges its partitions' ledgers this way).
         """
-        for url, state, warc, error, message, attempts, status in self._db.execute(
-            "SELECT url, state, warc, error, message, attempts, status FROM urls"
-            " WHERE state != 'pending' ORDER BY id"
-        ):
-            yield {
-                "url": url,
-                "state": state,
-                "warc": warc,
-                "error": error,
-                "message": message,
-                "attempts": attempts,
-                "status": status,
-            }
+        with self._reading():
+            for url, state, warc, error, message, attempts, status in self._db.execute(
+                "SELECT url, state, warc, error, message, attempts, status FROM urls"
+                " WHERE state != 'pending' ORDER BY id"
+            ):
+                yield {
+                    "url": url,
+                    "state": state,
+                    "warc": warc,
+                    "error": error,
+                    "message": message,
+                    "attempts": attempts,
+                    "status": status,
+                }
 
     # --- payload digests, for revisit records -----------------------------------------
 
     def first_capture(self, digest: str, capture: CaptureRef) -> CaptureRef:
         """See :class:`archiver.warc.records.PayloadIndex`."""
-        self._begin()
-        self._db.execute(
-            "INSERT OR IGNORE INTO payloads (digest, record_id, uri, date) VALUES (?, ?, ?, ?)",
-            (digest, capture.record_id, capture.target_uri, capture.date),
-        )
-        record_id, uri, date = self._db.execute(
-            "SELECT record_id, uri, date FROM payloads WHERE digest = ?", (digest,)
-        ).fetchone()
+        with self._writing("record a payload digest"):
+            self._db.execute(
+                "INSERT OR IGNORE INTO payloads (digest, record_id, uri, date) VALUES (?, ?, ?, ?)",
+                (digest, capture.record_id, capture.target_uri, capture.date),
+            )
+            record_id, uri, date = self._db.execute(
+                "SELECT record_id, uri, date FROM payloads WHERE digest = ?", (digest,)
+            ).fetchone()
         return CaptureRef(record_id=record_id, target_uri=uri, date=date)
 
     # --- run settings -----------------------------------------------------------------
 
     def get(self, key: str) -> Any:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        """The run setting ``key``, or None."""
+        with self._reading():
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else json.loads(row[0])
 
     def set(self, key: str, value: Any) -> None:
-        with self._transaction():
-            self._db.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (key, json.dumps(value)),
-            )
+        """Set the run setting ``key``, committed with what was recorded before; None
+        removes it."""
+        with self._transaction(f"record the setting {key!r}"):
+            if value is None:
+                self._db.execute("DELETE FROM meta WHERE key = ?", (key,))
+            else:
+                self._db.execute(
+                    "INSERT INTO meta (key, value) VALUES (?, ?)"
+                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (key, json.dumps(value)),
+                )
 
     def close(self) -> None:
+        """Commit, then close; the file is closed even when the commit fails (StateError)."""
+        try:
+            self.commit()
+        finally:
+            self._db.close()
+
+    def close_quietly(self) -> None:
+        """Commit what can be, then close, while another error is being raised: a failure
+        to commit is logged, not raised (the next run redoes what it held)."""
+        try:
+            self.close()
+        except StateError as exc:
+            log.warning("%s", exc)
+
+    # --- errors -----------------------------------------------------------------------
+
+    @contextmanager
+    def _writing(self, doing: str) -> Iterator[None]:
+        """Run statements of the current transaction (begun when none is); a failure
+        rolls it back and is raised as a StateError, as is any write after one."""
+        if self._failure is not None:
+            raise StateError(f"cannot {doing}: {self._failure}", source=str(self.path))
+        try:
+            if not self._in_transaction:
+                self._db.execute("BEGIN")
+                self._in_transaction = True
+            yield
+        except sqlite3.Error as exc:
+            raise self._failed(doing, exc) from exc
+        except BaseException as exc:  # interrupted: whether the statement ran is unknown
+            self._failed(doing, exc)
+            raise
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise StateError(
+                f"cannot read the state ledger ({self._cause(exc)})", source=str(self.path)
+            ) from exc
+
+    @contextmanager
+    def _transaction(self, doing: str) -> Iterator[None]:
+        """A transaction of its own, committed with what was recorded before it."""
+        with self._writing(doing):
+            yield
         self.commit()
-        self._db.close()
 
-    def _begin(self) -> None:
-        if not self._in_transaction:
-            self._db.execute("BEGIN")
-            self._in_transaction = True
+    def _failed(self, doing: str, exc: BaseException) -> StateError:
+        # SQLite rolls the transaction back itself after some errors (SQLITE_FULL among
+        # them) and not after others: either way, what it held is gone now.
+        self._failure = f"a write failed ({self._cause(exc)})"
+        if self._db.in_transaction:
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # the failure that matters is being reported
+        self._in_transaction = False
+        return StateError(f"cannot {doing} ({self._cause(exc)})", source=str(self.path))
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self)
+    def _cause(self, exc: BaseException) -> str:
+        """The cause of ``exc`` in a few words, the system's for a full disk."""
+        if not isinstance(exc, sqlite3.Error):
+            return type(exc).__name__
+        name = getattr(exc, "sqlite_errorname", "")  # Python 3.11+
+        full = name == "SQLITE_FULL" or "database or disk is full" in str(exc)
+        if full or (name.startswith("SQLITE_IOERR") and _disk_is_full(self.path.parent)):
+            return f"{os.strerror(errno.ENOSPC)}: {exc}"
+        return str(exc)
 
 
-class _Transaction:
-    """A context that commits what was pending and what it did, together."""
-
-    def __init__(self, ledger: Ledger) -> None:
-        self._ledger = ledger
-
-    def __enter__(self) -> None:
-        self._ledger._begin()
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is None:
-            self._ledger.commit()
-        else:
-            self._ledger._db.execute("ROLLBACK")
-            self._ledger._in_transaction = False
+def _disk_is_full(folder: Path) -> bool:
+    """Whether the file system of ``folder`` has no room left (under a megabyte)."""
+    try:
+        return shutil.disk_usage(folder).free < 1024 * 1024
+    except OSError:
+        return False

@@ -99,8 +99,12 @@ def process_capture(
     Target-URI is the page's URL, which selects the site plugin. The Document is
     named ``<warc>#<target-uri>`` in errors and in the new metadata record.
 
-    Raises :class:`~archiver.errors.ArchiverError` naming the capture and the cause.
+    Raises :class:`~archiver.errors.ArchiverError` naming the capture and the cause;
+    a capture read with an ``error`` (its body over the size limit, or undecodable)
+    raises that error.
     """
+    if capture.error is not None:
+        raise capture.error
     mime = (capture.content_type or "").split(";")[0].strip().lower()
     url = capture.target_uri if capture.target_uri.lower().startswith(("http:", "https:")) else None
     document = load(

@@ -1,10 +1,11 @@
 """The bulk run on this machine: the pending URLs of a ledger into rotated WARC files.
 
 :func:`archive_locally` fetches the pending URLs asynchronously under a global
-concurrency limit and a per-host politeness gate, extracts the pages in a process pool,
-and writes each page's records to the current WARC file, which is rotated at a size.
-Only once a page's records are in the file (flushed to the OS) is its URL marked done,
-so a run killed at any moment loses nothing (see :mod:`archiver.runs.bulk`).
+concurrency limit and a per-host politeness gate, extracts the pages in worker processes
+(:mod:`archiver.runs.workers`), and writes each page's records to the current WARC file,
+which is rotated at a size. Only once a page's records are in the file (flushed to the
+OS) is its URL marked done, so a run killed at any moment loses nothing (see
+:mod:`archiver.runs.bulk`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import socket
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -27,7 +27,7 @@ from typing import Any
 
 from ..article import Article
 from ..capture import AsyncFetcher, FetchResult
-from ..errors import ArchiverError, FetchError, StateError
+from ..errors import ArchiverError, ExtractionError, FetchError, StateError
 from ..files import PathArg
 from ..warc import WarcWriter
 from .bookkeeping import (
@@ -35,6 +35,7 @@ from .bookkeeping import (
     STATE_FILE,
     BulkProgress,
     BulkReport,
+    closing,
     current_progress,
     final_report,
     ingest,
@@ -43,7 +44,8 @@ from .bookkeeping import (
 )
 from .config import BulkConfig
 from .ledger import DONE, FAILED, Entry, Ledger
-from .single import capture_metadata, extract_page, unextractable
+from .single import capture_metadata, unextractable
+from .workers import ProcessWorkers, ThreadWorkers, Workers
 
 __all__ = ["archive_locally"]
 
@@ -81,10 +83,10 @@ def archive_locally(
         if retry_failed:
             log.info("%d failed URLs to try again", ledger.retry_failed())
         run = _Run(folder, ledger, config, progress, started)
-        with _extraction_pool(config) as pool:
-            warcs += asyncio.run(run.main(pool))
+        with _extraction_workers(config) as workers:
+            warcs += asyncio.run(run.main(workers))
         write_failure_report(folder / FAILURE_REPORT, ledger)
-        return final_report(
+        report = final_report(
             folder,
             ledger,
             run.done_now,
@@ -94,39 +96,38 @@ def archive_locally(
             warcs,
             folder / FAILURE_REPORT,
         )
-    finally:
-        ledger.close()
+    except BaseException:
+        # What the ledger cannot commit now (a full disk) is in the WARC file left
+        # .open, which the next run salvages; the error that stopped the run is raised.
+        ledger.close_quietly()
+        raise
+    ledger.close()
+    return report
 
 
 @contextmanager
-def _extraction_pool(config: BulkConfig) -> Iterator[Executor | None]:
-    """The pool extraction runs in, its processes started; None without extraction."""
+def _extraction_workers(config: BulkConfig) -> Iterator[Workers | None]:
+    """The workers extraction runs in, started; None without extraction."""
     if not config.extract:
         yield None
         return
-    workers = config.workers or os.cpu_count() or 1
+    count = config.workers or os.cpu_count() or 1
     if multiprocessing.current_process().daemon:
         # A daemonic process (a Dask worker, see archiver.runs.partition) may not start
         # processes: extraction runs in threads there, and the cluster's other workers
         # give the parallelism.
-        with ThreadPoolExecutor(workers) as threads:
-            yield threads
+        yield ThreadWorkers(count, config.extract_timeout)
         return
-    # Forked where the system can (fast to start, modules shared), and before the
-    # event loop exists, so that no thread is alive at the fork; else spawned.
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
+    # Started before the event loop exists, so that no thread is alive at the fork.
+    workers = ProcessWorkers(count, config.extract_timeout)
     try:
-        # Starts every process now (fork starts them all at the first task).
-        for future in [pool.submit(_ready) for _ in range(workers)]:
-            future.result()
-        yield pool
+        workers.start()
+    except OSError as exc:
+        raise ExtractionError(f"cannot start the extraction processes ({exc})") from exc
+    try:
+        yield workers
     finally:
-        pool.shutdown(cancel_futures=True)
-
-
-def _ready() -> None:
-    """A task that does nothing: submitted to start the pool's processes."""
+        workers.close()
 
 
 @dataclass(slots=True)
@@ -170,12 +171,19 @@ class _Warcs:
         return writer.path.name
 
     def close(self) -> None:
-        """Close the current file, once the ledger has every page in it."""
+        """Close the current file, once the ledger has every page in it.
+
+        When the ledger cannot commit (a full disk), the file stays ``.open``: the next
+        run salvages it and marks its pages, which the ledger lost. When the file cannot
+        be finished, the next run finds it named by :func:`closing`, and fetches its
+        pages again if the writer removed it.
+        """
         if self._writer is not None:
+            closing(self._ledger, self._writer.path.name)  # commits the pages, too
             writer, self._writer = self._writer, None
-            self._ledger.commit()
             writer.close()
             self.written.append(writer.path)
+            closing(self._ledger, None)
 
     def abort(self) -> None:
         """Leave the current file as it is, ``.open``, for the next run to salvage."""
@@ -216,26 +224,39 @@ class _Run:
     def bytes(self) -> int:
         return self._warcs.bytes
 
-    async def main(self, pool: Executor | None) -> list[Path]:
+    async def main(self, workers: Workers | None) -> list[Path]:
         fetcher = AsyncFetcher(self._config.fetch)
         try:
-            await self._schedule(fetcher, pool)
+            await self._schedule(fetcher, workers)
             self._warcs.close()
         except BaseException:
-            # Killed, interrupted or failed: what is in the file stays, .open, for the
-            # next run to salvage; what is in the ledger is committed.
+            # Interrupted or failed (a full disk: a WarcError or a StateError): what is
+            # in the file stays, .open, for the next run to salvage; the caller commits
+            # what the ledger can.
             self._warcs.abort()
             raise
         finally:
-            self._ledger.commit()
             await fetcher.aclose()
             self._report()
         return self._warcs.written
 
-    async def _schedule(self, fetcher: AsyncFetcher, pool: Executor | None) -> None:
+    async def _schedule(self, fetcher: AsyncFetcher, workers: Workers | None) -> None:
+        running: set[asyncio.Task[None]] = set()
+        try:
+            await self._loop(fetcher, workers, running)
+        except BaseException:
+            # No page may be written once the run is stopping: the pages in flight are
+            # cancelled (they stay pending) before the WARC file is left for salvage.
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+            raise
+
+    async def _loop(
+        self, fetcher: AsyncFetcher, workers: Workers | None, running: set[asyncio.Task[None]]
+    ) -> None:
         pending = self._ledger.pending()
         exhausted = False
-        running: set[asyncio.Task[None]] = set()
         buffer_limit = max(1000, self._config.concurrency * 16)
         last_tick = time.monotonic()
         while True:
@@ -254,7 +275,7 @@ class _Run:
                 entry = host.queue.popleft()
                 self._queued -= 1
                 host.busy = True
-                running.add(asyncio.create_task(self._page(fetcher, pool, host, name, entry)))
+                running.add(asyncio.create_task(self._page(fetcher, workers, host, name, entry)))
             if not running and not self._ready and exhausted:
                 return
             # With every slot taken, a ready host waits for a fetch to end: waiting for
@@ -262,11 +283,12 @@ class _Run:
             full = len(running) >= self._config.concurrency
             wait = self._ready[0][0] - now if self._ready and not full else _TICK
             if running:
-                done, running = await asyncio.wait(
+                done, _ = await asyncio.wait(
                     running, timeout=min(max(wait, 0.0), _TICK), return_when=asyncio.FIRST_COMPLETED
                 )
+                running -= done
                 for task in done:
-                    task.result()  # a bug in _page surfaces here
+                    task.result()  # a full disk, or a bug in _page, surfaces here
             else:
                 await asyncio.sleep(min(max(wait, 0.0), _TICK))
             if time.monotonic() - last_tick >= _TICK:
@@ -285,7 +307,7 @@ class _Run:
             heapq.heappush(self._ready, (host.ready_at, entry.host))
 
     async def _page(
-        self, fetcher: AsyncFetcher, pool: Executor | None, host: _Host, name: str, entry: Entry
+        self, fetcher: AsyncFetcher, workers: Workers | None, host: _Host, name: str, entry: Entry
     ) -> None:
         slow_down = False
         try:
@@ -295,8 +317,9 @@ class _Run:
             self._failed(entry.url, exc, attempts=exc.attempts, status=exc.status)
         else:
             slow_down = result.attempts > 1 or result.status in _SLOW_DOWN
-            article, error = await self._extract(result, pool)
+            article, error = await self._extract(result, workers)
             # A WarcError here (a full disk) ends the run: the file is left for salvage.
+            # So does a StateError from the ledger below.
             warc = self._warcs.write(result, article, capture_metadata(result, error))
             if error is None:
                 self._ledger.finish(
@@ -311,21 +334,15 @@ class _Run:
             self._release(host, name, fetcher.crawl_delay(entry.url), slow_down)
 
     async def _extract(
-        self, result: FetchResult, pool: Executor | None
+        self, result: FetchResult, workers: Workers | None
     ) -> tuple[Article | None, ArchiverError | None]:
         error = unextractable(result)
-        if error is not None or pool is None:
+        if error is not None or workers is None:
             return None, error
         assert result.content is not None  # unextractable() says so
-        loop = asyncio.get_running_loop()
         try:
-            article = await loop.run_in_executor(
-                pool,
-                _extract_in_worker,
-                result.content,
-                result.url,
-                result.final_url,
-                result.content_type,
+            article = await workers.extract(
+                result.content, result.url, result.final_url, result.content_type
             )
         except ArchiverError as exc:
             return None, exc
@@ -382,10 +399,3 @@ class _Run:
                     self._baseline, self.done_now, self.failed_now, self.bytes, self._started
                 )
             )
-
-
-def _extract_in_worker(
-    content: bytes, url: str, final_url: str, content_type: str | None
-) -> Article:
-    """:func:`~archiver.runs.single.extract_page` in a pool process."""
-    return extract_page(content, url=url, final_url=final_url, content_type=content_type)

@@ -11,8 +11,11 @@ Article as JSON. See docs/warc.md for the layout.
   ``.open`` file that a killed writer left;
 - :mod:`.reader`: the Articles read back (:func:`read`, :func:`read_latest`) and
   :func:`verify`, every record checked;
+- :mod:`.framing`: the one checked reading of records that every reader goes through,
+  with its size and time budgets;
 - :mod:`.captures`: the stored pages (:func:`read_captures`, :class:`Capture`), for
-  re-extraction, with :class:`Originals` for the revisit records.
+  re-extraction, with :class:`Originals` for the revisit records; :mod:`.bodies`
+  decodes their HTTP bodies within the size limit.
 """
 
 from .captures import Capture, Originals, read_captures

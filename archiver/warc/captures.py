@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import io
 import logging
 import os
-import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import WarcError
-from .files import cause
+from ..capture import DEFAULT_MAX_BYTES
+from ..errors import ArchiverError, InputError, InputTooLargeError, WarcError
+from .bodies import BodyError, BodyTooLarge, http_body
 from .reader import checked_source, header_date, records
 
 __all__ = ["Capture", "Originals", "read_captures"]
@@ -28,7 +27,6 @@ log = logging.getLogger(__name__)
 
 #: The record types that hold a page.
 _CAPTURE_TYPES = frozenset({"resource", "response"})
-_RESPONSE = frozenset({"response"})
 #: The media types worth extracting; a capture with no Content-Type is taken too.
 _PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
 
@@ -39,10 +37,16 @@ class Capture:
 
     ``payload`` is the page itself: the block of a ``resource`` record, or the HTTP body
     of a ``response`` record with its transfer and content encodings (chunked, gzip,
-    ...) undone. ``content_type`` is the page's type: the record's Content-Type for a
-    resource, the HTTP Content-Type for a response (None when absent). ``date`` is the
-    record's WARC-Date exactly as written, for WARC-Refers-To-Date. A revisit record's
-    payload and content type are those of the response it revisits.
+    deflate, br) undone. ``content_type`` is the page's type: the record's Content-Type
+    for a resource, the HTTP Content-Type for a response (None when absent). ``date``
+    is the record's WARC-Date exactly as written, for WARC-Refers-To-Date. A revisit
+    record's payload and content type are those of the response it revisits.
+
+    ``error`` is set (and ``payload`` empty) when the page cannot be had within the
+    limits: its body is over the size limit, as stored or once decoded
+    (:class:`~archiver.errors.InputTooLargeError`), or cannot be decoded
+    (:class:`~archiver.errors.InputError`). The error names the file and the record,
+    so that this page fails alone: :func:`archiver.runs.process_capture` raises it.
     """
 
     warc: Path
@@ -54,12 +58,15 @@ class Capture:
     payload: bytes
     #: The HTTP status of a response record; None for a resource record.
     status: int | None = None
+    #: Why the page cannot be had (the payload is then empty); None when it can.
+    error: ArchiverError | None = None
 
 
 def read_captures(
     path: str | os.PathLike[str],
     *,
     originals: Originals | Iterable[str | os.PathLike[str]] = (),
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Iterator[Capture]:
     """Stream the pages stored in a WARC file, in file order.
 
@@ -71,34 +78,40 @@ def read_captures(
     rotated its files leaves them: a revisit may refer to a capture of an earlier
     file); an :class:`Originals` shared by the calls of a run reads each of them once
     at most for what they lack. A revisit whose response is in none of them is
-    skipped, with a log line, and so are the ``originals`` that cannot be read. Errors
-    are those of :func:`read`.
+    skipped, with a log line, and so are the ``originals`` that cannot be read.
+
+    A page's body, stored or decoded, may take ``max_bytes`` (the size limit of saved
+    pages, :data:`archiver.capture.DEFAULT_MAX_BYTES`, by default): one that is over
+    it, or that cannot be decoded, comes with its ``error`` set, and the pages after it
+    come all the same. A damaged file raises :class:`~archiver.errors.WarcError`, as
+    :func:`read` does, after the pages before the damage.
     """
-    return _read_captures(checked_source(path), originals)
+    return _read_captures(checked_source(path), originals, max_bytes)
 
 
 def _read_captures(
-    source: Path, originals: Originals | Iterable[str | os.PathLike[str]]
+    source: Path, originals: Originals | Iterable[str | os.PathLike[str]], max_bytes: int
 ) -> Iterator[Capture]:
     # Revisit records hold no body: each is yielded after the file, with the body of the
     # response it points at (by payload digest), found in a second pass.
     revisits: dict[str, list[Any]] = {}
     own: set[str] = set()  # the payload digests of the file's responses
-    for record, block in records(source, keep=_CAPTURE_TYPES):
+    keep = dict.fromkeys(_CAPTURE_TYPES, max_bytes)
+    for record, block in records(source, keep=keep):
         digest = record.rec_headers.get_header("WARC-Payload-Digest")
         if record.rec_type == "revisit" and digest:
             revisits.setdefault(digest, []).append(record)
         elif record.rec_type in _CAPTURE_TYPES:
             if record.rec_type == "response" and digest:
                 own.add(digest)
-            capture = _capture(record, block, source)
+            capture = _capture(record, block, source, max_bytes)
             if capture is not None:
                 yield capture
     if not own.isdisjoint(revisits):
-        yield from _revisited(source, source, revisits, None)
+        yield from _revisited(source, source, revisits, None, max_bytes)
     if revisits:
         found = originals if isinstance(originals, Originals) else Originals(originals)
-        yield from found.revisited(source, frozenset(own), revisits)
+        yield from found.revisited(source, frozenset(own), revisits, max_bytes)
     for digest, left in revisits.items():
         log.info(
             "%s: %d revisit records of %s skipped: no file read has the original",
@@ -122,7 +135,11 @@ class Originals:
         self._digests: dict[Path, frozenset[str]] = {}
 
     def revisited(
-        self, source: Path, digests: frozenset[str], revisits: dict[str, list[Any]]
+        self,
+        source: Path,
+        digests: frozenset[str],
+        revisits: dict[str, list[Any]],
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> Iterator[Capture]:
         """The Captures of the ``revisits`` of ``source`` (by payload digest) whose
         responses are in these files; those found are taken out of ``revisits``.
@@ -135,7 +152,7 @@ class Originals:
             if known is not None and known.isdisjoint(revisits):
                 continue
             if place.resolve() != source.resolve():
-                yield from _revisited(source, place, revisits, self._digests)
+                yield from _revisited(source, place, revisits, self._digests, max_bytes)
 
 
 def _revisited(
@@ -143,12 +160,13 @@ def _revisited(
     place: Path,
     revisits: dict[str, list[Any]],
     digests: dict[Path, frozenset[str]] | None,
+    max_bytes: int,
 ) -> Iterator[Capture]:
     """The Captures of ``revisits`` (by payload digest, found ones are taken out), with
     the bodies of their originals in the file ``place``. A ``place`` not yet in
     ``digests`` is read to its end, and the payload digests of its responses noted there
     (with ``digests`` None, the reading stops once all revisits are found)."""
-    stored = records(place, keep=_RESPONSE)
+    stored = records(place, keep={"response": max_bytes})
     note = digests is not None and place not in digests
     seen: set[str] = set()
     with contextlib.closing(stored):
@@ -173,7 +191,7 @@ def _revisited(
             if digest not in revisits:
                 continue
             for revisit in revisits.pop(digest):
-                capture = _capture(record, block, place)
+                capture = _capture(record, block, place, max_bytes)
                 if capture is not None:
                     headers = revisit.rec_headers
                     yield dataclasses.replace(
@@ -186,14 +204,15 @@ def _revisited(
                     )
 
 
-def _capture(record: Any, block: bytes, source: Path) -> Capture | None:
+def _capture(record: Any, block: bytes | None, source: Path, max_bytes: int) -> Capture | None:
     """The Capture of a resource or response record; None when it is not a page."""
     headers = record.rec_headers
     status: int | None = None
-    if record.http_headers is not None:
-        content_type = record.http_headers.get_header("Content-Type")
+    http = record.http_headers
+    if http is not None:
+        content_type = http.get_header("Content-Type")
         try:
-            status = int(record.http_headers.get_statuscode())
+            status = int(http.get_statuscode())
         except (TypeError, ValueError):
             status = None
     else:
@@ -203,27 +222,40 @@ def _capture(record: Any, block: bytes, source: Path) -> Capture | None:
     if (mime and mime not in _PAGE_TYPES) or (status is not None and status // 100 != 2):
         log.debug("%s: %s is not a page (%s, status %s): skipped", source, uri, mime, status)
         return None
+    record_id = str(headers.get_header("WARC-Record-ID"))
+    name = f"{source}#{uri}"
+    payload = b""
+    error: ArchiverError | None = None
+    if block is None:
+        size = (record.length - (http.total_len if http is not None else 0)) / 1e6
+        what = "body" if http is not None else "block"
+        error = InputTooLargeError(
+            f"record {record_id}: its stored {what} is {size:.1f} MB, "
+            f"over the {max_bytes / 1e6:.1f} MB limit",
+            source=name,
+        )
+    elif http is None:
+        payload = block
+    else:
+        try:
+            payload = http_body(
+                block,
+                content_encoding=http.get_header("Content-Encoding"),
+                transfer_encoding=http.get_header("Transfer-Encoding"),
+                limit=max_bytes,
+            )
+        except BodyTooLarge as exc:
+            error = InputTooLargeError(f"record {record_id}: {exc}", source=name)
+        except BodyError as exc:
+            error = InputError(f"record {record_id}: {exc}", source=name)
     return Capture(
         warc=source,
-        record_id=str(headers.get_header("WARC-Record-ID")),
+        record_id=record_id,
         record_type=str(record.rec_type),
         target_uri=uri,
         date=header_date(record, source),
         content_type=str(content_type) if content_type else None,
-        payload=_http_body(record, block, source) if record.http_headers else block,
+        payload=payload,
         status=status,
+        error=error,
     )
-
-
-def _http_body(record: Any, block: bytes, source: Path) -> bytes:
-    # warcio's content_stream() undoes chunking and Content-Encoding; the block has
-    # already been read (to check it), so it is handed the bytes again.
-    record.raw_stream = io.BytesIO(block)
-    try:
-        return bytes(record.content_stream().read())
-    except (OSError, ValueError, EOFError, zlib.error) as exc:
-        # A body that does not decompress is kept as stored: extracting it then fails
-        # for this page alone, naming the cause.
-        uri = record.rec_headers.get_header("WARC-Target-URI")
-        log.debug("%s: %s: cannot decode the HTTP body: %s", source, uri, cause(exc))
-        return block

@@ -28,6 +28,7 @@ __all__ = [
     "close_quietly",
     "fsync_dir",
     "open_for_append",
+    "quote",
     "salvage",
     "truncate",
     "unlink",
@@ -39,6 +40,8 @@ log = logging.getLogger(__name__)
 GZIP_MAGIC = b"\x1f\x8b"
 #: Seconds an appender waits for another one to finish with the file.
 _LOCK_WAIT = 30.0
+#: The most characters of a file's own bytes that a message quotes.
+QUOTE_LIMIT = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +77,10 @@ def salvage(open_path: str | os.PathLike[str]) -> Salvaged | None:
             try:
                 for record in records:
                     headers = record.rec_headers
-                    content = record.content_stream().read()
+                    # The block as stored, never content_stream(): that would undo a
+                    # response's Content-Encoding, which costs memory and fails on
+                    # some (br, with brotli 1.2), cutting the file short.
+                    content = record.raw_stream.read() if record.rec_type == "metadata" else b""
                     records.read_to_end(record)
                     if (
                         record.rec_type == "response"
@@ -108,12 +114,36 @@ def salvage(open_path: str | os.PathLike[str]) -> Salvaged | None:
 
 
 def cause(exc: BaseException) -> str:
-    """What went wrong, in a few words: the first line of the message of ``exc``."""
+    """What went wrong, in a few words: the first line of the message of ``exc``.
+
+    Cut to about :data:`QUOTE_LIMIT` characters: messages of warcio and zlib may
+    echo what they read (a whole "first line" of a file).
+    """
     # warcio messages can span several indented lines; keep the first meaningful one.
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return lines[0] if lines else type(exc).__name__
+    first = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
+    if not first:
+        return type(exc).__name__
+    return first if len(first) <= 2 * QUOTE_LIMIT else first[: 2 * QUOTE_LIMIT] + "…"
+
+
+def quote(data: bytes | str, limit: int = QUOTE_LIMIT) -> str:
+    """``data`` read from a file, quoted for a message: at most ``limit`` characters.
+
+    Bytes are decoded as UTF-8 (others as escapes), characters that are not printable
+    escaped (``\\x00``, ``\\r``), and what is cut is shown by ``…``: so that a message
+    about a 20 MB header line stays one short line.
+    """
+    head = data[: limit + 1]
+    text = head.decode("utf-8", "backslashreplace") if isinstance(head, bytes) else head
+    shown = "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+        for char in text
+    )
+    if len(shown) > limit or len(data) > len(head):
+        shown = shown[:limit] + "…"
+    return f"'{shown}'"
 
 
 def unlink(path: Path) -> None:

@@ -2,32 +2,38 @@
 
 :func:`read` streams the Articles of a file and :func:`read_latest` the newest Article of
 each capture across files; :func:`verify` reads a file through. :func:`records` is the
-checked reading of records they share with :func:`~archiver.warc.read_captures`:
-digests and record lengths are checked, a truncated gzip member is an error.
+checked reading of records that they share with :func:`~archiver.warc.read_captures`,
+and that every command reading WARC files goes through (the framing, its checks and
+budgets are :mod:`.framing`'s).
+
+A metadata record is read within budgets of its own before it becomes an Article: its
+JSON may take :data:`MAX_METADATA_BYTES` (a larger one is reported, not read), hold
+:data:`MAX_JSON_VALUES` values, and nest no deeper than Python's recursion limit;
+and :meth:`Article.from_dict` checks every value's type.
 """
 
 from __future__ import annotations
 
-import gzip
 import json
 import logging
 import os
-import re
-import zlib
-from collections.abc import Generator, Iterable, Iterator
+import stat
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
-
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
+from typing import Any
 
 from ..article import Article
+from ..capture import DEFAULT_MAX_BYTES
 from ..errors import ArchiverError, WarcError
-from .files import GZIP_MAGIC, cause
+from .bodies import warcio_decodes
+from .files import GZIP_MAGIC, cause, quote
+from .framing import iter_records, parse_warc_date
 
 __all__ = [
+    "MAX_JSON_VALUES",
+    "MAX_METADATA_BYTES",
     "ArchivedArticle",
     "checked_source",
     "header_date",
@@ -39,12 +45,22 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+#: The most bytes of JSON a metadata record may hold to be read: twice the input size
+#: limit, since the Article's text comes from an input at most that large and JSON
+#: escaping may lengthen it.
+MAX_METADATA_BYTES = 2 * DEFAULT_MAX_BYTES
+#: The most values (objects, arrays, and the members and items in them) the JSON of a
+#: metadata record may hold: an Article has a few dozen, and memory stays near the
+#: record's own size (a 40 MB array of numbers would take 320 MB).
+MAX_JSON_VALUES = 100_000
+
 # The keys Article.to_dict() always writes: a JSON metadata record holding all of them
 # is ours, and failing to rebuild it is an error rather than a foreign record to skip.
 _ARTICLE_KEYS = frozenset({"text", "extractor", "input_kind"})
 _CHUNK = 64 * 1024
-_METADATA = frozenset({"metadata"})
-_FRACTION = re.compile(r"\.(\d+)")
+_METADATA = {"metadata": MAX_METADATA_BYTES}
+#: All bytes but a JSON string's quotes and those that start values: ``[``, ``{``, ``,``.
+_NOT_STRUCTURE = bytes(sorted(set(range(256)) - set(b'"[{,')))
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,22 +94,57 @@ def read(path: str | os.PathLike[str]) -> Iterator[Article]:
     return _read(checked_source(path))
 
 
-def verify(path: str | os.PathLike[str]) -> int:
+def verify(path: str | os.PathLike[str], *, decodable_by_warcio: bool = False) -> int:
     """Read every record of a WARC file, checking it as :func:`read` does.
 
     Returns the number of records; raises :class:`~archiver.errors.WarcError` naming
     the file and the cause when it is missing, not a WARC file, truncated or corrupt.
+    With ``decodable_by_warcio``, a record whose HTTP Content-Encoding warcio cannot
+    undo here is an error too, naming the record: tools built on warcio that undo it
+    for every record (the wacz package) would fail on it. That is a br body with
+    warcio 1.8.1 and brotli 1.2 (see :func:`~archiver.warc.bodies.warcio_decodes`).
     """
-    return sum(1 for _ in records(checked_source(path), keep=frozenset()))
+    source = checked_source(path)
+    count = 0
+    for record, _ in records(source, keep={}):
+        count += 1
+        if decodable_by_warcio and record.http_headers is not None:
+            coding = str(record.http_headers.get_header("Content-Encoding") or "")
+            if coding and not warcio_decodes(coding):
+                record_id = record.rec_headers.get_header("WARC-Record-ID")
+                uri = record.rec_headers.get_header("WARC-Target-URI")
+                raise WarcError(
+                    f"record {record_id} ({quote(str(uri))}) has a body with Content-Encoding "
+                    f"{quote(coding)}, which warcio cannot decode with the brotli module "
+                    "installed, so the wacz package would fail on it",
+                    source=str(source),
+                )
+    return count
 
 
 def checked_source(path: str | os.PathLike[str]) -> Path:
-    """``path`` as a Path, once it is known to exist and not to be a directory."""
+    """``path`` as a Path, once it is known to be a regular file that can be opened.
+
+    Raises :class:`~archiver.errors.WarcError` otherwise (missing, a directory, a
+    FIFO or device, or not readable), so that every command reports it alike.
+    """
     source = Path(path)
-    if not source.exists():
-        raise WarcError("no such file", source=str(source))
-    if source.is_dir():
+    try:
+        mode = source.stat().st_mode
+    except FileNotFoundError:
+        raise WarcError("no such file or folder", source=str(source)) from None
+    except OSError as exc:
+        raise WarcError(f"cannot read the file: {cause(exc)}", source=str(source)) from exc
+    if stat.S_ISDIR(mode):
         raise WarcError("is a directory, not a WARC file", source=str(source))
+    if not stat.S_ISREG(mode):
+        # Opening a FIFO would wait for a writer for ever, and a device never ends.
+        raise WarcError("cannot read the file: not a regular file", source=str(source))
+    try:
+        with open(source, "rb"):
+            pass
+    except OSError as exc:
+        raise WarcError(f"cannot read the file: {cause(exc)}", source=str(source)) from exc
     return source
 
 
@@ -102,8 +153,10 @@ def _read(source: Path) -> Iterator[Article]:
         if record.rec_type != "metadata":
             continue
         article = _article(record, payload, source)
+        del payload  # so that memory holds one record's data at a time
         if article is not None:
             yield article
+        del article
 
 
 def read_latest(paths: Iterable[str | os.PathLike[str]]) -> Iterator[ArchivedArticle]:
@@ -126,10 +179,12 @@ def _read_latest(sources: list[Path]) -> Iterator[ArchivedArticle]:
         key = (entry.extracted, number)
         if entry.capture_id not in newest or key >= newest[entry.capture_id]:
             newest[entry.capture_id] = key
+        del entry  # not kept while the next record is read
     wanted = {number for _, number in newest.values()}
     for number, entry in enumerate(_all_entries(sources)):
         if number in wanted:
             yield entry
+        del entry
 
 
 def _all_entries(sources: list[Path]) -> Iterator[ArchivedArticle]:
@@ -143,13 +198,14 @@ def _entries(source: Path) -> Iterator[ArchivedArticle]:
         if record.rec_type != "metadata":
             continue
         article = _article(record, payload, source)
+        del payload  # so that memory holds one record's data at a time
         if article is None:
             continue
         headers = record.rec_headers
         record_id = str(headers.get_header("WARC-Record-ID"))
         extracted = header_date(record, source)
         # A metadata record of ours refers to its capture, often in another file.
-        yield ArchivedArticle(
+        entry = ArchivedArticle(
             article=article,
             target_uri=str(
                 headers.get_header("WARC-Refers-To-Target-URI")
@@ -163,6 +219,9 @@ def _entries(source: Path) -> Iterator[ArchivedArticle]:
             extracted=_parse_warc_date(extracted, record_id, source),
             warc=source,
         )
+        del article
+        yield entry
+        del entry  # not kept while the next record is read
 
 
 def header_date(record: Any, source: Path) -> str:
@@ -175,107 +234,138 @@ def header_date(record: Any, source: Path) -> str:
 
 
 def _parse_warc_date(value: str, record_id: str, source: Path) -> datetime:
-    """A WARC-Date (``2024-03-01T10:30:15Z``, maybe with a fraction) as an aware datetime."""
-    # Python 3.10's fromisoformat() takes only 3 or 6 digits of fraction.
-    text = _FRACTION.sub(lambda m: "." + m.group(1).ljust(6, "0")[:6], value.strip(), count=1)
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        message = f"record {record_id}: invalid date {value!r}"
-        raise WarcError(message, source=str(source)) from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+    """A WARC date (``2024-03-01T10:30:15Z``, maybe with a fraction) as an aware datetime."""
+    moment = parse_warc_date(value)
+    if moment is None:
+        message = f"record {record_id}: invalid date {quote(value)}"
+        raise WarcError(message, source=str(source))
+    return moment
 
 
-def records(source: Path, *, keep: frozenset[str]) -> Generator[tuple[Any, bytes], None, None]:
-    """Every record of ``source`` with its block, checked; the block is kept (else empty)
-    only for the record types in ``keep``, so that large captures cost no memory."""
+def records(
+    source: Path, *, keep: Mapping[str, int]
+) -> Generator[tuple[Any, bytes | None], None, None]:
+    """Every record of ``source`` with its block, checked (see :mod:`.framing`).
+
+    The block (after the HTTP headers, if any) is kept only for the record types in
+    ``keep``, up to the number of bytes given there: it is b"" for the other types, and
+    None when it is over the limit (it is still read through, to check it), so that a
+    large record costs no memory. Raises :class:`~archiver.errors.WarcError` naming
+    the file and the damage.
+    """
+    record_id = None
     try:
         with open(source, "rb") as file:
             magic = file.read(2)
-            if not magic:
-                raise WarcError("the file is empty", source=str(source))
             file.seek(0)
-            stream: IO[bytes] | _GzipReader = file
-            if magic == GZIP_MAGIC:
-                stream = _GzipReader(file, source)
-            count = 0
-            for record in ArchiveIterator(stream, check_digests="raise"):
-                count += 1
-                if record.format != "warc":
-                    # warcio also reads ARC, and takes many a text line for an ARC header.
-                    raise WarcError("not a WARC file (no WARC/1.x header)", source=str(source))
-                yield record, _read_block(record, source, keep=record.rec_type in keep)
-            if not count:
-                raise WarcError("not a WARC file (no records found)", source=str(source))
+            for record in iter_records(file, gzipped=magic == GZIP_MAGIC, source=source):
+                record_id = record.rec_headers.get_header("WARC-Record-ID")
+                limit = keep.get(record.rec_type)
+                yield record, _read_block(record, source, limit=limit)
     except ArchiverError:
         raise
-    except (ArchiveLoadFailed, OSError, ValueError, EOFError, zlib.error) as exc:
-        raise WarcError(f"not a readable WARC file ({cause(exc)})", source=str(source)) from exc
+    except OSError as exc:
+        raise WarcError(f"cannot read the file: {cause(exc)}", source=str(source)) from exc
+    except Exception as exc:  # a digest that does not match, and what else warcio raises
+        raise WarcError(f"record {record_id}: {cause(exc)}", source=str(source)) from exc
 
 
-class _GzipReader:
-    """Decompresses a multi-member gzip stream for warcio, failing loudly on damage.
-
-    warcio takes a truncated gzip member for the end of the file; GzipFile checks each
-    member's end marker, CRC and length, but reports a truncation as EOFError, which
-    warcio would also swallow as the end of the records.
-    """
-
-    def __init__(self, file: IO[bytes], source: Path) -> None:
-        self._gzip = gzip.GzipFile(fileobj=file, mode="rb")
-        self._source = source
-
-    def read(self, size: int = -1) -> bytes:
-        try:
-            return self._gzip.read(size)
-        except EOFError as exc:
-            message = "truncated: the gzip data ends mid-record"
-            raise WarcError(message, source=str(self._source)) from exc
-
-    def tell(self) -> int:
-        return self._gzip.tell()
-
-
-def _read_block(record: Any, source: Path, *, keep: bool) -> bytes:
-    """The record's block (after its HTTP headers, if any) when ``keep``, else b"".
+def _read_block(record: Any, source: Path, *, limit: int | None) -> bytes | None:
+    """The record's block (after its HTTP headers, if any): b"" when ``limit`` is None,
+    None when it is over ``limit``.
 
     Either way the block is read to its end, so that its length and digests are checked.
     """
-    parts: list[bytes] = []
+    expected = record.length
+    if record.http_headers is not None:
+        # The HTTP headers of a response or request record have been read already.
+        expected -= record.http_headers.total_len
+    keep = limit is not None and expected <= limit  # known before a byte is kept
+    parts: list[bytes] | None = [] if keep else None
     size = 0
     while chunk := record.raw_stream.read(_CHUNK):
         size += len(chunk)
-        if keep:
+        if parts is not None:
             parts.append(chunk)
-    what = f"a {record.rec_type} record" if record.rec_type else "a record"
-    expected = record.length
-    if expected is None:
-        raise WarcError(f"{what} has no Content-Length", source=str(source))
-    if record.http_headers is not None:
-        # warcio has already consumed the HTTP headers of a response or request record.
-        expected -= record.http_headers.total_len
+            if limit is not None and size > limit:
+                parts = None  # not kept, but still read through
     if size != expected:
+        what = f"record {record.rec_headers.get_header('WARC-Record-ID')}"
         raise WarcError(
             f"truncated: {what} ends after {size} of its {expected} bytes", source=str(source)
         )
-    return b"".join(parts)
+    if limit is None:
+        return b""
+    return None if parts is None else b"".join(parts)
 
 
-def _article(record: Any, payload: bytes, source: Path) -> Article | None:
+def _article(record: Any, payload: bytes | None, source: Path) -> Article | None:
+    """The Article of a metadata record; None when it is not one of ours."""
     content_type = str(record.rec_headers.get_header("Content-Type") or "")
     if content_type.split(";")[0].strip().lower() != "application/json":
         return None
-    try:
-        data = json.loads(payload)
-    except ValueError:
-        data = None
+    record_id = record.rec_headers.get_header("WARC-Record-ID")
+    if payload is None:
+        size = int(record.length) / 1e6
+        raise WarcError(
+            f"record {record_id}: its JSON is {size:.1f} MB, over the "
+            f"{MAX_METADATA_BYTES / 1e6:.1f} MB limit of a metadata record: not read",
+            source=str(source),
+        )
+    data = _json(payload, record_id, source)
     if not isinstance(data, dict) or not _ARTICLE_KEYS <= data.keys():
         log.debug("%s: skipping a metadata record that is not an Article", source)
         return None
     try:
         return Article.from_dict(data)
     except ArchiverError as exc:
-        record_id = record.rec_headers.get_header("WARC-Record-ID")
         raise WarcError(f"record {record_id}: {exc.message}", source=str(source)) from exc
+
+
+def _json(payload: bytes, record_id: str, source: Path) -> Any:
+    """The JSON value of ``payload`` (None when it is not JSON), within the budgets."""
+    values = payload.count(b"{") + payload.count(b"[") + payload.count(b",")
+    if values > MAX_JSON_VALUES:
+        # Those inside strings (an article's text) count for nothing.
+        values = _values(payload, MAX_JSON_VALUES)
+    if values > MAX_JSON_VALUES:
+        raise WarcError(
+            f"record {record_id}: its JSON holds over {MAX_JSON_VALUES} values, too many "
+            "for an Article: not read",
+            source=str(source),
+        )
+    try:
+        return json.loads(payload)
+    except RecursionError:
+        raise WarcError(
+            f"record {record_id}: its JSON is nested too deeply to be read", source=str(source)
+        ) from None
+    except ValueError:
+        return None
+
+
+def _values(payload: bytes, most: int) -> int:
+    """The ``[``, ``{`` and ``,`` of ``payload`` outside JSON strings (about the number
+    of values), counted up to ``most + 1``, in linear time (no regular expression,
+    which could backtrack)."""
+    # Escaped backslashes, then escaped quotes, go first (left to right, as JSON reads
+    # them): every quote left opens or closes a string. Of the rest only quotes and
+    # those that start values are kept, and "" is dropped (an empty string, or a
+    # string's end and the next one's start), which keeps what is inside strings inside.
+    unescaped = payload.replace(b"\\\\", b"").replace(b'\\"', b"")
+    skeleton = unescaped.translate(None, _NOT_STRUCTURE).replace(b'""', b"")
+    # Quotes are now alone, so each stretch outside strings holds at least one of
+    # those: the loop ends after at most most + 1 stretches.
+    count = 0
+    position = 0
+    while count <= most:
+        start = skeleton.find(b'"', position)
+        end = len(skeleton) if start < 0 else start
+        count += sum(skeleton.count(char, position, end) for char in (b"[", b"{", b","))
+        if start < 0:
+            break
+        close = skeleton.find(b'"', start + 1)
+        if close < 0:
+            break
+        position = close + 1
+    return count

@@ -1,0 +1,92 @@
+"""A bulk run over 3,000 URLs among which are the hostile pages and hosts of issue 13.
+
+It must finish; each hostile URL ends as :class:`site_farm.HostileSites` says (archived,
+or in the failure report with the cause), every other URL as the farm says (archived,
+but for the farm's own 404s, PDFs and 500s, reported), and no page is stored twice.
+
+Not among them: a URL of a private address other than loopback, refused. The farm's
+hosts are loopback addresses, which the run must be allowed (``allow_private``) to
+fetch, and that allows every private address alike; the refusal itself is tested in
+tests/test_hostile_fetch.py.
+"""
+
+from __future__ import annotations
+
+import collections
+import time
+from pathlib import Path
+
+import pytest
+from site_farm import HOSTILE_TITLE, HostileSites, SiteFarm, outcome
+from test_bulk import archived_urls, failure_rows, page_number, responses_by_url, write_list
+
+import archiver
+from archiver.capture import FetchConfig
+from archiver.runs import BulkConfig
+
+#: Ten seconds per network operation, five per fetch in all (the host that sends a byte
+#: a second fails by it), no retries; the default budget of extraction per page.
+CONFIG = BulkConfig(
+    per_host_delay=0,
+    fetch=FetchConfig(allow_private=True, retries=0, timeout=10, total_timeout=5),
+)
+TOTAL = 3000
+
+
+@pytest.mark.slow
+def test_a_bulk_run_over_hostile_pages_and_hosts_accounts_for_every_url(tmp_path: Path) -> None:
+    farm = SiteFarm(hosts=8)
+    hostile = HostileSites()
+    try:
+        normal = farm.urls(TOTAL - len(hostile.expected))
+        urls = list(normal)
+        for n, url in enumerate(hostile.expected):  # spread over the list
+            urls.insert(100 + 200 * n, url)
+        listing = write_list(tmp_path / "urls.txt", urls)
+        out = tmp_path / "out"
+        started = time.monotonic()
+
+        report = archiver.archive_many(listing, out, config=CONFIG)
+
+        elapsed = time.monotonic() - started
+        rows = {str(row["url"]): row for row in failure_rows(out)}
+        stored = collections.Counter(archived_urls(out))
+        assert [url for url, count in stored.items() if count > 1] == []
+        counts = responses_by_url(out)
+        assert [url for url in stored if counts[url] != 1] == []
+        # Each hostile URL as it must end; all of them listed when some do not.
+        ended = {
+            url: str(rows[url]["error"]) if url in rows else "done" if url in stored else "lost"
+            for url in hostile.expected
+        }
+        wrong = {
+            url: (expected, ended[url], rows.get(url, {}).get("message"))
+            for url, expected in hostile.expected.items()
+            if ended[url] != expected
+        }
+        assert wrong == {}, f"{len(wrong)} hostile URLs ended otherwise (expected, got, why)"
+        # A response that came is stored, even when no article came of it.
+        for url in hostile.expected:
+            came = ended[url] in ("done", "ExtractionError")
+            assert (url in stored) == came, url
+        # Every other URL as the farm says.
+        for url in normal:
+            expected, kept = outcome(page_number(url))
+            assert (url in stored) == kept, url
+            assert (rows[url]["error"] if url in rows else "done") == expected, url
+        assert report.total == TOTAL and report.done + report.failed == TOTAL
+        assert set(rows) <= set(urls)
+        # The UTF-16 label on a UTF-8 page reads as UTF-8.
+        utf16 = hostile.pages.url_for("/utf-16")
+        (article,) = [
+            entry.article
+            for entry in archiver.read_latest(sorted(out.glob("*.warc.gz")))
+            if entry.target_uri == utf16
+        ]
+        assert article.title == HOSTILE_TITLE and "caf\u00e9" in article.text
+        print(f"{TOTAL} URLs in {elapsed:.0f} s: {report.done} archived, {report.failed} failed")
+        for url in hostile.expected:
+            print(f"  {url}: {ended[url]}", rows[url]["message"] if url in rows else "")
+    finally:
+        hostile.close()
+        farm.close()
