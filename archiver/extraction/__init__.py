@@ -4,7 +4,9 @@ The registry (:mod:`.registry`) picks the extractor for a page: a site plugin
 (:mod:`.sites`, driven by the rules files in ``archiver/rules/sites/``) or the generic
 extractor (:mod:`.generic`), which reads text dumps line by line (:mod:`.textdump`,
 :mod:`.lines`) and HTML through trafilatura (:mod:`.html`). Metadata, dates and
-languages have modules of their own; :mod:`.dispatch` is the entry point.
+languages have modules of their own; :mod:`.dispatch` is the entry point, and gives
+every extractor its page within the budget of :mod:`.budget` (nesting depth, attributes
+per element), which keeps the HTML parsers linear on any page.
 """
 
 from .dispatch import default_registry, extract, extract_document

@@ -9,6 +9,7 @@ from ..article import Article, InputKind
 from ..capture import DEFAULT_MAX_BYTES, load
 from ..document import Document
 from ..errors import ArchiverError, ExtractionError
+from .budget import bounded_document
 from .generic import GenericExtractor
 from .registry import Registry, entry_point_plugins
 from .sites import builtin_plugins
@@ -53,8 +54,14 @@ def extract(
 
 
 def extract_document(document: Document, *, registry: Registry | None = None) -> Article:
-    """Extract the article from an already loaded :class:`~archiver.document.Document`."""
+    """Extract the article from an already loaded :class:`~archiver.document.Document`.
+
+    The extractor is given the document within the budget of
+    :mod:`~archiver.extraction.budget` (an HTML page nested too deep, or with an element
+    of too many attributes, rewritten where it goes over), so that no page takes long.
+    """
     registry = registry or default_registry()
+    document = bounded_document(document)
     extractor = registry.for_document(document)
     log.debug("%s: extracting with %s", document.name, extractor.name)
     try:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+from .budget import MAX_LINES
 from .language import detect_language
 from .render import normalize_space
 from .result import Extraction
@@ -86,6 +87,7 @@ def clean_body(
     are the body, less its furniture, up to the first line that ends an article.
     """
     # No Line records and no _Dump: this runs on every page a site plugin reads.
+    lines = lines[:MAX_LINES]
     lex = lexicon()
     body: list[str] = []
     source: str | None = None

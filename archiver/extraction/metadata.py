@@ -148,6 +148,9 @@ def _json_ld_articles(scripts: list[LexborNode]) -> Iterator[dict[str, Any]]:
         except ValueError:
             log.debug("skipping JSON-LD block that is not valid JSON")
             continue
+        except RecursionError:  # the decoder's depth limit: no article nests so deep
+            log.debug("skipping JSON-LD block nested too deep")
+            continue
         for item in _walk(data):
             types = item.get("@type")
             types = types if isinstance(types, list) else [types]
@@ -156,13 +159,18 @@ def _json_ld_articles(scripts: list[LexborNode]) -> Iterator[dict[str, Any]]:
 
 
 def _walk(data: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(data, list):
-        for item in data:
-            yield from _walk(item)
-    elif isinstance(data, dict):
-        yield data
-        if "@graph" in data:
-            yield from _walk(data["@graph"])
+    """The objects of a JSON-LD block, and of the ``@graph`` lists in them, in order.
+
+    Iterative: the block may nest as deep as the decoder allows."""
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, list):
+            pending.extend(reversed(item))
+        elif isinstance(item, dict):
+            yield item
+            if "@graph" in item:
+                pending.append(item["@graph"])
 
 
 def _first(value: Any) -> Any:

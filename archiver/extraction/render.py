@@ -45,27 +45,27 @@ def render_lines(
             lines.append(text)
         current.clear()
 
-    def walk(element: Node) -> None:
-        child = element.child
-        while child is not None:
-            tag = child.tag
-            if tag == "-text":
-                # White space that would open a line is stripped from it: the markup's
-                # indentation between blocks need not even be read.
-                if current or not child.is_empty_text_node:
-                    current.append(child.text_content or "")
-            elif tag not in skipped and child.mem_id not in skipped_ids:
-                if tag in _BLOCKS:
-                    if current:
-                        flush()
-                    walk(child)
-                    if current:
-                        flush()
-                else:
-                    walk(child)
-            child = child.next
-
-    walk(node)
+    # Depth-first, with a stack rather than recursion: a page may nest deep. Each frame
+    # holds the next child to read and whether its element is a block (which ends a line).
+    stack: list[tuple[Node | None, bool]] = [(node.child, False)]
+    while stack:
+        child, block = stack.pop()
+        if child is None:
+            if block and current:
+                flush()
+            continue
+        stack.append((child.next, block))
+        tag = child.tag
+        if tag == "-text":
+            # White space that would open a line is stripped from it: the markup's
+            # indentation between blocks need not even be read.
+            if current or not child.is_empty_text_node:
+                current.append(child.text_content or "")
+        elif tag not in skipped and child.mem_id not in skipped_ids:
+            opens_block = tag in _BLOCKS
+            if opens_block and current:
+                flush()
+            stack.append((child.child, opens_block))
     if current:
         flush()
     return lines

@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from datetime import date, datetime
 
+from .budget import bounded_lines
 from .dates import date_share, parse_date
 from .lines import (
     HEADING_WORDS,
@@ -51,9 +52,10 @@ def extract_text(
 ) -> Extraction:
     """Extract the article from a text dump, with a site's ``rules`` when known.
 
-    ``language`` (ISO 639-1), when known, saves identifying it.
+    ``language`` (ISO 639-1), when known, saves identifying it. Only the first
+    :data:`~archiver.extraction.budget.MAX_LINES` lines are read.
     """
-    lines = [normalise(line) for line in text.splitlines()]
+    lines = [normalise(line) for line in bounded_lines(text)]
     return _Dump(lines, rules, lexicon(), language).extract()
 
 
@@ -67,6 +69,11 @@ class _Dump:
         self.rules = rules
         self.lex = lex
         self.lines = [Line(i, text, Kind.BLANK, 0, fold(text)) for i, text in enumerate(lines)]
+        # For each line, the index of the first line at or after it that is not blank:
+        # what follows a line is looked up often, and must not cost a scan of the rest.
+        self._filled = [len(lines)] * (len(lines) + 1)
+        for index in range(len(lines) - 1, -1, -1):
+            self._filled[index] = index if lines[index] else self._filled[index + 1]
         self.language = language if language is not None else identify_language(lines)
         self.date_languages = [self.language, "en"] if self.language not in (None, "en") else ["en"]
         self.first_line = next((ln.text for ln in self.lines if ln.text), "")
@@ -237,10 +244,15 @@ class _Dump:
             body.append(tail[0])
         return body
 
+    def _after(self, line: Line) -> Line | None:
+        """The first line after ``line`` that is not blank."""
+        index = self._filled[line.index + 1]
+        return self.lines[index] if index < len(self.lines) else None
+
     def _is_subheading(self, line: Line) -> bool:
         if line.words > HEADING_WORDS or _SENTENCE_END.search(line.text):
             return False
-        after = next((ln for ln in self.lines[line.index + 1 :] if ln.kind is not Kind.BLANK), None)
+        after = self._after(line)
         return after is not None and after.kind is Kind.PROSE
 
     # -- metadata around the body -----------------------------------------------------
@@ -307,9 +319,7 @@ class _Dump:
         rule = self.rules.standfirst if self.rules else "auto"
         if rule == "none" or title is None:
             return None
-        under = next(
-            (ln for ln in self.lines[title.index + 1 :] if ln.kind is not Kind.BLANK), None
-        )
+        under = self._after(title)
         if under is None or under.kind is not Kind.PROSE:
             return None
         if not body or under.index < body[0].index:
@@ -326,7 +336,7 @@ class _Dump:
     def _caption_before_source(self, line: Line) -> bool:
         if not (self.rules and self.rules.caption_before_source and line.kind is Kind.SHORT):
             return False
-        after = next((ln for ln in self.lines[line.index + 1 :] if ln.kind is not Kind.BLANK), None)
+        after = self._after(line)
         return after is not None and after.kind is Kind.SOURCE
 
     def _tags(self) -> tuple[str, ...]:
@@ -350,6 +360,7 @@ class _Dump:
 
     def _captions(self, body_end: int) -> tuple[str, ...]:
         captions: list[str] = []
+        seen: set[str] = set()
         for line in self.lines[: body_end + 1]:
             if line.kind is Kind.CAPTION or self._caption_before_source(line):
                 caption = line.text
@@ -360,9 +371,8 @@ class _Dump:
                 caption = caption.strip(" ,;-–—")
             else:
                 continue
-            if LETTER_WORD.search(caption) and caption.casefold() not in {
-                c.casefold() for c in captions
-            }:
+            if LETTER_WORD.search(caption) and caption.casefold() not in seen:
+                seen.add(caption.casefold())
                 captions.append(caption)
         return tuple(captions)
 

@@ -6,6 +6,11 @@ them back, plus three columns about the capture. CSV has the same columns, flatt
 the extractor becomes ``extractor_name``, ``extractor_version`` and
 ``extractor_fallback``, and each list (authors, tags, captions) is one JSON array in
 its cell, since any separator could also occur inside a caption. Dates are ISO 8601.
+
+A CSV cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets
+a single quote in front (``'=HYPERLINK(...)``), as OWASP recommends against formula
+injection: a spreadsheet would run it as a formula, and page titles and text are
+whatever the pages say. JSON lines keep every value as it is.
 """
 
 from __future__ import annotations
@@ -64,6 +69,10 @@ def row(entry: ArchivedArticle) -> dict[str, Any]:
     return data
 
 
+#: What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_row(entry: ArchivedArticle) -> dict[str, Any]:
     data = row(entry)
     extractor = data.pop("extractor")
@@ -73,7 +82,15 @@ def _csv_row(entry: ArchivedArticle) -> dict[str, Any]:
     data["extractor_fallback"] = "true" if extractor["fallback"] else "false"
     for key in _LISTS:
         data[key] = json.dumps(data[key], ensure_ascii=False)
-    return data
+    return {key: _cell(value) for key, value in data.items()}
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell that no spreadsheet runs as a formula: one that would is given a
+    leading single quote, which makes it text."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def write_jsonl(entries: Iterable[ArchivedArticle], stream: IO[str]) -> int:

