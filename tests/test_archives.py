@@ -473,3 +473,66 @@ def test_cli_errors_name_the_file(tmp_path: Path) -> None:
         assert result.stderr == f"error: {tmp_path / 'none.warc.gz'}: no such file or folder\n"
     result = run("wacz", str(tmp_path / "none.warc.gz"), "-o", str(tmp_path / "x.wacz"))
     assert result.exit_code == 1 and "no such file" in result.stderr
+
+
+# --- archives written before the text left the metadata record --------------------------
+
+
+def with_text_in_metadata(source: Path, out: Path) -> Path:
+    """``source`` as news-archiver wrote it before: the text in the metadata JSON too."""
+    texts: dict[str, str] = {}
+    with open(source, "rb") as file, open(out, "wb") as target:
+        writer = WARCWriter(target, gzip=True, warc_version="WARC/1.1")
+        for record in ArchiveIterator(file):
+            headers = record.rec_headers
+            block = record.content_stream().read()
+            if record.rec_type == "conversion":
+                texts[headers.get_header("WARC-Record-ID")] = block.decode("utf-8")
+            if record.rec_type == "metadata":
+                data = json.loads(block)
+                data["text"] = texts[data.pop("text_record")]
+                block = json.dumps(data, ensure_ascii=False).encode("utf-8")
+            copy = writer.create_warc_record(
+                headers.get_header("WARC-Target-URI") or "",
+                record.rec_type,
+                payload=io.BytesIO(block),
+                length=len(block),
+                warc_content_type=headers.get_header("Content-Type"),
+                warc_headers_dict={
+                    name: value
+                    for name, value in headers.headers
+                    if name not in ("Content-Length", "WARC-Block-Digest", "WARC-Payload-Digest")
+                },
+            )
+            writer.write_record(copy)
+    return out
+
+
+def test_archives_with_the_text_in_metadata_are_read_by_every_command(
+    old_warc: Path, reextracted: tuple[Path, str, str], tmp_path: Path
+) -> None:
+    derived = reextracted[0]
+    before_old = with_text_in_metadata(old_warc, tmp_path / "old-format.warc.gz")
+    before_derived = with_text_in_metadata(derived, tmp_path / "derived-format.warc.gz")
+    assert b"text_record" not in gzip.decompress(before_old.read_bytes())
+    assert list(archiver.read(before_old)) == list(archiver.read(old_warc))
+    assert [e.article for e in archiver.read_latest([before_old, before_derived])] == [
+        e.article for e in archiver.read_latest([old_warc, derived])
+    ]
+
+    result = run("read", str(before_old), "--format", "json")
+    assert (
+        result.exit_code == 0
+        and result.stdout == run("read", str(old_warc), "--format", "json").stdout
+    )
+    result = run("export", str(before_old), str(before_derived))
+    assert result.exit_code == 0 and "exported 5 articles" in result.stderr
+    result = run("index", str(before_old))
+    assert result.exit_code == 0 and len(result.stdout.splitlines()) == 5
+    result = run("diff", str(before_old), str(before_derived))
+    assert result.exit_code == 0 and "2 of 5 articles changed" in result.stderr
+    result = run("wacz", str(before_old), str(before_derived), "-o", str(tmp_path / "c.wacz"))
+    assert result.exit_code == 0 and "5 pages" in result.stderr, result.output
+    again = tmp_path / "again.warc.gz"
+    result = run("reprocess", str(before_old), "-o", str(again))
+    assert result.exit_code == 0 and "archived 5 of 5 inputs" in result.stderr, result.output

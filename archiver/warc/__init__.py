@@ -3,7 +3,7 @@
 Each article becomes a capture (a ``resource`` record with the input bytes unchanged,
 or the ``response`` record of a fetch) and two derived records that refer to it: a
 ``conversion`` record with the extracted text and a ``metadata`` record with the
-Article as JSON. See docs/warc.md for the layout.
+rest of the Article as JSON. See docs/warc.md for the layout.
 
 - :mod:`.writer`: :class:`WarcWriter`, which writes them, and :func:`target_uri`;
 - :mod:`.records`: the records it makes, with warcio, and :class:`CaptureRef`;

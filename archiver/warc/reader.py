@@ -30,6 +30,7 @@ from ..errors import ArchiverError, WarcError
 from .bodies import warcio_decodes
 from .files import GZIP_MAGIC, cause, quote
 from .framing import iter_records, parse_warc_date
+from .records import TEXT_RECORD
 
 __all__ = [
     "MAX_JSON_VALUES",
@@ -55,10 +56,12 @@ MAX_METADATA_BYTES = 2 * DEFAULT_MAX_BYTES
 MAX_JSON_VALUES = 100_000
 
 # The keys Article.to_dict() always writes: a JSON metadata record holding all of them
-# is ours, and failing to rebuild it is an error rather than a foreign record to skip.
-_ARTICLE_KEYS = frozenset({"text", "extractor", "input_kind"})
+# (and the text or the conversion record's ID) is ours, and failing to rebuild it is an
+# error rather than a foreign record to skip.
+_ARTICLE_KEYS = frozenset({"extractor", "input_kind"})
 _CHUNK = 64 * 1024
-_METADATA = {"metadata": MAX_METADATA_BYTES}
+#: The blocks kept: a metadata record's JSON and a conversion record's text.
+_KEPT = {"metadata": MAX_METADATA_BYTES, "conversion": MAX_METADATA_BYTES}
 #: All bytes but a JSON string's quotes and those that start values: ``[``, ``{``, ``,``.
 _NOT_STRUCTURE = bytes(sorted(set(range(256)) - set(b'"[{,')))
 
@@ -149,13 +152,30 @@ def checked_source(path: str | os.PathLike[str]) -> Path:
 
 
 def _read(source: Path) -> Iterator[Article]:
-    for record, payload in records(source, keep=_METADATA):
+    for _, article in _articles(source):
+        yield article
+        del article
+
+
+def _articles(source: Path) -> Iterator[tuple[Any, Article]]:
+    """Each metadata record of ours in ``source`` with its Article, in file order.
+
+    The text of an Article is in the conversion record written just before its
+    metadata record (whose JSON names it in ``text_record``); archives written
+    before that hold it in the JSON itself, and are read alike.
+    """
+    conversion: tuple[str, bytes | None] | None = None  # the last one: (ID, block)
+    for record, payload in records(source, keep=_KEPT):
+        if record.rec_type == "conversion":
+            conversion = (str(record.rec_headers.get_header("WARC-Record-ID")), payload)
+            continue
         if record.rec_type != "metadata":
             continue
-        article = _article(record, payload, source)
+        article = _article(record, payload, source, conversion)
         del payload  # so that memory holds one record's data at a time
+        conversion = None
         if article is not None:
-            yield article
+            yield record, article
         del article
 
 
@@ -194,13 +214,7 @@ def _all_entries(sources: list[Path]) -> Iterator[ArchivedArticle]:
 
 def _entries(source: Path) -> Iterator[ArchivedArticle]:
     """Every Article of ``source`` with its capture, in file order."""
-    for record, payload in records(source, keep=_METADATA):
-        if record.rec_type != "metadata":
-            continue
-        article = _article(record, payload, source)
-        del payload  # so that memory holds one record's data at a time
-        if article is None:
-            continue
+    for record, article in _articles(source):
         headers = record.rec_headers
         record_id = str(headers.get_header("WARC-Record-ID"))
         extracted = header_date(record, source)
@@ -299,8 +313,14 @@ def _read_block(record: Any, source: Path, *, limit: int | None) -> bytes | None
     return None if parts is None else b"".join(parts)
 
 
-def _article(record: Any, payload: bytes | None, source: Path) -> Article | None:
-    """The Article of a metadata record; None when it is not one of ours."""
+def _article(
+    record: Any, payload: bytes | None, source: Path, conversion: tuple[str, bytes | None] | None
+) -> Article | None:
+    """The Article of a metadata record; None when it is not one of ours.
+
+    ``conversion`` is the conversion record just before it (its ID and block), which
+    holds the text when the JSON names it.
+    """
     content_type = str(record.rec_headers.get_header("Content-Type") or "")
     if content_type.split(";")[0].strip().lower() != "application/json":
         return None
@@ -313,13 +333,44 @@ def _article(record: Any, payload: bytes | None, source: Path) -> Article | None
             source=str(source),
         )
     data = _json(payload, record_id, source)
-    if not isinstance(data, dict) or not _ARTICLE_KEYS <= data.keys():
+    if (
+        not isinstance(data, dict)
+        or not _ARTICLE_KEYS <= data.keys()
+        or not ("text" in data or TEXT_RECORD in data)
+    ):
         log.debug("%s: skipping a metadata record that is not an Article", source)
         return None
+    if "text" not in data:
+        data["text"] = _text(data[TEXT_RECORD], record_id, source, conversion)
     try:
         return Article.from_dict(data)
     except ArchiverError as exc:
         raise WarcError(f"record {record_id}: {exc.message}", source=str(source)) from exc
+
+
+def _text(
+    text_record: Any, record_id: str, source: Path, conversion: tuple[str, bytes | None] | None
+) -> str:
+    """The text of the conversion record ``text_record``, which must precede the metadata."""
+    if conversion is None or conversion[0] != text_record:
+        raise WarcError(
+            f"record {record_id}: its text is in record {quote(str(text_record))}, which is "
+            "not the conversion record just before it",
+            source=str(source),
+        )
+    block = conversion[1]
+    if block is None:
+        raise WarcError(
+            f"record {conversion[0]}: its text is over the {MAX_METADATA_BYTES / 1e6:.1f} MB "
+            "limit of a conversion record: not read",
+            source=str(source),
+        )
+    try:
+        return block.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise WarcError(
+            f"record {conversion[0]}: its text is not UTF-8 ({exc.reason})", source=str(source)
+        ) from None
 
 
 def _json(payload: bytes, record_id: str, source: Path) -> Any:

@@ -3,10 +3,11 @@
 Each article becomes a capture (a ``resource`` record with the input bytes unchanged,
 or the ``response`` record of a fetch) and two derived records that refer to it: a
 ``conversion`` record with the extracted text and a ``metadata`` record with the
-Article as JSON. A fetched page becomes a ``request`` and a ``response`` record per
-HTTP exchange, a response whose payload is already stored a ``revisit`` record. See
-docs/warc.md for the layout. :class:`RecordMaker` makes them all with warcio and writes
-each as a gzip member of its own.
+rest of the Article as JSON, naming the conversion record. A fetched page becomes a
+``request`` and a ``response`` record per HTTP exchange, a response whose payload is
+already stored a ``revisit`` record. See docs/warc.md for the layout.
+:class:`RecordMaker` makes them all with warcio and writes each as a gzip member of its
+own.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "METADATA_URI_PREFIX",
+    "TEXT_RECORD",
     "TEXT_URI_PREFIX",
     "CaptureRef",
     "PayloadIndex",
@@ -44,6 +46,9 @@ __all__ = [
 #: records: ``urn:text:`` is webrecorder's (browsertrix-crawler's) for extracted text.
 TEXT_URI_PREFIX = "urn:text:"
 METADATA_URI_PREFIX = "urn:metadata:"
+#: The key of the metadata JSON that names (by WARC-Record-ID) the conversion record
+#: holding the Article's text, which the JSON leaves out.
+TEXT_RECORD = "text_record"
 
 _WARC_VERSION = "WARC/1.1"
 _CONFORMS_TO = "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
@@ -143,22 +148,25 @@ class RecordMaker:
         Both carry ``refers``: the capture's record ID, URI and date. Their own
         WARC-Target-URI is the capture's with a ``urn:text:`` or ``urn:metadata:`` prefix,
         so that replay tools, which look pages up by URI, never serve them in place of
-        the page.
+        the page. The text is stored once, in the conversion record: the metadata JSON
+        is the Article without it, naming the conversion record in :data:`TEXT_RECORD`.
         """
         uri = refers["WARC-Refers-To-Target-URI"]
         records = []
+        data: dict[str, Any] = {}
         if article is not None:
-            records.append(
-                self.record(
-                    "conversion",
-                    TEXT_URI_PREFIX + uri,
-                    article.text.encode("utf-8"),
-                    "text/plain; charset=utf-8",
-                    date,
-                    extra=refers,
-                )
+            conversion = self.record(
+                "conversion",
+                TEXT_URI_PREFIX + uri,
+                article.text.encode("utf-8"),
+                "text/plain; charset=utf-8",
+                date,
+                extra=refers,
             )
-        data = article.to_dict() if article is not None else {}
+            records.append(conversion)
+            data = article.to_dict()
+            del data["text"]
+            data[TEXT_RECORD] = conversion.rec_headers.get_header("WARC-Record-ID")
         data.update(metadata)
         records.append(
             self.record(
