@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
 from .errors import WarcError
 
-__all__ = ["PathArg", "write_text_file"]
+__all__ = ["SAFE_NAME", "PathArg", "safe_name", "write_text_file"]
 
 #: A file or folder name as every function of the API accepts it.
 PathArg = str | os.PathLike[str]
+#: The names a WACZ may give its files (the Frictionless Data package name rule, which
+#: `wacz validate` checks): so are the names of every file news-archiver names itself.
+SAFE_NAME = re.compile(r"[-a-z0-9._/]+")
+_UNSAFE = re.compile(r"[^-a-z0-9._]+")
+
+
+def safe_name(name: str) -> str:
+    """``name`` made a safe file name (:data:`SAFE_NAME`, without ``/``): lowercased,
+    each run of other characters (a space, ``~``, ``é``) replaced by one ``-``."""
+    return _UNSAFE.sub("-", name.lower()) or "-"
 
 
 def write_text_file(path: Path, write: Callable[[IO[str]], int]) -> int:

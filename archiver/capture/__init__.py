@@ -11,7 +11,7 @@ from .client import AsyncFetcher, Fetcher, afetch, fetch
 from .config import DEFAULT_USER_AGENT, FetchConfig
 from .decoders import DecodeError, Decoder, Overflow
 from .exchange import Exchange, FetchResult
-from .saved import DEFAULT_MAX_BYTES, load
+from .saved import DEFAULT_MAX_BYTES, load, sniff_kind
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -27,4 +27,5 @@ __all__ = [
     "afetch",
     "fetch",
     "load",
+    "sniff_kind",
 ]

@@ -15,7 +15,7 @@ from ..document import Document
 from ..errors import BinaryInputError, DecodingError, EmptyInputError, InputTooLargeError
 from . import charsets
 
-__all__ = ["DEFAULT_MAX_BYTES", "load"]
+__all__ = ["DEFAULT_MAX_BYTES", "load", "sniff_kind"]
 
 #: Inputs over this size are refused: no news article comes near it, and extraction
 #: time and memory grow with the input.
@@ -90,10 +90,16 @@ def load(
     text = text.lstrip("\ufeff")
     if not text.strip():
         raise EmptyInputError("input is empty", source=name)
-    if kind is None:
-        head = raw[:_SNIFF]
-        kind = "html" if _HTML_START.match(head) or len(_HTML_TAGS.findall(head)) >= 3 else "text"
-    return Document(text=text, kind=kind, raw=raw, encoding=encoding, name=name, url=url)
+    return Document(
+        text=text, kind=kind or sniff_kind(raw), raw=raw, encoding=encoding, name=name, url=url
+    )
+
+
+def sniff_kind(raw: bytes) -> InputKind:
+    """The kind of input ``raw`` looks like: ``html`` when it starts like HTML or its
+    first 8 KiB hold three HTML tags, else ``text``."""
+    head = raw[:_SNIFF]
+    return "html" if _HTML_START.match(head) or len(_HTML_TAGS.findall(head)) >= 3 else "text"
 
 
 def _scalar_values(text: str) -> str:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import WarcError
+from ..files import safe_name
 from ..warc import ArchivedArticle, read_latest, verify
 
 __all__ = ["pages", "write_wacz"]
@@ -74,7 +75,9 @@ def write_wacz(
 
     Each WARC is first read through and checked as :func:`~archiver.warc.verify` does,
     refusing, by its record ID, a record that the wacz package (through warcio) would
-    fail on: a body with ``Content-Encoding: br``, with brotli 1.2.
+    fail on: a body with ``Content-Encoding: br``, with brotli 1.2. A WARC whose name a
+    WACZ may not hold (``My Crawl.warc.gz``) is packaged under a safe one
+    (``my-crawl.warc.gz``).
     """
     sources = [Path(warc) for warc in warcs]
     if not sources:
@@ -90,6 +93,7 @@ def write_wacz(
     sources = list(names.values())  # a file named twice is packaged once
     for source in sources:
         verify(source, decodable_by_warcio=True)
+    packaged = _packaged_names(sources)
     path = Path(output)
     partial = Path(f"{path}.open")
     try:
@@ -111,7 +115,7 @@ def write_wacz(
         command += [f"--pages={_absolute(page_file)}", "--copy-pages"]  # ours, as they are
         if title:
             command += [f"--title={title}"]
-        command += [_absolute(source) for source in sources]
+        command += [_packaged(source, packaged[source], Path(folder)) for source in sources]
         try:
             # A subprocess: the wacz package prints its progress to stdout, and changes
             # module-level state of cdxj-indexer when imported. It runs in the temporary
@@ -135,6 +139,38 @@ def write_wacz(
         partial.unlink(missing_ok=True)
         raise WarcError(f"cannot write the file: {exc.strerror or exc}", source=str(path)) from exc
     return count
+
+
+def _packaged_names(sources: list[Path]) -> dict[Path, str]:
+    """The name each WARC file gets in the WACZ: its own, made safe (see
+    :func:`~archiver.files.safe_name`), with ``-2``, ``-3``... when two become one."""
+    names: dict[Path, str] = {}
+    taken: set[str] = set()
+    for source in sources:
+        name = safe_name(source.name)
+        stem, dot, extension = name.partition(".")
+        number = 1
+        while name in taken:
+            number += 1
+            name = f"{stem}-{number}{dot}{extension}"
+        taken.add(name)
+        names[source] = name
+    return names
+
+
+def _packaged(source: Path, name: str, folder: Path) -> str:
+    """The path to give the wacz package for ``source``: a link named ``name`` when
+    ``source`` has another name (the package keeps the names it is given)."""
+    if source.name == name:
+        return _absolute(source)
+    link = folder / "warcs" / name
+    link.parent.mkdir(exist_ok=True)
+    try:
+        link.symlink_to(_absolute(source))
+    except OSError as exc:
+        message = f"cannot link it as {name}: {exc.strerror or exc}"
+        raise WarcError(message, source=str(source)) from exc
+    return str(link)
 
 
 def _absolute(path: Path) -> str:

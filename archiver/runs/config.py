@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..capture import FetchConfig
+from ..files import SAFE_NAME
 
 __all__ = ["BulkConfig"]
 
@@ -21,7 +22,10 @@ class BulkConfig:
     answers 429 or 503, or needed retries, has its delay doubled, up to
     ``max_host_delay``, and halved again after each clean answer. WARC files are closed
     and a new one started once one reaches ``warc_size``; they are named
-    ``<warc_prefix>-<timestamp>-<serial>-<pid>~<hostname>.warc.gz``. ``extract`` turns
+    ``<warc_prefix>-<timestamp>-<serial>-<pid>-<hostname>.warc.gz``, every part made
+    of ``[-a-z0-9._]`` (the host name lowercased, other characters made ``-``), so that
+    a WACZ can hold them under their own names (files of earlier versions, named
+    ``~<hostname>``, are read and resumed alike). ``extract`` turns
     extraction on; ``workers`` is the number of its processes (default: the number of
     cores). ``extract_timeout`` is the wall-clock budget of one page's extraction: a page
     past it is failed (its response stored all the same) and its worker process killed
@@ -45,6 +49,10 @@ class BulkConfig:
             raise ValueError(
                 "BulkConfig needs 0 <= per_host_delay <= max_host_delay, not"
                 f" {self.per_host_delay} and {self.max_host_delay}"
+            )
+        if not SAFE_NAME.fullmatch(self.warc_prefix):
+            raise ValueError(
+                f"BulkConfig.warc_prefix must be made of [-a-z0-9._/], not {self.warc_prefix!r}"
             )
         if self.warc_size < 1:
             raise ValueError(f"BulkConfig.warc_size must be positive, not {self.warc_size}")

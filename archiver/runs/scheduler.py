@@ -28,7 +28,7 @@ from typing import Any
 from ..article import Article
 from ..capture import AsyncFetcher, FetchResult
 from ..errors import ArchiverError, ExtractionError, FetchError, StateError
-from ..files import PathArg
+from ..files import PathArg, safe_name
 from ..warc import WarcWriter
 from .bookkeeping import (
     FAILURE_REPORT,
@@ -149,7 +149,7 @@ class _Warcs:
         self._ledger = ledger
         self._config = config
         self._writer: WarcWriter | None = None
-        self._host = socket.gethostname().replace("-", "_").replace("~", "_") or "localhost"
+        self._host = safe_name(socket.gethostname() or "localhost")
         self.written: list[Path] = []
         self.bytes = 0
 
@@ -193,7 +193,7 @@ class _Warcs:
         serial = int(self._ledger.get("warc_serial") or 0)
         self._ledger.set("warc_serial", serial + 1)
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")[:17]
-        return f"{self._config.warc_prefix}-{stamp}-{serial:05d}-{os.getpid()}~{self._host}.warc.gz"
+        return f"{self._config.warc_prefix}-{stamp}-{serial:05d}-{os.getpid()}-{self._host}.warc.gz"
 
 
 class _Run:
