@@ -270,10 +270,16 @@ def write_responses(path: Path) -> None:
         )
         chunked = b"".join(f"{len(c):x}\r\n".encode() + c + b"\r\n" for c in (b"Hello ", b"world"))
         response(
-            "https://news.example.gr/plain",
+            "https://news.example.gr/chunked",
             "200 OK",
-            [("Content-Type", "text/plain"), ("Transfer-Encoding", "chunked")],
+            [("Content-Type", "text/html"), ("Transfer-Encoding", "chunked")],
             chunked + b"0\r\n\r\n",
+        )
+        response(
+            "https://news.example.gr/robots.txt",
+            "200 OK",
+            [("Content-Type", "text/plain")],
+            b"User-agent: *\nDisallow:\n",
         )
         response(
             "https://news.example.gr/gone",
@@ -292,11 +298,18 @@ def write_responses(path: Path) -> None:
 def test_captures_of_response_records_are_decoded(tmp_path: Path) -> None:
     crawl = tmp_path / "crawl.warc.gz"
     write_responses(crawl)
-    captures = list(archiver.read_captures(crawl))
+    skipped: list[archiver.warc.SkippedRecord] = []
+    captures = list(archiver.read_captures(crawl, on_skipped=skipped.append))
     assert [(c.target_uri, c.status) for c in captures] == [
         (PAGE_URL, 200),
-        ("https://news.example.gr/plain", 200),
-    ]  # the 404 and the image are not pages
+        ("https://news.example.gr/chunked", 200),
+    ]
+    # Not pages: a plain-text response, a 404, an image.
+    assert [str(record) for record in skipped] == [
+        "robots.txt (text/plain)",
+        "gone (text/html, HTTP 404)",
+        "logo.png (image/png)",
+    ]
     assert captures[0].payload == GREEK_HTML.encode("iso-8859-7")  # gzip undone
     assert captures[0].content_type == "text/html; charset=iso-8859-7"
     assert captures[1].payload == b"Hello world"  # chunking undone
@@ -358,7 +371,7 @@ def test_index_lists_every_capture_sorted(seeds_warc: Path, tmp_path: Path) -> N
     crawl = tmp_path / "crawl.warc.gz"
     write_responses(crawl)
     out = tmp_path / "index.cdxj"
-    assert archiver.write_index([seeds_warc, crawl], out) == 9
+    assert archiver.write_index([seeds_warc, crawl], out) == 10
     lines = out.read_text(encoding="utf-8").splitlines()
     assert lines == sorted(lines)
     entries = [json.loads(line.split(" ", 2)[2]) for line in lines]

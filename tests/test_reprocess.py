@@ -10,13 +10,21 @@ import importlib
 import logging
 import os
 import pickle
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
+from pytest_httpserver import HTTPServer
 
 from archiver import warc
 from archiver.article import Article, ExtractorInfo
+from archiver.cli import main
 from archiver.document import Document
 from archiver.errors import (
     EmptyInputError,
@@ -357,3 +365,99 @@ def test_empty_input_error_is_reported_by_name(tmp_path: Path) -> None:
     path = write(tmp_path / "empty.txt", b"")
     report = reprocess([path], registry=STUB)
     assert report.failures == (Failure(str(path), EmptyInputError.__name__, "input is empty"),)
+
+
+# --- a WARC made by wget ------------------------------------------------------------------
+
+FIXTURE_PAGES = sorted(
+    (Path(__file__).resolve().parent.parent / "fixtures" / "html").glob("0*[0-9a-f].html")
+)
+
+
+@pytest.fixture(scope="module")
+def wget_warc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A WARC that the real wget wrote, of two news pages, named as a user might."""
+    wget = shutil.which("wget")
+    if wget is None:
+        pytest.skip("wget is not installed")
+    folder = tmp_path_factory.mktemp("wget")
+    server = HTTPServer(host="127.0.0.1")
+    server.start()
+    try:
+        urls = []
+        for number, page in enumerate(FIXTURE_PAGES[:2]):
+            path = f"/news/{number}.html"
+            server.expect_request(path).respond_with_data(
+                page.read_bytes(), content_type="text/html; charset=utf-8"
+            )
+            urls.append(server.url_for(path))
+        subprocess.run(
+            [wget, "--quiet", "--warc-file=My Crawl", "-P", "pages", *urls],
+            cwd=folder,
+            check=True,
+            timeout=60,
+        )
+    finally:
+        server.clear()
+        server.stop()
+    yield folder / "My Crawl.warc.gz"
+
+
+def cli(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args))
+
+
+def test_reprocess_of_a_wget_warc_skips_its_log_and_arguments(
+    wget_warc: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "derived.warc.gz"
+    result = cli("reprocess", str(wget_warc), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert "archived 2 of 2 inputs" in result.stderr
+    assert (
+        "skipped 2 records that are not pages: wget_arguments.txt (text/plain),"
+        " wget.log (text/plain)" in result.stderr
+    )
+    assert "error" not in result.stderr
+    assert len(list(warc.read(out))) == 2
+
+
+def test_read_of_a_wget_warc_hints_reprocess_and_takes_several_files(
+    wget_warc: Path, tmp_path: Path
+) -> None:
+    result = cli("read", str(wget_warc))
+    assert result.exit_code == 0 and result.stdout == ""
+    assert "no articles archived by news-archiver" in result.stderr
+    assert "archiver reprocess 'My Crawl.warc.gz'" not in result.stderr  # the full path
+    assert f"archiver reprocess '{wget_warc}' -o OUT.warc.gz" in result.stderr
+
+    derived = tmp_path / "derived.warc.gz"
+    assert cli("reprocess", str(wget_warc), "-o", str(derived)).exit_code == 0
+    again = tmp_path / "again.warc.gz"
+    assert cli("reprocess", str(wget_warc), "-o", str(again)).exit_code == 0
+    result = cli("read", str(derived), str(again), "--format", "json")
+    assert result.exit_code == 0 and result.stderr == ""
+    assert len(result.stdout.splitlines()) == 4
+
+
+def test_a_wacz_of_a_wget_warc_named_with_a_space_validates(
+    wget_warc: Path, tmp_path: Path
+) -> None:
+    derived = tmp_path / "Derived Pages.warc.gz"
+    assert cli("reprocess", str(wget_warc), "-o", str(derived)).exit_code == 0
+    wacz = tmp_path / "crawl.wacz"
+    result = cli("wacz", str(wget_warc), str(derived), "-o", str(wacz))
+    assert result.exit_code == 0, result.output
+    assert "2 pages" in result.stderr
+    with zipfile.ZipFile(wacz) as package:
+        names = {name for name in package.namelist() if name.startswith("archive/")}
+    assert names == {"archive/my-crawl.warc.gz", "archive/derived-pages.warc.gz"}
+    validated = subprocess.run(
+        [sys.executable, "-m", "wacz", "validate", "-f", str(wacz)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+    assert "Validation succeeded" in validated.stdout

@@ -8,7 +8,7 @@ Content-Encoding) and :mod:`.retry` decides on another attempt; :mod:`.config` a
 """
 
 from .client import AsyncFetcher, Fetcher, afetch, fetch
-from .config import DEFAULT_USER_AGENT, FetchConfig
+from .config import DEFAULT_USER_AGENT, HTML_TYPES, FetchConfig
 from .decoders import DecodeError, Decoder, Overflow
 from .exchange import Exchange, FetchResult
 from .saved import DEFAULT_MAX_BYTES, load, sniff_kind
@@ -16,6 +16,7 @@ from .saved import DEFAULT_MAX_BYTES, load, sniff_kind
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_USER_AGENT",
+    "HTML_TYPES",
     "AsyncFetcher",
     "DecodeError",
     "Decoder",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 from typing import Literal, TextIO
@@ -36,24 +37,43 @@ __all__ = [
 # --- read -------------------------------------------------------------------------------
 
 
-@main.command("read", short_help="Print the articles archived in a WARC file.")
-@click.argument("warc", type=_WARC_PATH)
+@main.command("read", short_help="Print the articles archived in WARC files.")
+@click.argument("warcs", nargs=-1, required=True, metavar="WARC...", type=_WARC_PATH)
 @format_option
-def read_command(warc: Path, fmt: str) -> None:
-    """Print the articles archived in WARC: JSON lines, or a header line and body each."""
+def read_command(warcs: tuple[Path, ...], fmt: str) -> None:
+    """Print the articles archived in the WARC files: JSON lines, or a header line and
+    body each. A file with none (a crawler's WARC) is named on stderr, with a hint."""
+    number = 0
+    for warc in warcs:
+        found = _print_articles(warc, fmt, number)
+        number += found
+        if not found and not is_quiet():
+            click.echo(
+                f"{warc}: no articles archived by news-archiver in it; to extract the pages"
+                f" of a WARC made by another tool: archiver reprocess {shlex.quote(str(warc))}"
+                " -o OUT.warc.gz",
+                err=True,
+            )
+
+
+def _print_articles(warc: Path, fmt: str, before: int) -> int:
+    """Print the articles of ``warc`` (``before`` were printed already); their count."""
+    number = before
     try:
-        for number, article in enumerate(read(warc)):
+        for article in read(warc):
             if fmt == "json":
                 click.echo(article.to_json())
             else:
                 click.echo(("\n" if number else "") + _header(article))
                 click.echo(article.text)
+            number += 1
     except BrokenPipeError:
         raise  # the reader went away (| head): click exits quietly
     except OSError as exc:  # WarcError is the contract; this guards the message anyway
         raise WarcError(
             f"cannot read the WARC file: {exc.strerror or exc}", source=str(warc)
         ) from exc
+    return number - before
 
 
 def _header(article: Article) -> str:

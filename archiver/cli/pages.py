@@ -13,6 +13,7 @@ from ..capture import DEFAULT_MAX_BYTES
 from ..errors import InputError, InputTooLargeError, WarcError
 from ..extraction import extract
 from ..runs import Failure, process_file, reprocess
+from ..warc import SkippedRecord
 from .app import (
     article_date,
     article_row,
@@ -26,6 +27,9 @@ from .app import (
 from .options import format_option, no_sites_option, registry_from
 
 __all__ = ["extract_command", "reprocess_command"]
+
+#: The most records not pages that the summary of a re-extraction names.
+_NAMED = 10
 
 
 # --- reprocess --------------------------------------------------------------------------
@@ -98,12 +102,22 @@ def reprocess_command(
         if report.failures:
             summary += f"; {len(report.failures)} failed"
         click.echo(summary, err=True)
-    if total == 0 and not is_quiet():
+        if report.skipped:
+            click.echo(_skipped(report.skipped), err=True)
+    if total == 0 and not report.skipped and not is_quiet():
         click.echo(
             "warning: no input files found (looked for *.txt, *.text, *.htm, *.html)", err=True
         )
     if not report.ok:
         raise click.exceptions.Exit(1)
+
+
+def _skipped(records: Sequence[SkippedRecord]) -> str:
+    """The line that names the records of WARC inputs that are not pages (the first 10)."""
+    shown = ", ".join(str(record) for record in records[:_NAMED])
+    more = f", and {len(records) - _NAMED} more" if len(records) > _NAMED else ""
+    what = "records that are not pages" if len(records) > 1 else "record that is not a page"
+    return f"skipped {len(records)} {what}: {shown}{more}"
 
 
 def _parts(warcs: Sequence[Path]) -> str:

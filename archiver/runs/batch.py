@@ -20,7 +20,7 @@ from ..article import Article
 from ..errors import ArchiverError, WarcError
 from ..extraction import Registry
 from ..files import PathArg
-from ..warc import Originals, WarcWriter, read_captures, target_uri
+from ..warc import Originals, SkippedRecord, WarcWriter, read_captures, target_uri
 from .checks import check_not_input, check_writable
 from .inputs import Failure, is_warc, iter_inputs
 from .pages import process_capture, process_file
@@ -42,16 +42,23 @@ def reprocess_locally(
     """:func:`~archiver.runs.reextraction.reprocess` on this machine (without a client)."""
     paths = list(paths)
     output = Path(warc) if warc is not None else None
+    skipped: list[SkippedRecord] = []
     if output is None:
-        articles, failures = _run(paths, registry, on_result, writer=None, originals=originals)
-        return Report(tuple(articles), tuple(failures), None)
+        articles, failures = _run(
+            paths, registry, on_result, writer=None, originals=originals, skipped=skipped
+        )
+        return Report(tuple(articles), tuple(failures), None, skipped=tuple(skipped))
 
     check_writable(output)
     check_not_input(output, paths)
     writer = WarcWriter(output)  # creates the file now: WarcError before any work
     with writer:
-        articles, failures = _run(paths, registry, on_result, writer=writer, originals=originals)
-    return Report(tuple(articles), tuple(failures), writer.path, (writer.path,))
+        articles, failures = _run(
+            paths, registry, on_result, writer=writer, originals=originals, skipped=skipped
+        )
+    return Report(
+        tuple(articles), tuple(failures), writer.path, (writer.path,), skipped=tuple(skipped)
+    )
 
 
 def _run(
@@ -61,6 +68,7 @@ def _run(
     *,
     writer: WarcWriter | None,
     originals: Iterable[PathArg],
+    skipped: list[SkippedRecord],
 ) -> tuple[list[Article], list[Failure]]:
     articles: list[Article] = []
     failures: list[Failure] = []
@@ -81,7 +89,7 @@ def _run(
             done(Path(item.source), item)
         elif is_warc(item):
             places = places or _originals(paths, originals)
-            for result in _reextract(item, registry, writer, places):
+            for result in _reextract(item, registry, writer, places, skipped):
                 done(item, result)
         else:
             done(item, _extract(item, registry, writer))
@@ -112,14 +120,19 @@ def _extract(path: Path, registry: Registry | None, writer: WarcWriter | None) -
 
 
 def _reextract(
-    path: Path, registry: Registry | None, writer: WarcWriter | None, originals: Originals
+    path: Path,
+    registry: Registry | None,
+    writer: WarcWriter | None,
+    originals: Originals,
+    skipped: list[SkippedRecord],
 ) -> Iterator[Article | Failure]:
-    """Extract every page stored in the WARC file ``path``, one result per page.
+    """Extract every page stored in the WARC file ``path``, one result per page; the
+    records that are not pages go to ``skipped``.
 
     A damaged WARC ends with a Failure naming it, after the pages read before the damage.
     """
     try:
-        captures = read_captures(path, originals=originals)
+        captures = read_captures(path, originals=originals, on_skipped=skipped.append)
     except WarcError as exc:
         yield Failure.from_exception(str(path), exc)
         return

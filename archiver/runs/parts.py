@@ -23,6 +23,7 @@ from ..article import Article
 from ..errors import WarcError
 from ..extraction import Registry
 from ..files import PathArg
+from ..warc import SkippedRecord
 from .batch import reprocess_locally
 from .checks import check_writable
 from .inputs import Failure, is_warc, iter_inputs
@@ -38,9 +39,11 @@ _FILES_PER_TASK = 200
 
 
 class PartResult(TypedDict):
-    """What :func:`reprocess_part` returns: each input's result, in order."""
+    """What :func:`reprocess_part` returns: each input's result, in order, and the
+    records of its WARC inputs that are not pages."""
 
     results: list[tuple[str, Article | Failure]]
+    skipped: list[SkippedRecord]
 
 
 def reprocess_part(
@@ -54,8 +57,10 @@ def reprocess_part(
     def collect(path: Path, result: Article | Failure) -> None:
         results.append((str(path), result))
 
-    reprocess_locally(paths, warc, registry=registry, on_result=collect, originals=originals)
-    return {"results": results}
+    report = reprocess_locally(
+        paths, warc, registry=registry, on_result=collect, originals=originals
+    )
+    return {"results": results, "skipped": list(report.skipped)}
 
 
 def part_path(warc: Path, number: int) -> Path:
@@ -104,14 +109,14 @@ def reprocess_on_cluster(
         ): number
         for number, (group, output) in enumerate(zip(groups, outputs))
     }
-    done: dict[int, list[tuple[str, Article | Failure]]] = {}
+    done: dict[int, PartResult] = {}
     for item in items:
         if isinstance(item, Failure) and on_result is not None:
             on_result(Path(item.source), item)
     try:
         for future in as_completed(futures):
-            done[futures[future]] = future.result()["results"]
-            for path, result in done[futures[future]]:
+            done[futures[future]] = future.result()
+            for path, result in done[futures[future]]["results"]:
                 if on_result is not None:
                     on_result(Path(path), result)
     except BaseException:
@@ -156,14 +161,16 @@ def _groups(files: Iterable[Path]) -> list[list[Path]]:
 
 def _merged_report(
     items: list[Path | Failure],
-    done: dict[int, list[tuple[str, Article | Failure]]],
+    done: dict[int, PartResult],
     outputs: list[Path | None],
 ) -> Report:
     """One Report of every task's results, in input order as a local run gives them."""
     by_input: dict[str, list[Article | Failure]] = {}
-    for results in done.values():
-        for path, result in results:
+    skipped: list[SkippedRecord] = []
+    for number in sorted(done):
+        for path, result in done[number]["results"]:
             by_input.setdefault(path, []).append(result)
+        skipped += done[number]["skipped"]
     articles: list[Article] = []
     failures: list[Failure] = []
     for item in items:
@@ -174,4 +181,4 @@ def _merged_report(
             else:
                 articles.append(result)
     warcs = tuple(output for output in outputs if output is not None)
-    return Report(tuple(articles), tuple(failures), None, warcs)
+    return Report(tuple(articles), tuple(failures), None, warcs, tuple(skipped))

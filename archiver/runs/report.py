@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..article import Article
+from ..warc import SkippedRecord
 from .inputs import Failure
 
 __all__ = ["Report"]
@@ -22,6 +23,8 @@ class Report:
     warc: Path | None = None
     #: Every WARC file written: ``warc``, or one per task on a cluster.
     warcs: tuple[Path, ...] = ()
+    #: The records of the WARC inputs that are not pages (a crawler's log), not extracted.
+    skipped: tuple[SkippedRecord, ...] = ()
 
     def __iter__(self) -> Iterator[Article]:
         return iter(self.articles)

@@ -18,7 +18,7 @@ rest of the Article as JSON. See docs/warc.md for the layout.
   decodes their HTTP bodies within the size limit.
 """
 
-from .captures import Capture, Originals, read_captures
+from .captures import Capture, Originals, SkippedRecord, read_captures
 from .files import salvage
 from .reader import ArchivedArticle, read, read_latest, verify
 from .records import CaptureRef
@@ -29,6 +29,7 @@ __all__ = [
     "Capture",
     "CaptureRef",
     "Originals",
+    "SkippedRecord",
     "WarcWriter",
     "read",
     "read_captures",

@@ -2,7 +2,10 @@
 
 A page is a ``resource`` or ``response`` record, or a ``revisit`` record, whose payload
 is that of the response it revisits: looked for in the same file, then in others
-(:class:`Originals`).
+(:class:`Originals`). It is a page by its content type (HTML), sniffed when there is
+none; a plain-text ``resource`` is a page when derived records refer to it, as to the
+text dumps news-archiver archives. Other records of those types (a crawler's log, its
+arguments, an image, a 404) are reported as :class:`SkippedRecord`.
 """
 
 from __future__ import annotations
@@ -11,24 +14,22 @@ import contextlib
 import dataclasses
 import logging
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..capture import DEFAULT_MAX_BYTES
+from ..capture import DEFAULT_MAX_BYTES, HTML_TYPES, sniff_kind
 from ..errors import ArchiverError, InputError, InputTooLargeError, WarcError
 from .bodies import BodyError, BodyTooLarge, http_body
 from .reader import checked_source, header_date, records
 
-__all__ = ["Capture", "Originals", "read_captures"]
+__all__ = ["Capture", "Originals", "SkippedRecord", "read_captures"]
 
 log = logging.getLogger(__name__)
 
 #: The record types that hold a page.
 _CAPTURE_TYPES = frozenset({"resource", "response"})
-#: The media types worth extracting; a capture with no Content-Type is taken too.
-_PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,23 +63,48 @@ class Capture:
     error: ArchiverError | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class SkippedRecord:
+    """A ``resource`` or ``response`` record that is not a page, so not extracted."""
+
+    warc: Path
+    record_id: str
+    target_uri: str
+    content_type: str | None
+    #: The HTTP status of a response record; None for a resource record.
+    status: int | None = None
+
+    def __str__(self) -> str:
+        """Its name (the last part of its URI) and why: ``wget.log (text/plain)``."""
+        name = self.target_uri.split("?")[0].rstrip("/").rsplit("/", 1)[-1] or self.target_uri
+        why = str(self.content_type or "no type").split(";")[0].strip()
+        if self.status is not None and self.status // 100 != 2:
+            why += f", HTTP {self.status}"
+        return f"{name} ({why})"
+
+
 def read_captures(
     path: str | os.PathLike[str],
     *,
     originals: Originals | Iterable[str | os.PathLike[str]] = (),
     max_bytes: int = DEFAULT_MAX_BYTES,
+    on_skipped: Callable[[SkippedRecord], None] | None = None,
 ) -> Iterator[Capture]:
     """Stream the pages stored in a WARC file, in file order.
 
-    Yields every ``resource`` and ``response`` record whose type is HTML or plain text
-    (or not given), skipping responses whose HTTP status is not 2xx: what
-    ``archiver reprocess`` re-extracts. A ``revisit`` record comes after the others,
-    with the payload of the response that has its payload digest: looked for in the
-    same file, then in the ``originals`` files in their order (as a bulk run that
-    rotated its files leaves them: a revisit may refer to a capture of an earlier
-    file); an :class:`Originals` shared by the calls of a run reads each of them once
-    at most for what they lack. A revisit whose response is in none of them is
-    skipped, with a log line, and so are the ``originals`` that cannot be read.
+    Yields every ``resource`` and ``response`` record that is a page: HTML by its type
+    (``text/html``, ``application/xhtml+xml``), or by its content when it has no
+    type, and for a response a 2xx status; and a plain-text ``resource`` that the
+    next record refers to (WARC-Refers-To), as news-archiver's derived records refer
+    to a text dump. That is what ``archiver reprocess`` re-extracts; each other
+    ``resource`` and ``response`` record is given to ``on_skipped``. A ``revisit``
+    record (of an HTML page) comes after the others, with the payload of the response
+    that has its payload digest: looked for in the same file, then in the
+    ``originals`` files in their order (as a bulk run that rotated its files leaves
+    them: a revisit may refer to a capture of an earlier file); an :class:`Originals`
+    shared by the calls of a run reads each of them once at most for what they lack. A
+    revisit whose response is in none of them is skipped, with a log line, and so are
+    the ``originals`` that cannot be read.
 
     A page's body, stored or decoded, may take ``max_bytes`` (the size limit of saved
     pages, :data:`archiver.capture.DEFAULT_MAX_BYTES`, by default): one that is over
@@ -86,18 +112,28 @@ def read_captures(
     come all the same. A damaged file raises :class:`~archiver.errors.WarcError`, as
     :func:`read` does, after the pages before the damage.
     """
-    return _read_captures(checked_source(path), originals, max_bytes)
+    return _read_captures(checked_source(path), originals, max_bytes, on_skipped)
 
 
 def _read_captures(
-    source: Path, originals: Originals | Iterable[str | os.PathLike[str]], max_bytes: int
+    source: Path,
+    originals: Originals | Iterable[str | os.PathLike[str]],
+    max_bytes: int,
+    on_skipped: Callable[[SkippedRecord], None] | None,
 ) -> Iterator[Capture]:
     # Revisit records hold no body: each is yielded after the file, with the body of the
     # response it points at (by payload digest), found in a second pass.
     revisits: dict[str, list[Any]] = {}
     own: set[str] = set()  # the payload digests of the file's responses
     keep = dict.fromkeys(_CAPTURE_TYPES, max_bytes)
+    text: Capture | None = None  # a plain-text resource, a page if the next record says so
     for record, block in records(source, keep=keep):
+        if text is not None:
+            if record.rec_headers.get_header("WARC-Refers-To") == text.record_id:
+                yield text
+            else:
+                _skip(text, on_skipped)
+            text = None
         digest = record.rec_headers.get_header("WARC-Payload-Digest")
         if record.rec_type == "revisit" and digest:
             revisits.setdefault(digest, []).append(record)
@@ -105,8 +141,15 @@ def _read_captures(
             if record.rec_type == "response" and digest:
                 own.add(digest)
             capture = _capture(record, block, source, max_bytes)
-            if capture is not None:
+            kind = _page_kind(capture)
+            if kind == "html":
                 yield capture
+            elif kind == "text" and capture.record_type == "resource":
+                text = capture
+            else:
+                _skip(capture, on_skipped)
+    if text is not None:
+        _skip(text, on_skipped)
     if not own.isdisjoint(revisits):
         yield from _revisited(source, source, revisits, None, max_bytes)
     if revisits:
@@ -192,7 +235,7 @@ def _revisited(
                 continue
             for revisit in revisits.pop(digest):
                 capture = _capture(record, block, place, max_bytes)
-                if capture is not None:
+                if _page_kind(capture) == "html":
                     headers = revisit.rec_headers
                     yield dataclasses.replace(
                         capture,
@@ -204,8 +247,9 @@ def _revisited(
                     )
 
 
-def _capture(record: Any, block: bytes | None, source: Path, max_bytes: int) -> Capture | None:
-    """The Capture of a resource or response record; None when it is not a page."""
+def _capture(record: Any, block: bytes | None, source: Path, max_bytes: int) -> Capture:
+    """The Capture of a resource or response record: its body decoded, unless it has a
+    status that is not 2xx or a type that is neither HTML nor plain text."""
     headers = record.rec_headers
     status: int | None = None
     http = record.http_headers
@@ -218,15 +262,15 @@ def _capture(record: Any, block: bytes | None, source: Path, max_bytes: int) -> 
     else:
         content_type = headers.get_header("Content-Type")
     uri = str(headers.get_header("WARC-Target-URI") or "")
-    mime = str(content_type or "").split(";")[0].strip().lower()
-    if (mime and mime not in _PAGE_TYPES) or (status is not None and status // 100 != 2):
-        log.debug("%s: %s is not a page (%s, status %s): skipped", source, uri, mime, status)
-        return None
+    mime = _media_type(content_type)
+    wanted = (not mime or mime in _KINDS) and (status is None or status // 100 == 2)
     record_id = str(headers.get_header("WARC-Record-ID"))
     name = f"{source}#{uri}"
     payload = b""
     error: ArchiverError | None = None
-    if block is None:
+    if not wanted:
+        pass  # not a page: its body is not decoded
+    elif block is None:
         size = (record.length - (http.total_len if http is not None else 0)) / 1e6
         what = "body" if http is not None else "block"
         error = InputTooLargeError(
@@ -259,3 +303,40 @@ def _capture(record: Any, block: bytes | None, source: Path, max_bytes: int) -> 
         status=status,
         error=error,
     )
+
+
+#: The kind of page of each media type a page may have.
+_KINDS = {**dict.fromkeys(HTML_TYPES, "html"), "text/plain": "text"}
+
+
+def _media_type(content_type: str | None) -> str:
+    return str(content_type or "").split(";")[0].strip().lower()
+
+
+def _page_kind(capture: Capture) -> str | None:
+    """``html`` or ``text`` when ``capture`` may be a page of that kind; None when not.
+
+    With no type, its content says (an error, a body over the limit, is a page's).
+    """
+    if capture.status is not None and capture.status // 100 != 2:
+        return None
+    mime = _media_type(capture.content_type)
+    if mime:
+        return _KINDS.get(mime)
+    if capture.error is not None or sniff_kind(capture.payload) == "html":
+        return "html"
+    return None
+
+
+def _skip(capture: Capture, on_skipped: Callable[[SkippedRecord], None] | None) -> None:
+    log.debug("%s: %s is not a page: skipped", capture.warc, capture.target_uri)
+    if on_skipped is not None:
+        on_skipped(
+            SkippedRecord(
+                warc=capture.warc,
+                record_id=capture.record_id,
+                target_uri=capture.target_uri,
+                content_type=capture.content_type,
+                status=capture.status,
+            )
+        )
