@@ -50,7 +50,15 @@ from .runs import (
     reprocess,
 )
 from .version import __version__
-from .warc import ArchivedArticle, Capture, WarcWriter, read, read_captures, read_latest
+from .warc import (
+    ArchivedArticle,
+    Capture,
+    Payloads,
+    WarcWriter,
+    read,
+    read_captures,
+    read_latest,
+)
 
 __all__ = [
     "ArchivedArticle",
@@ -82,6 +90,7 @@ __all__ = [
     "InputKind",
     "InputTooLargeError",
     "NotHtmlError",
+    "Payloads",
     "PluginError",
     "Registry",
     "Report",

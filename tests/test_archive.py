@@ -373,11 +373,32 @@ def test_an_aborted_append_leaves_the_file_as_it_was(tmp_path: Path) -> None:
     assert out.read_bytes() == before
 
 
-def test_appending_to_an_uncompressed_warc_is_refused(tmp_path: Path) -> None:
-    out = tmp_path / "plain.warc"
-    out.write_bytes(b"WARC/1.1\r\nWARC-Type: warcinfo\r\n\r\n")
-    with pytest.raises(WarcError, match="not a gzip-compressed WARC"):
-        WarcWriter(out, append=True)
+def test_a_warc_named_warc_is_uncompressed_and_appended_to_as_it_is(
+    server: HTTPServer, tmp_path: Path
+) -> None:
+    server.expect_request("/a").respond_with_data(PAGE, content_type="text/html")
+    server.expect_request("/b").respond_with_data(PAGE + b"<!-- b -->", content_type="text/html")
+    plain = tmp_path / "plain.warc"
+    for path in ("/a", "/b"):
+        result = run("get", server.url_for(path), "-o", str(plain), "--allow-private")
+        assert result.exit_code == 0, result.output
+    assert plain.read_bytes().startswith(b"WARC/1.1\r\n")
+    assert b"\x1f\x8b" not in plain.read_bytes()
+    warcio_check(plain)
+    assert len(list(archiver.read(plain))) == 2
+    assert types(plain).count("warcinfo") == 1
+
+    # A gzipped file named .warc (as versions before wrote) stays gzipped.
+    WarcWriter(tmp_path / "old.warc.gz").close()
+    gzipped = (tmp_path / "old.warc.gz").rename(tmp_path / "old.warc")
+    archiver.archive(server.url_for("/a"), warc=gzipped, config=FAST)
+    assert gzipped.read_bytes().startswith(b"\x1f\x8b")
+    warcio_check(gzipped)
+
+    not_a_warc = tmp_path / "notes.warc"
+    not_a_warc.write_text("my notes\n")
+    with pytest.raises(WarcError, match="cannot append: not a WARC file"):
+        WarcWriter(not_a_warc, append=True)
 
 
 def test_appenders_take_turns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -507,3 +528,42 @@ def test_robots_disallow_via_archive(httpserver: HTTPServer, tmp_path: Path) -> 
     with pytest.raises(RobotsDisallowedError):
         archiver.archive(url, warc=tmp_path / "a.warc.gz", config=FAST)
     assert not (tmp_path / "a.warc.gz").exists()
+
+
+def test_a_get_that_stores_nothing_leaves_no_file(tmp_path: Path) -> None:
+    out = tmp_path / "o.warc.gz"
+    result = run("get", "ftp://example.com/x", "-o", str(out), "--retries", "0")
+    assert result.exit_code == 1
+    assert "error: ftp://example.com/x" in result.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_get_stores_an_identical_payload_once_then_as_a_revisit(
+    server: HTTPServer, tmp_path: Path
+) -> None:
+    server.expect_request("/a").respond_with_data(PAGE, content_type="text/html")
+    server.expect_request("/copy").respond_with_data(PAGE, content_type="text/html")
+    out = tmp_path / "o.warc.gz"
+    a, copy = server.url_for("/a"), server.url_for("/copy")
+    result = run("get", a, copy, "-o", str(out), "--allow-private")
+    assert result.exit_code == 0, result.output
+    # Again, appending: the payload the file holds is not stored a third time.
+    result = run("get", a, "-o", str(out), "--allow-private")
+    assert result.exit_code == 0, result.output
+
+    stored = records(out)
+    assert [r.type for r in stored if r.type in ("response", "revisit")] == [
+        "response",
+        "revisit",
+        "revisit",
+    ]
+    response = next(r for r in stored if r.type == "response")
+    for revisit in (r for r in stored if r.type == "revisit"):
+        assert revisit.header("WARC-Refers-To") == response.header("WARC-Record-ID")
+        assert revisit.header("WARC-Refers-To-Target-URI") == a
+        assert revisit.header("WARC-Payload-Digest") == response.header("WARC-Payload-Digest")
+    assert PAGE not in b"".join(r.payload for r in stored if r.type == "revisit")
+    warcio_check(out)
+    assert [article.url for article in archiver.read(out)] == [a, copy, a]
+    report = archiver.reprocess([out], warc=tmp_path / "again.warc.gz")
+    assert report.ok and len(report) == 3

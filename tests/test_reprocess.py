@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from pytest_httpserver import HTTPServer
+from warc_check import warcio_check
 
 from archiver import warc
 from archiver.article import Article, ExtractorInfo
@@ -461,3 +462,15 @@ def test_a_wacz_of_a_wget_warc_named_with_a_space_validates(
     )
     assert validated.returncode == 0, validated.stdout + validated.stderr
     assert "Validation succeeded" in validated.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "start"), [("out.warc", b"WARC/1.1\r\n"), ("out.warc.gz", b"\x1f\x8b")]
+)
+def test_the_output_is_compressed_as_its_name_says(tmp_path: Path, name: str, start: bytes) -> None:
+    out = tmp_path / name
+    result = cli("reprocess", str(SEEDS), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(start)
+    warcio_check(out)
+    assert len(list(warc.read(out))) == 5

@@ -21,8 +21,8 @@ from rich.progress import (
 
 from ..capture import Fetcher
 from ..errors import ArchiverError, WarcError
-from ..runs import BulkProgress, Failure, archive, archive_many
-from ..warc import WarcWriter
+from ..runs import BulkProgress, Failure, archive, archive_many, check_writable
+from ..warc import Payloads, WarcWriter
 from .app import article_row, dask_client, error, is_quiet, main, print_table, usage_error
 from .options import (
     bulk_config,
@@ -49,7 +49,8 @@ log = logging.getLogger(__name__)
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
     metavar="OUT",
-    help="The WARC file to append to, created when missing (name it .warc.gz).",
+    help="The WARC file to append to, created when missing: .warc.gz (gzip per record)"
+    " or .warc (uncompressed).",
 )
 @fetch_options
 @no_sites_option
@@ -72,11 +73,18 @@ def get_command(
     """
     config = fetch_config(no_robots, allow_private, user_agent, timeout, retries)
     registry = registry_from(no_sites)
-    # Opened (and created, when missing) before any fetch, so that an output that
-    # cannot be written is a usage error; each page is then appended on its own.
+    # Checked before any fetch, so that an output that cannot be written is a usage
+    # error; but created only with the first page stored, so that a run that stores
+    # nothing leaves no file. Each page is then appended on its own, a payload that
+    # the file holds already as a revisit record.
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        WarcWriter(output, append=True).close()
+        if output.exists():
+            WarcWriter(output, append=True).close()
+            payloads = Payloads.of(output)
+        else:
+            check_writable(output)
+            payloads = Payloads()
     except FileExistsError:
         usage_error(f"{output}: cannot create the file: {output.parent} is not a folder")
     except OSError as exc:
@@ -89,7 +97,9 @@ def get_command(
     with Fetcher(config) as fetcher:
         for url in urls:
             try:
-                article = archive(url, output, fetcher=fetcher, registry=registry)
+                article = archive(
+                    url, output, fetcher=fetcher, registry=registry, payloads=payloads
+                )
             except WarcError:
                 raise  # the output's failure, not this URL's: it ends the run
             except Exception as exc:  # reported per URL: the run goes on

@@ -50,7 +50,7 @@ _NAMED = 10
     required=True,
     type=click.Path(path_type=Path),
     metavar="OUT",
-    help="The WARC file to write (gzip-compressed: name it .warc.gz).",
+    help="The WARC file to write: .warc.gz (gzip per record) or .warc (uncompressed).",
 )
 @no_sites_option
 @click.option(

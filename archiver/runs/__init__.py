@@ -7,6 +7,7 @@ WARC files (:mod:`.reextraction`, likewise).
 
 from .bookkeeping import BulkProgress, BulkReport
 from .bulk import archive_many
+from .checks import check_writable
 from .config import BulkConfig
 from .inputs import Failure
 from .pages import process_file
@@ -23,6 +24,7 @@ __all__ = [
     "aarchive",
     "archive",
     "archive_many",
+    "check_writable",
     "process_file",
     "reprocess",
 ]

@@ -15,7 +15,7 @@ from ..capture import AsyncFetcher, FetchConfig, Fetcher, FetchResult
 from ..errors import ArchiverError, HttpStatusError, InputError, NotHtmlError
 from ..extraction import Registry, extract
 from ..files import PathArg
-from ..warc import WarcWriter
+from ..warc import Payloads, WarcWriter
 
 __all__ = [
     "aarchive",
@@ -36,13 +36,16 @@ def archive(
     config: FetchConfig | None = None,
     fetcher: Fetcher | None = None,
     registry: Registry | None = None,
+    payloads: Payloads | None = None,
 ) -> Article:
     """Fetch ``url``, extract its article and append the records to the WARC file ``warc``.
 
     ``warc`` is a path (the file is created, or appended to when it exists, and closed
     again before returning) or an open :class:`~archiver.warc.WarcWriter`; None stores
     nothing. ``fetcher`` reuses the connections and robots.txt rules of earlier calls;
-    else a new one is made from ``config``.
+    else a new one is made from ``config``. With ``payloads`` (those of ``warc``: see
+    :meth:`Payloads.of <archiver.warc.Payloads.of>`), a page whose payload ``warc``
+    holds already is stored as a ``revisit`` record.
 
     Once a response has come, its records are stored whatever happens next: a 404, a PDF
     or a page that yields no article is stored, then raised as an error. Raises
@@ -56,7 +59,7 @@ def archive(
             result = own.fetch(url)
     else:
         result = fetcher.fetch(url)
-    return conclude(result, warc, registry=registry)
+    return conclude(result, warc, registry=registry, payloads=payloads)
 
 
 async def aarchive(
@@ -66,6 +69,7 @@ async def aarchive(
     config: FetchConfig | None = None,
     fetcher: AsyncFetcher | None = None,
     registry: Registry | None = None,
+    payloads: Payloads | None = None,
 ) -> Article:
     """The async form of :func:`archive`: fetching is async, extracting and writing are not.
 
@@ -77,7 +81,7 @@ async def aarchive(
             result = await own.fetch(url)
     else:
         result = await fetcher.fetch(url)
-    return conclude(result, warc, registry=registry)
+    return conclude(result, warc, registry=registry, payloads=payloads)
 
 
 def conclude(
@@ -85,6 +89,7 @@ def conclude(
     warc: PathArg | WarcWriter | None = None,
     *,
     registry: Registry | None = None,
+    payloads: Payloads | None = None,
 ) -> Article:
     """Extract the article of a fetched page and store the page's records in ``warc``.
 
@@ -105,7 +110,7 @@ def conclude(
         except ArchiverError as exc:
             error = exc
     if warc is not None:
-        _store(warc, result, article, capture_metadata(result, error))
+        _store(warc, result, article, capture_metadata(result, error), payloads)
     if error is not None:
         raise error
     assert article is not None  # either an article or an error, by construction
@@ -180,9 +185,10 @@ def _store(
     result: FetchResult,
     article: Article | None,
     metadata: dict[str, Any],
+    payloads: Payloads | None,
 ) -> None:
     if isinstance(warc, WarcWriter):
-        warc.write_capture(result, article=article, metadata=metadata)
+        warc.write_capture(result, article=article, metadata=metadata, payloads=payloads)
         return
     with WarcWriter(warc, append=True) as writer:
-        writer.write_capture(result, article=article, metadata=metadata)
+        writer.write_capture(result, article=article, metadata=metadata, payloads=payloads)

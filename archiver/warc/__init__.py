@@ -7,6 +7,7 @@ rest of the Article as JSON. See docs/warc.md for the layout.
 
 - :mod:`.writer`: :class:`WarcWriter`, which writes them, and :func:`target_uri`;
 - :mod:`.records`: the records it makes, with warcio, and :class:`CaptureRef`;
+- :mod:`.payloads`: :class:`Payloads`, the payloads written, for revisit records;
 - :mod:`.files`: appending under a lock, cutting back, and :func:`salvage` of a
   ``.open`` file that a killed writer left;
 - :mod:`.reader`: the Articles read back (:func:`read`, :func:`read_latest`) and
@@ -20,6 +21,7 @@ rest of the Article as JSON. See docs/warc.md for the layout.
 
 from .captures import Capture, Originals, SkippedRecord, read_captures
 from .files import salvage
+from .payloads import Payloads
 from .reader import ArchivedArticle, read, read_latest, verify
 from .records import CaptureRef
 from .writer import WarcWriter, target_uri
@@ -29,6 +31,7 @@ __all__ = [
     "Capture",
     "CaptureRef",
     "Originals",
+    "Payloads",
     "SkippedRecord",
     "WarcWriter",
     "read",

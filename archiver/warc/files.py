@@ -27,6 +27,7 @@ __all__ = [
     "cause",
     "close_quietly",
     "fsync_dir",
+    "gzipped_name",
     "open_for_append",
     "quote",
     "salvage",
@@ -154,8 +155,12 @@ def unlink(path: Path) -> None:
         log.warning("cannot remove %s: %s", path, exc.strerror or exc)
 
 
-def open_for_append(path: Path) -> tuple[IO[bytes], int]:
-    """``path`` opened to append, locked, with its length; it must be a gzip WARC."""
+def open_for_append(path: Path) -> tuple[IO[bytes], int, bool]:
+    """``path`` opened to append, locked, with its length and whether it is gzipped.
+
+    It must be a WARC file, gzipped or not; an empty one is gzipped unless named
+    ``.warc`` (see :func:`gzipped_name`).
+    """
     try:
         file = open(path, "ab")  # held until close/abort
     except OSError as exc:
@@ -164,19 +169,27 @@ def open_for_append(path: Path) -> tuple[IO[bytes], int]:
         _lock(file, path)
         # Measured once locked: another appender may have just finished.
         size = os.fstat(file.fileno()).st_size
+        gzipped = gzipped_name(path)
         if size:
             with open(path, "rb") as head:
-                magic = head.read(2)
-            if magic != GZIP_MAGIC:
-                # Gzip members after uncompressed records would make a file few tools read.
-                raise WarcError("cannot append: not a gzip-compressed WARC file", source=str(path))
+                start = head.read(5)
+            # Records go in as the file has them, whatever its name says: gzip members
+            # after uncompressed records (or the reverse) make a file few tools read.
+            gzipped = start.startswith(GZIP_MAGIC)
+            if not gzipped and start != b"WARC/":
+                raise WarcError("cannot append: not a WARC file", source=str(path))
     except OSError as exc:
         file.close()
         raise WarcError(f"cannot open the file to append ({cause(exc)})", source=str(path)) from exc
     except BaseException:
         file.close()
         raise
-    return file, size
+    return file, size, gzipped
+
+
+def gzipped_name(path: Path) -> bool:
+    """Whether a new WARC file named ``path`` is gzipped: all but a ``.warc`` one are."""
+    return not path.name.lower().endswith(".warc")
 
 
 def _lock(file: IO[bytes], path: Path) -> None:

@@ -76,7 +76,8 @@ class PayloadIndex(Protocol):
 
 
 class RecordMaker:
-    """Makes the records of one WARC file and writes them, each its own gzip member.
+    """Makes the records of one WARC file and writes them, each its own gzip member
+    (uncompressed with ``gzip=False``).
 
     ``record_id`` returns the WARC-Record-ID of each record made (it must be in
     ``<urn:uuid:...>`` form); ``path`` is the file's final path, named in errors and in
@@ -84,10 +85,13 @@ class RecordMaker:
     reaches ``file`` before :meth:`write`.
     """
 
-    def __init__(self, file: IO[bytes], path: Path, record_id: Callable[[], str]) -> None:
+    def __init__(
+        self, file: IO[bytes], path: Path, record_id: Callable[[], str], *, gzip: bool = True
+    ) -> None:
         self._path = path
         self._record_id = record_id
-        self._writer = WARCWriter(_GzipMembers(file), gzip=False, warc_version=_WARC_VERSION)
+        stream = _GzipMembers(file) if gzip else file
+        self._writer = WARCWriter(stream, gzip=False, warc_version=_WARC_VERSION)
 
     def warcinfo(self, software: str, date: str) -> Any:
         """The ``warcinfo`` record that starts a file written by ``software``."""
@@ -238,7 +242,7 @@ class RecordMaker:
         return [request, response]
 
     def write(self, record: Any) -> None:
-        """Write ``record`` to the file, as a gzip member of its own."""
+        """Write ``record`` to the file (as a gzip member of its own, when gzipped)."""
         self._writer.write_record(record)
 
 

@@ -24,7 +24,15 @@ from ..article import Article
 from ..document import Document
 from ..errors import WarcError
 from ..version import __version__
-from .files import cause, close_quietly, fsync_dir, open_for_append, truncate, unlink
+from .files import (
+    cause,
+    close_quietly,
+    fsync_dir,
+    gzipped_name,
+    open_for_append,
+    truncate,
+    unlink,
+)
 from .records import PayloadIndex, RecordMaker, refers_to, warc_date
 
 if TYPE_CHECKING:
@@ -52,7 +60,8 @@ def target_uri(document: Document, article: Article) -> str:
 
 
 class WarcWriter:
-    """Writes one WARC/1.1 file, each record its own gzip member.
+    """Writes one WARC/1.1 file, each record its own gzip member; a file named
+    ``.warc`` (in any case) is written uncompressed, as the name says.
 
     The file is written as ``<path>.open`` and renamed to ``<path>`` by :meth:`close`,
     so that a WARC under its final name is always complete. A ``warcinfo`` record is
@@ -68,8 +77,9 @@ class WarcWriter:
     reaches the operating system before the call returns, so a killed process loses
     none.
 
-    With ``append=True`` an existing file is added to instead: new gzip members go at
-    its end, under its own name, with no new ``warcinfo`` record, and the file is
+    With ``append=True`` an existing file is added to instead: new records go at its
+    end, gzipped or not as the file's first record is (whatever its name), under its
+    own name, with no new ``warcinfo`` record, and the file is
     locked against other appenders (where the system allows) until :meth:`close`. An
     abort or a failed write cuts the file back to its former length. A file that does
     not exist yet is created as above.
@@ -94,8 +104,9 @@ class WarcWriter:
         self._file: IO[bytes] | None = None
         #: Where this writer's records start: an abort cuts the file back to it.
         self._start = 0
+        gzipped = gzipped_name(self._path)
         if self._appending:
-            self._file, self._start = open_for_append(self._path)
+            self._file, self._start, gzipped = open_for_append(self._path)
         else:
             try:
                 self._file = open(self._open_path, "wb")  # held until close/abort
@@ -103,7 +114,7 @@ class WarcWriter:
                 raise WarcError(
                     f"cannot create the file ({cause(exc)})", source=str(self._path)
                 ) from exc
-        self._maker = RecordMaker(self._file, self._path, record_id or _new_record_id)
+        self._maker = RecordMaker(self._file, self._path, record_id or _new_record_id, gzip=gzipped)
         if self._start == 0:
             try:
                 warcinfo = self._maker.warcinfo(
