@@ -227,6 +227,33 @@ def test_layout(tmp_path: Path) -> None:
         assert json.loads(meta) == expected
 
 
+def test_metadata_naming_a_text_record_that_is_not_before_it_is_an_error(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path / "a.warc.gz", [html_capture()])
+    broken = tmp_path / "broken.warc.gz"
+    with open(path, "rb") as file, open(broken, "wb") as target:
+        writer = WARCWriter(target, gzip=True, warc_version="WARC/1.1")
+        for record in ArchiveIterator(file):
+            if record.rec_type != "metadata":
+                writer.write_record(record)
+                continue
+            data = json.loads(record.content_stream().read())
+            data["text_record"] = "<urn:uuid:00000000-0000-0000-0000-00000000dead>"
+            block = json.dumps(data).encode("utf-8")
+            writer.write_record(
+                writer.create_warc_record(
+                    record.rec_headers.get_header("WARC-Target-URI"),
+                    "metadata",
+                    payload=io.BytesIO(block),
+                    length=len(block),
+                    warc_content_type="application/json",
+                )
+            )
+    with pytest.raises(WarcError, match=r"broken\.warc\.gz: record .*: its text is in record"):
+        list(read(broken))
+
+
 def test_warcio_check_passes(tmp_path: Path) -> None:
     path = write(tmp_path / "a.warc.gz", [html_capture(), text_capture()])
 
