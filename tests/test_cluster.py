@@ -29,6 +29,7 @@ from local_server import RawServer, reset
 from site_farm import SiteFarm, outcome
 from warc_check import warcio_check
 from warcio.archiveiterator import ArchiveIterator
+from warcio.warcwriter import WARCWriter
 
 import archiver
 from archiver.capture import FetchConfig
@@ -421,10 +422,25 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     stored = folder / "stored.warc.gz"
     archiver.reprocess([ROOT / "fixtures" / "html"], stored)
     (folder / "empty.txt").write_bytes(b"")
+    # A crawler's log beside the pages: not a page, skipped.
+    crawl = folder / "crawl.warc.gz"
+    with open(crawl, "wb") as file:
+        writer = WARCWriter(file, gzip=True, warc_version="WARC/1.1")
+        log = b"fetched 2 pages\n"
+        writer.write_record(
+            writer.create_warc_record(
+                "metadata://crawler/crawl.log",
+                "resource",
+                payload=io.BytesIO(log),
+                length=len(log),
+                warc_content_type="text/plain",
+            )
+        )
     return [
         ROOT / "seeds",
         ROOT / "fixtures" / "html",
         stored,
+        crawl,
         folder / "empty.txt",
         folder / "gone.html",
     ]
@@ -446,6 +462,8 @@ def test_reprocess_on_a_cluster_gives_what_a_local_run_gives(
 
     assert [article.to_dict() for article in on_cluster] == [article.to_dict() for article in local]
     assert on_cluster.failures == local.failures and len(on_cluster.failures) == 2
+    assert on_cluster.skipped == local.skipped
+    assert [str(record) for record in local.skipped] == ["crawl.log (text/plain)"]
     assert len(called) == len(local) + 2
     assert on_cluster.warc is None and local.warcs == (tmp_path / "local.warc.gz",)
     names = [warc.name for warc in on_cluster.warcs]
