@@ -437,6 +437,24 @@ def test_wacz_refuses_two_warcs_of_one_name(seeds_warc: Path, tmp_path: Path) ->
     assert not list(tmp_path.glob("x.wacz*"))
 
 
+def test_wacz_gives_unsafe_names_safe_ones_and_two_that_meet_a_number(
+    seeds_warc: Path, tmp_path: Path
+) -> None:
+    # A bulk file named as before (~host), and a file whose safe name is that one's.
+    old = shutil.copy(seeds_warc, tmp_path / "archiver-20240301-00000-42~My Host.warc.gz")
+    same = shutil.copy(seeds_warc, tmp_path / "archiver-20240301-00000-42-my-host.warc.gz")
+    out = tmp_path / "x.wacz"
+    assert archiver.write_wacz([old, same], out) == 5
+    with zipfile.ZipFile(out) as wacz:
+        names = sorted(name for name in wacz.namelist() if name.startswith("archive/"))
+    assert names == [
+        "archive/archiver-20240301-00000-42-my-host-2.warc.gz",
+        "archive/archiver-20240301-00000-42-my-host.warc.gz",
+    ]
+    result = wacz_validate(out)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 # --- the commands -------------------------------------------------------------------------
 
 
