@@ -12,13 +12,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 
 from archiver import warc
 from archiver.article import Article
 from archiver.capture import FetchConfig
 from archiver.cli import app, fetching, main, pages
-from archiver.extraction import extract
+from archiver.extraction import extract, to_markdown
 from archiver.extraction.dispatch import default_registry
 from archiver.runs import BulkConfig, BulkReport
 
@@ -173,6 +174,16 @@ def test_extract_text_format() -> None:
     assert body.rstrip("\n") == article.text
 
 
+def test_extract_markdown_format() -> None:
+    result = run("extract", str(SEED), "--format", "markdown")
+    assert result.exit_code == 0, result.output
+    article = Article.from_json(run("extract", str(SEED)).stdout)
+    assert result.stdout == to_markdown(article)
+    header, _, body = result.stdout[4:].partition("\n---\n")
+    assert yaml.safe_load(header)["title"] == article.title
+    assert f"\n# {article.title}\n" in body
+
+
 def test_extract_reads_stdin() -> None:
     result = run("extract", "-", "--url", "https://news.example.com/a/1", input=PAGE)
     assert result.exit_code == 0, result.output
@@ -310,6 +321,27 @@ def test_read_text_format(seeds_warc: Path) -> None:
     assert len(headers) == 5
     for article in warc.read(seeds_warc):
         assert article.text in result.stdout
+
+
+def test_read_and_export_markdown_come_from_the_one_renderer(
+    seeds_warc: Path, tmp_path: Path
+) -> None:
+    result = run("read", str(seeds_warc), "--format", "markdown")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "\n".join(to_markdown(a) for a in warc.read(seeds_warc))
+    assert result.stdout.count("\n---\n\n# ") == 5
+
+    out = tmp_path / "articles.md"
+    result = run("export", str(seeds_warc), "--format", "markdown", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    expected = [
+        to_markdown(e.article, {"target_uri": e.target_uri, "captured": e.captured.isoformat()})
+        for e in warc.read_latest([seeds_warc])
+    ]
+    assert out.read_text(encoding="utf-8") == "\n".join(expected)
+    header = out.read_text(encoding="utf-8")[4:].partition("\n---\n")[0]
+    assert list(yaml.safe_load(header))[0] == "title"
+    assert "target_uri" in yaml.safe_load(header)
 
 
 @pytest.mark.parametrize("content", [None, b"", b"this is not a WARC file\n" * 10])

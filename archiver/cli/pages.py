@@ -11,7 +11,7 @@ import click
 from ..article import Article
 from ..capture import DEFAULT_MAX_BYTES
 from ..errors import InputError, InputTooLargeError, WarcError
-from ..extraction import extract
+from ..extraction import extract, to_markdown
 from ..runs import Failure, process_file, reprocess
 from .app import (
     article_date,
@@ -130,7 +130,10 @@ def extract_command(file: Path, url: str | None, fmt: str, no_sites: bool) -> No
         article = extract(data, url=url, name="<stdin>", registry=registry)
     else:
         _, article = process_file(file, url=url, registry=registry)
-    click.echo(article.to_json(indent=2) if fmt == "json" else _as_text(article))
+    if fmt == "markdown":
+        click.echo(to_markdown(article), nl=False)
+    else:
+        click.echo(article.to_json(indent=2) if fmt == "json" else _as_text(article))
 
 
 def _read_stdin(max_bytes: int) -> bytes:
