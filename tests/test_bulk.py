@@ -496,9 +496,12 @@ def test_a_bad_output_folder_is_a_clear_error(tmp_path: Path) -> None:
 # --- the command ----------------------------------------------------------------------------
 
 
-def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, timeout: float = 120, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "archiver", *args],
+        input=input,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -515,6 +518,15 @@ def test_the_bulk_command(farm: SiteFarm, tmp_path: Path) -> None:
     summary = result.stderr.strip().splitlines()[-1]
     assert summary.startswith("archived 18 of 20 URLs, 2 failed")
     assert str(out / FAILURE_REPORT) in summary
+    check_every_url_accounted_for(out, urls, [])
+
+
+def test_the_bulk_command_reads_the_list_from_stdin(farm: SiteFarm, tmp_path: Path) -> None:
+    urls = farm.urls(6)
+    out = tmp_path / "out"
+    piped = "# piped\n" + "\n".join(urls) + "\n"
+    result = run_cli("bulk", "-", "-o", str(out), *FAST_OPTIONS, input=piped)
+    assert result.returncode in (0, 1), result.stderr
     check_every_url_accounted_for(out, urls, [])
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from rich.progress import (
 
 from ..capture import Fetcher
 from ..errors import ArchiverError, WarcError
-from ..runs import BulkProgress, Failure, archive, archive_many
+from ..runs import BulkProgress, Failure, archive, archive_many, url_lines
 from ..warc import WarcWriter
 from .app import article_row, dask_client, error, is_quiet, main, print_table, usage_error
 from .options import (
@@ -33,7 +33,7 @@ from .options import (
     registry_from,
 )
 
-__all__ = ["bulk_command", "get_command"]
+__all__ = ["bulk_command", "get_command", "open_output"]
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,9 @@ def get_command(
 ) -> None:
     """Fetch each URL, extract its article and append the page's records to OUT.
 
+    A URL given as - stands for the URLs on standard input, one per line (blank lines
+    and # comments skipped): some-command | archiver get - -o OUT.
+
     Prints one row per article (url, site, title, date, words), then a summary on
     stderr. A page that cannot be fetched or extracted is reported on stderr as
     "error: URL: cause" and the run goes on; a response that came (a 404, a PDF) is
@@ -72,17 +75,9 @@ def get_command(
     """
     config = fetch_config(no_robots, allow_private, user_agent, timeout, retries)
     registry = registry_from(no_sites)
-    # Opened (and created, when missing) before any fetch, so that an output that
-    # cannot be written is a usage error; each page is then appended on its own.
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        WarcWriter(output, append=True).close()
-    except FileExistsError:
-        usage_error(f"{output}: cannot create the file: {output.parent} is not a folder")
-    except OSError as exc:
-        usage_error(f"{output}: cannot create the folder {output.parent} ({exc.strerror})")
-    except WarcError as exc:
-        usage_error(str(exc))
+    open_output(output)
+    if "-" in urls:
+        urls = _with_stdin(urls)
 
     rows: list[tuple[str, str, str, str, str]] = []
     failed = 0
@@ -111,11 +106,36 @@ def get_command(
         raise click.exceptions.Exit(1)
 
 
+def _with_stdin(urls: tuple[str, ...]) -> tuple[str, ...]:
+    """``urls`` with - replaced by the URLs on standard input (read once)."""
+    piped = tuple(url_lines(sys.stdin))
+    return tuple(url for given in urls for url in (piped if given == "-" else (given,)))
+
+
+def open_output(output: Path) -> None:
+    """Create the WARC file ``output`` when missing, or exit with a usage error.
+
+    Done before any fetch, so that an output that cannot be written is a usage error;
+    each page is then appended on its own.
+    """
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        WarcWriter(output, append=True).close()
+    except FileExistsError:
+        usage_error(f"{output}: cannot create the file: {output.parent} is not a folder")
+    except OSError as exc:
+        usage_error(f"{output}: cannot create the folder {output.parent} ({exc.strerror})")
+    except WarcError as exc:
+        usage_error(str(exc))
+
+
 # --- bulk -------------------------------------------------------------------------------
 
 
 @main.command("bulk", short_help="Archive a list of URLs into a folder of WARC files.")
-@click.argument("url_list", type=click.Path(dir_okay=False, path_type=Path), metavar="URLS.txt")
+@click.argument(
+    "url_list", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), metavar="URLS.txt"
+)
 @click.option(
     "-o",
     "--output",
@@ -149,14 +169,18 @@ def bulk_command(
     timeout: float,
     retries: int,
 ) -> None:
-    """Archive every URL of URLS.txt (one per line; blank lines and # comments skipped).
+    """Archive every URL of URLS.txt (one per line; blank lines and # comments skipped;
+    - for standard input).
 
     DIR gets the WARC files, state.sqlite (every URL's state) and failures.jsonl (every
     URL not archived, with the cause). Running the same command again resumes: done
     URLs are not fetched again. Shows a progress bar on a terminal, log lines
     otherwise, then a summary. Exits 1 when some URLs failed.
     """
-    if not url_list.is_file():
+    urls: Iterable[str] | Path = url_list
+    if str(url_list) == "-":
+        urls = url_lines(sys.stdin)
+    elif not url_list.is_file():
         usage_error(f"{url_list}: no such file")
     if "://" in output and not dask_address:
         usage_error(f"{output}: an output URL needs --dask; give a folder otherwise")
@@ -165,7 +189,7 @@ def bulk_command(
     client = dask_client(dask_address) if dask_address else None
     with _bulk_progress() as progress:
         report = archive_many(
-            url_list,
+            urls,
             output,
             config=config,
             retry_failed=retry_failed,

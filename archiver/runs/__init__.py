@@ -13,6 +13,7 @@ from .pages import process_file
 from .reextraction import reprocess
 from .report import Report
 from .single import aarchive, archive
+from .urls import url_lines
 
 __all__ = [
     "BulkConfig",
@@ -25,4 +26,5 @@ __all__ = [
     "archive_many",
     "process_file",
     "reprocess",
+    "url_lines",
 ]
