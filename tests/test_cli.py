@@ -18,7 +18,7 @@ from click.testing import CliRunner, Result
 from archiver import warc
 from archiver.article import Article
 from archiver.capture import FetchConfig
-from archiver.cli import app, fetching, main, pages
+from archiver.cli import app, fetching, main, pages, progress
 from archiver.extraction import extract, to_markdown
 from archiver.extraction.dispatch import default_registry
 from archiver.runs import BulkConfig, BulkReport
@@ -394,6 +394,30 @@ def test_verbose_logs_progress_to_stderr(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "archiver: debug: " in result.stderr
     assert "archiver:" not in result.stdout
+
+
+def test_reprocess_verbose_logs_each_input(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    result = run("-v", "reprocess", str(SEEDS), str(empty), "-o", str(tmp_path / "o.warc.gz"))
+    assert result.exit_code == 1
+    logged = [line for line in result.stderr.splitlines() if line.startswith("archiver: info: ")]
+    for seed in sorted(SEEDS.glob("*.txt")):
+        assert any(line.startswith(f"archiver: info: {seed}: archived (") for line in logged)
+    assert f"archiver: info: {empty}: skipped: input is empty" in logged
+
+
+def test_reprocess_progress_lines_when_stderr_is_not_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(progress, "_LOG_EVERY", 0.0)  # a line at every input
+    result = run("reprocess", str(SEEDS), "-o", str(tmp_path / "o.warc.gz"))
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if line.startswith("archiver: ")]
+    assert lines[0].startswith("archiver: extracting 1 inputs, 0 failed, ")
+    assert lines[-1].startswith("archiver: extracting 5 inputs, 0 failed, ")
+    quiet = run("-q", "reprocess", str(SEEDS), "-o", str(tmp_path / "q.warc.gz"))
+    assert quiet.stderr == ""
 
 
 def test_the_installed_command_runs(tmp_path: Path) -> None:

@@ -1,27 +1,17 @@
-"""Commands that fetch pages: ``get`` for a few URLs, ``bulk`` for a list, with progress."""
+"""Commands that fetch pages: ``get`` for a few URLs, ``bulk`` for a list."""
 
 from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from ..capture import Fetcher
 from ..errors import ArchiverError, WarcError
-from ..runs import BulkProgress, Failure, archive, archive_many, url_lines
+from ..runs import BulkReport, Failure, archive, archive_many, url_lines
 from ..warc import WarcWriter
 from .app import article_row, dask_client, error, is_quiet, main, print_table, usage_error
 from .options import (
@@ -32,6 +22,7 @@ from .options import (
     no_sites_option,
     registry_from,
 )
+from .progress import show_progress
 
 __all__ = ["bulk_command", "get_command", "open_output"]
 
@@ -174,8 +165,9 @@ def bulk_command(
 
     DIR gets the WARC files, state.sqlite (every URL's state) and failures.jsonl (every
     URL not archived, with the cause). Running the same command again resumes: done
-    URLs are not fetched again. Shows a progress bar on a terminal, log lines
-    otherwise, then a summary. Exits 1 when some URLs failed.
+    URLs are not fetched again. Shows a progress bar on a terminal, a line every 10 s
+    otherwise, and each failed URL with its cause (-v: each URL); then a summary with
+    the most frequent causes of failure. Exits 1 when some URLs failed.
     """
     urls: Iterable[str] | Path = url_list
     if str(url_list) == "-":
@@ -187,67 +179,37 @@ def bulk_command(
     fetch = fetch_config(no_robots, allow_private, user_agent, timeout, retries)
     config = bulk_config(concurrency, per_host_delay, warc_size, no_extract, fetch, extract_timeout)
     client = dask_client(dask_address) if dask_address else None
-    with _bulk_progress() as progress:
+    with show_progress("archiving", "URLs") as show:
         report = archive_many(
             urls,
             output,
             config=config,
             retry_failed=retry_failed,
-            progress=progress,
+            progress=lambda state: show(state.done, state.failed, state.total, state.rate),
             client=client,
         )
     if not is_quiet():
-        rate = (report.done_now + report.failed_now) / report.seconds if report.seconds else 0.0
-        click.echo(
-            f"archived {report.done} of {report.total} URLs, {report.failed} failed"
-            f" ({report.done_now} and {report.failed_now} in this run,"
-            f" {report.bytes / 1e6:.1f} MB of WARC, {rate:.1f} URLs/s);"
-            f" failures in {report.failure_report}",
-            err=True,
-        )
+        click.echo(_summary(report), err=True)
     if report.failed:
         raise click.exceptions.Exit(1)
 
 
-@contextmanager
-def _bulk_progress() -> Iterator[Callable[[BulkProgress], None] | None]:
-    """A rich progress bar on a terminal; else a log line every 10 s; nothing with -q."""
-    if is_quiet():
-        yield None
-        return
-    if not sys.stderr.isatty():
-        last = [0.0]
-
-        def log_line(state: BulkProgress) -> None:
-            if state.elapsed - last[0] >= 10.0:
-                last[0] = state.elapsed
-                click.echo(
-                    f"archiver: {state.done + state.failed}/{state.total} URLs,"
-                    f" {state.failed} failed, {state.rate:.1f}/s",
-                    err=True,
-                )
-
-        yield log_line
-        return
-    columns = (
-        TextColumn("archiving"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[failed]} failed, {task.fields[rate]:.1f}/s"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
-        task = bar.add_task("archiving", total=None, failed=0, rate=0.0)
-
-        def update(state: BulkProgress) -> None:
-            bar.update(
-                task,
-                total=state.total,
-                completed=state.done + state.failed,
-                failed=state.failed,
-                rate=state.rate,
-            )
-
-        yield update
+def _summary(report: BulkReport) -> str:
+    """What a bulk run did, in a few lines: the counts, then why URLs failed and where
+    the failed URLs are listed."""
+    rate = (report.done_now + report.failed_now) / report.seconds if report.seconds else 0.0
+    lines = [
+        f"archived {report.done} of {report.total} URLs, {report.failed} failed",
+        f"  this run: {report.done_now} archived, {report.failed_now} failed,"
+        f" {report.bytes / 1e6:.1f} MB of WARC in {report.seconds:.1f} s ({rate:.1f} URLs/s)",
+    ]
+    if report.causes:
+        shown = sum(cause.count for cause in report.causes)
+        lines.append("  failed because:")
+        width = len(str(report.causes[0].count))
+        lines += [f"    {cause.count:>{width}}  {cause}" for cause in report.causes]
+        if shown < report.failed:
+            lines.append(f"    {report.failed - shown:>{width}}  (other causes)")
+    if report.failed:
+        lines.append(f"  every failed URL, with its cause: {report.failure_report}")
+    return "\n".join(lines)

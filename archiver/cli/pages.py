@@ -31,6 +31,7 @@ from .options import (
     no_sites_option,
     registry_from,
 )
+from .progress import show_progress
 
 __all__ = ["extract_command", "reprocess_command"]
 
@@ -74,21 +75,28 @@ def reprocess_command(
     With --dask, each WARC input (or group of 200 pages) is a task on the cluster,
     writing its own file beside OUT: OUT-00000.warc.gz, OUT-00001.warc.gz, ...
 
-    Prints one row per article (file, site, title, date, words), then a summary on
-    stderr. Exits 1 when some inputs failed; the others are archived all the same.
+    Shows a progress bar on a terminal (a line every 10 s otherwise; -v logs each
+    input), then prints one row per article (file, site, title, date, words) and a
+    summary on stderr. Exits 1 when some inputs failed; the others are archived all
+    the same.
     """
     registry = registry_from(no_sites)
     rows: list[tuple[str, str, str, str, str]] = []
+    failed = 0
 
     def on_result(path: Path, result: Article | Failure) -> None:
+        nonlocal failed
         if isinstance(result, Failure):
             error(str(result))
+            failed += 1
         else:
             rows.append(article_row(str(path), result))
+        show(len(rows), failed)
 
     client = dask_client(dask_address) if dask_address else None
     try:
-        report = reprocess(paths, output, registry=registry, on_result=on_result, client=client)
+        with show_progress("extracting", "inputs") as show:
+            report = reprocess(paths, output, registry=registry, on_result=on_result, client=client)
     except WarcError as exc:
         usage_error(str(exc))
     finally:

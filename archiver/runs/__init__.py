@@ -5,7 +5,7 @@
 WARC files (:mod:`.reextraction`, likewise).
 """
 
-from .bookkeeping import BulkProgress, BulkReport
+from .bookkeeping import BulkProgress, BulkReport, FailureCause
 from .bulk import archive_many
 from .config import BulkConfig
 from .inputs import Failure
@@ -20,6 +20,7 @@ __all__ = [
     "BulkProgress",
     "BulkReport",
     "Failure",
+    "FailureCause",
     "Report",
     "aarchive",
     "archive",
