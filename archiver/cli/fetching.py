@@ -59,10 +59,11 @@ def get_command(
     A URL given as - stands for the URLs on standard input, one per line (blank lines
     and # comments skipped): some-command | archiver get - -o OUT.
 
-    Prints one row per article (url, site, title, date, words), then a summary on
-    stderr. A page that cannot be fetched or extracted is reported on stderr as
-    "error: URL: cause" and the run goes on; a response that came (a 404, a PDF) is
-    stored all the same. Exits 1 when some URLs failed.
+    Shows a progress bar on a terminal (-v logs each URL), then prints one row per
+    article (url, site, title, date, words) and a summary on stderr. A page that
+    cannot be fetched or extracted is reported on stderr as "error: URL: cause" and
+    the run goes on; a response that came (a 404, a PDF) is stored all the same.
+    Exits 1 when some URLs failed.
     """
     config = fetch_config(no_robots, allow_private, user_agent, timeout, retries)
     registry = registry_from(no_sites)
@@ -72,7 +73,7 @@ def get_command(
 
     rows: list[tuple[str, str, str, str, str]] = []
     failed = 0
-    with Fetcher(config) as fetcher:
+    with Fetcher(config) as fetcher, show_progress("archiving", "URLs") as show:
         for url in urls:
             try:
                 article = archive(url, output, fetcher=fetcher, registry=registry)
@@ -83,8 +84,9 @@ def get_command(
                     log.exception("%s: unexpected error", url)
                 error(str(Failure.from_exception(url, exc)))
                 failed += 1
-                continue
-            rows.append(article_row(url, article))
+            else:
+                rows.append(article_row(url, article))
+            show(len(rows), failed, len(urls))
     if not is_quiet():
         if rows:
             print_table(("url", "site", "title", "date", "words"), rows, numeric={"words"})
