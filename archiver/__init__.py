@@ -7,7 +7,8 @@ The public API::
     report = archiver.reprocess(["seeds/"], warc="seeds.warc.gz")
     for article in archiver.read("seeds.warc.gz"):
         ...
-    archiver.export(["seeds.warc.gz"], "articles.jsonl")   # or format="csv"
+    archiver.export(["seeds.warc.gz"], "articles.jsonl")   # or format="csv", "markdown"
+    print(archiver.to_markdown(article))                    # front matter, title, text
     archiver.write_wacz(["seeds.warc.gz"], "seeds.wacz")
     article = archiver.archive("https://example.com/news/1", warc="news.warc.gz")
     article = await archiver.aarchive("https://example.com/news/1", warc="news.warc.gz")
@@ -36,13 +37,21 @@ from .errors import (
     StateError,
     WarcError,
 )
-from .extraction import Extractor, Registry, default_registry, extract, extract_document
+from .extraction import (
+    Extractor,
+    Registry,
+    default_registry,
+    extract,
+    extract_document,
+    to_markdown,
+)
 from .outputs import ArticleChange, diff, export, write_index, write_wacz
 from .runs import (
     BulkConfig,
     BulkProgress,
     BulkReport,
     Failure,
+    FailureCause,
     Report,
     aarchive,
     archive,
@@ -81,6 +90,7 @@ __all__ = [
     "Extractor",
     "ExtractorInfo",
     "Failure",
+    "FailureCause",
     "FetchConfig",
     "FetchError",
     "FetchResult",
@@ -115,6 +125,7 @@ __all__ = [
     "read_captures",
     "read_latest",
     "reprocess",
+    "to_markdown",
     "write_index",
     "write_wacz",
 ]

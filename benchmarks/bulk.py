@@ -1,4 +1,4 @@
-"""Bulk archiving: pages per second and peak memory of archive_many, against wget.
+"""Bulk archiving: pages per second and peak memory of archive_many, against wget and trafilatura.
 
     python benchmarks/bulk.py [--urls N] [--rounds N] [--memory-urls N] [--memory-set SET]
                               [--workers N] [--quick]
@@ -14,10 +14,19 @@ fresh subprocess so that its peak RSS is its own:
     pool of the same size W as (b), on the bytes the server sends, made in memory;
 (d) ``wget -q -i urls.txt --warc-file=... -O /dev/null`` over the same list;
 
-then prints the ratio of the rates (b)/(c), and runs (b) again over ``--memory-urls``
-URLs for its peak memory. (Loopback addresses are refused unless ``allow_private``.)
-Every other BulkConfig setting is the default: 64 fetches in
-flight, robots.txt obeyed (the server answers 404: one request per host), 1 GB WARC
+and two peers a user who wants clean text would run instead (benchmarks/peers.py):
+
+(e) trafilatura's own downloader (``buffered_downloads`` over a ``UrlStore``, as its
+    command line does, with ``SSRF_PROTECTION`` off for loopback and no sleep between
+    requests to a host), each page extracted by ``trafilatura.extract`` in a process pool
+    of the same size W: text, no WARC;
+(f) wget as in (d), then ``trafilatura.extract`` over the response records of its WARC
+    file in a pool of W: a WARC and text, in two passes;
+
+then prints the ratio of the rates (b)/(c) and of (b) against (e) and (f), and runs
+(b) again over ``--memory-urls`` URLs for its peak memory. (Loopback addresses are
+refused unless ``allow_private``.) Every other BulkConfig setting is the default: 64
+fetches in flight, robots.txt obeyed (the server answers 404: one request per host), 1 GB WARC
 files. With ``--rounds N`` the cases take turns N times and the fastest run of each is
 reported, so that the other load of a shared machine weighs on all alike; the table's
 "other" CPU column is what the rest of the machine used meanwhile (/proc/stat).
@@ -75,6 +84,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from peers import run_wget, trafilatura_downloads, wget_then_trafilatura
+
 from archiver.capture import FetchConfig
 from archiver.errors import ArchiverError
 from archiver.runs import BulkConfig, archive_many
@@ -99,7 +110,13 @@ CASES = {
     "bulk": "(b) fetch + extract + WARC",
     "extract": "(c) extraction alone",
     "wget": "(d) wget --warc-file",
+    "trafilatura": "(e) trafilatura downloads + extract, no WARC",
+    "wget-trafilatura": "(f) wget --warc-file, then trafilatura over it",
 }
+#: The cases that run wget, skipped when it is not installed.
+WGET_CASES = ("wget", "wget-trafilatura")
+#: The cases with a process pool, whose children's figures are shown.
+POOL_CASES = ("bulk", "extract", "trafilatura", "wget-trafilatura")
 
 
 def _psutil() -> ModuleType | None:
@@ -304,7 +321,8 @@ def run_case(
     # loaded, the list of (d) written.
     pages = load_set(name) if case == "extract" else None
     listing = out / "urls.txt"
-    if case == "wget":
+    url_list = list(urls(name, count, port)) if case == "trafilatura" else []
+    if case in WGET_CASES:
         out.mkdir(parents=True)
         listing.write_text("".join(f"{line}\n" for line in urls(name, count, port)), "ascii")
     started = time.perf_counter()
@@ -320,6 +338,10 @@ def run_case(
         figures = {"done": report.done, "failed": report.failed, "bytes": report.bytes}
     elif pages is not None:
         figures = extract_only(pages, count, port, workers)
+    elif case == "trafilatura":
+        figures = trafilatura_downloads(url_list, workers)
+    elif case == "wget-trafilatura":
+        figures = wget_then_trafilatura(listing, out, workers)
     elif case == "probe":
         figures = {"done": count, "failed": 0, "bytes": asyncio.run(probe(name, count, port))}
     else:
@@ -345,33 +367,6 @@ def run_case(
         child_cpu=children.ru_utime + children.ru_stime,
     )
     return figures
-
-
-def run_wget(listing: Path, warc: Path) -> tuple[int, float, int]:
-    """Run wget over the list; its exit status, CPU seconds and peak RSS.
-
-    The peak is polled from /proc (VmHWM) while wget runs: its ru_maxrss would be at
-    least this Python process's RSS, which the child had until it exec'd wget.
-    """
-    command = ["wget", "-q", "-i", str(listing), f"--warc-file={warc}", "-O", "/dev/null"]
-    pid = os.posix_spawnp("wget", command, os.environ)
-    peak = 0
-    while True:
-        ended, status, usage = os.wait4(pid, os.WNOHANG)
-        if ended:
-            return os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime, peak
-        peak = max(peak, _vm_hwm(pid))
-        time.sleep(0.01)
-
-
-def _vm_hwm(pid: int) -> int:
-    """The peak RSS of a running process, in bytes (0 once it has ended)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0
-    found = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
-    return int(found.group(1)) * 1024 if found else 0
 
 
 def extract_only(pages: PageSet, count: int, port: int, workers: int) -> dict[str, Any]:
@@ -458,7 +453,7 @@ def measure(case: str, name: str, count: int, server: Server, workers: int) -> d
         server_before, busy_before = server.cpu_seconds(), _machine_busy()
         process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         psutil = _psutil()
-        sampler = Sampler(psutil, process.pid) if psutil and case in ("bulk", "extract") else None
+        sampler = Sampler(psutil, process.pid) if psutil and case in POOL_CASES else None
         stdout, _ = process.communicate()
         samples = sampler.stop() if sampler is not None else []
         busy = _machine_busy() - busy_before
@@ -521,9 +516,9 @@ def compare(name: str, count: int, server: Server, workers: int, rounds: int) ->
         f" {PROBE_CONNECTIONS} keep-alive connections, using {alone['server_cpu']:.2f} s of"
         " server CPU"
     )
-    cases = [case for case in CASES if case != "wget" or shutil.which("wget")]
+    cases = [case for case in CASES if case not in WGET_CASES or shutil.which("wget")]
     if len(cases) < len(CASES):
-        print("wget not found: (d) skipped")
+        print("wget not found: (d) and (f) skipped")
     results: dict[str, dict[str, Any]] = {}
     for _ in range(rounds):  # the cases take turns, so that other load weighs on all alike
         for case in cases:
@@ -538,7 +533,7 @@ def compare(name: str, count: int, server: Server, workers: int, rounds: int) ->
     print("|" + " --- |" * 8)
     for case, figures in results.items():
         rss, pss = _tree_peaks(figures)
-        has_children = case in ("bulk", "extract")
+        has_children = case in POOL_CASES
         child_rss = _mb(figures["child_rss"]) if has_children else "-"
         child_cpu = f"{figures['child_cpu']:.1f}" if has_children else "-"
         print(
@@ -558,6 +553,10 @@ def compare(name: str, count: int, server: Server, workers: int, rounds: int) ->
     if "bulk" in results and "extract" in results:
         ratio = results["extract"]["seconds"] / results["bulk"]["seconds"]
         print(f"(b)/(c) = {ratio:.2f} (the issue asks for at least 0.8)")
+    for peer in ("trafilatura", "wget-trafilatura"):
+        if "bulk" in results and peer in results:
+            ratio = results[peer]["seconds"] / results["bulk"]["seconds"]
+            print(f"(b)/{CASES[peer][:3]} = {ratio:.2f} (pages/s of (b) over those of the peer)")
     sizes = [
         f"{CASES[case][:3]} {_mb(results[case]['bytes'])}"
         for case in ("fetch", "bulk", "wget")

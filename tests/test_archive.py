@@ -78,8 +78,8 @@ def types(path: Path) -> list[str]:
     return [record.type for record in records(path)]
 
 
-def run(*args: str) -> Any:
-    return CliRunner().invoke(main, list(args))
+def run(*args: str, input: str | None = None) -> Any:
+    return CliRunner().invoke(main, list(args), input=input)
 
 
 # --- must show --------------------------------------------------------------------------
@@ -461,6 +461,61 @@ def test_get_reports_each_failure_and_exits_1(server: HTTPServer, tmp_path: Path
     assert f"error: {bad}: unsupported URL scheme 'ftp'" in result.stderr
     assert "archived 1 of 3 URLs" in result.stderr
     assert len(list(archiver.read(out))) == 1
+
+
+def test_get_reads_urls_from_stdin(server: HTTPServer, tmp_path: Path) -> None:
+    server.expect_request("/a").respond_with_data(PAGE, content_type="text/html")
+    server.expect_request("/b").respond_with_data(PAGE, content_type="text/html")
+    a, b, out = server.url_for("/a"), server.url_for("/b"), tmp_path / "out.warc.gz"
+    piped = f"# from a script\n{a}\n\n  {b}  \n"
+    result = run("get", "-", "-o", str(out), "--allow-private", input=piped)
+    assert result.exit_code == 0, result.output
+    assert [line.split("\t")[0] for line in result.stdout.splitlines()[1:]] == [a, b]
+    assert "archived 2 of 2 URLs" in result.stderr
+    assert len(list(archiver.read(out))) == 2
+
+
+def test_extract_fetches_a_url_and_stores_nothing(server: HTTPServer, tmp_path: Path) -> None:
+    server.expect_request("/page").respond_with_data(PAGE, content_type="text/html")
+    url = server.url_for("/page")
+    result = run("extract", url, "--format", "markdown", "--allow-private")
+    assert result.exit_code == 0, result.output
+    assert "\n# Harbour plan approved\n\nParagraph 0: the city council" in result.stdout
+    assert f"url: {url}\n" in result.stdout
+    assert list(tmp_path.iterdir()) == []
+    # -u without FILE is the same (trafilatura's spelling); -o stores the page too.
+    out = tmp_path / "page.warc.gz"
+    stored = run("extract", "-u", url, "--format", "markdown", "--allow-private", "-o", str(out))
+    assert stored.exit_code == 0, stored.output
+    assert stored.stdout == result.stdout
+    assert [a.title for a in archiver.read(out)] == ["Harbour plan approved"]
+
+
+def test_extract_of_a_url_obeys_robots_and_refuses_private_addresses(
+    httpserver: HTTPServer,
+) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /\n")
+    url = httpserver.url_for("/a")
+    refused = run("extract", url)
+    assert refused.exit_code == 1
+    assert f"error: {url}: 127.0.0.1 is a loopback address" in refused.stderr
+    disallowed = run("extract", url, "--allow-private")
+    assert disallowed.exit_code == 1
+    assert f"error: {url}: robots.txt of" in disallowed.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "give a FILE (- for stdin) or a URL to fetch"),
+        (["http://127.0.0.1:9/", "-u", "http://127.0.0.1:9/"], "give the URL once"),
+        (["page.html", "-o", "x.warc.gz"], "-o stores a fetched page"),
+    ],
+)
+def test_extract_usage_errors(args: list[str], message: str) -> None:
+    result = run("extract", *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
 
 
 def test_get_robots_switches(httpserver: HTTPServer, tmp_path: Path) -> None:

@@ -521,9 +521,12 @@ def test_a_bad_output_folder_is_a_clear_error(tmp_path: Path) -> None:
 # --- the command ----------------------------------------------------------------------------
 
 
-def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, timeout: float = 120, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "archiver", *args],
+        input=input,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -537,9 +540,33 @@ def test_the_bulk_command(farm: SiteFarm, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = run_cli("bulk", str(listing), "-o", str(out), *FAST_OPTIONS)
     assert result.returncode == 1  # some URLs fail by design
-    summary = result.stderr.strip().splitlines()[-1]
-    assert summary.startswith("archived 18 of 20 URLs, 2 failed")
-    assert str(out / FAILURE_REPORT) in summary
+    lines = result.stderr.splitlines()
+    # Each failure as it happens (pages 3 and 13: a 404 and a PDF), then the summary.
+    assert f"archiver: warning: {urls[3]}: HTTP 404 NOT FOUND" in lines
+    assert any(line.startswith(f"archiver: warning: {urls[13]}: ") for line in lines)
+    summary = lines[lines.index("archived 18 of 20 URLs, 2 failed") :]
+    assert summary[1].startswith("  this run: 18 archived, 2 failed, ")
+    assert summary[2:] == [
+        "  failed because:",
+        "    1  HttpStatusError (HTTP 404)",
+        "    1  NotHtmlError",
+        f"  every failed URL, with its cause: {out / FAILURE_REPORT}",
+    ]
+    check_every_url_accounted_for(out, urls, [])
+    # -v: each URL as it is done.
+    again = run_cli("-v", "bulk", str(listing), "-o", str(out), *FAST_OPTIONS, "--retry-failed")
+    assert f"archiver: warning: {urls[3]}: HTTP 404 NOT FOUND" in again.stderr.splitlines()
+    assert f"archiver: info: {urls[0]}: archived" not in again.stderr  # done before
+    fresh = run_cli("-v", "bulk", str(listing), "-o", str(tmp_path / "v"), *FAST_OPTIONS)
+    assert f"archiver: info: {urls[0]}: archived" in fresh.stderr.splitlines()
+
+
+def test_the_bulk_command_reads_the_list_from_stdin(farm: SiteFarm, tmp_path: Path) -> None:
+    urls = farm.urls(6)
+    out = tmp_path / "out"
+    piped = "# piped\n" + "\n".join(urls) + "\n"
+    result = run_cli("bulk", "-", "-o", str(out), *FAST_OPTIONS, input=piped)
+    assert result.returncode in (0, 1), result.stderr
     check_every_url_accounted_for(out, urls, [])
 
 

@@ -12,13 +12,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 
 from archiver import warc
 from archiver.article import Article
 from archiver.capture import FetchConfig
-from archiver.cli import app, fetching, main, pages
-from archiver.extraction import extract
+from archiver.cli import app, fetching, main, pages, progress
+from archiver.extraction import extract, to_markdown
 from archiver.extraction.dispatch import default_registry
 from archiver.runs import BulkConfig, BulkReport
 
@@ -173,6 +174,16 @@ def test_extract_text_format() -> None:
     assert body.rstrip("\n") == article.text
 
 
+def test_extract_markdown_format() -> None:
+    result = run("extract", str(SEED), "--format", "markdown")
+    assert result.exit_code == 0, result.output
+    article = Article.from_json(run("extract", str(SEED)).stdout)
+    assert result.stdout == to_markdown(article)
+    header, _, body = result.stdout[4:].partition("\n---\n")
+    assert yaml.safe_load(header)["title"] == article.title
+    assert f"\n# {article.title}\n" in body
+
+
 def test_extract_reads_stdin() -> None:
     result = run("extract", "-", "--url", "https://news.example.com/a/1", input=PAGE)
     assert result.exit_code == 0, result.output
@@ -312,6 +323,27 @@ def test_read_text_format(seeds_warc: Path) -> None:
         assert article.text in result.stdout
 
 
+def test_read_and_export_markdown_come_from_the_one_renderer(
+    seeds_warc: Path, tmp_path: Path
+) -> None:
+    result = run("read", str(seeds_warc), "--format", "markdown")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "\n".join(to_markdown(a) for a in warc.read(seeds_warc))
+    assert result.stdout.count("\n---\n\n# ") == 5
+
+    out = tmp_path / "articles.md"
+    result = run("export", str(seeds_warc), "--format", "markdown", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    expected = [
+        to_markdown(e.article, {"target_uri": e.target_uri, "captured": e.captured.isoformat()})
+        for e in warc.read_latest([seeds_warc])
+    ]
+    assert out.read_text(encoding="utf-8") == "\n".join(expected)
+    header = out.read_text(encoding="utf-8")[4:].partition("\n---\n")[0]
+    assert list(yaml.safe_load(header))[0] == "title"
+    assert "target_uri" in yaml.safe_load(header)
+
+
 @pytest.mark.parametrize("content", [None, b"", b"this is not a WARC file\n" * 10])
 def test_read_bad_warc_is_one_line_and_exit_1(tmp_path: Path, content: bytes | None) -> None:
     path = tmp_path / "bad.warc.gz"
@@ -362,6 +394,30 @@ def test_verbose_logs_progress_to_stderr(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "archiver: debug: " in result.stderr
     assert "archiver:" not in result.stdout
+
+
+def test_reprocess_verbose_logs_each_input(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    result = run("-v", "reprocess", str(SEEDS), str(empty), "-o", str(tmp_path / "o.warc.gz"))
+    assert result.exit_code == 1
+    logged = [line for line in result.stderr.splitlines() if line.startswith("archiver: info: ")]
+    for seed in sorted(SEEDS.glob("*.txt")):
+        assert any(line.startswith(f"archiver: info: {seed}: archived (") for line in logged)
+    assert f"archiver: info: {empty}: skipped: input is empty" in logged
+
+
+def test_reprocess_progress_lines_when_stderr_is_not_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(progress, "_LOG_EVERY", 0.0)  # a line at every input
+    result = run("reprocess", str(SEEDS), "-o", str(tmp_path / "o.warc.gz"))
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if line.startswith("archiver: ")]
+    assert lines[0].startswith("archiver: extracting 1 inputs, 0 failed, ")
+    assert lines[-1].startswith("archiver: extracting 5 inputs, 0 failed, ")
+    quiet = run("-q", "reprocess", str(SEEDS), "-o", str(tmp_path / "q.warc.gz"))
+    assert quiet.stderr == ""
 
 
 def test_the_installed_command_runs(tmp_path: Path) -> None:

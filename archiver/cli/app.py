@@ -88,7 +88,7 @@ def _configure_logging(verbose: int, quiet: bool) -> Callable[[], None]:
     if verbose:
         level = logging.INFO if verbose == 1 else logging.DEBUG
     logger = logging.getLogger("archiver")
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(_Stderr())
     handler.setFormatter(_Formatter(tracebacks=verbose > 0))
     saved_level = logger.level
     logger.addHandler(handler)
@@ -101,6 +101,17 @@ def _configure_logging(verbose: int, quiet: bool) -> Callable[[], None]:
         logger.setLevel(saved_level)
 
     return restore
+
+
+class _Stderr:
+    """``sys.stderr`` as it is at each write, not when the log handler was made: a
+    progress bar (cli/progress.py) replaces it while it shows, to print lines above it."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
 
 
 class _Formatter(logging.Formatter):

@@ -5,14 +5,14 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
-from typing import Literal, TextIO
+from typing import TextIO, cast
 
 import click
 
 from ..article import Article
 from ..errors import WarcError
-from ..extraction import default_registry
-from ..outputs import diff, export, write_index, write_wacz
+from ..extraction import default_registry, to_markdown
+from ..outputs import ExportFormat, diff, export, write_index, write_wacz
 from ..warc import read
 from .app import article_date, is_quiet, main, print_table
 from .options import format_option
@@ -34,15 +34,21 @@ __all__ = [
 ]
 
 
+_warcs_argument = click.argument(
+    "warcs", nargs=-1, required=True, metavar="WARC...", type=_WARC_PATH
+)
+
+
 # --- read -------------------------------------------------------------------------------
 
 
 @main.command("read", short_help="Print the articles archived in WARC files.")
-@click.argument("warcs", nargs=-1, required=True, metavar="WARC...", type=_WARC_PATH)
+@_warcs_argument
 @format_option
 def read_command(warcs: tuple[Path, ...], fmt: str) -> None:
-    """Print the articles archived in the WARC files: JSON lines, or a header line and
-    body each. A file with none (a crawler's WARC) is named on stderr, with a hint."""
+    """Print the articles archived in the WARC files: JSON lines, a header line and body
+    each, or Markdown documents (front matter, title, text) one after the other. A file
+    with none (a crawler's WARC) is named on stderr, with a hint."""
     number = 0
     for warc in warcs:
         found = _print_articles(warc, fmt, number)
@@ -63,6 +69,8 @@ def _print_articles(warc: Path, fmt: str, before: int) -> int:
         for article in read(warc):
             if fmt == "json":
                 click.echo(article.to_json())
+            elif fmt == "markdown":
+                click.echo(("\n" if number else "") + to_markdown(article), nl=False)
             else:
                 click.echo(("\n" if number else "") + _header(article))
                 click.echo(article.text)
@@ -84,18 +92,14 @@ def _header(article: Article) -> str:
 
 # --- export, index, wacz, diff ------------------------------------------------------------
 
-_warcs_argument = click.argument(
-    "warcs", nargs=-1, required=True, metavar="WARC...", type=_WARC_PATH
-)
 
-
-@main.command("export", short_help="Export the archived articles as JSON lines or CSV.")
+@main.command("export", short_help="Export the archived articles as JSON lines, CSV or Markdown.")
 @_warcs_argument
 @click.option(
     "-f",
     "--format",
     "fmt",
-    type=click.Choice(["jsonl", "csv"]),
+    type=click.Choice(["jsonl", "csv", "markdown"]),
     default="jsonl",
     show_default=True,
     help="Output format.",
@@ -112,10 +116,11 @@ def export_command(warcs: tuple[Path, ...], fmt: str, output: Path) -> None:
     """Export the newest article of each capture in the WARC files, one row each.
 
     JSON lines are Article objects plus word_count, target_uri and captured; CSV has
-    the same columns with the extractor split in three and lists as JSON arrays.
+    the same columns with the extractor split in three and lists as JSON arrays;
+    Markdown is one document per article (YAML front matter with target_uri and
+    captured, the title, the text), one after the other.
     """
-    export_format: Literal["jsonl", "csv"] = "csv" if fmt == "csv" else "jsonl"
-    count = export(warcs, _destination(output), format=export_format)
+    count = export(warcs, _destination(output), format=cast(ExportFormat, fmt))
     if not is_quiet():
         click.echo(f"exported {count} articles to {_where(output)}", err=True)
 

@@ -1,27 +1,17 @@
-"""Commands that fetch pages: ``get`` for a few URLs, ``bulk`` for a list, with progress."""
+"""Commands that fetch pages: ``get`` for a few URLs, ``bulk`` for a list."""
 
 from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from ..capture import Fetcher
 from ..errors import ArchiverError, WarcError
-from ..runs import BulkProgress, Failure, archive, archive_many, check_writable
+from ..runs import BulkReport, Failure, archive, archive_many, check_writable, url_lines
 from ..warc import Payloads, WarcWriter
 from .app import article_row, dask_client, error, is_quiet, main, print_table, usage_error
 from .options import (
@@ -32,8 +22,9 @@ from .options import (
     no_sites_option,
     registry_from,
 )
+from .progress import show_progress
 
-__all__ = ["bulk_command", "get_command"]
+__all__ = ["bulk_command", "get_command", "open_output"]
 
 log = logging.getLogger(__name__)
 
@@ -66,35 +57,24 @@ def get_command(
 ) -> None:
     """Fetch each URL, extract its article and append the page's records to OUT.
 
-    Prints one row per article (url, site, title, date, words), then a summary on
-    stderr. A page that cannot be fetched or extracted is reported on stderr as
-    "error: URL: cause" and the run goes on; a response that came (a 404, a PDF) is
-    stored all the same. Exits 1 when some URLs failed.
+    A URL given as - stands for the URLs on standard input, one per line (blank lines
+    and # comments skipped): some-command | archiver get - -o OUT.
+
+    Shows a progress bar on a terminal (-v logs each URL), then prints one row per
+    article (url, site, title, date, words) and a summary on stderr. A page that
+    cannot be fetched or extracted is reported on stderr as "error: URL: cause" and
+    the run goes on; a response that came (a 404, a PDF) is stored all the same.
+    Exits 1 when some URLs failed.
     """
     config = fetch_config(no_robots, allow_private, user_agent, timeout, retries)
     registry = registry_from(no_sites)
-    # Checked before any fetch, so that an output that cannot be written is a usage
-    # error; but created only with the first page stored, so that a run that stores
-    # nothing leaves no file. Each page is then appended on its own, a payload that
-    # the file holds already as a revisit record.
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        if output.exists():
-            WarcWriter(output, append=True).close()
-            payloads = Payloads.of(output)
-        else:
-            check_writable(output)
-            payloads = Payloads()
-    except FileExistsError:
-        usage_error(f"{output}: cannot create the file: {output.parent} is not a folder")
-    except OSError as exc:
-        usage_error(f"{output}: cannot create the folder {output.parent} ({exc.strerror})")
-    except WarcError as exc:
-        usage_error(str(exc))
+    payloads = open_output(output)
+    if "-" in urls:
+        urls = _with_stdin(urls)
 
     rows: list[tuple[str, str, str, str, str]] = []
     failed = 0
-    with Fetcher(config) as fetcher:
+    with Fetcher(config) as fetcher, show_progress("archiving", "URLs") as show:
         for url in urls:
             try:
                 article = archive(
@@ -107,8 +87,9 @@ def get_command(
                     log.exception("%s: unexpected error", url)
                 error(str(Failure.from_exception(url, exc)))
                 failed += 1
-                continue
-            rows.append(article_row(url, article))
+            else:
+                rows.append(article_row(url, article))
+            show(len(rows), failed, len(urls))
     if not is_quiet():
         if rows:
             print_table(("url", "site", "title", "date", "words"), rows, numeric={"words"})
@@ -121,11 +102,42 @@ def get_command(
         raise click.exceptions.Exit(1)
 
 
+def _with_stdin(urls: tuple[str, ...]) -> tuple[str, ...]:
+    """``urls`` with - replaced by the URLs on standard input (read once)."""
+    piped = tuple(url_lines(sys.stdin))
+    return tuple(url for given in urls for url in (piped if given == "-" else (given,)))
+
+
+def open_output(output: Path) -> Payloads:
+    """Check that the WARC file ``output`` can be written, or exit with a usage error;
+    the payloads it holds already, so that a page seen before is a revisit record.
+
+    Done before any fetch, so that an output that cannot be written is a usage error;
+    but the file is created only with the first page stored, so that a run that stores
+    nothing leaves no file. Each page is then appended on its own.
+    """
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        if output.exists():
+            WarcWriter(output, append=True).close()
+            return Payloads.of(output)
+        check_writable(output)
+        return Payloads()
+    except FileExistsError:
+        usage_error(f"{output}: cannot create the file: {output.parent} is not a folder")
+    except OSError as exc:
+        usage_error(f"{output}: cannot create the folder {output.parent} ({exc.strerror})")
+    except WarcError as exc:
+        usage_error(str(exc))
+
+
 # --- bulk -------------------------------------------------------------------------------
 
 
 @main.command("bulk", short_help="Archive a list of URLs into a folder of WARC files.")
-@click.argument("url_list", type=click.Path(dir_okay=False, path_type=Path), metavar="URLS.txt")
+@click.argument(
+    "url_list", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), metavar="URLS.txt"
+)
 @click.option(
     "-o",
     "--output",
@@ -159,81 +171,56 @@ def bulk_command(
     timeout: float,
     retries: int,
 ) -> None:
-    """Archive every URL of URLS.txt (one per line; blank lines and # comments skipped).
+    """Archive every URL of URLS.txt (one per line; blank lines and # comments skipped;
+    - for standard input).
 
     DIR gets the WARC files, state.sqlite (every URL's state) and failures.jsonl (every
     URL not archived, with the cause). Running the same command again resumes: done
-    URLs are not fetched again. Shows a progress bar on a terminal, log lines
-    otherwise, then a summary. Exits 1 when some URLs failed.
+    URLs are not fetched again. Shows a progress bar on a terminal, a line every 10 s
+    otherwise, and each failed URL with its cause (-v: each URL); then a summary with
+    the most frequent causes of failure. Exits 1 when some URLs failed.
     """
-    if not url_list.is_file():
+    urls: Iterable[str] | Path = url_list
+    if str(url_list) == "-":
+        urls = url_lines(sys.stdin)
+    elif not url_list.is_file():
         usage_error(f"{url_list}: no such file")
     if "://" in output and not dask_address:
         usage_error(f"{output}: an output URL needs --dask; give a folder otherwise")
     fetch = fetch_config(no_robots, allow_private, user_agent, timeout, retries)
     config = bulk_config(concurrency, per_host_delay, warc_size, no_extract, fetch, extract_timeout)
     client = dask_client(dask_address) if dask_address else None
-    with _bulk_progress() as progress:
+    with show_progress("archiving", "URLs") as show:
         report = archive_many(
-            url_list,
+            urls,
             output,
             config=config,
             retry_failed=retry_failed,
-            progress=progress,
+            progress=lambda state: show(state.done, state.failed, state.total, state.rate),
             client=client,
         )
     if not is_quiet():
-        rate = (report.done_now + report.failed_now) / report.seconds if report.seconds else 0.0
-        click.echo(
-            f"archived {report.done} of {report.total} URLs, {report.failed} failed"
-            f" ({report.done_now} and {report.failed_now} in this run,"
-            f" {report.bytes / 1e6:.1f} MB of WARC, {rate:.1f} URLs/s);"
-            f" failures in {report.failure_report}",
-            err=True,
-        )
+        click.echo(_summary(report), err=True)
     if report.failed:
         raise click.exceptions.Exit(1)
 
 
-@contextmanager
-def _bulk_progress() -> Iterator[Callable[[BulkProgress], None] | None]:
-    """A rich progress bar on a terminal; else a log line every 10 s; nothing with -q."""
-    if is_quiet():
-        yield None
-        return
-    if not sys.stderr.isatty():
-        last = [0.0]
-
-        def log_line(state: BulkProgress) -> None:
-            if state.elapsed - last[0] >= 10.0:
-                last[0] = state.elapsed
-                click.echo(
-                    f"archiver: {state.done + state.failed}/{state.total} URLs,"
-                    f" {state.failed} failed, {state.rate:.1f}/s",
-                    err=True,
-                )
-
-        yield log_line
-        return
-    columns = (
-        TextColumn("archiving"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[failed]} failed, {task.fields[rate]:.1f}/s"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
-        task = bar.add_task("archiving", total=None, failed=0, rate=0.0)
-
-        def update(state: BulkProgress) -> None:
-            bar.update(
-                task,
-                total=state.total,
-                completed=state.done + state.failed,
-                failed=state.failed,
-                rate=state.rate,
-            )
-
-        yield update
+def _summary(report: BulkReport) -> str:
+    """What a bulk run did, in a few lines: the counts, then why URLs failed and where
+    the failed URLs are listed."""
+    rate = (report.done_now + report.failed_now) / report.seconds if report.seconds else 0.0
+    lines = [
+        f"archived {report.done} of {report.total} URLs, {report.failed} failed",
+        f"  this run: {report.done_now} archived, {report.failed_now} failed,"
+        f" {report.bytes / 1e6:.1f} MB of WARC in {report.seconds:.1f} s ({rate:.1f} URLs/s)",
+    ]
+    if report.causes:
+        shown = sum(cause.count for cause in report.causes)
+        lines.append("  failed because:")
+        width = len(str(report.causes[0].count))
+        lines += [f"    {cause.count:>{width}}  {cause}" for cause in report.causes]
+        if shown < report.failed:
+            lines.append(f"    {report.failed - shown:>{width}}  (other causes)")
+    if report.failed:
+        lines.append(f"  every failed URL, with its cause: {report.failure_report}")
+    return "\n".join(lines)

@@ -44,12 +44,12 @@ def no_sites_option(command: F) -> F:
 
 
 def format_option(command: F) -> F:
-    """The -f/--format option of the commands that print articles: json or text."""
+    """The -f/--format option of the commands that print articles: json, text or markdown."""
     return click.option(
         "-f",
         "--format",
         "fmt",
-        type=click.Choice(["json", "text"]),
+        type=click.Choice(["json", "text", "markdown"]),
         default="json",
         show_default=True,
         help="Output format.",

@@ -11,8 +11,8 @@ import click
 from ..article import Article
 from ..capture import DEFAULT_MAX_BYTES
 from ..errors import InputError, InputTooLargeError, WarcError
-from ..extraction import extract
-from ..runs import Failure, process_file, reprocess
+from ..extraction import extract, to_markdown
+from ..runs import Failure, archive, process_file, reprocess
 from ..warc import SkippedRecord
 from .app import (
     article_date,
@@ -24,7 +24,15 @@ from .app import (
     print_table,
     usage_error,
 )
-from .options import format_option, no_sites_option, registry_from
+from .fetching import open_output
+from .options import (
+    fetch_config,
+    fetch_options,
+    format_option,
+    no_sites_option,
+    registry_from,
+)
+from .progress import show_progress
 
 __all__ = ["extract_command", "reprocess_command"]
 
@@ -71,21 +79,28 @@ def reprocess_command(
     With --dask, each WARC input (or group of 200 pages) is a task on the cluster,
     writing its own file beside OUT: OUT-00000.warc.gz, OUT-00001.warc.gz, ...
 
-    Prints one row per article (file, site, title, date, words), then a summary on
-    stderr. Exits 1 when some inputs failed; the others are archived all the same.
+    Shows a progress bar on a terminal (a line every 10 s otherwise; -v logs each
+    input), then prints one row per article (file, site, title, date, words) and a
+    summary on stderr. Exits 1 when some inputs failed; the others are archived all
+    the same.
     """
     registry = registry_from(no_sites)
     rows: list[tuple[str, str, str, str, str]] = []
+    failed = 0
 
     def on_result(path: Path, result: Article | Failure) -> None:
+        nonlocal failed
         if isinstance(result, Failure):
             error(str(result))
+            failed += 1
         else:
             rows.append(article_row(str(path), result))
+        show(len(rows), failed)
 
     client = dask_client(dask_address) if dask_address else None
     try:
-        report = reprocess(paths, output, registry=registry, on_result=on_result, client=client)
+        with show_progress("extracting", "inputs") as show:
+            report = reprocess(paths, output, registry=registry, on_result=on_result, client=client)
     except WarcError as exc:
         usage_error(str(exc))
     finally:
@@ -130,21 +145,72 @@ def _parts(warcs: Sequence[Path]) -> str:
 # --- extract ----------------------------------------------------------------------------
 
 
-@main.command("extract", short_help="Extract one page and print the article.")
-# readable=False: an unreadable FILE is bad input (status 1), not a usage error.
-@click.argument("file", type=click.Path(allow_dash=True, path_type=Path, readable=False))
-@click.option("--url", help="The page's URL: selects the site plugin and is kept in the Article.")
+@main.command("extract", short_help="Extract one page (a file or a URL) and print the article.")
+# A string, not a click.Path: a Path would fold the // of a URL. An unreadable FILE is
+# bad input (status 1), reported when it is read, not a usage error.
+@click.argument("source", required=False, metavar="FILE|URL")
+@click.option(
+    "-u",
+    "--url",
+    metavar="URL",
+    help="The page's URL: selects the site plugin and is kept in the Article."
+    " Without FILE, the page is fetched from it.",
+)
 @format_option
 @no_sites_option
-def extract_command(file: Path, url: str | None, fmt: str, no_sites: bool) -> None:
-    """Extract one article from FILE (a saved page or text dump; - for stdin) and print it."""
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="OUT",
+    help="Also append the fetched page's records to this WARC file (a URL only).",
+)
+@fetch_options
+def extract_command(
+    source: str | None,
+    url: str | None,
+    fmt: str,
+    no_sites: bool,
+    output: Path | None,
+    no_robots: bool,
+    allow_private: bool,
+    user_agent: str | None,
+    timeout: float,
+    retries: int,
+) -> None:
+    """Extract one article and print it: from FILE (a saved page or text dump; - for
+    stdin), or from the page at URL, fetched as ``get`` fetches (robots.txt obeyed).
+
+    A URL is given as the argument (archiver extract https://...) or with -u and no
+    FILE. Nothing is stored unless -o names a WARC file.
+    """
     registry = registry_from(no_sites)
-    if str(file) == "-":
+    if source is not None and _is_web_url(source):
+        if url is not None:
+            usage_error(f"{source}: give the URL once, as FILE|URL or with -u")
+        source, url = None, source
+    if source is None:
+        if url is None:
+            usage_error("give a FILE (- for stdin) or a URL to fetch")
+        config = fetch_config(no_robots, allow_private, user_agent, timeout, retries)
+        payloads = None if output is None else open_output(output)
+        article = archive(url, output, config=config, registry=registry, payloads=payloads)
+    elif output is not None:
+        usage_error("-o stores a fetched page; archive saved files with archiver reprocess")
+    elif source == "-":
         data = _read_stdin(DEFAULT_MAX_BYTES)
         article = extract(data, url=url, name="<stdin>", registry=registry)
     else:
-        _, article = process_file(file, url=url, registry=registry)
-    click.echo(article.to_json(indent=2) if fmt == "json" else _as_text(article))
+        _, article = process_file(Path(source), url=url, registry=registry)
+    if fmt == "markdown":
+        click.echo(to_markdown(article), nl=False)
+    else:
+        click.echo(article.to_json(indent=2) if fmt == "json" else _as_text(article))
+
+
+def _is_web_url(text: str) -> bool:
+    scheme, _, rest = text.partition("://")
+    return bool(rest) and scheme.lower() in ("http", "https")
 
 
 def _read_stdin(max_bytes: int) -> bytes:

@@ -4,13 +4,15 @@ The registry (:mod:`.registry`) picks the extractor for a page: a site plugin
 (:mod:`.sites`, driven by the rules files in ``archiver/rules/sites/``) or the generic
 extractor (:mod:`.generic`), which reads text dumps line by line (:mod:`.textdump`,
 :mod:`.lines`) and HTML through trafilatura (:mod:`.html`). Metadata, dates and
-languages have modules of their own; :mod:`.dispatch` is the entry point, and gives
+languages have modules of their own, and :mod:`.markdown` renders an
+Article as Markdown; :mod:`.dispatch` is the entry point, and gives
 every extractor its page within the budget of :mod:`.budget` (nesting depth, attributes
 per element), which keeps the HTML parsers linear on any page.
 """
 
 from .dispatch import default_registry, extract, extract_document
 from .generic import GenericExtractor
+from .markdown import front_matter, to_markdown
 from .metrics import Score, shingle_score
 from .registry import ENTRY_POINT_GROUP, Extractor, Registry, domain_of
 
@@ -24,5 +26,7 @@ __all__ = [
     "domain_of",
     "extract",
     "extract_document",
+    "front_matter",
     "shingle_score",
+    "to_markdown",
 ]

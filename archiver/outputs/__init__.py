@@ -1,6 +1,6 @@
 """Outputs made from WARC files: what users take away from an archive.
 
-:mod:`.tables` exports the Articles as JSON lines or CSV, :mod:`.cdxj` writes the
+:mod:`.tables` exports the Articles as JSON lines, CSV or Markdown, :mod:`.cdxj` writes the
 CDXJ index replay tools read, :mod:`.changes` compares two archives, and
 :mod:`.collection` packages WARC files as a WACZ for ReplayWeb.page. A new output
 format is a module here; it reads archives only through :mod:`archiver.warc`.
@@ -9,6 +9,6 @@ format is a module here; it reads archives only through :mod:`archiver.warc`.
 from .cdxj import write_index
 from .changes import ArticleChange, diff
 from .collection import write_wacz
-from .tables import export
+from .tables import ExportFormat, export
 
-__all__ = ["ArticleChange", "diff", "export", "write_index", "write_wacz"]
+__all__ = ["ArticleChange", "ExportFormat", "diff", "export", "write_index", "write_wacz"]

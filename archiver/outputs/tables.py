@@ -1,4 +1,5 @@
-"""Exporting the archived Articles as JSON lines or CSV, for pandas, DuckDB and the like.
+"""Exporting the archived Articles as JSON lines or CSV, for pandas, DuckDB and the like,
+or as Markdown documents, for people and for tools that read Markdown.
 
 One row per capture: its newest Article (see :func:`archiver.warc.read_latest`). The
 JSON lines are ``Article.to_dict()`` objects, so that :meth:`Article.from_dict` reads
@@ -11,6 +12,10 @@ A CSV cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage retu
 a single quote in front (``'=HYPERLINK(...)``), as OWASP recommends against formula
 injection: a spreadsheet would run it as a formula, and page titles and text are
 whatever the pages say. JSON lines keep every value as it is.
+
+Markdown is one document per row, one after the other, from the renderer of every
+command (:func:`archiver.extraction.to_markdown`), with ``target_uri`` and
+``captured`` added to its front matter.
 """
 
 from __future__ import annotations
@@ -22,12 +27,21 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from ..extraction import to_markdown
 from ..files import write_text_file
 from ..warc import ArchivedArticle, read_latest
 
-__all__ = ["CSV_COLUMNS", "ExportFormat", "export", "row", "write_csv", "write_jsonl"]
+__all__ = [
+    "CSV_COLUMNS",
+    "ExportFormat",
+    "export",
+    "row",
+    "write_csv",
+    "write_jsonl",
+    "write_markdown",
+]
 
-ExportFormat = Literal["jsonl", "csv"]
+ExportFormat = Literal["jsonl", "csv", "markdown"]
 
 #: The columns of the CSV export, in order.
 CSV_COLUMNS = (
@@ -116,6 +130,20 @@ def write_csv(entries: Iterable[ArchivedArticle], stream: IO[str]) -> int:
     return count
 
 
+def write_markdown(entries: Iterable[ArchivedArticle], stream: IO[str]) -> int:
+    """Write one Markdown document per Article to ``stream``, a blank line between them;
+    returns the number of documents."""
+    count = 0
+    for entry in entries:
+        extra = {"target_uri": entry.target_uri, "captured": entry.captured.isoformat()}
+        stream.write(("\n" if count else "") + to_markdown(entry.article, extra))
+        count += 1
+    return count
+
+
+_WRITERS = {"jsonl": write_jsonl, "csv": write_csv, "markdown": write_markdown}
+
+
 def export(
     warcs: Iterable[str | os.PathLike[str]],
     output: str | os.PathLike[str] | IO[str],
@@ -130,7 +158,7 @@ def export(
     read or the output cannot be written.
     """
     entries = read_latest(warcs)  # a missing WARC fails here, before the output is made
-    write = write_csv if format == "csv" else write_jsonl
+    write = _WRITERS[format]
     if not isinstance(output, (str, os.PathLike)):
         return write(entries, output)
     return write_text_file(Path(output), lambda stream: write(entries, stream))

@@ -5,7 +5,7 @@
 WARC files (:mod:`.reextraction`, likewise).
 """
 
-from .bookkeeping import BulkProgress, BulkReport
+from .bookkeeping import BulkProgress, BulkReport, FailureCause
 from .bulk import archive_many
 from .checks import check_writable
 from .config import BulkConfig
@@ -14,12 +14,14 @@ from .pages import process_file
 from .reextraction import reprocess
 from .report import Report
 from .single import aarchive, archive
+from .urls import url_lines
 
 __all__ = [
     "BulkConfig",
     "BulkProgress",
     "BulkReport",
     "Failure",
+    "FailureCause",
     "Report",
     "aarchive",
     "archive",
@@ -27,4 +29,5 @@ __all__ = [
     "check_writable",
     "process_file",
     "reprocess",
+    "url_lines",
 ]

@@ -79,7 +79,7 @@ def _run(
             log.info("%s: skipped: %s", path, result.message)
             failures.append(result)
         else:
-            log.debug("%s: archived (%d words)", path, result.word_count)
+            log.info("%s: archived (%d words)", path, result.word_count)
             articles.append(result)
         if on_result is not None:
             on_result(path, result)

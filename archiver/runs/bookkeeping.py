@@ -31,6 +31,7 @@ __all__ = [
     "STATE_FILE",
     "BulkProgress",
     "BulkReport",
+    "FailureCause",
     "closing",
     "current_progress",
     "final_report",
@@ -46,6 +47,8 @@ log = logging.getLogger(__name__)
 STATE_FILE = "state.sqlite"
 #: The failure report's file, beside the ledger.
 FAILURE_REPORT = "failures.jsonl"
+#: How many causes of failure a report lists.
+_CAUSES_SHOWN = 5
 #: The ledger setting naming the ``.open`` file being salvaged (see :func:`recover`).
 _SALVAGING = "salvaging"
 #: The ledger setting naming the WARC file being closed (see :func:`closing`).
@@ -75,6 +78,20 @@ class BulkProgress:
 
 
 @dataclass(frozen=True, slots=True)
+class FailureCause:
+    """One cause of failure in a run's ledger, and how many URLs failed for it."""
+
+    #: The error's name (HttpStatusError, RobotsDisallowedError, InvalidUrl, ...).
+    error: str
+    #: The HTTP status of an error status (a 404), else None.
+    status: int | None
+    count: int
+
+    def __str__(self) -> str:
+        return self.error + (f" (HTTP {self.status})" if self.status is not None else "")
+
+
+@dataclass(frozen=True, slots=True)
 class BulkReport:
     """What a run did, and where its output is."""
 
@@ -96,6 +113,8 @@ class BulkReport:
     warcs: tuple[Path | str, ...]
     failure_report: Path
     state: Path
+    #: The most frequent causes of failure, all runs together, most frequent first.
+    causes: tuple[FailureCause, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -279,4 +298,8 @@ def final_report(
         warcs=tuple(warcs),
         failure_report=failure_report,
         state=ledger.path,
+        causes=tuple(
+            FailureCause(error or "unknown", status, count)
+            for error, status, count in ledger.failure_causes(_CAUSES_SHOWN)
+        ),
     )

@@ -391,8 +391,10 @@ class _ClusterRun:
             )
             if row["state"] == DONE:
                 self.done_now += 1
+                log.info("%s: archived", row["url"])
             else:
                 self.failed_now += 1
+                log.warning("%s", row["message"])
         if len(result["outcomes"]) != submitted.urls:
             # Never expected: those URLs stay pending, for the next run.
             log.warning(

@@ -255,6 +255,21 @@ class Ledger:
                     "last_status": status,
                 }
 
+    def failure_causes(self, limit: int) -> list[tuple[str | None, int | None, int]]:
+        """The ``limit`` most frequent causes of failure: (error, HTTP status, count), most
+        frequent first; the status only when it is not a success (a page that came with
+        200 and yielded no article failed for what it held, not for its status)."""
+        with self._reading():
+            return list(
+                self._db.execute(
+                    "SELECT error, CASE WHEN status BETWEEN 200 AND 299 THEN NULL"
+                    " ELSE status END AS code, COUNT(*) AS n FROM urls"
+                    " WHERE state = 'failed' GROUP BY error, code"
+                    " ORDER BY n DESC, error, code LIMIT ?",
+                    (limit,),
+                )
+            )
+
     def outcomes(self) -> Iterator[dict[str, Any]]:
         """The finished (done or failed) URLs in list order, as plain rows.
 

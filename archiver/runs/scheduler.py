@@ -326,6 +326,7 @@ class _Run:
                     entry.url, DONE, warc=warc, attempts=result.attempts, status=result.status
                 )
                 self.done_now += 1
+                log.info("%s: archived", entry.url)
             else:
                 self._failed(
                     entry.url, error, attempts=result.attempts, status=result.status, warc=warc
@@ -367,7 +368,7 @@ class _Run:
             status=status,
         )
         self.failed_now += 1
-        log.info("%s", error)
+        log.warning("%s", error)  # the failure report has it too, but a user watches this
 
     def _release(self, host: _Host, name: str, crawl_delay: float | None, slow_down: bool) -> None:
         base = max(self._config.per_host_delay, crawl_delay or 0.0)

@@ -114,7 +114,7 @@ def conclude(
     if error is not None:
         raise error
     assert article is not None  # either an article or an error, by construction
-    log.debug("%s: archived (%d words)", result.url, article.word_count)
+    log.info("%s: archived (%d words)", result.url, article.word_count)
     return article
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from ..files import PathArg
 
-__all__ = ["normalize_url", "read_url_list"]
+__all__ = ["normalize_url", "read_url_list", "url_lines"]
 
 
 def normalize_url(text: str) -> str:
@@ -44,7 +44,13 @@ def normalize_url(text: str) -> str:
 def read_url_list(path: PathArg) -> Iterator[str]:
     """Stream the URLs of a list file: one per line, blank lines and ``#`` comments skipped."""
     with open(path, encoding="utf-8", errors="replace") as lines:
-        for line in lines:
-            line = line.strip()
-            if line and not line.startswith("#"):
-                yield line
+        yield from url_lines(lines)
+
+
+def url_lines(lines: Iterable[str]) -> Iterator[str]:
+    """The URLs of a list's lines (a file, standard input): stripped, blank lines and
+    ``#`` comments skipped."""
+    for line in lines:
+        line = line.strip()
+        if line and not line.startswith("#"):
+            yield line
