@@ -785,6 +785,12 @@ def metadata_records(warc: Path) -> list[dict[str, Any]]:
         ]
 
 
+def test_a_warc_prefix_must_be_a_safe_name() -> None:
+    with pytest.raises(ValueError, match=r"warc_prefix must be made of \[-a-z0-9._/\]"):
+        BulkConfig(warc_prefix="My Crawl")
+    assert BulkConfig(warc_prefix="crawls/2024-03.a_b").warc_prefix == "crawls/2024-03.a_b"
+
+
 def test_a_bulk_archive_packs_as_a_valid_wacz_and_stores_the_text_once(
     farm: SiteFarm, tmp_path: Path
 ) -> None:
