@@ -3,7 +3,7 @@
     python benchmarks/bulk.py [--urls N] [--rounds N] [--memory-urls N] [--memory-set SET]
                               [--workers N] [--quick]
 
-Serves pages from a local HTTP server and archives them four ways, each case in a
+Serves pages from a local HTTP server and runs six cases over them, each in a
 fresh subprocess so that its peak RSS is its own:
 
 (a) fetch and WARC only: ``archive_many(..., config=BulkConfig(extract=False,
@@ -503,7 +503,7 @@ def _tree_peaks(figures: dict[str, Any]) -> tuple[int | None, int | None]:
 
 
 def compare(name: str, count: int, server: Server, workers: int, rounds: int) -> None:
-    """The four cases on one page set, as a table: of each, its fastest of ``rounds`` runs."""
+    """The cases on one page set, as a table: of each, its fastest of ``rounds`` runs."""
     pages = load_set(name)
     print(
         f"\n## {name}: {len(pages)} pages, mean {pages.mean_size / 1024:.0f} KB; {count} URLs"

@@ -564,10 +564,12 @@ def test_the_bulk_command(farm: SiteFarm, tmp_path: Path) -> None:
 def test_the_bulk_command_reads_the_list_from_stdin(farm: SiteFarm, tmp_path: Path) -> None:
     urls = farm.urls(6)
     out = tmp_path / "out"
-    piped = "# piped\n" + "\n".join(urls) + "\n"
+    piped = "# piped\n" + "\n".join(urls) + "\nnot a url\n"
     result = run_cli("bulk", "-", "-o", str(out), *FAST_OPTIONS, input=piped)
-    assert result.returncode in (0, 1), result.stderr
-    check_every_url_accounted_for(out, urls, [])
+    assert result.returncode == 1, result.stderr  # page 3 is a 404, and a line no URL
+    assert "archiver: warning: not a url: not an http(s) URL" in result.stderr
+    assert "    1  InvalidUrl\n" in result.stderr
+    check_every_url_accounted_for(out, urls, ["not a url"])
 
 
 def test_the_bulk_command_refuses_a_missing_list(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import click
 import pytest
 import yaml
 from click.testing import CliRunner, Result
@@ -418,6 +420,33 @@ def test_reprocess_progress_lines_when_stderr_is_not_a_terminal(
     assert lines[-1].startswith("archiver: extracting 5 inputs, 0 failed, ")
     quiet = run("-q", "reprocess", str(SEEDS), "-o", str(tmp_path / "q.warc.gz"))
     assert quiet.stderr == ""
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_a_bar_on_a_terminal_and_log_lines_print_above_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    logger = logging.getLogger("archiver")
+    with click.Context(main, obj={"quiet": False}):
+        restore = app._configure_logging(0, False)
+        try:
+            with progress.show_progress("archiving", "URLs") as show:
+                show(3, 1, 10)
+                logger.warning("http://example.com/x: HTTP 404 NOT FOUND")
+                show(7, 3, 10)
+        finally:
+            restore()
+    shown = terminal.getvalue()
+    assert "archiving" in shown
+    assert "10/10" in shown
+    assert "3 failed" in shown
+    assert "archiver: warning: http://example.com/x: HTTP 404 NOT FOUND" in shown
 
 
 def test_the_installed_command_runs(tmp_path: Path) -> None:

@@ -239,6 +239,7 @@ def _checked(urls: Iterable[str], ledger: Ledger) -> Iterator[tuple[str, str]]:
             url = normalize_url(line)
         except ValueError as exc:
             ledger.add_failed(line, "InvalidUrl", f"{line}: {exc}")
+            log.warning("%s: %s", line, exc)  # as every failed URL is, when it fails
             continue
         yield url, urllib.parse.urlsplit(url).hostname or ""
 
