@@ -80,7 +80,7 @@ class Walker:
         delay: float = 1.0,
         on_fetch: OnFetch | None = None,
     ) -> None:
-        self._fetcher = fetcher
+        self.fetcher = fetcher
         self._since = since
         self._sitemaps_since = sitemaps_since
         self._delay = delay
@@ -105,10 +105,10 @@ class Walker:
         """``url`` fetched after the site's delay, handed to on_fetch; None when it failed
         or is not a 200 (logged)."""
         if not first:
-            wait = max(self._delay, self._fetcher.crawl_delay(url) or 0.0)
+            wait = max(self._delay, self.fetcher.crawl_delay(url) or 0.0)
             await asyncio.sleep(wait)
         try:
-            result = await self._fetcher.fetch(url)
+            result = await self.fetcher.fetch(url)
         except ArchiverError as exc:
             log.warning("discovery: %s: skipped", exc)
             self.skipped += 1
@@ -146,11 +146,8 @@ class _SiteWalk:
     async def run(self) -> None:
         sources = self._sources
         sitemaps = list(sources.sitemaps)
-        robots = await self._fetch(urllib.parse.urljoin(sources.home, "/robots.txt"), "robots")
-        if robots is not None:
-            text = _body(robots).decode("utf-8", errors="replace")
-            listed = robots_sitemaps(text, robots.final_url)
-            sitemaps += [url for url in listed if url not in sitemaps]
+        listed = await self._robots_sitemaps()
+        sitemaps += [url for url in listed if url not in sitemaps]
         feeds = list(sources.feeds)
         # Feed autodiscovery: on the pages declared, or the home page of a site with no
         # other source.
@@ -163,6 +160,25 @@ class _SiteWalk:
                 ]
         await self._sitemaps(sitemaps)
         await self._feeds(feeds)
+
+    async def _robots_sitemaps(self) -> list[str]:
+        """The sitemaps the site's robots.txt lists: from the fetcher's own reading of it
+        when it obeys robots.txt (so it is read once), else fetched (and stored)."""
+        robots = urllib.parse.urljoin(self._sources.home, "/robots.txt")
+        fetcher = self._walker.fetcher
+        if not fetcher.config.obey_robots:
+            result = await self._fetch(robots, "robots")
+            if result is None:
+                return []
+            return robots_sitemaps(_body(result).decode("utf-8", errors="replace"), robots)
+        self._first = False
+        try:
+            listed = await fetcher.robots_sitemaps(robots)
+        except ArchiverError as exc:
+            log.warning("discovery: %s: skipped", exc)
+            self._walker.skipped += 1
+            return []
+        return [urllib.parse.urljoin(robots, url) for url in listed]
 
     async def _sitemaps(self, roots: list[str]) -> None:
         cleaned = [url for url in map(clean_url, roots) if url is not None]
