@@ -200,6 +200,9 @@ def test_urls_are_cleaned_of_tracking_parameters() -> None:
     assert clean_url("HTTPS://www.X.test/a?utm_source=rss&id=3&utm_medium=x#c") == (
         "https://www.x.test/a?id=3"
     )
+    assert clean_url("https://x.test/story.php?story=5&fbclid=1&gclid=2") == (
+        "https://x.test/story.php?story=5"
+    )
     assert clean_url("mailto:someone@x.test") is None
     assert clean_url("javascript:alert(1)") is None
 

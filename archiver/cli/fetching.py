@@ -249,7 +249,7 @@ def discovery_summary(update: UpdateReport) -> None:
     if not is_quiet():
         click.echo(
             f"discovered {update.discovered} article URLs on {len(update.sites)} sites,"
-            f" {update.new} new ({update.sources} feeds, sitemaps and robots.txt files"
+            f" {update.new} new ({update.sources} feeds, sitemaps and pages"
             f" fetched and stored, {update.skipped} skipped)",
             err=True,
         )

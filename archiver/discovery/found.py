@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -41,10 +42,12 @@ class DiscoveredURL:
 
 
 def clean_url(url: str) -> str | None:
-    """``url`` normalised, without a fragment or tracking parameters (``utm_*`` and the
-    like, as courlan knows them); None when it is not an http(s) URL."""
+    """``url`` normalised, without a fragment or tracking parameters (``utm_*``,
+    ``fbclid`` and the like, as courlan knows them; the others are kept, sorted); None
+    when it is not an http(s) URL."""
     try:
-        cleaned = courlan.normalize_url(url.strip(), strict=True)
+        # Not courlan's strict mode: it keeps only the query parameters it knows.
+        cleaned = urllib.parse.urldefrag(courlan.normalize_url(url.strip())).url
     except ValueError:
         return None
     return cleaned if cleaned.startswith(("http://", "https://")) else None

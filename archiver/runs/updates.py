@@ -51,7 +51,8 @@ class UpdateReport:
     #: Article URLs discovered (inside the window), and how many the ledger had not seen.
     discovered: int
     new: int
-    #: Feeds, sitemaps and robots.txt files fetched (all stored), and sources skipped.
+    #: Sources fetched (all stored: sitemaps, feeds, pages; robots.txt with
+    #: ``obey_robots`` off), and sources skipped.
     sources: int
     skipped: int
     bulk: BulkReport
