@@ -7,22 +7,25 @@ articles a site for most tests, 300 in the last one (about 20 s).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gzip
 import json
 import logging
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from news_farm import Article as FarmArticle
 from news_farm import NewsFarm, _atom, _rdf, _rss2, _urlset, resolving
 from pytest_httpserver import HTTPServer
+from warc_check import warcio_check
 from warcio.archiveiterator import ArchiveIterator
 
 import archiver
-from archiver import BulkConfig, FetchConfig, InputError, StateError
+from archiver import BulkConfig, FetchConfig, InputError, StateError, WarcWriter
 from archiver.cli import main
 from archiver.discovery import (
     clean_url,
@@ -379,6 +382,73 @@ def test_archive_sites_then_update_fetches_only_what_is_new(farm: NewsFarm, tmp_
     unchanged = ("/sitemaps/articles-old.xml", "/category-sitemap.xml", "/sitemaps/sections.xml")
     assert not any(url.endswith(unchanged) for url in second)
     assert added <= set(_warc_uris(out))
+
+
+def _discovery_records(folder: Path) -> list[dict[str, Any]]:
+    """The ``discovery`` part of every metadata record in the WARC files of ``folder``."""
+    found = []
+    for path in sorted(folder.glob("*.warc.gz")):
+        with open(path, "rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_type == "metadata":
+                    data = json.loads(record.content_stream().read())
+                    if "discovery" in data:
+                        found.append({"url": data["fetch"]["url"], **data["discovery"]})
+    return found
+
+
+def test_the_archive_shows_which_source_listed_which_article(
+    farm: NewsFarm, tmp_path: Path
+) -> None:
+    site = farm.sites[0]  # jpost.com: an index, sitemaps, a feed
+    archiver.archive_sites([site.home], tmp_path, config=FAST)
+    records = {record["url"]: record for record in _discovery_records(tmp_path)}
+    feed = records[site.url("/rss/rssfeedsfrontpage.aspx")]
+    assert feed["kind"] == "feed" and feed["site"] == site.home
+    assert feed["articles"] == [site.url(a.path) for a in site.articles[:50]]
+    assert records[site.url("/sitemap.xml")]["kind"] == "sitemap index"
+    sections = records[site.url("/sitemaps/sections.xml")]
+    assert sections["kind"] == "sitemap" and sections["articles"] == []
+    for path in tmp_path.glob("*.warc.gz"):
+        warcio_check(path)
+
+
+def test_an_interrupted_run_loses_and_doubles_nothing(
+    farm: NewsFarm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = farm.sites[3]  # insider.gr: robots.txt sitemaps, a page, an RDF feed
+    out = tmp_path / "archive"
+    write_capture = WarcWriter.write_capture
+    writes = []
+
+    def stop_at_the_third(self: WarcWriter, *args: Any, **kwargs: Any) -> None:
+        writes.append(1)
+        if len(writes) == 3:
+            raise KeyboardInterrupt
+        write_capture(self, *args, **kwargs)
+
+    # Stopped in discovery: its WARC file is left .open, for the next run to salvage.
+    monkeypatch.setattr(WarcWriter, "write_capture", stop_at_the_third)
+    with pytest.raises(KeyboardInterrupt):
+        archiver.archive_sites([site.home], out, config=FAST)
+    monkeypatch.setattr(WarcWriter, "write_capture", write_capture)
+    assert list(out.glob("*.warc.gz.open"))
+
+    def stop_after_a_few(progress: archiver.BulkProgress) -> None:
+        if progress.done_now >= 3:
+            raise KeyboardInterrupt
+
+    # Stopped while archiving the pages.
+    slow = dataclasses.replace(FAST, per_host_delay=0.1)
+    with pytest.raises(KeyboardInterrupt):
+        archiver.update_archive(out, config=slow, progress=stop_after_a_few)
+    report = archiver.update_archive(out, config=FAST)
+    assert report.bulk.ok and report.bulk.done == len(site.articles)
+    uris = _warc_uris(out)
+    assert all(uris.count(url) == 1 for url in site.article_urls())
+    assert not list(out.glob("*.open"))
+    for path in out.glob("*.warc.gz"):
+        warcio_check(path)
 
 
 def test_update_of_a_folder_that_is_no_archive_of_sites(tmp_path: Path) -> None:

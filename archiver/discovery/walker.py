@@ -2,7 +2,9 @@
 turn through an :class:`~archiver.capture.AsyncFetcher` (so with its robots.txt rules
 and retries) with the politeness delay of a bulk run between two fetches of a site.
 
-Every fetch is handed to ``on_fetch`` (a bulk run stores them in its WARC files).
+Every response is handed to ``on_fetch`` once read, with what it was and what it gave
+(a bulk run stores them in its WARC files: the metadata record of a feed lists the
+article URLs it gave).
 Nothing here stops on a bad source: a sitemap that is malformed XML, an HTML page, a
 gzip bomb or an index that points to itself, a feed that is not one, a source that
 cannot be fetched, each is logged and skipped.
@@ -102,8 +104,9 @@ class Walker:
         return walk.found()
 
     async def fetch(self, url: str, what: dict[str, Any], first: bool) -> FetchResult | None:
-        """``url`` fetched after the site's delay, handed to on_fetch; None when it failed
-        or is not a 200 (logged)."""
+        """``url`` fetched after the site's delay; None when it failed or is not a 200
+        (logged; a response that came is handed to on_fetch). The caller hands a 200 to
+        :meth:`store` once read."""
         if not first:
             wait = max(self._delay, self.fetcher.crawl_delay(url) or 0.0)
             await asyncio.sleep(wait)
@@ -114,13 +117,17 @@ class Walker:
             self.skipped += 1
             return None
         self.fetched += 1
-        if self._on_fetch is not None:
-            self._on_fetch(result, {"discovery": what})
         if result.status != 200:
             log.warning("discovery: %s: HTTP %d, skipped", url, result.status)
             self.skipped += 1
+            self.store(result, what)
             return None
         return result
+
+    def store(self, result: FetchResult, what: dict[str, Any]) -> None:
+        """Hand a fetch of discovery to on_fetch, with what it was and what it gave."""
+        if self._on_fetch is not None:
+            self._on_fetch(result, {"discovery": what})
 
     def keep(self, date: datetime | None) -> bool:
         return date is None or self._since is None or date >= self._since
@@ -140,8 +147,10 @@ class _SiteWalk:
 
     async def _fetch(self, url: str, kind: str) -> FetchResult | None:
         first, self._first = self._first, False
-        what = {"kind": kind, "site": self._sources.home}
-        return await self._walker.fetch(url, what, first)
+        return await self._walker.fetch(url, self._what(kind), first)
+
+    def _what(self, kind: str, **found: Any) -> dict[str, Any]:
+        return {"kind": kind, "site": self._sources.home, **found}
 
     async def run(self) -> None:
         sources = self._sources
@@ -154,10 +163,11 @@ class _SiteWalk:
         pages = list(sources.pages) or ([] if sitemaps or feeds else [sources.home])
         for url in pages:
             page = await self._fetch(url, "page")
-            if page is not None and page.content is not None:
-                feeds += [
-                    link for link in feed_links(page.content, page.final_url) if link not in feeds
-                ]
+            if page is None:
+                continue
+            links = feed_links(page.content, page.final_url) if page.content is not None else []
+            self._walker.store(page, self._what("page", feeds=links))
+            feeds += [link for link in links if link not in feeds]
         await self._sitemaps(sitemaps)
         await self._feeds(feeds)
 
@@ -170,7 +180,10 @@ class _SiteWalk:
             result = await self._fetch(robots, "robots")
             if result is None:
                 return []
-            return robots_sitemaps(_body(result).decode("utf-8", errors="replace"), robots)
+            text = _body(result).decode("utf-8", errors="replace")
+            listed = robots_sitemaps(text, robots)
+            self._walker.store(result, self._what("robots", sitemaps=listed))
+            return listed
         self._first = False
         try:
             listed = await fetcher.robots_sitemaps(robots)
@@ -199,9 +212,10 @@ class _SiteWalk:
             except InputError as exc:
                 log.warning("discovery: %s", exc)
                 self._walker.skipped += 1
+                self._walker.store(result, self._what("sitemap", error=exc.message))
                 continue
             for child in sitemap.sitemaps:
-                child_url = clean_url(child.loc)
+                child_url = clean_url(urllib.parse.urljoin(url, child.loc))
                 if child_url is None or child_url in seen:
                     continue  # an index that lists itself, or a sitemap listed twice
                 if depth + 1 > MAX_DEPTH:
@@ -209,10 +223,15 @@ class _SiteWalk:
                 elif self._walker.sitemap_changed(child.lastmod):
                     seen.add(child_url)
                     queue.append((child_url, depth + 1))
+            articles = []
             for entry in sitemap.urls:
                 news = entry.published is not None or entry.title is not None
                 kind: SourceKind = "news-sitemap" if news else "sitemap"
-                self._add(entry.loc, url, kind, entry.published or entry.lastmod, entry.title)
+                date = entry.published or entry.lastmod
+                articles.append(self._add(entry.loc, url, kind, date, entry.title))
+            listed = [article for article in articles if article is not None]
+            what = self._what("sitemap index" if sitemap.is_index else "sitemap", articles=listed)
+            self._walker.store(result, what)
 
     async def _feeds(self, feeds: list[str]) -> None:
         queue = deque(feeds)
@@ -224,7 +243,9 @@ class _SiteWalk:
                 continue
             if result.is_html and result.content is not None and url in feeds:
                 # A section page given as a feed: the feeds it links to.
-                for link in feed_links(result.content, result.final_url):
+                links = feed_links(result.content, result.final_url)
+                self._walker.store(result, self._what("page", feeds=links))
+                for link in links:
                     if link not in seen:
                         seen.add(link)
                         queue.append(link)
@@ -234,16 +255,19 @@ class _SiteWalk:
             except InputError as exc:
                 log.warning("discovery: %s", exc)
                 self._walker.skipped += 1
+                self._walker.store(result, self._what("feed", error=exc.message))
                 continue
-            for item in items:
-                self._add(item.link, url, "feed", item.date, item.title)
+            added = (self._add(item.link, url, "feed", item.date, item.title) for item in items)
+            listed = [article for article in added if article is not None]
+            self._walker.store(result, self._what("feed", articles=listed))
 
     def _add(
         self, loc: str, source: str, kind: SourceKind, date: datetime | None, title: str | None
-    ) -> None:
-        url = clean_url(loc)
+    ) -> str | None:
+        """Keep ``loc`` if it is an article of the site; its clean URL, or None."""
+        url = clean_url(urllib.parse.urljoin(source, loc))
         if url is None or not self._sources.is_article(url):
-            return
+            return None
         known = self._found.get(url)
         if known is None:
             self._found[url] = DiscoveredURL(url, source, kind, date, title)
@@ -251,6 +275,7 @@ class _SiteWalk:
             self._found[url] = dataclasses.replace(
                 known, date=known.date or date, title=known.title or title
             )
+        return url
 
     def found(self) -> list[DiscoveredURL]:
         return [url for url in self._found.values() if self._walker.keep(url.date)]
