@@ -76,7 +76,8 @@ async def _discover(
     sites: tuple[str, ...], config: FetchConfig, start: datetime | None, delay: float
 ) -> list[DiscoveredURL]:
     async with AsyncFetcher(config) as fetcher:
-        return await Walker(fetcher, since=start, delay=delay).sites(sites)
+        walker = Walker(fetcher, since=start, sitemaps_since=start, delay=delay)
+        return await walker.sites(sites)
 
 
 @main.command("update", short_help="Archive what is new on the sites of an archive.")

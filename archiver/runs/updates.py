@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..capture import AsyncFetcher, FetchResult
-from ..discovery import DiscoveredURL, Walker, cutoff, discovery_config, home_url
+from ..discovery import DiscoveredURL, Walker, cutoff, discovery_config, home_url, parse_period
 from ..errors import StateError
 from ..files import PathArg
 from ..warc import WarcWriter
@@ -76,10 +76,13 @@ def archive_sites(
     URL, and what :func:`~archiver.runs.bulk.archive_many` raises.
     """
     homes = [home_url(site) for site in sites]
+    # A period is kept as a window for update_archive; a date is not (it would only grow).
     window = since if isinstance(since, timedelta) else None
     if isinstance(since, str):
-        start = cutoff(since)
-        window = datetime.now(timezone.utc) - start
+        try:
+            window = parse_period(since)
+        except ValueError:
+            cutoff(since)  # a date, else the error saying what a period or date is
     return _run(out_dir, homes, since, window, config or BulkConfig(), retry_failed, progress)
 
 
@@ -152,10 +155,13 @@ def _run(
         setting["sites"] = sites
         ledger.set(_SETTING, setting)  # the sites are kept even if this run is stopped
         last = setting.get("last")
-        sitemaps_since = datetime.fromisoformat(last) - _CLOCK_SKEW if last and not homes else None
         start = None if since is None else cutoff(since)
-        if start is not None and (sitemaps_since is None or start < sitemaps_since):
-            sitemaps_since = start
+        # A sitemap an index dates before the last discovery holds nothing new (but for
+        # a new site), nor one dated before the window: either is not read.
+        skip_before = [start] if start is not None else []
+        if last and not homes:
+            skip_before.append(datetime.fromisoformat(last) - _CLOCK_SKEW)
+        sitemaps_since = max(skip_before, default=None)
         walk = _Discovery(folder, ledger, config)
         urls = walk.run(sites, start, sitemaps_since)
         before = ledger.counts().total
