@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from news_farm import Article as FarmArticle
 from news_farm import NewsFarm, _atom, _rdf, _rss2, _urlset, resolving
 from pytest_httpserver import HTTPServer
@@ -137,6 +139,29 @@ def test_sitemap_dates(text: str, expected: datetime | None) -> None:
 
 # --- feeds -------------------------------------------------------------------------------
 
+#: Pieces of sitemaps and feeds, for the property test to put together in any order.
+_PIECES = [
+    b"<urlset>",
+    b"</urlset>",
+    b"<sitemapindex>",
+    b"<sitemap>",
+    b"<url>",
+    b"</url>",
+    b"<loc>http://x.test/a</loc>",
+    b"<loc>",
+    b"<lastmod>2026-13-45</lastmod>",
+    b"<news:news>",
+    b'<rss version="2.0"><channel>',
+    b"<item><link>http://x.test/b</link>",
+    b"<pubDate>Sun, 99 Foo 2026</pubDate>",
+    b'<feed xmlns="http://www.w3.org/2005/Atom">',
+    b"<entry><link href='/c'/>",
+    b"<!DOCTYPE x [<!ENTITY a 'aaaa'>]>",
+    b"&a;",
+    b"\x00\xff",
+    b'<link rel="alternate" type="application/rss+xml" href="',
+]
+
 
 @pytest.mark.parametrize("shape", [_rss2, _rdf, _atom])
 def test_feeds_of_each_format_give_links_dates_and_titles(
@@ -181,6 +206,34 @@ def test_a_feed_of_100000_items_is_read_to_its_first_items(
         items = parse_feed(data, "http://x.test/feed")
     assert len(items) == MAX_ITEMS
     assert "100000 items" in caplog.text
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    st.one_of(
+        st.binary(max_size=2000),
+        st.text(max_size=2000).map(str.encode),
+        st.lists(st.sampled_from(_PIECES), max_size=40).map(b"".join),
+    )
+)
+def test_any_bytes_are_a_source_or_an_input_error(data: bytes) -> None:
+    """Whatever a server sends, reading it gives entries or an InputError, nothing else."""
+    for parse in (parse_sitemap, parse_feed):
+        try:
+            parse(data, "http://x.test/source")
+        except InputError:
+            pass
+    for source in (data, gzip.compress(data)):
+        try:
+            parse_sitemap(source, "http://x.test/source.gz")
+        except InputError:
+            pass
+    feed_links(data, "http://x.test/")
 
 
 def test_feed_autodiscovery() -> None:
@@ -297,6 +350,19 @@ def test_adiscover(farm: NewsFarm) -> None:
     site = farm.sites[0]
     found = asyncio.run(archiver.adiscover(site.home, config=FETCH, delay=0))
     assert {url.url for url in found} == site.article_urls()
+
+
+def test_without_robots_txt_rules_it_is_fetched_as_a_source(farm: NewsFarm, tmp_path: Path) -> None:
+    site = farm.sites[5]  # only a robots.txt and a news sitemap
+    config = dataclasses.replace(FETCH, obey_robots=False)
+    found = archiver.discover(site.home, config=config, delay=0)
+    assert {url.url for url in found} == site.article_urls()
+    bulk = dataclasses.replace(FAST, fetch=config)
+    archiver.archive_sites([site.home], tmp_path, config=bulk)
+    records = {record["url"]: record for record in _discovery_records(tmp_path)}
+    robots = records[site.url("/robots.txt")]
+    assert robots["kind"] == "robots"
+    assert robots["sitemaps"] == [site.url("/news-sitemap.xml")]
 
 
 def test_bad_sources_are_logged_and_skipped(caplog: pytest.LogCaptureFixture) -> None:
