@@ -13,10 +13,14 @@ The public API::
     article = archiver.archive("https://example.com/news/1", warc="news.warc.gz")
     article = await archiver.aarchive("https://example.com/news/1", warc="news.warc.gz")
     report = archiver.archive_many("urls.txt", "archive/")   # resumable, polite, in bulk
+    urls = archiver.discover("jpost.com", since="2d")       # or await archiver.adiscover()
+    update = archiver.archive_sites(["jpost.com"], "archive/", since="1d")
+    update = archiver.update_archive("archive/")              # later: only what is new
 """
 
 from .article import Article, ExtractorInfo, InputKind
 from .capture import AsyncFetcher, Exchange, FetchConfig, Fetcher, FetchResult, afetch, fetch, load
+from .discovery import DiscoveredURL, adiscover, discover
 from .document import Document
 from .errors import (
     ArchiverError,
@@ -53,10 +57,13 @@ from .runs import (
     Failure,
     FailureCause,
     Report,
+    UpdateReport,
     aarchive,
     archive,
     archive_many,
+    archive_sites,
     reprocess,
+    update_archive,
 )
 from .version import __version__
 from .warc import (
@@ -83,6 +90,7 @@ __all__ = [
     "Capture",
     "DecodingError",
     "DecompressionBombError",
+    "DiscoveredURL",
     "Document",
     "EmptyInputError",
     "Exchange",
@@ -107,15 +115,19 @@ __all__ = [
     "ResponseTooLargeError",
     "RobotsDisallowedError",
     "StateError",
+    "UpdateReport",
     "WarcError",
     "WarcWriter",
     "__version__",
     "aarchive",
+    "adiscover",
     "afetch",
     "archive",
     "archive_many",
+    "archive_sites",
     "default_registry",
     "diff",
+    "discover",
     "export",
     "extract",
     "extract_document",
@@ -126,6 +138,7 @@ __all__ = [
     "read_latest",
     "reprocess",
     "to_markdown",
+    "update_archive",
     "write_index",
     "write_wacz",
 ]

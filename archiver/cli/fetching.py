@@ -4,27 +4,47 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from ..capture import Fetcher
 from ..errors import ArchiverError, WarcError
-from ..runs import BulkReport, Failure, archive, archive_many, check_writable, url_lines
+from ..runs import (
+    BulkProgress,
+    BulkReport,
+    Failure,
+    UpdateReport,
+    archive,
+    archive_many,
+    archive_sites,
+    check_writable,
+    url_lines,
+)
 from ..warc import Payloads, WarcWriter
 from .app import article_row, dask_client, error, is_quiet, main, print_table, usage_error
 from .options import (
     bulk_config,
     bulk_options,
+    check_sites,
     fetch_config,
     fetch_options,
     no_sites_option,
     registry_from,
+    since_option,
 )
 from .progress import show_progress
 
-__all__ = ["bulk_command", "get_command", "open_output"]
+__all__ = [
+    "bulk_command",
+    "bulk_progress",
+    "bulk_summary",
+    "discovery_summary",
+    "get_command",
+    "open_output",
+]
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +156,10 @@ def open_output(output: Path) -> Payloads:
 
 @main.command("bulk", short_help="Archive a list of URLs into a folder of WARC files.")
 @click.argument(
-    "url_list", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), metavar="URLS.txt"
+    "url_list",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    metavar="[URLS.txt]",
+    required=False,
 )
 @click.option(
     "-o",
@@ -146,6 +169,15 @@ def open_output(output: Path) -> Payloads:
     help="The folder for the WARC files, the state ledger and the failure report;"
     " with --dask, any fsspec URL (s3://bucket/archive).",
 )
+@click.option(
+    "--discover",
+    "sites",
+    multiple=True,
+    metavar="SITE",
+    help="Instead of a list, the articles discovered on SITE (jpost.com, or a URL) from its"
+    " feeds and sitemaps; repeat for more sites. `archiver update DIR` does it again later.",
+)
+@since_option
 @bulk_options
 @click.option("--retry-failed", is_flag=True, help="Try again the URLs that failed before.")
 @click.option(
@@ -156,8 +188,10 @@ def open_output(output: Path) -> Payloads:
 )
 @fetch_options
 def bulk_command(
-    url_list: Path,
+    url_list: Path | None,
     output: str,
+    sites: tuple[str, ...],
+    since: str | None,
     concurrency: int,
     per_host_delay: float,
     warc_size: int,
@@ -172,7 +206,8 @@ def bulk_command(
     retries: int,
 ) -> None:
     """Archive every URL of URLS.txt (one per line; blank lines and # comments skipped;
-    - for standard input).
+    - for standard input), or the articles discovered on the sites given with
+    --discover (see docs/discovery.md).
 
     DIR gets the WARC files, state.sqlite (every URL's state) and failures.jsonl (every
     URL not archived, with the cause). Running the same command again resumes: done
@@ -180,25 +215,51 @@ def bulk_command(
     otherwise, and each failed URL with its cause (-v: each URL); then a summary with
     the most frequent causes of failure. Exits 1 when some URLs failed.
     """
-    urls: Iterable[str] | Path = url_list
+    if (url_list is None) == (not sites):
+        usage_error("give a URL list or --discover SITE (not both)")
+    urls: Iterable[str] | Path | None = url_list
     if str(url_list) == "-":
         urls = url_lines(sys.stdin)
-    elif not url_list.is_file():
+    elif url_list is not None and not url_list.is_file():
         usage_error(f"{url_list}: no such file")
+    if since is not None and not sites:
+        usage_error("--since goes with --discover")
     if "://" in output and not dask_address:
         usage_error(f"{output}: an output URL needs --dask; give a folder otherwise")
     fetch = fetch_config(no_robots, allow_private, user_agent, timeout, retries)
     config = bulk_config(concurrency, per_host_delay, warc_size, no_extract, fetch, extract_timeout)
+    if sites:
+        check_sites(sites)
+        if dask_address:
+            usage_error("--discover runs on this machine: it cannot go with --dask")
+        with bulk_progress() as progress:
+            update = archive_sites(
+                sites,
+                output,
+                since=since,
+                config=config,
+                retry_failed=retry_failed,
+                progress=progress,
+            )
+        discovery_summary(update)
+        bulk_summary(update.bulk)
+        return
     client = dask_client(dask_address) if dask_address else None
-    with show_progress("archiving", "URLs") as show:
+    assert urls is not None  # checked above
+    with bulk_progress() as progress:
         report = archive_many(
             urls,
             output,
             config=config,
             retry_failed=retry_failed,
-            progress=lambda state: show(state.done, state.failed, state.total, state.rate),
+            progress=progress,
             client=client,
         )
+    bulk_summary(report)
+
+
+def bulk_summary(report: BulkReport) -> None:
+    """The summary line of a bulk run on stderr (not with -q); exit 1 when URLs failed."""
     if not is_quiet():
         click.echo(_summary(report), err=True)
     if report.failed:
@@ -224,3 +285,21 @@ def _summary(report: BulkReport) -> str:
     if report.failed:
         lines.append(f"  every failed URL, with its cause: {report.failure_report}")
     return "\n".join(lines)
+
+
+def discovery_summary(update: UpdateReport) -> None:
+    """The line saying what discovery found, on stderr (not with -q)."""
+    if not is_quiet():
+        click.echo(
+            f"discovered {update.discovered} article URLs on {len(update.sites)} sites,"
+            f" {update.new} new ({update.sources} feeds, sitemaps and pages"
+            f" fetched and stored, {update.skipped} skipped)",
+            err=True,
+        )
+
+
+@contextmanager
+def bulk_progress() -> Iterator[Callable[[BulkProgress], None]]:
+    """The progress display of :func:`show_progress`, fed by a bulk run's reports."""
+    with show_progress("archiving", "URLs") as show:
+        yield lambda state: show(state.done, state.failed, state.total, state.rate)

@@ -15,8 +15,11 @@ from .generic import GenericExtractor
 from .markdown import front_matter, to_markdown
 from .metrics import Score, shingle_score
 from .registry import ENTRY_POINT_GROUP, Extractor, Registry, domain_of
+from .rules import read_rules
+from .sites import BUILTIN_SITES
 
 __all__ = [
+    "BUILTIN_SITES",
     "ENTRY_POINT_GROUP",
     "Extractor",
     "GenericExtractor",
@@ -27,6 +30,7 @@ __all__ = [
     "extract",
     "extract_document",
     "front_matter",
+    "read_rules",
     "shingle_score",
     "to_markdown",
 ]

@@ -13,15 +13,17 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import time
 import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from ..errors import WarcError
-from ..files import PathArg, write_text_file
+from ..files import PathArg, safe_name, write_text_file
 from ..warc import salvage
 from .ledger import DONE, FAILED, Ledger, LedgerCounts
 from .urls import normalize_url, read_url_list
@@ -37,6 +39,7 @@ __all__ = [
     "final_report",
     "finish",
     "ingest",
+    "next_warc_name",
     "recover",
     "write_failure_report",
 ]
@@ -245,6 +248,16 @@ def _checked(urls: Iterable[str], ledger: Ledger) -> Iterator[tuple[str, str]]:
 
 
 # --- during and after the run -----------------------------------------------------------
+
+
+def next_warc_name(ledger: Ledger, prefix: str) -> str:
+    """The name of the run's next WARC file, its serial counted in the ledger:
+    ``<prefix>-<timestamp>-<serial>-<pid>-<hostname>.warc.gz``, a WACZ-safe name."""
+    serial = int(ledger.get("warc_serial") or 0)
+    ledger.set("warc_serial", serial + 1)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")[:17]
+    host = safe_name(socket.gethostname() or "localhost")
+    return f"{prefix}-{stamp}-{serial:05d}-{os.getpid()}-{host}.warc.gz"
 
 
 def current_progress(

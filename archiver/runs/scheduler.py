@@ -15,20 +15,18 @@ import heapq
 import logging
 import multiprocessing
 import os
-import socket
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from ..article import Article
 from ..capture import AsyncFetcher, FetchResult
 from ..errors import ArchiverError, ExtractionError, FetchError, StateError
-from ..files import PathArg, safe_name
+from ..files import PathArg
 from ..warc import WarcWriter
 from .bookkeeping import (
     FAILURE_REPORT,
@@ -39,6 +37,7 @@ from .bookkeeping import (
     current_progress,
     final_report,
     ingest,
+    next_warc_name,
     recover,
     write_failure_report,
 )
@@ -149,7 +148,6 @@ class _Warcs:
         self._ledger = ledger
         self._config = config
         self._writer: WarcWriter | None = None
-        self._host = safe_name(socket.gethostname() or "localhost")
         self.written: list[Path] = []
         self.bytes = 0
 
@@ -190,10 +188,7 @@ class _Warcs:
         self._writer = None
 
     def _next_name(self) -> str:
-        serial = int(self._ledger.get("warc_serial") or 0)
-        self._ledger.set("warc_serial", serial + 1)
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")[:17]
-        return f"{self._config.warc_prefix}-{stamp}-{serial:05d}-{os.getpid()}-{self._host}.warc.gz"
+        return next_warc_name(self._ledger, self._config.warc_prefix)
 
 
 class _Run:
