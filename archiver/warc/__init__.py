@@ -9,8 +9,9 @@ Article as JSON. See docs/warc.md for the layout.
 - :mod:`.records`: the records it makes, with warcio, and :class:`CaptureRef`;
 - :mod:`.files`: appending under a lock, cutting back, and :func:`salvage` of a
   ``.open`` file that a killed writer left;
-- :mod:`.reader`: the Articles read back (:func:`read`, :func:`read_latest`) and
-  :func:`verify`, every record checked;
+- :mod:`.reader`: the Articles read back (:func:`read`, :func:`read_latest`,
+  :func:`entries`, one at an offset :func:`article_at`) and :func:`verify`, every
+  record checked;
 - :mod:`.framing`: the one checked reading of records that every reader goes through,
   with its size and time budgets;
 - :mod:`.captures`: the stored pages (:func:`read_captures`, :class:`Capture`), for
@@ -20,16 +21,19 @@ Article as JSON. See docs/warc.md for the layout.
 
 from .captures import Capture, Originals, read_captures
 from .files import salvage
-from .reader import ArchivedArticle, read, read_latest, verify
+from .reader import ArchivedArticle, article_at, entries, read, read_latest, verify
 from .records import CaptureRef
-from .writer import WarcWriter, target_uri
+from .writer import Stored, WarcWriter, target_uri
 
 __all__ = [
     "ArchivedArticle",
     "Capture",
     "CaptureRef",
     "Originals",
+    "Stored",
     "WarcWriter",
+    "article_at",
+    "entries",
     "read",
     "read_captures",
     "read_latest",

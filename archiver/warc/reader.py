@@ -19,10 +19,11 @@ import logging
 import os
 import stat
 from collections.abc import Generator, Iterable, Iterator, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ..article import Article
 from ..capture import DEFAULT_MAX_BYTES
@@ -35,7 +36,9 @@ __all__ = [
     "MAX_JSON_VALUES",
     "MAX_METADATA_BYTES",
     "ArchivedArticle",
+    "article_at",
     "checked_source",
+    "entries",
     "header_date",
     "read",
     "read_latest",
@@ -78,8 +81,9 @@ class ArchivedArticle:
     capture_id: str
     captured: datetime
     extracted: datetime
-    #: The WARC file holding the metadata record.
+    #: The WARC file holding the metadata record, and where that record starts in it.
     warc: Path
+    offset: int = 0
 
 
 def read(path: str | os.PathLike[str]) -> Iterator[Article]:
@@ -192,14 +196,43 @@ def _all_entries(sources: list[Path]) -> Iterator[ArchivedArticle]:
         yield from _entries(source)
 
 
-def _entries(source: Path) -> Iterator[ArchivedArticle]:
-    """Every Article of ``source`` with its capture, in file order."""
-    for record, payload in records(source, keep=_METADATA):
+def entries(source: Path) -> Iterator[ArchivedArticle]:
+    """Every Article of the WARC file ``source`` with its capture, in file order (every
+    extraction of a capture, not only the newest). Errors are those of :func:`read`."""
+    return _entries(checked_source(source))
+
+
+def article_at(source: Path, offset: int) -> ArchivedArticle | None:
+    """The Article of the metadata record starting at ``offset`` of ``source`` (as an
+    index holds it); None when the record there is not one of ours.
+
+    Raises :class:`~archiver.errors.WarcError` when no record starts there, or it is
+    damaged, and when the file is missing.
+    """
+    checked_source(source)
+    try:
+        with open(source, "rb") as file:
+            file.seek(offset)
+            return next(_entries(source, file, offset, first_only=True), None)
+    except OSError as exc:
+        raise WarcError(f"cannot read the file: {cause(exc)}", source=str(source)) from exc
+
+
+def _entries(
+    source: Path, file: IO[bytes] | None = None, start: int = 0, *, first_only: bool = False
+) -> Iterator[ArchivedArticle]:
+    """Every Article of ``source`` with its capture, in file order; with ``first_only``,
+    that of the one record that starts where ``file`` is (at ``start``)."""
+    for record, payload in records(source, keep=_METADATA, file=file):
         if record.rec_type != "metadata":
+            if first_only:
+                return
             continue
         article = _article(record, payload, source)
         del payload  # so that memory holds one record's data at a time
         if article is None:
+            if first_only:
+                return
             continue
         headers = record.rec_headers
         record_id = str(headers.get_header("WARC-Record-ID"))
@@ -218,10 +251,13 @@ def _entries(source: Path) -> Iterator[ArchivedArticle]:
             ),
             extracted=_parse_warc_date(extracted, record_id, source),
             warc=source,
+            offset=start + record.offset,
         )
         del article
         yield entry
         del entry  # not kept while the next record is read
+        if first_only:
+            return
 
 
 def header_date(record: Any, source: Path) -> str:
@@ -243,7 +279,7 @@ def _parse_warc_date(value: str, record_id: str, source: Path) -> datetime:
 
 
 def records(
-    source: Path, *, keep: Mapping[str, int]
+    source: Path, *, keep: Mapping[str, int], file: IO[bytes] | None = None
 ) -> Generator[tuple[Any, bytes | None], None, None]:
     """Every record of ``source`` with its block, checked (see :mod:`.framing`).
 
@@ -251,14 +287,16 @@ def records(
     ``keep``, up to the number of bytes given there: it is b"" for the other types, and
     None when it is over the limit (it is still read through, to check it), so that a
     large record costs no memory. Raises :class:`~archiver.errors.WarcError` naming
-    the file and the damage.
+    the file and the damage. With ``file`` (``source`` opened and moved to a record),
+    the records from there on.
     """
     record_id = None
     try:
-        with open(source, "rb") as file:
-            magic = file.read(2)
-            file.seek(0)
-            for record in iter_records(file, gzipped=magic == GZIP_MAGIC, source=source):
+        with open(source, "rb") if file is None else nullcontext(file) as stream:
+            start = stream.tell()
+            magic = stream.read(2)
+            stream.seek(start)
+            for record in iter_records(stream, gzipped=magic == GZIP_MAGIC, source=source):
                 record_id = record.rec_headers.get_header("WARC-Record-ID")
                 limit = keep.get(record.rec_type)
                 yield record, _read_block(record, source, limit=limit)

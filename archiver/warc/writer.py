@@ -15,6 +15,7 @@ import logging
 import os
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from ..capture import FetchResult
     from .captures import Capture
 
-__all__ = ["WarcWriter", "target_uri"]
+__all__ = ["Stored", "WarcWriter", "target_uri"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,25 @@ def target_uri(document: Document, article: Article) -> str:
     if document.url:
         return document.url
     return "urn:sha256:" + hashlib.sha256(document.raw).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """Where a capture's records went: what an index of the file needs to find them."""
+
+    #: The WARC-Record-ID, WARC-Target-URI and WARC-Date of the capture (a ``response``,
+    #: ``revisit`` or ``resource`` record; for a re-extraction, the original's).
+    capture_id: str
+    target_uri: str
+    date: str
+    #: Whether the capture is a ``revisit`` record (its payload was stored before).
+    revisit: bool
+    #: The WARC-Payload-Digest of the capture, when it has one.
+    digest: str | None
+    #: The WARC-Record-ID of the metadata record, and the offset in the file where
+    #: that record (its gzip member) starts.
+    metadata_id: str
+    metadata_offset: int
 
 
 class WarcWriter:
@@ -126,10 +146,11 @@ class WarcWriter:
         self._check_open()
         return self._file.tell()  # type: ignore[union-attr]
 
-    def write_article(self, document: Document, article: Article, *, target_uri: str) -> None:
+    def write_article(self, document: Document, article: Article, *, target_uri: str) -> Stored:
         """Append the ``resource`` record of one input and its derived records.
 
-        ``target_uri`` is normally :func:`target_uri` of the same arguments.
+        ``target_uri`` is normally :func:`target_uri` of the same arguments. Returns
+        where they went.
         """
         self._check_open()
         if not target_uri or any(ch in target_uri for ch in "\r\n"):
@@ -144,15 +165,16 @@ class WarcWriter:
         derived = self._maker.derived_records(
             refers_to(resource), article, {"source_name": document.name}, date
         )
-        self._emit(resource, *derived)
+        return _stored(resource, derived[-1], self._emit(resource, *derived)[-1])
 
-    def write_derived(self, capture: Capture, document: Document, article: Article) -> None:
+    def write_derived(self, capture: Capture, document: Document, article: Article) -> Stored:
         """Append the ``conversion`` and ``metadata`` records of a re-extraction of ``capture``.
 
         Both records refer to the original record, which stays where it is (usually in
         another file), as every derived record does (see
         :meth:`.RecordMaker.derived_records`); the metadata JSON names the extractor and
-        its version. ``document`` is what ``article`` was extracted from.
+        its version. ``document`` is what ``article`` was extracted from. Returns where
+        the metadata record went (and the capture it refers to).
         """
         self._check_open()
         refers = {
@@ -161,8 +183,17 @@ class WarcWriter:
             "WARC-Refers-To-Date": capture.date,
         }
         date = warc_date(self._clock())
-        self._emit(
-            *self._maker.derived_records(refers, article, {"source_name": document.name}, date)
+        records = self._maker.derived_records(refers, article, {"source_name": document.name}, date)
+        offset = self._emit(*records)[-1]
+        headers = records[-1].rec_headers
+        return Stored(
+            capture_id=capture.record_id,
+            target_uri=capture.target_uri,
+            date=capture.date,
+            revisit=False,
+            digest=None,
+            metadata_id=str(headers.get_header("WARC-Record-ID")),
+            metadata_offset=offset,
         )
 
     def write_capture(
@@ -172,8 +203,9 @@ class WarcWriter:
         article: Article | None = None,
         metadata: Mapping[str, Any] | None = None,
         payloads: PayloadIndex | None = None,
-    ) -> None:
-        """Append the records of one fetched page (see docs/warc.md).
+    ) -> Stored:
+        """Append the records of one fetched page (see docs/warc.md); returns where the
+        capture and its metadata record went.
 
         For each exchange of ``result`` (every redirect hop, then the final response) a
         ``request`` record, whose WARC-Concurrent-To names the ``response`` record that
@@ -195,10 +227,9 @@ class WarcWriter:
         if payloads is not None and result.final.status == 200:
             records[-1] = self._maker.deduplicated(records[-1], result.final, payloads)
         date = warc_date(self._clock())
-        records += self._maker.derived_records(
-            refers_to(records[-1]), article, metadata or {}, date
-        )
-        self._emit(*records)
+        capture = records[-1]
+        records += self._maker.derived_records(refers_to(capture), article, metadata or {}, date)
+        return _stored(capture, records[-1], self._emit(*records)[-1])
 
     def close(self) -> None:
         """Flush and sync the file, then rename it to its final name (atomically)."""
@@ -261,12 +292,15 @@ class WarcWriter:
         else:
             self.abort()
 
-    def _emit(self, *records: Any) -> None:
+    def _emit(self, *records: Any) -> list[int]:
+        """Write ``records``; returns the offset in the file where each starts."""
         file = self._file
         assert file is not None  # _check_open() said so
         start = file.tell()
+        offsets = []
         try:
             for record in records:
+                offsets.append(file.tell())
                 self._maker.write(record)
             # To the OS at once: a process killed later loses none of it.
             file.flush()
@@ -282,6 +316,7 @@ class WarcWriter:
                 # What is on disk now ends mid-record: it cannot be kept.
                 self.abort()
             raise WarcError(self._failure, source=str(self._path)) from exc
+        return offsets
 
     def _check_open(self) -> None:
         self._check_not_failed()
@@ -291,6 +326,20 @@ class WarcWriter:
     def _check_not_failed(self) -> None:
         if self._failure:
             raise WarcError(f"not written: {self._failure}", source=str(self._path))
+
+
+def _stored(capture: Any, metadata: Any, offset: int) -> Stored:
+    headers = capture.rec_headers
+    digest = headers.get_header("WARC-Payload-Digest")
+    return Stored(
+        capture_id=str(headers.get_header("WARC-Record-ID")),
+        target_uri=str(headers.get_header("WARC-Target-URI")),
+        date=str(headers.get_header("WARC-Date")),
+        revisit=capture.rec_type == "revisit",
+        digest=str(digest) if digest else None,
+        metadata_id=str(metadata.rec_headers.get_header("WARC-Record-ID")),
+        metadata_offset=offset,
+    )
 
 
 def _new_record_id() -> str:
