@@ -12,6 +12,7 @@ The public API::
     article = archiver.archive("https://example.com/news/1", warc="news.warc.gz")
     article = await archiver.aarchive("https://example.com/news/1", warc="news.warc.gz")
     report = archiver.archive_many("urls.txt", "archive/")   # resumable, polite, in bulk
+    hits = archiver.search('"central bank"', "archive/", site="egypttoday.com")
 """
 
 from .article import Article, ExtractorInfo, InputKind
@@ -43,11 +44,13 @@ from .runs import (
     BulkProgress,
     BulkReport,
     Failure,
+    Hit,
     Report,
     aarchive,
     archive,
     archive_many,
     reprocess,
+    search,
 )
 from .version import __version__
 from .warc import ArchivedArticle, Capture, WarcWriter, read, read_captures, read_latest
@@ -77,6 +80,7 @@ __all__ = [
     "FetchError",
     "FetchResult",
     "Fetcher",
+    "Hit",
     "HttpStatusError",
     "InputError",
     "InputKind",
@@ -106,6 +110,7 @@ __all__ = [
     "read_captures",
     "read_latest",
     "reprocess",
+    "search",
     "write_index",
     "write_wacz",
 ]

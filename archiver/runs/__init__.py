@@ -2,7 +2,8 @@
 
 :func:`archive` takes one URL (:mod:`.single`); :func:`archive_many` a URL list
 (:mod:`.bulk`, on this machine or on a Dask cluster); :func:`reprocess` saved pages and
-WARC files (:mod:`.reextraction`, likewise).
+WARC files (:mod:`.reextraction`, likewise). :func:`search` finds articles of an
+archive folder in its full-text index (:mod:`.textindex`), which the runs keep.
 """
 
 from .bookkeeping import BulkProgress, BulkReport
@@ -13,16 +14,21 @@ from .pages import process_file
 from .reextraction import reprocess
 from .report import Report
 from .single import aarchive, archive
+from .textindex import Hit, IndexCheck, TextIndex, search
 
 __all__ = [
     "BulkConfig",
     "BulkProgress",
     "BulkReport",
     "Failure",
+    "Hit",
+    "IndexCheck",
     "Report",
+    "TextIndex",
     "aarchive",
     "archive",
     "archive_many",
     "process_file",
     "reprocess",
+    "search",
 ]
