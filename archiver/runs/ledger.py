@@ -29,7 +29,7 @@ from typing import Any
 from ..errors import StateError
 from ..warc import CaptureRef
 
-__all__ = ["DONE", "FAILED", "PENDING", "Entry", "Ledger", "LedgerCounts"]
+__all__ = ["DONE", "FAILED", "PENDING", "Entry", "Ledger", "LedgerCounts", "sqlite_cause"]
 
 log = logging.getLogger(__name__)
 
@@ -375,14 +375,19 @@ class Ledger:
         return StateError(f"cannot {doing} ({self._cause(exc)})", source=str(self.path))
 
     def _cause(self, exc: BaseException) -> str:
-        """The cause of ``exc`` in a few words, the system's for a full disk."""
-        if not isinstance(exc, sqlite3.Error):
-            return type(exc).__name__
-        name = getattr(exc, "sqlite_errorname", "")  # Python 3.11+
-        full = name == "SQLITE_FULL" or "database or disk is full" in str(exc)
-        if full or (name.startswith("SQLITE_IOERR") and _disk_is_full(self.path.parent)):
-            return f"{os.strerror(errno.ENOSPC)}: {exc}"
-        return str(exc)
+        return sqlite_cause(exc, self.path)
+
+
+def sqlite_cause(exc: BaseException, path: Path) -> str:
+    """The cause of ``exc``, raised on the SQLite file ``path``, in a few words: the
+    system's for a full disk."""
+    if not isinstance(exc, sqlite3.Error):
+        return type(exc).__name__
+    name = getattr(exc, "sqlite_errorname", "")  # Python 3.11+
+    full = name == "SQLITE_FULL" or "database or disk is full" in str(exc)
+    if full or (name.startswith("SQLITE_IOERR") and _disk_is_full(path.parent)):
+        return f"{os.strerror(errno.ENOSPC)}: {exc}"
+    return str(exc)
 
 
 def _disk_is_full(folder: Path) -> bool:

@@ -44,6 +44,7 @@ from ..article import Article
 from ..errors import InputError, StateError
 from ..files import PathArg
 from ..warc import ArchivedArticle, Stored, article_at, entries
+from .ledger import sqlite_cause
 
 __all__ = [
     "SEARCH_FILE",
@@ -54,6 +55,7 @@ __all__ = [
     "match_expression",
     "search",
     "snippet",
+    "sync_index",
 ]
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,7 @@ CREATE TABLE IF NOT EXISTS docs (
     language TEXT,
     title TEXT,
     capture TEXT NOT NULL,
+    captured TEXT NOT NULL,
     extracted TEXT NOT NULL,
     digest TEXT NOT NULL,
     UNIQUE (warc, offset)
@@ -181,13 +184,11 @@ class TextIndex:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
-            raise StateError(
-                f"cannot open the search index ({exc})", source=str(self.path)
-            ) from exc
+            raise self._error("open the search index", exc) from exc
 
     # --- writing ----------------------------------------------------------------------
 
-    def add(self, warc: str, stored: Stored, article: Article | None, extracted: str) -> None:
+    def add(self, warc: str, stored: Stored, article: Article | None) -> None:
         """Index the article a run just wrote to the WARC file named ``warc``."""
         if article is None:
             return
@@ -197,8 +198,8 @@ class TextIndex:
                 stored.metadata_offset,
                 stored.target_uri,
                 stored.capture_id,
-                stored.date,
-                extracted,
+                datetime.fromisoformat(stored.date).isoformat(),
+                datetime.fromisoformat(stored.metadata_date).isoformat(),
                 article,
             )
 
@@ -281,7 +282,7 @@ class TextIndex:
         """The article versions matching ``query`` (see :func:`search`)."""
         expression = match_expression(query)
         sql = [
-            "SELECT d.url, d.host, d.day, d.title, d.language, d.warc, d.offset, d.extracted"
+            "SELECT d.url, d.host, d.day, d.title, d.language, d.warc, d.offset, d.captured"
             " FROM words JOIN docs d ON d.id = words.rowid WHERE words MATCH ?"
         ]
         values: list[str | int] = [expression]
@@ -362,7 +363,7 @@ class TextIndex:
             return  # this URL's text and title are indexed already
         row = self._db.execute(
             "INSERT OR REPLACE INTO docs (warc, offset, url, host, day, language, title, capture,"
-            " extracted, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " captured, extracted, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 warc,
                 offset,
@@ -372,6 +373,7 @@ class TextIndex:
                 article.language,
                 article.title,
                 capture,
+                captured,
                 extracted,
                 digest,
             ),
@@ -388,9 +390,10 @@ class TextIndex:
         try:
             return self._db.execute(sql, values).fetchall()
         except sqlite3.Error as exc:
-            raise StateError(
-                f"cannot read the search index ({exc})", source=str(self.path)
-            ) from exc
+            raise self._error("read the search index", exc) from exc
+
+    def _error(self, doing: str, exc: sqlite3.Error) -> StateError:
+        return StateError(f"cannot {doing} ({sqlite_cause(exc, self.path)})", source=str(self.path))
 
     @contextmanager
     def _transaction(self, doing: str) -> Iterator[None]:
@@ -403,7 +406,7 @@ class TextIndex:
                 raise
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
-            raise StateError(f"cannot {doing} ({exc})", source=str(self.path)) from exc
+            raise self._error(doing, exc) from exc
 
 
 def search(
@@ -435,6 +438,17 @@ def search(
         )
     finally:
         index.close()
+
+
+def sync_index(folder: PathArg) -> None:
+    """Bring the search index of ``folder`` up to date with its WARC files, when the
+    folder has one (what a run that did not index as it wrote calls at its end)."""
+    if (Path(folder) / SEARCH_FILE).exists():
+        index = TextIndex(folder)
+        try:
+            index.sync()
+        finally:
+            index.close()
 
 
 def snippet(text: str, terms: list[tuple[str, bool]]) -> str:

@@ -65,9 +65,10 @@ class Stored:
     revisit: bool
     #: The WARC-Payload-Digest of the capture, when it has one.
     digest: str | None
-    #: The WARC-Record-ID of the metadata record, and the offset in the file where
-    #: that record (its gzip member) starts.
+    #: The WARC-Record-ID and WARC-Date of the metadata record, and the offset in the
+    #: file where that record (its gzip member) starts.
     metadata_id: str
+    metadata_date: str
     metadata_offset: int
 
 
@@ -193,6 +194,7 @@ class WarcWriter:
             revisit=False,
             digest=None,
             metadata_id=str(headers.get_header("WARC-Record-ID")),
+            metadata_date=str(headers.get_header("WARC-Date")),
             metadata_offset=offset,
         )
 
@@ -338,6 +340,7 @@ def _stored(capture: Any, metadata: Any, offset: int) -> Stored:
         revisit=capture.rec_type == "revisit",
         digest=str(digest) if digest else None,
         metadata_id=str(metadata.rec_headers.get_header("WARC-Record-ID")),
+        metadata_date=str(metadata.rec_headers.get_header("WARC-Date")),
         metadata_offset=offset,
     )
 
