@@ -12,6 +12,7 @@ The public API::
     article = archiver.archive("https://example.com/news/1", warc="news.warc.gz")
     article = await archiver.aarchive("https://example.com/news/1", warc="news.warc.gz")
     report = archiver.archive_many("urls.txt", "archive/")   # resumable, polite, in bulk
+    report = archiver.revisit("archive/", "3d")   # fetch the last 3 days' articles again
     hits = archiver.search('"central bank"', "archive/", site="egypttoday.com")
 """
 
@@ -46,10 +47,12 @@ from .runs import (
     Failure,
     Hit,
     Report,
+    RevisitReport,
     aarchive,
     archive,
     archive_many,
     reprocess,
+    revisit,
     search,
 )
 from .version import __version__
@@ -90,6 +93,7 @@ __all__ = [
     "Registry",
     "Report",
     "ResponseTooLargeError",
+    "RevisitReport",
     "RobotsDisallowedError",
     "StateError",
     "WarcError",
@@ -110,6 +114,7 @@ __all__ = [
     "read_captures",
     "read_latest",
     "reprocess",
+    "revisit",
     "search",
     "write_index",
     "write_wacz",

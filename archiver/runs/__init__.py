@@ -3,7 +3,8 @@
 :func:`archive` takes one URL (:mod:`.single`); :func:`archive_many` a URL list
 (:mod:`.bulk`, on this machine or on a Dask cluster); :func:`reprocess` saved pages and
 WARC files (:mod:`.reextraction`, likewise). :func:`search` finds articles of an
-archive folder in its full-text index (:mod:`.textindex`), which the runs keep.
+archive folder in its full-text index (:mod:`.textindex`), which the runs keep;
+:func:`revisit` fetches the recent articles of an archive folder again (:mod:`.refresh`).
 """
 
 from .bookkeeping import BulkProgress, BulkReport
@@ -12,6 +13,7 @@ from .config import BulkConfig
 from .inputs import Failure
 from .pages import process_file
 from .reextraction import reprocess
+from .refresh import RevisitReport, revisit
 from .report import Report
 from .single import aarchive, archive
 from .textindex import Hit, IndexCheck, TextIndex, search
@@ -24,11 +26,13 @@ __all__ = [
     "Hit",
     "IndexCheck",
     "Report",
+    "RevisitReport",
     "TextIndex",
     "aarchive",
     "archive",
     "archive_many",
     "process_file",
     "reprocess",
+    "revisit",
     "search",
 ]

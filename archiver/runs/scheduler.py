@@ -29,13 +29,15 @@ from ..article import Article
 from ..capture import AsyncFetcher, FetchResult
 from ..errors import ArchiverError, ExtractionError, FetchError, StateError
 from ..files import PathArg
-from ..warc import Stored, WarcWriter
+from ..warc import CaptureRef, Stored, WarcWriter
 from .bookkeeping import (
     FAILURE_REPORT,
     STATE_FILE,
     BulkProgress,
     BulkReport,
+    add_version,
     closing,
+    conditions,
     current_progress,
     final_report,
     ingest,
@@ -163,7 +165,11 @@ class _Warcs:
         self.bytes = 0
 
     def write(
-        self, result: FetchResult, article: Article | None, metadata: dict[str, Any]
+        self,
+        result: FetchResult,
+        article: Article | None,
+        metadata: dict[str, Any],
+        previous: tuple[CaptureRef, str] | None = None,
     ) -> tuple[str, Stored]:
         """Write one page's records, and index its text; returns the name of the file
         they went to, and where in it.
@@ -179,7 +185,7 @@ class _Warcs:
         writer = self._writer
         before = writer.size
         stored = writer.write_capture(
-            result, article=article, metadata=metadata, payloads=self._ledger
+            result, article=article, metadata=metadata, payloads=self._ledger, previous=previous
         )
         self.bytes += writer.size - before
         self._index.add(writer.path.name, stored, article)
@@ -327,21 +333,31 @@ class _Run:
         self, fetcher: AsyncFetcher, workers: Workers | None, host: _Host, name: str, entry: Entry
     ) -> None:
         slow_down = False
+        # A URL archived before is asked for with its validators: a 304 answer becomes a
+        # revisit record of the capture they came from.
+        prior = self._ledger.latest_version(entry.url)
         try:
-            result = await fetcher.fetch(entry.url)
+            result = await fetcher.fetch(entry.url, headers=conditions(prior))
         except FetchError as exc:
             slow_down = exc.status in _SLOW_DOWN
             self._failed(entry.url, exc, attempts=exc.attempts, status=exc.status)
         else:
             slow_down = result.attempts > 1 or result.status in _SLOW_DOWN
-            article, error = await self._extract(result, workers)
+            previous = None
+            if prior is not None and prior.digest and result.status == 304:
+                previous = (prior.capture, prior.digest)
+                article, error = None, None
+            else:
+                article, error = await self._extract(result, workers)
             # A WarcError here (a full disk) ends the run: the file is left for salvage.
             # So does a StateError from the ledger below.
-            warc, _ = self._warcs.write(result, article, capture_metadata(result, error))
+            metadata = capture_metadata(result, error)
+            warc, stored = self._warcs.write(result, article, metadata, previous)
             if error is None:
                 self._ledger.finish(
                     entry.url, DONE, warc=warc, attempts=result.attempts, status=result.status
                 )
+                add_version(self._ledger, entry.url, warc, stored, metadata)
                 self.done_now += 1
             else:
                 self._failed(

@@ -44,7 +44,7 @@ from ..article import Article
 from ..errors import InputError, StateError
 from ..files import PathArg
 from ..warc import ArchivedArticle, Stored, article_at, entries
-from .ledger import sqlite_cause
+from .databases import sqlite_cause
 
 __all__ = [
     "SEARCH_FILE",

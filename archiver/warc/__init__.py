@@ -22,8 +22,8 @@ Article as JSON. See docs/warc.md for the layout.
 from .captures import Capture, Originals, read_captures
 from .files import salvage
 from .reader import ArchivedArticle, article_at, entries, read, read_latest, verify
-from .records import CaptureRef
-from .writer import Stored, WarcWriter, target_uri
+from .records import CaptureRef, Stored
+from .writer import WarcWriter, target_uri
 
 __all__ = [
     "ArchivedArticle",

@@ -15,7 +15,6 @@ import logging
 import os
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
@@ -26,7 +25,7 @@ from ..document import Document
 from ..errors import WarcError
 from ..version import __version__
 from .files import cause, close_quietly, fsync_dir, open_for_append, truncate, unlink
-from .records import PayloadIndex, RecordMaker, refers_to, warc_date
+from .records import CaptureRef, PayloadIndex, RecordMaker, Stored, refers_to, warc_date
 
 if TYPE_CHECKING:
     from typing_extensions import Self  # typing.Self needs Python 3.11
@@ -34,7 +33,7 @@ if TYPE_CHECKING:
     from ..capture import FetchResult
     from .captures import Capture
 
-__all__ = ["Stored", "WarcWriter", "target_uri"]
+__all__ = ["WarcWriter", "target_uri"]
 
 log = logging.getLogger(__name__)
 
@@ -50,26 +49,6 @@ def target_uri(document: Document, article: Article) -> str:
     if document.url:
         return document.url
     return "urn:sha256:" + hashlib.sha256(document.raw).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class Stored:
-    """Where a capture's records went: what an index of the file needs to find them."""
-
-    #: The WARC-Record-ID, WARC-Target-URI and WARC-Date of the capture (a ``response``,
-    #: ``revisit`` or ``resource`` record; for a re-extraction, the original's).
-    capture_id: str
-    target_uri: str
-    date: str
-    #: Whether the capture is a ``revisit`` record (its payload was stored before).
-    revisit: bool
-    #: The WARC-Payload-Digest of the capture, when it has one.
-    digest: str | None
-    #: The WARC-Record-ID and WARC-Date of the metadata record, and the offset in the
-    #: file where that record (its gzip member) starts.
-    metadata_id: str
-    metadata_date: str
-    metadata_offset: int
 
 
 class WarcWriter:
@@ -205,6 +184,7 @@ class WarcWriter:
         article: Article | None = None,
         metadata: Mapping[str, Any] | None = None,
         payloads: PayloadIndex | None = None,
+        previous: tuple[CaptureRef, str] | None = None,
     ) -> Stored:
         """Append the records of one fetched page (see docs/warc.md); returns where the
         capture and its metadata record went.
@@ -219,7 +199,10 @@ class WarcWriter:
 
         With ``payloads``, a 200 response whose payload digest it already holds is
         written as a ``revisit`` record (identical-payload-digest profile) referring to
-        the first capture of that payload, which saves storing the body again.
+        the first capture of that payload, which saves storing the body again. With
+        ``previous`` (the capture whose validators a conditional request sent, and its
+        payload digest), a 304 answer is written as a ``revisit`` record
+        (server-not-modified profile) referring to that capture.
         """
         self._check_open()
         # Every record is built before any is written, as in write_article().
@@ -228,6 +211,8 @@ class WarcWriter:
             records += self._maker.exchange_records(exchange)
         if payloads is not None and result.final.status == 200:
             records[-1] = self._maker.deduplicated(records[-1], result.final, payloads)
+        elif previous is not None and result.final.status == 304:
+            records[-1] = self._maker.not_modified(records[-1], result.final, *previous)
         date = warc_date(self._clock())
         capture = records[-1]
         records += self._maker.derived_records(refers_to(capture), article, metadata or {}, date)
