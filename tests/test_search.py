@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 import archiver
 from archiver.cli import main
-from archiver.runs.textindex import SEARCH_FILE, TextIndex, fold, match_expression
+from archiver.runs.textindex import SEARCH_FILE, TextIndex
+from archiver.runs.words import fold, match_expression
 from archiver.warc import WarcWriter, article_at
 
 ARTICLES = [

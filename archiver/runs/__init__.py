@@ -16,7 +16,7 @@ from .reextraction import reprocess
 from .refresh import RevisitReport, revisit
 from .report import Report
 from .single import aarchive, archive
-from .textindex import Hit, IndexCheck, TextIndex, search
+from .textindex import Hit, IndexCheck, TextIndex, search, warc_files
 
 __all__ = [
     "BulkConfig",
@@ -35,4 +35,5 @@ __all__ = [
     "reprocess",
     "revisit",
     "search",
+    "warc_files",
 ]

@@ -9,11 +9,7 @@ a snippet is cut from the record, read at its offset. So the index is smaller th
 the text it indexes, and can always be rebuilt from the WARC files alone
 (:meth:`TextIndex.rebuild`).
 
-Text is folded before it is indexed, and queries alike (:func:`fold`): compatibility
-forms, then every combining mark removed (Latin and Greek accents, Arabic harakat,
-the hamza written above or below an alef), tatweel removed, then case folded (Greek
-final sigma included). FTS5's own ``remove_diacritics`` knows Latin and Greek but not
-Arabic, hence folding here.
+Text is folded before it is indexed, and queries alike (:mod:`.words`).
 
 Which versions are indexed: the newest extraction of each capture (a re-extraction
 replaces the row of the one before), and of the captures of one URL only the first
@@ -25,13 +21,9 @@ marked, or changed since, which is how an index catches up after a killed run.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
-import re
 import sqlite3
-import sys
-import unicodedata
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,17 +37,16 @@ from ..errors import InputError, StateError
 from ..files import PathArg
 from ..warc import ArchivedArticle, Stored, article_at, entries
 from .databases import sqlite_cause
+from .words import fold, match_expression, snippet, terms
 
 __all__ = [
     "SEARCH_FILE",
     "Hit",
     "IndexCheck",
     "TextIndex",
-    "fold",
-    "match_expression",
     "search",
-    "snippet",
     "sync_index",
+    "warc_files",
 ]
 
 log = logging.getLogger(__name__)
@@ -86,51 +77,6 @@ CREATE VIRTUAL TABLE IF NOT EXISTS words USING fts5(
     title, body, content='', tokenize='unicode61 remove_diacritics 0'
 );
 """
-
-#: A word as the tokenizer sees one (letters and digits; underscore separates).
-_WORD = re.compile(r"[^\W_]+")
-_QUERY_PART = re.compile(r'"([^"]*)"|(\S+)')
-#: Words of a snippet on each side of the match.
-_CONTEXT = 12
-
-
-def fold(text: str) -> str:
-    """``text`` as it is indexed: no combining marks or tatweel, case folded."""
-    return unicodedata.normalize("NFKD", text).translate(_dropped()).casefold()
-
-
-@functools.cache
-def _dropped() -> dict[int, None]:
-    """Combining marks, and tatweel (U+0640), which only stretches Arabic letters.
-
-    Built on first use (a tenth of a second), not on import."""
-    return {
-        code: None
-        for code in range(sys.maxunicode + 1)
-        if code == 0x0640 or unicodedata.category(chr(code)) == "Mn"
-    }
-
-
-def match_expression(query: str) -> str:
-    """The FTS5 MATCH expression of a user's query.
-
-    Words must all be found; ``"two words"`` is a phrase; ``word*`` a prefix. Every
-    word is quoted for FTS5, so that no character of the query is FTS5 syntax.
-    Raises :class:`~archiver.errors.InputError` when the query has no word.
-    """
-    terms = []
-    for match in _QUERY_PART.finditer(query):
-        phrase, bare = match.groups()
-        part = phrase if phrase is not None else bare
-        prefix = phrase is None and part.endswith("*")
-        words = _WORD.findall(fold(part))
-        if not words:
-            continue
-        quoted = '"' + " ".join(words) + '"'
-        terms.append(quoted + "*" if prefix else quoted)
-    if not terms:
-        raise InputError("the query has no word to search for", source=repr(query))
-    return " AND ".join(terms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +163,7 @@ class TextIndex:
         present size; returns how many files were."""
         known = dict(self._rows("SELECT name, size FROM files"))
         count = 0
-        for warc in _warc_files(self.folder):
+        for warc in warc_files(self.folder):
             if known.get(warc.name) != warc.stat().st_size:
                 self.index_file(warc)
                 count += 1
@@ -230,7 +176,7 @@ class TextIndex:
             self._db.execute("DELETE FROM files")
             self._db.execute("DROP TABLE words")
         self._db.executescript(_SCHEMA)
-        for warc in _warc_files(self.folder):
+        for warc in warc_files(self.folder):
             self.index_file(warc)
         self._db.execute("VACUUM")
         return int(self._rows("SELECT COUNT(*) FROM docs")[0][0])
@@ -252,7 +198,7 @@ class TextIndex:
         """Compare the index with one built anew from the WARC files (in memory)."""
         fresh = TextIndex(self.folder, path=":memory:")
         try:
-            for warc in _warc_files(self.folder):
+            for warc in warc_files(self.folder):
                 fresh.index_file(warc)
             expected = set(fresh._rows("SELECT warc, offset FROM docs"))
         finally:
@@ -302,7 +248,7 @@ class TextIndex:
         sql.append("ORDER BY words.rank LIMIT ?")
         values.append(limit)
         rows = self._rows(" ".join(sql), values)
-        terms = _terms(expression)
+        wanted = terms(expression)
         return [
             Hit(
                 url=url,
@@ -310,7 +256,7 @@ class TextIndex:
                 day=day,
                 title=title,
                 language=lang,
-                snippet=self._snippet(warc, offset, terms),
+                snippet=self._snippet(warc, offset, wanted),
                 warc=warc,
                 offset=offset,
                 captured=captured,
@@ -318,11 +264,11 @@ class TextIndex:
             for url, host, day, title, lang, warc, offset, captured in rows
         ]
 
-    def _snippet(self, warc: str, offset: int, terms: list[tuple[str, bool]]) -> str:
+    def _snippet(self, warc: str, offset: int, wanted: list[tuple[str, bool]]) -> str:
         entry = article_at(self.folder / warc, offset)
         if entry is None:
             return ""
-        return snippet(entry.article.text, terms)
+        return snippet(entry.article.text, wanted)
 
     # --- inside -----------------------------------------------------------------------
 
@@ -451,34 +397,6 @@ def sync_index(folder: PathArg) -> None:
             index.close()
 
 
-def snippet(text: str, terms: list[tuple[str, bool]]) -> str:
-    """The words of ``text`` around the first word that matches ``terms`` (folded words,
-    each with whether it is a prefix), the matching words in brackets."""
-    words = text.split()
-    folded = [" ".join(_WORD.findall(fold(word))) for word in words]
-
-    def matches(position: int) -> bool:
-        return any(
-            folded[position].startswith(term) if prefix else folded[position] == term
-            for term, prefix in terms
-        )
-
-    first = next((i for i in range(len(words)) if matches(i)), 0)
-    start, end = max(0, first - _CONTEXT), min(len(words), first + _CONTEXT + 1)
-    shown = [f"[{words[i]}]" if matches(i) else words[i] for i in range(start, end)]
-    return ("… " if start else "") + " ".join(shown) + (" …" if end < len(words) else "")
-
-
-def _terms(expression: str) -> list[tuple[str, bool]]:
-    """The words of a MATCH expression, each with whether it is a prefix."""
-    terms = []
-    for part in re.finditer(r'"([^"]*)"(\*?)', expression):
-        words = part.group(1).split()
-        for position, word in enumerate(words):
-            terms.append((word, bool(part.group(2)) and position == len(words) - 1))
-    return terms
-
-
 def _bare_host(host: str) -> str:
     host = host.lower().strip(".")
     return host[4:] if host.startswith("www.") else host
@@ -490,7 +408,7 @@ def _day(published: datetime | date | None, captured: str) -> str:
     return captured[:10]
 
 
-def _warc_files(folder: Path) -> list[Path]:
+def warc_files(folder: Path) -> list[Path]:
     """The closed WARC files of ``folder``, in name order (the order they were written)."""
     return sorted(
         path

@@ -20,7 +20,7 @@ import os
 import stat
 from collections.abc import Generator, Iterable, Iterator, Mapping
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -84,6 +84,10 @@ class ArchivedArticle:
     #: The WARC file holding the metadata record, and where that record starts in it.
     warc: Path
     offset: int = 0
+    #: The capture's record type (``response``, ``revisit``, ``resource``) and
+    #: WARC-Payload-Digest, when it is in the same file (not for a re-extraction).
+    capture_type: str | None = None
+    digest: str | None = None
 
 
 def read(path: str | os.PathLike[str]) -> Iterator[Article]:
@@ -223,11 +227,19 @@ def _entries(
 ) -> Iterator[ArchivedArticle]:
     """Every Article of ``source`` with its capture, in file order; with ``first_only``,
     that of the one record that starts where ``file`` is (at ``start``)."""
+    captures: dict[str, tuple[str, str | None]] = {}  # since the last metadata record
     for record, payload in records(source, keep=_METADATA, file=file):
+        if record.rec_type in ("response", "revisit", "resource"):
+            digest = record.rec_headers.get_header("WARC-Payload-Digest")
+            captures[str(record.rec_headers.get_header("WARC-Record-ID"))] = (
+                record.rec_type,
+                str(digest) if digest else None,
+            )
         if record.rec_type != "metadata":
             if first_only:
                 return
             continue
+        before, captures = captures, {}
         article = _article(record, payload, source)
         del payload  # so that memory holds one record's data at a time
         if article is None:
@@ -253,6 +265,9 @@ def _entries(
             warc=source,
             offset=start + record.offset,
         )
+        capture_type, digest = before.get(entry.capture_id, (None, None))
+        if capture_type is not None:
+            entry = replace(entry, capture_type=capture_type, digest=digest)
         del article
         yield entry
         del entry  # not kept while the next record is read
