@@ -13,6 +13,7 @@ The public API::
     article = await archiver.aarchive("https://example.com/news/1", warc="news.warc.gz")
     report = archiver.archive_many("urls.txt", "archive/")   # resumable, polite, in bulk
     report = archiver.revisit("archive/", "3d")   # fetch the last 3 days' articles again
+    versions = archiver.history("https://example.com/news/1", "archive/")  # with diffs
     hits = archiver.search('"central bank"', "archive/", site="egypttoday.com")
 """
 
@@ -39,7 +40,7 @@ from .errors import (
     WarcError,
 )
 from .extraction import Extractor, Registry, default_registry, extract, extract_document
-from .outputs import ArticleChange, diff, export, write_index, write_wacz
+from .outputs import ArticleChange, TextVersion, diff, export, history, write_index, write_wacz
 from .runs import (
     BulkConfig,
     BulkProgress,
@@ -96,6 +97,7 @@ __all__ = [
     "RevisitReport",
     "RobotsDisallowedError",
     "StateError",
+    "TextVersion",
     "WarcError",
     "WarcWriter",
     "__version__",
@@ -109,6 +111,7 @@ __all__ = [
     "extract",
     "extract_document",
     "fetch",
+    "history",
     "load",
     "read",
     "read_captures",

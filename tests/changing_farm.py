@@ -2,7 +2,8 @@
 
 Page ``/a/<n>`` of a :class:`ChangingFarm` is article ``n`` at its current edition
 (``farm.editions[n]``, 0 at first). :meth:`ChangingFarm.change` makes a new edition
-of some articles: the text, the title or both. Articles with an even ``n`` give an
+of some articles: the text, the title or both; :meth:`ChangingFarm.restyle` changes
+their markup alone. Articles with an even ``n`` give an
 ETag and answer a matching If-None-Match with 304; those with ``n % 4 == 1`` give a
 Last-Modified and answer If-Modified-Since alike; the others give no validator.
 """
@@ -58,6 +59,8 @@ class ChangingFarm:
         self.editions: dict[int, int] = {}
         #: How each changed article changed: "text", "title" or "both".
         self.kinds: dict[int, str] = {}
+        #: How many times each article's markup changed, its text staying the same.
+        self.styles: dict[int, int] = {}
         self.delay = delay
         self._lock = threading.Lock()
         self.servers: list[HTTPServer] = []
@@ -78,20 +81,28 @@ class ChangingFarm:
                 self.editions[n] = self.editions.get(n, 0) + 1
                 self.kinds[n] = ("text", "title", "both")[position % 3]
 
-    def page(self, n: int) -> tuple[bytes, int]:
+    def restyle(self, numbers: list[int]) -> None:
+        """New markup for each article of ``numbers``, the same title and text."""
+        with self._lock:
+            for n in numbers:
+                self.styles[n] = self.styles.get(n, 0) + 1
+
+    def page(self, n: int) -> tuple[bytes, str]:
+        """The page of article ``n`` and its version (for its validators)."""
         with self._lock:
             edition = self.editions.get(n, 0)
             kind = self.kinds.get(n, "")
+            style = self.styles.get(n, 0)
         heading = title(n, edition, changed=kind in ("title", "both"))
         body = "".join(
             f"<p>{text}</p>" for text in paragraphs(n, edition, changed=kind in ("text", "both"))
         )
         html = (
             f'<!doctype html><html lang="en"><head><title>{heading}</title></head><body>'
-            f"<nav><a href='/'>Home</a></nav><article><h1>{heading}</h1>{body}</article>"
-            "<footer>Copyright the news</footer></body></html>"
+            f"<nav><a href='/'>Home</a></nav><article class='style-{style}'><h1>{heading}</h1>"
+            f"{body}</article><footer>Copyright the news</footer></body></html>"
         )
-        return html.encode(), edition
+        return html.encode(), f"{edition}-{style}"
 
     def _respond(self, request: Request) -> Response:
         if self.delay:
@@ -99,14 +110,15 @@ class ChangingFarm:
         match = _PATH.fullmatch(request.path)
         assert match is not None
         n = int(match.group(1))
-        body, edition = self.page(n)
+        body, version = self.page(n)
         headers: dict[str, str] = {}
         if n % 2 == 0:
-            headers["ETag"] = f'"{n}-{edition}"'
+            headers["ETag"] = f'"{n}-{version}"'
             if request.headers.get("If-None-Match") == headers["ETag"]:
                 return Response(status=304, headers=headers)
         elif n % 4 == 1:
-            headers["Last-Modified"] = f"Mon, {edition + 1:02d} Jan 2024 10:00:00 GMT"
+            day = sum(int(part) for part in version.split("-")) + 1
+            headers["Last-Modified"] = f"Mon, {day:02d} Jan 2024 10:00:00 GMT"
             if request.headers.get("If-Modified-Since") == headers["Last-Modified"]:
                 return Response(status=304, headers=headers)
         return Response(body, status=200, headers=headers, content_type="text/html; charset=utf-8")

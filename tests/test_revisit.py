@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import json
 import os
 import signal
 import sqlite3
@@ -13,12 +14,15 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import changing_farm
 import pytest
 from changing_farm import ChangingFarm
+from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
 import archiver
 from archiver.capture import FetchConfig
+from archiver.cli import main
 from archiver.runs import BulkConfig, TextIndex
 from archiver.runs.bookkeeping import STATE_FILE
 from archiver.runs.refresh import parse_period
@@ -152,6 +156,7 @@ def test_bad_period_and_folder(tmp_path: Path) -> None:
 _REVISIT = """
 import sys
 from archiver.capture import FetchConfig
+from archiver.cli import main
 from archiver.runs import BulkConfig, revisit
 config = BulkConfig(per_host_delay=0, workers=1, concurrency=4, warc_size=20_000,
                     fetch=FetchConfig(retries=0, timeout=10, allow_private=True))
@@ -212,3 +217,67 @@ def test_killed_revisit_loses_no_version_and_records_none_twice(tmp_path: Path) 
         assert check.indexed == COUNT + len(CHANGED)
     finally:
         farm.close()
+
+
+# --- history ------------------------------------------------------------------------------
+
+
+def test_history_shows_each_change_word_for_word(
+    revisited: tuple[Path, archiver.RevisitReport, set[str], list[str]], farm: ChangingFarm
+) -> None:
+    out, _, _, urls = revisited
+    for n in CHANGED:
+        versions = archiver.history(urls[n], out)
+        assert len(versions) == 2, n
+        first, second = versions
+        assert (first.number, second.number) == (1, 2)
+        assert second.article.title == changing_farm.title(n, 1, changed=farm.kinds[n] != "text")
+        fields = {change.name for change in second.changes}
+        assert ("title" in fields) == (farm.kinds[n] in ("title", "both"))
+        changed_words = [part for part in second.diff if part.op != "equal"]
+        if farm.kinds[n] == "title":
+            assert changed_words == []
+            continue
+        old = changing_farm.paragraphs(n, 0, changed=False)
+        new = changing_farm.paragraphs(n, 1, changed=True)
+        # The diff, applied to the old text, gives the new one, word for word.
+        assert " ".join(part.old for part in second.diff if part.old) == " ".join(old)
+        assert " ".join(part.new for part in second.diff if part.new) == " ".join(new)
+        assert any("autumn" in part.new and "spring" in part.old for part in changed_words)
+    # An article that did not change: one version, captured twice (or once and a 304).
+    same = archiver.history(urls[0], out)
+    assert len(same) == 1 and same[0].diff == () and same[0].markup_changes == 0
+
+
+def test_markup_changed_but_not_the_text_is_one_version(farm: ChangingFarm, tmp_path: Path) -> None:
+    urls = farm.urls(400)[300:]  # articles of their own
+    archiver.archive_many(urls[:4], tmp_path, config=FAST)
+    farm.restyle([300, 301])
+    archiver.revisit(tmp_path, "3d", config=FAST)
+    (version,) = archiver.history(urls[0], tmp_path)
+    assert len(version.captured) == 2 and version.markup_changes == 1
+    result = CliRunner().invoke(main, ["history", urls[0], str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "1 versions of the text, 2 captures" in result.output
+    assert "markup changed 1 times, its text did not" in result.output
+
+
+def test_history_command(
+    revisited: tuple[Path, archiver.RevisitReport, set[str], list[str]], farm: ChangingFarm
+) -> None:
+    out, _, _, urls = revisited
+    n = next(n for n in CHANGED if farm.kinds[n] == "both")
+    runner = CliRunner()
+    text = runner.invoke(main, ["history", urls[n], str(out)])
+    assert text.exit_code == 0, text.output
+    assert "2 versions of the text" in text.output
+    assert "title: " in text.output and "(updated 1)" in text.output
+    assert "next [-spring-] {+autumn+} if" in text.output
+    data = json.loads(runner.invoke(main, ["history", urls[n], str(out), "-f", "json"]).stdout)
+    assert data["url"] == urls[n] and len(data["versions"]) == 2
+    assert data["versions"][1]["changes"][0]["field"] == "title"
+    assert any(op != "equal" for op, _, _ in data["versions"][1]["diff"])
+    missing = runner.invoke(main, ["history", "http://nowhere.example/", str(out)])
+    assert missing.exit_code == 0 and "not archived" in missing.output
+    absent = runner.invoke(main, ["history", urls[n], str(out / "nothing")])
+    assert absent.exit_code == 1 and "Traceback" not in absent.output
