@@ -68,18 +68,32 @@ def snippet(text: str, terms: list[tuple[str, bool]]) -> str:
     """The words of ``text`` around the first word that matches ``terms`` (folded words,
     each with whether it is a prefix), the matching words in brackets."""
     words = text.split()
-    folded = [" ".join(_WORD.findall(fold(word))) for word in words]
 
-    def matches(position: int) -> bool:
-        return any(
-            folded[position].startswith(term) if prefix else folded[position] == term
-            for term, prefix in terms
-        )
+    def matches(word: str) -> bool:
+        folded = " ".join(_WORD.findall(fold(word)))
+        return any(folded.startswith(t) if prefix else folded == t for t, prefix in terms)
 
-    first = next((i for i in range(len(words)) if matches(i)), 0)
+    first = _first_match(text, len(words), terms)
+    if first is None:  # folding changed the words (a ligature that spells two)
+        first = next((i for i, word in enumerate(words) if matches(word)), 0)
     start, end = max(0, first - _CONTEXT), min(len(words), first + _CONTEXT + 1)
-    shown = [f"[{words[i]}]" if matches(i) else words[i] for i in range(start, end)]
+    shown = [f"[{word}]" if matches(word) else word for word in words[start:end]]
     return ("… " if start else "") + " ".join(shown) + (" …" if end < len(words) else "")
+
+
+def _first_match(text: str, count: int, terms: list[tuple[str, bool]]) -> int | None:
+    """The number of the first word of ``text`` (of ``count``) that matches ``terms``,
+    found in the text folded at once; 0 when none does, None when folding changed the
+    number of words."""
+    folded = fold(text)
+    if len(folded.split()) != count:
+        return None
+    edge = r"(?<![^\W_])"
+    pattern = "|".join(
+        edge + re.escape(term) + ("" if prefix else r"(?![^\W_])") for term, prefix in terms
+    )
+    found = re.search(pattern, folded) if pattern else None
+    return len(folded[: found.start()].split()) if found else 0
 
 
 def terms(expression: str) -> list[tuple[str, bool]]:
