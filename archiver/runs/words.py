@@ -3,8 +3,8 @@
 Text is folded before it is indexed, and queries alike (:func:`fold`): compatibility
 forms, then every combining mark removed (Latin and Greek accents, Arabic harakat,
 the hamza written above or below an alef), tatweel removed, then case folded (Greek
-final sigma included). FTS5's own ``remove_diacritics`` knows Latin and Greek but not
-Arabic, hence folding here.
+final sigma included). FTS5's own ``remove_diacritics`` (SQLite 3.40) keeps the Greek
+tonos and the hamza of an alef, hence folding here.
 """
 
 from __future__ import annotations
