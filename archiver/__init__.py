@@ -15,10 +15,14 @@ The public API::
     report = archiver.revisit("archive/", "3d")   # fetch the last 3 days' articles again
     versions = archiver.history("https://example.com/news/1", "archive/")  # with diffs
     hits = archiver.search('"central bank"', "archive/", site="egypttoday.com")
+    urls = archiver.discover("jpost.com", since="2d")       # or await archiver.adiscover()
+    update = archiver.archive_sites(["jpost.com"], "archive/", since="1d")
+    update = archiver.update_archive("archive/")              # later: only what is new
 """
 
 from .article import Article, ExtractorInfo, InputKind
 from .capture import AsyncFetcher, Exchange, FetchConfig, Fetcher, FetchResult, afetch, fetch, load
+from .discovery import DiscoveredURL, adiscover, discover
 from .document import Document
 from .errors import (
     ArchiverError,
@@ -49,12 +53,15 @@ from .runs import (
     Hit,
     Report,
     RevisitReport,
+    UpdateReport,
     aarchive,
     archive,
     archive_many,
+    archive_sites,
     reprocess,
     revisit,
     search,
+    update_archive,
 )
 from .version import __version__
 from .warc import ArchivedArticle, Capture, WarcWriter, read, read_captures, read_latest
@@ -73,6 +80,7 @@ __all__ = [
     "Capture",
     "DecodingError",
     "DecompressionBombError",
+    "DiscoveredURL",
     "Document",
     "EmptyInputError",
     "Exchange",
@@ -98,15 +106,19 @@ __all__ = [
     "RobotsDisallowedError",
     "StateError",
     "TextVersion",
+    "UpdateReport",
     "WarcError",
     "WarcWriter",
     "__version__",
     "aarchive",
+    "adiscover",
     "afetch",
     "archive",
     "archive_many",
+    "archive_sites",
     "default_registry",
     "diff",
+    "discover",
     "export",
     "extract",
     "extract_document",
@@ -119,6 +131,7 @@ __all__ = [
     "reprocess",
     "revisit",
     "search",
+    "update_archive",
     "write_index",
     "write_wacz",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import dataclasses
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ import changing_farm
 import pytest
 from changing_farm import ChangingFarm
 from click.testing import CliRunner
+from news_farm import NewsFarm, resolving
 from warcio.archiveiterator import ArchiveIterator
 
 import archiver
@@ -281,3 +283,35 @@ def test_history_command(
     assert missing.exit_code == 0 and "not archived" in missing.output
     absent = runner.invoke(main, ["history", urls[n], str(out / "nothing")])
     assert absent.exit_code == 1 and "Traceback" not in absent.output
+
+
+# --- archiver update --revisit (on the discovery farm of issue 15) -------------------------
+
+
+def test_update_revisit_records_the_changed_article(tmp_path: Path) -> None:
+    news = NewsFarm(12)
+    try:
+        with resolving(news.hosts):
+            site = news.sites[5]
+            out = str(tmp_path / "archive")
+            fast = ["--allow-private", "--per-host-delay", "0", "--retries", "0"]
+            runner = CliRunner()
+            result = runner.invoke(main, ["bulk", "--discover", site.home, "-o", out, *fast])
+            assert result.exit_code == 0, result.output
+            changed = site.articles[3]
+            site.articles[3] = dataclasses.replace(changed, title="A new title for the story")
+            site._build()
+            result = runner.invoke(main, ["update", out, "--revisit", "3d", *fast])
+            assert result.exit_code == 0, result.output
+            count = len(site.articles)
+            assert f"revisited {count} articles: 1 new versions, {count - 1} unchanged" in (
+                result.output
+            )
+            url = site.url(changed.path)
+            shown = runner.invoke(main, ["history", url, out])
+            assert "2 versions of the text" in shown.output, shown.output
+            assert "-> 'A new title for the story'" in shown.output
+            bad = runner.invoke(main, ["update", out, "--revisit", "soon", *fast])
+            assert bad.exit_code == 2 and "not a period" in bad.output
+    finally:
+        news.close()

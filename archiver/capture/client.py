@@ -41,6 +41,7 @@ from .plan import (
     fetch_result,
     origin_of,
     page_plan,
+    robots_plan,
 )
 from .receiver import Head, Receiver
 from .retry import final_error, is_attempt_error, retry_options
@@ -428,6 +429,21 @@ class AsyncFetcher:
         rules = self._robots.rules.get(origin_of(url, _URLS))
         delay = rules.crawl_delay(self.config.user_agent) if rules is not None else None
         return float(delay) if delay is not None else None
+
+    async def robots_sitemaps(self, url: str) -> list[str]:
+        """The ``Sitemap:`` URLs of the robots.txt of ``url``'s origin, as written.
+
+        The file is read once, as :meth:`fetch` reads it for its rules, which it then
+        keeps. Raises :class:`~archiver.errors.FetchError` when it cannot be read (a
+        network error, a 5xx; tried once).
+        """
+        try:
+            rules = await self._run(robots_plan(url, self.config, self._robots, _URLS))
+        except Exception as exc:
+            if not is_attempt_error(exc, _ERRORS):
+                raise
+            raise final_error(url, exc, 1, self.config, _ERRORS) from exc
+        return [] if rules is None else list(rules.sitemaps)
 
     async def _run(self, plan: Plan) -> Any:
         deadline = deadline_after(self.config.total_timeout)

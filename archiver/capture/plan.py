@@ -38,6 +38,7 @@ __all__ = [
     "is_blocked",
     "origin_of",
     "page_plan",
+    "robots_plan",
 ]
 
 log = logging.getLogger(__name__)
@@ -165,6 +166,20 @@ def page_plan(
         seen.add(target)
         log.debug("%s: redirected (%d) to %s", url, received.exchange.status, target)
         current = target
+
+
+def robots_plan(
+    url: str, config: FetchConfig, robots: RobotsCache, urls: UrlSyntax
+) -> Generator[Step, Any, Protego | None]:
+    """The robots.txt rules of ``url``'s origin (None: none, all allowed), read as
+    :func:`page_plan` reads them, once per origin: discovery asks for its sitemaps."""
+    deadline = time.monotonic() + config.total_timeout if config.total_timeout else None
+    current = urls.check(url, url, 1)
+    origin = origin_of(current, urls)
+    if origin not in robots.rules:
+        yield from _check_host(current, url, config, 1, urls)
+        robots.rules[origin] = yield from _robots_plan(origin, url, config, deadline, 1, urls)
+    return robots.rules[origin]
 
 
 def _admit(

@@ -21,19 +21,37 @@ from rich.progress import (
 
 from ..capture import Fetcher
 from ..errors import ArchiverError, WarcError
-from ..runs import BulkProgress, Failure, archive, archive_many
+from ..runs import (
+    BulkProgress,
+    BulkReport,
+    Failure,
+    RevisitReport,
+    UpdateReport,
+    archive,
+    archive_many,
+    archive_sites,
+)
 from ..warc import WarcWriter
 from .app import article_row, dask_client, error, is_quiet, main, print_table, usage_error
 from .options import (
     bulk_config,
     bulk_options,
+    check_sites,
     fetch_config,
     fetch_options,
     no_sites_option,
     registry_from,
+    since_option,
 )
 
-__all__ = ["bulk_command", "get_command"]
+__all__ = [
+    "bulk_command",
+    "bulk_progress",
+    "bulk_summary",
+    "discovery_summary",
+    "get_command",
+    "revisit_summary",
+]
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +133,12 @@ def get_command(
 
 
 @main.command("bulk", short_help="Archive a list of URLs into a folder of WARC files.")
-@click.argument("url_list", type=click.Path(dir_okay=False, path_type=Path), metavar="URLS.txt")
+@click.argument(
+    "url_list",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="[URLS.txt]",
+    required=False,
+)
 @click.option(
     "-o",
     "--output",
@@ -124,6 +147,15 @@ def get_command(
     help="The folder for the WARC files, the state ledger and the failure report;"
     " with --dask, any fsspec URL (s3://bucket/archive).",
 )
+@click.option(
+    "--discover",
+    "sites",
+    multiple=True,
+    metavar="SITE",
+    help="Instead of a list, the articles discovered on SITE (jpost.com, or a URL) from its"
+    " feeds and sitemaps; repeat for more sites. `archiver update DIR` does it again later.",
+)
+@since_option
 @bulk_options
 @click.option("--retry-failed", is_flag=True, help="Try again the URLs that failed before.")
 @click.option(
@@ -134,8 +166,10 @@ def get_command(
 )
 @fetch_options
 def bulk_command(
-    url_list: Path,
+    url_list: Path | None,
     output: str,
+    sites: tuple[str, ...],
+    since: str | None,
     concurrency: int,
     per_host_delay: float,
     warc_size: int,
@@ -149,21 +183,43 @@ def bulk_command(
     timeout: float,
     retries: int,
 ) -> None:
-    """Archive every URL of URLS.txt (one per line; blank lines and # comments skipped).
+    """Archive every URL of URLS.txt (one per line; blank lines and # comments skipped),
+    or the articles discovered on the sites given with --discover (see docs/discovery.md).
 
     DIR gets the WARC files, state.sqlite (every URL's state) and failures.jsonl (every
     URL not archived, with the cause). Running the same command again resumes: done
     URLs are not fetched again. Shows a progress bar on a terminal, log lines
     otherwise, then a summary. Exits 1 when some URLs failed.
     """
-    if not url_list.is_file():
+    if (url_list is None) == (not sites):
+        usage_error("give a URL list or --discover SITE (not both)")
+    if url_list is not None and not url_list.is_file():
         usage_error(f"{url_list}: no such file")
+    if since is not None and not sites:
+        usage_error("--since goes with --discover")
     if "://" in output and not dask_address:
         usage_error(f"{output}: an output URL needs --dask; give a folder otherwise")
     fetch = fetch_config(no_robots, allow_private, user_agent, timeout, retries)
     config = bulk_config(concurrency, per_host_delay, warc_size, no_extract, fetch, extract_timeout)
+    if sites:
+        check_sites(sites)
+        if dask_address:
+            usage_error("--discover runs on this machine: it cannot go with --dask")
+        with bulk_progress() as progress:
+            update = archive_sites(
+                sites,
+                output,
+                since=since,
+                config=config,
+                retry_failed=retry_failed,
+                progress=progress,
+            )
+        discovery_summary(update)
+        bulk_summary(update.bulk)
+        return
     client = dask_client(dask_address) if dask_address else None
-    with _bulk_progress() as progress:
+    assert url_list is not None  # checked above
+    with bulk_progress() as progress:
         report = archive_many(
             url_list,
             output,
@@ -172,6 +228,11 @@ def bulk_command(
             progress=progress,
             client=client,
         )
+    bulk_summary(report)
+
+
+def bulk_summary(report: BulkReport) -> None:
+    """The summary line of a bulk run on stderr (not with -q); exit 1 when URLs failed."""
     if not is_quiet():
         rate = (report.done_now + report.failed_now) / report.seconds if report.seconds else 0.0
         click.echo(
@@ -185,8 +246,30 @@ def bulk_command(
         raise click.exceptions.Exit(1)
 
 
+def discovery_summary(update: UpdateReport) -> None:
+    """The line saying what discovery found, on stderr (not with -q)."""
+    if not is_quiet():
+        click.echo(
+            f"discovered {update.discovered} article URLs on {len(update.sites)} sites,"
+            f" {update.new} new ({update.sources} feeds, sitemaps and pages"
+            f" fetched and stored, {update.skipped} skipped)",
+            err=True,
+        )
+
+
+def revisit_summary(report: RevisitReport) -> None:
+    """The line saying what a revisit recorded, on stderr (not with -q)."""
+    if not is_quiet():
+        click.echo(
+            f"revisited {report.revisited} articles: {report.changed} new versions,"
+            f" {report.unchanged + report.not_modified} unchanged ({report.not_modified}"
+            " answered 304 Not Modified)",
+            err=True,
+        )
+
+
 @contextmanager
-def _bulk_progress() -> Iterator[Callable[[BulkProgress], None] | None]:
+def bulk_progress() -> Iterator[Callable[[BulkProgress], None] | None]:
     """A rich progress bar on a terminal; else a log line every 10 s; nothing with -q."""
     if is_quiet():
         yield None

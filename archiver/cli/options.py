@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 import click
 
 from ..capture import FetchConfig
+from ..discovery import cutoff, home_url
+from ..errors import InputError
 from ..extraction import Registry, default_registry
 from ..runs import BulkConfig
 from .app import usage_error
@@ -20,11 +22,13 @@ from .app import usage_error
 __all__ = [
     "bulk_config",
     "bulk_options",
+    "check_sites",
     "fetch_config",
     "fetch_options",
     "format_option",
     "no_sites_option",
     "registry_from",
+    "since_option",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -54,6 +58,35 @@ def format_option(command: F) -> F:
         show_default=True,
         help="Output format.",
     )(command)
+
+
+def since_option(command: F) -> F:
+    """The --since option of discovery: a period back from now, or a date."""
+    return click.option(
+        "--since",
+        metavar="PERIOD",
+        callback=_check_since,
+        help="Only the articles dated since then: a period back from now (30m, 12h, 2d,"
+        " 1w) or a date (2025-01-31); undated ones are kept.",
+    )(command)
+
+
+def _check_since(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        try:
+            cutoff(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+    return value
+
+
+def check_sites(sites: tuple[str, ...]) -> None:
+    """A usage error, before any fetch, for a site that is no host name or URL."""
+    for site in sites:
+        try:
+            home_url(site)
+        except InputError as exc:
+            usage_error(str(exc))
 
 
 def registry_from(no_sites: bool) -> Registry:

@@ -13,8 +13,11 @@ from .dispatch import default_registry, extract, extract_document
 from .generic import GenericExtractor
 from .metrics import Score, shingle_score
 from .registry import ENTRY_POINT_GROUP, Extractor, Registry, domain_of
+from .rules import read_rules
+from .sites import BUILTIN_SITES
 
 __all__ = [
+    "BUILTIN_SITES",
     "ENTRY_POINT_GROUP",
     "Extractor",
     "GenericExtractor",
@@ -24,5 +27,6 @@ __all__ = [
     "domain_of",
     "extract",
     "extract_document",
+    "read_rules",
     "shingle_score",
 ]

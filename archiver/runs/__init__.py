@@ -2,9 +2,11 @@
 
 :func:`archive` takes one URL (:mod:`.single`); :func:`archive_many` a URL list
 (:mod:`.bulk`, on this machine or on a Dask cluster); :func:`reprocess` saved pages and
-WARC files (:mod:`.reextraction`, likewise). :func:`search` finds articles of an
-archive folder in its full-text index (:mod:`.textindex`), which the runs keep;
-:func:`revisit` fetches the recent articles of an archive folder again (:mod:`.refresh`).
+WARC files (:mod:`.reextraction`, likewise); :func:`archive_sites` and
+:func:`update_archive` the articles discovered on news sites (:mod:`.updates`).
+:func:`search` finds articles of an archive folder in its full-text index
+(:mod:`.textindex`), which the runs keep; :func:`revisit` fetches the recent articles
+of an archive folder again (:mod:`.refresh`).
 """
 
 from .bookkeeping import BulkProgress, BulkReport
@@ -17,6 +19,7 @@ from .refresh import RevisitReport, revisit
 from .report import Report
 from .single import aarchive, archive
 from .textindex import Hit, IndexCheck, TextIndex, search, warc_files
+from .updates import UpdateReport, archive_sites, update_archive
 
 __all__ = [
     "BulkConfig",
@@ -28,12 +31,15 @@ __all__ = [
     "Report",
     "RevisitReport",
     "TextIndex",
+    "UpdateReport",
     "aarchive",
     "archive",
     "archive_many",
+    "archive_sites",
     "process_file",
     "reprocess",
     "revisit",
     "search",
+    "update_archive",
     "warc_files",
 ]

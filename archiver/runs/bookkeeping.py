@@ -13,10 +13,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import time
 import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,7 @@ __all__ = [
     "final_report",
     "finish",
     "ingest",
+    "next_warc_name",
     "recover",
     "write_failure_report",
 ]
@@ -253,6 +256,16 @@ def _checked(urls: Iterable[str], ledger: Ledger) -> Iterator[tuple[str, str]]:
 
 
 # --- during and after the run -----------------------------------------------------------
+
+
+def next_warc_name(ledger: Ledger, prefix: str) -> str:
+    """The name of the run's next WARC file, its serial counted in the ledger:
+    ``<prefix>-<timestamp>-<serial>-<pid>~<hostname>.warc.gz``."""
+    serial = int(ledger.get("warc_serial") or 0)
+    ledger.set("warc_serial", serial + 1)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")[:17]
+    host = socket.gethostname().replace("-", "_").replace("~", "_") or "localhost"
+    return f"{prefix}-{stamp}-{serial:05d}-{os.getpid()}~{host}.warc.gz"
 
 
 def current_progress(

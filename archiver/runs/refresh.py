@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from ..errors import InputError
 from ..files import PathArg
@@ -34,7 +35,7 @@ from .config import BulkConfig
 from .ledger import CHANGED, FIRST, NOT_MODIFIED, UNCHANGED, Ledger
 from .scheduler import archive_locally
 
-__all__ = ["RevisitReport", "parse_period", "revisit"]
+__all__ = ["RevisitReport", "begin_round", "end_round", "parse_period", "revisit"]
 
 log = logging.getLogger(__name__)
 
@@ -100,21 +101,34 @@ def revisit(
         )
     ledger = Ledger(folder / STATE_FILE)
     try:
-        current = ledger.get(_ROUND)
-        if current is None:
-            started = time.time()
-            count = ledger.revisit(started - span.total_seconds())
-            # Committed with the URLs set pending: both or neither.
-            current = {"started": started, "urls": count}
-            ledger.set(_ROUND, current)
-            log.info("%d articles to revisit", count)
-        else:
-            log.info("resuming the revisit of %d articles begun before", current["urls"])
+        current = begin_round(ledger, span)
     except BaseException:
         ledger.close_quietly()
         raise
     ledger.close()
     report = archive_locally([], folder, config=config or BulkConfig(), progress=progress)
+    return end_round(folder, current, report)
+
+
+def begin_round(ledger: Ledger, span: timedelta) -> dict[str, Any]:
+    """Set pending the URLs of ``ledger`` first archived within ``span`` before now, and
+    record the round, in one commit; or find the round a killed run left, to resume it.
+    Returns the round, for :func:`end_round`."""
+    current = ledger.get(_ROUND)
+    if current is not None:
+        log.info("resuming the revisit of %d articles begun before", current["urls"])
+        return dict(current)
+    started = time.time()
+    count = ledger.revisit(started - span.total_seconds())
+    current = {"started": started, "urls": count}
+    ledger.set(_ROUND, current)  # committed with the URLs set pending: both or neither
+    log.info("%d articles to revisit", count)
+    return current
+
+
+def end_round(folder: Path, current: dict[str, Any], run: BulkReport) -> RevisitReport:
+    """What the round ``current`` recorded, once ``run`` went over its URLs; the round
+    ends when none is pending (else the next run resumes it)."""
     ledger = Ledger(folder / STATE_FILE)
     try:
         kinds = ledger.versions(since=float(current["started"]))
@@ -125,7 +139,7 @@ def revisit(
         raise
     ledger.close()
     return RevisitReport(
-        run=report,
+        run=run,
         revisited=int(current["urls"]),
         changed=kinds.get(CHANGED, 0),
         unchanged=kinds.get(UNCHANGED, 0),

@@ -15,13 +15,11 @@ import heapq
 import logging
 import multiprocessing
 import os
-import socket
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +39,7 @@ from .bookkeeping import (
     current_progress,
     final_report,
     ingest,
+    next_warc_name,
     recover,
     write_failure_report,
 )
@@ -160,7 +159,6 @@ class _Warcs:
         self._index = index
         self._config = config
         self._writer: WarcWriter | None = None
-        self._host = socket.gethostname().replace("-", "_").replace("~", "_") or "localhost"
         self.written: list[Path] = []
         self.bytes = 0
 
@@ -212,10 +210,7 @@ class _Warcs:
         self._writer = None
 
     def _next_name(self) -> str:
-        serial = int(self._ledger.get("warc_serial") or 0)
-        self._ledger.set("warc_serial", serial + 1)
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")[:17]
-        return f"{self._config.warc_prefix}-{stamp}-{serial:05d}-{os.getpid()}~{self._host}.warc.gz"
+        return next_warc_name(self._ledger, self._config.warc_prefix)
 
 
 class _Run:

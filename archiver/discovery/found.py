@@ -1,0 +1,53 @@
+"""What discovery gives: :class:`DiscoveredURL`, and the one way its URLs are cleaned."""
+
+from __future__ import annotations
+
+import urllib.parse
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+import courlan
+
+__all__ = ["DiscoveredURL", "SourceKind", "clean_url"]
+
+#: Where a URL was found: a sitemap (maybe a Google News one) or a feed.
+SourceKind = Literal["sitemap", "news-sitemap", "feed"]
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveredURL:
+    """An article URL found on a site, with where it was found and when it is dated.
+
+    ``date`` is the publication date a Google News sitemap or a feed gives, else the
+    sitemap's ``lastmod`` (timezone-aware, UTC), or None when the source gives none.
+    """
+
+    url: str
+    #: The URL of the sitemap or feed that listed it.
+    source: str
+    kind: SourceKind
+    date: datetime | None = None
+    title: str | None = None
+
+    def to_dict(self) -> dict[str, str | None]:
+        """The fields as JSON-ready values (the date in ISO 8601)."""
+        return {
+            "url": self.url,
+            "source": self.source,
+            "kind": self.kind,
+            "date": self.date.isoformat() if self.date else None,
+            "title": self.title,
+        }
+
+
+def clean_url(url: str) -> str | None:
+    """``url`` normalised, without a fragment or tracking parameters (``utm_*``,
+    ``fbclid`` and the like, as courlan knows them; the others are kept, sorted); None
+    when it is not an http(s) URL."""
+    try:
+        # Not courlan's strict mode: it keeps only the query parameters it knows.
+        cleaned = urllib.parse.urldefrag(courlan.normalize_url(url.strip())).url
+    except ValueError:
+        return None
+    return cleaned if cleaned.startswith(("http://", "https://")) else None

@@ -1,0 +1,49 @@
+"""Periods such as ``2d`` or ``12h``, and the cut-off time they mean."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+__all__ = ["cutoff", "parse_period"]
+
+_PERIOD = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_period(text: str) -> timedelta:
+    """``30m``, ``12h``, ``2d``, ``1w`` (or ``1d12h``) as a timedelta; ValueError otherwise."""
+    spec = text.strip().lower()
+    pos = 0
+    total = timedelta()
+    for match in _PERIOD.finditer(spec):
+        if match.start() != pos:
+            break
+        total += timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
+        pos = match.end()
+    if not spec or pos != len(spec):
+        raise ValueError(
+            f"{text!r} is not a period: give a number and a unit, s, m, h, d or w (2d, 12h)"
+        )
+    return total
+
+
+def cutoff(since: str | timedelta | datetime, now: datetime | None = None) -> datetime:
+    """The earliest time that ``since`` keeps: a period back from ``now``, or a date
+    (ISO 8601; a date without a zone is UTC)."""
+    now = now or datetime.now(timezone.utc)
+    if isinstance(since, datetime):
+        moment = since
+    elif isinstance(since, timedelta):
+        return now - since
+    else:
+        try:
+            return now - parse_period(since)
+        except ValueError:
+            try:
+                moment = datetime.fromisoformat(since.strip())
+            except ValueError:
+                raise ValueError(
+                    f"{since!r} is neither a period (2d, 12h) nor a date (2025-01-31)"
+                ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -1,0 +1,311 @@
+"""Discovery of a site's article URLs: its robots.txt, sitemaps and feeds, fetched in
+turn through an :class:`~archiver.capture.AsyncFetcher` (so with its robots.txt rules
+and retries) with the politeness delay of a bulk run between two fetches of a site.
+
+Every response is handed to ``on_fetch`` once read, with what it was and what it gave
+(a bulk run stores them in its WARC files: the metadata record of a feed lists the
+article URLs it gave).
+Nothing here stops on a bad source: a sitemap that is malformed XML, an HTML page, a
+gzip bomb or an index that points to itself, a feed that is not one, a source that
+cannot be fetched, each is logged and skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import urllib.parse
+from collections import deque
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..capture import AsyncFetcher, DecodeError, Decoder, FetchConfig, FetchResult, Overflow
+from ..errors import ArchiverError, InputError
+from .feeds import feed_links, parse_feed, robots_sitemaps
+from .found import DiscoveredURL, SourceKind, clean_url
+from .period import cutoff
+from .sitemaps import MAX_BYTES, parse_sitemap
+from .sources import SiteSources, site_sources
+
+__all__ = ["MAX_SITEMAPS", "OnFetch", "Walker", "adiscover", "discover", "discovery_config"]
+
+log = logging.getLogger(__name__)
+
+#: The most sitemap files read for one site, and how deep indexes may nest.
+MAX_SITEMAPS = 1000
+MAX_DEPTH = 5
+
+#: Called with each fetch of discovery and what it was: a bulk run stores them.
+OnFetch = Callable[[FetchResult, dict[str, Any]], None]
+
+
+def discovery_config(config: FetchConfig | None) -> FetchConfig:
+    """``config`` with room for a sitemap of the protocol's 50 MB."""
+    config = config or FetchConfig()
+    return dataclasses.replace(
+        config,
+        max_body_bytes=max(config.max_body_bytes, MAX_BYTES),
+        max_decompressed_bytes=max(config.max_decompressed_bytes, MAX_BYTES),
+    )
+
+
+def _body(result: FetchResult) -> bytes:
+    """The final body with its Content-Encoding undone (within the sitemap limit)."""
+    if result.content is not None:
+        return result.content
+    final = result.final
+    try:
+        decoder = Decoder(final.header("Content-Encoding") or "", MAX_BYTES)
+        decoder.feed(final.body)
+        return decoder.finish()
+    except (DecodeError, Overflow) as exc:
+        cause = str(exc) or f"over {MAX_BYTES // 2**20} MB decoded"
+        raise InputError(f"cannot decode the response ({cause})", source=result.url) from None
+
+
+class Walker:
+    """Discovers the article URLs of sites (see the module docstring).
+
+    ``since`` drops URLs dated before it (undated ones are kept); ``sitemaps_since``
+    skips the sitemaps an index dates (``lastmod``) before it, as unchanged since then.
+    ``delay`` is the wait between two fetches for one site (more when robots.txt asks).
+    """
+
+    def __init__(
+        self,
+        fetcher: AsyncFetcher,
+        *,
+        since: datetime | None = None,
+        sitemaps_since: datetime | None = None,
+        delay: float = 1.0,
+        on_fetch: OnFetch | None = None,
+    ) -> None:
+        self.fetcher = fetcher
+        self._since = since
+        self._sitemaps_since = sitemaps_since
+        self._delay = delay
+        self._on_fetch = on_fetch
+        #: Sources fetched (and stored) and skipped, over all sites.
+        self.fetched = 0
+        self.skipped = 0
+
+    async def sites(self, sites: Iterable[str]) -> list[DiscoveredURL]:
+        """The article URLs of every site (see :meth:`site`), sites walked at once."""
+        found = await asyncio.gather(*(self.site(site) for site in sites))
+        return [url for urls in found for url in urls]
+
+    async def site(self, site: str) -> list[DiscoveredURL]:
+        """The article URLs of ``site`` (a host name or URL), clean and each once."""
+        sources = site_sources(site)
+        walk = _SiteWalk(self, sources)
+        await walk.run()
+        return walk.found()
+
+    async def fetch(self, url: str, what: dict[str, Any], first: bool) -> FetchResult | None:
+        """``url`` fetched after the site's delay; None when it failed or is not a 200
+        (logged; a response that came is handed to on_fetch). The caller hands a 200 to
+        :meth:`store` once read."""
+        if not first:
+            wait = max(self._delay, self.fetcher.crawl_delay(url) or 0.0)
+            await asyncio.sleep(wait)
+        try:
+            result = await self.fetcher.fetch(url)
+        except ArchiverError as exc:
+            log.warning("discovery: %s: skipped", exc)
+            self.skipped += 1
+            return None
+        self.fetched += 1
+        if result.status != 200:
+            log.warning("discovery: %s: HTTP %d, skipped", url, result.status)
+            self.skipped += 1
+            self.store(result, what)
+            return None
+        return result
+
+    def store(self, result: FetchResult, what: dict[str, Any]) -> None:
+        """Hand a fetch of discovery to on_fetch, with what it was and what it gave."""
+        if self._on_fetch is not None:
+            self._on_fetch(result, {"discovery": what})
+
+    def keep(self, date: datetime | None) -> bool:
+        return date is None or self._since is None or date >= self._since
+
+    def sitemap_changed(self, lastmod: datetime | None) -> bool:
+        return lastmod is None or self._sitemaps_since is None or lastmod >= self._sitemaps_since
+
+
+class _SiteWalk:
+    """One site's walk: robots.txt, then its sitemaps, then its feeds."""
+
+    def __init__(self, walker: Walker, sources: SiteSources) -> None:
+        self._walker = walker
+        self._sources = sources
+        self._first = True
+        self._found: dict[str, DiscoveredURL] = {}
+
+    async def _fetch(self, url: str, kind: str) -> FetchResult | None:
+        first, self._first = self._first, False
+        return await self._walker.fetch(url, self._what(kind), first)
+
+    def _what(self, kind: str, **found: Any) -> dict[str, Any]:
+        return {"kind": kind, "site": self._sources.home, **found}
+
+    async def run(self) -> None:
+        sources = self._sources
+        sitemaps = list(sources.sitemaps)
+        listed = await self._robots_sitemaps()
+        sitemaps += [url for url in listed if url not in sitemaps]
+        feeds = list(sources.feeds)
+        # Feed autodiscovery: on the pages declared, or the home page of a site with no
+        # other source.
+        pages = list(sources.pages) or ([] if sitemaps or feeds else [sources.home])
+        for url in pages:
+            page = await self._fetch(url, "page")
+            if page is None:
+                continue
+            links = feed_links(page.content, page.final_url) if page.content is not None else []
+            self._walker.store(page, self._what("page", feeds=links))
+            feeds += [link for link in links if link not in feeds]
+        await self._sitemaps(sitemaps)
+        await self._feeds(feeds)
+
+    async def _robots_sitemaps(self) -> list[str]:
+        """The sitemaps the site's robots.txt lists: from the fetcher's own reading of it
+        when it obeys robots.txt (so it is read once), else fetched (and stored)."""
+        robots = urllib.parse.urljoin(self._sources.home, "/robots.txt")
+        fetcher = self._walker.fetcher
+        if not fetcher.config.obey_robots:
+            result = await self._fetch(robots, "robots")
+            if result is None:
+                return []
+            text = _body(result).decode("utf-8", errors="replace")
+            listed = robots_sitemaps(text, robots)
+            self._walker.store(result, self._what("robots", sitemaps=listed))
+            return listed
+        self._first = False
+        try:
+            listed = await fetcher.robots_sitemaps(robots)
+        except ArchiverError as exc:
+            log.warning("discovery: %s: skipped", exc)
+            self._walker.skipped += 1
+            return []
+        return [urllib.parse.urljoin(robots, url) for url in listed]
+
+    async def _sitemaps(self, roots: list[str]) -> None:
+        cleaned = [url for url in map(clean_url, roots) if url is not None]
+        queue = deque((url, 0) for url in dict.fromkeys(cleaned))
+        seen = set(cleaned)
+        read = 0
+        while queue:
+            url, depth = queue.popleft()
+            if read >= MAX_SITEMAPS:
+                log.warning("discovery: %s: over %d sitemaps, the rest skipped", url, MAX_SITEMAPS)
+                return
+            read += 1
+            result = await self._fetch(url, "sitemap")
+            if result is None:
+                continue
+            try:
+                sitemap = parse_sitemap(_body(result), url)
+            except InputError as exc:
+                log.warning("discovery: %s", exc)
+                self._walker.skipped += 1
+                self._walker.store(result, self._what("sitemap", error=exc.message))
+                continue
+            for child in sitemap.sitemaps:
+                child_url = clean_url(urllib.parse.urljoin(url, child.loc))
+                if child_url is None or child_url in seen:
+                    continue  # an index that lists itself, or a sitemap listed twice
+                if depth + 1 > MAX_DEPTH:
+                    log.warning("discovery: %s: indexes nested too deep, skipped", child_url)
+                elif self._walker.sitemap_changed(child.lastmod):
+                    seen.add(child_url)
+                    queue.append((child_url, depth + 1))
+            articles = []
+            for entry in sitemap.urls:
+                news = entry.published is not None or entry.title is not None
+                kind: SourceKind = "news-sitemap" if news else "sitemap"
+                date = entry.published or entry.lastmod
+                articles.append(self._add(entry.loc, url, kind, date, entry.title))
+            listed = [article for article in articles if article is not None]
+            what = self._what("sitemap index" if sitemap.is_index else "sitemap", articles=listed)
+            self._walker.store(result, what)
+
+    async def _feeds(self, feeds: list[str]) -> None:
+        queue = deque(feeds)
+        seen = set(feeds)
+        while queue:
+            url = queue.popleft()
+            result = await self._fetch(url, "feed")
+            if result is None:
+                continue
+            if result.is_html and result.content is not None and url in feeds:
+                # A section page given as a feed: the feeds it links to.
+                links = feed_links(result.content, result.final_url)
+                self._walker.store(result, self._what("page", feeds=links))
+                for link in links:
+                    if link not in seen:
+                        seen.add(link)
+                        queue.append(link)
+                continue
+            try:
+                items = parse_feed(_body(result), result.final_url)
+            except InputError as exc:
+                log.warning("discovery: %s", exc)
+                self._walker.skipped += 1
+                self._walker.store(result, self._what("feed", error=exc.message))
+                continue
+            added = (self._add(item.link, url, "feed", item.date, item.title) for item in items)
+            listed = [article for article in added if article is not None]
+            self._walker.store(result, self._what("feed", articles=listed))
+
+    def _add(
+        self, loc: str, source: str, kind: SourceKind, date: datetime | None, title: str | None
+    ) -> str | None:
+        """Keep ``loc`` if it is an article of the site; its clean URL, or None."""
+        url = clean_url(urllib.parse.urljoin(source, loc))
+        if url is None or not self._sources.is_article(url):
+            return None
+        known = self._found.get(url)
+        if known is None:
+            self._found[url] = DiscoveredURL(url, source, kind, date, title)
+        elif (known.date is None and date is not None) or (known.title is None and title):
+            self._found[url] = dataclasses.replace(
+                known, date=known.date or date, title=known.title or title
+            )
+        return url
+
+    def found(self) -> list[DiscoveredURL]:
+        return [url for url in self._found.values() if self._walker.keep(url.date)]
+
+
+async def adiscover(
+    site: str,
+    *,
+    since: datetime | timedelta | str | None = None,
+    config: FetchConfig | None = None,
+    delay: float = 1.0,
+) -> list[DiscoveredURL]:
+    """The article URLs of ``site`` (a host name such as ``jpost.com``, or a URL) from its
+    robots.txt, sitemaps and feeds. ``since`` (a datetime, a timedelta or a period such
+    as ``"2d"``) keeps only the URLs dated since then, and those with no date.
+
+    Raises :class:`~archiver.errors.InputError` when ``site`` is not a host name or
+    URL; a source that cannot be fetched or read is logged and skipped.
+    """
+    start = None if since is None else cutoff(since)
+    async with AsyncFetcher(discovery_config(config)) as fetcher:
+        return await Walker(fetcher, since=start, delay=delay).site(site)
+
+
+def discover(
+    site: str,
+    *,
+    since: datetime | timedelta | str | None = None,
+    config: FetchConfig | None = None,
+    delay: float = 1.0,
+) -> list[DiscoveredURL]:
+    """:func:`adiscover` from synchronous code."""
+    return asyncio.run(adiscover(site, since=since, config=config, delay=delay))

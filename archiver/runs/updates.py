@@ -1,0 +1,240 @@
+"""Keeping an archive of news sites: discover their articles, archive only what is new.
+
+:func:`archive_sites` discovers the article URLs of sites (:mod:`archiver.discovery`),
+stores every robots.txt, sitemap and feed it fetched in a WARC file of the output
+folder, adds the URLs to the bulk run's ledger and archives the pending ones as
+:func:`~archiver.runs.bulk.archive_many` does. The sites, the ``since`` window and the
+time of the last discovery are kept in the ledger, so that :func:`update_archive` does
+it all again later (from cron) for the same sites: the ledger has seen the URLs
+archived before, so only new ones are fetched, and the sitemaps an index dates before
+the last discovery are not fetched again. Like a bulk run, it is safe to interrupt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from ..capture import AsyncFetcher, FetchResult
+from ..discovery import DiscoveredURL, Walker, cutoff, discovery_config, home_url
+from ..errors import StateError
+from ..files import PathArg
+from ..warc import WarcWriter
+from .bookkeeping import STATE_FILE, BulkProgress, BulkReport, ingest, next_warc_name
+from .config import BulkConfig
+from .ledger import Ledger
+from .refresh import RevisitReport, begin_round, end_round, parse_period
+from .scheduler import archive_locally
+from .single import capture_metadata
+
+__all__ = ["UpdateReport", "archive_sites", "update_archive"]
+
+log = logging.getLogger(__name__)
+
+#: The ledger setting of discovery: {"sites": [...], "since": seconds, "last": ISO time}.
+_SETTING = "discovery"
+#: A sitemap an index dates this long before the last discovery is still read again:
+#: the site's clock and ours may differ.
+_CLOCK_SKEW = timedelta(minutes=10)
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateReport:
+    """What a discovery run found, and the bulk run's report."""
+
+    #: The sites walked (their home pages).
+    sites: tuple[str, ...]
+    #: Article URLs discovered (inside the window), and how many the ledger had not seen.
+    discovered: int
+    new: int
+    #: Sources fetched (all stored: sitemaps, feeds, pages; robots.txt with
+    #: ``obey_robots`` off), and sources skipped.
+    sources: int
+    skipped: int
+    bulk: BulkReport
+    #: What the revisit of recent articles recorded, when one was asked for.
+    revisits: RevisitReport | None = None
+
+
+def archive_sites(
+    sites: Iterable[str],
+    out_dir: PathArg,
+    *,
+    since: datetime | timedelta | str | None = None,
+    config: BulkConfig | None = None,
+    retry_failed: bool = False,
+    progress: Callable[[BulkProgress], None] | None = None,
+) -> UpdateReport:
+    """Discover the articles of ``sites`` (host names or URLs) and archive them into
+    ``out_dir`` (a bulk run's folder, new or not); the sites join those it keeps.
+
+    ``since`` (a datetime, a timedelta or a period such as ``"2d"``) keeps the URLs
+    dated since then (and the undated ones), and is kept for :func:`update_archive`.
+    Raises :class:`~archiver.errors.InputError` for a site that is not a host name or
+    URL, and what :func:`~archiver.runs.bulk.archive_many` raises.
+    """
+    homes = [home_url(site) for site in sites]
+    window = since if isinstance(since, timedelta) else None
+    if isinstance(since, str):
+        start = cutoff(since)
+        window = datetime.now(timezone.utc) - start
+    return _run(out_dir, homes, since, window, config or BulkConfig(), retry_failed, progress)
+
+
+def update_archive(
+    out_dir: PathArg,
+    *,
+    since: datetime | timedelta | str | None = None,
+    config: BulkConfig | None = None,
+    retry_failed: bool = False,
+    progress: Callable[[BulkProgress], None] | None = None,
+    revisit: timedelta | str | None = None,
+) -> UpdateReport:
+    """Discover again the articles of the sites an archive keeps (see
+    :func:`archive_sites`) and archive those its ledger has not seen.
+
+    With ``revisit`` (``"3d"``, or a timedelta), the articles first archived within
+    that period are fetched again in the same run, as :func:`archiver.revisit` does:
+    a changed page becomes a new version, an unchanged one a revisit record.
+
+    Without ``since``, the window kept by :func:`archive_sites` applies, counted back
+    from the last discovery (so a missed day is caught up). Raises
+    :class:`~archiver.errors.StateError` when ``out_dir`` holds no archive of sites.
+    """
+    folder = Path(out_dir)
+    state_file = folder / STATE_FILE
+    if not state_file.is_file():
+        raise StateError(
+            "no archive here (no state.sqlite): run bulk --discover first", source=str(folder)
+        )
+    setting = _setting(state_file)
+    if not setting.get("sites"):
+        raise StateError(
+            "this archive keeps no sites (it was not made with bulk --discover)",
+            source=str(state_file),
+        )
+    window = None if setting.get("since") is None else timedelta(seconds=setting["since"])
+    if since is None and window is not None:
+        last = setting.get("last")
+        since = (datetime.fromisoformat(last) if last else datetime.now(timezone.utc)) - window
+    span = parse_period(revisit) if isinstance(revisit, str) else revisit
+    return _run(folder, [], since, window, config or BulkConfig(), retry_failed, progress, span)
+
+
+def _setting(state_file: Path) -> dict[str, Any]:
+    ledger = Ledger(state_file)
+    try:
+        return dict(ledger.get(_SETTING) or {})
+    finally:
+        ledger.close()
+
+
+def _run(
+    out_dir: PathArg,
+    homes: list[str],
+    since: datetime | timedelta | str | None,
+    window: timedelta | None,
+    config: BulkConfig,
+    retry_failed: bool,
+    progress: Callable[[BulkProgress], None] | None,
+    revisit: timedelta | None = None,
+) -> UpdateReport:
+    folder = Path(out_dir)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StateError(
+            f"cannot create the output folder ({exc.strerror})", source=str(folder)
+        ) from exc
+    started = datetime.now(timezone.utc)
+    ledger = Ledger(folder / STATE_FILE)
+    try:
+        setting = dict(ledger.get(_SETTING) or {})
+        kept = list(setting.get("sites", []))
+        sites = kept + [home for home in homes if home not in kept]
+        if window is not None:
+            setting["since"] = window.total_seconds()
+        setting["sites"] = sites
+        ledger.set(_SETTING, setting)  # the sites are kept even if this run is stopped
+        last = setting.get("last")
+        sitemaps_since = datetime.fromisoformat(last) - _CLOCK_SKEW if last and not homes else None
+        start = None if since is None else cutoff(since)
+        if start is not None and (sitemaps_since is None or start < sitemaps_since):
+            sitemaps_since = start
+        walk = _Discovery(folder, ledger, config)
+        urls = walk.run(sites, start, sitemaps_since)
+        before = ledger.counts().total
+        ingest((url.url for url in urls), ledger)
+        new = ledger.counts().total - before
+        # Recorded once the URLs are in the ledger: a run stopped before discovers again.
+        ledger.set(_SETTING, {**setting, "last": started.isoformat()})
+        # The new URLs are not archived yet, so not revisited: they are all first versions.
+        current = None if revisit is None else begin_round(ledger, revisit)
+    except BaseException:
+        ledger.close_quietly()
+        raise
+    ledger.close()
+    log.info("%d article URLs discovered, %d new", len(urls), new)
+    report = archive_locally(
+        (), folder, config=config, retry_failed=retry_failed, progress=progress
+    )
+    return UpdateReport(
+        sites=tuple(sites),
+        discovered=len(urls),
+        new=new,
+        sources=walk.sources,
+        skipped=walk.skipped,
+        bulk=report,
+        revisits=None if current is None else end_round(folder, current, report),
+    )
+
+
+class _Discovery:
+    """The discovery of a run, its fetches written to a WARC file of their own."""
+
+    def __init__(self, folder: Path, ledger: Ledger, config: BulkConfig) -> None:
+        self._folder = folder
+        self._ledger = ledger
+        self._config = config
+        self._writer: WarcWriter | None = None
+        self.sources = 0
+        self.skipped = 0
+
+    def run(
+        self, sites: list[str], since: datetime | None, sitemaps_since: datetime | None
+    ) -> list[DiscoveredURL]:
+        try:
+            urls = asyncio.run(self._walk(sites, since, sitemaps_since))
+        except BaseException:
+            self._writer = None  # left .open, for the next run to salvage
+            raise
+        if self._writer is not None:
+            self._writer.close()
+        return urls
+
+    async def _walk(
+        self, sites: list[str], since: datetime | None, sitemaps_since: datetime | None
+    ) -> list[DiscoveredURL]:
+        async with AsyncFetcher(discovery_config(self._config.fetch)) as fetcher:
+            walker = Walker(
+                fetcher,
+                since=since,
+                sitemaps_since=sitemaps_since,
+                delay=self._config.per_host_delay,
+                on_fetch=self._store,
+            )
+            urls = await walker.sites(sites)
+        self.sources, self.skipped = walker.fetched, walker.skipped
+        return urls
+
+    def _store(self, result: FetchResult, what: dict[str, Any]) -> None:
+        if self._writer is None:
+            name = next_warc_name(self._ledger, self._config.warc_prefix)
+            self._writer = WarcWriter(self._folder / name, keep_on_failure=True)
+        metadata = {**capture_metadata(result, None), **what}
+        self._writer.write_capture(result, metadata=metadata, payloads=self._ledger)

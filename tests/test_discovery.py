@@ -1,0 +1,567 @@
+"""Discovery (issue 15): sitemaps, feeds, site declarations, `discover`, `update`.
+
+The sites are the loopback farm of tests/news_farm.py, with real host names: 20
+articles a site for most tests, 300 in the last one (about 20 s).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import gzip
+import json
+import logging
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from news_farm import Article as FarmArticle
+from news_farm import NewsFarm, _atom, _rdf, _rss2, _urlset, resolving
+from pytest_httpserver import HTTPServer
+from warc_check import warcio_check
+from warcio.archiveiterator import ArchiveIterator
+
+import archiver
+from archiver import BulkConfig, FetchConfig, InputError, StateError, WarcWriter
+from archiver.cli import main
+from archiver.discovery import (
+    clean_url,
+    cutoff,
+    parse_date,
+    parse_feed,
+    parse_period,
+    parse_sitemap,
+    site_sources,
+)
+from archiver.discovery.feeds import MAX_ITEMS, feed_links
+from archiver.discovery.sitemaps import MAX_URLS
+from archiver.errors import InputTooLargeError
+
+FETCH = FetchConfig(allow_private=True, retries=0, timeout=10)
+FAST = BulkConfig(per_host_delay=0, workers=1, extract=False, fetch=FETCH)
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def farm() -> Iterator[NewsFarm]:
+    news = NewsFarm(20)
+    with resolving(news.hosts):
+        yield news
+    news.close()
+
+
+# --- sitemaps ----------------------------------------------------------------------------
+
+
+def _articles(count: int) -> list[FarmArticle]:
+    return [FarmArticle(f"/a/{n}", NOW - timedelta(hours=n), f"T{n}") for n in range(count)]
+
+
+def test_a_news_sitemap_gives_urls_dates_and_titles() -> None:
+    data = _urlset("http://x.test", [("/tag/a", None)], news=_articles(3))
+    sitemap = parse_sitemap(data, "http://x.test/news.xml")
+    assert not sitemap.is_index and sitemap.is_news
+    assert [entry.loc for entry in sitemap.urls] == [
+        "http://x.test/tag/a",
+        "http://x.test/a/0",
+        "http://x.test/a/1",
+        "http://x.test/a/2",
+    ]
+    assert sitemap.urls[2].published == NOW - timedelta(hours=1)
+    assert sitemap.urls[2].title == "T1"
+
+
+def test_a_sitemap_index_gzipped_and_without_namespace() -> None:
+    data = (
+        b"<sitemapindex><sitemap><loc>http://x.test/s1.xml.gz</loc>"
+        b"<lastmod>2026-02-01</lastmod></sitemap></sitemapindex>"
+    )
+    sitemap = parse_sitemap(gzip.compress(data), "http://x.test/index.xml.gz")
+    assert sitemap.is_index
+    assert sitemap.sitemaps[0].loc == "http://x.test/s1.xml.gz"
+    assert sitemap.sitemaps[0].lastmod == datetime(2026, 2, 1, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"<urlset><url><loc>http://x.test/a</loc></url>", "malformed XML"),
+        (b"<!doctype html><html><body><p>Hello</p></body></html>", "not a sitemap"),
+        (b"<html><head><title>x</title></head></html>", "root element is <html>"),
+        (b"", "malformed XML"),
+        (gzip.compress(b"<urlset></urlset>" * 50)[:-12], "corrupt"),
+        (b'<!DOCTYPE x [<!ENTITY a "aaaa">]><urlset>&a;</urlset>', ""),
+    ],
+)
+def test_what_is_not_a_sitemap_is_an_input_error(data: bytes, message: str) -> None:
+    try:
+        parse_sitemap(data, "http://x.test/s.xml")
+    except InputError as exc:
+        assert message in str(exc) and "http://x.test/s.xml" in str(exc)
+    else:
+        assert message == ""  # an entity not expanded: an empty url set, no error
+
+
+def test_a_gzip_bomb_stops_at_the_protocols_limit() -> None:
+    bomb = gzip.compress(b"<urlset>" + b" " * (60 * 1024 * 1024) + b"</urlset>", compresslevel=9)
+    assert len(bomb) < 100_000
+    with pytest.raises(InputTooLargeError, match="gzip bomb"):
+        parse_sitemap(bomb, "http://x.test/bomb.xml.gz")
+
+
+def test_a_sitemap_is_read_to_the_protocols_50000_urls() -> None:
+    rows = b"".join(b"<url><loc>http://x.test/a/%d</loc></url>" % n for n in range(MAX_URLS + 10))
+    sitemap = parse_sitemap(b"<urlset>" + rows + b"</urlset>", "http://x.test/big.xml")
+    assert sitemap.cut and len(sitemap.urls) == MAX_URLS
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-03-01", datetime(2026, 3, 1, tzinfo=timezone.utc)),
+        ("2026-03-01T14:00:00+02:00", NOW),
+        ("2026-03-01T12:00Z", NOW),
+        ("2026-03-01T12:00:00.000000Z", NOW),
+        ("Sun, 01 Mar 2026 12:00:00 GMT", NOW),
+        ("Sun, 01 Mar 2026 07:00:00 -0500", NOW),
+        ("yesterday", None),
+        ("", None),
+    ],
+)
+def test_sitemap_dates(text: str, expected: datetime | None) -> None:
+    assert parse_date(text) == expected
+
+
+# --- feeds -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [_rss2, _rdf, _atom])
+def test_feeds_of_each_format_give_links_dates_and_titles(
+    shape: Callable[[str, list[FarmArticle]], bytes],
+) -> None:
+    items = parse_feed(shape("http://x.test", _articles(3)), "http://x.test/feed")
+    assert [item.link.split("?")[0] for item in items] == [f"http://x.test/a/{n}" for n in range(3)]
+    assert [item.date for item in items] == [NOW - timedelta(hours=n) for n in range(3)]
+    assert items[0].title == "T0"
+
+
+@pytest.mark.parametrize(
+    "date",
+    [
+        "Sun, 01 Mar 2026 12:00:00 GMT",
+        "Sun, 01 Mar 2026 12:00:00 +0000",
+        "Sun, 01 Mar 2026 12:00:00 UT",
+        "01 Mar 2026 12:00 Z",
+        "Sun, 1 Mar 2026 07:00:00 EST",
+        "2026-03-01T12:00:00Z",
+        "2026-03-01T14:00:00+02:00",
+    ],
+)
+def test_feed_dates_in_the_formats_feeds_use(date: str) -> None:
+    feed = (
+        '<rss version="2.0"><channel><title>x</title><item><link>http://x.test/a</link>'
+        f"<pubDate>{date}</pubDate></item></channel></rss>"
+    ).encode()
+    assert parse_feed(feed, "http://x.test/feed")[0].date == NOW
+
+
+def test_an_html_page_is_not_a_feed() -> None:
+    with pytest.raises(InputError, match="not a feed"):
+        parse_feed(b"<html><body><p>hello</p></body></html>", "http://x.test/feed")
+
+
+def test_a_feed_of_100000_items_is_read_to_its_first_items(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    data = _rss2("http://x.test", _articles(100_000))
+    with caplog.at_level(logging.WARNING):
+        items = parse_feed(data, "http://x.test/feed")
+    assert len(items) == MAX_ITEMS
+    assert "100000 items" in caplog.text
+
+
+def test_feed_autodiscovery() -> None:
+    page = (
+        b'<html><head><link rel="alternate" type="application/rss+xml" href="/rss.xml">'
+        b'<link rel="alternate" type="application/atom+xml" href="https://x.test/atom">'
+        b'<link rel="stylesheet" href="/s.css"><link rel="alternate" hreflang="fr" href="/fr">'
+        b"</head></html>"
+    )
+    assert feed_links(page, "https://x.test/news/") == [
+        "https://x.test/rss.xml",
+        "https://x.test/atom",
+    ]
+
+
+# --- URLs and sites ----------------------------------------------------------------------
+
+
+def test_urls_are_cleaned_of_tracking_parameters() -> None:
+    assert clean_url("HTTPS://www.X.test/a?utm_source=rss&id=3&utm_medium=x#c") == (
+        "https://www.x.test/a?id=3"
+    )
+    assert clean_url("https://x.test/story.php?story=5&fbclid=1&gclid=2") == (
+        "https://x.test/story.php?story=5"
+    )
+    assert clean_url("mailto:someone@x.test") is None
+    assert clean_url("javascript:alert(1)") is None
+
+
+@pytest.mark.parametrize(
+    ("site", "url", "article"),
+    [
+        ("jpost.com", "https://www.jpost.com/opinion/article-698580", True),
+        ("jpost.com", "https://www.jpost.com/Breaking-News/Son-of-a-man-608399", True),
+        ("jpost.com", "https://www.jpost.com/israel-news/politics/article-712345", True),
+        ("jpost.com", "https://www.jpost.com/tags/gaza", False),
+        ("jpost.com", "https://www.jpost.com/israel-news", False),
+        ("jpost.com", "https://www.jpost.com/author/jane-doe-123456", False),
+        ("jpost.com", "https://www.jpost.com/video/clip-900001", False),
+        ("jpost.com", "https://www.jpost.com/international/amp/article-714979", False),
+        ("jpost.com", "https://www.example.com/opinion/article-698580", False),
+        ("algemeiner.com", "https://www.algemeiner.com/2018/08/07/a-slug/", True),
+        ("algemeiner.com", "https://www.algemeiner.com/author/shiri-moshe/", False),
+        ("algemeiner.com", "https://www.algemeiner.com/category/news/", False),
+        ("egypttoday.com", "https://www.egypttoday.com/Article/2/62436/Israeli-Russian", True),
+        ("egypttoday.com", "https://www.egypttoday.com/Section/1/Politics", False),
+        ("insider.gr", "https://www.insider.gr/agores/380893/poy-sprohnoyn", True),
+        ("businessdaily.gr", "https://www.businessdaily.gr/diethni/68124_anoigma-tis", True),
+        ("businessdaily.gr", "https://www.businessdaily.gr/agores", False),
+        ("euro2day.gr", "https://www.euro2day.gr/news/economy/article/2339598/sto.html", True),
+        ("eajc.org", "https://eajc.org/en/dr-haim-ben-yakov-on-the-situation/", True),
+        ("eajc.org", "https://eajc.org/page16/news64370.html", True),
+        ("eajc.org", "https://eajc.org/en/about/", False),
+        ("eajc.org", "https://eajc.org/en/tag/ukraine/", False),
+        ("example.org", "https://example.org/world/2026/a-story.html", True),
+        ("example.org", "https://example.org/tag/economy", False),
+        ("example.org", "https://example.org/report.pdf", False),
+        ("example.org", "https://example.org/", False),
+    ],
+)
+def test_article_urls_of_each_site(site: str, url: str, article: bool) -> None:
+    assert site_sources(site).is_article(url) is article
+
+
+def test_plugin_sites_declare_their_sources() -> None:
+    jpost = site_sources("jpost.com")
+    assert jpost.rules == "jpost.toml"
+    assert jpost.home == "https://jpost.com/"
+    assert "https://jpost.com/rss/rssfeedsfrontpage.aspx" in jpost.feeds
+    assert site_sources("https://www.insider.gr").pages == ("https://www.insider.gr/",)
+    assert site_sources("example.org").rules is None
+
+
+@pytest.mark.parametrize("site", ["", "ftp://x.test/", "not a site", "http://x.test:99999/"])
+def test_a_bad_site_is_an_input_error(site: str) -> None:
+    with pytest.raises(InputError, match="not a site"):
+        site_sources(site)
+
+
+def test_periods_and_cutoffs() -> None:
+    assert parse_period("2d") == timedelta(days=2)
+    assert parse_period("1d12h") == timedelta(days=1, hours=12)
+    assert parse_period("90m") == timedelta(minutes=90)
+    assert cutoff("1w", NOW) == NOW - timedelta(weeks=1)
+    assert cutoff("2026-02-01", NOW) == datetime(2026, 2, 1, tzinfo=timezone.utc)
+    for bad in ("", "2", "d", "2x", "2d3", "-1d"):
+        with pytest.raises(ValueError):
+            parse_period(bad)
+    with pytest.raises(ValueError, match="neither a period"):
+        cutoff("soon", NOW)
+
+
+# --- discovery over the farm -------------------------------------------------------------
+
+
+def test_every_site_gives_exactly_its_articles(farm: NewsFarm) -> None:
+    for site in farm.sites:
+        found = archiver.discover(site.home, config=FETCH, delay=0)
+        assert {url.url for url in found} == site.article_urls(), site.host
+        assert len(found) == len(site.articles)
+        assert all(url.date is not None for url in found)
+
+
+def test_since_keeps_exactly_the_articles_dated_inside_the_window(farm: NewsFarm) -> None:
+    for site in farm.sites:
+        found = archiver.discover(site.home, since="6h", config=FETCH, delay=0)
+        window = datetime.now(timezone.utc) - timedelta(hours=6)
+        expected = site.article_urls([a for a in site.articles if a.date >= window])
+        assert {url.url for url in found} == expected, site.host
+        assert len(expected) == 6  # articles 0..5 of 20, dated n h 30 min back
+
+
+def test_adiscover(farm: NewsFarm) -> None:
+    site = farm.sites[0]
+    found = asyncio.run(archiver.adiscover(site.home, config=FETCH, delay=0))
+    assert {url.url for url in found} == site.article_urls()
+
+
+def test_bad_sources_are_logged_and_skipped(caplog: pytest.LogCaptureFixture) -> None:
+    server = HTTPServer(host="127.0.0.66", port=0)
+    server.start()
+    try:
+        base = f"http://bad.example.net:{server.port}"
+        good = _urlset(base, [("/news/a-good-story-1.html", None)])
+        index = (
+            f"<sitemapindex><sitemap><loc>{base}/index.xml</loc></sitemap>"
+            f"<sitemap><loc>{base}/good.xml</loc></sitemap></sitemapindex>"
+        ).encode()
+        bomb = gzip.compress(b"<urlset>" + b" " * (60 * 1024 * 1024), compresslevel=9)
+        sitemaps = ["index.xml", "html.xml", "broken.xml", "bomb.xml.gz", "missing.xml"]
+        robots = "".join(f"Sitemap: {base}/{name}\n" for name in sitemaps)
+        server.expect_request("/robots.txt").respond_with_data(robots)
+        server.expect_request("/index.xml").respond_with_data(index, content_type=XML)
+        server.expect_request("/good.xml").respond_with_data(good, content_type=XML)
+        server.expect_request("/html.xml").respond_with_data(
+            "<html><body>Welcome</body></html>", content_type="text/html"
+        )
+        server.expect_request("/broken.xml").respond_with_data("<urlset><url>", content_type=XML)
+        server.expect_request("/bomb.xml.gz").respond_with_data(
+            bomb, content_type="application/gzip"
+        )
+        with caplog.at_level(logging.WARNING), resolving({"bad.example.net": "127.0.0.66"}):
+            found = archiver.discover(base, config=FETCH, delay=0)
+    finally:
+        server.clear()
+        server.stop()
+    assert [url.url for url in found] == [f"{base}/news/a-good-story-1.html"]
+    for name in ("html.xml", "broken.xml", "bomb.xml.gz", "missing.xml"):
+        assert name in caplog.text
+
+
+XML = "application/xml"
+
+
+# --- archiving and updating --------------------------------------------------------------
+
+
+def _warc_uris(folder: Path) -> list[str]:
+    uris = []
+    for path in sorted(folder.glob("*.warc.gz")):
+        with open(path, "rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_type in ("response", "revisit"):
+                    uris.append(record.rec_headers.get_header("WARC-Target-URI"))
+    return uris
+
+
+def _sources(farm: NewsFarm) -> set[str]:
+    """The URLs of the farm's robots.txt files, sitemaps, feeds and home pages."""
+    return {site.url(path) for site in farm.sites for path in site.sources()}
+
+
+def test_archive_sites_then_update_fetches_only_what_is_new(farm: NewsFarm, tmp_path: Path) -> None:
+    out = tmp_path / "archive"
+    sites = farm.sites
+    before = farm.requests()
+    report = archiver.archive_sites([site.home for site in sites], out, config=FAST)
+    first = farm.requests() - before
+    articles = farm.articles()
+    assert report.bulk.ok and report.bulk.done == len(articles) == report.new
+    # Every article fetched once; no page that is not an article.
+    pages = {url for url in first if url in articles}
+    assert pages == articles and all(first[url] == 1 for url in pages)
+    sources = {url for url in first if url not in articles}
+    assert sources <= _sources(farm)
+    # Every feed and sitemap fetched is in the WARC files.
+    stored = set(_warc_uris(out))
+    assert {url for url in sources if not url.endswith("/robots.txt")} <= stored
+
+    added = {url for site in sites for url in site.article_urls(site.add(3))}
+    before = farm.requests()
+    update = archiver.update_archive(out, config=FAST)
+    second = farm.requests() - before
+    assert update.new == len(added) and update.bulk.done_now == len(added)
+    assert {url for url in second if url in farm.articles()} == added
+    assert all(second[url] == 1 for url in added)
+    assert {url for url in second if url not in added} <= _sources(farm)
+    # Unchanged sitemaps (dated before the last discovery by their index) are not read.
+    unchanged = ("/sitemaps/articles-old.xml", "/category-sitemap.xml", "/sitemaps/sections.xml")
+    assert not any(url.endswith(unchanged) for url in second)
+    assert added <= set(_warc_uris(out))
+
+
+def _discovery_records(folder: Path) -> list[dict[str, Any]]:
+    """The ``discovery`` part of every metadata record in the WARC files of ``folder``."""
+    found = []
+    for path in sorted(folder.glob("*.warc.gz")):
+        with open(path, "rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_type == "metadata":
+                    data = json.loads(record.content_stream().read())
+                    if "discovery" in data:
+                        found.append({"url": data["fetch"]["url"], **data["discovery"]})
+    return found
+
+
+def test_the_archive_shows_which_source_listed_which_article(
+    farm: NewsFarm, tmp_path: Path
+) -> None:
+    site = farm.sites[0]  # jpost.com: an index, sitemaps, a feed
+    archiver.archive_sites([site.home], tmp_path, config=FAST)
+    records = {record["url"]: record for record in _discovery_records(tmp_path)}
+    feed = records[site.url("/rss/rssfeedsfrontpage.aspx")]
+    assert feed["kind"] == "feed" and feed["site"] == site.home
+    assert feed["articles"] == [site.url(a.path) for a in site.articles[:50]]
+    assert records[site.url("/sitemap.xml")]["kind"] == "sitemap index"
+    sections = records[site.url("/sitemaps/sections.xml")]
+    assert sections["kind"] == "sitemap" and sections["articles"] == []
+    for path in tmp_path.glob("*.warc.gz"):
+        warcio_check(path)
+
+
+def test_an_interrupted_run_loses_and_doubles_nothing(
+    farm: NewsFarm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = farm.sites[3]  # insider.gr: robots.txt sitemaps, a page, an RDF feed
+    out = tmp_path / "archive"
+    write_capture = WarcWriter.write_capture
+    writes = []
+
+    def stop_at_the_third(self: WarcWriter, *args: Any, **kwargs: Any) -> None:
+        writes.append(1)
+        if len(writes) == 3:
+            raise KeyboardInterrupt
+        write_capture(self, *args, **kwargs)
+
+    # Stopped in discovery: its WARC file is left .open, for the next run to salvage.
+    monkeypatch.setattr(WarcWriter, "write_capture", stop_at_the_third)
+    with pytest.raises(KeyboardInterrupt):
+        archiver.archive_sites([site.home], out, config=FAST)
+    monkeypatch.setattr(WarcWriter, "write_capture", write_capture)
+    assert list(out.glob("*.warc.gz.open"))
+
+    def stop_after_a_few(progress: archiver.BulkProgress) -> None:
+        if progress.done_now >= 3:
+            raise KeyboardInterrupt
+
+    # Stopped while archiving the pages.
+    slow = dataclasses.replace(FAST, per_host_delay=0.1)
+    with pytest.raises(KeyboardInterrupt):
+        archiver.update_archive(out, config=slow, progress=stop_after_a_few)
+    report = archiver.update_archive(out, config=FAST)
+    assert report.bulk.ok and report.bulk.done == len(site.articles)
+    uris = _warc_uris(out)
+    assert all(uris.count(url) == 1 for url in site.article_urls())
+    assert not list(out.glob("*.open"))
+    for path in out.glob("*.warc.gz"):
+        warcio_check(path)
+
+
+def test_update_of_a_folder_that_is_no_archive_of_sites(tmp_path: Path) -> None:
+    with pytest.raises(StateError, match="no archive here"):
+        archiver.update_archive(tmp_path)
+    archiver.archive_many([], tmp_path, config=FAST)
+    with pytest.raises(StateError, match="keeps no sites"):
+        archiver.update_archive(tmp_path)
+
+
+# --- the command line --------------------------------------------------------------------
+
+
+def test_cli_discover_text_and_jsonl(farm: NewsFarm) -> None:
+    site = farm.sites[1]
+    args = ["discover", site.home, "--allow-private", "--per-host-delay", "0", "--retries", "0"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert set(result.stdout.split()) == site.article_urls()
+    result = CliRunner().invoke(main, [*args, "--format", "jsonl", "--since", "3h"])
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    window = datetime.now(timezone.utc) - timedelta(hours=3)
+    assert len(rows) == sum(a.date >= window for a in site.articles) >= 3
+    assert {"url", "source", "kind", "date", "title"} == set(rows[0])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["discover", "not a site"], "not a site"),
+        (["discover", "x.test", "--since", "soon"], "neither a period"),
+        (["bulk", "-o", "out"], "give a URL list or --discover"),
+        (["bulk", "list.txt", "--discover", "x.test", "-o", "out"], "not both"),
+        (["update", "nowhere"], "no archive here"),
+    ],
+)
+def test_cli_usage_errors(
+    args: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "list.txt").write_text("http://x.test/\n")
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_bulk_discover_then_update(farm: NewsFarm, tmp_path: Path) -> None:
+    site = farm.sites[5]
+    out = str(tmp_path / "archive")
+    fast = ["--allow-private", "--per-host-delay", "0", "--retries", "0", "--no-extract"]
+    window = datetime.now(timezone.utc) - timedelta(hours=2)
+    inside = sum(a.date >= window for a in site.articles)
+    args = ["bulk", "--discover", site.home, "--since", "2h", "-o", out, *fast]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert f"discovered {inside} article URLs on 1 sites, {inside} new" in result.output
+    new = site.article_urls(site.add(1))
+    result = CliRunner().invoke(main, ["update", out, *fast])
+    assert result.exit_code == 0, result.output
+    assert "1 new" in result.output
+    assert new <= set(_warc_uris(Path(out)))
+
+
+# --- the farm of issue 15: 6 sites x 300 articles (about 20 s) ---------------------------
+
+
+def test_the_farm_of_six_sites(tmp_path: Path) -> None:
+    """`bulk --discover` archives every article and nothing else; `--since` keeps exactly
+    the window; after 50 new articles, `update` fetches those 50 plus the sources."""
+    farm = NewsFarm()  # 300 articles a site
+    out = tmp_path / "archive"
+    fast = ["--allow-private", "--per-host-delay", "0", "--retries", "0", "--no-extract"]
+    try:
+        with resolving(farm.hosts):
+            for site in farm.sites:
+                window = datetime.now(timezone.utc) - timedelta(days=2)
+                found = archiver.discover(site.home, since="2d", config=FETCH, delay=0)
+                inside = site.article_urls([a for a in site.articles if a.date >= window])
+                assert {url.url for url in found} == inside and len(inside) == 48, site.host
+
+            before = farm.requests()
+            discover = [arg for site in farm.sites for arg in ("--discover", site.home)]
+            result = CliRunner().invoke(main, ["bulk", *discover, "-o", str(out), *fast])
+            assert result.exit_code == 0, result.output
+            first = farm.requests() - before
+            articles = farm.articles()
+            assert len(articles) == 6 * 300
+            assert {url for url in first if url in articles} == articles
+            assert all(first[url] == 1 for url in articles)
+            assert {url for url in first if url not in articles} <= _sources(farm)
+            stored = set(_warc_uris(out))
+            assert articles <= stored
+            assert {url for url in first if not url.endswith("/robots.txt")} <= stored
+
+            added: set[str] = set()
+            for number, site in enumerate(farm.sites):
+                added |= site.article_urls(site.add(9 if number < 2 else 8))
+            assert len(added) == 50
+            before = farm.requests()
+            result = CliRunner().invoke(main, ["update", str(out), *fast])
+            assert result.exit_code == 0, result.output
+            second = farm.requests() - before
+            assert {url for url in second if url in farm.articles()} == added
+            assert all(second[url] == 1 for url in added)
+            assert {url for url in second if url not in added} <= _sources(farm)
+            assert {url for url in second if not url.endswith("/robots.txt")} <= set(
+                _warc_uris(out)
+            )
+            # robots.txt: read once by discovery, once more by the run for the hosts of
+            # new articles (its fetcher is another).
+            robots = {url: hits for url, hits in second.items() if url.endswith("/robots.txt")}
+            assert len(robots) == 6 and set(robots.values()) == {2}
+            print("requests: first run", sum(first.values()), "update", sum(second.values()))
+    finally:
+        farm.close()
