@@ -13,6 +13,9 @@ The public API::
     article = archiver.archive("https://example.com/news/1", warc="news.warc.gz")
     article = await archiver.aarchive("https://example.com/news/1", warc="news.warc.gz")
     report = archiver.archive_many("urls.txt", "archive/")   # resumable, polite, in bulk
+    report = archiver.revisit("archive/", "3d")   # fetch the last 3 days' articles again
+    versions = archiver.history("https://example.com/news/1", "archive/")  # with diffs
+    hits = archiver.search('"central bank"', "archive/", site="egypttoday.com")
     urls = archiver.discover("jpost.com", since="2d")       # or await archiver.adiscover()
     update = archiver.archive_sites(["jpost.com"], "archive/", since="1d")
     update = archiver.update_archive("archive/")              # later: only what is new
@@ -49,20 +52,24 @@ from .extraction import (
     extract_document,
     to_markdown,
 )
-from .outputs import ArticleChange, diff, export, write_index, write_wacz
+from .outputs import ArticleChange, TextVersion, diff, export, history, write_index, write_wacz
 from .runs import (
     BulkConfig,
     BulkProgress,
     BulkReport,
     Failure,
     FailureCause,
+    Hit,
     Report,
+    RevisitReport,
     UpdateReport,
     aarchive,
     archive,
     archive_many,
     archive_sites,
     reprocess,
+    revisit,
+    search,
     update_archive,
 )
 from .version import __version__
@@ -103,6 +110,7 @@ __all__ = [
     "FetchError",
     "FetchResult",
     "Fetcher",
+    "Hit",
     "HttpStatusError",
     "InputError",
     "InputKind",
@@ -113,8 +121,10 @@ __all__ = [
     "Registry",
     "Report",
     "ResponseTooLargeError",
+    "RevisitReport",
     "RobotsDisallowedError",
     "StateError",
+    "TextVersion",
     "UpdateReport",
     "WarcError",
     "WarcWriter",
@@ -132,11 +142,14 @@ __all__ = [
     "extract",
     "extract_document",
     "fetch",
+    "history",
     "load",
     "read",
     "read_captures",
     "read_latest",
     "reprocess",
+    "revisit",
+    "search",
     "to_markdown",
     "update_archive",
     "write_index",

@@ -17,7 +17,7 @@ import socket
 import time
 import urllib.parse
 from collections import Counter, OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -237,12 +237,14 @@ class Fetcher:
         self._own_client = client is None
         self._robots = RobotsCache()
 
-    def fetch(self, url: str) -> FetchResult:
+    def fetch(self, url: str, *, headers: Mapping[str, str] | None = None) -> FetchResult:
         """Fetch ``url``, following redirects; retry as configured.
 
         Returns the :class:`FetchResult` of the final response whatever its status, unless
         it is a 429 or 5xx still after the last retry. Raises
         :class:`~archiver.errors.FetchError` (or a subclass) naming the URL and the cause.
+        ``headers`` are sent with the request too: conditional ones (If-None-Match,
+        If-Modified-Since) make a 304 answer possible, returned as any status is.
         """
         retrying = Retrying(**retry_options(url, self.config, _ERRORS))
         attempts = 0
@@ -250,7 +252,9 @@ class Fetcher:
             for attempt in retrying:
                 with attempt:
                     attempts = attempt.retry_state.attempt_number
-                    plan = page_plan(url, self.config, self._robots, attempts, _URLS)
+                    plan = page_plan(
+                        url, self.config, self._robots, attempts, _URLS, _extra(headers)
+                    )
                     result = self._run(plan)
         except Exception as exc:
             if not is_attempt_error(exc, _ERRORS):
@@ -402,7 +406,7 @@ class AsyncFetcher:
         self._clients = _OriginClients(self.config, client)
         self._robots = RobotsCache()
 
-    async def fetch(self, url: str) -> FetchResult:
+    async def fetch(self, url: str, *, headers: Mapping[str, str] | None = None) -> FetchResult:
         """Fetch ``url`` as :meth:`Fetcher.fetch` does."""
         retrying = AsyncRetrying(**retry_options(url, self.config, _ERRORS))
         attempts = 0
@@ -410,7 +414,9 @@ class AsyncFetcher:
             async for attempt in retrying:
                 with attempt:
                     attempts = attempt.retry_state.attempt_number
-                    plan = page_plan(url, self.config, self._robots, attempts, _URLS)
+                    plan = page_plan(
+                        url, self.config, self._robots, attempts, _URLS, _extra(headers)
+                    )
                     result = await self._run(plan)
         except Exception as exc:
             if not is_attempt_error(exc, _ERRORS):
@@ -495,6 +501,10 @@ class AsyncFetcher:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+def _extra(headers: Mapping[str, str] | None) -> tuple[tuple[str, str], ...]:
+    return tuple((headers or {}).items())
 
 
 def fetch(url: str, config: FetchConfig | None = None) -> FetchResult:

@@ -78,6 +78,8 @@ class Send:
     attempt: int
     requested: str
     robots: bool = False
+    #: Headers of the caller's, sent too (If-None-Match, If-Modified-Since).
+    extra: tuple[tuple[str, str], ...] = ()
 
     def headers(self) -> dict[str, str]:
         """The request headers of ours (httpx adds Host and Connection)."""
@@ -86,6 +88,7 @@ class Send:
             "User-Agent": self.config.user_agent,
             "Accept": accept,
             "Accept-Encoding": ACCEPT_ENCODING,
+            **dict(self.extra),
         }
 
 
@@ -130,9 +133,16 @@ class RobotsCache:
 
 
 def page_plan(
-    url: str, config: FetchConfig, robots: RobotsCache, attempt: int, urls: UrlSyntax
+    url: str,
+    config: FetchConfig,
+    robots: RobotsCache,
+    attempt: int,
+    urls: UrlSyntax,
+    extra: tuple[tuple[str, str], ...] = (),
 ) -> Generator[Step, Any, tuple[list[Exchange], Received]]:
-    """One attempt at ``url``: every hop until a response that is not a redirect."""
+    """One attempt at ``url``: every hop until a response that is not a redirect.
+
+    ``extra`` headers go with each request for the page (not for robots.txt)."""
     deadline = time.monotonic() + config.total_timeout if config.total_timeout else None
     current = urls.check(url, url, attempt)
     exchanges: list[Exchange] = []
@@ -141,7 +151,7 @@ def page_plan(
         if deadline is not None and time.monotonic() > deadline:
             raise DeadlineExceeded(current)
         yield from _admit(current, url, config, robots, deadline, attempt, urls)
-        received: Received = yield Send(current, config, deadline, attempt, url)
+        received: Received = yield Send(current, config, deadline, attempt, url, extra=extra)
         exchanges.append(received.exchange)
         target = _redirect_target(received.exchange, urls)
         if target is None:

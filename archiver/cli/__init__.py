@@ -6,7 +6,7 @@ error, including an output file that cannot be written.
 """
 
 # The command modules register their commands on main when imported.
-from . import archives, discovery, fetching, pages  # noqa: F401
+from . import archives, discovery, fetching, pages, versions  # noqa: F401
 from .app import main
 
 __all__ = ["main"]

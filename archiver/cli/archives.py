@@ -10,11 +10,12 @@ from typing import TextIO, cast
 import click
 
 from ..article import Article
-from ..errors import WarcError
+from ..errors import StateError, WarcError
 from ..extraction import default_registry, to_markdown
 from ..outputs import ExportFormat, diff, export, write_index, write_wacz
+from ..runs import TextIndex
 from ..warc import read
-from .app import article_date, is_quiet, main, print_table
+from .app import article_date, is_quiet, main, print_table, usage_error
 from .options import format_option
 
 #: A WARC file to read. click checks nothing (no exists=, readable=, dir_okay=): what
@@ -134,7 +135,7 @@ def _where(output: Path) -> str:
     return "stdout" if str(output) == "-" else str(output)
 
 
-@main.command("index", short_help="Write the CDXJ index of WARC files.")
+@main.command("index", short_help="Write the CDXJ index of WARC files, or a search index.")
 @_warcs_argument
 @click.option(
     "-o",
@@ -144,11 +145,56 @@ def _where(output: Path) -> str:
     metavar="OUT",
     help="The CDXJ file to write; - (the default) for stdout.",
 )
-def index_command(warcs: tuple[Path, ...], output: Path) -> None:
-    """Write the sorted CDXJ index of the captures in the WARC files, for replay tools."""
+@click.option(
+    "--text",
+    is_flag=True,
+    help="Rebuild the full-text search index of an archive folder (the one argument) "
+    "from its WARC files.",
+)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="With --text: compare the search index with the WARC files instead; exit "
+    "status 1 when they differ.",
+)
+def index_command(warcs: tuple[Path, ...], output: Path, text: bool, check: bool) -> None:
+    """Write the sorted CDXJ index of the captures in the WARC files, for replay tools.
+
+    With --text, rebuild (or --check) the search index of an archive folder instead:
+    ``archiver index --text archive/``.
+    """
+    if text or check:
+        _text_index(warcs, check=check)
+        return
     count = write_index(warcs, _destination(output))
     if not is_quiet():
         click.echo(f"indexed {count} captures to {_where(output)}", err=True)
+
+
+def _text_index(arguments: tuple[Path, ...], *, check: bool) -> None:
+    if len(arguments) != 1 or not arguments[0].is_dir():
+        usage_error("index --text takes one argument: an archive folder")
+    index = TextIndex(arguments[0])
+    try:
+        if not check:
+            count = index.rebuild()
+            if not is_quiet():
+                click.echo(f"indexed the text of {count} article versions", err=True)
+            return
+        found = index.check()
+    finally:
+        index.close()
+    for warc, offset in found.missing:
+        click.echo(f"missing from the index: {warc} at {offset}")
+    for warc, offset in found.extra:
+        click.echo(f"in the index, not in the WARC files: {warc} at {offset}")
+    if not found.ok:
+        raise StateError(
+            f"the search index disagrees with the WARC files ({len(found.missing)} missing, "
+            f"{len(found.extra)} extra): rebuild it with `archiver index --text`",
+            source=str(index.path),
+        )
+    click.echo(f"the search index agrees with the WARC files ({found.indexed} versions)")
 
 
 @main.command("wacz", short_help="Package WARC files as a WACZ collection.")

@@ -12,9 +12,11 @@ import click
 
 from ..capture import AsyncFetcher, FetchConfig
 from ..discovery import DiscoveredURL, Walker, cutoff, discovery_config
+from ..errors import InputError
 from ..runs import update_archive
+from ..runs.refresh import parse_period
 from .app import main, usage_error
-from .fetching import bulk_progress, bulk_summary, discovery_summary
+from .fetching import bulk_progress, bulk_summary, discovery_summary, revisit_summary
 from .options import (
     bulk_config,
     bulk_options,
@@ -85,6 +87,12 @@ async def _discover(
 @since_option
 @bulk_options
 @click.option("--retry-failed", is_flag=True, help="Try again the URLs that failed before.")
+@click.option(
+    "--revisit",
+    metavar="PERIOD",
+    help="Also fetch again the articles first archived within PERIOD (3d, 12h, 2w), with "
+    "conditional requests: a changed page becomes a new version (see `archiver history`).",
+)
 @fetch_options
 def update_command(
     archive_dir: Path,
@@ -95,6 +103,7 @@ def update_command(
     no_extract: bool,
     extract_timeout: float,
     retry_failed: bool,
+    revisit: str | None,
     no_robots: bool,
     allow_private: bool,
     user_agent: str | None,
@@ -106,11 +115,23 @@ def update_command(
     goes on. Exits 1 when some URLs failed."""
     if not (archive_dir / "state.sqlite").is_file():
         usage_error(f"{archive_dir}: no archive here (make one with bulk --discover)")
+    if revisit is not None:
+        try:
+            parse_period(revisit)
+        except InputError as exc:
+            usage_error(f"--revisit {revisit!r}: {exc.message}")
     fetch = fetch_config(no_robots, allow_private, user_agent, timeout, retries)
     config = bulk_config(concurrency, per_host_delay, warc_size, no_extract, fetch, extract_timeout)
     with bulk_progress() as progress:
         update = update_archive(
-            archive_dir, since=since, config=config, retry_failed=retry_failed, progress=progress
+            archive_dir,
+            since=since,
+            config=config,
+            retry_failed=retry_failed,
+            progress=progress,
+            revisit=revisit,
         )
     discovery_summary(update)
+    if update.revisits is not None:
+        revisit_summary(update.revisits)
     bulk_summary(update.bulk)

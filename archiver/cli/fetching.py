@@ -16,6 +16,7 @@ from ..runs import (
     BulkProgress,
     BulkReport,
     Failure,
+    RevisitReport,
     UpdateReport,
     archive,
     archive_many,
@@ -44,6 +45,7 @@ __all__ = [
     "discovery_summary",
     "get_command",
     "open_output",
+    "revisit_summary",
 ]
 
 log = logging.getLogger(__name__)
@@ -294,6 +296,17 @@ def discovery_summary(update: UpdateReport) -> None:
             f"discovered {update.discovered} article URLs on {len(update.sites)} sites,"
             f" {update.new} new ({update.sources} feeds, sitemaps and pages"
             f" fetched and stored, {update.skipped} skipped)",
+            err=True,
+        )
+
+
+def revisit_summary(report: RevisitReport) -> None:
+    """The line saying what a revisit recorded, on stderr (not with -q)."""
+    if not is_quiet():
+        click.echo(
+            f"revisited {report.revisited} articles: {report.changed} new versions,"
+            f" {report.unchanged + report.not_modified} unchanged ({report.not_modified}"
+            " answered 304 Not Modified)",
             err=True,
         )
 

@@ -4,6 +4,9 @@
 (:mod:`.bulk`, on this machine or on a Dask cluster); :func:`reprocess` saved pages and
 WARC files (:mod:`.reextraction`, likewise); :func:`archive_sites` and
 :func:`update_archive` the articles discovered on news sites (:mod:`.updates`).
+:func:`search` finds articles of an archive folder in its full-text index
+(:mod:`.textindex`), which the runs keep; :func:`revisit` fetches the recent articles
+of an archive folder again (:mod:`.refresh`).
 """
 
 from .bookkeeping import BulkProgress, BulkReport, FailureCause
@@ -13,8 +16,10 @@ from .config import BulkConfig
 from .inputs import Failure
 from .pages import process_file
 from .reextraction import reprocess
+from .refresh import RevisitReport, revisit
 from .report import Report
 from .single import aarchive, archive
+from .textindex import Hit, IndexCheck, TextIndex, search, warc_files
 from .updates import UpdateReport, archive_sites, update_archive
 from .urls import url_lines
 
@@ -24,7 +29,11 @@ __all__ = [
     "BulkReport",
     "Failure",
     "FailureCause",
+    "Hit",
+    "IndexCheck",
     "Report",
+    "RevisitReport",
+    "TextIndex",
     "UpdateReport",
     "aarchive",
     "archive",
@@ -33,6 +42,9 @@ __all__ = [
     "check_writable",
     "process_file",
     "reprocess",
+    "revisit",
+    "search",
     "update_archive",
     "url_lines",
+    "warc_files",
 ]

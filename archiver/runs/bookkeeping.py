@@ -24,8 +24,8 @@ from typing import Any
 
 from ..errors import WarcError
 from ..files import PathArg, safe_name, write_text_file
-from ..warc import salvage
-from .ledger import DONE, FAILED, Ledger, LedgerCounts
+from ..warc import Stored, salvage
+from .ledger import DONE, FAILED, Ledger, LedgerCounts, Version
 from .urls import normalize_url, read_url_list
 
 __all__ = [
@@ -34,7 +34,9 @@ __all__ = [
     "BulkProgress",
     "BulkReport",
     "FailureCause",
+    "add_version",
     "closing",
+    "conditions",
     "current_progress",
     "final_report",
     "finish",
@@ -147,10 +149,12 @@ def recover(folder: Path, ledger: Ledger) -> Iterator[Path]:
             log.info("%s: removed (no complete page in it)", open_file)
             ledger.set(_SALVAGING, None)
             continue
-        for data in salvaged.metadata:
+        for data, stored in zip(salvaged.metadata, salvaged.stored):
             fetched = data.get("fetch") or {}
             if "requested_url" in fetched:
                 finish(ledger, fetched["requested_url"], salvaged.path.name, data)
+                if "not_extracted" not in data:
+                    add_version(ledger, fetched["requested_url"], salvaged.path.name, stored, data)
         for digest, capture in salvaged.payloads.items():
             ledger.first_capture(digest, capture)
         ledger.set(_SALVAGING, None)  # committed with the pages' outcomes, together
@@ -215,6 +219,30 @@ def finish(ledger: Ledger, url: str, warc: str, data: dict[str, Any]) -> None:
             attempts=fetched.get("attempts"),
             status=fetched.get("status"),
         )
+
+
+def add_version(ledger: Ledger, url: str, warc: str, stored: Stored, data: dict[str, Any]) -> None:
+    """Record the capture of ``url`` in ``warc`` among its versions, with the validators
+    its metadata ``data`` holds, for the next conditional request."""
+    fetched = data.get("fetch") or {}
+    ledger.add_version(
+        url,
+        warc,
+        stored,
+        etag=fetched.get("etag"),
+        last_modified=fetched.get("last_modified"),
+        not_modified=fetched.get("status") == 304,
+    )
+
+
+def conditions(prior: Version | None) -> dict[str, str]:
+    """The headers of a conditional request for a page whose last capture is ``prior``."""
+    if prior is None:
+        return {}
+    headers = {"If-None-Match": prior.etag} if prior.etag else {}
+    if prior.last_modified:
+        headers["If-Modified-Since"] = prior.last_modified
+    return headers
 
 
 def ingest(urls: Iterable[str] | PathArg, ledger: Ledger) -> None:

@@ -11,7 +11,9 @@ and goes on with the rest.
 
 An output folder holds the WARC files, ``state.sqlite`` (the ledger) and
 ``failures.jsonl`` (one line per URL not archived: url, error, message, attempts,
-last_status), rewritten at the end of every run.
+last_status), rewritten at the end of every run, and ``search.sqlite``, the full-text
+index of the articles (:mod:`archiver.runs.textindex`), kept up to date as pages are
+written (a cluster run brings it up to date at its end).
 
 This module is the entry point: the run itself is :mod:`archiver.runs.scheduler` on
 this machine, :mod:`archiver.runs.cluster` on a Dask cluster.
@@ -20,12 +22,14 @@ this machine, :mod:`archiver.runs.cluster` on a Dask cluster.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from ..files import PathArg
 from .bookkeeping import BulkProgress, BulkReport
 from .config import BulkConfig
 from .scheduler import archive_locally
+from .textindex import TextIndex
 
 __all__ = ["archive_many"]
 
@@ -58,9 +62,16 @@ def archive_many(
     if client is not None:
         from .cluster import archive_on_cluster  # Dask is an optional dependency
 
-        return archive_on_cluster(
+        report = archive_on_cluster(
             client, urls, out_dir, config=config, retry_failed=retry_failed, progress=progress
         )
+        if isinstance(report.out_dir, Path):  # not a remote (fsspec) folder
+            index = TextIndex(report.out_dir)
+            try:
+                index.sync()
+            finally:
+                index.close()
+        return report
     return archive_locally(
         urls, out_dir, config=config, retry_failed=retry_failed, progress=progress
     )

@@ -13,11 +13,9 @@ hosts. Nothing here holds the whole list in memory.
 
 from __future__ import annotations
 
-import errno
 import json
 import logging
 import os
-import shutil
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -27,13 +25,29 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StateError
-from ..warc import CaptureRef
+from ..warc import CaptureRef, Stored
+from .databases import sqlite_cause
 
-__all__ = ["DONE", "FAILED", "PENDING", "Entry", "Ledger", "LedgerCounts"]
+__all__ = [
+    "CHANGED",
+    "DONE",
+    "FAILED",
+    "FIRST",
+    "NOT_MODIFIED",
+    "PENDING",
+    "UNCHANGED",
+    "Entry",
+    "Ledger",
+    "LedgerCounts",
+    "Version",
+]
 
 log = logging.getLogger(__name__)
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
+#: What a capture is to the URL's versions before it: its first, another payload, the
+#: same payload (a revisit record), or a 304 answer to a conditional request.
+FIRST, CHANGED, UNCHANGED, NOT_MODIFIED = "first", "changed", "unchanged", "not-modified"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS urls (
@@ -55,8 +69,27 @@ CREATE TABLE IF NOT EXISTS payloads (
     digest TEXT PRIMARY KEY, record_id TEXT NOT NULL, uri TEXT NOT NULL, date TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS versions (
+    id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    capture_id TEXT NOT NULL,
+    target_uri TEXT NOT NULL,
+    captured TEXT NOT NULL,
+    digest TEXT,
+    etag TEXT,
+    last_modified TEXT,
+    warc TEXT NOT NULL,
+    metadata_id TEXT NOT NULL UNIQUE,
+    recorded REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS versions_by_url ON versions (url, id);
 """
 
+_VERSION_COLUMNS = (
+    "(url, kind, capture_id, target_uri, captured, digest, etag, last_modified, warc,"
+    " metadata_id, recorded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 #: Rows written per transaction while reading the URL list.
 _BATCH = 5000
 
@@ -82,6 +115,20 @@ class LedgerCounts:
     @property
     def total(self) -> int:
         return self.pending + self.done + self.failed
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """One capture of a URL, as the ledger keeps it (see :meth:`Ledger.add_version`)."""
+
+    url: str
+    kind: str
+    capture: CaptureRef
+    digest: str | None
+    etag: str | None
+    last_modified: str | None
+    warc: str
+    metadata_id: str
 
 
 class Ledger:
@@ -306,6 +353,70 @@ class Ledger:
             ).fetchone()
         return CaptureRef(record_id=record_id, target_uri=uri, date=date)
 
+    # --- versions, for revisits -------------------------------------------------------
+
+    def add_version(
+        self,
+        url: str,
+        warc: str,
+        stored: Stored,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        not_modified: bool = False,
+    ) -> str:
+        """Record a capture of ``url`` written to ``warc`` (once: a capture recorded
+        already is skipped); returns its kind (:data:`FIRST`, ...). Committed with the
+        next :meth:`commit`, so with the URL's outcome."""
+        with self._writing("record a version"):
+            before = self.latest_version(url)
+            kind = (
+                NOT_MODIFIED if not_modified
+                else FIRST if before is None
+                else UNCHANGED if stored.digest and before.digest == stored.digest
+                else CHANGED
+            )  # fmt: skip
+            values: tuple[Any, ...] = (url, kind, stored.capture_id, stored.target_uri)
+            values += (stored.date, stored.digest, etag, last_modified, warc, stored.metadata_id)
+            values += (time.time(),)
+            self._db.execute(f"INSERT OR IGNORE INTO versions {_VERSION_COLUMNS}", values)
+        return kind
+
+    def latest_version(self, url: str) -> Version | None:
+        """The newest capture of ``url`` that holds a payload (not a 304), or None."""
+        with self._reading():
+            row = self._db.execute(
+                "SELECT url, kind, capture_id, target_uri, captured, digest, etag,"
+                " last_modified, warc, metadata_id FROM versions WHERE url = ? AND kind != ?"
+                " ORDER BY id DESC",
+                (url, NOT_MODIFIED),
+            ).fetchone()
+        if row is None:
+            return None
+        return Version(row[0], row[1], CaptureRef(*row[2:5]), *row[5:])
+
+    def versions(self, since: float = 0.0) -> dict[str, int]:
+        """How many captures of each kind were recorded at or after ``since`` (a time)."""
+        with self._reading():
+            return dict(
+                self._db.execute(
+                    "SELECT kind, COUNT(*) FROM versions WHERE recorded >= ? GROUP BY kind",
+                    (since,),
+                ).fetchall()
+            )
+
+    def revisit(self, since: float) -> int:
+        """Set pending again the archived URLs first archived at or after ``since`` (a
+        time; the first version's, or the outcome's for a URL archived before versions
+        were kept); returns how many. Committed with the next :meth:`commit`."""
+        with self._writing("set the URLs to revisit pending"):
+            return self._db.execute(
+                "UPDATE urls SET state = 'pending' WHERE state = 'done' AND host != '' AND"
+                " COALESCE((SELECT MIN(recorded) FROM versions WHERE versions.url = urls.url),"
+                " updated) >= ?",
+                (since,),
+            ).rowcount
+
     # --- run settings -----------------------------------------------------------------
 
     def get(self, key: str) -> Any:
@@ -390,19 +501,4 @@ class Ledger:
         return StateError(f"cannot {doing} ({self._cause(exc)})", source=str(self.path))
 
     def _cause(self, exc: BaseException) -> str:
-        """The cause of ``exc`` in a few words, the system's for a full disk."""
-        if not isinstance(exc, sqlite3.Error):
-            return type(exc).__name__
-        name = getattr(exc, "sqlite_errorname", "")  # Python 3.11+
-        full = name == "SQLITE_FULL" or "database or disk is full" in str(exc)
-        if full or (name.startswith("SQLITE_IOERR") and _disk_is_full(self.path.parent)):
-            return f"{os.strerror(errno.ENOSPC)}: {exc}"
-        return str(exc)
-
-
-def _disk_is_full(folder: Path) -> bool:
-    """Whether the file system of ``folder`` has no room left (under a megabyte)."""
-    try:
-        return shutil.disk_usage(folder).free < 1024 * 1024
-    except OSError:
-        return False
+        return sqlite_cause(exc, self.path)

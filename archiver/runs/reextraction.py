@@ -27,6 +27,7 @@ from ..files import PathArg
 from .batch import reprocess_locally
 from .inputs import Failure
 from .report import Report
+from .textindex import sync_index
 
 __all__ = ["reprocess"]
 
@@ -62,13 +63,20 @@ def reprocess(
     ``client``, a ``distributed.Client``, runs the work on its Dask cluster instead,
     writing one WARC file per task beside ``warc`` (see
     :func:`archiver.runs.parts.reprocess_on_cluster`).
+
+    When ``warc`` goes to an archive folder with a search index (see
+    :mod:`archiver.runs.textindex`), the index is brought up to date at the end.
     """
     if client is not None:
         from .parts import reprocess_on_cluster  # Dask is an optional dependency
 
-        return reprocess_on_cluster(
+        report = reprocess_on_cluster(
             client, paths, warc, registry=registry, on_result=on_result, originals=originals
         )
-    return reprocess_locally(
-        paths, warc, registry=registry, on_result=on_result, originals=originals
-    )
+    else:
+        report = reprocess_locally(
+            paths, warc, registry=registry, on_result=on_result, originals=originals
+        )
+    if warc is not None:
+        sync_index(Path(warc).parent)
+    return report

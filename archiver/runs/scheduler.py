@@ -27,13 +27,15 @@ from ..article import Article
 from ..capture import AsyncFetcher, FetchResult
 from ..errors import ArchiverError, ExtractionError, FetchError, StateError
 from ..files import PathArg
-from ..warc import WarcWriter
+from ..warc import CaptureRef, Stored, WarcWriter
 from .bookkeeping import (
     FAILURE_REPORT,
     STATE_FILE,
     BulkProgress,
     BulkReport,
+    add_version,
     closing,
+    conditions,
     current_progress,
     final_report,
     ingest,
@@ -44,6 +46,7 @@ from .bookkeeping import (
 from .config import BulkConfig
 from .ledger import DONE, FAILED, Entry, Ledger
 from .single import capture_metadata, unextractable
+from .textindex import TextIndex
 from .workers import ProcessWorkers, ThreadWorkers, Workers
 
 __all__ = ["archive_locally"]
@@ -76,12 +79,16 @@ def archive_locally(
         ) from exc
     started = time.monotonic()
     ledger = Ledger(folder / STATE_FILE)
+    index: TextIndex | None = None
     try:
         warcs = [*recover(folder, ledger)]
+        # After recovery, so that the files it salvaged are indexed whole.
+        index = TextIndex(folder)
+        index.sync()
         ingest(urls, ledger)
         if retry_failed:
             log.info("%d failed URLs to try again", ledger.retry_failed())
-        run = _Run(folder, ledger, config, progress, started)
+        run = _Run(folder, ledger, index, config, progress, started)
         with _extraction_workers(config) as workers:
             warcs += asyncio.run(run.main(workers))
         write_failure_report(folder / FAILURE_REPORT, ledger)
@@ -100,6 +107,9 @@ def archive_locally(
         # .open, which the next run salvages; the error that stopped the run is raised.
         ledger.close_quietly()
         raise
+    finally:
+        if index is not None:
+            index.close()
     ledger.close()
     return report
 
@@ -143,16 +153,24 @@ class _Host:
 class _Warcs:
     """The current WARC file of a run, rotated at a size."""
 
-    def __init__(self, folder: Path, ledger: Ledger, config: BulkConfig) -> None:
+    def __init__(self, folder: Path, ledger: Ledger, index: TextIndex, config: BulkConfig) -> None:
         self._folder = folder
         self._ledger = ledger
+        self._index = index
         self._config = config
         self._writer: WarcWriter | None = None
         self.written: list[Path] = []
         self.bytes = 0
 
-    def write(self, result: FetchResult, article: Article | None, metadata: dict[str, Any]) -> str:
-        """Write one page's records; returns the name of the file they went to.
+    def write(
+        self,
+        result: FetchResult,
+        article: Article | None,
+        metadata: dict[str, Any],
+        previous: tuple[CaptureRef, str] | None = None,
+    ) -> tuple[str, Stored]:
+        """Write one page's records, and index its text; returns the name of the file
+        they went to, and where in it.
 
         The caller records the page in the ledger before it next awaits: a file is
         rotated only before the next write, after a commit, so that no file is closed
@@ -164,9 +182,12 @@ class _Warcs:
             self._writer = WarcWriter(self._folder / self._next_name(), keep_on_failure=True)
         writer = self._writer
         before = writer.size
-        writer.write_capture(result, article=article, metadata=metadata, payloads=self._ledger)
+        stored = writer.write_capture(
+            result, article=article, metadata=metadata, payloads=self._ledger, previous=previous
+        )
         self.bytes += writer.size - before
-        return writer.path.name
+        self._index.add(writer.path.name, stored, article)
+        return writer.path.name, stored
 
     def close(self) -> None:
         """Close the current file, once the ledger has every page in it.
@@ -181,6 +202,7 @@ class _Warcs:
             writer, self._writer = self._writer, None
             writer.close()
             self.written.append(writer.path)
+            self._index.complete(writer.path)
             closing(self._ledger, None)
 
     def abort(self) -> None:
@@ -198,6 +220,7 @@ class _Run:
         self,
         folder: Path,
         ledger: Ledger,
+        index: TextIndex,
         config: BulkConfig,
         progress: Callable[[BulkProgress], None] | None,
         started: float,
@@ -206,7 +229,7 @@ class _Run:
         self._config = config
         self._progress = progress
         self._started = started
-        self._warcs = _Warcs(folder, ledger, config)
+        self._warcs = _Warcs(folder, ledger, index, config)
         self._hosts: dict[str, _Host] = {}
         #: (ready_at, host) of the idle hosts with URLs waiting.
         self._ready: list[tuple[float, str]] = []
@@ -305,21 +328,31 @@ class _Run:
         self, fetcher: AsyncFetcher, workers: Workers | None, host: _Host, name: str, entry: Entry
     ) -> None:
         slow_down = False
+        # A URL archived before is asked for with its validators: a 304 answer becomes a
+        # revisit record of the capture they came from.
+        prior = self._ledger.latest_version(entry.url)
         try:
-            result = await fetcher.fetch(entry.url)
+            result = await fetcher.fetch(entry.url, headers=conditions(prior))
         except FetchError as exc:
             slow_down = exc.status in _SLOW_DOWN
             self._failed(entry.url, exc, attempts=exc.attempts, status=exc.status)
         else:
             slow_down = result.attempts > 1 or result.status in _SLOW_DOWN
-            article, error = await self._extract(result, workers)
+            previous = None
+            if prior is not None and prior.digest and result.status == 304:
+                previous = (prior.capture, prior.digest)
+                article, error = None, None
+            else:
+                article, error = await self._extract(result, workers)
             # A WarcError here (a full disk) ends the run: the file is left for salvage.
             # So does a StateError from the ledger below.
-            warc = self._warcs.write(result, article, capture_metadata(result, error))
+            metadata = capture_metadata(result, error)
+            warc, stored = self._warcs.write(result, article, metadata, previous)
             if error is None:
                 self._ledger.finish(
                     entry.url, DONE, warc=warc, attempts=result.attempts, status=result.status
                 )
+                add_version(self._ledger, entry.url, warc, stored, metadata)
                 self.done_now += 1
                 log.info("%s: archived", entry.url)
             else:

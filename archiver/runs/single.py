@@ -174,6 +174,11 @@ def capture_metadata(result: FetchResult, error: ArchiverError | None) -> dict[s
         "redirects": [exchange.url for exchange in result.exchanges[:-1]],
         "attempts": result.attempts,
     }
+    # The validators, for a conditional request when the page is revisited.
+    for key, name in (("etag", "ETag"), ("last_modified", "Last-Modified")):
+        value = result.final.header(name)
+        if value:
+            fetched[key] = value
     data: dict[str, Any] = {"fetch": fetched}
     if error is not None:
         data["not_extracted"] = {"error": type(error).__name__, "reason": error.message}

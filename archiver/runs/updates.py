@@ -21,13 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from ..capture import AsyncFetcher, FetchResult
-from ..discovery import DiscoveredURL, Walker, cutoff, discovery_config, home_url, parse_period
+from ..discovery import DiscoveredURL, Walker, cutoff, discovery_config, home_url
+from ..discovery import parse_period as read_period
 from ..errors import StateError
 from ..files import PathArg
 from ..warc import WarcWriter
 from .bookkeeping import STATE_FILE, BulkProgress, BulkReport, ingest, next_warc_name
 from .config import BulkConfig
 from .ledger import Ledger
+from .refresh import RevisitReport, begin_round, end_round, parse_period
 from .scheduler import archive_locally
 from .single import capture_metadata
 
@@ -56,6 +58,8 @@ class UpdateReport:
     sources: int
     skipped: int
     bulk: BulkReport
+    #: What the revisit of recent articles recorded, when one was asked for.
+    revisits: RevisitReport | None = None
 
 
 def archive_sites(
@@ -80,7 +84,7 @@ def archive_sites(
     window = since if isinstance(since, timedelta) else None
     if isinstance(since, str):
         try:
-            window = parse_period(since)
+            window = read_period(since)
         except ValueError:
             cutoff(since)  # a date, else the error saying what a period or date is
     return _run(out_dir, homes, since, window, config or BulkConfig(), retry_failed, progress)
@@ -93,9 +97,14 @@ def update_archive(
     config: BulkConfig | None = None,
     retry_failed: bool = False,
     progress: Callable[[BulkProgress], None] | None = None,
+    revisit: timedelta | str | None = None,
 ) -> UpdateReport:
     """Discover again the articles of the sites an archive keeps (see
     :func:`archive_sites`) and archive those its ledger has not seen.
+
+    With ``revisit`` (``"3d"``, or a timedelta), the articles first archived within
+    that period are fetched again in the same run, as :func:`archiver.revisit` does:
+    a changed page becomes a new version, an unchanged one a revisit record.
 
     Without ``since``, the window kept by :func:`archive_sites` applies, counted back
     from the last discovery (so a missed day is caught up). Raises
@@ -117,7 +126,8 @@ def update_archive(
     if since is None and window is not None:
         last = setting.get("last")
         since = (datetime.fromisoformat(last) if last else datetime.now(timezone.utc)) - window
-    return _run(folder, [], since, window, config or BulkConfig(), retry_failed, progress)
+    span = parse_period(revisit) if isinstance(revisit, str) else revisit
+    return _run(folder, [], since, window, config or BulkConfig(), retry_failed, progress, span)
 
 
 def _setting(state_file: Path) -> dict[str, Any]:
@@ -136,6 +146,7 @@ def _run(
     config: BulkConfig,
     retry_failed: bool,
     progress: Callable[[BulkProgress], None] | None,
+    revisit: timedelta | None = None,
 ) -> UpdateReport:
     folder = Path(out_dir)
     try:
@@ -169,6 +180,8 @@ def _run(
         new = ledger.counts().total - before
         # Recorded once the URLs are in the ledger: a run stopped before discovers again.
         ledger.set(_SETTING, {**setting, "last": started.isoformat()})
+        # The new URLs are not archived yet, so not revisited: they are all first versions.
+        current = None if revisit is None else begin_round(ledger, revisit)
     except BaseException:
         ledger.close_quietly()
         raise
@@ -184,6 +197,7 @@ def _run(
         sources=walk.sources,
         skipped=walk.skipped,
         bulk=report,
+        revisits=None if current is None else end_round(folder, current, report),
     )
 
 

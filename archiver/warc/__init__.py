@@ -10,8 +10,9 @@ rest of the Article as JSON. See docs/warc.md for the layout.
 - :mod:`.payloads`: :class:`Payloads`, the payloads written, for revisit records;
 - :mod:`.files`: appending under a lock, cutting back, and :func:`salvage` of a
   ``.open`` file that a killed writer left;
-- :mod:`.reader`: the Articles read back (:func:`read`, :func:`read_latest`) and
-  :func:`verify`, every record checked;
+- :mod:`.reader`: the Articles read back (:func:`read`, :func:`read_latest`,
+  :func:`entries`, one at an offset :func:`article_at`) and :func:`verify`, every
+  record checked;
 - :mod:`.framing`: the one checked reading of records that every reader goes through,
   with its size and time budgets;
 - :mod:`.captures`: the stored pages (:func:`read_captures`, :class:`Capture`), for
@@ -22,8 +23,8 @@ rest of the Article as JSON. See docs/warc.md for the layout.
 from .captures import Capture, Originals, SkippedRecord, read_captures
 from .files import salvage
 from .payloads import Payloads
-from .reader import ArchivedArticle, read, read_latest, verify
-from .records import CaptureRef
+from .reader import ArchivedArticle, article_at, entries, read, read_latest, verify
+from .records import CaptureRef, Stored
 from .writer import WarcWriter, target_uri
 
 __all__ = [
@@ -33,7 +34,10 @@ __all__ = [
     "Originals",
     "Payloads",
     "SkippedRecord",
+    "Stored",
     "WarcWriter",
+    "article_at",
+    "entries",
     "read",
     "read_captures",
     "read_latest",

@@ -19,7 +19,7 @@ from typing import IO, Any
 from warcio.archiveiterator import ArchiveIterator
 
 from ..errors import WarcError
-from .records import CaptureRef
+from .records import CaptureRef, Stored
 
 __all__ = [
     "GZIP_MAGIC",
@@ -54,6 +54,8 @@ class Salvaged:
     metadata: list[dict[str, Any]]
     #: The first capture of each payload digest among the 200 responses kept.
     payloads: dict[str, CaptureRef]
+    #: Where each metadata record kept is, and its capture, as a writer tells it.
+    stored: list[Stored]
 
 
 def salvage(open_path: str | os.PathLike[str]) -> Salvaged | None:
@@ -70,8 +72,13 @@ def salvage(open_path: str | os.PathLike[str]) -> Salvaged | None:
         raise WarcError("not a .open file", source=str(source))
     metadata: list[dict[str, Any]] = []
     payloads: dict[str, CaptureRef] = {}
+    stored: list[Stored] = []
     end = 0
     pending: dict[str, CaptureRef] = {}
+    #: The captures since the last metadata record: their type and payload digest.
+    captures: dict[str, tuple[str, str | None]] = {}
+    #: Where the conversion record before the next metadata record starts, if any.
+    conversion: int | None = None
     try:
         with open(source, "rb") as file:
             records = ArchiveIterator(file, check_digests=True)
@@ -94,8 +101,17 @@ def salvage(open_path: str | os.PathLike[str]) -> Salvaged | None:
                             date=headers.get_header("WARC-Date"),
                         )
                         pending.setdefault(digest, capture)
+                    if record.rec_type in ("response", "revisit", "resource"):
+                        digest = headers.get_header("WARC-Payload-Digest")
+                        captures[headers.get_header("WARC-Record-ID")] = (record.rec_type, digest)
+                    if record.rec_type == "conversion":
+                        conversion = records.get_record_offset()
                     if record.rec_type == "metadata":
                         metadata.append(json.loads(content))
+                        start = records.get_record_offset() if conversion is None else conversion
+                        stored.append(_stored(headers, start, captures))
+                        captures.clear()
+                        conversion = None
                         end = records.get_record_offset() + records.get_record_length()
                         for digest, capture in pending.items():
                             payloads.setdefault(digest, capture)
@@ -111,7 +127,23 @@ def salvage(open_path: str | os.PathLike[str]) -> Salvaged | None:
     except OSError as exc:
         raise WarcError(f"cannot salvage it ({cause(exc)})", source=str(source)) from exc
     fsync_dir(final.parent)
-    return Salvaged(path=final, metadata=metadata, payloads=payloads)
+    return Salvaged(path=final, metadata=metadata, payloads=payloads, stored=stored)
+
+
+def _stored(headers: Any, offset: int, captures: dict[str, tuple[str, str | None]]) -> Stored:
+    """Where the records of an Article read back start, and the capture they refer to."""
+    capture_id = str(headers.get_header("WARC-Refers-To") or "")
+    kind, digest = captures.get(capture_id, ("", None))
+    return Stored(
+        capture_id=capture_id,
+        target_uri=str(headers.get_header("WARC-Refers-To-Target-URI") or ""),
+        date=str(headers.get_header("WARC-Refers-To-Date") or ""),
+        revisit=kind == "revisit",
+        digest=digest,
+        metadata_id=str(headers.get_header("WARC-Record-ID")),
+        metadata_date=str(headers.get_header("WARC-Date")),
+        offset=offset,
+    )
 
 
 def cause(exc: BaseException) -> str:

@@ -93,7 +93,8 @@ class _GzipMembers:
     after the last member that are not one, and corrupt data are errors, raised as
     :class:`~archiver.errors.WarcError` wherever the data is read (Python's GzipFile
     skips NUL padding, and warcio takes a truncated member for the end).
-    ``starts`` are the offsets in the data where members begin.
+    ``starts`` are the offsets in the data where members begin, each with the offset
+    in the file of its first compressed byte.
     """
 
     def __init__(self, file: IO[bytes], source: Path) -> None:
@@ -102,7 +103,8 @@ class _GzipMembers:
         self._decompressor: Any = None  # of the current member; None between members
         self._input = b""  # compressed bytes read, not yet decompressed
         self._produced = 0
-        self.starts: collections.deque[int] = collections.deque()
+        self._read = 0  # compressed bytes read from the file
+        self.starts: collections.deque[tuple[int, int]] = collections.deque()
 
     def _fill(self, size: int) -> bool:
         """Read until ``size`` compressed bytes are at hand; False at the end of the file."""
@@ -110,6 +112,7 @@ class _GzipMembers:
             data = self._file.read(_CHUNK)
             if not data:
                 return False
+            self._read += len(data)
             self._input += data
         return True
 
@@ -123,7 +126,7 @@ class _GzipMembers:
                 if not self._input.startswith(GZIP_MAGIC):
                     raise WarcError(self._trailing(), source=self._source)
                 self._decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
-                self.starts.append(self._produced)
+                self.starts.append((self._produced, self._read - len(self._input)))
             if not self._input and not self._fill(1):
                 message = "truncated: the gzip data ends mid-record"
                 raise WarcError(message, source=self._source)
@@ -148,11 +151,14 @@ class _GzipMembers:
             return f"NUL bytes, not a gzip member, after the last record (at byte {position})"
         return f"bytes that are not a gzip member at byte {position}: {quote(self._input)}"
 
-    def starts_member(self, offset: int) -> bool:
-        """Whether a gzip member begins at ``offset`` of the data (asked in order)."""
-        while self.starts and self.starts[0] < offset:
+    def member_at(self, offset: int) -> int | None:
+        """Where in the file the gzip member beginning at ``offset`` of the data begins;
+        None when none begins there (asked in order)."""
+        while self.starts and self.starts[0][0] < offset:
             self.starts.popleft()
-        return bool(self.starts) and self.starts[0] == offset
+        if self.starts and self.starts[0][0] == offset:
+            return self.starts[0][1]
+        return None
 
 
 class _Lines:
@@ -235,7 +241,9 @@ def iter_records(file: IO[bytes], *, gzipped: bool, source: Path) -> Iterator[An
 
     A record's ``raw_stream`` is its block (after the HTTP headers of a request,
     response or revisit), which must be read to its end before the next record is
-    asked for: its digests are checked then, and its length. Raises
+    asked for: its digests are checked then, and its length. Its ``offset`` is where
+    it starts in the file (its gzip member, in a gzipped file), counted from where
+    ``file`` was when the call began: what a CDX index calls the offset. Raises
     :class:`~archiver.errors.WarcError` naming ``source`` and the damage.
     """
     members = _GzipMembers(file, source) if gzipped else None
@@ -257,13 +265,17 @@ def iter_records(file: IO[bytes], *, gzipped: bool, source: Path) -> Iterator[An
             if not first.startswith(b"WARC/"):
                 raise _Damaged(_not_a_record(first, number, previous))
             start = lines.tell() - len(first)
-            if members is not None and number > 1 and not members.starts_member(start):
+            offset = start if members is None else members.member_at(start)
+            if offset is None and number == 1:
+                offset = 0  # blank lines before the first record, in its member
+            elif offset is None:
                 raise _Damaged(
                     f"record {number} does not start a gzip member of its own, as in a "
                     "single gzip stream of many records, which WARC tools cannot seek in "
                     "(`warcio recompress` makes it one member per record)"
                 )
             previous = _record(first, lines, loader, warc_parser, number)
+            previous.offset = offset
             yield previous
     except _HeaderTooLong as exc:
         message = f"record {number}: a header runs over {MAX_HEADER_BYTES // 1024} KiB"

@@ -19,10 +19,11 @@ import logging
 import os
 import stat
 from collections.abc import Generator, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from contextlib import nullcontext
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ..article import Article
 from ..capture import DEFAULT_MAX_BYTES
@@ -36,7 +37,9 @@ __all__ = [
     "MAX_JSON_VALUES",
     "MAX_METADATA_BYTES",
     "ArchivedArticle",
+    "article_at",
     "checked_source",
+    "entries",
     "header_date",
     "read",
     "read_latest",
@@ -81,8 +84,13 @@ class ArchivedArticle:
     capture_id: str
     captured: datetime
     extracted: datetime
-    #: The WARC file holding the metadata record.
+    #: The WARC file holding the metadata record, and where that record starts in it.
     warc: Path
+    offset: int = 0
+    #: The capture's record type (``response``, ``revisit``, ``resource``) and
+    #: WARC-Payload-Digest, when it is in the same file (not for a re-extraction).
+    capture_type: str | None = None
+    digest: str | None = None
 
 
 def read(path: str | os.PathLike[str]) -> Iterator[Article]:
@@ -152,31 +160,62 @@ def checked_source(path: str | os.PathLike[str]) -> Path:
 
 
 def _read(source: Path) -> Iterator[Article]:
-    for _, article in _articles(source):
-        yield article
-        del article
+    for found in _articles(source):
+        yield found.article
+        del found
 
 
-def _articles(source: Path) -> Iterator[tuple[Any, Article]]:
-    """Each metadata record of ours in ``source`` with its Article, in file order.
+@dataclass(frozen=True)
+class _Found:
+    """A metadata record of ours, its Article, where its records start, and the
+    captures (record ID: type and payload digest) read since the previous one."""
+
+    record: Any
+    article: Article
+    offset: int
+    captures: dict[str, tuple[str, str | None]]
+
+
+def _articles(
+    source: Path, file: IO[bytes] | None = None, start: int = 0, *, first_only: bool = False
+) -> Iterator[_Found]:
+    """Each metadata record of ours in ``source`` with its Article, in file order; with
+    ``first_only``, that of the records that start where ``file`` is (at ``start``).
 
     The text of an Article is in the conversion record written just before its
     metadata record (whose JSON names it in ``text_record``); archives written
-    before that hold it in the JSON itself, and are read alike.
+    before that hold it in the JSON itself, and are read alike. The offset of an
+    Article is its conversion record's when it has one, so that reading from there
+    finds both records.
     """
-    conversion: tuple[str, bytes | None] | None = None  # the last one: (ID, block)
-    for record, payload in records(source, keep=_KEPT):
+    captures: dict[str, tuple[str, str | None]] = {}  # since the last metadata record
+    conversion: tuple[str, bytes | None, int] | None = None  # the last one: ID, block, offset
+    for record, payload in records(source, keep=_KEPT, file=file):
+        if record.rec_type in ("response", "revisit", "resource"):
+            digest = record.rec_headers.get_header("WARC-Payload-Digest")
+            captures[str(record.rec_headers.get_header("WARC-Record-ID"))] = (
+                record.rec_type,
+                str(digest) if digest else None,
+            )
         if record.rec_type == "conversion":
-            conversion = (str(record.rec_headers.get_header("WARC-Record-ID")), payload)
+            record_id = str(record.rec_headers.get_header("WARC-Record-ID"))
+            conversion = (record_id, payload, start + record.offset)
             continue
         if record.rec_type != "metadata":
+            if first_only:
+                return
             continue
-        article = _article(record, payload, source, conversion)
+        before, captures = captures, {}
+        text = None if conversion is None else conversion[:2]
+        offset = start + record.offset if conversion is None else conversion[2]
+        article = _article(record, payload, source, text)
         del payload  # so that memory holds one record's data at a time
         conversion = None
         if article is not None:
-            yield record, article
+            yield _Found(record, article, offset, before)
         del article
+        if first_only:
+            return
 
 
 def read_latest(paths: Iterable[str | os.PathLike[str]]) -> Iterator[ArchivedArticle]:
@@ -212,9 +251,36 @@ def _all_entries(sources: list[Path]) -> Iterator[ArchivedArticle]:
         yield from _entries(source)
 
 
-def _entries(source: Path) -> Iterator[ArchivedArticle]:
-    """Every Article of ``source`` with its capture, in file order."""
-    for record, article in _articles(source):
+def entries(source: Path) -> Iterator[ArchivedArticle]:
+    """Every Article of the WARC file ``source`` with its capture, in file order (every
+    extraction of a capture, not only the newest). Errors are those of :func:`read`."""
+    return _entries(checked_source(source))
+
+
+def article_at(source: Path, offset: int) -> ArchivedArticle | None:
+    """The Article of the records starting at ``offset`` of ``source`` (as an index
+    holds it: its conversion record's, or its metadata record's when it has none);
+    None when the records there are not ours.
+
+    Raises :class:`~archiver.errors.WarcError` when no record starts there, or it is
+    damaged, and when the file is missing.
+    """
+    checked_source(source)
+    try:
+        with open(source, "rb") as file:
+            file.seek(offset)
+            return next(_entries(source, file, offset, first_only=True), None)
+    except OSError as exc:
+        raise WarcError(f"cannot read the file: {cause(exc)}", source=str(source)) from exc
+
+
+def _entries(
+    source: Path, file: IO[bytes] | None = None, start: int = 0, *, first_only: bool = False
+) -> Iterator[ArchivedArticle]:
+    """Every Article of ``source`` with its capture, in file order; with ``first_only``,
+    that of the records that start where ``file`` is (at ``start``)."""
+    for found in _articles(source, file, start, first_only=first_only):
+        record, article = found.record, found.article
         headers = record.rec_headers
         record_id = str(headers.get_header("WARC-Record-ID"))
         extracted = header_date(record, source)
@@ -232,8 +298,12 @@ def _entries(source: Path) -> Iterator[ArchivedArticle]:
             ),
             extracted=_parse_warc_date(extracted, record_id, source),
             warc=source,
+            offset=found.offset,
         )
-        del article
+        capture_type, digest = found.captures.get(entry.capture_id, (None, None))
+        if capture_type is not None:
+            entry = replace(entry, capture_type=capture_type, digest=digest)
+        del article, found
         yield entry
         del entry  # not kept while the next record is read
 
@@ -257,7 +327,7 @@ def _parse_warc_date(value: str, record_id: str, source: Path) -> datetime:
 
 
 def records(
-    source: Path, *, keep: Mapping[str, int]
+    source: Path, *, keep: Mapping[str, int], file: IO[bytes] | None = None
 ) -> Generator[tuple[Any, bytes | None], None, None]:
     """Every record of ``source`` with its block, checked (see :mod:`.framing`).
 
@@ -265,14 +335,16 @@ def records(
     ``keep``, up to the number of bytes given there: it is b"" for the other types, and
     None when it is over the limit (it is still read through, to check it), so that a
     large record costs no memory. Raises :class:`~archiver.errors.WarcError` naming
-    the file and the damage.
+    the file and the damage. With ``file`` (``source`` opened and moved to a record),
+    the records from there on.
     """
     record_id = None
     try:
-        with open(source, "rb") as file:
-            magic = file.read(2)
-            file.seek(0)
-            for record in iter_records(file, gzipped=magic == GZIP_MAGIC, source=source):
+        with open(source, "rb") if file is None else nullcontext(file) as stream:
+            start = stream.tell()
+            magic = stream.read(2)
+            stream.seek(start)
+            for record in iter_records(stream, gzipped=magic == GZIP_MAGIC, source=source):
                 record_id = record.rec_headers.get_header("WARC-Record-ID")
                 limit = keep.get(record.rec_type)
                 yield record, _read_block(record, source, limit=limit)

@@ -33,15 +33,19 @@ if TYPE_CHECKING:
 
 __all__ = [
     "METADATA_URI_PREFIX",
+    "NOT_MODIFIED_PROFILE",
     "TEXT_RECORD",
     "TEXT_URI_PREFIX",
     "CaptureRef",
     "PayloadIndex",
     "RecordMaker",
+    "Stored",
     "refers_to",
     "warc_date",
 ]
 
+#: The WARC-Profile of a revisit record that stands for a 304 (Not Modified) answer.
+NOT_MODIFIED_PROFILE = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 #: Prefixes of the WARC-Target-URI of a capture's ``conversion`` and ``metadata``
 #: records: ``urn:text:`` is webrecorder's (browsertrix-crawler's) for extracted text.
 TEXT_URI_PREFIX = "urn:text:"
@@ -62,6 +66,28 @@ class CaptureRef:
     record_id: str
     target_uri: str
     date: str
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """Where a capture's records went: what an index of the file needs to find them."""
+
+    #: The WARC-Record-ID, WARC-Target-URI and WARC-Date of the capture (a ``response``,
+    #: ``revisit`` or ``resource`` record; for a re-extraction, the original's).
+    capture_id: str
+    target_uri: str
+    date: str
+    #: Whether the capture is a ``revisit`` record (its payload was stored before).
+    revisit: bool
+    #: The WARC-Payload-Digest of the capture, when it has one.
+    digest: str | None
+    #: The WARC-Record-ID and WARC-Date of the metadata record.
+    metadata_id: str
+    metadata_date: str
+    #: Where the Article's records (their first gzip member) start in the file: the
+    #: conversion record, which holds the text, or the metadata record when there is
+    #: none (see :func:`~archiver.warc.article_at`).
+    offset: int
 
 
 class PayloadIndex(Protocol):
@@ -208,6 +234,28 @@ class RecordMaker:
                 **({"WARC-IP-Address": exchange.ip_address} if exchange.ip_address else {}),
             },
         )
+        return revisit
+
+    def not_modified(
+        self, response: Any, exchange: Exchange, earlier: CaptureRef, digest: str
+    ) -> Any:
+        """A ``revisit`` record (server-not-modified profile) in place of a 304
+        ``response`` to a conditional request: it refers to ``earlier``, the capture
+        whose validators were sent, and carries that capture's payload ``digest``."""
+        revisit = self._writer.create_revisit_record(
+            exchange.url,
+            digest,
+            earlier.target_uri,
+            earlier.date,
+            http_headers=response.http_headers,
+            warc_headers_dict={
+                "WARC-Record-ID": response.rec_headers.get_header("WARC-Record-ID"),
+                "WARC-Date": response.rec_headers.get_header("WARC-Date"),
+                "WARC-Refers-To": earlier.record_id,
+                **({"WARC-IP-Address": exchange.ip_address} if exchange.ip_address else {}),
+            },
+        )
+        revisit.rec_headers.replace_header("WARC-Profile", NOT_MODIFIED_PROFILE)
         return revisit
 
     def exchange_records(self, exchange: Exchange) -> list[Any]:

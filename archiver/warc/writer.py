@@ -33,7 +33,7 @@ from .files import (
     truncate,
     unlink,
 )
-from .records import PayloadIndex, RecordMaker, refers_to, warc_date
+from .records import CaptureRef, PayloadIndex, RecordMaker, Stored, refers_to, warc_date
 
 if TYPE_CHECKING:
     from typing_extensions import Self  # typing.Self needs Python 3.11
@@ -137,10 +137,11 @@ class WarcWriter:
         self._check_open()
         return self._file.tell()  # type: ignore[union-attr]
 
-    def write_article(self, document: Document, article: Article, *, target_uri: str) -> None:
+    def write_article(self, document: Document, article: Article, *, target_uri: str) -> Stored:
         """Append the ``resource`` record of one input and its derived records.
 
-        ``target_uri`` is normally :func:`target_uri` of the same arguments.
+        ``target_uri`` is normally :func:`target_uri` of the same arguments. Returns
+        where they went.
         """
         self._check_open()
         if not target_uri or any(ch in target_uri for ch in "\r\n"):
@@ -155,15 +156,16 @@ class WarcWriter:
         derived = self._maker.derived_records(
             refers_to(resource), article, {"source_name": document.name}, date
         )
-        self._emit(resource, *derived)
+        return _stored(resource, derived, self._emit(resource, *derived))
 
-    def write_derived(self, capture: Capture, document: Document, article: Article) -> None:
+    def write_derived(self, capture: Capture, document: Document, article: Article) -> Stored:
         """Append the ``conversion`` and ``metadata`` records of a re-extraction of ``capture``.
 
         Both records refer to the original record, which stays where it is (usually in
         another file), as every derived record does (see
         :meth:`.RecordMaker.derived_records`); the metadata JSON names the extractor and
-        its version. ``document`` is what ``article`` was extracted from.
+        its version. ``document`` is what ``article`` was extracted from. Returns where
+        the metadata record went (and the capture it refers to).
         """
         self._check_open()
         refers = {
@@ -172,8 +174,18 @@ class WarcWriter:
             "WARC-Refers-To-Date": capture.date,
         }
         date = warc_date(self._clock())
-        self._emit(
-            *self._maker.derived_records(refers, article, {"source_name": document.name}, date)
+        records = self._maker.derived_records(refers, article, {"source_name": document.name}, date)
+        offset = self._emit(*records)[0]
+        headers = records[-1].rec_headers
+        return Stored(
+            capture_id=capture.record_id,
+            target_uri=capture.target_uri,
+            date=capture.date,
+            revisit=False,
+            digest=None,
+            metadata_id=str(headers.get_header("WARC-Record-ID")),
+            metadata_date=str(headers.get_header("WARC-Date")),
+            offset=offset,
         )
 
     def write_capture(
@@ -183,8 +195,10 @@ class WarcWriter:
         article: Article | None = None,
         metadata: Mapping[str, Any] | None = None,
         payloads: PayloadIndex | None = None,
-    ) -> None:
-        """Append the records of one fetched page (see docs/warc.md).
+        previous: tuple[CaptureRef, str] | None = None,
+    ) -> Stored:
+        """Append the records of one fetched page (see docs/warc.md); returns where the
+        capture and its metadata record went.
 
         For each exchange of ``result`` (every redirect hop, then the final response) a
         ``request`` record, whose WARC-Concurrent-To names the ``response`` record that
@@ -196,7 +210,10 @@ class WarcWriter:
 
         With ``payloads``, a 200 response whose payload digest it already holds is
         written as a ``revisit`` record (identical-payload-digest profile) referring to
-        the first capture of that payload, which saves storing the body again.
+        the first capture of that payload, which saves storing the body again. With
+        ``previous`` (the capture whose validators a conditional request sent, and its
+        payload digest), a 304 answer is written as a ``revisit`` record
+        (server-not-modified profile) referring to that capture.
         """
         self._check_open()
         # Every record is built before any is written, as in write_article().
@@ -205,11 +222,12 @@ class WarcWriter:
             records += self._maker.exchange_records(exchange)
         if payloads is not None and result.final.status == 200:
             records[-1] = self._maker.deduplicated(records[-1], result.final, payloads)
+        elif previous is not None and result.final.status == 304:
+            records[-1] = self._maker.not_modified(records[-1], result.final, *previous)
         date = warc_date(self._clock())
-        records += self._maker.derived_records(
-            refers_to(records[-1]), article, metadata or {}, date
-        )
-        self._emit(*records)
+        capture = records[-1]
+        derived = self._maker.derived_records(refers_to(capture), article, metadata or {}, date)
+        return _stored(capture, derived, self._emit(*records, *derived))
 
     def close(self) -> None:
         """Flush and sync the file, then rename it to its final name (atomically)."""
@@ -272,12 +290,15 @@ class WarcWriter:
         else:
             self.abort()
 
-    def _emit(self, *records: Any) -> None:
+    def _emit(self, *records: Any) -> list[int]:
+        """Write ``records``; returns the offset in the file where each starts."""
         file = self._file
         assert file is not None  # _check_open() said so
         start = file.tell()
+        offsets = []
         try:
             for record in records:
+                offsets.append(file.tell())
                 self._maker.write(record)
             # To the OS at once: a process killed later loses none of it.
             file.flush()
@@ -293,6 +314,7 @@ class WarcWriter:
                 # What is on disk now ends mid-record: it cannot be kept.
                 self.abort()
             raise WarcError(self._failure, source=str(self._path)) from exc
+        return offsets
 
     def _check_open(self) -> None:
         self._check_not_failed()
@@ -302,6 +324,23 @@ class WarcWriter:
     def _check_not_failed(self) -> None:
         if self._failure:
             raise WarcError(f"not written: {self._failure}", source=str(self._path))
+
+
+def _stored(capture: Any, derived: list[Any], offsets: list[int]) -> Stored:
+    """Where ``capture`` and its ``derived`` records (written last, at ``offsets``) went."""
+    metadata = derived[-1]
+    headers = capture.rec_headers
+    digest = headers.get_header("WARC-Payload-Digest")
+    return Stored(
+        capture_id=str(headers.get_header("WARC-Record-ID")),
+        target_uri=str(headers.get_header("WARC-Target-URI")),
+        date=str(headers.get_header("WARC-Date")),
+        revisit=capture.rec_type == "revisit",
+        digest=str(digest) if digest else None,
+        metadata_id=str(metadata.rec_headers.get_header("WARC-Record-ID")),
+        metadata_date=str(metadata.rec_headers.get_header("WARC-Date")),
+        offset=offsets[-len(derived)],
+    )
 
 
 def _new_record_id() -> str:

@@ -1,0 +1,145 @@
+"""Commands on an archive folder's versions and text: search, history."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+from ..outputs import TextVersion, WordChange, history
+from ..runs import search
+from .app import is_quiet, main, print_table
+
+__all__ = ["history_command", "search_command"]
+
+#: Words of unchanged text shown on each side of a change.
+_CONTEXT = 6
+
+#: An archive folder; what is wrong with it is reported by the library (status 1).
+_FOLDER = click.Path(path_type=Path, file_okay=False, readable=False)
+
+
+@main.command("search", short_help="Find articles of an archive folder by their words.")
+@click.argument("query")
+@click.argument("directory", metavar="DIR", type=_FOLDER)
+@click.option("--site", help="Only this host and its subdomains (egypttoday.com).")
+@click.option("--since", metavar="YYYY-MM-DD", help="Only articles of this day or later.")
+@click.option("--until", metavar="YYYY-MM-DD", help="Only articles of this day or earlier.")
+@click.option("--language", metavar="CODE", help="Only articles in this language (en, el, ar).")
+@click.option("-n", "--limit", default=20, show_default=True, help="The most results shown.")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "text"]),
+    default="text",
+    show_default=True,
+    help="Output format: JSON lines, or a table with snippets.",
+)
+def search_command(
+    query: str,
+    directory: Path,
+    site: str | None,
+    since: str | None,
+    until: str | None,
+    language: str | None,
+    limit: int,
+    fmt: str,
+) -> None:
+    """Search the articles archived in DIR for QUERY, best matches first.
+
+    All the words of QUERY must be found, in any order; put a phrase in double quotes
+    ('"central bank"'), end a word with * for a prefix (bank*). Case and accents do
+    not matter, in Greek and Arabic as in English. Each result names the WARC file and
+    offset of its metadata record.
+    """
+    hits = search(
+        query, directory, site=site, since=since, until=until, language=language, limit=limit
+    )
+    if fmt == "json":
+        for hit in hits:
+            click.echo(json.dumps(asdict(hit), ensure_ascii=False))
+    elif hits:
+        print_table(
+            ("site", "date", "title", "url", "warc", "offset"),
+            [
+                (hit.site, hit.day, hit.title or "", hit.url, hit.warc, str(hit.offset))
+                for hit in hits
+            ],
+            numeric={"offset"},
+        )
+        for hit in hits:
+            click.echo(f"\n{hit.url}\n  {hit.snippet}")
+    if not is_quiet():
+        click.echo(f"{len(hits)} results", err=True)
+
+
+@main.command("history", short_help="Show every version of an archived article.")
+@click.argument("url")
+@click.argument("directory", metavar="DIR", type=click.Path(path_type=Path, readable=False))
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "text"]),
+    default="text",
+    show_default=True,
+    help="Output format: one JSON object, or the versions with their word diffs.",
+)
+def history_command(url: str, directory: Path, fmt: str) -> None:
+    """List the versions of the article at URL archived in DIR (a folder or a WARC file).
+
+    Each version of the text gets its capture times, title and word count, then what
+    changed since the version before: the title and metadata fields, and the text word
+    for word ([-removed-] {+added+}). Captures whose page changed but whose text did
+    not are counted in the version they repeat, as changes of markup.
+    """
+    versions = history(url, directory)
+    if fmt == "json":
+        data = {"url": url, "versions": [version.to_dict() for version in versions]}
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    if not versions:
+        click.echo(f"{url}: not archived in {directory}", err=True)
+        return
+    captures = sum(len(version.captured) for version in versions)
+    click.echo(f"{url}: {len(versions)} versions of the text, {captures} captures")
+    for version in versions:
+        click.echo("\n" + _version_line(version))
+        for change in version.changes:
+            click.echo(f"  {change.name}: {change.old!r} -> {change.new!r}")
+        if any(part.op != "equal" for part in version.diff):
+            click.echo("  text: " + _shown_diff(version.diff))
+        elif version.number > 1:
+            click.echo("  text: unchanged")
+
+
+def _version_line(version: TextVersion) -> str:
+    times = ", ".join(moment.strftime("%Y-%m-%d %H:%M:%S") for moment in version.captured)
+    line = f"version {version.number}: {version.article.title or '(no title)'}"
+    line += f" ({version.words} words) captured {times}"
+    if version.markup_changes:
+        line += f"; the page's markup changed {version.markup_changes} times, its text did not"
+    return line
+
+
+def _shown_diff(diff: tuple[WordChange, ...]) -> str:
+    """The changed words in context, long unchanged stretches cut."""
+    parts = []
+    for position, part in enumerate(diff):
+        if part.op == "equal":
+            words = part.old.split()
+            head = words[:_CONTEXT] if position else []
+            tail = words[-_CONTEXT:] if position < len(diff) - 1 else []
+            if len(words) > len(head) + len(tail):
+                parts.append(" ".join([*head, "…", *tail]).strip())
+            else:
+                parts.append(part.old)
+            continue
+        if part.old:
+            parts.append(f"[-{part.old}-]")
+        if part.new:
+            parts.append(f"{{+{part.new}+}}")
+    return " ".join(parts)

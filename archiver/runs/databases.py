@@ -1,0 +1,31 @@
+"""What SQLite files of a run (the ledger, the search index) share: how errors read."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+
+__all__ = ["sqlite_cause"]
+
+
+def sqlite_cause(exc: BaseException, path: Path) -> str:
+    """The cause of ``exc``, raised on the SQLite file ``path``, in a few words: the
+    system's for a full disk."""
+    if not isinstance(exc, sqlite3.Error):
+        return type(exc).__name__
+    name = getattr(exc, "sqlite_errorname", "")  # Python 3.11+
+    full = name == "SQLITE_FULL" or "database or disk is full" in str(exc)
+    if full or (name.startswith("SQLITE_IOERR") and _disk_is_full(path.parent)):
+        return f"{os.strerror(errno.ENOSPC)}: {exc}"
+    return str(exc)
+
+
+def _disk_is_full(folder: Path) -> bool:
+    """Whether the file system of ``folder`` has no room left (under a megabyte)."""
+    try:
+        return shutil.disk_usage(folder).free < 1024 * 1024
+    except OSError:
+        return False

@@ -1,0 +1,417 @@
+"""The full-text index of an archive folder: SQLite FTS5, a cache of the WARC files.
+
+An archive folder (the output folder of :func:`archiver.archive_many`) gets
+``search.sqlite`` beside its ledger. It holds one row per article version: the URL,
+host, date, language and title, and where its metadata record is (WARC file and
+offset), plus an FTS5 table of the title and text. The FTS5 table is *contentless*
+(``content=''``): it keeps the index, not the text, which stays in the WARC files;
+a snippet is cut from the record, read at its offset. So the index is smaller than
+the text it indexes, and can always be rebuilt from the WARC files alone
+(:meth:`TextIndex.rebuild`).
+
+Text is folded before it is indexed, and queries alike (:mod:`.words`).
+
+Which versions are indexed: the newest extraction of each capture (a re-extraction
+replaces the row of the one before), and of the captures of one URL only the first
+with a given title and text (a revisit with the same text adds nothing). Runs add
+rows as they write (:meth:`TextIndex.add`) and mark each WARC file once it is closed
+(:meth:`TextIndex.complete`); :meth:`TextIndex.sync` indexes anew every file not so
+marked, or changed since, which is how an index catches up after a killed run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from ..article import Article
+from ..errors import InputError, StateError
+from ..files import PathArg
+from ..warc import ArchivedArticle, Stored, article_at, entries
+from .databases import sqlite_cause
+from .words import fold, match_expression, snippet, terms
+
+__all__ = [
+    "SEARCH_FILE",
+    "Hit",
+    "IndexCheck",
+    "TextIndex",
+    "search",
+    "sync_index",
+    "warc_files",
+]
+
+log = logging.getLogger(__name__)
+
+#: The index's file in an archive folder.
+SEARCH_FILE = "search.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS docs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    warc TEXT NOT NULL,
+    offset INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    host TEXT NOT NULL,
+    day TEXT NOT NULL,
+    language TEXT,
+    title TEXT,
+    capture TEXT NOT NULL,
+    captured TEXT NOT NULL,
+    extracted TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    UNIQUE (warc, offset)
+);
+CREATE INDEX IF NOT EXISTS docs_by_capture ON docs (capture);
+CREATE INDEX IF NOT EXISTS docs_by_text ON docs (url, digest);
+CREATE TABLE IF NOT EXISTS files (name TEXT PRIMARY KEY, size INTEGER NOT NULL);
+CREATE VIRTUAL TABLE IF NOT EXISTS words USING fts5(
+    title, body, content='', tokenize='unicode61 remove_diacritics 0'
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One article version found by :func:`search`."""
+
+    url: str
+    #: The URL's host without ``www.``, and the day of the article (published, else
+    #: captured) as ``YYYY-MM-DD``.
+    site: str
+    day: str
+    title: str | None
+    language: str | None
+    #: Words around the first match, the matching words in ``[brackets]``.
+    snippet: str
+    #: The WARC file (a name in the archive folder) and the offset of the metadata
+    #: record, which holds the whole Article (:func:`archiver.warc.article_at`).
+    warc: str
+    offset: int
+    #: The capture's WARC-Date.
+    captured: str
+
+
+@dataclass(frozen=True, slots=True)
+class IndexCheck:
+    """How an index differs from the WARC files (:meth:`TextIndex.check`)."""
+
+    #: Article versions in the WARC files and not in the index, and the reverse, as
+    #: ``(warc, offset)`` pairs.
+    missing: tuple[tuple[str, int], ...]
+    extra: tuple[tuple[str, int], ...]
+    indexed: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing and not self.extra
+
+
+class TextIndex:
+    """The full-text index of the archive folder ``folder`` (see the module docstring).
+
+    Not shared between threads: one TextIndex per thread or process.
+    """
+
+    def __init__(self, folder: PathArg, *, path: PathArg | None = None) -> None:
+        self.folder = Path(folder)
+        self.path = Path(path) if path is not None else self.folder / SEARCH_FILE
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise self._error("open the search index", exc) from exc
+
+    # --- writing ----------------------------------------------------------------------
+
+    def add(self, warc: str, stored: Stored, article: Article | None) -> None:
+        """Index the article a run just wrote to the WARC file named ``warc``."""
+        if article is None:
+            return
+        with self._transaction("index an article"):
+            self._add(
+                warc,
+                stored.offset,
+                stored.target_uri,
+                stored.capture_id,
+                datetime.fromisoformat(stored.date).isoformat(),
+                datetime.fromisoformat(stored.metadata_date).isoformat(),
+                article,
+            )
+
+    def complete(self, warc: Path) -> None:
+        """Record that every article of the closed WARC file ``warc`` is indexed."""
+        with self._transaction("record an indexed file"):
+            self._db.execute(
+                "INSERT INTO files (name, size) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET size = excluded.size",
+                (warc.name, warc.stat().st_size),
+            )
+
+    def sync(self) -> int:
+        """Index anew each WARC file of the folder that is not recorded complete at its
+        present size; returns how many files were."""
+        known = dict(self._rows("SELECT name, size FROM files"))
+        count = 0
+        for warc in warc_files(self.folder):
+            if known.get(warc.name) != warc.stat().st_size:
+                self.index_file(warc)
+                count += 1
+        return count
+
+    def rebuild(self) -> int:
+        """Index every WARC file of the folder from nothing; returns the versions indexed."""
+        with self._transaction("empty the search index"):
+            self._db.execute("DELETE FROM docs")
+            self._db.execute("DELETE FROM files")
+            self._db.execute("DROP TABLE words")
+        self._db.executescript(_SCHEMA)
+        for warc in warc_files(self.folder):
+            self.index_file(warc)
+        self._db.execute("VACUUM")
+        return int(self._rows("SELECT COUNT(*) FROM docs")[0][0])
+
+    def index_file(self, warc: Path) -> None:
+        """Index the WARC file ``warc`` anew, in one transaction."""
+        log.info("%s: indexing its text", warc)
+        with self._transaction("index a WARC file"):
+            self._db.execute("DELETE FROM docs WHERE warc = ?", (warc.name,))
+            for entry in entries(warc):
+                self._add_entry(warc.name, entry)
+            self._db.execute(
+                "INSERT INTO files (name, size) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET size = excluded.size",
+                (warc.name, warc.stat().st_size),
+            )
+
+    def check(self) -> IndexCheck:
+        """Compare the index with one built anew from the WARC files (in memory)."""
+        fresh = TextIndex(self.folder, path=":memory:")
+        try:
+            for warc in warc_files(self.folder):
+                fresh.index_file(warc)
+            expected = set(fresh._rows("SELECT warc, offset FROM docs"))
+        finally:
+            fresh.close()
+        found = set(self._rows("SELECT warc, offset FROM docs"))
+        return IndexCheck(
+            missing=tuple(sorted(expected - found)),
+            extra=tuple(sorted(found - expected)),
+            indexed=len(found),
+        )
+
+    def close(self) -> None:
+        self._db.close()
+
+    # --- reading ----------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        site: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        language: str | None = None,
+        limit: int = 20,
+    ) -> list[Hit]:
+        """The article versions matching ``query`` (see :func:`search`)."""
+        expression = match_expression(query)
+        sql = [
+            "SELECT d.url, d.host, d.day, d.title, d.language, d.warc, d.offset, d.captured"
+            " FROM words JOIN docs d ON d.id = words.rowid WHERE words MATCH ?"
+        ]
+        values: list[str | int] = [expression]
+        if site:
+            bare = _bare_host(site)
+            sql.append("AND (d.host = ? OR d.host LIKE ?)")
+            values += [bare, f"%.{bare}"]
+        if since:
+            sql.append("AND d.day >= ?")
+            values.append(since)
+        if until:
+            sql.append("AND d.day <= ?")
+            values.append(until)
+        if language:
+            sql.append("AND d.language = ?")
+            values.append(language)
+        sql.append("ORDER BY words.rank LIMIT ?")
+        values.append(limit)
+        rows = self._rows(" ".join(sql), values)
+        wanted = terms(expression)
+        return [
+            Hit(
+                url=url,
+                site=host,
+                day=day,
+                title=title,
+                language=lang,
+                snippet=self._snippet(warc, offset, wanted),
+                warc=warc,
+                offset=offset,
+                captured=captured,
+            )
+            for url, host, day, title, lang, warc, offset, captured in rows
+        ]
+
+    def _snippet(self, warc: str, offset: int, wanted: list[tuple[str, bool]]) -> str:
+        entry = article_at(self.folder / warc, offset)
+        if entry is None:
+            return ""
+        return snippet(entry.article.text, wanted)
+
+    # --- inside -----------------------------------------------------------------------
+
+    def _add_entry(self, warc: str, entry: ArchivedArticle) -> None:
+        self._add(
+            warc,
+            entry.offset,
+            entry.target_uri,
+            entry.capture_id,
+            entry.captured.isoformat(),
+            entry.extracted.isoformat(),
+            entry.article,
+        )
+
+    def _add(
+        self,
+        warc: str,
+        offset: int,
+        url: str,
+        capture: str,
+        captured: str,
+        extracted: str,
+        article: Article,
+    ) -> None:
+        title, body = fold(article.title or ""), fold(article.text)
+        digest = hashlib.sha256(f"{title}\0{body}".encode()).hexdigest()
+        earlier = self._db.execute(
+            "SELECT id, extracted FROM docs WHERE capture = ?", (capture,)
+        ).fetchone()
+        if earlier is not None:
+            if earlier[1] > extracted:
+                return  # a newer extraction of this capture is indexed
+            self._db.execute("DELETE FROM docs WHERE id = ?", (earlier[0],))
+        same = self._db.execute(
+            "SELECT 1 FROM docs WHERE url = ? AND digest = ?", (url, digest)
+        ).fetchone()
+        if same is not None:
+            return  # this URL's text and title are indexed already
+        row = self._db.execute(
+            "INSERT OR REPLACE INTO docs (warc, offset, url, host, day, language, title, capture,"
+            " captured, extracted, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                warc,
+                offset,
+                url,
+                _bare_host(urllib.parse.urlsplit(url).hostname or ""),
+                _day(article.published, captured),
+                article.language,
+                article.title,
+                capture,
+                captured,
+                extracted,
+                digest,
+            ),
+        ).lastrowid
+        # Rows of the FTS table whose docs row is gone stay (a contentless table cannot
+        # delete without the text): the join drops them, and a rebuild removes them.
+        self._db.execute(
+            "INSERT INTO words (rowid, title, body) VALUES (?, ?, ?)", (row, title, body)
+        )
+
+    def _rows(
+        self, sql: str, values: list[str | int] | tuple[str, ...] = ()
+    ) -> list[tuple[Any, ...]]:
+        try:
+            return self._db.execute(sql, values).fetchall()
+        except sqlite3.Error as exc:
+            raise self._error("read the search index", exc) from exc
+
+    def _error(self, doing: str, exc: sqlite3.Error) -> StateError:
+        return StateError(f"cannot {doing} ({sqlite_cause(exc, self.path)})", source=str(self.path))
+
+    @contextmanager
+    def _transaction(self, doing: str) -> Iterator[None]:
+        try:
+            self._db.execute("BEGIN")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise self._error(doing, exc) from exc
+
+
+def search(
+    query: str,
+    directory: PathArg,
+    *,
+    site: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    language: str | None = None,
+    limit: int = 20,
+) -> list[Hit]:
+    """Search the articles archived in ``directory`` for ``query``, best matches first.
+
+    All the words of ``query`` must be found; ``"two words"`` is a phrase and ``word*``
+    a prefix; case and accents do not matter. ``site`` keeps a host and its subdomains
+    (``egypttoday.com``), ``since`` and ``until`` a range of days (``YYYY-MM-DD``,
+    both included), ``language`` a language code. The index is brought up to date
+    with the WARC files first (:meth:`TextIndex.sync`).
+    """
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise InputError("not an archive folder", source=str(folder))
+    index = TextIndex(folder)
+    try:
+        index.sync()
+        return index.search(
+            query, site=site, since=since, until=until, language=language, limit=limit
+        )
+    finally:
+        index.close()
+
+
+def sync_index(folder: PathArg) -> None:
+    """Bring the search index of ``folder`` up to date with its WARC files, when the
+    folder has one (what a run that did not index as it wrote calls at its end)."""
+    if (Path(folder) / SEARCH_FILE).exists():
+        index = TextIndex(folder)
+        try:
+            index.sync()
+        finally:
+            index.close()
+
+
+def _bare_host(host: str) -> str:
+    host = host.lower().strip(".")
+    return host[4:] if host.startswith("www.") else host
+
+
+def _day(published: datetime | date | None, captured: str) -> str:
+    if published is not None:
+        return published.isoformat()[:10]
+    return captured[:10]
+
+
+def warc_files(folder: Path) -> list[Path]:
+    """The closed WARC files of ``folder``, in name order (the order they were written)."""
+    return sorted(
+        path
+        for path in folder.glob("*.warc*")
+        if path.is_file() and path.name.endswith((".warc", ".warc.gz"))
+    )

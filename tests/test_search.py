@@ -1,0 +1,165 @@
+"""The full-text index of an archive folder: archiver.search and `archiver search`."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import archiver
+from archiver.cli import main
+from archiver.runs.textindex import SEARCH_FILE, TextIndex
+from archiver.runs.words import fold, match_expression
+from archiver.warc import WarcWriter, article_at
+
+ARTICLES = [
+    (
+        "https://www.egypttoday.com/Article/1/central-bank",
+        "The Central Bank raises rates",
+        "The central bank of Egypt raised its key rates on Thursday. Café owners worried.",
+        "en",
+        date(2024, 2, 1),
+    ),
+    (
+        "https://www.jpost.com/business/old-story",
+        "Markets wait",
+        "Markets waited for the central bank decision, which came late in 2023.",
+        "en",
+        date(2023, 6, 1),
+    ),
+    (
+        "https://www.naftemporiki.gr/finance/1",
+        "Η Κεντρική Τράπεζα αυξάνει τα επιτόκια",
+        "Η Ευρωπαϊκή Κεντρική Τράπεζα αύξησε τα επιτόκια την Πέμπτη. ΟΙ ΑΓΟΡΈΣ ΑΝΤΈΔΡΑΣΑΝ.",
+        "el",
+        date(2024, 3, 5),
+    ),
+    (
+        "https://www.youm7.com/story/1",
+        "البنك المركزي يرفع الفائدة",
+        "رفع البنكُ المركزيُّ المصريُّ أسعارَ الفائدةِ يوم الخميس، وقال إنّ الأسواق مستقرة.",
+        "ar",
+        date(2024, 4, 9),
+    ),
+]
+
+
+def page(title: str, text: str, language: str, published: date) -> bytes:
+    return (
+        f'<html lang="{language}"><head><title>{title}</title>'
+        f'<meta property="article:published_time" content="{published.isoformat()}">'
+        f"</head><body><article><h1>{title}</h1><p>{text}</p>"
+        f"<p>{text}</p></article></body></html>"
+    ).encode()
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("archive")
+    with WarcWriter(folder / "a-0001.warc.gz") as writer:
+        for url, title, text, language, published in ARTICLES:
+            document = archiver.load(page(title, text, language, published), name=url)
+            article = archiver.extract_document(document)
+            writer.write_article(document, article, target_uri=url)
+    return folder
+
+
+def urls(hits: list[archiver.Hit]) -> list[str]:
+    return sorted(hit.url for hit in hits)
+
+
+def test_fold_removes_accents_case_and_arabic_marks() -> None:
+    assert fold("Café ΑΓΟΡΈΣ") == "cafe αγορεσ"
+    assert fold("ἀγορές") == "αγορεσ"
+    assert fold("البنكُ المركزيُّ") == "البنك المركزي"
+    assert fold("أسعار إن آخر كتـــاب") == "اسعار ان اخر كتاب"
+
+
+def test_query_syntax_is_quoted() -> None:
+    assert match_expression('"Central Bank" rate*') == '"central bank" AND "rate"*'
+    assert match_expression("a OR b NEAR(c)") == '"a" AND "or" AND "b" AND "near c"'
+    with pytest.raises(archiver.InputError, match="no word"):
+        match_expression(' "" * ')
+
+
+def test_phrase_in_english_greek_and_arabic(archive: Path) -> None:
+    assert urls(archiver.search('"central bank"', archive)) == sorted(
+        [ARTICLES[0][0], ARTICLES[1][0]]
+    )
+    greek = archiver.search('"κεντρικη τραπεζα"', archive)
+    assert urls(greek) == [ARTICLES[2][0]]
+    assert "[Κεντρική]" in greek[0].snippet
+    arabic = archiver.search('"البنك المركزي"', archive)
+    assert urls(arabic) == [ARTICLES[3][0]]
+    assert "[البنكُ]" in arabic[0].snippet
+    # Written with hamza and harakat, found without, and the reverse.
+    assert urls(archiver.search("اسعار", archive)) == [ARTICLES[3][0]]
+    assert urls(archiver.search("أسعارَ", archive)) == [ARTICLES[3][0]]
+    # Case and accents folded in Greek: the capitals with tonos are found in lower case.
+    assert urls(archiver.search("αγορες", archive)) == [ARTICLES[2][0]]
+    assert urls(archiver.search("cafe", archive)) == [ARTICLES[0][0]]
+
+
+def test_words_are_not_a_phrase_and_prefixes(archive: Path) -> None:
+    assert urls(archiver.search("bank central", archive)) == sorted(
+        [ARTICLES[0][0], ARTICLES[1][0]]
+    )
+    assert archiver.search('"bank central"', archive) == []
+    assert urls(archiver.search("επιτ*", archive)) == [ARTICLES[2][0]]
+
+
+def test_filters(archive: Path) -> None:
+    hits = archiver.search("central bank", archive, site="egypttoday.com")
+    assert urls(hits) == [ARTICLES[0][0]]
+    assert hits[0].site == "egypttoday.com" and hits[0].day == "2024-02-01"
+    assert urls(archiver.search("central bank", archive, since="2024-01-01")) == [ARTICLES[0][0]]
+    assert urls(archiver.search("central bank", archive, until="2023-12-31")) == [ARTICLES[1][0]]
+    assert urls(archiver.search("τραπεζα", archive, language="el")) == [ARTICLES[2][0]]
+    assert archiver.search("τραπεζα", archive, language="en") == []
+
+
+def test_hit_points_at_the_record(archive: Path) -> None:
+    (hit,) = archiver.search("Thursday", archive)
+    entry = article_at(archive / hit.warc, hit.offset)
+    assert entry is not None and entry.target_uri == hit.url
+    assert entry.article.title == hit.title
+
+
+def test_index_is_smaller_than_the_text_and_rebuilds_alike(archive: Path) -> None:
+    index = TextIndex(archive)
+    try:
+        before = index.search("central bank")
+        assert index.rebuild() == len(ARTICLES)
+        assert index.search("central bank") == before
+        assert index.check().ok
+    finally:
+        index.close()
+
+
+def test_cli_search_and_index(archive: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["search", "central bank", str(archive), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert sorted(row["url"] for row in rows) == sorted([ARTICLES[0][0], ARTICLES[1][0]])
+    assert {"site", "day", "title", "snippet", "url", "warc", "offset"} <= rows[0].keys()
+    text = runner.invoke(main, ["search", "البنك المركزي", str(archive)])
+    assert text.exit_code == 0 and ARTICLES[3][0] in text.output
+    rebuilt = runner.invoke(main, ["index", "--text", str(archive)])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    checked = runner.invoke(main, ["index", "--text", "--check", str(archive)])
+    assert checked.exit_code == 0 and "agrees" in checked.output
+
+
+def test_bad_query_and_folder_are_errors_not_tracebacks(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["search", "x", str(tmp_path / "none")])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    (tmp_path / SEARCH_FILE).write_bytes(b"not a database" * 100)
+    result = runner.invoke(main, ["search", "x", str(tmp_path)])
+    assert result.exit_code == 1 and "search index" in result.output
+    result = runner.invoke(main, ["search", "*", str(tmp_path)])
+    assert result.exit_code == 1
