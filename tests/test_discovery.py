@@ -624,10 +624,9 @@ def test_the_farm_of_six_sites(tmp_path: Path) -> None:
             assert {url for url in second if not url.endswith("/robots.txt")} <= set(
                 _warc_uris(out)
             )
-            # robots.txt: read once by discovery, once more by the run for the hosts of
-            # new articles (its fetcher is another).
+            # robots.txt: read once, by discovery; the run uses the rules it read.
             robots = {url: hits for url, hits in second.items() if url.endswith("/robots.txt")}
-            assert len(robots) == 6 and set(robots.values()) == {2}
+            assert len(robots) == 6 and set(robots.values()) == {1}
             print("requests: first run", sum(first.values()), "update", sum(second.values()))
     finally:
         farm.close()
