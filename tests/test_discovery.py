@@ -376,7 +376,7 @@ def test_bad_sources_are_logged_and_skipped(caplog: pytest.LogCaptureFixture) ->
             f"<sitemap><loc>{base}/good.xml</loc></sitemap></sitemapindex>"
         ).encode()
         bomb = gzip.compress(b"<urlset>" + b" " * (60 * 1024 * 1024), compresslevel=9)
-        sitemaps = ["index.xml", "html.xml", "broken.xml", "bomb.xml.gz", "missing.xml"]
+        sitemaps = ["index.xml", "html.xml", "broken.xml", "bomb.xml.gz", "sent.xml", "missing.xml"]
         robots = "".join(f"Sitemap: {base}/{name}\n" for name in sitemaps)
         server.expect_request("/robots.txt").respond_with_data(robots)
         server.expect_request("/index.xml").respond_with_data(index, content_type=XML)
@@ -388,14 +388,37 @@ def test_bad_sources_are_logged_and_skipped(caplog: pytest.LogCaptureFixture) ->
         server.expect_request("/bomb.xml.gz").respond_with_data(
             bomb, content_type="application/gzip"
         )
+        server.expect_request("/sent.xml").respond_with_data(  # the bomb as a coding
+            bomb, content_type=XML, headers={"Content-Encoding": "gzip"}
+        )
         with caplog.at_level(logging.WARNING), resolving({"bad.example.net": "127.0.0.66"}):
             found = archiver.discover(base, config=FETCH, delay=0)
     finally:
         server.clear()
         server.stop()
     assert [url.url for url in found] == [f"{base}/news/a-good-story-1.html"]
-    for name in ("html.xml", "broken.xml", "bomb.xml.gz", "missing.xml"):
+    for name in ("html.xml", "broken.xml", "bomb.xml.gz", "sent.xml", "missing.xml"):
         assert name in caplog.text
+
+
+def test_a_site_without_sitemaps_is_read_from_the_feeds_its_home_page_links_to() -> None:
+    server = HTTPServer(host="127.0.0.67", port=0)
+    server.start()
+    try:
+        base = f"http://home.example.net:{server.port}"
+        home = b'<html><head><link rel="alternate" type="application/atom+xml" href="/a.xml">'
+        server.expect_request("/robots.txt").respond_with_data("", status=404)
+        server.expect_request("/").respond_with_data(home, content_type="text/html")
+        server.expect_request("/a.xml").respond_with_data(
+            _atom(base, _articles(3)).replace(b"/a/", b"/news/story-"), content_type=XML
+        )
+        with resolving({"home.example.net": "127.0.0.67"}):
+            found = archiver.discover(base, config=FETCH, delay=0)
+    finally:
+        server.clear()
+        server.stop()
+    assert [url.url for url in found] == [f"{base}/news/story-{n}" for n in range(3)]
+    assert {url.kind for url in found} == {"feed"}
 
 
 XML = "application/xml"
