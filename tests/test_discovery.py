@@ -365,6 +365,33 @@ def test_without_robots_txt_rules_it_is_fetched_as_a_source(farm: NewsFarm, tmp_
     assert robots["sitemaps"] == [site.url("/news-sitemap.xml")]
 
 
+def test_a_publication_date_wins_over_a_lastmod() -> None:
+    """An old article edited today: its sitemap's lastmod is today, the news sitemap says
+    when it was published, and --since goes by that."""
+    server = HTTPServer(host="127.0.0.68", port=0)
+    server.start()
+    try:
+        base = f"http://dates.example.net:{server.port}"
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        old = [FarmArticle("/news/an-old-story-1.html", now - timedelta(days=30), "Old")]
+        sitemap = _urlset(base, [(old[0].path, now)])
+        robots = f"Sitemap: {base}/s.xml\nSitemap: {base}/news.xml\n"
+        server.expect_request("/robots.txt").respond_with_data(robots)
+        server.expect_request("/s.xml").respond_with_data(sitemap, content_type=XML)
+        news = _urlset(base, [], news=old)
+        server.expect_request("/news.xml").respond_with_data(news, content_type=XML)
+        with resolving({"dates.example.net": "127.0.0.68"}):
+            everything = archiver.discover(base, config=FETCH, delay=0)
+            recent = archiver.discover(base, since="2d", config=FETCH, delay=0)
+    finally:
+        server.clear()
+        server.stop()
+    assert [(url.kind, url.date, url.title) for url in everything] == [
+        ("news-sitemap", old[0].date, "Old")
+    ]
+    assert recent == []
+
+
 def test_bad_sources_are_logged_and_skipped(caplog: pytest.LogCaptureFixture) -> None:
     server = HTTPServer(host="127.0.0.66", port=0)
     server.start()
