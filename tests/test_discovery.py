@@ -365,6 +365,33 @@ def test_without_robots_txt_rules_it_is_fetched_as_a_source(farm: NewsFarm, tmp_
     assert robots["sitemaps"] == [site.url("/news-sitemap.xml")]
 
 
+def test_a_publication_date_wins_over_a_lastmod() -> None:
+    """An old article edited today: its sitemap's lastmod is today, the news sitemap says
+    when it was published, and --since goes by that."""
+    server = HTTPServer(host="127.0.0.68", port=0)
+    server.start()
+    try:
+        base = f"http://dates.example.net:{server.port}"
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        old = [FarmArticle("/news/an-old-story-1.html", now - timedelta(days=30), "Old")]
+        sitemap = _urlset(base, [(old[0].path, now)])
+        robots = f"Sitemap: {base}/s.xml\nSitemap: {base}/news.xml\n"
+        server.expect_request("/robots.txt").respond_with_data(robots)
+        server.expect_request("/s.xml").respond_with_data(sitemap, content_type=XML)
+        news = _urlset(base, [], news=old)
+        server.expect_request("/news.xml").respond_with_data(news, content_type=XML)
+        with resolving({"dates.example.net": "127.0.0.68"}):
+            everything = archiver.discover(base, config=FETCH, delay=0)
+            recent = archiver.discover(base, since="2d", config=FETCH, delay=0)
+    finally:
+        server.clear()
+        server.stop()
+    assert [(url.kind, url.date, url.title) for url in everything] == [
+        ("news-sitemap", old[0].date, "Old")
+    ]
+    assert recent == []
+
+
 def test_bad_sources_are_logged_and_skipped(caplog: pytest.LogCaptureFixture) -> None:
     server = HTTPServer(host="127.0.0.66", port=0)
     server.start()
@@ -376,7 +403,7 @@ def test_bad_sources_are_logged_and_skipped(caplog: pytest.LogCaptureFixture) ->
             f"<sitemap><loc>{base}/good.xml</loc></sitemap></sitemapindex>"
         ).encode()
         bomb = gzip.compress(b"<urlset>" + b" " * (60 * 1024 * 1024), compresslevel=9)
-        sitemaps = ["index.xml", "html.xml", "broken.xml", "bomb.xml.gz", "missing.xml"]
+        sitemaps = ["index.xml", "html.xml", "broken.xml", "bomb.xml.gz", "sent.xml", "missing.xml"]
         robots = "".join(f"Sitemap: {base}/{name}\n" for name in sitemaps)
         server.expect_request("/robots.txt").respond_with_data(robots)
         server.expect_request("/index.xml").respond_with_data(index, content_type=XML)
@@ -388,14 +415,37 @@ def test_bad_sources_are_logged_and_skipped(caplog: pytest.LogCaptureFixture) ->
         server.expect_request("/bomb.xml.gz").respond_with_data(
             bomb, content_type="application/gzip"
         )
+        server.expect_request("/sent.xml").respond_with_data(  # the bomb as a coding
+            bomb, content_type=XML, headers={"Content-Encoding": "gzip"}
+        )
         with caplog.at_level(logging.WARNING), resolving({"bad.example.net": "127.0.0.66"}):
             found = archiver.discover(base, config=FETCH, delay=0)
     finally:
         server.clear()
         server.stop()
     assert [url.url for url in found] == [f"{base}/news/a-good-story-1.html"]
-    for name in ("html.xml", "broken.xml", "bomb.xml.gz", "missing.xml"):
+    for name in ("html.xml", "broken.xml", "bomb.xml.gz", "sent.xml", "missing.xml"):
         assert name in caplog.text
+
+
+def test_a_site_without_sitemaps_is_read_from_the_feeds_its_home_page_links_to() -> None:
+    server = HTTPServer(host="127.0.0.67", port=0)
+    server.start()
+    try:
+        base = f"http://home.example.net:{server.port}"
+        home = b'<html><head><link rel="alternate" type="application/atom+xml" href="/a.xml">'
+        server.expect_request("/robots.txt").respond_with_data("", status=404)
+        server.expect_request("/").respond_with_data(home, content_type="text/html")
+        server.expect_request("/a.xml").respond_with_data(
+            _atom(base, _articles(3)).replace(b"/a/", b"/news/story-"), content_type=XML
+        )
+        with resolving({"home.example.net": "127.0.0.67"}):
+            found = archiver.discover(base, config=FETCH, delay=0)
+    finally:
+        server.clear()
+        server.stop()
+    assert [url.url for url in found] == [f"{base}/news/story-{n}" for n in range(3)]
+    assert {url.kind for url in found} == {"feed"}
 
 
 XML = "application/xml"
@@ -624,10 +674,9 @@ def test_the_farm_of_six_sites(tmp_path: Path) -> None:
             assert {url for url in second if not url.endswith("/robots.txt")} <= set(
                 _warc_uris(out)
             )
-            # robots.txt: read once by discovery, once more by the run for the hosts of
-            # new articles (its fetcher is another).
+            # robots.txt: read once, by discovery; the run uses the rules it read.
             robots = {url: hits for url, hits in second.items() if url.endswith("/robots.txt")}
-            assert len(robots) == 6 and set(robots.values()) == {2}
+            assert len(robots) == 6 and set(robots.values()) == {1}
             print("requests: first run", sum(first.values()), "update", sum(second.values()))
     finally:
         farm.close()

@@ -63,7 +63,7 @@ def discover_command(
 ) -> None:
     """Print the article URLs of each SITE (a host name such as jpost.com, or a URL),
     found in its robots.txt sitemaps, its declared feeds and sitemaps, and the feeds its
-    home page links to. Sources that cannot be read are logged (-v) and skipped."""
+    pages link to. A source that cannot be read is skipped, with a warning on stderr."""
     check_sites(sites)
     config = discovery_config(fetch_config(no_robots, allow_private, user_agent, timeout, retries))
     start = None if since is None else cutoff(since)

@@ -278,6 +278,10 @@ class _SiteWalk:
         known = self._found.get(url)
         if known is None:
             self._found[url] = DiscoveredURL(url, source, kind, date, title)
+        elif known.kind == "sitemap" and kind != "sitemap" and date is not None:
+            # A publication date (a news sitemap's, a feed's) says more than a lastmod,
+            # which moves with every edit.
+            self._found[url] = DiscoveredURL(url, source, kind, date, title or known.title)
         elif (known.date is None and date is not None) or (known.title is None and title):
             self._found[url] = dataclasses.replace(
                 known, date=known.date or date, title=known.title or title

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from ..capture import AsyncFetcher, FetchResult
+from ..capture import AsyncFetcher, FetchResult, RobotsCache
 from ..discovery import DiscoveredURL, Walker, cutoff, discovery_config, home_url
 from ..discovery import parse_period as read_period
 from ..errors import StateError
@@ -188,7 +188,12 @@ def _run(
     ledger.close()
     log.info("%d article URLs discovered, %d new", len(urls), new)
     report = archive_locally(
-        (), folder, config=config, retry_failed=retry_failed, progress=progress
+        (),
+        folder,
+        config=config,
+        retry_failed=retry_failed,
+        progress=progress,
+        robots=walk.robots,
     )
     return UpdateReport(
         sites=tuple(sites),
@@ -209,6 +214,8 @@ class _Discovery:
         self._ledger = ledger
         self._config = config
         self._writer: WarcWriter | None = None
+        #: The robots.txt rules read, for the archiving run to use.
+        self.robots = RobotsCache()
         self.sources = 0
         self.skipped = 0
 
@@ -227,7 +234,8 @@ class _Discovery:
     async def _walk(
         self, sites: list[str], since: datetime | None, sitemaps_since: datetime | None
     ) -> list[DiscoveredURL]:
-        async with AsyncFetcher(discovery_config(self._config.fetch)) as fetcher:
+        config = discovery_config(self._config.fetch)
+        async with AsyncFetcher(config, robots=self.robots) as fetcher:
             walker = Walker(
                 fetcher,
                 since=since,
