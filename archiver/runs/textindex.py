@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ..article import Article
-from ..errors import InputError, StateError
+from ..errors import InputError, StateError, WarcError
 from ..files import PathArg
 from ..warc import ArchivedArticle, Stored, article_at, entries
 from .databases import sqlite_cause
@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 
 #: The index's file in an archive folder.
 SEARCH_FILE = "search.sqlite"
+_FILES = "SELECT name, size, position FROM files"
 #: A query's results are the best ranked of its newest matches, this many at most.
 RANKED = 5000
 
@@ -75,7 +76,7 @@ CREATE TABLE IF NOT EXISTS docs (
 );
 CREATE INDEX IF NOT EXISTS docs_by_capture ON docs (capture);
 CREATE INDEX IF NOT EXISTS docs_by_text ON docs (url, digest);
-CREATE TABLE IF NOT EXISTS files (name TEXT PRIMARY KEY, size INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS files (name TEXT PRIMARY KEY, size INTEGER, position INTEGER);
 CREATE VIRTUAL TABLE IF NOT EXISTS words USING fts5(
     title, body, content='', tokenize='unicode61 remove_diacritics 0'
 );
@@ -151,24 +152,23 @@ class TextIndex:
                 datetime.fromisoformat(stored.metadata_date).isoformat(),
                 article,
             )
+            self._record_file(warc, None, stored.metadata_offset)
 
     def complete(self, warc: Path) -> None:
         """Record that every article of the closed WARC file ``warc`` is indexed."""
         with self._transaction("record an indexed file"):
-            self._db.execute(
-                "INSERT INTO files (name, size) VALUES (?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET size = excluded.size",
-                (warc.name, warc.stat().st_size),
-            )
+            self._record_file(warc.name, warc.stat().st_size, None)
 
     def sync(self) -> int:
-        """Index anew each WARC file of the folder that is not recorded complete at its
-        present size; returns how many files were."""
-        known = dict(self._rows("SELECT name, size FROM files"))
+        """Index each WARC file of the folder that is not recorded complete at its present
+        size, from the last article indexed in it (a file a killed run left, salvaged),
+        else whole; returns how many files were."""
+        known = {name: (size, position) for name, size, position in self._rows(_FILES)}
         count = 0
         for warc in warc_files(self.folder):
-            if known.get(warc.name) != warc.stat().st_size:
-                self.index_file(warc)
+            size, position = known.get(warc.name, (None, None))
+            if size != warc.stat().st_size:
+                self.index_file(warc, after=position)
                 count += 1
         return count
 
@@ -184,18 +184,27 @@ class TextIndex:
         self._db.execute("VACUUM")
         return int(self._rows("SELECT COUNT(*) FROM docs")[0][0])
 
-    def index_file(self, warc: Path) -> None:
-        """Index the WARC file ``warc`` anew, in one transaction."""
-        log.info("%s: indexing its text", warc)
+    def index_file(self, warc: Path, *, after: int | None = None) -> None:
+        """Index the WARC file ``warc``, in one transaction: whole and anew, or its
+        articles after the metadata record at offset ``after`` (indexed already).
+
+        When no record starts at ``after`` (the file is not the one indexed), the file
+        is indexed whole."""
+        log.info("%s: indexing its text%s", warc, "" if after is None else f" after {after}")
         with self._transaction("index a WARC file"):
-            self._db.execute("DELETE FROM docs WHERE warc = ?", (warc.name,))
-            for entry in entries(warc):
-                self._add_entry(warc.name, entry)
-            self._db.execute(
-                "INSERT INTO files (name, size) VALUES (?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET size = excluded.size",
-                (warc.name, warc.stat().st_size),
-            )
+            if after is not None:
+                try:
+                    for entry in entries(warc, start=after):
+                        if entry.offset > after:
+                            self._add_entry(warc.name, entry)
+                except WarcError as exc:
+                    log.info("%s: indexed whole (%s)", warc, exc.message)
+                    after = None
+            if after is None:
+                self._db.execute("DELETE FROM docs WHERE warc = ?", (warc.name,))
+                for entry in entries(warc):
+                    self._add_entry(warc.name, entry)
+            self._record_file(warc.name, warc.stat().st_size, None)
 
     def check(self) -> IndexCheck:
         """Compare the index with one built anew from the WARC files (in memory)."""
@@ -336,6 +345,15 @@ class TextIndex:
         # delete without the text): the join drops them, and a rebuild removes them.
         self._db.execute(
             "INSERT INTO words (rowid, title, body) VALUES (?, ?, ?)", (row, title, body)
+        )
+
+    def _record_file(self, name: str, size: int | None, position: int | None) -> None:
+        """Record the size of a file indexed whole, or the last article indexed in it."""
+        self._db.execute(
+            "INSERT INTO files (name, size, position) VALUES (?, ?, ?) ON CONFLICT (name)"
+            " DO UPDATE SET size = excluded.size,"
+            " position = coalesce(excluded.position, files.position)",
+            (name, size, position),
         )
 
     def _rows(
