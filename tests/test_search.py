@@ -163,3 +163,27 @@ def test_bad_query_and_folder_are_errors_not_tracebacks(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "search index" in result.output
     result = runner.invoke(main, ["search", "*", str(tmp_path)])
     assert result.exit_code == 1
+
+
+def test_sync_goes_on_from_the_last_article_indexed_in_a_salvaged_file(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    index = TextIndex(tmp_path)
+    writer = WarcWriter(tmp_path / "a.warc.gz", keep_on_failure=True)
+    stored = []
+    for url, title, text, language, published in ARTICLES:
+        document = archiver.load(page(title, text, language, published), name=url)
+        article = archiver.extract_document(document)
+        stored.append((writer.write_article(document, article, target_uri=url), article))
+    # A run killed after indexing two of the four articles: the file is left .open.
+    for done, article in stored[:2]:
+        index.add("a.warc.gz", done, article)
+    writer._file.close()  # type: ignore[union-attr]  # as a killed process leaves it
+    salvaged = archiver.warc.salvage(tmp_path / "a.warc.gz.open")
+    assert salvaged is not None
+    with caplog.at_level("INFO", logger="archiver.runs.textindex"):
+        assert index.sync() == 1
+    assert f"after {stored[1][0].metadata_offset}" in caplog.text
+    assert index.check().ok and index.check().indexed == len(ARTICLES)
+    assert index.sync() == 0
+    index.close()

@@ -33,13 +33,14 @@ from pathlib import Path
 from typing import Any
 
 from ..article import Article
-from ..errors import InputError, StateError
+from ..errors import InputError, StateError, WarcError
 from ..files import PathArg
 from ..warc import ArchivedArticle, Stored, article_at, entries
 from .databases import sqlite_cause
 from .words import fold, match_expression, snippet, terms
 
 __all__ = [
+    "RANKED",
     "SEARCH_FILE",
     "Hit",
     "IndexCheck",
@@ -53,6 +54,9 @@ log = logging.getLogger(__name__)
 
 #: The index's file in an archive folder.
 SEARCH_FILE = "search.sqlite"
+_FILES = "SELECT name, size, position FROM files"
+#: A query's results are the best ranked of its newest matches, this many at most.
+RANKED = 5000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
@@ -72,7 +76,7 @@ CREATE TABLE IF NOT EXISTS docs (
 );
 CREATE INDEX IF NOT EXISTS docs_by_capture ON docs (capture);
 CREATE INDEX IF NOT EXISTS docs_by_text ON docs (url, digest);
-CREATE TABLE IF NOT EXISTS files (name TEXT PRIMARY KEY, size INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS files (name TEXT PRIMARY KEY, size INTEGER, position INTEGER);
 CREATE VIRTUAL TABLE IF NOT EXISTS words USING fts5(
     title, body, content='', tokenize='unicode61 remove_diacritics 0'
 );
@@ -148,24 +152,23 @@ class TextIndex:
                 datetime.fromisoformat(stored.metadata_date).isoformat(),
                 article,
             )
+            self._record_file(warc, None, stored.metadata_offset)
 
     def complete(self, warc: Path) -> None:
         """Record that every article of the closed WARC file ``warc`` is indexed."""
         with self._transaction("record an indexed file"):
-            self._db.execute(
-                "INSERT INTO files (name, size) VALUES (?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET size = excluded.size",
-                (warc.name, warc.stat().st_size),
-            )
+            self._record_file(warc.name, warc.stat().st_size, None)
 
     def sync(self) -> int:
-        """Index anew each WARC file of the folder that is not recorded complete at its
-        present size; returns how many files were."""
-        known = dict(self._rows("SELECT name, size FROM files"))
+        """Index each WARC file of the folder that is not recorded complete at its present
+        size, from the last article indexed in it (a file a killed run left, salvaged),
+        else whole; returns how many files were."""
+        known = {name: (size, position) for name, size, position in self._rows(_FILES)}
         count = 0
         for warc in warc_files(self.folder):
-            if known.get(warc.name) != warc.stat().st_size:
-                self.index_file(warc)
+            size, position = known.get(warc.name, (None, None))
+            if size != warc.stat().st_size:
+                self.index_file(warc, after=position)
                 count += 1
         return count
 
@@ -181,18 +184,27 @@ class TextIndex:
         self._db.execute("VACUUM")
         return int(self._rows("SELECT COUNT(*) FROM docs")[0][0])
 
-    def index_file(self, warc: Path) -> None:
-        """Index the WARC file ``warc`` anew, in one transaction."""
-        log.info("%s: indexing its text", warc)
+    def index_file(self, warc: Path, *, after: int | None = None) -> None:
+        """Index the WARC file ``warc``, in one transaction: whole and anew, or its
+        articles after the metadata record at offset ``after`` (indexed already).
+
+        When no record starts at ``after`` (the file is not the one indexed), the file
+        is indexed whole."""
+        log.info("%s: indexing its text%s", warc, "" if after is None else f" after {after}")
         with self._transaction("index a WARC file"):
-            self._db.execute("DELETE FROM docs WHERE warc = ?", (warc.name,))
-            for entry in entries(warc):
-                self._add_entry(warc.name, entry)
-            self._db.execute(
-                "INSERT INTO files (name, size) VALUES (?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET size = excluded.size",
-                (warc.name, warc.stat().st_size),
-            )
+            if after is not None:
+                try:
+                    for entry in entries(warc, start=after):
+                        if entry.offset > after:
+                            self._add_entry(warc.name, entry)
+                except WarcError as exc:
+                    log.info("%s: indexed whole (%s)", warc, exc.message)
+                    after = None
+            if after is None:
+                self._db.execute("DELETE FROM docs WHERE warc = ?", (warc.name,))
+                for entry in entries(warc):
+                    self._add_entry(warc.name, entry)
+            self._record_file(warc.name, warc.stat().st_size, None)
 
     def check(self) -> IndexCheck:
         """Compare the index with one built anew from the WARC files (in memory)."""
@@ -227,9 +239,13 @@ class TextIndex:
     ) -> list[Hit]:
         """The article versions matching ``query`` (see :func:`search`)."""
         expression = match_expression(query)
+        # Ranked among the newest RANKED matches: bm25 over every match of a common word
+        # (30,000 of 100,000 articles) takes longer than a query should; FTS5 walks the
+        # matches newest first (by rowid) and stops there.
         sql = [
-            "SELECT d.url, d.host, d.day, d.title, d.language, d.warc, d.offset, d.captured"
-            " FROM words JOIN docs d ON d.id = words.rowid WHERE words MATCH ?"
+            "SELECT d.url, d.host, d.day, d.title, d.language, d.warc, d.offset, d.captured,"
+            " words.rank AS score FROM words JOIN docs d ON d.id = words.rowid"
+            " WHERE words MATCH ?"
         ]
         values: list[str | int] = [expression]
         if site:
@@ -245,9 +261,10 @@ class TextIndex:
         if language:
             sql.append("AND d.language = ?")
             values.append(language)
-        sql.append("ORDER BY words.rank LIMIT ?")
-        values.append(limit)
-        rows = self._rows(" ".join(sql), values)
+        sql.append("ORDER BY words.rowid DESC LIMIT ?")
+        values.append(RANKED)
+        ranked = f"SELECT * FROM ({' '.join(sql)}) ORDER BY score LIMIT ?"
+        rows = [row[:-1] for row in self._rows(ranked, [*values, limit])]
         wanted = terms(expression)
         return [
             Hit(
@@ -328,6 +345,15 @@ class TextIndex:
         # delete without the text): the join drops them, and a rebuild removes them.
         self._db.execute(
             "INSERT INTO words (rowid, title, body) VALUES (?, ?, ?)", (row, title, body)
+        )
+
+    def _record_file(self, name: str, size: int | None, position: int | None) -> None:
+        """Record the size of a file indexed whole, or the last article indexed in it."""
+        self._db.execute(
+            "INSERT INTO files (name, size, position) VALUES (?, ?, ?) ON CONFLICT (name)"
+            " DO UPDATE SET size = excluded.size,"
+            " position = coalesce(excluded.position, files.position)",
+            (name, size, position),
         )
 
     def _rows(

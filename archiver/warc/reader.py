@@ -251,10 +251,22 @@ def _all_entries(sources: list[Path]) -> Iterator[ArchivedArticle]:
         yield from _entries(source)
 
 
-def entries(source: Path) -> Iterator[ArchivedArticle]:
+def entries(source: Path, *, start: int = 0) -> Iterator[ArchivedArticle]:
     """Every Article of the WARC file ``source`` with its capture, in file order (every
-    extraction of a capture, not only the newest). Errors are those of :func:`read`."""
-    return _entries(checked_source(source))
+    extraction of a capture, not only the newest); with ``start``, from the record that
+    starts at that offset on. Errors are those of :func:`read`, and a WarcError when no
+    record starts at ``start``."""
+    checked_source(source)
+    return _entries_from(source, start) if start else _entries(source)
+
+
+def _entries_from(source: Path, start: int) -> Iterator[ArchivedArticle]:
+    try:
+        with open(source, "rb") as file:
+            file.seek(start)
+            yield from _entries(source, file, start)
+    except OSError as exc:
+        raise WarcError(f"cannot read the file: {cause(exc)}", source=str(source)) from exc
 
 
 def article_at(source: Path, offset: int) -> ArchivedArticle | None:
