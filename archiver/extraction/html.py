@@ -55,6 +55,9 @@ _KEEP = frozenset({"html", "body", "article", "main"})
 #: A fast result with less than this share of its text in prose paragraphs is mostly
 #: menus or lists: the full trafilatura cascade gets a try.
 _MIN_PROSE_SHARE = 0.5
+#: A fast result with less than this share of the prose of the page's paragraphs may
+#: have lost the article's body: the full trafilatura cascade gets a try.
+_MIN_KEPT = 0.5
 #: A result with less prose than this (characters) is compared with trafilatura's on
 #: the page as it came.
 _SHORT = 300
@@ -122,14 +125,17 @@ def extract_html(html: str, *, url: str | None = None) -> Extraction:
     headlines = _headlines(tree, meta.title)
     captions = _captions(tree)
     _unwrap_layout_tables(tree)
+    page_prose = _prose_length(p.text_content() for p in tree.iter("p"))
     _drop_furniture(tree, _rules())
     paragraphs = _trafilatura(tree, url, fast=True, headlines=headlines)
-    if _prose_share(paragraphs) < _MIN_PROSE_SHARE:
-        # Mostly menus or lists: trafilatura's readability and jusText candidates may
-        # find the article where its own rules did not. Costly, so only here.
+    share, length = _prose_share(paragraphs), _prose_length(paragraphs)
+    if share < _MIN_PROSE_SHARE or length < _MIN_KEPT * page_prose:
+        # Mostly menus or lists, or a fraction of the page's prose: trafilatura's
+        # readability and jusText candidates may find the article where its own rules
+        # did not. Costly, so only here.
         fuller = _trafilatura(tree, url, fast=False, headlines=headlines)
-        if _prose_share(fuller) > _prose_share(paragraphs):
-            log.debug("%s: fast result mostly short lines, full cascade taken", url)
+        if _prose_share(fuller) > share or _prose_length(fuller) > length:
+            log.debug("%s: fast result short or mostly short lines, full cascade taken", url)
             paragraphs = fuller
     if _prose_length(paragraphs) < _SHORT:
         # A short result may come from the cleaning misleading trafilatura's choice of
@@ -224,6 +230,7 @@ def _unwrap_layout_tables(tree: HtmlElement) -> None:
 _ROWS = "(./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr)"
 _OWN_CELLS = f"{_ROWS}/td | {_ROWS}/th"
 _OWN_ROW_PARTS = f"./thead | ./tbody | ./tfoot | {_ROWS}"
+_IN_ARTICLE = "boolean(ancestor::article | ancestor::main)"
 _BLOCKS = "boolean(.//p | .//div | .//h1 | .//h2 | .//h3 | .//ul | .//ol | .//table)"
 
 
@@ -234,19 +241,42 @@ def _drop_furniture(tree: HtmlElement, rules: _Rules) -> None:
     if body is None:
         body = tree
     page_text = sum(len(p.text_content()) for p in body.iter("p"))
-    root = tree.getroottree().getroot()
-    for element in list(body.iter()):
+    # Parents before children, and nothing inside a dropped element is looked at: a
+    # dropped element stays in lxml's document, so it cannot be told apart afterwards.
+    pending = list(reversed(body))
+    while pending:
+        element = pending.pop()
         tag = element.tag
-        if not isinstance(tag, str) or tag in _KEEP:
-            continue
-        if tag not in rules.drop_tags:
-            names = f"{element.get('class', '')} {element.get('id', '')}"
-            if names == " " or not _names_furniture(names):
+        if isinstance(tag, str) and tag not in _KEEP and _is_furniture(element, tag, rules):
+            if tag == "header" and element.xpath(_IN_ARTICLE):
+                _keep_lead(element)
                 continue
-        if element.getroottree().getroot() is not root:
-            continue  # inside an element dropped already
-        if not _holds_content(element, rules, page_text):
-            element.drop_tree()  # keeps the tail text, which belongs to the parent
+            if not _holds_content(element, rules, page_text):
+                element.drop_tree()  # keeps the tail text, which belongs to the parent
+                continue
+        pending.extend(reversed(element))
+
+
+def _keep_lead(header: HtmlElement) -> None:
+    """Reduce an article's own header to its lead: the paragraphs of prose it holds.
+
+    Its headline, byline, date and buttons go; the lead is the start of the article.
+    """
+    leads = [p for p in header.iter("p") if _count_words(p.text_content()) >= _PROSE_WORDS]
+    for child in list(header):
+        header.remove(child)
+    header.text = None
+    header.tag = "div"
+    header.attrib.clear()
+    header.extend(leads)
+
+
+def _is_furniture(element: HtmlElement, tag: str, rules: _Rules) -> bool:
+    """Whether the element's tag, class or id names page furniture."""
+    if tag in rules.drop_tags:
+        return True
+    names = f"{element.get('class', '')} {element.get('id', '')}"
+    return names != " " and _names_furniture(names)
 
 
 @lru_cache(maxsize=8192)
@@ -355,7 +385,7 @@ def _without_trailer(paragraphs: list[str], rules: _Rules) -> list[str]:
     return paragraphs[:cut]
 
 
-def _prose_length(paragraphs: list[str]) -> int:
+def _prose_length(paragraphs: Iterable[str]) -> int:
     """Characters in paragraphs of running prose."""
     return sum(len(p) for p in paragraphs if _count_words(p) >= _PROSE_WORDS)
 
