@@ -52,6 +52,8 @@ _WORD = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"[.!?…:;]['\"”’»)\]]*$")
 #: Elements never dropped, whatever their class: the page and its main containers.
 _KEEP = frozenset({"html", "body", "article", "main"})
+#: Elements whose text is not shown.
+_CODE = frozenset({"script", "style", "noscript", "template", "head", "title"})
 #: A fast result with less than this share of its text in prose paragraphs is mostly
 #: menus or lists: the full trafilatura cascade gets a try.
 _MIN_PROSE_SHARE = 0.5
@@ -125,7 +127,7 @@ def extract_html(html: str, *, url: str | None = None) -> Extraction:
     headlines = _headlines(tree, meta.title)
     captions = _captions(tree)
     _unwrap_layout_tables(tree)
-    page_prose = _prose_length(p.text_content() for p in tree.iter("p"))
+    page_prose = _prose_length(_texts(tree))
     _drop_furniture(tree, _rules())
     paragraphs = _trafilatura(tree, url, fast=True, headlines=headlines)
     share, length = _prose_share(paragraphs), _prose_length(paragraphs)
@@ -394,6 +396,15 @@ def _prose_share(paragraphs: list[str]) -> float:
     """The share of the text in paragraphs of running prose, by characters."""
     total = sum(len(p) for p in paragraphs)
     return _prose_length(paragraphs) / total if total else 0.0
+
+
+def _texts(tree: HtmlElement) -> Iterable[str]:
+    """The page's runs of visible text (in any element: not all pages write <p>)."""
+    for element in tree.iter():
+        if isinstance(element.tag, str) and element.tag not in _CODE and element.text:
+            yield element.text
+        if element.tail:
+            yield element.tail
 
 
 def _words(text: str) -> list[str]:
