@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -128,7 +129,11 @@ def extract_html(html: str, *, url: str | None = None) -> Extraction:
     captions = _captions(tree)
     _unwrap_layout_tables(tree)
     page_prose = _prose_length(_texts(tree))
-    _drop_furniture(tree, _rules())
+    rules = _rules()
+    if 2 * _prose_length(captions) > page_prose:
+        # A gallery: its captions are the article, not notes beside it
+        rules = replace(rules, drop_tags=rules.drop_tags - {"figcaption"})
+    _drop_furniture(tree, rules)
     paragraphs = _trafilatura(tree, url, fast=True, headlines=headlines)
     share, length = _prose_share(paragraphs), _prose_length(paragraphs)
     if share < _MIN_PROSE_SHARE or length < _MIN_KEPT * page_prose:
@@ -148,7 +153,9 @@ def extract_html(html: str, *, url: str | None = None) -> Extraction:
             if _prose_length(plain) > 2 * _prose_length(paragraphs):
                 log.debug("%s: cleaned page gave little, untouched page taken", url)
                 paragraphs = plain
-    text = "\n\n".join(paragraphs)
+    # NFC, as trafilatura.extract gives it: one spelling of each character, whatever the
+    # page's was, so that searching the text finds it
+    text = unicodedata.normalize("NFC", "\n\n".join(paragraphs))
     return Extraction(
         text=text,
         title=meta.title,
