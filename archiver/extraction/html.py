@@ -440,5 +440,6 @@ def _count_words(text: str) -> int:
 
 
 def _fold(text: str) -> str:
-    # fold() is slow per character; most lines are ASCII and fold to themselves
-    return text if text.isascii() else fold(text)
+    # fold() is slow per character; most lines are ASCII and fold to themselves. Other
+    # spaces (no-break, thin) become plain ones, which the patterns write.
+    return text if text.isascii() else fold(" ".join(text.split()))
