@@ -73,8 +73,10 @@ _TEASER_WORDS = 30
 _LISTED_WORDS = 25
 _TRAILER_WORDS = 40
 _FRAGMENT_WORDS = 3
-#: Language identification reads this many characters: plenty, and it is linear in them.
-_LANGUAGE_SAMPLE = 3000
+#: Language identification reads this many characters: plenty (on the 495 pages of
+#: trafilatura-dev it names the language of every page as it does from 3,000), and it is
+#: linear in them, at some 3 µs a character.
+_LANGUAGE_SAMPLE = 1000
 
 
 @dataclass(frozen=True, slots=True)
