@@ -7,9 +7,11 @@
 2. turns the tables that lay out the page into plain blocks, and drops the elements
    that never hold article text: ``nav``, ``footer``, ``aside``, ``header``... and those
    whose class or id names furniture (share, related, newsletter, comments...), unless
-   they hold much of the page's text;
+   they hold much of the page's text; the ``header`` of an ``article`` is reduced to its
+   lead, and the captions of a gallery (most of its prose) stay;
 3. runs trafilatura in its fast mode on that tree, and its full mode (with its
-   readability and jusText fallbacks) only when the fast result is mostly short lines;
+   readability and jusText fallbacks) only when the fast result is mostly short lines
+   or holds under half of the page's prose;
 4. cleans the paragraphs: the headline echoed at the start, "Read more: ..." teasers
    and the headlines listed under them, and the follow-us, newsletter and copyright
    lines that close the text.
@@ -58,8 +60,9 @@ _KEEP = frozenset({"html", "body", "article", "main"})
 #: A fast result with less than this share of its text in prose paragraphs is mostly
 #: menus or lists: the full trafilatura cascade gets a try.
 _MIN_PROSE_SHARE = 0.5
-#: A fast result with less than this share of the prose of the page's paragraphs may
-#: have lost the article's body: the full trafilatura cascade gets a try.
+#: A fast result with less than this share of the page's prose (its runs of text of
+#: _PROSE_WORDS words or more, in any element) may have lost the article's body: the
+#: full trafilatura cascade gets a try.
 _MIN_KEPT = 0.5
 #: A result with less prose than this (characters) is compared with trafilatura's on
 #: the page as it came.
