@@ -1,12 +1,23 @@
-"""Body F1 and speed of the generic HTML extractor against plain trafilatura, on aeb-dev.
+"""Body F1 and speed of the generic HTML extractor against plain trafilatura, in one run.
 
     python benchmarks/extraction.py [--rounds N] [--per-page]
 
-Reads ../shared/eval/aeb-dev beside the checkout (93 pages, gzip UTF-8 HTML and their
-reference bodies) and prints, for (a) ``archiver.extraction.html.extract_html`` and (b) plain
-``trafilatura.extract(html, include_comments=False)``, on the same decoded strings:
-set-level F1, precision and recall as ../shared/tools/shingle_f1.py computes them (mean
-P over pages with output, mean R over all pages), and pages per second.
+Reads the evaluation sets in ../shared/eval beside the checkout and prints:
+
+- aeb-dev (93 news pages, gzip UTF-8 HTML and their reference bodies): for (a)
+  ``archiver.extraction.html.extract_html`` and (b) plain ``trafilatura.extract(html,
+  include_comments=False)``, on the same decoded strings, set-level F1, precision and
+  recall as ../shared/tools/shingle_f1.py computes them (mean P over pages with output,
+  mean R over all pages), and pages per second;
+- trafilatura-dev (495 pages of trafilatura's own corpus, mostly German, of every
+  kind): for (a) ``archiver.extract(raw, url=url)`` and (b) ``trafilatura.extract(raw,
+  include_comments=False)``, on the same bytes, snippet F1, precision and recall as
+  ../shared/tools/snippet_eval.py computes them, pages per second, and the pages where
+  ours misses a wanted snippet that trafilatura finds while keeping under half of
+  trafilatura's text;
+- the site plugins, and the generic fallback on the template-changed variants, of
+  ``fixtures/html`` against plain trafilatura;
+- the metadata table of ``benchmarks/metadata.py``, when that script is there.
 
 Timing leaves out reading and gunzipping the files. Each extractor first runs once over
 every page (warm-up; its outputs are the ones scored), then both are timed over all
@@ -22,27 +33,32 @@ import importlib.util
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import trafilatura
 
+import archiver
 from archiver.extraction.html import extract_html
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 DEV = SHARED / "eval" / "aeb-dev"
 METRIC = SHARED / "tools" / "shingle_f1.py"
+TRAF_DEV = SHARED / "eval" / "trafilatura-dev"
+SNIPPET_METRIC = SHARED / "tools" / "snippet_eval.py"
+METADATA_BENCHMARK = ROOT / "benchmarks" / "metadata.py"
 
 Extractor = Callable[[str, str], str]
 
 
-def load_metric() -> ModuleType:
-    """The reference metric script, imported from its file."""
-    spec = importlib.util.spec_from_file_location("shingle_f1", METRIC)
+def load_script(path: Path) -> ModuleType:
+    """A script (a reference metric, another benchmark), imported from its file."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     if spec is None or spec.loader is None:
-        raise SystemExit(f"cannot load the metric script {METRIC}")
+        raise SystemExit(f"cannot load the script {path}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -68,13 +84,101 @@ def plain_trafilatura(html: str, url: str) -> str:
 
 def run(
     extractor: Extractor, pages: dict[str, str], truth: dict[str, dict[str, str]]
-) -> tuple[dict[str, str], float]:
-    """Outputs by page id, and the seconds the pass took."""
-    outputs = {}
-    started = time.perf_counter()
-    for page_id, html in pages.items():
-        outputs[page_id] = extractor(html, truth[page_id]["url"])
-    return outputs, time.perf_counter() - started
+) -> dict[str, str]:
+    """Outputs by page id."""
+    return {page_id: extractor(html, truth[page_id]["url"]) for page_id, html in pages.items()}
+
+
+def best_passes(passes: Mapping[str, Callable[[], object]], rounds: int) -> dict[str, float]:
+    """The fastest of ``rounds`` timed runs of each pass, in seconds, the passes alternating."""
+    best = dict.fromkeys(passes, float("inf"))
+    for _ in range(max(1, rounds)):
+        for name, function in passes.items():
+            started = time.perf_counter()
+            function()
+            best[name] = min(best[name], time.perf_counter() - started)
+    return best
+
+
+def trafilatura_dev_comparison(rounds: int) -> None:
+    """Snippet F1 and pages per second on trafilatura-dev: ours and trafilatura, same bytes."""
+    metric = load_script(SNIPPET_METRIC)
+    evaldata: dict[str, dict[str, Any]] = json.loads(
+        (TRAF_DEV / "evaldata.json").read_text(encoding="utf-8")
+    )
+    pages = {
+        url: gzip.decompress((TRAF_DEV / "html" / f"{entry['file']}.gz").read_bytes())
+        for url, entry in evaldata.items()
+    }
+
+    def ours_on(url: str, raw: bytes) -> str | None:
+        try:
+            return archiver.extract(raw, url=url).text
+        except archiver.ArchiverError:
+            return None
+
+    def theirs_on(_url: str, raw: bytes) -> str | None:
+        return trafilatura.extract(raw, include_comments=False)
+
+    extractors = {"archiver.extract (generic)": ours_on, "trafilatura.extract (plain)": theirs_on}
+    outputs = {
+        name: {url: function(url, raw) for url, raw in pages.items()}
+        for name, function in extractors.items()
+    }
+    best = best_passes(
+        {
+            name: lambda function=function: [function(url, raw) for url, raw in pages.items()]
+            for name, function in extractors.items()
+        },
+        rounds,
+    )
+    print(f"trafilatura-dev: {len(pages)} pages; best of {max(1, rounds)} timed rounds")
+    for name in extractors:
+        score = metric.score(evaldata, outputs[name])
+        print(
+            f"{name:38} F1={score['f1']:.4f} P={score['precision']:.4f} "
+            f"R={score['recall']:.4f}  {len(pages) / best[name]:6.1f} pages/s"
+        )
+    ours_out, theirs_out = outputs.values()
+    cut = cut_pages(evaldata, ours_out, theirs_out, metric.norm)
+    print(
+        "pages where ours misses a wanted snippet that trafilatura finds and keeps under "
+        f"half of trafilatura's text: {len(cut)}"
+    )
+    for url in cut:
+        print(f"  {url}")
+
+
+def cut_pages(
+    evaldata: Mapping[str, Mapping[str, Any]],
+    ours_out: Mapping[str, str | None],
+    theirs_out: Mapping[str, str | None],
+    norm: Callable[[str | None], str],
+) -> list[str]:
+    """The pages where ours lost what trafilatura kept: a wanted snippet that trafilatura
+    finds and ours does not, with under half of trafilatura's text."""
+    cut = []
+    for url, entry in evaldata.items():
+        ours_text, theirs_text = norm(ours_out[url]), norm(theirs_out[url])
+        wanted = [norm(snippet) for snippet in entry.get("with", [])]
+        missed = any(w in theirs_text and w not in ours_text for w in wanted if theirs_text)
+        if missed and len(ours_text) < len(theirs_text) / 2:
+            cut.append(url)
+    return cut
+
+
+def metadata_report() -> None:
+    """The metadata table of benchmarks/metadata.py, so that one command prints everything."""
+    if not METADATA_BENCHMARK.is_file():
+        print(f"(no {METADATA_BENCHMARK.relative_to(ROOT)}: no metadata table)")
+        return
+    module = load_script(METADATA_BENCHMARK)
+    arguments = sys.argv
+    sys.argv = [str(METADATA_BENCHMARK)]  # its own defaults, not this script's arguments
+    try:
+        module.main()
+    finally:
+        sys.argv = arguments
 
 
 def site_plugin_comparison(rounds: int) -> None:
@@ -99,16 +203,19 @@ def site_plugin_comparison(rounds: int) -> None:
                 html, include_comments=False
             ),
         }
-        best = dict.fromkeys(timed, float("inf"))
         for function in timed.values():
             for raw, url, html in documents:  # warm-up
                 function(raw, url, html)
-        for _ in range(max(1, rounds) * 5):
-            for name, function in timed.items():
-                started = time.perf_counter()
-                for raw, url, html in documents:
-                    function(raw, url, html)
-                best[name] = min(best[name], time.perf_counter() - started)
+        # small sets: more rounds, so that the best of them is not one a neighbour slowed
+        best = best_passes(
+            {
+                name: lambda function=function, documents=documents: [
+                    function(*document) for document in documents
+                ]
+                for name, function in timed.items()
+            },
+            max(1, rounds) * 5,
+        )
         rates = {name: len(documents) / seconds for name, seconds in best.items()}
         plugin, plain = rates.values()
         print(f"{label}: {len(documents)} pages")
@@ -117,33 +224,24 @@ def site_plugin_comparison(rounds: int) -> None:
         print(f"{'ratio':32} {plugin / plain:8.1f}x")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--rounds", type=int, default=3, help="timed rounds per extractor (default 3)"
-    )
-    parser.add_argument("--per-page", action="store_true", help="print each page's P/R for both")
-    args = parser.parse_args()
-    if not DEV.is_dir() or not METRIC.is_file():
-        print(
-            f"aeb-dev not found: this benchmark needs {DEV} and {METRIC} "
-            "(the shared/ folder beside the checkout)",
-            file=sys.stderr,
-        )
-        return 2
-    metric = load_metric()
+def aeb_dev_comparison(rounds: int, *, per_page: bool) -> None:
+    """Shingle F1 and pages per second on aeb-dev: extract_html and trafilatura, same strings."""
+    metric = load_script(METRIC)
     pages, truth = load_pages()
     ids = sorted(truth)
     extractors: dict[str, Extractor] = {
         "archiver.extraction.html.extract_html": ours,
         "trafilatura.extract (plain)": plain_trafilatura,
     }
-    outputs = {name: run(extractor, pages, truth)[0] for name, extractor in extractors.items()}
-    best = dict.fromkeys(extractors, float("inf"))
-    for _ in range(max(1, args.rounds)):
-        for name, extractor in extractors.items():
-            best[name] = min(best[name], run(extractor, pages, truth)[1])
-    print(f"aeb-dev: {len(ids)} pages; best of {max(1, args.rounds)} timed rounds after a warm-up")
+    outputs = {name: run(extractor, pages, truth) for name, extractor in extractors.items()}
+    best = best_passes(
+        {
+            name: lambda extractor=extractor: run(extractor, pages, truth)
+            for name, extractor in extractors.items()
+        },
+        rounds,
+    )
+    print(f"aeb-dev: {len(ids)} pages; best of {max(1, rounds)} timed rounds after a warm-up")
     for name in extractors:
         predictions = {page_id: {"articleBody": text} for page_id, text in outputs[name].items()}
         score = metric.score(truth, predictions, ids)
@@ -151,7 +249,7 @@ def main() -> int:
             f"{name:32} F1={score['f1']:.4f} P={score['precision']:.4f} "
             f"R={score['recall']:.4f}  {len(ids) / best[name]:6.1f} pages/s"
         )
-    if args.per_page:
+    if per_page:
         names = list(extractors)
         for page_id in ids:
             cells = []
@@ -161,7 +259,27 @@ def main() -> int:
                 )
                 cells.append(f"P={precision:.3f} R={recall:.3f}")
             print(f"{page_id[:12]}  {'   '.join(cells)}  {truth[page_id]['url'][:60]}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="timed rounds per extractor (default 3)"
+    )
+    parser.add_argument("--per-page", action="store_true", help="print each page's P/R for both")
+    args = parser.parse_args()
+    needed = (DEV, METRIC, TRAF_DEV, SNIPPET_METRIC)
+    if missing := [str(path) for path in needed if not path.exists()]:
+        print(
+            f"not found: {', '.join(missing)}: this benchmark needs the shared/ folder "
+            "beside the checkout",
+            file=sys.stderr,
+        )
+        return 2
+    aeb_dev_comparison(args.rounds, per_page=args.per_page)
+    trafilatura_dev_comparison(args.rounds)
     site_plugin_comparison(args.rounds)
+    metadata_report()
     return 0
 
 

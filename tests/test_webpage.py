@@ -136,6 +136,58 @@ def test_teaser_label_takes_the_listed_headlines() -> None:
     assert result.text.split("\n\n") == PARAGRAPHS
 
 
+def test_article_header_keeps_its_lead() -> None:
+    # the header of an <article> holds the headline, the byline and the lead: the lead
+    # is the start of the article, the rest is not body text
+    lead = (
+        "After ten years of argument, the council has chosen to replace the harbour bridge "
+        "rather than repair it once again."
+    )
+    header = (
+        f"<header><h1>{HEADLINE}</h1><p class='byline'>By Jane Doe</p>"
+        f"<div class='meta'><time>5 March 2024</time></div><p class='lead'>{lead}</p></header>"
+    )
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    result = extract_html(page(f"<article>{header}{body}</article>"))
+    assert result.text.split("\n\n") == [lead, *PARAGRAPHS]
+
+
+def test_gallery_keeps_its_captions() -> None:
+    # a gallery's captions are its article: they hold most of the page's prose (a
+    # caption in a <figure> is trafilatura's to drop: it drops figures)
+    intro = (
+        "The harbour bridge has stood for ninety years, and before the builders arrive our "
+        "photographer walked its length from dawn to dusk to record what the city will lose. "
+        "These are the pictures she brought back, with what the people she met told her."
+    )
+    figures = "".join(
+        f"<div class='slide'><img src='{n}.jpg'><figcaption>{p}</figcaption></div>"
+        for n, p in enumerate(PARAGRAPHS)
+    )
+    result = extract_html(page(f"<article><h1>{HEADLINE}</h1><p>{intro}</p>{figures}</article>"))
+    assert result.text.startswith(intro)
+    for caption in PARAGRAPHS:
+        assert caption in result.text
+
+
+def test_text_is_in_nfc() -> None:
+    decomposed = (
+        "Cafe\u0301s on the harbour front stay open while the bridge is rebuilt, " + (PARAGRAPHS[0])
+    )
+    result = extract_html(page(f"<article><p>{decomposed}</p><p>{PARAGRAPHS[1]}</p></article>"))
+    assert result.text.startswith("Caf\u00e9s on the harbour front")
+
+
+def test_furniture_lines_in_other_languages() -> None:
+    # German teaser labels (one written with no-break spaces) and a closing line
+    paragraphs = [f"<p>{p}</p>" for p in PARAGRAPHS]
+    teaser = "<p>Lesen Sie auch: Die F\u00e4hre f\u00e4hrt bald nur noch st\u00fcndlich</p>"
+    listed = "<p>Weitere\u00a0Artikel\u00a0zum\u00a0Thema</p><p>Zehn Br\u00fccken zum Sehen</p>"
+    body = "".join([*paragraphs[:2], teaser, *paragraphs[2:], listed, "<p>Keine Kommentare</p>"])
+    result = extract_html(page(f"<article><div class='article-body'>{body}</div></article>"))
+    assert result.text.split("\n\n") == PARAGRAPHS
+
+
 def test_metadata() -> None:
     result = extract_html(article_page())
     assert result.title == HEADLINE
