@@ -33,7 +33,7 @@ from typing import Any
 import trafilatura
 from trafilatura.utils import load_html
 
-from .language import detect_language, language_code
+from .language import detect_language, justext_stoplist, language_code
 from .metadata import html_metadata
 from .result import Extraction
 from .rules import any_match, fold, lexicon, read_rules
@@ -124,7 +124,9 @@ def extract_html(html: str, *, url: str | None = None) -> Extraction:
     if _prose_share(paragraphs) < _MIN_PROSE_SHARE:
         # Mostly menus or lists: trafilatura's readability and jusText candidates may
         # find the article where its own rules did not. Costly, so only here.
-        fuller = _trafilatura(tree, url, fast=False, headlines=headlines)
+        language = language_code(meta.language) or detect_language(" ".join(paragraphs))
+        with justext_stoplist(language):  # the page's language only: see its doc
+            fuller = _trafilatura(tree, url, fast=False, headlines=headlines)
         if _prose_share(fuller) > _prose_share(paragraphs):
             log.debug("%s: fast result mostly short lines, full cascade taken", url)
             paragraphs = fuller

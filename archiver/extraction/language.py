@@ -8,8 +8,11 @@ on all but a few of the pages of aeb-dev and trafilatura-dev (docs/benchmarks.md
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
 
-__all__ = ["detect_language", "language_code"]
+__all__ = ["detect_language", "justext_stoplist", "language_code"]
 
 log = logging.getLogger(__name__)
 
@@ -40,3 +43,39 @@ def language_code(value: str | None) -> str | None:
     """The ISO 639 code of a declared language tag ("en-GB" -> "en"), if it is one."""
     code = (value or "").split("-")[0].split("_")[0].strip().lower()
     return code if 2 <= len(code) <= 3 and code.isalpha() else None
+
+
+@contextmanager
+def justext_stoplist(language: str | None) -> Iterator[None]:
+    """Within the block, trafilatura's jusText fallback uses the stop list of
+    ``language`` (ISO 639-1).
+
+    Without one, trafilatura builds the union of jusText's stop lists for every
+    language (30 MB, kept for the life of the process). Its only parameter for the
+    list, ``target_language``, also drops pages in other languages, so the list it
+    caches is set instead, and given back after the block: other callers of
+    trafilatura in the process see it unchanged. An unknown language leaves
+    trafilatura its own list.
+    """
+    from trafilatura import external  # loads slowly: only when needed
+
+    stoplist = _stoplist(language) if language else None
+    if stoplist is None:
+        yield
+        return
+    previous = external.JT_STOPLIST
+    # setattr: trafilatura types its cache as None, though it holds a word list
+    setattr(external, "JT_STOPLIST", stoplist)  # noqa: B010
+    try:
+        yield
+    finally:
+        external.JT_STOPLIST = previous
+
+
+@lru_cache(maxsize=8)
+def _stoplist(language: str) -> frozenset[str] | None:
+    from justext import get_stoplist
+    from trafilatura.settings import JUSTEXT_LANGUAGES
+
+    name = JUSTEXT_LANGUAGES.get(language)
+    return frozenset(get_stoplist(name)) if name else None
