@@ -129,7 +129,10 @@ def page_metadata(tree: HTMLParser) -> PageMetadata:
     objects = _json_ld_objects(scripts)
     article = next((o for o in objects if _types(o) & _ARTICLE_TYPES), {})
     page = article or next((o for o in objects if _types(o) & _PAGE_TYPES), {})
-    ids = {o["@id"]: o for o in objects if isinstance(o.get("@id"), str)}
+    ids: dict[str, dict[str, Any]] = {}
+    for item in objects:
+        if isinstance(item.get("@id"), str) and len(item) > 1:  # not a bare reference
+            ids.setdefault(item["@id"], item)
     html = tree.root  # the <html> element
     language = _text(article.get("inLanguage")) or (html.attributes.get("lang") if html else None)
     declared = PageMetadata(
