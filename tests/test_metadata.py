@@ -197,3 +197,22 @@ def test_text_dumps_dev_fields(root: Path, shared: Path) -> None:
     # euro2day.gr/2 states a time but not its site: the time zone is unknown
     assert scores["date"] >= 15, scores["wrong"]
     assert scores["site"] >= 7, scores["wrong"]
+
+
+@pytest.mark.parametrize(
+    ("author", "authors"),
+    [
+        ("Von Max Muster", ("Max Muster",)),
+        ("Artikel von Max Muster", ("Max Muster",)),
+        ("Autor: Max Muster", ("Max Muster",)),
+        ("The Example Times", ()),  # the site, not a byline
+        ("example.com", ()),
+        ("Jane Example", ("Jane Example",)),  # a person whose name holds the site's
+    ],
+)
+def test_generic_bylines(author: str, authors: tuple[str, ...]) -> None:
+    head = (
+        f'<meta name="author" content="{author}">'
+        '<meta property="og:site_name" content="The Example Times">'
+    )
+    assert archiver.extract(html(head), url="https://www.example.com/a").authors == authors

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import lru_cache
 from html import unescape
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,7 +24,8 @@ from urllib.parse import urlsplit
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode
 
-from .rules import lexicon
+from ..errors import PluginError
+from .rules import lexicon, read_rules
 
 __all__ = ["PageMetadata", "html_metadata", "page_metadata", "parse_iso_date"]
 
@@ -51,30 +53,28 @@ _ARTICLE_TYPES = {
 #: Objects that describe the page when it declares no article: their author and date
 #: are the page's.
 _PAGE_TYPES = {"WebPage", "ItemPage", "CreativeWork", "Recipe", "HowTo", "Blog", "QAPage"}
-#: Meta tags naming the author (lower-cased names), in order of trust.
-_AUTHOR_META = (
-    "author",
-    "article:author",
-    "dc.creator",
-    "dcterms.creator",
-    "parsely-author",
-    "sailthru.author",
-    "byl",
-)
-#: Meta tags giving the publication date, in order of trust.
-_DATE_META = (
-    "article:published_time",
-    "og:published_time",
-    "datepublished",
-    "dc.date.issued",
-    "dcterms.issued",
-    "dc.date",
-    "dcterms.date",
-    "date",
-    "pubdate",
-    "publishdate",
-    "sailthru.date",
-)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    """``rules/metadata.toml``, compiled."""
+
+    author_meta: tuple[str, ...]
+    date_meta: tuple[str, ...]
+    byline_lead: re.Pattern[str]
+
+
+@lru_cache(maxsize=1)
+def _rules() -> _Rules:
+    data = read_rules("metadata.toml")
+    try:
+        lead = re.compile("|".join(f"(?:{p})" for p in data["byline_lead"]), re.IGNORECASE)
+        return _Rules(tuple(data["author_meta"]), tuple(data["date_meta"]), lead)
+    except (KeyError, TypeError, re.error) as exc:
+        raise PluginError(
+            f"invalid metadata rules ({type(exc).__name__}: {exc})",
+            source="archiver/rules/metadata.toml",
+        ) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,17 +148,19 @@ def page_metadata(tree: HTMLParser) -> PageMetadata:
         structured=bool(article),
     )
     meta = _meta_tags(tree)
-    meta_authors = (_clean(meta.get(key)) for key in _AUTHOR_META)
+    rules = _rules()
+    meta_authors = (_clean(meta.get(key)) for key in rules.author_meta)
     return PageMetadata(
         title=declared.title or _clean(meta.get("og:title") or meta.get("twitter:title")),
         description=declared.description
         or _clean(meta.get("og:description") or meta.get("description")),
         authors=declared.authors
         or next(((a,) for a in meta_authors if a and "://" not in a), ())
-        or tuple(dict.fromkeys(marked_authors)),
+        # the first only: the others are most often those of the teasers around
+        or tuple(marked_authors[:1]),
         published=declared.published
         or next(
-            (d for d in map(parse_iso_date, (meta.get(k) for k in _DATE_META)) if d is not None),
+            (d for d in (parse_iso_date(meta.get(k)) for k in rules.date_meta) if d is not None),
             None,
         ),
         section=declared.section or meta.get("article:section"),
@@ -318,14 +320,33 @@ def html_metadata(html: str, tree: Any, url: str | None) -> PageMetadata:
     title_node = parsed.css_first("title")
     page_title = _clean(title_node.text(deep=True)) if title_node is not None else None
     headings = [_clean(h.text(deep=True, separator=" ")) for h in parsed.css("h1")]
+    sites = [n for n in (declared.site_name, _host_name(url or declared.url)) if n]
     title = _headline(
-        [t for t in (declared.title, page_title) if t],
-        [h for h in headings if h],
-        [n for n in (declared.site_name, _host_name(url or declared.url)) if n],
+        [t for t in (declared.title, page_title) if t], [h for h in headings if h], sites
     )
-    authors = declared.authors or _visible_authors(tree)
+    site_keys = [_key(s) for s in sites]
+    authors = _bylines(declared.authors, site_keys) or _bylines(_visible_authors(tree), site_keys)
     published = declared.published or _found_date(tree, url or declared.url)
     return replace(declared, title=title, authors=authors, published=published)
+
+
+def _bylines(names: tuple[str, ...], sites: list[str]) -> tuple[str, ...]:
+    """The people among ``names``: their lead-ins ("Von", "Author:") cut, and without
+    the site itself, which pages name as the author of what has no byline."""
+    people = []
+    for name in names:
+        name = _rules().byline_lead.sub("", name).strip(" -–—→|:,")
+        if name and not any(_is_site(name, site) for site in sites):
+            people.append(name)
+    return tuple(dict.fromkeys(people))
+
+
+def _is_site(name: str, site: str) -> bool:
+    """Whether the author ``name`` is the site: a part of its name ("Lecker" for
+    "lecker"), or, written as one word, holds it ("kath.net" for "kath"). A person's
+    name holding the site's ("Marc Scheloske" on scheloske.de) is the owner's byline."""
+    key = _key(name)
+    return bool(site) and (key in site or (" " not in name and site in key))
 
 
 def _key(text: str) -> str:
