@@ -315,6 +315,17 @@ def html_metadata(html: str, tree: Any, url: str | None) -> PageMetadata:
     the site's name); the authors, when undeclared, come from trafilatura's search of
     the visible page; the date, when undeclared, from htmldate.
     """
+    declared, title = _declared(html, url)
+    site = _key(declared.site_name or "")
+    host = _key(_host_name(url or declared.url) or "")
+    authors = _bylines(declared.authors, site, host) or _bylines(_visible_authors(tree), site, host)
+    published = declared.published or _found_date(tree, url or declared.url)
+    return replace(declared, title=title, authors=authors, published=published)
+
+
+def _declared(html: str, url: str | None) -> tuple[PageMetadata, str | None]:
+    """What the page declares, and its headline: from a parse of its own, gone before
+    trafilatura copies the lxml tree (a large page's trees weigh tens of MB)."""
     parsed = HTMLParser(html)
     declared = page_metadata(parsed)
     title_node = parsed.css_first("title")
@@ -324,20 +335,19 @@ def html_metadata(html: str, tree: Any, url: str | None) -> PageMetadata:
     title = _headline(
         [t for t in (declared.title, page_title) if t], [h for h in headings if h], sites
     )
-    site_keys = [_key(s) for s in sites]
-    authors = _bylines(declared.authors, site_keys) or _bylines(_visible_authors(tree), site_keys)
-    published = declared.published or _found_date(tree, url or declared.url)
-    return replace(declared, title=title, authors=authors, published=published)
+    return declared, title
 
 
-def _bylines(names: tuple[str, ...], sites: list[str]) -> tuple[str, ...]:
+def _bylines(names: tuple[str, ...], site: str, host: str) -> tuple[str, ...]:
     """The people among ``names``: their lead-ins ("Von", "Author:") cut, and without
-    the site itself, which pages name as the author of what has no byline."""
+    the site itself, which pages name as the author of what has no byline: its declared
+    name (``site``, as a key), or its ``host``'s name written as a domain."""
     people = []
     for name in names:
         name = _rules().byline_lead.sub("", name).strip(" -–—→|:,")
-        if name and not any(_is_site(name, site) for site in sites):
-            people.append(name)
+        if not name or _is_site(name, site) or ("." in name and _is_site(name, host)):
+            continue
+        people.append(name)
     return tuple(dict.fromkeys(people))
 
 
