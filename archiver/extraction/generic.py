@@ -23,10 +23,13 @@ class GenericExtractor:
         return True
 
     def extract(self, document: Document) -> Article:
-        site = domain_of(document.url) if document.url else None
         info = ExtractorInfo(self.name, self.version)
         if document.kind == "text":
-            return article_from(extract_text(document.text), document, info, site)
-        from .html import extract_html  # trafilatura loads slowly: only when needed
+            extraction = extract_text(document.text)
+        else:
+            from .html import extract_html  # trafilatura loads slowly: only when needed
 
-        return article_from(extract_html(document.text, url=document.url), document, info, site)
+            extraction = extract_html(document.text, url=document.url)
+        # without a URL given, the page's own (canonical, og:url) names the site
+        url = document.url or extraction.url
+        return article_from(extraction, document, info, domain_of(url) if url else None)

@@ -2,8 +2,8 @@
 
 :func:`extract_html` parses the page once with lxml and then
 
-1. reads the page's metadata (:func:`~archiver.extraction.metadata.page_metadata`: JSON-LD,
-   OpenGraph, meta tags), with htmldate for an undeclared date;
+1. reads the page's metadata (:func:`~archiver.extraction.metadata.html_metadata`: what
+   the page declares, completed from its visible headline, byline and dates);
 2. turns the tables that lay out the page into plain blocks, and drops the elements
    that never hold article text: ``nav``, ``footer``, ``aside``, ``header``... and those
    whose class or id names furniture (share, related, newsletter, comments...), unless
@@ -31,18 +31,15 @@ import unicodedata
 from collections.abc import Iterable
 from copy import copy
 from dataclasses import dataclass, replace
-from datetime import date
 from functools import lru_cache
 from typing import Any
 
 import trafilatura
-from htmldate import find_date
-from selectolax.lexbor import LexborHTMLParser
 from trafilatura.settings import Extractor
 from trafilatura.utils import load_html
 
-from .language import detect_language, language_code
-from .metadata import PageMetadata, page_metadata
+from .language import detect_language, justext_stoplist, language_code
+from .metadata import html_metadata
 from .result import Extraction
 from .rules import any_match, fold, lexicon, read_rules
 
@@ -129,7 +126,7 @@ def extract_html(html: str, *, url: str | None = None) -> Extraction:
     tree = _parse(html)
     if tree is None:
         return Extraction(text="")
-    meta = _metadata(html, tree, url)
+    meta = html_metadata(html, tree, url)
     headlines = _headlines(tree, meta.title)
     captions = _captions(tree)
     _unwrap_layout_tables(tree)
@@ -145,7 +142,9 @@ def extract_html(html: str, *, url: str | None = None) -> Extraction:
         # Mostly menus or lists, or a fraction of the page's prose: trafilatura's
         # readability and jusText candidates may find the article where its own rules
         # did not. Costly, so only here.
-        fuller = _trafilatura(tree, url, fast=False, headlines=headlines)
+        language = language_code(meta.language) or detect_language(" ".join(paragraphs))
+        with justext_stoplist(language):  # the page's language only: see its doc
+            fuller = _trafilatura(tree, url, fast=False, headlines=headlines)
         if _prose_share(fuller) > share or _prose_length(fuller) > length:
             log.debug("%s: fast result short or mostly short lines, full cascade taken", url)
             paragraphs = fuller
@@ -173,6 +172,7 @@ def extract_html(html: str, *, url: str | None = None) -> Extraction:
         tags=meta.tags,
         section=meta.section,
         captions=captions,
+        url=meta.url,
     )
 
 
@@ -186,26 +186,6 @@ def _parse(html: str) -> HtmlElement | None:
         log.debug("page not parsed: %s", exc)
         return None
     return tree
-
-
-def _metadata(html: str, tree: HtmlElement, url: str | None) -> PageMetadata:
-    """What the page declares, with the headline and date read from markup if it does not."""
-    declared = page_metadata(LexborHTMLParser(html))
-    title = declared.title or _first_text(tree, "//h1") or _first_text(tree, "//title")
-    published = declared.published
-    if published is None:
-        # htmldate without its extensive search: markup and URL only, no slow parsing
-        found = find_date(tree, extensive_search=False, original_date=True, url=url)
-        published = date.fromisoformat(found) if found else None
-    return replace(declared, title=title, published=published)
-
-
-def _first_text(tree: HtmlElement, xpath: str) -> str | None:
-    for element in tree.xpath(xpath):
-        text = " ".join(element.text_content().split())
-        if text:
-            return text
-    return None
 
 
 def _headlines(tree: HtmlElement, title: str | None) -> list[list[str]]:

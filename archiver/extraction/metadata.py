@@ -1,23 +1,41 @@
-"""A page's standard metadata: JSON-LD (NewsArticle and kin), OpenGraph and meta tags."""
+"""A page's metadata from every source it offers.
+
+:func:`page_metadata` reads what a page declares: JSON-LD (NewsArticle and kin, in any
+``@graph`` shape, ``@id`` references resolved), microdata, OpenGraph, Dublin Core and
+the other meta tags, ``rel=author`` links, the canonical URL. :func:`html_metadata`
+adds what the generic extractor reads from the visible page: the headline (the
+``<h1>`` the declared title names, else the declared title less the site's name), the
+byline (trafilatura's author search) and the date (htmldate).
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import lru_cache
+from html import unescape
 from typing import Any
+from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode
 
-__all__ = ["PageMetadata", "page_metadata", "parse_iso_date"]
+from ..errors import PluginError
+from .rules import lexicon, read_rules
+
+__all__ = ["PageMetadata", "html_metadata", "page_metadata", "parse_iso_date"]
 
 log = logging.getLogger(__name__)
 
-#: The JSON-LD blocks and the canonical link.
-_DECLARATIONS = 'script[type="application/ld+json"], link[rel="canonical"]'
+#: The JSON-LD blocks, the canonical link, and the microdata and links naming authors.
+_DECLARATIONS = (
+    'script[type="application/ld+json"], link[rel="canonical"], [itemprop="author"], '
+    'a[rel~="author"]'
+)
 
 #: One decoder for every page: json.loads with options builds a new one per call.
 _JSON = json.JSONDecoder(strict=False)
@@ -32,6 +50,31 @@ _ARTICLE_TYPES = {
     "BlogPosting",
     "Report",
 }
+#: Objects that describe the page when it declares no article: their author and date
+#: are the page's.
+_PAGE_TYPES = {"WebPage", "ItemPage", "CreativeWork", "Recipe", "HowTo", "Blog", "QAPage"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    """``rules/metadata.toml``, compiled."""
+
+    author_meta: tuple[str, ...]
+    date_meta: tuple[str, ...]
+    byline_lead: re.Pattern[str]
+
+
+@lru_cache(maxsize=1)
+def _rules() -> _Rules:
+    data = read_rules("metadata.toml")
+    try:
+        lead = re.compile("|".join(f"(?:{p})" for p in data["byline_lead"]), re.IGNORECASE)
+        return _Rules(tuple(data["author_meta"]), tuple(data["date_meta"]), lead)
+    except (KeyError, TypeError, re.error) as exc:
+        raise PluginError(
+            f"invalid metadata rules ({type(exc).__name__}: {exc})",
+            source="archiver/rules/metadata.toml",
+        ) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +89,8 @@ class PageMetadata:
     tags: tuple[str, ...] = ()
     url: str | None = None
     language: str | None = None
+    #: the site's own name (og:site_name, the JSON-LD publisher)
+    site_name: str | None = None
     #: whether the page declares a JSON-LD article (NewsArticle and kin)
     structured: bool = False
 
@@ -68,49 +113,63 @@ def parse_iso_date(value: str | None) -> datetime | date | None:
 
 
 def page_metadata(tree: HTMLParser) -> PageMetadata:
-    """Merge JSON-LD first, then OpenGraph and article:* properties, then plain meta tags."""
+    """Merge JSON-LD first, then OpenGraph and article:* properties, then the other
+    meta tags, microdata and ``rel=author`` links."""
     scripts: list[LexborNode] = []
-    canonical: LexborNode | None = None
-    # One search for both: each css() call parses its selector anew.
+    canonical: str | None = None
+    marked_authors: list[str] = []
+    # One search for all: each css() call parses its selector anew.
     for node in tree.css(_DECLARATIONS):
         if node.tag == "script":
             scripts.append(node)
-        elif canonical is None:
-            canonical = node
-    article = next(_json_ld_articles(scripts), {})
+        elif node.tag == "link":
+            canonical = canonical or _absolute(node.attributes.get("href"))
+        else:
+            marked_authors.extend(_marked_names(node))
+    objects = _json_ld_objects(scripts)
+    article = next((o for o in objects if _types(o) & _ARTICLE_TYPES), {})
+    page = article or next((o for o in objects if _types(o) & _PAGE_TYPES), {})
+    ids: dict[str, dict[str, Any]] = {}
+    for item in objects:
+        if isinstance(item.get("@id"), str) and len(item) > 1:  # not a bare reference
+            ids.setdefault(item["@id"], item)
     html = tree.root  # the <html> element
     language = _text(article.get("inLanguage")) or (html.attributes.get("lang") if html else None)
-    url = canonical.attributes.get("href") if canonical else None
     declared = PageMetadata(
-        title=_text(article.get("headline")),
-        description=_text(article.get("description")),
-        authors=_names(article.get("author")),
-        published=parse_iso_date(article.get("datePublished")),
+        title=_clean(_text(article.get("headline"))),
+        description=_clean(_text(article.get("description"))),
+        authors=_names(page.get("author"), ids),
+        published=parse_iso_date(page.get("datePublished")),
         section=_text(_first(article.get("articleSection"))),
         tags=_tags(article.get("keywords")),
-        url=url,
+        url=canonical,
         language=language,
+        site_name=_clean(next(iter(_names(page.get("publisher"), ids)), None)),
         structured=bool(article),
     )
-    if declared.title and declared.published and declared.description and url:
-        return declared  # the meta tags would only repeat it
     meta = _meta_tags(tree)
+    rules = _rules()
+    meta_authors = (_clean(meta.get(key)) for key in rules.author_meta)
     return PageMetadata(
-        title=declared.title or meta.get("og:title") or meta.get("twitter:title"),
-        description=declared.description or meta.get("og:description") or meta.get("description"),
+        title=declared.title or _clean(meta.get("og:title") or meta.get("twitter:title")),
+        description=declared.description
+        or _clean(meta.get("og:description") or meta.get("description")),
         authors=declared.authors
-        or tuple(
-            a for a in (meta.get("author"), meta.get("article:author")) if a and "://" not in a
-        ),
+        or next(((a,) for a in meta_authors if a and "://" not in a), ())
+        # the first only: the others are most often those of the teasers around
+        or tuple(marked_authors[:1]),
         published=declared.published
-        or parse_iso_date(meta.get("article:published_time"))
-        or parse_iso_date(meta.get("date") or meta.get("pubdate")),
+        or next(
+            (d for d in (parse_iso_date(meta.get(k)) for k in rules.date_meta) if d is not None),
+            None,
+        ),
         section=declared.section or meta.get("article:section"),
         tags=declared.tags
         or _tags(meta.get("news_keywords") or meta.get("keywords"))
         or tuple(meta.get_all("article:tag")),
-        url=url or meta.get("og:url"),
+        url=canonical or _absolute(meta.get("og:url")),
         language=language,
+        site_name=_clean(meta.get("og:site_name")) or declared.site_name,
         structured=declared.structured,
     )
 
@@ -141,7 +200,9 @@ def _meta_tags(tree: HTMLParser) -> _Meta:
     return meta
 
 
-def _json_ld_articles(scripts: list[LexborNode]) -> Iterator[dict[str, Any]]:
+def _json_ld_objects(scripts: list[LexborNode]) -> list[dict[str, Any]]:
+    """Every object of the page's JSON-LD blocks, in order."""
+    objects: list[dict[str, Any]] = []
     for script in scripts:
         try:
             data = _JSON.decode(script.text(deep=True) or "null")
@@ -151,15 +212,18 @@ def _json_ld_articles(scripts: list[LexborNode]) -> Iterator[dict[str, Any]]:
         except RecursionError:  # the decoder's depth limit: no article nests so deep
             log.debug("skipping JSON-LD block nested too deep")
             continue
-        for item in _walk(data):
-            types = item.get("@type")
-            types = types if isinstance(types, list) else [types]
-            if any(t in _ARTICLE_TYPES for t in types):
-                yield item
+        objects.extend(_walk(data))
+    return objects
+
+
+def _types(item: dict[str, Any]) -> set[str]:
+    types = item.get("@type")
+    return {t for t in (types if isinstance(types, list) else [types]) if isinstance(t, str)}
 
 
 def _walk(data: Any) -> Iterator[dict[str, Any]]:
-    """The objects of a JSON-LD block, and of the ``@graph`` lists in them, in order.
+    """The objects of a JSON-LD block in document order: the top ones, those of its
+    ``@graph`` lists and those nested in them (``mainEntity``, ``author``...).
 
     Iterative: the block may nest as deep as the decoder allows."""
     pending = [data]
@@ -169,8 +233,7 @@ def _walk(data: Any) -> Iterator[dict[str, Any]]:
             pending.extend(reversed(item))
         elif isinstance(item, dict):
             yield item
-            if "@graph" in item:
-                pending.append(item["@graph"])
+            pending.extend(reversed([v for v in item.values() if isinstance(v, (dict, list))]))
 
 
 def _first(value: Any) -> Any:
@@ -181,14 +244,50 @@ def _text(value: Any) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
-def _names(value: Any) -> tuple[str, ...]:
+def _names(value: Any, ids: dict[str, dict[str, Any]]) -> tuple[str, ...]:
+    """The names of JSON-LD persons or organisations, ``@id`` references resolved."""
     items = value if isinstance(value, list) else [value]
     names = []
     for item in items:
+        if isinstance(item, dict) and "name" not in item and isinstance(item.get("@id"), str):
+            item = ids.get(item["@id"], item)
         name = item.get("name") if isinstance(item, dict) else item
-        if isinstance(name, str) and name.strip():
-            names.append(name.strip())
-    return tuple(names)
+        name = _first(name)
+        if isinstance(name, str) and (name := _clean(name)) and "://" not in name:
+            names.append(name)
+    return tuple(dict.fromkeys(names))
+
+
+def _marked_names(node: LexborNode) -> list[str]:
+    """The names a microdata author or a ``rel=author`` link gives."""
+    inner = node.css_first('[itemprop="name"]')
+    source = inner if inner is not None else node
+    value = source.attributes.get("content") or source.text(deep=True, separator=" ")
+    name = _byline_names(_clean(value) or "")
+    # a name is short; a long text is a bio or a whole author box
+    return [name] if name and len(name.split()) <= 6 and "://" not in name else []
+
+
+def _byline_names(text: str) -> str:
+    """The names in a byline ("By Jane Doe" -> "Jane Doe"), by the generic lexicon."""
+    for pattern in lexicon().byline:
+        if match := pattern.search(text):
+            return match.group("names").strip()
+    return text
+
+
+def _absolute(url: str | None) -> str | None:
+    """``url`` if it is an absolute http(s) URL: a relative one cannot be placed."""
+    url = (url or "").strip()
+    return url if urlsplit(url).scheme in ("http", "https") and "//" in url else None
+
+
+def _clean(value: str | None) -> str | None:
+    """Text as a page declares it, its entities decoded (twice: some pages escape them
+    twice) and its white space folded."""
+    if not value:
+        return None
+    return " ".join(unescape(unescape(value)).split()) or None
 
 
 def _tags(value: Any) -> tuple[str, ...]:
@@ -197,3 +296,131 @@ def _tags(value: Any) -> tuple[str, ...]:
     if isinstance(value, list):
         return tuple(t.strip() for t in value if isinstance(t, str) and t.strip())
     return ()
+
+
+# -- the generic extractor's view: the declared metadata and the visible page ----------
+
+#: What separates a headline from the site's name in a title: "Headline | Site".
+_TITLE_PARTS = re.compile(r"\s+[-|–—:/~»›•·]{1,2}\s+|\s*[|»›•·]\s*|::")
+#: An <h1> shorter than this share of the title is a fragment of it, not the headline.
+_MIN_HEADLINE_SHARE = 0.3
+_NON_WORD = re.compile(r"\W+")
+
+
+def html_metadata(html: str, tree: Any, url: str | None) -> PageMetadata:
+    """The metadata of the HTML page ``html`` (``tree`` is its lxml tree) for the generic
+    extractor: what it declares, completed from its visible markup.
+
+    The headline is the ``<h1>`` that the declared title names (the title often adds
+    the site's name); the authors, when undeclared, come from trafilatura's search of
+    the visible page; the date, when undeclared, from htmldate.
+    """
+    declared, title = _declared(html, url)
+    site = _key(declared.site_name or "")
+    host = _key(_host_name(url or declared.url) or "")
+    authors = _bylines(declared.authors, site, host) or _bylines(_visible_authors(tree), site, host)
+    published = declared.published or _found_date(tree, url or declared.url)
+    return replace(declared, title=title, authors=authors, published=published)
+
+
+def _declared(html: str, url: str | None) -> tuple[PageMetadata, str | None]:
+    """What the page declares, and its headline: from a parse of its own, gone before
+    trafilatura copies the lxml tree (a large page's trees weigh tens of MB)."""
+    parsed = HTMLParser(html)
+    declared = page_metadata(parsed)
+    title_node = parsed.css_first("title")
+    page_title = _clean(title_node.text(deep=True)) if title_node is not None else None
+    headings = [_clean(h.text(deep=True, separator=" ")) for h in parsed.css("h1")]
+    sites = [n for n in (declared.site_name, _host_name(url or declared.url)) if n]
+    title = _headline(
+        [t for t in (declared.title, page_title) if t], [h for h in headings if h], sites
+    )
+    return declared, title
+
+
+def _bylines(names: tuple[str, ...], site: str, host: str) -> tuple[str, ...]:
+    """The people among ``names``: their lead-ins ("Von", "Author:") cut, and without
+    the site itself, which pages name as the author of what has no byline: its declared
+    name (``site``, as a key), or its ``host``'s name written as a domain."""
+    people = []
+    for name in names:
+        name = _rules().byline_lead.sub("", name).strip(" -–—→|:,")
+        if not name or _is_site(name, site) or ("." in name and _is_site(name, host)):
+            continue
+        people.append(name)
+    return tuple(dict.fromkeys(people))
+
+
+def _is_site(name: str, site: str) -> bool:
+    """Whether the author ``name`` is the site: a part of its name ("Lecker" for
+    "lecker"), or, written as one word, holds it ("kath.net" for "kath"). A person's
+    name holding the site's ("Marc Scheloske" on scheloske.de) is the owner's byline."""
+    key = _key(name)
+    return bool(site) and (key in site or (" " not in name and site in key))
+
+
+def _key(text: str) -> str:
+    return _NON_WORD.sub("", text.casefold())
+
+
+def _headline(titles: list[str], headings: list[str], sites: list[str]) -> str | None:
+    """The headline among the declared ``titles`` and the page's <h1> ``headings``."""
+    for title in titles:
+        whole = _key(title)
+        for heading in headings:
+            part = _key(heading)
+            if part and (
+                part == whole
+                or (whole.startswith(part) or whole.endswith(part))
+                and len(part) >= _MIN_HEADLINE_SHARE * len(whole)
+            ):
+                return heading
+    if not titles:
+        return headings[0] if headings else None
+    return _without_site(titles[0], [_key(s) for s in sites])
+
+
+def _without_site(title: str, sites: list[str]) -> str:
+    """``title`` less the parts that name the site ("Headline - Site" -> "Headline")."""
+    parts = [p for p in _TITLE_PARTS.split(title) if p.strip()]
+    if len(parts) < 2:
+        return title
+    kept = [p for p in parts if not any(_names_site(_key(p), s) for s in sites)]
+    if not kept or len(kept) == len(parts):
+        return title
+    start = title.find(kept[0])
+    end = title.rfind(kept[-1]) + len(kept[-1])
+    return title[start:end].strip(" -|–—:")
+
+
+def _names_site(part: str, site: str) -> bool:
+    return bool(part) and bool(site) and (part in site or site in part)
+
+
+def _host_name(url: str | None) -> str | None:
+    """The name a host gives its site: "www.hausinfo.ch" -> "hausinfo"."""
+    host = urlsplit(url).hostname if url else None
+    if not host:
+        return None
+    labels = host.removeprefix("www.").split(".")
+    return labels[-2] if len(labels) >= 2 else labels[0]
+
+
+def _visible_authors(tree: Any) -> tuple[str, ...]:
+    """The byline trafilatura finds in the visible page (its author classes and links)."""
+    from trafilatura.metadata import extract_author  # loads slowly: only when needed
+
+    found = extract_author(tree)
+    return tuple(a.strip() for a in found.split(";") if a.strip()) if found else ()
+
+
+def _found_date(tree: Any, url: str | None) -> date | None:
+    """htmldate's original publication date, from the markup and the URL.
+
+    Not its extensive search of the page's text: on pages that give no date it finds
+    one (a copyright year, a comment's) more often than not.
+    """
+    from htmldate import find_date  # loads slowly: only when needed
+
+    found = find_date(tree, extensive_search=False, original_date=True, url=url)
+    return date.fromisoformat(found) if found else None

@@ -25,6 +25,8 @@ class Extraction:
     section: str | None = None
     source: str | None = None
     captions: tuple[str, ...] = field(default=())
+    #: the URL the page declares (canonical, og:url): the Article's when none is given
+    url: str | None = None
 
 
 def article_from(
@@ -35,7 +37,7 @@ def article_from(
         text=extraction.text,
         extractor=info,
         input_kind=document.kind,
-        url=document.url,
+        url=document.url or extraction.url,
         site=site,
         title=extraction.title,
         description=extraction.description,

@@ -152,7 +152,7 @@ class TextIndex:
                 datetime.fromisoformat(stored.metadata_date).isoformat(),
                 article,
             )
-            self._record_file(warc, None, stored.metadata_offset)
+            self._record_file(warc, None, stored.offset)
 
     def complete(self, warc: Path) -> None:
         """Record that every article of the closed WARC file ``warc`` is indexed."""

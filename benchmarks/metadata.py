@@ -1,0 +1,221 @@
+"""Metadata of the generic extractor against trafilatura's, and a worker's peak memory.
+
+    python benchmarks/metadata.py [--no-memory]
+
+Reads ../shared/eval beside the checkout and prints, ours beside trafilatura 2.3's
+``extract_metadata`` on the same bytes:
+
+- trafilatura-dev (pages with a gold title): title, author and date (day) exact, compared
+  as ../shared/tools/meta_compare.py does (case- and space-insensitive; authors as sets
+  split on ';' ',' ' and ' ' und '; a gold '' is right when nothing is returned);
+- aeb-dev without ``--url``: the URL found (any) and right (the ground truth's, less
+  scheme, ``www.``, query and trailing slash), and the site right (the URL's host);
+- text-dumps-dev (ours only: trafilatura reads no text dumps), given without their URL
+  as ``archiver extract`` reads a dump: the dumps whose title, authors, date and site
+  are all right; a date with its time must keep the time, in the site's time zone;
+- the peak RSS of one fresh process extracting aeb-dev and trafilatura-dev (with their
+  URLs, as a worker of a bulk run gets them), from ``getrusage``.
+
+:func:`report` returns the figures (and prints them); benchmarks/extraction.py calls it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+import resource
+import subprocess
+import sys
+import unicodedata
+from collections.abc import Iterator
+from datetime import date, datetime
+from itertools import chain
+from pathlib import Path
+from typing import Any
+
+import trafilatura
+
+import archiver
+from archiver.extraction.registry import domain_of
+
+ROOT = Path(__file__).resolve().parent.parent
+EVAL = ROOT.parent / "shared" / "eval"
+TRAF_DEV = EVAL / "trafilatura-dev"
+AEB_DEV = EVAL / "aeb-dev"
+DUMPS_DEV = EVAL / "text-dumps-dev"
+
+
+def _norm(text: str | None) -> str:
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text or "")).strip().casefold()
+
+
+def _names(value: str | list[str] | tuple[str, ...] | None) -> frozenset[str]:
+    if isinstance(value, (list, tuple)):
+        value = "; ".join(value)
+    parts = re.split(r";|,| and | und ", value or "")
+    return frozenset(x for x in (_norm(p) for p in parts) if x)
+
+
+def _day(value: object) -> str:
+    match = re.match(r"\d{4}-\d{2}-\d{2}", str(value or ""))
+    return match.group(0) if match else ""
+
+
+def _trafilatura_dev() -> Iterator[tuple[str, bytes, dict[str, Any]]]:
+    gold = json.loads((TRAF_DEV / "evaldata.json").read_text(encoding="utf-8"))
+    for url, entry in gold.items():
+        path = TRAF_DEV / "html" / f"{entry['file']}.gz"
+        if path.is_file():
+            yield url, gzip.decompress(path.read_bytes()), entry
+
+
+def _aeb_dev() -> Iterator[tuple[str, bytes]]:
+    truth = json.loads((AEB_DEV / "ground-truth.json").read_text(encoding="utf-8"))
+    for page_id, entry in sorted(truth.items()):
+        yield entry["url"], gzip.decompress((AEB_DEV / "html" / f"{page_id}.html.gz").read_bytes())
+
+
+def metadata_scores() -> dict[str, dict[str, float]]:
+    """Title, author and date (day) exact on trafilatura-dev, ours and trafilatura's."""
+    right = {who: {"title": 0, "author": 0, "date": 0} for who in ("ours", "trafilatura")}
+    pages = 0
+    for url, raw, gold in _trafilatura_dev():
+        if "title" not in gold:
+            continue
+        pages += 1
+        try:
+            article = archiver.extract(raw, url=url)
+            ours = (article.title, article.authors, article.published)
+        except archiver.ArchiverError:
+            ours = (None, (), None)
+        found = trafilatura.extract_metadata(raw, default_url=url)
+        theirs = (found.title, found.author, found.date) if found else (None, None, None)
+        for who, (title, authors, published) in (("ours", ours), ("trafilatura", theirs)):
+            right[who]["title"] += _norm(title) == _norm(gold["title"])
+            right[who]["author"] += _names(authors) == _names(gold["author"])
+            right[who]["date"] += _day(published) == _day(gold["date"])
+    return {who: {k: v / pages for k, v in fields.items()} for who, fields in right.items()}
+
+
+def _bare_url(url: str | None) -> str:
+    url = (url or "").split("://", 1)[-1].removeprefix("www.")
+    return url.split("#")[0].split("?")[0].rstrip("/")
+
+
+def url_scores() -> dict[str, dict[str, int]]:
+    """On aeb-dev without its URLs: pages where a URL is found, where it is the page's,
+    and where the site (the URL's host) is right; ours and trafilatura's."""
+    counts = {who: {"found": 0, "url": 0, "site": 0} for who in ("ours", "trafilatura")}
+    for url, raw in _aeb_dev():
+        try:
+            ours = archiver.extract(raw)
+            mine: tuple[str | None, str | None] = (ours.url, ours.site)
+        except archiver.ArchiverError:
+            mine = (None, None)
+        found = trafilatura.extract_metadata(raw)
+        theirs_url = found.url if found else None
+        theirs = (theirs_url, domain_of(theirs_url) if theirs_url else None)
+        for who, (got_url, site) in (("ours", mine), ("trafilatura", theirs)):
+            counts[who]["found"] += got_url is not None
+            counts[who]["url"] += got_url is not None and _bare_url(got_url) == _bare_url(url)
+            counts[who]["site"] += site == domain_of(url)
+    return counts
+
+
+def _date_right(found: date | datetime | None, gold: str | None) -> bool:
+    if gold is None or found is None:
+        return gold is None and found is None
+    if "T" in gold:  # the dump states the time: keep it, in the site's time zone
+        return (
+            isinstance(found, datetime)
+            and found.tzinfo is not None
+            and found.strftime("%Y-%m-%dT%H:%M") == gold
+        )
+    return found.isoformat()[:10] == gold
+
+
+def dump_scores() -> dict[str, Any]:
+    """text-dumps-dev read without URLs: how many dumps have each field right."""
+    fields = ("title", "authors", "date", "site")
+    right = dict.fromkeys(fields, 0)
+    wrong: list[str] = []
+    golds = sorted(DUMPS_DEV.glob("*/*.json"))
+    for gold_file in golds:
+        gold = json.loads(gold_file.read_text(encoding="utf-8"))
+        article = archiver.extract(gold_file.with_suffix(".txt").read_bytes(), name=str(gold_file))
+        checks = {
+            "title": article.title == gold["title"],
+            "authors": list(article.authors) == list(gold["authors"]),
+            "date": _date_right(article.published, gold["published"]),
+            "site": article.site == gold["site"],
+        }
+        for field, ok in checks.items():
+            right[field] += ok
+            if not ok:
+                wrong.append(f"{gold_file.parent.name}/{gold_file.stem} {field}")
+    return {"dumps": len(golds), **right, "wrong": wrong}
+
+
+def worker_peak_rss() -> float:
+    """Peak RSS (MB) of a fresh process extracting aeb-dev and trafilatura-dev."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--worker"], capture_output=True, text=True, check=True
+    )
+    return float(done.stdout.split()[-1])
+
+
+def _worker() -> None:
+    # one page in memory at a time, as in a worker
+    pages = chain(_aeb_dev(), ((url, raw) for url, raw, _gold in _trafilatura_dev()))
+    for url, raw in pages:
+        try:
+            archiver.extract(raw, url=url)
+        except archiver.ArchiverError:
+            pass
+    # Linux reports ru_maxrss in kilobytes
+    print(f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}")
+
+
+def report(*, memory: bool = True) -> dict[str, Any]:
+    """Measure, print the table, and return the figures."""
+    meta = metadata_scores()
+    urls = url_scores()
+    dumps = dump_scores()
+    figures: dict[str, Any] = {"trafilatura-dev": meta, "aeb-dev": urls, "text-dumps-dev": dumps}
+    print("metadata                           ours   trafilatura")
+    for field in ("title", "author", "date"):
+        ours, theirs = meta["ours"][field], meta["trafilatura"][field]
+        print(f"trafilatura-dev {field:18} {ours:6.3f} {theirs:12.3f}")
+    pages = sum(1 for _ in _aeb_dev())
+    for field, label in (("found", "URL found"), ("url", "URL right"), ("site", "site right")):
+        ours_n, theirs_n = urls["ours"][field], urls["trafilatura"][field]
+        print(f"aeb-dev no --url {label:17} {ours_n:3d}/{pages} {theirs_n:9d}/{pages}")
+    for field in ("title", "authors", "date", "site"):
+        print(f"text-dumps-dev {field:19} {dumps[field]:3d}/{dumps['dumps']}      -")
+    if dumps["wrong"]:
+        print("  wrong: " + ", ".join(dumps["wrong"]))
+    if memory:
+        figures["peak_rss_mb"] = worker_peak_rss()
+        print(f"worker peak RSS (aeb-dev + trafilatura-dev) {figures['peak_rss_mb']:.1f} MB")
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-memory", action="store_true", help="skip the worker's peak RSS")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if not EVAL.is_dir():
+        print(f"{EVAL} not found: this benchmark needs the shared/ folder", file=sys.stderr)
+        return 2
+    if args.worker:
+        _worker()
+    else:
+        report(memory=not args.no_memory)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
