@@ -183,7 +183,7 @@ def test_sync_goes_on_from_the_last_article_indexed_in_a_salvaged_file(
     assert salvaged is not None
     with caplog.at_level("INFO", logger="archiver.runs.textindex"):
         assert index.sync() == 1
-    assert f"after {stored[1][0].metadata_offset}" in caplog.text
+    assert f"after {stored[1][0].offset}" in caplog.text
     assert index.check().ok and index.check().indexed == len(ARTICLES)
     assert index.sync() == 0
     index.close()
