@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 #: A Greek news page in windows-1253, declared by its meta tag.
 GREEK_PAGE = (ROOT / "fixtures/html/001_42a795ce0eda0ed1.html").read_bytes()
 PAGE = (
-    b"<!doctype html><html><head><meta charset='utf-8'><title>Harbour plan</title></head>"
+    b"<!doctype html><html><head><meta charset='utf-8'><title>Harbour plan approved</title></head>"
     b"<body><article><h1>Harbour plan approved</h1>"
     + b"".join(
         b"<p>Paragraph %d: the city council voted on Tuesday to approve the long debated "
