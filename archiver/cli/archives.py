@@ -16,6 +16,7 @@ from ..outputs import ExportFormat, diff, export, write_index, write_wacz
 from ..warc import read
 from .app import article_date, is_quiet, main, print_table
 from .options import format_option
+from .progress import show_bytes
 
 #: A WARC file to read. click checks nothing (no exists=, readable=, dir_okay=): what
 #: cannot be read is reported by the one checked reading path (archiver.warc), with
@@ -119,8 +120,12 @@ def export_command(warcs: tuple[Path, ...], fmt: str, output: Path) -> None:
     the same columns with the extractor split in three and lists as JSON arrays;
     Markdown is one document per article (YAML front matter with target_uri and
     captured, the title, the text), one after the other.
+
+    Shows its progress on stderr (bytes of the WARC files; -v logs each file).
     """
-    count = export(warcs, _destination(output), format=cast(ExportFormat, fmt))
+    destination = _destination(output)
+    with show_bytes("exporting") as show:
+        count = export(warcs, destination, format=cast(ExportFormat, fmt), progress=show)
     if not is_quiet():
         click.echo(f"exported {count} articles to {_where(output)}", err=True)
 
@@ -145,8 +150,14 @@ def _where(output: Path) -> str:
     help="The CDXJ file to write; - (the default) for stdout.",
 )
 def index_command(warcs: tuple[Path, ...], output: Path) -> None:
-    """Write the sorted CDXJ index of the captures in the WARC files, for replay tools."""
-    count = write_index(warcs, _destination(output))
+    """Write the sorted CDXJ index of the captures in the WARC files, for replay tools.
+
+    Shows its progress on stderr (bytes of the WARC files, read to check them, then to
+    index them; -v logs each file).
+    """
+    destination = _destination(output)
+    with show_bytes("indexing") as show:
+        count = write_index(warcs, destination, progress=show)
     if not is_quiet():
         click.echo(f"indexed {count} captures to {_where(output)}", err=True)
 
@@ -167,8 +178,12 @@ def wacz_command(warcs: tuple[Path, ...], output: Path, title: str | None) -> No
 
     Its page list has one page per capture with the article's title and clean text,
     so that ReplayWeb.page's search finds the articles.
+
+    Shows its progress on stderr (bytes of the WARC files, read to check them, then for
+    the pages; -v logs each file).
     """
-    count = write_wacz(warcs, output, title=title)
+    with show_bytes("packaging") as show:
+        count = write_wacz(warcs, output, title=title, progress=show)
     if not is_quiet():
         click.echo(f"packaged {len(set(warcs))} WARC files, {count} pages, in {output}", err=True)
 
@@ -182,8 +197,10 @@ def diff_command(old: Path, new: Path) -> None:
     Articles are matched by URI. Prints one row per article that changed, was added or
     was removed: status, uri, the old and new extractors, the body's shingle F1 (new
     against old) and the metadata fields that changed; then a summary on stderr.
+    Shows its progress on stderr (bytes of the WARC files; -v logs each file).
     """
-    changes = diff(old, new)
+    with show_bytes("comparing") as show:
+        changes = diff(old, new, progress=show)
     shown = [change for change in changes if change.status != "same"]
     rows = [
         (
