@@ -81,9 +81,10 @@ def write_wacz(
     WACZ may not hold (``My Crawl.warc.gz``) is packaged under a safe one
     (``my-crawl.warc.gz``).
 
-    ``progress`` is called as each WARC file is checked, then as its pages are read,
-    with the bytes of the files read so far (each file twice) and of all; the wacz
-    package, which then copies and indexes them, reports nothing.
+    ``progress`` is called with the bytes of the files read so far and of all (each
+    file three times): as each WARC file is checked, then as its pages are read, and
+    for every file at once when the wacz package, which reports nothing, has copied
+    and indexed them.
     """
     sources = [Path(warc) for warc in warcs]
     if not sources:
@@ -97,7 +98,7 @@ def write_wacz(
             )
         names[source.name] = source
     sources = list(names.values())  # a file named twice is packaged once
-    tally = FileTally(sources, passes=2, progress=progress)
+    tally = FileTally(sources, passes=3, progress=progress)
     for source in sources:
         records = verify(source, decodable_by_warcio=True)
         tally.file_done(source, f"checked, {records} records")
@@ -139,6 +140,8 @@ def write_wacz(
         cause = output_lines[-1] if output_lines else f"exit status {result.returncode}"
         cause = cause if len(cause) <= 200 else cause[:200] + "…"  # it may echo a file
         raise WarcError(f"cannot make the WACZ file: {cause}", source=str(path))
+    for source in sources:
+        tally.file_done(source, f"packaged as archive/{packaged[source]}")
     try:
         if title:
             _add_metadata_title(partial, title)
