@@ -179,8 +179,8 @@ def wacz_command(warcs: tuple[Path, ...], output: Path, title: str | None) -> No
     Its page list has one page per capture with the article's title and clean text,
     so that ReplayWeb.page's search finds the articles.
 
-    Shows its progress on stderr (bytes of the WARC files, read to check them, then for
-    the pages; -v logs each file).
+    Shows its progress on stderr (bytes of the WARC files, read to check them, for the
+    pages, then by the wacz package; -v logs each file).
     """
     with show_bytes("packaging") as show:
         count = write_wacz(warcs, output, title=title, progress=show)

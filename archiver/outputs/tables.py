@@ -162,9 +162,9 @@ def export(
     called while :func:`~archiver.warc.read_latest` first reads them through.
     """
     sources = [Path(warc) for warc in warcs]
-    # A missing WARC fails here, before the output is made.
     tally = FileTally(sources, progress=progress)
-    entries = tally.through(read_latest(sources), sources, "exported {} articles")
+    latest = read_latest(sources)  # a missing WARC fails here, before the output is made
+    entries = tally.through(latest, sources, "exported {} articles")
     write = _WRITERS[format]
     if not isinstance(output, (str, os.PathLike)):
         return write(entries, output)
