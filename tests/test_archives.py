@@ -497,6 +497,33 @@ def test_cli_reprocess_export_index_wacz_diff(old_warc: Path, tmp_path: Path) ->
     assert "2 of 5 articles changed" in result.stderr
 
 
+def test_outputs_report_the_bytes_of_each_warc_file_read(
+    old_warc: Path, reextracted: tuple[Path, str, str], tmp_path: Path
+) -> None:
+    derived = reextracted[0]
+    sizes = [old_warc.stat().st_size, derived.stat().st_size]
+    both = sum(sizes)
+
+    seen: list[tuple[int, int]] = []
+    archiver.export([old_warc, derived], io.StringIO(), progress=lambda *a: seen.append(a))
+    assert seen == [(sizes[0], both), (both, both)]
+
+    seen.clear()  # index and wacz read each file twice: to check it, then to use it
+    archiver.write_index([old_warc, derived], io.StringIO(), progress=lambda *a: seen.append(a))
+    assert [done for done, _ in seen] == [sizes[0], both, both + sizes[0], 2 * both]
+    assert {total for _, total in seen} == {2 * both}
+
+    seen.clear()
+    wacz = tmp_path / "c.wacz"
+    archiver.write_wacz([old_warc, derived], wacz, progress=lambda *a: seen.append(a))
+    # Checked, pages read, then packaged by the wacz package: each file three times.
+    assert seen[-1] == (3 * both, 3 * both) and len(seen) == 6
+
+    seen.clear()  # diff reads old, then new: the same file twice counts twice
+    archiver.diff(derived, derived, progress=lambda *a: seen.append(a))
+    assert seen == [(sizes[1], 2 * sizes[1]), (2 * sizes[1], 2 * sizes[1])]
+
+
 def test_cli_errors_name_the_file(tmp_path: Path) -> None:
     for command in ("export", "index"):
         result = run(command, str(tmp_path / "none.warc.gz"))

@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -420,6 +421,76 @@ def test_reprocess_progress_lines_when_stderr_is_not_a_terminal(
     assert lines[-1].startswith("archiver: extracting 5 inputs, 0 failed, ")
     quiet = run("-q", "reprocess", str(SEEDS), "-o", str(tmp_path / "q.warc.gz"))
     assert quiet.stderr == ""
+
+
+def test_reprocess_verbose_names_each_page_of_a_warc_input(
+    seeds_warc: Path, tmp_path: Path
+) -> None:
+    result = run("-v", "reprocess", str(seeds_warc), "-o", str(tmp_path / "o.warc.gz"))
+    assert result.exit_code == 0, result.output
+    logged = [line for line in result.stderr.splitlines() if line.startswith("archiver: info: ")]
+    uris = [entry.target_uri for entry in warc.read_latest([seeds_warc])]
+    for uri in uris:
+        assert any(
+            line.startswith(f"archiver: info: {seeds_warc}#{uri}: archived (") for line in logged
+        )
+    assert len(uris) == 5
+
+
+#: Each command over WARC files, with its output; "{}" is the folder of the test.
+_OVER_WARCS = {
+    "export": ("exporting", ["export", "-o", "{}/out.jsonl"], "exported 5 articles"),
+    "index": ("indexing", ["index", "-o", "{}/out.cdxj"], "indexed"),
+    "wacz": ("packaging", ["wacz", "-o", "{}/out.wacz"], "read 5 pages"),
+    "diff": ("comparing", ["diff"], "read 5 articles"),
+}
+
+
+@pytest.mark.parametrize("command", sorted(_OVER_WARCS))
+def test_commands_over_warc_files_show_progress_and_name_each_file(
+    command: str, seeds_warc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    verb, args, logged = _OVER_WARCS[command]
+    other = tmp_path / "other.warc.gz"
+    shutil.copyfile(seeds_warc, other)
+    arguments = [arg.format(tmp_path) for arg in args] + [str(seeds_warc), str(other)]
+
+    monkeypatch.setattr(progress, "_LOG_EVERY", 0.0)  # a line at every file
+    result = run(*arguments)
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if line.startswith("archiver: ")]
+    assert lines, result.stderr
+    assert all(line.startswith(f"archiver: {verb} ") for line in lines)
+    assert lines[-1].split(" of ")[1].split(", ")[0].endswith("(100%)")
+    assert "archiver: info:" not in result.stderr
+
+    monkeypatch.setattr(progress, "_LOG_EVERY", 3600.0)  # -v alone: no progress line
+    verbose = run("-v", *arguments)
+    assert verbose.exit_code == 0, verbose.output
+    for path in (seeds_warc, other):
+        assert f"archiver: info: {path}: " in verbose.stderr
+    assert f": {logged}" in verbose.stderr
+    assert f"archiver: {verb} " not in verbose.stderr
+
+    monkeypatch.setattr(progress, "_LOG_EVERY", 0.0)
+    quiet = run("-q", *arguments)
+    assert quiet.exit_code == 0, quiet.output
+    assert quiet.stderr == ""
+
+
+def test_the_bytes_bar_leaves_stdout_to_the_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    terminal, stdout = _Terminal(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setattr(sys, "stdout", stdout)
+    with click.Context(main, obj={"quiet": False}):
+        with progress.show_bytes("exporting") as show:
+            show(500_000, 2_000_000)
+            sys.stdout.write('{"title": "a row"}\n')
+            show(2_000_000, 2_000_000)
+    assert stdout.getvalue() == '{"title": "a row"}\n'
+    shown = terminal.getvalue()
+    assert "exporting" in shown and "2.0/2.0 MB" in shown
+    assert "a row" not in shown
 
 
 class _Terminal(io.StringIO):

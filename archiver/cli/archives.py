@@ -17,6 +17,7 @@ from ..runs import TextIndex
 from ..warc import read
 from .app import article_date, is_quiet, main, print_table, usage_error
 from .options import format_option
+from .progress import show_bytes
 
 #: A WARC file to read. click checks nothing (no exists=, readable=, dir_okay=): what
 #: cannot be read is reported by the one checked reading path (archiver.warc), with
@@ -120,8 +121,12 @@ def export_command(warcs: tuple[Path, ...], fmt: str, output: Path) -> None:
     the same columns with the extractor split in three and lists as JSON arrays;
     Markdown is one document per article (YAML front matter with target_uri and
     captured, the title, the text), one after the other.
+
+    Shows its progress on stderr (bytes of the WARC files; -v logs each file).
     """
-    count = export(warcs, _destination(output), format=cast(ExportFormat, fmt))
+    destination = _destination(output)
+    with show_bytes("exporting") as show:
+        count = export(warcs, destination, format=cast(ExportFormat, fmt), progress=show)
     if not is_quiet():
         click.echo(f"exported {count} articles to {_where(output)}", err=True)
 
@@ -160,13 +165,16 @@ def _where(output: Path) -> str:
 def index_command(warcs: tuple[Path, ...], output: Path, text: bool, check: bool) -> None:
     """Write the sorted CDXJ index of the captures in the WARC files, for replay tools.
 
-    With --text, rebuild (or --check) the search index of an archive folder instead:
-    ``archiver index --text archive/``.
+    Shows its progress on stderr (bytes of the WARC files, read to check them, then to
+    index them; -v logs each file). With --text, rebuild (or --check) the search index
+    of an archive folder instead: ``archiver index --text archive/``.
     """
     if text or check:
         _text_index(warcs, check=check)
         return
-    count = write_index(warcs, _destination(output))
+    destination = _destination(output)
+    with show_bytes("indexing") as show:
+        count = write_index(warcs, destination, progress=show)
     if not is_quiet():
         click.echo(f"indexed {count} captures to {_where(output)}", err=True)
 
@@ -213,8 +221,12 @@ def wacz_command(warcs: tuple[Path, ...], output: Path, title: str | None) -> No
 
     Its page list has one page per capture with the article's title and clean text,
     so that ReplayWeb.page's search finds the articles.
+
+    Shows its progress on stderr (bytes of the WARC files, read to check them, for the
+    pages, then by the wacz package; -v logs each file).
     """
-    count = write_wacz(warcs, output, title=title)
+    with show_bytes("packaging") as show:
+        count = write_wacz(warcs, output, title=title, progress=show)
     if not is_quiet():
         click.echo(f"packaged {len(set(warcs))} WARC files, {count} pages, in {output}", err=True)
 
@@ -228,8 +240,10 @@ def diff_command(old: Path, new: Path) -> None:
     Articles are matched by URI. Prints one row per article that changed, was added or
     was removed: status, uri, the old and new extractors, the body's shingle F1 (new
     against old) and the metadata fields that changed; then a summary on stderr.
+    Shows its progress on stderr (bytes of the WARC files; -v logs each file).
     """
-    changes = diff(old, new)
+    with show_bytes("comparing") as show:
+        changes = diff(old, new, progress=show)
     shown = [change for change in changes if change.status != "same"]
     rows = [
         (

@@ -1,4 +1,6 @@
-"""The progress of the commands that can run long (``bulk``, ``reprocess``).
+"""The progress of the commands that can run long: inputs for ``bulk``, ``get`` and
+``reprocess`` (:func:`show_progress`), bytes of WARC files read for ``export``,
+``index``, ``wacz`` and ``diff`` (:func:`show_bytes`).
 
 A rich progress bar when stderr is a terminal; else a log line every 10 seconds, for
 the log of a job; nothing with -q. Log lines (-v, a failed input) are printed above
@@ -9,25 +11,29 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Protocol
+from typing import Any, Protocol
 
 import click
 from rich.console import Console
+from rich.filesize import decimal
 from rich.progress import (
     BarColumn,
+    DownloadColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
+    TransferSpeedColumn,
 )
 
 from .app import is_quiet
 
-__all__ = ["ProgressCallback", "show_progress"]
+__all__ = ["ProgressCallback", "show_bytes", "show_progress"]
 
 #: Seconds between two progress lines when stderr is not a terminal.
 _LOG_EVERY = 10.0
@@ -54,7 +60,11 @@ def show_progress(verb: str, unit: str) -> Iterator[ProgressCallback]:
     elif not sys.stderr.isatty():
         yield _LogLines(verb, unit, started)
     else:
-        with _bar(verb) as (bar, task):
+        columns = (
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[failed]} failed, {task.fields[rate]:.1f}/s"),
+        )
+        with _bar(verb, columns, failed=0, rate=0.0) as (bar, task):
 
             def update(
                 done: int, failed: int, total: int | None = None, rate: float | None = None
@@ -76,19 +86,32 @@ def _nothing(done: int, failed: int, total: int | None = None, rate: float | Non
     """The progress display of -q."""
 
 
-class _LogLines:
+class _Clock:
+    """When the next progress line is due: at most one every 10 seconds (``_LOG_EVERY``)."""
+
+    def __init__(self, started: float) -> None:
+        self.started, self.last = started, started
+
+    def due(self) -> bool:
+        now = time.monotonic()
+        if now - self.last < _LOG_EVERY:
+            return False
+        self.last = now
+        return True
+
+
+class _LogLines(_Clock):
     """A line on stderr at most every 10 seconds: for a job's log, not a terminal."""
 
     def __init__(self, verb: str, unit: str, started: float) -> None:
-        self.verb, self.unit, self.started, self.last = verb, unit, started, started
+        super().__init__(started)
+        self.verb, self.unit = verb, unit
 
     def __call__(
         self, done: int, failed: int, total: int | None = None, rate: float | None = None
     ) -> None:
-        now = time.monotonic()
-        if now - self.last < _LOG_EVERY:
+        if not self.due():
             return
-        self.last = now
         of = "" if total is None else f"/{total}"
         speed = _per_second(done, failed, rate, self.started)
         click.echo(
@@ -99,15 +122,63 @@ class _LogLines:
 
 
 @contextmanager
-def _bar(verb: str) -> Iterator[tuple[Progress, TaskID]]:
+def show_bytes(verb: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress display of the bytes of WARC files read: "``verb`` 1.2/3.4 MB".
+
+    The callable it gives is called with the bytes read so far and in all.
+    """
+    started = time.monotonic()
+    if is_quiet():
+        yield _no_bytes
+    elif not sys.stderr.isatty():
+        yield _ByteLines(verb, started)
+    else:
+        with _bar(verb, (DownloadColumn(), TransferSpeedColumn())) as (bar, task):
+
+            def update(done: int, total: int) -> None:
+                bar.update(task, total=total, completed=done)
+
+            yield update
+
+
+def _no_bytes(done: int, total: int) -> None:
+    """The bytes display of -q."""
+
+
+class _ByteLines(_Clock):
+    """A line on stderr at most every 10 seconds: "verb 1.2 MB of 3.4 MB (35%), 2.0 MB/s"."""
+
+    def __init__(self, verb: str, started: float) -> None:
+        super().__init__(started)
+        self.verb = verb
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.due():
+            return
+        share = f" ({100 * done // total}%)" if total else ""
+        elapsed = time.monotonic() - self.started
+        speed = decimal(int(done / elapsed)) if elapsed > 0 else "0 bytes"
+        click.echo(
+            f"archiver: {self.verb} {decimal(done)} of {decimal(total)}{share}, {speed}/s",
+            err=True,
+        )
+
+
+@contextmanager
+def _bar(
+    verb: str, counts: tuple[ProgressColumn, ...], **fields: Any
+) -> Iterator[tuple[Progress, TaskID]]:
+    """A bar with ``counts`` after it; ``fields`` are the task's, for those columns."""
     columns = (
         TextColumn(verb),
         BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[failed]} failed, {task.fields[rate]:.1f}/s"),
+        *counts,
         TimeElapsedColumn(),
         TextColumn("ETA"),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
-        yield bar, bar.add_task(verb, total=None, failed=0, rate=0.0)
+    # Not redirect_stdout: export and index may write to stdout while the bar shows,
+    # and rich would send that to the bar's console, stderr.
+    console = Console(stderr=True)
+    with Progress(*columns, console=console, transient=False, redirect_stdout=False) as bar:
+        yield bar, bar.add_task(verb, total=None, **fields)

@@ -9,13 +9,14 @@ ReplayWeb.page read it to find a capture's record without reading the WARC.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
 from ..errors import WarcError
 from ..files import write_text_file
 from ..warc import verify
+from .progress import FileTally, Progress
 
 __all__ = ["INDEXED_RECORDS", "write_index"]
 
@@ -41,32 +42,46 @@ class _LineCounter:
 
 
 def write_index(
-    warcs: Iterable[str | os.PathLike[str]], output: str | os.PathLike[str] | IO[str]
+    warcs: Iterable[str | os.PathLike[str]],
+    output: str | os.PathLike[str] | IO[str],
+    *,
+    progress: Progress | None = None,
 ) -> int:
     """Write the sorted CDXJ index of the captures in ``warcs`` to ``output``.
 
     ``output`` is a path, written as ``<path>.open`` and renamed when complete, or an
     open text stream. Returns the number of index lines. Raises
     :class:`~archiver.errors.WarcError` naming the file when a WARC is missing or
-    cannot be indexed, or the output cannot be written.
+    cannot be indexed, or the output cannot be written. ``progress`` is called as each
+    WARC file is checked, then indexed, with the bytes of the files read so far (each
+    file twice) and of all.
     """
     sources = [Path(warc) for warc in warcs]
+    tally = FileTally(sources, passes=2, progress=progress)
     for source in sources:
         # cdxj-indexer takes a damaged file for a shorter one, and many a text file for
         # an ARC file: it gets only files that read back whole.
-        verify(source)
+        tally.file_done(source, f"checked, {verify(source)} records")
     if not isinstance(output, (str, os.PathLike)):
-        return _index(sources, output)
-    return write_text_file(Path(output), lambda stream: _index(sources, stream))
+        return _index(sources, output, tally)
+    return write_text_file(Path(output), lambda stream: _index(sources, stream, tally))
 
 
-def _index(sources: list[Path], stream: IO[str]) -> int:
+def _names(sources: list[Path], tally: FileTally) -> Iterator[str]:
+    """The file names for cdxj-indexer, which asks for the next when it has indexed
+    one: so each file is counted as it is done."""
+    for source in sources:
+        yield str(source)
+        tally.file_done(source, "indexed")
+
+
+def _index(sources: list[Path], stream: IO[str], tally: FileTally) -> int:
     from cdxj_indexer.main import CDXJIndexer  # imported here: only indexing needs it
 
     counter = _LineCounter(stream)
     indexer = CDXJIndexer(
         output=counter,
-        inputs=[str(source) for source in sources],
+        inputs=_names(sources, tally),
         sort=True,
         records=",".join(INDEXED_RECORDS),
     )

@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Literal
 
 from ..article import Article, ExtractorInfo
 from ..extraction import shingle_score
 from ..files import PathArg
 from ..warc import ArchivedArticle, read_latest
+from .progress import FileTally, Progress
 
 __all__ = ["METADATA_FIELDS", "ArticleChange", "diff"]
 
@@ -57,24 +59,38 @@ class ArticleChange:
         return self.new.extractor if self.new else None
 
 
-def diff(old: PathArg | Iterable[PathArg], new: PathArg | Iterable[PathArg]) -> list[ArticleChange]:
+def diff(
+    old: PathArg | Iterable[PathArg],
+    new: PathArg | Iterable[PathArg],
+    *,
+    progress: Progress | None = None,
+) -> list[ArticleChange]:
     """Compare the Articles of the WARC file(s) ``old`` with those of ``new``, by URI.
 
     Returns one :class:`ArticleChange` per URI in either archive, those of ``old`` in
     its order, then those only in ``new``; unchanged ones have ``status == "same"``.
     Raises :class:`~archiver.errors.WarcError` when a file cannot be read.
+    ``progress`` is called as each file's Articles have been read, with the bytes of
+    the files read and of all of them (old and new); not while
+    :func:`~archiver.warc.read_latest` first reads them through.
     """
-    before, after = _by_uri(old), _by_uri(new)
+    old_files, new_files = _paths(old), _paths(new)
+    tally = FileTally([*old_files, *new_files], progress=progress)
+    before, after = _by_uri(old_files, tally), _by_uri(new_files, tally)
     changes = [_compare(uri, article, after.get(uri)) for uri, article in before.items()]
     changes += [_compare(uri, None, article) for uri, article in after.items() if uri not in before]
     return changes
 
 
-def _by_uri(paths: PathArg | Iterable[PathArg]) -> dict[str, Article]:
+def _paths(paths: PathArg | Iterable[PathArg]) -> list[Path]:
     if isinstance(paths, (str, os.PathLike)):
-        paths = [paths]
+        return [Path(paths)]
+    return [Path(path) for path in paths]
+
+
+def _by_uri(paths: list[Path], tally: FileTally) -> dict[str, Article]:
     chosen: dict[str, ArchivedArticle] = {}
-    for entry in read_latest(paths):
+    for entry in tally.through(read_latest(paths), paths, "read {} articles"):
         current = chosen.get(entry.target_uri)
         key = (entry.captured, entry.extracted)
         if current is None or key >= (current.captured, current.extracted):

@@ -26,6 +26,7 @@ from typing import Any
 from ..errors import WarcError
 from ..files import safe_name
 from ..warc import ArchivedArticle, read_latest, verify
+from .progress import FileTally, Progress
 
 __all__ = ["pages", "write_wacz"]
 
@@ -64,6 +65,7 @@ def write_wacz(
     output: str | os.PathLike[str],
     *,
     title: str | None = None,
+    progress: Progress | None = None,
 ) -> int:
     """Package the WARC files ``warcs`` as the WACZ file ``output``; returns the page count.
 
@@ -78,6 +80,11 @@ def write_wacz(
     fail on: a body with ``Content-Encoding: br``, with brotli 1.2. A WARC whose name a
     WACZ may not hold (``My Crawl.warc.gz``) is packaged under a safe one
     (``my-crawl.warc.gz``).
+
+    ``progress`` is called with the bytes of the files read so far and of all (each
+    file three times): as each WARC file is checked, then as its pages are read, and
+    for every file at once when the wacz package, which reports nothing, has copied
+    and indexed them.
     """
     sources = [Path(warc) for warc in warcs]
     if not sources:
@@ -91,8 +98,10 @@ def write_wacz(
             )
         names[source.name] = source
     sources = list(names.values())  # a file named twice is packaged once
+    tally = FileTally(sources, passes=3, progress=progress)
     for source in sources:
-        verify(source, decodable_by_warcio=True)
+        records = verify(source, decodable_by_warcio=True)
+        tally.file_done(source, f"checked, {records} records")
     packaged = _packaged_names(sources)
     path = Path(output)
     partial = Path(f"{path}.open")
@@ -106,7 +115,7 @@ def write_wacz(
         page_file = Path(folder) / "pages.jsonl"  # the wacz package wants this ending
         count = -1  # the header line
         with open(page_file, "w", encoding="utf-8") as stream:
-            for page in pages(read_latest(sources)):
+            for page in pages(tally.through(read_latest(sources), sources, "read {} pages")):
                 stream.write(json.dumps(page, ensure_ascii=False) + "\n")
                 count += 1
         # Every path absolute and every value joined to its option, so that no file
@@ -131,6 +140,8 @@ def write_wacz(
         cause = output_lines[-1] if output_lines else f"exit status {result.returncode}"
         cause = cause if len(cause) <= 200 else cause[:200] + "…"  # it may echo a file
         raise WarcError(f"cannot make the WACZ file: {cause}", source=str(path))
+    for source in sources:
+        tally.file_done(source, f"packaged as archive/{packaged[source]}")
     try:
         if title:
             _add_metadata_title(partial, title)

@@ -30,6 +30,7 @@ from typing import IO, Any, Literal
 from ..extraction import to_markdown
 from ..files import write_text_file
 from ..warc import ArchivedArticle, read_latest
+from .progress import FileTally, Progress
 
 __all__ = [
     "CSV_COLUMNS",
@@ -149,15 +150,21 @@ def export(
     output: str | os.PathLike[str] | IO[str],
     *,
     format: ExportFormat = "jsonl",
+    progress: Progress | None = None,
 ) -> int:
     """Export the newest Article of each capture in ``warcs`` to ``output``.
 
     ``output`` is a path, written as ``<path>.open`` and renamed when complete (so no
     half-written file is left), or an open text stream. Returns the number of rows.
     Raises :class:`~archiver.errors.WarcError` naming the file when a WARC cannot be
-    read or the output cannot be written.
+    read or the output cannot be written. ``progress`` is called as each WARC file is
+    exported, with the bytes of the files exported and of all of them; it is not
+    called while :func:`~archiver.warc.read_latest` first reads them through.
     """
-    entries = read_latest(warcs)  # a missing WARC fails here, before the output is made
+    sources = [Path(warc) for warc in warcs]
+    tally = FileTally(sources, progress=progress)
+    latest = read_latest(sources)  # a missing WARC fails here, before the output is made
+    entries = tally.through(latest, sources, "exported {} articles")
     write = _WRITERS[format]
     if not isinstance(output, (str, os.PathLike)):
         return write(entries, output)

@@ -74,12 +74,13 @@ def _run(
     failures: list[Failure] = []
     places: Originals | None = None
 
-    def done(path: Path, result: Article | Failure) -> None:
+    def done(path: Path, result: Article | Failure, name: str | None = None) -> None:
+        """``name`` is a page's in the log: ``<warc>#<target-uri>`` for a WARC input's."""
         if isinstance(result, Failure):
-            log.info("%s: skipped: %s", path, result.message)
+            log.info("%s: skipped: %s", result.source, result.message)
             failures.append(result)
         else:
-            log.info("%s: archived (%d words)", path, result.word_count)
+            log.info("%s: archived (%d words)", name or path, result.word_count)
             articles.append(result)
         if on_result is not None:
             on_result(path, result)
@@ -89,8 +90,8 @@ def _run(
             done(Path(item.source), item)
         elif is_warc(item):
             places = places or _originals(paths, originals)
-            for result in _reextract(item, registry, writer, places, skipped):
-                done(item, result)
+            for name, result in _reextract(item, registry, writer, places, skipped):
+                done(item, result, name)
         else:
             done(item, _extract(item, registry, writer))
     return articles, failures
@@ -125,16 +126,17 @@ def _reextract(
     writer: WarcWriter | None,
     originals: Originals,
     skipped: list[SkippedRecord],
-) -> Iterator[Article | Failure]:
-    """Extract every page stored in the WARC file ``path``, one result per page; the
-    records that are not pages go to ``skipped``.
+) -> Iterator[tuple[str, Article | Failure]]:
+    """Extract every page stored in the WARC file ``path``, one result per page, with
+    the page's name (``<warc>#<target-uri>``); the records that are not pages go to
+    ``skipped``.
 
     A damaged WARC ends with a Failure naming it, after the pages read before the damage.
     """
     try:
         captures = read_captures(path, originals=originals, on_skipped=skipped.append)
     except WarcError as exc:
-        yield Failure.from_exception(str(path), exc)
+        yield str(path), Failure.from_exception(str(path), exc)
         return
     while True:
         # next() alone in the try: a WarcError from the writer below is the output's,
@@ -142,11 +144,11 @@ def _reextract(
         try:
             capture = next(captures, None)
         except WarcError as exc:
-            yield Failure.from_exception(str(path), exc)
+            yield str(path), Failure.from_exception(str(path), exc)
             return
         except Exception as exc:  # a bug; one bad WARC input must not stop the run
             log.exception("%s: unexpected error while reading it", path)
-            yield Failure.from_exception(str(path), exc)
+            yield str(path), Failure.from_exception(str(path), exc)
             return
         if capture is None:
             return
@@ -154,12 +156,12 @@ def _reextract(
         try:
             document, article = process_capture(capture, registry=registry)
         except ArchiverError as exc:
-            yield Failure.from_exception(name, exc)
+            yield name, Failure.from_exception(name, exc)
             continue
         except Exception as exc:  # a bug; one bad page must not stop the run
             log.exception("%s: unexpected error while processing it", name)
-            yield Failure.from_exception(name, exc)
+            yield name, Failure.from_exception(name, exc)
             continue
         if writer is not None:
             writer.write_derived(capture, document, article)
-        yield article
+        yield name, article
