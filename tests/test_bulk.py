@@ -24,7 +24,7 @@ from typing import Any
 import psutil
 import pytest
 from site_farm import SiteFarm, outcome
-from warc_check import warcio_check
+from warc_check import requested_url, warcio_check
 from warcio.archiveiterator import ArchiveIterator
 
 import archiver
@@ -69,9 +69,7 @@ def archived_urls(folder: Path) -> list[str]:
         with open(warc, "rb") as file:
             for record in ArchiveIterator(file):
                 if record.rec_type == "metadata":
-                    found.append(
-                        json.loads(record.content_stream().read())["fetch"]["requested_url"]
-                    )
+                    found.append(requested_url(record))
     return found
 
 

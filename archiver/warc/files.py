@@ -19,7 +19,7 @@ from typing import IO, Any
 from warcio.archiveiterator import ArchiveIterator
 
 from ..errors import WarcError
-from .records import CaptureRef
+from .records import CaptureRef, full_fetch
 
 __all__ = [
     "GZIP_MAGIC",
@@ -50,7 +50,8 @@ class Salvaged:
     """What :func:`salvage` kept of a WARC file: its final path and what it holds."""
 
     path: Path
-    #: The JSON of each metadata record kept, in file order.
+    #: The JSON of each metadata record kept, in file order, its ``fetch`` object whole
+    #: (see :func:`~archiver.warc.records.full_fetch`).
     metadata: list[dict[str, Any]]
     #: The first capture of each payload digest among the 200 responses kept.
     payloads: dict[str, CaptureRef]
@@ -72,6 +73,7 @@ def salvage(open_path: str | os.PathLike[str]) -> Salvaged | None:
     payloads: dict[str, CaptureRef] = {}
     end = 0
     pending: dict[str, CaptureRef] = {}
+    capture = None  # the last response or revisit record: the one a metadata record follows
     try:
         with open(source, "rb") as file:
             records = ArchiveIterator(file, check_digests=True)
@@ -83,19 +85,26 @@ def salvage(open_path: str | os.PathLike[str]) -> Salvaged | None:
                     # some (br, with brotli 1.2), cutting the file short.
                     content = record.raw_stream.read() if record.rec_type == "metadata" else b""
                     records.read_to_end(record)
+                    if record.rec_type in ("response", "revisit"):
+                        capture = record
                     if (
                         record.rec_type == "response"
                         and record.http_headers.get_statuscode() == "200"
                     ):
                         digest = headers.get_header("WARC-Payload-Digest")
-                        capture = CaptureRef(
-                            record_id=headers.get_header("WARC-Record-ID"),
-                            target_uri=headers.get_header("WARC-Target-URI"),
-                            date=headers.get_header("WARC-Date"),
+                        pending.setdefault(
+                            digest,
+                            CaptureRef(
+                                record_id=headers.get_header("WARC-Record-ID"),
+                                target_uri=headers.get_header("WARC-Target-URI"),
+                                date=headers.get_header("WARC-Date"),
+                            ),
                         )
-                        pending.setdefault(digest, capture)
                     if record.rec_type == "metadata":
-                        metadata.append(json.loads(content))
+                        data = json.loads(content)
+                        if "fetch" in data and capture is not None:
+                            data["fetch"] = full_fetch(data["fetch"], capture)
+                        metadata.append(data)
                         end = records.get_record_offset() + records.get_record_length()
                         for digest, capture in pending.items():
                             payloads.setdefault(digest, capture)
