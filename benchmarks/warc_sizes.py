@@ -9,13 +9,15 @@ real pages of ../shared/eval/aeb-dev read from there at run time) and, with ``fa
 the 404s, PDFs and 500s of ``outcome``, as ``test_bulk.py`` archives them). Then, per
 record type, it sums the blocks (their Content-Length) and the records as stored (the
 gzip member of each, WARC headers included), and prints the metadata and conversion
-sums and their ratio. It asserts nothing on the figures.
+sums and their ratio, then what each key of the metadata JSON takes (its
+``"key":value`` bytes) against the conversion blocks. It asserts nothing on the figures.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -32,18 +34,24 @@ FARM_URLS = 40
 KB = 1024
 
 
-def sizes(folder: Path) -> tuple[collections.Counter[str], collections.Counter[str]]:
-    """Per record type, the bytes of the blocks and of the records as stored."""
+def sizes(folder: Path) -> tuple[collections.Counter[str], ...]:
+    """Per record type, the bytes of the blocks and of the records as stored; per key of
+    the metadata JSON, the bytes of its members (``"key":value``)."""
     blocks: collections.Counter[str] = collections.Counter()
     stored: collections.Counter[str] = collections.Counter()
+    members: collections.Counter[str] = collections.Counter()
     for warc in sorted(folder.glob("*.warc.gz")):
         with open(warc, "rb") as file:
             records = ArchiveIterator(file)
             for record in records:
                 blocks[record.rec_type] += int(record.rec_headers.get_header("Content-Length"))
+                if record.rec_type == "metadata":
+                    for key, value in json.loads(record.content_stream().read()).items():
+                        member = json.dumps({key: value}, ensure_ascii=False, separators=(",", ":"))
+                        members[key] += len(member.encode("utf-8")) - 2
                 records.read_to_end(record)
                 stored[record.rec_type] += records.get_record_length()
-    return blocks, stored
+    return blocks, stored, members
 
 
 def archive(url_list: list[str], out: Path, workers: int) -> str:
@@ -53,7 +61,7 @@ def archive(url_list: list[str], out: Path, workers: int) -> str:
 
 
 def show(name: str, outcome: str, folder: Path) -> None:
-    blocks, stored = sizes(folder)
+    blocks, stored, members = sizes(folder)
     print(f"{name}: {outcome}")
     for what, counts in (("blocks", blocks), ("stored records", stored)):
         metadata, conversion = counts["metadata"], counts["conversion"]
@@ -61,6 +69,10 @@ def show(name: str, outcome: str, folder: Path) -> None:
             f"  {what:<15} metadata {metadata / KB:8.1f} KB   conversion"
             f" {conversion / KB:8.1f} KB   ratio {metadata / conversion:6.1%}"
         )
+    shares = ", ".join(
+        f"{key} {size / blocks['conversion']:.1%}" for key, size in members.most_common()
+    )
+    print(f"  metadata keys, against the conversion blocks: {shares}")
 
 
 def farm_urls() -> tuple[list[str], Any]:
