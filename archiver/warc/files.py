@@ -73,7 +73,7 @@ def salvage(open_path: str | os.PathLike[str]) -> Salvaged | None:
     payloads: dict[str, CaptureRef] = {}
     end = 0
     pending: dict[str, CaptureRef] = {}
-    capture = None  # the last response or revisit record: the one a metadata record follows
+    response = None  # the last response or revisit record: the one a metadata record follows
     try:
         with open(source, "rb") as file:
             records = ArchiveIterator(file, check_digests=True)
@@ -86,7 +86,7 @@ def salvage(open_path: str | os.PathLike[str]) -> Salvaged | None:
                     content = record.raw_stream.read() if record.rec_type == "metadata" else b""
                     records.read_to_end(record)
                     if record.rec_type in ("response", "revisit"):
-                        capture = record
+                        response = record
                     if (
                         record.rec_type == "response"
                         and record.http_headers.get_statuscode() == "200"
@@ -102,8 +102,8 @@ def salvage(open_path: str | os.PathLike[str]) -> Salvaged | None:
                         )
                     if record.rec_type == "metadata":
                         data = json.loads(content)
-                        if "fetch" in data and capture is not None:
-                            data["fetch"] = full_fetch(data["fetch"], capture)
+                        if "fetch" in data and _refers_to(record, response):
+                            data["fetch"] = full_fetch(data["fetch"], response)
                         metadata.append(data)
                         end = records.get_record_offset() + records.get_record_length()
                         for digest, capture in pending.items():
@@ -121,6 +121,14 @@ def salvage(open_path: str | os.PathLike[str]) -> Salvaged | None:
         raise WarcError(f"cannot salvage it ({cause(exc)})", source=str(source)) from exc
     fsync_dir(final.parent)
     return Salvaged(path=final, metadata=metadata, payloads=payloads)
+
+
+def _refers_to(metadata: Any, capture: Any) -> bool:
+    """True when the record ``metadata`` refers to the record ``capture`` (not None)."""
+    if capture is None:
+        return False
+    record_id = capture.rec_headers.get_header("WARC-Record-ID")
+    return bool(metadata.rec_headers.get_header("WARC-Refers-To") == record_id)
 
 
 def cause(exc: BaseException) -> str:
