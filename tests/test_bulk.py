@@ -803,7 +803,7 @@ def test_a_bulk_archive_packs_as_a_valid_wacz_and_stores_the_text_once(
     # what the records beside them hold (the response's URL, status and Content-Type)
     # and null and empty values. What they keep (about 800 bytes a page: title,
     # description, captions, tags, the extractor...) is 30% of the text of these short
-    # pages (2.9 KB each); it was 40% with those, 140% with the text too.
+    # pages (2.5 KB of text each); it was 40% with those, 140% with the text too.
     sizes = block_sizes(warc)
     assert sizes["metadata"] < 0.35 * sizes["conversion"], sizes
     for data in metadata_records(warc):
