@@ -170,7 +170,14 @@ def test_the_records_of_a_page_and_their_links(server: HTTPServer, tmp_path: Pat
 
     data = json.loads(metadata.payload)
     assert data["title"] == "Harbour plan approved"
-    assert data["fetch"] == {
+    # The final URL, status and Content-Type are the response record's: the JSON leaves
+    # them out, and reading the file back (salvage() here) puts them back.
+    assert data["fetch"] == {"requested_url": url, "redirects": [url], "attempts": 1}
+    opened = tmp_path / "b.warc.gz.open"
+    opened.write_bytes(out.read_bytes())
+    salvaged = archiver.warc.salvage(opened)
+    assert salvaged is not None
+    assert salvaged.metadata[0]["fetch"] == {
         "requested_url": url,
         "url": final,
         "status": 200,

@@ -3,6 +3,7 @@ CDXJ index and WACZ packaging."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import hashlib
@@ -15,17 +16,20 @@ import zipfile
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from pytest_httpserver import HTTPServer
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 import archiver
 from archiver.article import Article
+from archiver.capture import FetchConfig
 from archiver.cli import main
-from archiver.errors import WarcError
+from archiver.errors import HttpStatusError, WarcError
 from archiver.outputs.tables import CSV_COLUMNS
 from archiver.runs import process_file
 from archiver.warc.writer import WarcWriter, target_uri
@@ -536,20 +540,26 @@ def test_cli_errors_name_the_file(tmp_path: Path) -> None:
 # --- archives written before the text left the metadata record --------------------------
 
 
-def with_text_in_metadata(source: Path, out: Path) -> Path:
-    """``source`` as news-archiver wrote it before: the text in the metadata JSON too."""
+def in_old_format(source: Path, out: Path) -> Path:
+    """``source`` as news-archiver wrote it before: the text in the metadata JSON too,
+    every key of the Article (null and empty ones too), the ``fetch`` object whole (the
+    response's URL, status and Content-Type repeated), JSON with spaces."""
     texts: dict[str, str] = {}
+    response: Any = None
     with open(source, "rb") as file, open(out, "wb") as target:
         writer = WARCWriter(target, gzip=True, warc_version="WARC/1.1")
         for record in ArchiveIterator(file):
             headers = record.rec_headers
+            if record.rec_type in ("response", "revisit"):
+                response = record
+            if record.rec_type not in ("conversion", "metadata"):
+                writer.write_record(record)
+                continue
             block = record.content_stream().read()
             if record.rec_type == "conversion":
                 texts[headers.get_header("WARC-Record-ID")] = block.decode("utf-8")
-            if record.rec_type == "metadata":
-                data = json.loads(block)
-                data["text"] = texts[data.pop("text_record")]
-                block = json.dumps(data, ensure_ascii=False).encode("utf-8")
+            else:
+                block = old_metadata(json.loads(block), texts, response)
             copy = writer.create_warc_record(
                 headers.get_header("WARC-Target-URI") or "",
                 record.rec_type,
@@ -566,12 +576,36 @@ def with_text_in_metadata(source: Path, out: Path) -> Path:
     return out
 
 
+def old_metadata(data: dict[str, Any], texts: dict[str, str], response: Any) -> bytes:
+    if "text_record" in data:
+        extra = {k: v for k, v in data.items() if k not in Article.__dataclass_fields__}
+        del extra["text_record"]
+        text = texts[data["text_record"]]
+        data = {**Article.from_dict({**data, "text": text}).to_dict(), **extra}
+    if "fetch" in data:
+        data["fetch"] = old_fetch(data["fetch"], response)
+    return json.dumps(data, ensure_ascii=False).encode("utf-8")
+
+
+def old_fetch(fetched: dict[str, Any], response: Any) -> dict[str, Any]:
+    """The ``fetch`` object as it was written before, keys in their order then."""
+    uri = response.rec_headers.get_header("WARC-Target-URI")
+    return {
+        "requested_url": fetched.get("requested_url", uri),
+        "url": uri,
+        "status": int(response.http_headers.get_statuscode()),
+        "content_type": response.http_headers.get_header("Content-Type"),
+        "redirects": fetched.get("redirects", []),
+        "attempts": fetched["attempts"],
+    }
+
+
 def test_archives_with_the_text_in_metadata_are_read_by_every_command(
     old_warc: Path, reextracted: tuple[Path, str, str], tmp_path: Path
 ) -> None:
     derived = reextracted[0]
-    before_old = with_text_in_metadata(old_warc, tmp_path / "old-format.warc.gz")
-    before_derived = with_text_in_metadata(derived, tmp_path / "derived-format.warc.gz")
+    before_old = in_old_format(old_warc, tmp_path / "old-format.warc.gz")
+    before_derived = in_old_format(derived, tmp_path / "derived-format.warc.gz")
     assert b"text_record" not in gzip.decompress(before_old.read_bytes())
     assert list(archiver.read(before_old)) == list(archiver.read(old_warc))
     assert [e.article for e in archiver.read_latest([before_old, before_derived])] == [
@@ -594,3 +628,63 @@ def test_archives_with_the_text_in_metadata_are_read_by_every_command(
     again = tmp_path / "again.warc.gz"
     result = run("reprocess", str(before_old), "-o", str(again))
     assert result.exit_code == 0 and "archived 5 of 5 inputs" in result.stderr, result.output
+
+
+def test_fetched_archives_in_the_old_and_the_new_format_read_alike(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    page = GREEK_HTML.encode("iso-8859-7")
+    httpserver.expect_request("/a").respond_with_data(page, content_type="text/html")
+    httpserver.expect_request("/old").respond_with_data("", status=301, headers={"Location": "/b"})
+    httpserver.expect_request("/b").respond_with_data(
+        GREEK_HTML.replace("Αθήνα", "Πειραιά").encode("iso-8859-7"), content_type="text/html"
+    )
+    httpserver.expect_request("/gone").respond_with_data("gone", status=404)
+    new = tmp_path / "new.warc.gz"
+    config = FetchConfig(allow_private=True, obey_robots=False, retries=0)
+    with WarcWriter(new) as writer:
+        for path in ("/a", "/old", "/gone"):
+            with contextlib.suppress(HttpStatusError):
+                archiver.archive(httpserver.url_for(path), writer, config=config)
+    old = in_old_format(new, tmp_path / "old.warc.gz")
+    assert b'"status": 200' in gzip.decompress(old.read_bytes())
+    assert b'"status"' not in gzip.decompress(new.read_bytes())
+
+    assert len(list(archiver.read(new))) == 2
+    assert list(archiver.read(old)) == list(archiver.read(new))
+    before, now = (
+        run("read", str(old), "--format", "json"),
+        run("read", str(new), "--format", "json"),
+    )
+    assert before.exit_code == 0 and before.stdout == now.stdout
+    before, now = run("export", str(old)), run("export", str(new))
+    assert before.exit_code == 0 and "exported 2 articles" in before.stderr
+    assert before.stdout.replace(str(old), str(new)) == now.stdout
+    before, now = run("index", str(old)), run("index", str(new))
+    assert before.exit_code == 0 and "indexed 4 captures" in before.stderr
+    assert len(before.stdout.splitlines()) == len(now.stdout.splitlines()) == 4
+    result = run("diff", str(old), str(new))
+    assert result.exit_code == 0 and "0 of 2 articles changed" in result.stderr
+    result = run("wacz", str(old), "-o", str(tmp_path / "c.wacz"))
+    assert result.exit_code == 0 and "2 pages" in result.stderr, result.output
+    result = run("reprocess", str(old), "-o", str(tmp_path / "again.warc.gz"))
+    assert result.exit_code == 0 and "archived 2 of 2 inputs" in result.stderr, result.output
+
+    # A bulk run that was killed learns from salvage() what each page's fetch was.
+    salvaged = []
+    for path in (old, new):
+        opened = tmp_path / f"{path.name}.open"
+        shutil.copy(path, opened)
+        kept = archiver.warc.salvage(opened)
+        assert kept is not None
+        salvaged.append([data["fetch"] for data in kept.metadata])
+    assert salvaged[0] == salvaged[1]
+    assert salvaged[1][1] == {
+        "requested_url": httpserver.url_for("/old"),
+        "url": httpserver.url_for("/b"),
+        "status": 200,
+        "content_type": "text/html",
+        "redirects": [httpserver.url_for("/old")],
+        "attempts": 1,
+    }
+    assert salvaged[1][2]["status"] == 404

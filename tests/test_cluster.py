@@ -27,7 +27,7 @@ fsspec = pytest.importorskip("fsspec")
 
 from local_server import RawServer, reset
 from site_farm import SiteFarm, outcome
-from warc_check import warcio_check
+from warc_check import requested_url, warcio_check
 from warcio.archiveiterator import ArchiveIterator
 from warcio.warcwriter import WARCWriter
 
@@ -104,7 +104,7 @@ def stored_urls(warcs: Iterable[bytes]) -> list[str]:
     for data in warcs:
         for record in ArchiveIterator(io.BytesIO(data)):
             if record.rec_type == "metadata":
-                found.append(json.loads(record.content_stream().read())["fetch"]["requested_url"])
+                found.append(requested_url(record))
     return found
 
 

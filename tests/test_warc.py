@@ -220,11 +220,14 @@ def test_layout(tmp_path: Path) -> None:
         assert text == article.text.encode("utf-8")
         assert conversion["Content-Type"] == "text/plain; charset=utf-8"
         assert metadata["Content-Type"] == "application/json"
-        # The text is stored once, in the conversion record, which the JSON names.
+        # The text is stored once, in the conversion record, which the JSON names; the
+        # JSON is compact and leaves out null and empty values.
         expected = {**article.to_dict(), "source_name": document.name}
         del expected["text"]
         expected["text_record"] = conversion["WARC-Record-ID"]
-        assert json.loads(meta) == expected
+        data = json.loads(meta)
+        assert data == {k: v for k, v in expected.items() if v is not None and v != []}
+        assert meta == json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def test_metadata_naming_a_text_record_that_is_not_before_it_is_an_error(

@@ -165,16 +165,19 @@ def extract_page(
 
 
 def capture_metadata(result: FetchResult, error: ArchiverError | None) -> dict[str, Any]:
-    """The ``fetch`` part of the metadata record, and why nothing was extracted."""
-    fetched: dict[str, Any] = {
-        "requested_url": result.url,
-        "url": result.final_url,
-        "status": result.status,
-        "content_type": result.content_type,
-        "redirects": [exchange.url for exchange in result.exchanges[:-1]],
-        "attempts": result.attempts,
-    }
-    # The validators, for a conditional request when the page is revisited.
+    """The ``fetch`` part of the metadata record, and why nothing was extracted.
+
+    ``fetch`` holds only what the response record it refers to does not: the final URL,
+    the status and the Content-Type are there (:func:`~archiver.warc.salvage` puts them
+    back), and the URL asked for and the redirects only when there are any; and the
+    validators (ETag, Last-Modified), for a conditional request when the page is
+    revisited, which a revisit record would not keep.
+    """
+    fetched: dict[str, Any] = {}
+    if result.url != result.final_url:
+        fetched["requested_url"] = result.url
+    fetched["redirects"] = [exchange.url for exchange in result.exchanges[:-1]]
+    fetched["attempts"] = result.attempts
     for key, name in (("etag", "ETag"), ("last_modified", "Last-Modified")):
         value = result.final.header(name)
         if value:

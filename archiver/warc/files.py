@@ -19,7 +19,7 @@ from typing import IO, Any
 from warcio.archiveiterator import ArchiveIterator
 
 from ..errors import WarcError
-from .records import CaptureRef, Stored
+from .records import CaptureRef, Stored, full_fetch
 
 __all__ = [
     "GZIP_MAGIC",
@@ -50,7 +50,8 @@ class Salvaged:
     """What :func:`salvage` kept of a WARC file: its final path and what it holds."""
 
     path: Path
-    #: The JSON of each metadata record kept, in file order.
+    #: The JSON of each metadata record kept, in file order, its ``fetch`` object whole
+    #: (see :func:`~archiver.warc.records.full_fetch`).
     metadata: list[dict[str, Any]]
     #: The first capture of each payload digest among the 200 responses kept.
     payloads: dict[str, CaptureRef]
@@ -79,6 +80,7 @@ def salvage(open_path: str | os.PathLike[str]) -> Salvaged | None:
     captures: dict[str, tuple[str, str | None]] = {}
     #: Where the conversion record before the next metadata record starts, if any.
     conversion: int | None = None
+    response = None  # the last response or revisit record: the one a metadata record follows
     try:
         with open(source, "rb") as file:
             records = ArchiveIterator(file, check_digests=True)
@@ -90,24 +92,31 @@ def salvage(open_path: str | os.PathLike[str]) -> Salvaged | None:
                     # some (br, with brotli 1.2), cutting the file short.
                     content = record.raw_stream.read() if record.rec_type == "metadata" else b""
                     records.read_to_end(record)
+                    if record.rec_type in ("response", "revisit"):
+                        response = record
                     if (
                         record.rec_type == "response"
                         and record.http_headers.get_statuscode() == "200"
                     ):
                         digest = headers.get_header("WARC-Payload-Digest")
-                        capture = CaptureRef(
-                            record_id=headers.get_header("WARC-Record-ID"),
-                            target_uri=headers.get_header("WARC-Target-URI"),
-                            date=headers.get_header("WARC-Date"),
+                        pending.setdefault(
+                            digest,
+                            CaptureRef(
+                                record_id=headers.get_header("WARC-Record-ID"),
+                                target_uri=headers.get_header("WARC-Target-URI"),
+                                date=headers.get_header("WARC-Date"),
+                            ),
                         )
-                        pending.setdefault(digest, capture)
                     if record.rec_type in ("response", "revisit", "resource"):
                         digest = headers.get_header("WARC-Payload-Digest")
                         captures[headers.get_header("WARC-Record-ID")] = (record.rec_type, digest)
                     if record.rec_type == "conversion":
                         conversion = records.get_record_offset()
                     if record.rec_type == "metadata":
-                        metadata.append(json.loads(content))
+                        data = json.loads(content)
+                        if "fetch" in data and _refers_to(record, response):
+                            data["fetch"] = full_fetch(data["fetch"], response)
+                        metadata.append(data)
                         start = records.get_record_offset() if conversion is None else conversion
                         stored.append(_stored(headers, start, captures))
                         captures.clear()
@@ -144,6 +153,14 @@ def _stored(headers: Any, offset: int, captures: dict[str, tuple[str, str | None
         metadata_date=str(headers.get_header("WARC-Date")),
         offset=offset,
     )
+
+
+def _refers_to(metadata: Any, capture: Any) -> bool:
+    """True when the record ``metadata`` refers to the record ``capture`` (not None)."""
+    if capture is None:
+        return False
+    record_id = capture.rec_headers.get_header("WARC-Record-ID")
+    return bool(metadata.rec_headers.get_header("WARC-Refers-To") == record_id)
 
 
 def cause(exc: BaseException) -> str:

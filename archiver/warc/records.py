@@ -40,6 +40,7 @@ __all__ = [
     "PayloadIndex",
     "RecordMaker",
     "Stored",
+    "full_fetch",
     "refers_to",
     "warc_date",
 ]
@@ -198,11 +199,12 @@ class RecordMaker:
             del data["text"]
             data[TEXT_RECORD] = conversion.rec_headers.get_header("WARC-Record-ID")
         data.update(metadata)
+        block = json.dumps(_without_empty(data), ensure_ascii=False, separators=(",", ":"))
         records.append(
             self.record(
                 "metadata",
                 METADATA_URI_PREFIX + uri,
-                json.dumps(data, ensure_ascii=False).encode("utf-8"),
+                block.encode("utf-8"),
                 "application/json",
                 date,
                 extra=refers,
@@ -316,6 +318,42 @@ class _GzipMembers:
         if self._compressor is not None:
             self._file.write(self._compressor.flush())
             self._compressor = None
+
+
+def _without_empty(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` without its null values, empty lists and empty objects, nested ones too.
+
+    Readers take a missing optional key as None or empty, so nothing is lost; empty
+    strings stay, since an Article tells them from None.
+    """
+    kept = {}
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            value = _without_empty(value)
+        if value is not None and value != [] and value != {}:
+            kept[key] = value
+    return kept
+
+
+def full_fetch(fetched: Mapping[str, Any], capture: Any) -> dict[str, Any]:
+    """The ``fetch`` object of a metadata record, whole again, from ``capture``: the
+    ``response`` or ``revisit`` record it refers to.
+
+    The JSON leaves out what that record holds: the final URL (its WARC-Target-URI),
+    the status and the Content-Type (its HTTP head), the URL asked for when it is the
+    final one, and no redirects. Archives written before hold every key; their values
+    are kept.
+    """
+    uri = capture.rec_headers.get_header("WARC-Target-URI")
+    head = capture.http_headers
+    return {
+        "requested_url": uri,
+        "url": uri,
+        "status": int(head.get_statuscode()) if head is not None else None,
+        "content_type": head.get_header("Content-Type") if head is not None else None,
+        "redirects": [],
+        **fetched,
+    }
 
 
 def refers_to(record: Any) -> dict[str, str]:
