@@ -20,6 +20,7 @@ from .report import Report
 from .single import aarchive, archive
 from .textindex import Hit, IndexCheck, TextIndex, search, warc_files
 from .updates import UpdateReport, archive_sites, update_archive
+from .urls import normalize_url
 
 __all__ = [
     "BulkConfig",
@@ -36,6 +37,7 @@ __all__ = [
     "archive",
     "archive_many",
     "archive_sites",
+    "normalize_url",
     "process_file",
     "reprocess",
     "revisit",
