@@ -187,3 +187,21 @@ def test_sync_goes_on_from_the_last_article_indexed_in_a_salvaged_file(
     assert index.check().ok and index.check().indexed == len(ARTICLES)
     assert index.sync() == 0
     index.close()
+
+
+def test_reprocess_into_an_archive_folder_keeps_its_index(archive: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    (folder / "a-0001.warc.gz").write_bytes((archive / "a-0001.warc.gz").read_bytes())
+    assert len(archiver.search("bank", folder)) == 2  # creates the index
+    report = archiver.reprocess([folder / "a-0001.warc.gz"], folder / "a-0002.warc.gz")
+    assert report.ok and len(report) == len(ARTICLES)
+    index = TextIndex(folder)
+    try:
+        check = index.check()
+        # The re-extractions replace the rows of the extractions before: one per capture.
+        assert check.ok and check.indexed == len(ARTICLES)
+        hits = index.search("bank")
+    finally:
+        index.close()
+    assert {hit.warc for hit in hits} == {"a-0002.warc.gz"}

@@ -22,7 +22,7 @@ from typing import Any
 from ..article import Article
 from ..errors import InputError
 from ..files import PathArg
-from ..runs import warc_files
+from ..runs import normalize_url, warc_files
 from ..warc import ArchivedArticle, entries
 from .changes import METADATA_FIELDS
 
@@ -122,6 +122,10 @@ def history(url: str, directory: PathArg) -> list[TextVersion]:
 def _captures(url: str, files: list[Path]) -> list[ArchivedArticle]:
     """The newest extraction of each capture of ``url``, oldest capture first."""
     wanted = {url, url.rstrip("/"), url.rstrip("/") + "/"}
+    try:
+        wanted.add(normalize_url(url))  # as a bulk run asked for it
+    except ValueError:
+        pass  # not an http(s) URL: a urn:sha256: of a saved page, say
     newest: dict[str, ArchivedArticle] = {}
     for path in files:
         for entry in entries(path):

@@ -21,7 +21,7 @@ from .report import Report
 from .single import aarchive, archive
 from .textindex import Hit, IndexCheck, TextIndex, search, warc_files
 from .updates import UpdateReport, archive_sites, update_archive
-from .urls import url_lines
+from .urls import normalize_url, url_lines
 
 __all__ = [
     "BulkConfig",
@@ -40,6 +40,7 @@ __all__ = [
     "archive_many",
     "archive_sites",
     "check_writable",
+    "normalize_url",
     "process_file",
     "reprocess",
     "revisit",
