@@ -168,11 +168,15 @@ def cut_pages(
 
 
 def metadata_report() -> None:
-    """The metadata table of benchmarks/metadata.py, so that one command prints everything."""
+    """The metadata table of benchmarks/metadata.py, so that one command prints everything:
+    its ``report()`` (which prints its figures), or else its ``main()``."""
     if not METADATA_BENCHMARK.is_file():
         print(f"(no {METADATA_BENCHMARK.relative_to(ROOT)}: no metadata table)")
         return
     module = load_script(METADATA_BENCHMARK)
+    if hasattr(module, "report"):
+        module.report()
+        return
     arguments = sys.argv
     sys.argv = [str(METADATA_BENCHMARK)]  # its own defaults, not this script's arguments
     try:
