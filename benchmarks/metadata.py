@@ -14,7 +14,7 @@ Reads ../shared/eval beside the checkout and prints, ours beside trafilatura 2.3
   as ``archiver extract`` reads a dump: the dumps whose title, authors, date and site
   are all right; a date with its time must keep the time, in the site's time zone;
 - the peak RSS of one fresh process extracting aeb-dev and trafilatura-dev (with their
-  URLs, as a worker of a bulk run gets them), from ``getrusage``.
+  URLs, as a worker of a bulk run gets them), its kernel high-water mark (VmHWM).
 
 :func:`report` returns the figures (and prints them); benchmarks/extraction.py calls it.
 """
@@ -174,8 +174,19 @@ def _worker() -> None:
             archiver.extract(raw, url=url)
         except archiver.ArchiverError:
             pass
-    # Linux reports ru_maxrss in kilobytes
-    print(f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}")
+    print(f"{_peak_rss():.1f}")
+
+
+def _peak_rss() -> float:
+    """This process's peak RSS in MB. Linux's ``ru_maxrss`` keeps the parent's peak
+    across fork and exec, so the kernel's high-water mark of this program's own memory
+    (VmHWM) is read where there is one."""
+    status = Path("/proc/self/status")
+    if status.is_file():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # in kB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
 
 
 def report(*, memory: bool = True) -> dict[str, Any]:

@@ -332,9 +332,7 @@ def _declared(html: str, url: str | None) -> tuple[PageMetadata, str | None]:
     page_title = _clean(title_node.text(deep=True)) if title_node is not None else None
     headings = [_clean(h.text(deep=True, separator=" ")) for h in parsed.css("h1")]
     sites = [n for n in (declared.site_name, _host_name(url or declared.url)) if n]
-    title = _headline(
-        [t for t in (declared.title, page_title) if t], [h for h in headings if h], sites
-    )
+    title = _headline(declared.title, page_title, [h for h in headings if h], sites)
     return declared, title
 
 
@@ -363,8 +361,13 @@ def _key(text: str) -> str:
     return _NON_WORD.sub("", text.casefold())
 
 
-def _headline(titles: list[str], headings: list[str], sites: list[str]) -> str | None:
-    """The headline among the declared ``titles`` and the page's <h1> ``headings``."""
+def _headline(
+    declared: str | None, page_title: str | None, headings: list[str], sites: list[str]
+) -> str | None:
+    """The headline: the <h1> of ``headings`` that the ``declared`` title (JSON-LD,
+    OpenGraph) or the page's <title> names; else the declared title less the site's
+    name; else the first <h1>; else the <title> less the site's name."""
+    titles = [t for t in (declared, page_title) if t]
     for title in titles:
         whole = _key(title)
         for heading in headings:
@@ -375,9 +378,12 @@ def _headline(titles: list[str], headings: list[str], sites: list[str]) -> str |
                 and len(part) >= _MIN_HEADLINE_SHARE * len(whole)
             ):
                 return heading
-    if not titles:
-        return headings[0] if headings else None
-    return _without_site(titles[0], [_key(s) for s in sites])
+    site_keys = [_key(s) for s in sites]
+    if declared:
+        return _without_site(declared, site_keys)
+    if headings:
+        return headings[0]
+    return _without_site(page_title, site_keys) if page_title else None
 
 
 def _without_site(title: str, sites: list[str]) -> str:
@@ -407,10 +413,19 @@ def _host_name(url: str | None) -> str | None:
 
 
 def _visible_authors(tree: Any) -> tuple[str, ...]:
-    """The byline trafilatura finds in the visible page (its author classes and links)."""
-    from trafilatura.metadata import extract_author  # loads slowly: only when needed
+    """The byline trafilatura finds in the visible page (its author classes and links).
 
-    found = extract_author(tree)
+    Its author expressions read the tree as it is: trafilatura's own ``extract_author``
+    first copies the whole tree to prune comments and the like from it, which doubled
+    the cost of a page's metadata and found no other author on trafilatura-dev.
+    """
+    # trafilatura loads slowly: only when needed
+    from trafilatura.json_metadata import normalize_authors
+    from trafilatura.metadata import extract_metainfo
+    from trafilatura.xpaths import AUTHOR_XPATHS
+
+    found = extract_metainfo(tree, AUTHOR_XPATHS, len_limit=120)
+    found = normalize_authors(None, found) if found else None
     return tuple(a.strip() for a in found.split(";") if a.strip()) if found else ()
 
 
