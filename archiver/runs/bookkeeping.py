@@ -154,7 +154,14 @@ def recover(folder: Path, ledger: Ledger) -> Iterator[Path]:
             if "requested_url" in fetched:
                 finish(ledger, fetched["requested_url"], salvaged.path.name, data)
                 if "not_extracted" not in data:
-                    add_version(ledger, fetched["requested_url"], salvaged.path.name, stored, data)
+                    add_version(
+                        ledger,
+                        fetched["requested_url"],
+                        salvaged.path.name,
+                        stored,
+                        data,
+                        status=fetched.get("status"),
+                    )
         for digest, capture in salvaged.payloads.items():
             ledger.first_capture(digest, capture)
         ledger.set(_SALVAGING, None)  # committed with the pages' outcomes, together
@@ -221,9 +228,18 @@ def finish(ledger: Ledger, url: str, warc: str, data: dict[str, Any]) -> None:
         )
 
 
-def add_version(ledger: Ledger, url: str, warc: str, stored: Stored, data: dict[str, Any]) -> None:
+def add_version(
+    ledger: Ledger,
+    url: str,
+    warc: str,
+    stored: Stored,
+    data: dict[str, Any],
+    *,
+    status: int | None,
+) -> None:
     """Record the capture of ``url`` in ``warc`` among its versions, with the validators
-    its metadata ``data`` holds, for the next conditional request."""
+    its metadata ``data`` holds, for the next conditional request; ``status`` is the
+    final response's (the metadata record leaves it to the response record)."""
     fetched = data.get("fetch") or {}
     ledger.add_version(
         url,
@@ -231,7 +247,7 @@ def add_version(ledger: Ledger, url: str, warc: str, stored: Stored, data: dict[
         stored,
         etag=fetched.get("etag"),
         last_modified=fetched.get("last_modified"),
-        not_modified=fetched.get("status") == 304,
+        not_modified=status == 304,
     )
 
 

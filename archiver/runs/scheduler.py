@@ -356,7 +356,7 @@ class _Run:
                 self._ledger.finish(
                     entry.url, DONE, warc=warc, attempts=result.attempts, status=result.status
                 )
-                add_version(self._ledger, entry.url, warc, stored, metadata)
+                add_version(self._ledger, entry.url, warc, stored, metadata, status=result.status)
                 self.done_now += 1
                 log.info("%s: archived", entry.url)
             else:
