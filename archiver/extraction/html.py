@@ -426,6 +426,7 @@ def _count_words(text: str) -> int:
 
 
 def _fold(text: str) -> str:
-    # fold() is slow per character; most lines are ASCII and fold to themselves. Other
-    # spaces (no-break, thin) become plain ones, which the patterns write.
-    return text if text.isascii() else fold(" ".join(text.split()))
+    # fold() is slow per character; an ASCII line only needs its lower case (the
+    # lexicon's patterns are matched case-sensitively, folded). Other spaces (no-break,
+    # thin) become plain ones, which the patterns write.
+    return text.lower() if text.isascii() else fold(" ".join(text.split()))
