@@ -166,6 +166,22 @@ revisit(sys.argv[1], "3d", config=config)
 """
 
 
+def _captures_since(folder: Path, before: set[str]) -> int:
+    """The captures written to the WARC files of ``folder`` not in ``before``, the one
+    being written (``.open``) included, as far as they can be read now."""
+    count = 0
+    for path in folder.glob("*.warc.gz*"):
+        if path.name in before or path.name.endswith(".sqlite"):
+            continue
+        try:
+            with open(path, "rb") as stream:
+                for record in ArchiveIterator(stream):
+                    count += record.rec_type in ("response", "revisit")
+        except Exception:  # the record being written: counted up to it
+            pass
+    return count
+
+
 @pytest.mark.slow
 def test_killed_revisit_loses_no_version_and_records_none_twice(tmp_path: Path) -> None:
     farm = ChangingFarm(delay=0.02)
@@ -182,9 +198,13 @@ def test_killed_revisit_loses_no_version_and_records_none_twice(tmp_path: Path) 
         before = {path.name for path in out.glob("*.warc.gz")}
         farm.change(CHANGED)
         command = [sys.executable, "-c", _REVISIT, str(out)]
-        for pause in (1.5, 2.0):
+        # Killed once a run has written some pages (a machine under load starts slowly):
+        # 40 pages into the first run, 40 more into the second.
+        for written in (40, 80):
             process = subprocess.Popen(command, start_new_session=True)
-            time.sleep(pause)
+            deadline = time.monotonic() + 120
+            while _captures_since(out, before) < written and time.monotonic() < deadline:
+                time.sleep(0.05)
             assert process.poll() is None, "the revisit ended before the kill"
             os.kill(process.pid, signal.SIGKILL)
             process.wait()
