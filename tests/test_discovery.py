@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from news_farm import Article as FarmArticle
 from news_farm import NewsFarm, _atom, _rdf, _rss2, _urlset, resolving
 from pytest_httpserver import HTTPServer
@@ -137,6 +139,29 @@ def test_sitemap_dates(text: str, expected: datetime | None) -> None:
 
 # --- feeds -------------------------------------------------------------------------------
 
+#: Pieces of sitemaps and feeds, for the property test to put together in any order.
+_PIECES = [
+    b"<urlset>",
+    b"</urlset>",
+    b"<sitemapindex>",
+    b"<sitemap>",
+    b"<url>",
+    b"</url>",
+    b"<loc>http://x.test/a</loc>",
+    b"<loc>",
+    b"<lastmod>2026-13-45</lastmod>",
+    b"<news:news>",
+    b'<rss version="2.0"><channel>',
+    b"<item><link>http://x.test/b</link>",
+    b"<pubDate>Sun, 99 Foo 2026</pubDate>",
+    b'<feed xmlns="http://www.w3.org/2005/Atom">',
+    b"<entry><link href='/c'/>",
+    b"<!DOCTYPE x [<!ENTITY a 'aaaa'>]>",
+    b"&a;",
+    b"\x00\xff",
+    b'<link rel="alternate" type="application/rss+xml" href="',
+]
+
 
 @pytest.mark.parametrize("shape", [_rss2, _rdf, _atom])
 def test_feeds_of_each_format_give_links_dates_and_titles(
@@ -181,6 +206,34 @@ def test_a_feed_of_100000_items_is_read_to_its_first_items(
         items = parse_feed(data, "http://x.test/feed")
     assert len(items) == MAX_ITEMS
     assert "100000 items" in caplog.text
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    st.one_of(
+        st.binary(max_size=2000),
+        st.text(max_size=2000).map(str.encode),
+        st.lists(st.sampled_from(_PIECES), max_size=40).map(b"".join),
+    )
+)
+def test_any_bytes_are_a_source_or_an_input_error(data: bytes) -> None:
+    """Whatever a server sends, reading it gives entries or an InputError, nothing else."""
+    for parse in (parse_sitemap, parse_feed):
+        try:
+            parse(data, "http://x.test/source")
+        except InputError:
+            pass
+    for source in (data, gzip.compress(data)):
+        try:
+            parse_sitemap(source, "http://x.test/source.gz")
+        except InputError:
+            pass
+    feed_links(data, "http://x.test/")
 
 
 def test_feed_autodiscovery() -> None:
@@ -299,6 +352,46 @@ def test_adiscover(farm: NewsFarm) -> None:
     assert {url.url for url in found} == site.article_urls()
 
 
+def test_without_robots_txt_rules_it_is_fetched_as_a_source(farm: NewsFarm, tmp_path: Path) -> None:
+    site = farm.sites[5]  # only a robots.txt and a news sitemap
+    config = dataclasses.replace(FETCH, obey_robots=False)
+    found = archiver.discover(site.home, config=config, delay=0)
+    assert {url.url for url in found} == site.article_urls()
+    bulk = dataclasses.replace(FAST, fetch=config)
+    archiver.archive_sites([site.home], tmp_path, config=bulk)
+    records = {record["url"]: record for record in _discovery_records(tmp_path)}
+    robots = records[site.url("/robots.txt")]
+    assert robots["kind"] == "robots"
+    assert robots["sitemaps"] == [site.url("/news-sitemap.xml")]
+
+
+def test_a_publication_date_wins_over_a_lastmod() -> None:
+    """An old article edited today: its sitemap's lastmod is today, the news sitemap says
+    when it was published, and --since goes by that."""
+    server = HTTPServer(host="127.0.0.68", port=0)
+    server.start()
+    try:
+        base = f"http://dates.example.net:{server.port}"
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        old = [FarmArticle("/news/an-old-story-1.html", now - timedelta(days=30), "Old")]
+        sitemap = _urlset(base, [(old[0].path, now)])
+        robots = f"Sitemap: {base}/s.xml\nSitemap: {base}/news.xml\n"
+        server.expect_request("/robots.txt").respond_with_data(robots)
+        server.expect_request("/s.xml").respond_with_data(sitemap, content_type=XML)
+        news = _urlset(base, [], news=old)
+        server.expect_request("/news.xml").respond_with_data(news, content_type=XML)
+        with resolving({"dates.example.net": "127.0.0.68"}):
+            everything = archiver.discover(base, config=FETCH, delay=0)
+            recent = archiver.discover(base, since="2d", config=FETCH, delay=0)
+    finally:
+        server.clear()
+        server.stop()
+    assert [(url.kind, url.date, url.title) for url in everything] == [
+        ("news-sitemap", old[0].date, "Old")
+    ]
+    assert recent == []
+
+
 def test_bad_sources_are_logged_and_skipped(caplog: pytest.LogCaptureFixture) -> None:
     server = HTTPServer(host="127.0.0.66", port=0)
     server.start()
@@ -310,7 +403,7 @@ def test_bad_sources_are_logged_and_skipped(caplog: pytest.LogCaptureFixture) ->
             f"<sitemap><loc>{base}/good.xml</loc></sitemap></sitemapindex>"
         ).encode()
         bomb = gzip.compress(b"<urlset>" + b" " * (60 * 1024 * 1024), compresslevel=9)
-        sitemaps = ["index.xml", "html.xml", "broken.xml", "bomb.xml.gz", "missing.xml"]
+        sitemaps = ["index.xml", "html.xml", "broken.xml", "bomb.xml.gz", "sent.xml", "missing.xml"]
         robots = "".join(f"Sitemap: {base}/{name}\n" for name in sitemaps)
         server.expect_request("/robots.txt").respond_with_data(robots)
         server.expect_request("/index.xml").respond_with_data(index, content_type=XML)
@@ -322,14 +415,37 @@ def test_bad_sources_are_logged_and_skipped(caplog: pytest.LogCaptureFixture) ->
         server.expect_request("/bomb.xml.gz").respond_with_data(
             bomb, content_type="application/gzip"
         )
+        server.expect_request("/sent.xml").respond_with_data(  # the bomb as a coding
+            bomb, content_type=XML, headers={"Content-Encoding": "gzip"}
+        )
         with caplog.at_level(logging.WARNING), resolving({"bad.example.net": "127.0.0.66"}):
             found = archiver.discover(base, config=FETCH, delay=0)
     finally:
         server.clear()
         server.stop()
     assert [url.url for url in found] == [f"{base}/news/a-good-story-1.html"]
-    for name in ("html.xml", "broken.xml", "bomb.xml.gz", "missing.xml"):
+    for name in ("html.xml", "broken.xml", "bomb.xml.gz", "sent.xml", "missing.xml"):
         assert name in caplog.text
+
+
+def test_a_site_without_sitemaps_is_read_from_the_feeds_its_home_page_links_to() -> None:
+    server = HTTPServer(host="127.0.0.67", port=0)
+    server.start()
+    try:
+        base = f"http://home.example.net:{server.port}"
+        home = b'<html><head><link rel="alternate" type="application/atom+xml" href="/a.xml">'
+        server.expect_request("/robots.txt").respond_with_data("", status=404)
+        server.expect_request("/").respond_with_data(home, content_type="text/html")
+        server.expect_request("/a.xml").respond_with_data(
+            _atom(base, _articles(3)).replace(b"/a/", b"/news/story-"), content_type=XML
+        )
+        with resolving({"home.example.net": "127.0.0.67"}):
+            found = archiver.discover(base, config=FETCH, delay=0)
+    finally:
+        server.clear()
+        server.stop()
+    assert [url.url for url in found] == [f"{base}/news/story-{n}" for n in range(3)]
+    assert {url.kind for url in found} == {"feed"}
 
 
 XML = "application/xml"
@@ -558,10 +674,9 @@ def test_the_farm_of_six_sites(tmp_path: Path) -> None:
             assert {url for url in second if not url.endswith("/robots.txt")} <= set(
                 _warc_uris(out)
             )
-            # robots.txt: read once by discovery, once more by the run for the hosts of
-            # new articles (its fetcher is another).
+            # robots.txt: read once, by discovery; the run uses the rules it read.
             robots = {url: hits for url, hits in second.items() if url.endswith("/robots.txt")}
-            assert len(robots) == 6 and set(robots.values()) == {2}
+            assert len(robots) == 6 and set(robots.values()) == {1}
             print("requests: first run", sum(first.values()), "update", sum(second.values()))
     finally:
         farm.close()

@@ -27,7 +27,7 @@ from archiver.capture import FetchConfig
 from archiver.cli import main
 from archiver.runs import BulkConfig, TextIndex
 from archiver.runs.bookkeeping import STATE_FILE
-from archiver.runs.refresh import parse_period
+from archiver.runs.refresh import revisit_period
 from archiver.warc.records import NOT_MODIFIED_PROFILE
 
 FAST = BulkConfig(
@@ -146,11 +146,11 @@ def test_only_articles_first_archived_within_the_period(farm: ChangingFarm, tmp_
 
 
 def test_bad_period_and_folder(tmp_path: Path) -> None:
-    assert parse_period("3d") == timedelta(days=3)
-    assert parse_period("12h") == timedelta(hours=12)
+    assert revisit_period("3d") == timedelta(days=3)
+    assert revisit_period("12h") == timedelta(hours=12)
     for bad in ("3", "d", "-1d", "0d", "3 days", ""):
         with pytest.raises(archiver.InputError, match="not a period"):
-            parse_period(bad)
+            revisit_period(bad)
     with pytest.raises(archiver.InputError, match="not an archive folder"):
         archiver.revisit(tmp_path, "3d")
 

@@ -11,6 +11,7 @@ from .client import AsyncFetcher, Fetcher, afetch, fetch
 from .config import DEFAULT_USER_AGENT, FetchConfig
 from .decoders import DecodeError, Decoder, Overflow
 from .exchange import Exchange, FetchResult
+from .plan import RobotsCache
 from .saved import DEFAULT_MAX_BYTES, load
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "FetchResult",
     "Fetcher",
     "Overflow",
+    "RobotsCache",
     "afetch",
     "fetch",
     "load",

@@ -397,14 +397,20 @@ class AsyncFetcher:
     its robots.txt rules. ``client`` is an httpx.AsyncClient to use for every origin
     instead (it is not closed here); as on a Fetcher, the address it connects to (maybe
     a proxy's) is not checked, only the URLs and what their host names resolve to.
+    ``robots`` holds the robots.txt rules another fetcher read, to share them (the
+    fetcher of a bulk run takes those of its discovery, so each file is read once).
     """
 
     def __init__(
-        self, config: FetchConfig | None = None, *, client: httpx.AsyncClient | None = None
+        self,
+        config: FetchConfig | None = None,
+        *,
+        client: httpx.AsyncClient | None = None,
+        robots: RobotsCache | None = None,
     ):
         self.config = config or FetchConfig()
         self._clients = _OriginClients(self.config, client)
-        self._robots = RobotsCache()
+        self._robots = robots if robots is not None else RobotsCache()
 
     async def fetch(self, url: str, *, headers: Mapping[str, str] | None = None) -> FetchResult:
         """Fetch ``url`` as :meth:`Fetcher.fetch` does."""

@@ -14,7 +14,7 @@ from ..capture import AsyncFetcher, FetchConfig
 from ..discovery import DiscoveredURL, Walker, cutoff, discovery_config
 from ..errors import InputError
 from ..runs import update_archive
-from ..runs.refresh import parse_period
+from ..runs.refresh import revisit_period
 from .app import main, usage_error
 from .fetching import bulk_progress, bulk_summary, discovery_summary, revisit_summary
 from .options import (
@@ -63,7 +63,7 @@ def discover_command(
 ) -> None:
     """Print the article URLs of each SITE (a host name such as jpost.com, or a URL),
     found in its robots.txt sitemaps, its declared feeds and sitemaps, and the feeds its
-    home page links to. Sources that cannot be read are logged (-v) and skipped."""
+    pages link to. A source that cannot be read is skipped, with a warning on stderr."""
     check_sites(sites)
     config = discovery_config(fetch_config(no_robots, allow_private, user_agent, timeout, retries))
     start = None if since is None else cutoff(since)
@@ -78,7 +78,8 @@ async def _discover(
     sites: tuple[str, ...], config: FetchConfig, start: datetime | None, delay: float
 ) -> list[DiscoveredURL]:
     async with AsyncFetcher(config) as fetcher:
-        return await Walker(fetcher, since=start, delay=delay).sites(sites)
+        walker = Walker(fetcher, since=start, sitemaps_since=start, delay=delay)
+        return await walker.sites(sites)
 
 
 @main.command("update", short_help="Archive what is new on the sites of an archive.")
@@ -116,7 +117,7 @@ def update_command(
         usage_error(f"{archive_dir}: no archive here (make one with bulk --discover)")
     if revisit is not None:
         try:
-            parse_period(revisit)
+            revisit_period(revisit)
         except InputError as exc:
             usage_error(f"--revisit {revisit!r}: {exc.message}")
     fetch = fetch_config(no_robots, allow_private, user_agent, timeout, retries)

@@ -67,7 +67,11 @@ def parse_feed(data: bytes, source: str) -> list[FeedItem]:
         items.append(
             FeedItem(
                 link=urllib.parse.urljoin(source, link.strip()),
-                date=_date(entry.get("published_parsed") or entry.get("updated_parsed")),
+                # dict.get: FeedParserDict.get would map a missing "updated" to
+                # "published", with a DeprecationWarning.
+                date=_date(
+                    dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
+                ),
                 title=entry.get("title") or None,
             )
         )

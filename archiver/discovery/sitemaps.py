@@ -60,13 +60,17 @@ def parse_date(text: str | None) -> datetime | None:
         return None
     text = text.strip()
     try:
-        moment = isoparse(text)
-    except (ValueError, OverflowError):
+        # Python's own reader first: ten times dateutil's speed, on most sitemaps' dates.
+        moment = datetime.fromisoformat(text)
+    except ValueError:
         try:
-            moment = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            log.debug("not a date: %r", text[:80])
-            return None
+            moment = isoparse(text)
+        except (ValueError, OverflowError):
+            try:
+                moment = parsedate_to_datetime(text)
+            except (TypeError, ValueError, IndexError):
+                log.debug("not a date: %r", text[:80])
+                return None
     if moment.tzinfo is None:
         return moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(timezone.utc)
@@ -95,7 +99,8 @@ def _unpacked(data: bytes, source: str) -> bytes:
 
 
 def _local(tag: object) -> str:
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
+    """The local name of an element's tag (``{namespace}url`` is ``url``)."""
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
 def _entry(element: etree._Element) -> SitemapEntry | None:
@@ -122,7 +127,7 @@ def parse_sitemap(data: bytes, source: str) -> Sitemap:
     sitemap (malformed XML, an HTML page, another root element) or is over the limits.
     """
     parser = etree.XMLPullParser(
-        events=("start", "end"),
+        events=("end",),
         resolve_entities=False,
         no_network=True,
         huge_tree=False,
@@ -137,19 +142,17 @@ def parse_sitemap(data: bytes, source: str) -> Sitemap:
         text = _unpacked(data, source)
         for start in range(0, len(text), _CHUNK):
             parser.feed(text[start : start + _CHUNK])
-            for event, element in parser.read_events():
+            for _, element in parser.read_events():
+                if root is None:
+                    # The first element to end: its document's root is known by then.
+                    root = _local(element.getroottree().getroot().tag)
+                    if root not in ("urlset", "sitemapindex"):
+                        raise InputError(
+                            f"not a sitemap (its root element is <{root[:40]}>)", source=source
+                        )
                 name = _local(element.tag)
-                if event == "start":
-                    if root is None:
-                        root = name
-                        if root not in ("urlset", "sitemapindex"):
-                            raise InputError(
-                                f"not a sitemap (its root element is <{root[:40]}>)",
-                                source=source,
-                            )
-                    elif name == "news":
-                        news = True
-                    continue
+                if name == "news":
+                    news = True
                 if name not in ("url", "sitemap") or element.getparent() is None:
                     continue
                 if len(urls) + len(sitemaps) >= MAX_URLS:

@@ -5,6 +5,7 @@ and retries) with the politeness delay of a bulk run between two fetches of a si
 Every response is handed to ``on_fetch`` once read, with what it was and what it gave
 (a bulk run stores them in its WARC files: the metadata record of a feed lists the
 article URLs it gave).
+
 Nothing here stops on a bad source: a sitemap that is malformed XML, an HTML page, a
 gzip bomb or an index that points to itself, a feed that is not one, a source that
 cannot be fetched, each is logged and skipped.
@@ -180,7 +181,13 @@ class _SiteWalk:
             result = await self._fetch(robots, "robots")
             if result is None:
                 return []
-            text = _body(result).decode("utf-8", errors="replace")
+            try:
+                text = _body(result).decode("utf-8", errors="replace")
+            except InputError as exc:
+                log.warning("discovery: %s", exc)
+                self._walker.skipped += 1
+                self._walker.store(result, self._what("robots", error=exc.message))
+                return []
             listed = robots_sitemaps(text, robots)
             self._walker.store(result, self._what("robots", sitemaps=listed))
             return listed
@@ -271,6 +278,10 @@ class _SiteWalk:
         known = self._found.get(url)
         if known is None:
             self._found[url] = DiscoveredURL(url, source, kind, date, title)
+        elif known.kind == "sitemap" and kind != "sitemap" and date is not None:
+            # A publication date (a news sitemap's, a feed's) says more than a lastmod,
+            # which moves with every edit.
+            self._found[url] = DiscoveredURL(url, source, kind, date, title or known.title)
         elif (known.date is None and date is not None) or (known.title is None and title):
             self._found[url] = dataclasses.replace(
                 known, date=known.date or date, title=known.title or title
@@ -297,7 +308,8 @@ async def adiscover(
     """
     start = None if since is None else cutoff(since)
     async with AsyncFetcher(discovery_config(config)) as fetcher:
-        return await Walker(fetcher, since=start, delay=delay).site(site)
+        walker = Walker(fetcher, since=start, sitemaps_since=start, delay=delay)
+        return await walker.site(site)
 
 
 def discover(

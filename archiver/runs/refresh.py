@@ -20,7 +20,6 @@ written nor loses it (see :func:`archiver.runs.bookkeeping.recover`).
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from ..discovery import parse_period
 from ..errors import InputError
 from ..files import PathArg
 from .bookkeeping import STATE_FILE, BulkProgress, BulkReport
@@ -35,14 +35,12 @@ from .config import BulkConfig
 from .ledger import CHANGED, FIRST, NOT_MODIFIED, UNCHANGED, Ledger
 from .scheduler import archive_locally
 
-__all__ = ["RevisitReport", "begin_round", "end_round", "parse_period", "revisit"]
+__all__ = ["RevisitReport", "begin_round", "end_round", "revisit", "revisit_period"]
 
 log = logging.getLogger(__name__)
 
 #: The ledger setting that holds the round of revisits under way.
 _ROUND = "revisit_round"
-_PERIOD = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", re.IGNORECASE)
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,18 +60,23 @@ class RevisitReport:
     first: int
 
 
-def parse_period(period: str) -> timedelta:
-    """``3d`` (or ``90s``, ``15m``, ``12h``, ``2w``) as a timedelta.
+def revisit_period(period: str) -> timedelta:
+    """``3d`` (or ``90s``, ``15m``, ``12h``, ``2w``, ``1d12h``) as a timedelta, read as
+    ``--since`` is (:func:`archiver.discovery.parse_period`).
 
-    Raises :class:`~archiver.errors.InputError` naming the period when it is not one.
+    Raises :class:`~archiver.errors.InputError` naming the period when it is not a
+    positive one.
     """
-    match = _PERIOD.fullmatch(period)
-    if match is None or float(match.group(1)) <= 0:
+    try:
+        span = parse_period(period)
+    except ValueError:
+        span = timedelta()
+    if span <= timedelta():
         raise InputError(
             "not a period: give a positive number and a unit, s, m, h, d or w (3d, 12h)",
             source=repr(period),
         )
-    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2).lower()])
+    return span
 
 
 def revisit(
@@ -91,7 +94,7 @@ def revisit(
     (it has no ledger) or ``period`` is not a period, and the errors of
     :func:`archiver.archive_many`.
     """
-    span = parse_period(period) if isinstance(period, str) else period
+    span = revisit_period(period) if isinstance(period, str) else period
     folder = Path(directory)
     if not (folder / STATE_FILE).is_file():
         raise InputError(

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..article import Article
-from ..capture import AsyncFetcher, FetchResult
+from ..capture import AsyncFetcher, FetchResult, RobotsCache
 from ..errors import ArchiverError, ExtractionError, FetchError, StateError
 from ..files import PathArg
 from ..warc import CaptureRef, Stored, WarcWriter
@@ -68,8 +68,10 @@ def archive_locally(
     config: BulkConfig,
     retry_failed: bool = False,
     progress: Callable[[BulkProgress], None] | None = None,
+    robots: RobotsCache | None = None,
 ) -> BulkReport:
-    """:func:`~archiver.runs.bulk.archive_many` on this machine (without a client)."""
+    """:func:`~archiver.runs.bulk.archive_many` on this machine (without a client);
+    ``robots``: the robots.txt rules already read (by discovery), not read again."""
     folder = Path(out_dir)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -88,7 +90,7 @@ def archive_locally(
         ingest(urls, ledger)
         if retry_failed:
             log.info("%d failed URLs to try again", ledger.retry_failed())
-        run = _Run(folder, ledger, index, config, progress, started)
+        run = _Run(folder, ledger, index, config, progress, started, robots)
         with _extraction_workers(config) as workers:
             warcs += asyncio.run(run.main(workers))
         write_failure_report(folder / FAILURE_REPORT, ledger)
@@ -224,7 +226,9 @@ class _Run:
         config: BulkConfig,
         progress: Callable[[BulkProgress], None] | None,
         started: float,
+        robots: RobotsCache | None = None,
     ) -> None:
+        self._robots = robots
         self._ledger = ledger
         self._config = config
         self._progress = progress
@@ -243,7 +247,7 @@ class _Run:
         return self._warcs.bytes
 
     async def main(self, workers: Workers | None) -> list[Path]:
-        fetcher = AsyncFetcher(self._config.fetch)
+        fetcher = AsyncFetcher(self._config.fetch, robots=self._robots)
         try:
             await self._schedule(fetcher, workers)
             self._warcs.close()

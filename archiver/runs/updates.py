@@ -20,15 +20,15 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from ..capture import AsyncFetcher, FetchResult
-from ..discovery import DiscoveredURL, Walker, cutoff, discovery_config, home_url
+from ..capture import AsyncFetcher, FetchResult, RobotsCache
+from ..discovery import DiscoveredURL, Walker, cutoff, discovery_config, home_url, parse_period
 from ..errors import StateError
 from ..files import PathArg
 from ..warc import WarcWriter
 from .bookkeeping import STATE_FILE, BulkProgress, BulkReport, ingest, next_warc_name
 from .config import BulkConfig
 from .ledger import Ledger
-from .refresh import RevisitReport, begin_round, end_round, parse_period
+from .refresh import RevisitReport, begin_round, end_round, revisit_period
 from .scheduler import archive_locally
 from .single import capture_metadata
 
@@ -79,10 +79,13 @@ def archive_sites(
     URL, and what :func:`~archiver.runs.bulk.archive_many` raises.
     """
     homes = [home_url(site) for site in sites]
+    # A period is kept as a window for update_archive; a date is not (it would only grow).
     window = since if isinstance(since, timedelta) else None
     if isinstance(since, str):
-        start = cutoff(since)
-        window = datetime.now(timezone.utc) - start
+        try:
+            window = parse_period(since)
+        except ValueError:
+            cutoff(since)  # a date, else the error saying what a period or date is
     return _run(out_dir, homes, since, window, config or BulkConfig(), retry_failed, progress)
 
 
@@ -122,7 +125,7 @@ def update_archive(
     if since is None and window is not None:
         last = setting.get("last")
         since = (datetime.fromisoformat(last) if last else datetime.now(timezone.utc)) - window
-    span = parse_period(revisit) if isinstance(revisit, str) else revisit
+    span = revisit_period(revisit) if isinstance(revisit, str) else revisit
     return _run(folder, [], since, window, config or BulkConfig(), retry_failed, progress, span)
 
 
@@ -162,10 +165,13 @@ def _run(
         setting["sites"] = sites
         ledger.set(_SETTING, setting)  # the sites are kept even if this run is stopped
         last = setting.get("last")
-        sitemaps_since = datetime.fromisoformat(last) - _CLOCK_SKEW if last and not homes else None
         start = None if since is None else cutoff(since)
-        if start is not None and (sitemaps_since is None or start < sitemaps_since):
-            sitemaps_since = start
+        # A sitemap an index dates before the last discovery holds nothing new (but for
+        # a new site), nor one dated before the window: either is not read.
+        skip_before = [start] if start is not None else []
+        if last and not homes:
+            skip_before.append(datetime.fromisoformat(last) - _CLOCK_SKEW)
+        sitemaps_since = max(skip_before, default=None)
         walk = _Discovery(folder, ledger, config)
         urls = walk.run(sites, start, sitemaps_since)
         before = ledger.counts().total
@@ -181,7 +187,12 @@ def _run(
     ledger.close()
     log.info("%d article URLs discovered, %d new", len(urls), new)
     report = archive_locally(
-        (), folder, config=config, retry_failed=retry_failed, progress=progress
+        (),
+        folder,
+        config=config,
+        retry_failed=retry_failed,
+        progress=progress,
+        robots=walk.robots,
     )
     return UpdateReport(
         sites=tuple(sites),
@@ -202,6 +213,8 @@ class _Discovery:
         self._ledger = ledger
         self._config = config
         self._writer: WarcWriter | None = None
+        #: The robots.txt rules read, for the archiving run to use.
+        self.robots = RobotsCache()
         self.sources = 0
         self.skipped = 0
 
@@ -220,7 +233,8 @@ class _Discovery:
     async def _walk(
         self, sites: list[str], since: datetime | None, sitemaps_since: datetime | None
     ) -> list[DiscoveredURL]:
-        async with AsyncFetcher(discovery_config(self._config.fetch)) as fetcher:
+        config = discovery_config(self._config.fetch)
+        async with AsyncFetcher(config, robots=self.robots) as fetcher:
             walker = Walker(
                 fetcher,
                 since=since,
