@@ -27,7 +27,7 @@ from archiver.capture import FetchConfig
 from archiver.cli import main
 from archiver.runs import BulkConfig, TextIndex
 from archiver.runs.bookkeeping import STATE_FILE
-from archiver.runs.refresh import parse_period
+from archiver.runs.refresh import revisit_period
 from archiver.warc.records import NOT_MODIFIED_PROFILE
 
 FAST = BulkConfig(
@@ -146,11 +146,11 @@ def test_only_articles_first_archived_within_the_period(farm: ChangingFarm, tmp_
 
 
 def test_bad_period_and_folder(tmp_path: Path) -> None:
-    assert parse_period("3d") == timedelta(days=3)
-    assert parse_period("12h") == timedelta(hours=12)
+    assert revisit_period("3d") == timedelta(days=3)
+    assert revisit_period("12h") == timedelta(hours=12)
     for bad in ("3", "d", "-1d", "0d", "3 days", ""):
         with pytest.raises(archiver.InputError, match="not a period"):
-            parse_period(bad)
+            revisit_period(bad)
     with pytest.raises(archiver.InputError, match="not an archive folder"):
         archiver.revisit(tmp_path, "3d")
 
@@ -164,6 +164,22 @@ config = BulkConfig(per_host_delay=0, workers=1, concurrency=4, warc_size=20_000
                     fetch=FetchConfig(retries=0, timeout=10, allow_private=True))
 revisit(sys.argv[1], "3d", config=config)
 """
+
+
+def _captures_since(folder: Path, before: set[str]) -> int:
+    """The captures written to the WARC files of ``folder`` not in ``before``, the one
+    being written (``.open``) included, as far as they can be read now."""
+    count = 0
+    for path in folder.glob("*.warc.gz*"):
+        if path.name in before or path.name.endswith(".sqlite"):
+            continue
+        try:
+            with open(path, "rb") as stream:
+                for record in ArchiveIterator(stream):
+                    count += record.rec_type in ("response", "revisit")
+        except Exception:  # the record being written: counted up to it
+            pass
+    return count
 
 
 @pytest.mark.slow
@@ -182,9 +198,13 @@ def test_killed_revisit_loses_no_version_and_records_none_twice(tmp_path: Path) 
         before = {path.name for path in out.glob("*.warc.gz")}
         farm.change(CHANGED)
         command = [sys.executable, "-c", _REVISIT, str(out)]
-        for pause in (1.5, 2.0):
+        # Killed once a run has written some pages (a machine under load starts slowly):
+        # 40 pages into the first run, 40 more into the second.
+        for written in (40, 80):
             process = subprocess.Popen(command, start_new_session=True)
-            time.sleep(pause)
+            deadline = time.monotonic() + 120
+            while _captures_since(out, before) < written and time.monotonic() < deadline:
+                time.sleep(0.05)
             assert process.poll() is None, "the revisit ended before the kill"
             os.kill(process.pid, signal.SIGKILL)
             process.wait()

@@ -14,7 +14,7 @@ from ..capture import AsyncFetcher, FetchConfig
 from ..discovery import DiscoveredURL, Walker, cutoff, discovery_config
 from ..errors import InputError
 from ..runs import update_archive
-from ..runs.refresh import parse_period
+from ..runs.refresh import revisit_period
 from .app import main, usage_error
 from .fetching import bulk_progress, bulk_summary, discovery_summary, revisit_summary
 from .options import (
@@ -117,7 +117,7 @@ def update_command(
         usage_error(f"{archive_dir}: no archive here (make one with bulk --discover)")
     if revisit is not None:
         try:
-            parse_period(revisit)
+            revisit_period(revisit)
         except InputError as exc:
             usage_error(f"--revisit {revisit!r}: {exc.message}")
     fetch = fetch_config(no_robots, allow_private, user_agent, timeout, retries)

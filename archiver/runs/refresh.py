@@ -27,7 +27,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from ..discovery import parse_period as read_period
+from ..discovery import parse_period
 from ..errors import InputError
 from ..files import PathArg
 from .bookkeeping import STATE_FILE, BulkProgress, BulkReport
@@ -35,7 +35,7 @@ from .config import BulkConfig
 from .ledger import CHANGED, FIRST, NOT_MODIFIED, UNCHANGED, Ledger
 from .scheduler import archive_locally
 
-__all__ = ["RevisitReport", "begin_round", "end_round", "parse_period", "revisit"]
+__all__ = ["RevisitReport", "begin_round", "end_round", "revisit", "revisit_period"]
 
 log = logging.getLogger(__name__)
 
@@ -60,19 +60,22 @@ class RevisitReport:
     first: int
 
 
-def parse_period(period: str) -> timedelta:
-    """``3d`` (or ``90s``, ``15m``, ``12h``, ``2w``, ``1d12h``) as a timedelta, as
-    :func:`archiver.discovery.parse_period` reads it.
+def revisit_period(period: str) -> timedelta:
+    """``3d`` (or ``90s``, ``15m``, ``12h``, ``2w``, ``1d12h``) as a timedelta, read as
+    ``--since`` is (:func:`archiver.discovery.parse_period`).
 
     Raises :class:`~archiver.errors.InputError` naming the period when it is not a
     positive one.
     """
     try:
-        span = read_period(period)
-    except ValueError as exc:
-        raise InputError(str(exc), source=repr(period)) from exc
+        span = parse_period(period)
+    except ValueError:
+        span = timedelta()
     if span <= timedelta():
-        raise InputError("not a period: give a positive one (3d, 12h)", source=repr(period))
+        raise InputError(
+            "not a period: give a positive number and a unit, s, m, h, d or w (3d, 12h)",
+            source=repr(period),
+        )
     return span
 
 
@@ -91,7 +94,7 @@ def revisit(
     (it has no ledger) or ``period`` is not a period, and the errors of
     :func:`archiver.archive_many`.
     """
-    span = parse_period(period) if isinstance(period, str) else period
+    span = revisit_period(period) if isinstance(period, str) else period
     folder = Path(directory)
     if not (folder / STATE_FILE).is_file():
         raise InputError(

@@ -29,7 +29,7 @@ from ..warc import WarcWriter
 from .bookkeeping import STATE_FILE, BulkProgress, BulkReport, ingest, next_warc_name
 from .config import BulkConfig
 from .ledger import Ledger
-from .refresh import RevisitReport, begin_round, end_round, parse_period
+from .refresh import RevisitReport, begin_round, end_round, revisit_period
 from .scheduler import archive_locally
 from .single import capture_metadata
 
@@ -126,7 +126,7 @@ def update_archive(
     if since is None and window is not None:
         last = setting.get("last")
         since = (datetime.fromisoformat(last) if last else datetime.now(timezone.utc)) - window
-    span = parse_period(revisit) if isinstance(revisit, str) else revisit
+    span = revisit_period(revisit) if isinstance(revisit, str) else revisit
     return _run(folder, [], since, window, config or BulkConfig(), retry_failed, progress, span)
 
 
