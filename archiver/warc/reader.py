@@ -84,7 +84,8 @@ class ArchivedArticle:
     capture_id: str
     captured: datetime
     extracted: datetime
-    #: The WARC file holding the metadata record, and where that record starts in it.
+    #: The WARC file holding the metadata record, and where the Article's records start
+    #: in it (its conversion record's offset, or the metadata record's when it has none).
     warc: Path
     offset: int = 0
     #: The capture's record type (``response``, ``revisit``, ``resource``) and
