@@ -683,3 +683,10 @@ def test_the_farm_of_six_sites(tmp_path: Path) -> None:
             print("requests: first run", sum(first.values()), "update", sum(second.values()))
     finally:
         farm.close()
+
+
+def test_a_bad_output_folder_of_archive_sites_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(archiver.StateError, match="cannot create the output folder"):
+        archiver.archive_sites(["https://example.com/"], blocker / "out", config=FAST)

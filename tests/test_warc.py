@@ -22,6 +22,7 @@ from warc_check import warcio_check
 from warcio.archiveiterator import ArchiveIterator
 from warcio.warcwriter import WARCWriter
 
+import archiver.warc.reader
 import archiver.warc.writer
 from archiver.article import Article, ExtractorInfo
 from archiver.capture import load
@@ -228,6 +229,16 @@ def test_layout(tmp_path: Path) -> None:
         data = json.loads(meta)
         assert data == {k: v for k, v in expected.items() if v is not None and v != []}
         assert meta == json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def test_a_text_over_the_limit_of_a_conversion_record_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path / "a.warc.gz", [html_capture()])
+    limits = {"metadata": archiver.warc.reader.MAX_METADATA_BYTES, "conversion": 10}
+    monkeypatch.setattr(archiver.warc.reader, "_KEPT", limits)  # as 40 MiB of text would
+    with pytest.raises(WarcError, match="its text is over the .* limit of a conversion record"):
+        list(read(path))
 
 
 def test_metadata_naming_a_text_record_that_is_not_before_it_is_an_error(

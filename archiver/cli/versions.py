@@ -53,7 +53,7 @@ def search_command(
     All the words of QUERY must be found, in any order; put a phrase in double quotes
     ('"central bank"'), end a word with * for a prefix (bank*). Case and accents do
     not matter, in Greek and Arabic as in English. Each result names the WARC file and
-    offset of its metadata record.
+    offset of its article's records.
     """
     hits = search(
         query, directory, site=site, since=since, until=until, language=language, limit=limit

@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..errors import WarcError
+from ..errors import StateError, WarcError
 from ..files import PathArg, safe_name, write_text_file
 from ..warc import Stored, salvage
 from .ledger import DONE, FAILED, Ledger, LedgerCounts, Version
@@ -42,6 +42,7 @@ __all__ = [
     "finish",
     "ingest",
     "next_warc_name",
+    "output_folder",
     "recover",
     "write_failure_report",
 ]
@@ -128,6 +129,19 @@ class BulkReport:
 
 
 # --- before the run: recovery and the URL list -----------------------------------------
+
+
+def output_folder(out_dir: PathArg) -> Path:
+    """The output folder ``out_dir``, created with its parents when missing; a
+    :class:`~archiver.errors.StateError` naming it when it cannot be."""
+    folder = Path(out_dir)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StateError(
+            f"cannot create the output folder ({exc.strerror})", source=str(folder)
+        ) from exc
+    return folder
 
 
 def recover(folder: Path, ledger: Ledger) -> Iterator[Path]:

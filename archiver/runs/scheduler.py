@@ -25,7 +25,7 @@ from typing import Any
 
 from ..article import Article
 from ..capture import AsyncFetcher, FetchResult, RobotsCache
-from ..errors import ArchiverError, ExtractionError, FetchError, StateError
+from ..errors import ArchiverError, ExtractionError, FetchError
 from ..files import PathArg
 from ..warc import CaptureRef, Stored, WarcWriter
 from .bookkeeping import (
@@ -40,6 +40,7 @@ from .bookkeeping import (
     final_report,
     ingest,
     next_warc_name,
+    output_folder,
     recover,
     write_failure_report,
 )
@@ -72,13 +73,7 @@ def archive_locally(
 ) -> BulkReport:
     """:func:`~archiver.runs.bulk.archive_many` on this machine (without a client);
     ``robots``: the robots.txt rules already read (by discovery), not read again."""
-    folder = Path(out_dir)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StateError(
-            f"cannot create the output folder ({exc.strerror})", source=str(folder)
-        ) from exc
+    folder = output_folder(out_dir)
     started = time.monotonic()
     ledger = Ledger(folder / STATE_FILE)
     index: TextIndex | None = None

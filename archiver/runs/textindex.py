@@ -96,8 +96,8 @@ class Hit:
     language: str | None
     #: Words around the first match, the matching words in ``[brackets]``.
     snippet: str
-    #: The WARC file (a name in the archive folder) and the offset of the metadata
-    #: record, which holds the whole Article (:func:`archiver.warc.article_at`).
+    #: The WARC file (a name in the archive folder) and the offset of the Article's
+    #: records, its conversion and metadata records (:func:`archiver.warc.article_at`).
     warc: str
     offset: int
     #: The capture's WARC-Date.
@@ -186,7 +186,7 @@ class TextIndex:
 
     def index_file(self, warc: Path, *, after: int | None = None) -> None:
         """Index the WARC file ``warc``, in one transaction: whole and anew, or its
-        articles after the metadata record at offset ``after`` (indexed already).
+        articles after the one at offset ``after`` (indexed already).
 
         When no record starts at ``after`` (the file is not the one indexed), the file
         is indexed whole."""

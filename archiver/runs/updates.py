@@ -26,7 +26,14 @@ from ..discovery import parse_period as read_period
 from ..errors import StateError
 from ..files import PathArg
 from ..warc import WarcWriter
-from .bookkeeping import STATE_FILE, BulkProgress, BulkReport, ingest, next_warc_name
+from .bookkeeping import (
+    STATE_FILE,
+    BulkProgress,
+    BulkReport,
+    ingest,
+    next_warc_name,
+    output_folder,
+)
 from .config import BulkConfig
 from .ledger import Ledger
 from .refresh import RevisitReport, begin_round, end_round, revisit_period
@@ -148,13 +155,7 @@ def _run(
     progress: Callable[[BulkProgress], None] | None,
     revisit: timedelta | None = None,
 ) -> UpdateReport:
-    folder = Path(out_dir)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StateError(
-            f"cannot create the output folder ({exc.strerror})", source=str(folder)
-        ) from exc
+    folder = output_folder(out_dir)
     started = datetime.now(timezone.utc)
     ledger = Ledger(folder / STATE_FILE)
     try:

@@ -22,7 +22,8 @@ from typing import Any
 from ..capture import DEFAULT_MAX_BYTES, HTML_TYPES, sniff_kind
 from ..errors import ArchiverError, InputError, InputTooLargeError, WarcError
 from .bodies import BodyError, BodyTooLarge, http_body
-from .reader import checked_source, header_date, records
+from .framing import records
+from .reader import checked_source, header_date
 
 __all__ = ["Capture", "Originals", "SkippedRecord", "read_captures"]
 

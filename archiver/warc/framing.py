@@ -1,7 +1,7 @@
 """The records of a WARC file, found and checked within fixed budgets: :func:`iter_records`.
 
 Every command that reads WARC files reads them through here (by way of
-:func:`archiver.warc.reader.records`), so that the same damage gets the same verdict
+:func:`records`), so that the same damage gets the same verdict
 everywhere. warcio parses the headers (its ``StatusAndHeaders`` objects are what the
 rest of the package uses), but the framing is ours, because warcio's iterator
 tolerates damage (a truncated gzip member, trailing bytes, a wrong Content-Length, a
@@ -31,7 +31,8 @@ from __future__ import annotations
 import collections
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator, Mapping
+from contextlib import nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
@@ -45,7 +46,7 @@ from warcio.statusandheaders import StatusAndHeadersParser, StatusAndHeadersPars
 from ..errors import ArchiverError, WarcError
 from .files import GZIP_MAGIC, cause, quote
 
-__all__ = ["MAX_HEADER_BYTES", "iter_records", "parse_warc_date"]
+__all__ = ["MAX_HEADER_BYTES", "iter_records", "parse_warc_date", "records"]
 
 #: The most bytes one header block (the WARC headers of a record, or the HTTP headers
 #: in its block) may take.
@@ -58,6 +59,65 @@ _BLANK = (b"\r\n", b"\n")
 #: WARC-Date: W3C-DTF in UTC, to the second, with an optional fraction (WARC 1.1).
 _WARC_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?Z")
 _INTEGER = re.compile(r"\d{1,18}")
+
+
+def records(
+    source: Path, *, keep: Mapping[str, int], file: IO[bytes] | None = None
+) -> Generator[tuple[Any, bytes | None], None, None]:
+    """Every record of ``source`` with its block, checked (see :mod:`.framing`).
+
+    The block (after the HTTP headers, if any) is kept only for the record types in
+    ``keep``, up to the number of bytes given there: it is b"" for the other types, and
+    None when it is over the limit (it is still read through, to check it), so that a
+    large record costs no memory. Raises :class:`~archiver.errors.WarcError` naming
+    the file and the damage. With ``file`` (``source`` opened and moved to a record),
+    the records from there on.
+    """
+    record_id = None
+    try:
+        with open(source, "rb") if file is None else nullcontext(file) as stream:
+            start = stream.tell()
+            magic = stream.read(2)
+            stream.seek(start)
+            for record in iter_records(stream, gzipped=magic == GZIP_MAGIC, source=source):
+                record_id = record.rec_headers.get_header("WARC-Record-ID")
+                limit = keep.get(record.rec_type)
+                yield record, _read_block(record, source, limit=limit)
+    except ArchiverError:
+        raise
+    except OSError as exc:
+        raise WarcError(f"cannot read the file: {cause(exc)}", source=str(source)) from exc
+    except Exception as exc:  # a digest that does not match, and what else warcio raises
+        raise WarcError(f"record {record_id}: {cause(exc)}", source=str(source)) from exc
+
+
+def _read_block(record: Any, source: Path, *, limit: int | None) -> bytes | None:
+    """The record's block (after its HTTP headers, if any): b"" when ``limit`` is None,
+    None when it is over ``limit``.
+
+    Either way the block is read to its end, so that its length and digests are checked.
+    """
+    expected = record.length
+    if record.http_headers is not None:
+        # The HTTP headers of a response or request record have been read already.
+        expected -= record.http_headers.total_len
+    keep = limit is not None and expected <= limit  # known before a byte is kept
+    parts: list[bytes] | None = [] if keep else None
+    size = 0
+    while chunk := record.raw_stream.read(_CHUNK):
+        size += len(chunk)
+        if parts is not None:
+            parts.append(chunk)
+            if limit is not None and size > limit:
+                parts = None  # not kept, but still read through
+    if size != expected:
+        what = f"record {record.rec_headers.get_header('WARC-Record-ID')}"
+        raise WarcError(
+            f"truncated: {what} ends after {size} of its {expected} bytes", source=str(source)
+        )
+    if limit is None:
+        return b""
+    return None if parts is None else b"".join(parts)
 
 
 def parse_warc_date(value: str) -> datetime | None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 
-from .reader import checked_source, records
+from .framing import records
+from .reader import checked_source
 from .records import CaptureRef
 
 __all__ = ["Payloads"]

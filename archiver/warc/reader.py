@@ -18,8 +18,7 @@ import json
 import logging
 import os
 import stat
-from collections.abc import Generator, Iterable, Iterator, Mapping
-from contextlib import nullcontext
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -29,8 +28,8 @@ from ..article import Article
 from ..capture import DEFAULT_MAX_BYTES
 from ..errors import ArchiverError, WarcError
 from .bodies import warcio_decodes
-from .files import GZIP_MAGIC, cause, quote
-from .framing import iter_records, parse_warc_date
+from .files import cause, quote
+from .framing import parse_warc_date, records
 from .records import TEXT_RECORD
 
 __all__ = [
@@ -62,7 +61,6 @@ MAX_JSON_VALUES = 100_000
 # (and the text or the conversion record's ID) is ours, and failing to rebuild it is an
 # error rather than a foreign record to skip.
 _ARTICLE_KEYS = frozenset({"extractor", "input_kind"})
-_CHUNK = 64 * 1024
 #: The blocks kept: a metadata record's JSON and a conversion record's text.
 _KEPT = {"metadata": MAX_METADATA_BYTES, "conversion": MAX_METADATA_BYTES}
 #: All bytes but a JSON string's quotes and those that start values: ``[``, ``{``, ``,``.
@@ -84,7 +82,8 @@ class ArchivedArticle:
     capture_id: str
     captured: datetime
     extracted: datetime
-    #: The WARC file holding the metadata record, and where that record starts in it.
+    #: The WARC file holding the metadata record, and where the Article's records start
+    #: in it (its conversion record's offset, or the metadata record's when it has none).
     warc: Path
     offset: int = 0
     #: The capture's record type (``response``, ``revisit``, ``resource``) and
@@ -336,65 +335,6 @@ def _parse_warc_date(value: str, record_id: str, source: Path) -> datetime:
         message = f"record {record_id}: invalid date {quote(value)}"
         raise WarcError(message, source=str(source))
     return moment
-
-
-def records(
-    source: Path, *, keep: Mapping[str, int], file: IO[bytes] | None = None
-) -> Generator[tuple[Any, bytes | None], None, None]:
-    """Every record of ``source`` with its block, checked (see :mod:`.framing`).
-
-    The block (after the HTTP headers, if any) is kept only for the record types in
-    ``keep``, up to the number of bytes given there: it is b"" for the other types, and
-    None when it is over the limit (it is still read through, to check it), so that a
-    large record costs no memory. Raises :class:`~archiver.errors.WarcError` naming
-    the file and the damage. With ``file`` (``source`` opened and moved to a record),
-    the records from there on.
-    """
-    record_id = None
-    try:
-        with open(source, "rb") if file is None else nullcontext(file) as stream:
-            start = stream.tell()
-            magic = stream.read(2)
-            stream.seek(start)
-            for record in iter_records(stream, gzipped=magic == GZIP_MAGIC, source=source):
-                record_id = record.rec_headers.get_header("WARC-Record-ID")
-                limit = keep.get(record.rec_type)
-                yield record, _read_block(record, source, limit=limit)
-    except ArchiverError:
-        raise
-    except OSError as exc:
-        raise WarcError(f"cannot read the file: {cause(exc)}", source=str(source)) from exc
-    except Exception as exc:  # a digest that does not match, and what else warcio raises
-        raise WarcError(f"record {record_id}: {cause(exc)}", source=str(source)) from exc
-
-
-def _read_block(record: Any, source: Path, *, limit: int | None) -> bytes | None:
-    """The record's block (after its HTTP headers, if any): b"" when ``limit`` is None,
-    None when it is over ``limit``.
-
-    Either way the block is read to its end, so that its length and digests are checked.
-    """
-    expected = record.length
-    if record.http_headers is not None:
-        # The HTTP headers of a response or request record have been read already.
-        expected -= record.http_headers.total_len
-    keep = limit is not None and expected <= limit  # known before a byte is kept
-    parts: list[bytes] | None = [] if keep else None
-    size = 0
-    while chunk := record.raw_stream.read(_CHUNK):
-        size += len(chunk)
-        if parts is not None:
-            parts.append(chunk)
-            if limit is not None and size > limit:
-                parts = None  # not kept, but still read through
-    if size != expected:
-        what = f"record {record.rec_headers.get_header('WARC-Record-ID')}"
-        raise WarcError(
-            f"truncated: {what} ends after {size} of its {expected} bytes", source=str(source)
-        )
-    if limit is None:
-        return b""
-    return None if parts is None else b"".join(parts)
 
 
 def _article(

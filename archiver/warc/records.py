@@ -223,20 +223,7 @@ class RecordMaker:
         first = payloads.first_capture(digest, capture)
         if first == capture:
             return response
-        revisit = self._writer.create_revisit_record(
-            exchange.url,
-            digest,
-            first.target_uri,
-            first.date,
-            http_headers=response.http_headers,
-            warc_headers_dict={
-                "WARC-Record-ID": capture.record_id,
-                "WARC-Date": capture.date,
-                "WARC-Refers-To": first.record_id,
-                **({"WARC-IP-Address": exchange.ip_address} if exchange.ip_address else {}),
-            },
-        )
-        return revisit
+        return self._revisit(response, exchange, first, digest)
 
     def not_modified(
         self, response: Any, exchange: Exchange, earlier: CaptureRef, digest: str
@@ -244,7 +231,14 @@ class RecordMaker:
         """A ``revisit`` record (server-not-modified profile) in place of a 304
         ``response`` to a conditional request: it refers to ``earlier``, the capture
         whose validators were sent, and carries that capture's payload ``digest``."""
-        revisit = self._writer.create_revisit_record(
+        revisit = self._revisit(response, exchange, earlier, digest)
+        revisit.rec_headers.replace_header("WARC-Profile", NOT_MODIFIED_PROFILE)
+        return revisit
+
+    def _revisit(self, response: Any, exchange: Exchange, earlier: CaptureRef, digest: str) -> Any:
+        """A ``revisit`` record (identical-payload-digest profile) in place of
+        ``response``, with its ID, date and HTTP headers, referring to ``earlier``."""
+        return self._writer.create_revisit_record(
             exchange.url,
             digest,
             earlier.target_uri,
@@ -257,8 +251,6 @@ class RecordMaker:
                 **({"WARC-IP-Address": exchange.ip_address} if exchange.ip_address else {}),
             },
         )
-        revisit.rec_headers.replace_header("WARC-Profile", NOT_MODIFIED_PROFILE)
-        return revisit
 
     def exchange_records(self, exchange: Exchange) -> list[Any]:
         """The ``request`` and ``response`` records of one exchange, in that order."""

@@ -165,7 +165,7 @@ class WarcWriter:
         another file), as every derived record does (see
         :meth:`.RecordMaker.derived_records`); the metadata JSON names the extractor and
         its version. ``document`` is what ``article`` was extracted from. Returns where
-        the metadata record went (and the capture it refers to).
+        the records went (and the capture they refer to).
         """
         self._check_open()
         refers = {
