@@ -484,7 +484,7 @@ def test_the_address_connected_to_is_checked(
     raw: RawServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # DNS said "public" (rebinding, say), but the connection went to 127.0.0.1.
-    monkeypatch.setattr(client_module, "_resolve", lambda host, port: ["93.184.216.34"])
+    monkeypatch.setattr(client_module, "resolve", lambda host, port: ["93.184.216.34"])
     raw.routes["/page"] = respond(200, HTML, PAGE)
     raw.routes["/robots.txt"] = respond(404, [], b"")
     url = f"http://localhost:{raw.port}/page"
@@ -498,7 +498,7 @@ def test_the_address_a_client_of_ones_own_connects_to_is_not_checked(
 ) -> None:
     # Such a client may go through a proxy, whose address (often a private one) is the
     # one connected to: only the URL and what its host name resolves to are checked.
-    monkeypatch.setattr(client_module, "_resolve", lambda host, port: ["93.184.216.34"])
+    monkeypatch.setattr(client_module, "resolve", lambda host, port: ["93.184.216.34"])
     raw.routes["/page"] = respond(200, HTML, PAGE)
     with httpx.Client() as client, Fetcher(FetchConfig(obey_robots=False), client=client) as f:
         result = f.fetch(f"http://localhost:{raw.port}/page")

@@ -407,7 +407,7 @@ def test_a_public_page_redirecting_to_loopback_is_refused_by_default(
 ) -> None:
     # localhost is made to look public: it resolves, and its connection reaches, a public
     # address as far as the fetcher can tell; it then redirects to 127.0.0.1.
-    monkeypatch.setattr(client_module, "_resolve", lambda host, port: ["93.184.216.34"])
+    monkeypatch.setattr(client_module, "resolve", lambda host, port: ["93.184.216.34"])
     monkeypatch.setattr(client_module, "_peer_address", lambda response: "93.184.216.34")
     raw.routes["/robots.txt"] = respond(404, [], b"")
     raw.routes["/go"] = respond(301, [("Location", raw.url("/secret"))], b"")

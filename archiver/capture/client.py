@@ -13,7 +13,6 @@ URLs and what its exceptions mean, it is told here.
 from __future__ import annotations
 
 import math
-import socket
 import time
 import urllib.parse
 from collections import Counter, OrderedDict
@@ -28,6 +27,7 @@ import httpx
 from tenacity import AsyncRetrying, Retrying
 
 from ..errors import FetchError
+from .addresses import aresolve, resolve
 from .config import FetchConfig
 from .deadline import ATTEMPT_DEADLINE, DeadlineBackend, deadline_after
 from .exchange import FetchResult, Headers
@@ -182,11 +182,8 @@ def _peer_address(response: httpx.Response) -> str | None:
 
 def _past(deadline: float | None, exc: BaseException) -> bool:
     """True when ``exc`` is a timeout of httpx's that came of the attempt's deadline."""
-    return (
-        deadline is not None
-        and isinstance(exc, httpx.TimeoutException)
-        and time.monotonic() >= deadline - 0.01
-    )
+    late = deadline is not None and time.monotonic() >= deadline - 0.01
+    return late and isinstance(exc, httpx.TimeoutException)
 
 
 # --- the sync shell ---------------------------------------------------------------------
@@ -202,20 +199,13 @@ class _DeadlineTransport(httpx.HTTPTransport):
     def __init__(self) -> None:
         context = httpx.create_ssl_context(trust_env=False)
         super().__init__(verify=context, trust_env=False)
-        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)  # httpx's
-        self._pool = httpcore.ConnectionPool(
+        self._pool = httpcore.ConnectionPool(  # with httpx's default limits
             ssl_context=context,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
+            max_connections=100,
+            max_keepalive_connections=20,
+            keepalive_expiry=5.0,
             network_backend=DeadlineBackend(),
         )
-
-
-def _resolve(host: str, port: int) -> list[str]:
-    """The IP addresses of ``host``, as the connection will look them up."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return [str(info[4][0]) for info in infos]
 
 
 class Fetcher:
@@ -252,9 +242,7 @@ class Fetcher:
             for attempt in retrying:
                 with attempt:
                     attempts = attempt.retry_state.attempt_number
-                    plan = page_plan(
-                        url, self.config, self._robots, attempts, _URLS, _extra(headers)
-                    )
+                    plan = page_plan(url, self.config, self._robots, attempts, _URLS, headers)
                     result = self._run(plan)
         except Exception as exc:
             if not is_attempt_error(exc, _ERRORS):
@@ -269,7 +257,7 @@ class Fetcher:
             step = next(plan)
             while True:
                 if isinstance(step, Resolve):
-                    step = plan.send(_resolve(step.host, step.port))
+                    step = plan.send(resolve(step.host, step.port))
                 else:
                     step = plan.send(self._send(step))
         except StopIteration as stop:
@@ -314,12 +302,6 @@ class Fetcher:
 
 
 # --- the async shell --------------------------------------------------------------------
-
-
-async def _aresolve(host: str, port: int) -> list[str]:
-    """:func:`_resolve` without blocking the event loop (asyncio or trio)."""
-    infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return [str(info[4][0]) for info in infos]
 
 
 class _OriginClients:
@@ -393,12 +375,10 @@ _ORIGINS_KEPT = 256
 class AsyncFetcher:
     """The async twin of :class:`Fetcher`, on an httpx.AsyncClient per origin.
 
-    Many fetches may run at once on one AsyncFetcher; they share its connections and
-    its robots.txt rules. ``client`` is an httpx.AsyncClient to use for every origin
-    instead (it is not closed here); as on a Fetcher, the address it connects to (maybe
-    a proxy's) is not checked, only the URLs and what their host names resolve to.
-    ``robots`` holds the robots.txt rules another fetcher read, to share them (the
-    fetcher of a bulk run takes those of its discovery, so each file is read once).
+    Many fetches may run at once on one AsyncFetcher, sharing its connections and its
+    robots.txt rules (``robots``: those another fetcher read, as a bulk run takes its
+    discovery's). ``client``: an httpx.AsyncClient for every origin, not closed here;
+    as on a Fetcher, only the URLs and their hosts' addresses are checked, not a proxy's.
     """
 
     def __init__(
@@ -420,9 +400,7 @@ class AsyncFetcher:
             async for attempt in retrying:
                 with attempt:
                     attempts = attempt.retry_state.attempt_number
-                    plan = page_plan(
-                        url, self.config, self._robots, attempts, _URLS, _extra(headers)
-                    )
+                    plan = page_plan(url, self.config, self._robots, attempts, _URLS, headers)
                     result = await self._run(plan)
         except Exception as exc:
             if not is_attempt_error(exc, _ERRORS):
@@ -463,7 +441,7 @@ class AsyncFetcher:
                 while True:
                     if isinstance(step, Resolve):
                         url = step.host
-                        step = plan.send(await _aresolve(step.host, step.port))
+                        step = plan.send(await aresolve(step.host, step.port))
                     else:
                         url = step.url
                         step = plan.send(await self._send(step))
@@ -507,10 +485,6 @@ class AsyncFetcher:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
-
-
-def _extra(headers: Mapping[str, str] | None) -> tuple[tuple[str, str], ...]:
-    return tuple((headers or {}).items())
 
 
 def fetch(url: str, config: FetchConfig | None = None) -> FetchResult:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -138,11 +138,12 @@ def page_plan(
     robots: RobotsCache,
     attempt: int,
     urls: UrlSyntax,
-    extra: tuple[tuple[str, str], ...] = (),
+    headers: Mapping[str, str] | None = None,
 ) -> Generator[Step, Any, tuple[list[Exchange], Received]]:
     """One attempt at ``url``: every hop until a response that is not a redirect.
 
-    ``extra`` headers go with each request for the page (not for robots.txt)."""
+    ``headers`` go with each request for the page (not for robots.txt)."""
+    extra = tuple((headers or {}).items())
     deadline = time.monotonic() + config.total_timeout if config.total_timeout else None
     current = urls.check(url, url, attempt)
     exchanges: list[Exchange] = []

@@ -142,23 +142,20 @@ class Ledger:
         #: Why the ledger refuses writes, once one failed.
         self._failure: str | None = None
         self._in_transaction = False
+        db: sqlite3.Connection | None = None
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise StateError(
-                f"cannot open the state ledger ({self._cause(exc)})", source=str(path)
-            ) from exc
-        try:
-            self._db.execute("PRAGMA journal_mode=WAL")
+            db = sqlite3.connect(self.path, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL mode survives a killed process; only a power cut may lose
             # the last commits, which the next run then redoes.
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
-            self._db.close()
-            raise StateError(
-                f"cannot open the state ledger ({self._cause(exc)})", source=str(path)
-            ) from exc
+            if db is not None:
+                db.close()
+            cause = sqlite_cause(exc, self.path)
+            raise StateError(f"cannot open the state ledger ({cause})", source=str(path)) from exc
+        self._db = db
 
     # --- the URL list -----------------------------------------------------------------
 
@@ -477,8 +474,9 @@ class Ledger:
         try:
             yield
         except sqlite3.Error as exc:
+            cause = sqlite_cause(exc, self.path)
             raise StateError(
-                f"cannot read the state ledger ({self._cause(exc)})", source=str(self.path)
+                f"cannot read the state ledger ({cause})", source=str(self.path)
             ) from exc
 
     @contextmanager
@@ -491,14 +489,12 @@ class Ledger:
     def _failed(self, doing: str, exc: BaseException) -> StateError:
         # SQLite rolls the transaction back itself after some errors (SQLITE_FULL among
         # them) and not after others: either way, what it held is gone now.
-        self._failure = f"a write failed ({self._cause(exc)})"
+        cause = sqlite_cause(exc, self.path)
+        self._failure = f"a write failed ({cause})"
         if self._db.in_transaction:
             try:
                 self._db.execute("ROLLBACK")
             except sqlite3.Error:
                 pass  # the failure that matters is being reported
         self._in_transaction = False
-        return StateError(f"cannot {doing} ({self._cause(exc)})", source=str(self.path))
-
-    def _cause(self, exc: BaseException) -> str:
-        return sqlite_cause(exc, self.path)
+        return StateError(f"cannot {doing} ({cause})", source=str(self.path))
