@@ -23,6 +23,20 @@ The public API::
 
 # Names load on first use (PEP 562), from the imports of __init__.pyi: an extraction
 # worker then imports extraction alone, not the fetching, WARC and run layers it never uses.
+import importlib
+import importlib.util
+
 import lazy_loader
 
-__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)
+_exported, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)
+
+
+def __getattr__(name: str) -> object:
+    try:
+        return _exported(name)
+    except AttributeError:
+        # A subpackage too (`archiver.warc.salvage` after `import archiver`), as when
+        # this file imported them all.
+        if importlib.util.find_spec(f"{__name__}.{name}") is None:
+            raise
+        return importlib.import_module(f"{__name__}.{name}")

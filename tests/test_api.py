@@ -90,3 +90,10 @@ def test_extracting_imports_no_fetching_warc_or_run_layer() -> None:
         "archiver.cli",
     }
     assert loaded & unused == set()
+
+
+def test_a_subpackage_is_reached_from_archiver_alone() -> None:
+    # As docs/warc.md writes it: the lazy package still gives its subpackages.
+    code = "import archiver; print(archiver.warc.salvage.__name__)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["salvage"]
