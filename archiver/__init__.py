@@ -21,137 +21,22 @@ The public API::
     update = archiver.update_archive("archive/")              # later: only what is new
 """
 
-from .article import Article, ExtractorInfo, InputKind
-from .capture import AsyncFetcher, Exchange, FetchConfig, Fetcher, FetchResult, afetch, fetch, load
-from .discovery import DiscoveredURL, adiscover, discover
-from .document import Document
-from .errors import (
-    ArchiverError,
-    BinaryInputError,
-    BlockedAddressError,
-    DecodingError,
-    DecompressionBombError,
-    EmptyInputError,
-    ExtractionError,
-    FetchError,
-    HttpStatusError,
-    InputError,
-    InputTooLargeError,
-    NotHtmlError,
-    PluginError,
-    ResponseTooLargeError,
-    RobotsDisallowedError,
-    StateError,
-    WarcError,
-)
-from .extraction import (
-    Extractor,
-    Registry,
-    default_registry,
-    extract,
-    extract_document,
-    to_markdown,
-)
-from .outputs import ArticleChange, TextVersion, diff, export, history, write_index, write_wacz
-from .runs import (
-    BulkConfig,
-    BulkProgress,
-    BulkReport,
-    Failure,
-    FailureCause,
-    Hit,
-    Report,
-    RevisitReport,
-    UpdateReport,
-    aarchive,
-    archive,
-    archive_many,
-    archive_sites,
-    reprocess,
-    revisit,
-    search,
-    update_archive,
-)
-from .version import __version__
-from .warc import (
-    ArchivedArticle,
-    Capture,
-    Payloads,
-    WarcWriter,
-    read,
-    read_captures,
-    read_latest,
-)
+# Names load on first use (PEP 562), from the imports of __init__.pyi: an extraction
+# worker then imports extraction alone, not the fetching, WARC and run layers it never uses.
+import importlib
+import importlib.util
 
-__all__ = [
-    "ArchivedArticle",
-    "ArchiverError",
-    "Article",
-    "ArticleChange",
-    "AsyncFetcher",
-    "BinaryInputError",
-    "BlockedAddressError",
-    "BulkConfig",
-    "BulkProgress",
-    "BulkReport",
-    "Capture",
-    "DecodingError",
-    "DecompressionBombError",
-    "DiscoveredURL",
-    "Document",
-    "EmptyInputError",
-    "Exchange",
-    "ExtractionError",
-    "Extractor",
-    "ExtractorInfo",
-    "Failure",
-    "FailureCause",
-    "FetchConfig",
-    "FetchError",
-    "FetchResult",
-    "Fetcher",
-    "Hit",
-    "HttpStatusError",
-    "InputError",
-    "InputKind",
-    "InputTooLargeError",
-    "NotHtmlError",
-    "Payloads",
-    "PluginError",
-    "Registry",
-    "Report",
-    "ResponseTooLargeError",
-    "RevisitReport",
-    "RobotsDisallowedError",
-    "StateError",
-    "TextVersion",
-    "UpdateReport",
-    "WarcError",
-    "WarcWriter",
-    "__version__",
-    "aarchive",
-    "adiscover",
-    "afetch",
-    "archive",
-    "archive_many",
-    "archive_sites",
-    "default_registry",
-    "diff",
-    "discover",
-    "export",
-    "extract",
-    "extract_document",
-    "fetch",
-    "history",
-    "load",
-    "read",
-    "read_captures",
-    "read_latest",
-    "reprocess",
-    "revisit",
-    "search",
-    "to_markdown",
-    "update_archive",
-    "write_index",
-    "write_wacz",
-]
+import lazy_loader
+
+_exported, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)
+
+
+def __getattr__(name: str) -> object:
+    try:
+        return _exported(name)
+    except AttributeError:
+        # A subpackage too (`archiver.warc.salvage` after `import archiver`), as when
+        # this file imported them all.
+        if importlib.util.find_spec(f"{__name__}.{name}") is None:
+            raise
+        return importlib.import_module(f"{__name__}.{name}")

@@ -1,6 +1,6 @@
 """Metadata of the generic extractor against trafilatura's, and a worker's peak memory.
 
-    python benchmarks/metadata.py [--no-memory]
+    python benchmarks/metadata.py [--no-memory | --memory-only]
 
 Reads ../shared/eval beside the checkout and prints, ours beside trafilatura 2.3's
 ``extract_metadata`` on the same bytes:
@@ -215,7 +215,9 @@ def report(*, memory: bool = True) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--no-memory", action="store_true", help="skip the worker's peak RSS")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--no-memory", action="store_true", help="skip the worker's peak RSS")
+    which.add_argument("--memory-only", action="store_true", help="only the worker's peak RSS")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not EVAL.is_dir():
@@ -223,6 +225,8 @@ def main() -> int:
         return 2
     if args.worker:
         _worker()
+    elif args.memory_only:
+        print(f"worker peak RSS (aeb-dev + trafilatura-dev) {worker_peak_rss():.1f} MB")
     else:
         report(memory=not args.no_memory)
     return 0

@@ -6,6 +6,8 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import subprocess
+import sys
 from types import ModuleType
 
 import pytest
@@ -32,10 +34,11 @@ def _submodules(package: ModuleType) -> set[str]:
 
 @pytest.mark.parametrize("package", _packages(), ids=lambda p: p.__name__)
 def test_the_public_names_of_a_package_are_its_all(package: ModuleType) -> None:
+    # dir() as well: a lazy package (archiver, archiver.capture) has a name once used.
     public = {
         name
-        for name, value in vars(package).items()
-        if not name.startswith("_") and not isinstance(value, ModuleType)
+        for name in {*vars(package), *dir(package)}
+        if not name.startswith("_") and not isinstance(getattr(package, name), ModuleType)
     }
     exported = set(package.__all__) - {"__version__"}
     assert public == exported  # the order of __all__ is ruff's (RUF022)
@@ -61,3 +64,36 @@ def test_the_version_is_the_installed_one() -> None:
     from importlib.metadata import version
 
     assert archiver.__version__ == version("news-archiver")
+
+
+def test_extracting_imports_no_fetching_warc_or_run_layer() -> None:
+    # An extraction worker's memory: httpx and the rest cost it some 25 MB it never uses.
+    code = (
+        "import sys, archiver; "
+        "archiver.extract('<p>' + 'A sentence of text. ' * 30, url='https://example.com/a'); "
+        "print(' '.join(sorted(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(done.stdout.split())
+    unused = {
+        "httpx",
+        "httpcore",
+        "anyio",
+        "warcio",
+        "rich",
+        "click",
+        "dask",
+        "archiver.capture.client",
+        "archiver.warc",
+        "archiver.runs",
+        "archiver.outputs",
+        "archiver.cli",
+    }
+    assert loaded & unused == set()
+
+
+def test_a_subpackage_is_reached_from_archiver_alone() -> None:
+    # As docs/warc.md writes it: the lazy package still gives its subpackages.
+    code = "import archiver; print(archiver.warc.salvage.__name__)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["salvage"]

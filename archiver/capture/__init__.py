@@ -7,28 +7,8 @@ Content-Encoding) and :mod:`.retry` decides on another attempt; :mod:`.config` a
 :mod:`.exchange` hold the data that goes in and comes out. :mod:`.saved` loads inputs.
 """
 
-from .client import AsyncFetcher, Fetcher, afetch, fetch
-from .config import DEFAULT_USER_AGENT, HTML_TYPES, FetchConfig
-from .decoders import DecodeError, Decoder, Overflow
-from .exchange import Exchange, FetchResult
-from .plan import RobotsCache
-from .saved import DEFAULT_MAX_BYTES, load, sniff_kind
+# Names load on first use (PEP 562), from the imports of __init__.pyi: loading a saved
+# page (an extraction worker) then imports no HTTP client.
+import lazy_loader
 
-__all__ = [
-    "DEFAULT_MAX_BYTES",
-    "DEFAULT_USER_AGENT",
-    "HTML_TYPES",
-    "AsyncFetcher",
-    "DecodeError",
-    "Decoder",
-    "Exchange",
-    "FetchConfig",
-    "FetchResult",
-    "Fetcher",
-    "Overflow",
-    "RobotsCache",
-    "afetch",
-    "fetch",
-    "load",
-    "sniff_kind",
-]
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)
