@@ -155,3 +155,9 @@ def test_parse_date_keeps_its_time_zone_rule() -> None:
     )
     when = parse_date("19.12.2018 15:01", languages=["en"], timezone="Europe/Athens")
     assert isinstance(when, datetime) and when.tzinfo is not None and when.hour == 15
+
+
+def test_quick_date_reads_nothing_in_a_language_dateparser_refuses() -> None:
+    assert full_date("19.12.2018", ["xx", "en"]) is None
+    assert quick_date("19.12.2018", ["xx", "en"]) is None
+    assert quick_date("19.12.2018", []) is None

@@ -101,13 +101,14 @@ def quick_date(text: str, languages: list[str] | None) -> datetime | None:
     month name and year ("19 December 2018") and month name, day and year ("December
     19, 2018"), month names in ``languages``; each perhaps followed by a time.
     """
-    if not languages:
-        return None  # dateparser guesses the language: so much is not unambiguous
+    months = _month_numbers(tuple(languages)) if languages else None
+    if months is None:
+        return None  # no languages (dateparser guesses them) or one dateparser refuses
     text = text.strip()
     if match := _ISO.fullmatch(text) or _NUMERIC.fullmatch(text):
         month: int | None = int(match["month"])
     elif match := _DAY_FIRST.fullmatch(text) or _NAME_FIRST.fullmatch(text):
-        month = _month_numbers(tuple(languages)).get(match["name"].casefold())
+        month = months.get(match["name"].casefold())
     else:
         return None
     hour, minute, second = (int(match[g] or 0) for g in ("hour", "minute", "second"))
@@ -125,9 +126,10 @@ def quick_date(text: str, languages: list[str] | None) -> datetime | None:
 
 
 @lru_cache(maxsize=32)
-def _month_numbers(languages: tuple[str, ...]) -> dict[str, int]:
+def _month_numbers(languages: tuple[str, ...]) -> dict[str, int] | None:
     """Month names of ``languages`` (dateparser's locale data), case-folded, to month
-    numbers; a name that two languages give to different months is left out."""
+    numbers; a name that two languages give to different months is left out. None when
+    dateparser does not know one of the languages: it then reads no date at all."""
     numbers: dict[str, int] = {}
     clashes: set[str] = set()
     loader = LocaleDataLoader()
@@ -135,7 +137,7 @@ def _month_numbers(languages: tuple[str, ...]) -> dict[str, int]:
         try:
             info = loader.get_locale(language).info
         except (ValueError, KeyError):
-            continue
+            return None
         for number, key in enumerate(_MONTHS, start=1):
             for name in info.get(key, ()):
                 name = name.casefold()
