@@ -1,4 +1,10 @@
-"""Publication dates from the date lines of a page, through dateparser."""
+"""Publication dates from the date lines of a page, through dateparser.
+
+dateparser costs milliseconds a string, most of it in finding the language and
+translating: the common unambiguous formats (ISO 8601, numeric day/month/year, day and
+month name and year) are read first by :func:`quick_date`, which gives what dateparser
+gives for them.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,10 @@ from datetime import date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import dateparser
+from dateparser.date import DateDataParser
 from dateparser.languages.loader import LocaleDataLoader
 
-__all__ = ["date_share", "parse_date"]
+__all__ = ["date_share", "full_date", "parse_date", "quick_date"]
 
 _YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)|\b\d{1,2}[./-]\d{1,2}[./-]\d{2}\b")
 _TIME = re.compile(r"(?<!\d)\d{1,2}[:.]\d{2}(?!\d)(?![./-]\d)")
@@ -26,6 +32,17 @@ _CALENDAR_KEYS = (
     "monday tuesday wednesday thursday friday saturday sunday am pm"
 ).split()
 _MONTH_FIRST = re.compile(r"^[^\d]*[A-Za-z]{3,}\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}")
+_MONTHS = _CALENDAR_KEYS[:12]
+# The formats quick_date reads: the whole text is the date, perhaps with a time.
+_CLOCK = (
+    r"(?:[ T](?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?(?: ?(?P<half>\w{2}))?)?"
+)
+_ISO = re.compile(r"(?P<year>(?:19|20)\d\d)-(?P<month>\d{2})-(?P<day>\d{2})" + _CLOCK)
+_NUMERIC = re.compile(
+    r"(?P<day>\d{1,2})(?P<sep>[./-])(?P<month>\d{1,2})(?P=sep)(?P<year>(?:19|20)\d\d)" + _CLOCK
+)
+_DAY_FIRST = re.compile(r"(?P<day>\d{1,2}) (?P<name>[^\W\d_]+) (?P<year>(?:19|20)\d\d)" + _CLOCK)
+_NAME_FIRST = re.compile(r"(?P<name>[^\W\d_]+) (?P<day>\d{1,2}), (?P<year>(?:19|20)\d\d)" + _CLOCK)
 
 
 def parse_date(
@@ -40,13 +57,7 @@ def parse_date(
     """
     if not _YEAR.search(text):
         return None
-    settings = dict(_SETTINGS)
-    if _MONTH_FIRST.match(text):
-        settings["DATE_ORDER"] = "MDY"
-    try:
-        parsed = dateparser.parse(text, languages=languages, settings=settings)
-    except (ValueError, OverflowError, TypeError):
-        return None
+    parsed = quick_date(text, languages) or full_date(text, languages)
     if parsed is None:
         return None
     if parsed.tzinfo is not None:
@@ -57,6 +68,82 @@ def parse_date(
         return parsed.replace(tzinfo=ZoneInfo(timezone))
     except ZoneInfoNotFoundError:
         return parsed.date()
+
+
+def full_date(text: str, languages: list[str] | None = None) -> datetime | None:
+    """The date (and time) dateparser reads in ``text``, day, month and year required."""
+    month_first = bool(_MONTH_FIRST.match(text))
+    try:
+        return _parser(tuple(languages) if languages else None, month_first).get_date_data(text)[
+            "date_obj"
+        ]
+    except (ValueError, OverflowError, TypeError):
+        return None
+
+
+@lru_cache(maxsize=32)
+def _parser(languages: tuple[str, ...] | None, month_first: bool) -> DateDataParser:
+    """One parser per language list and date order: making one costs as much as a parse.
+
+    A parser that does not try previous locales keeps no state between strings.
+    """
+    settings = dict(_SETTINGS)
+    if month_first:
+        settings["DATE_ORDER"] = "MDY"
+    return DateDataParser(languages=list(languages) if languages else None, settings=settings)
+
+
+def quick_date(text: str, languages: list[str] | None) -> datetime | None:
+    """The date (and time) of ``text`` when it is written in a common unambiguous format,
+    as :func:`full_date` reads it; None for any other text.
+
+    Read: ISO 8601 ("2018-12-19 15:01"), numeric day/month/year ("19.12.2018"), day,
+    month name and year ("19 December 2018") and month name, day and year ("December
+    19, 2018"), month names in ``languages``; each perhaps followed by a time.
+    """
+    months = _month_numbers(tuple(languages)) if languages else None
+    if months is None:
+        return None  # no languages (dateparser guesses them) or one dateparser refuses
+    text = text.strip()
+    if match := _ISO.fullmatch(text) or _NUMERIC.fullmatch(text):
+        month: int | None = int(match["month"])
+    elif match := _DAY_FIRST.fullmatch(text) or _NAME_FIRST.fullmatch(text):
+        month = months.get(match["name"].casefold())
+    else:
+        return None
+    hour, minute, second = (int(match[g] or 0) for g in ("hour", "minute", "second"))
+    half = match["half"].casefold() if match["half"] else None
+    if half is not None:
+        if half not in ("am", "pm") or not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if half == "pm" else 0)
+    if month is None:
+        return None
+    try:
+        return datetime(int(match["year"]), month, int(match["day"]), hour, minute, second)
+    except ValueError:
+        return None  # no such day: dateparser may read the numbers another way
+
+
+@lru_cache(maxsize=32)
+def _month_numbers(languages: tuple[str, ...]) -> dict[str, int] | None:
+    """Month names of ``languages`` (dateparser's locale data), case-folded, to month
+    numbers; a name that two languages give to different months is left out. None when
+    dateparser does not know one of the languages: it then reads no date at all."""
+    numbers: dict[str, int] = {}
+    clashes: set[str] = set()
+    loader = LocaleDataLoader()
+    for language in languages:
+        try:
+            info = loader.get_locale(language).info
+        except (ValueError, KeyError):
+            return None
+        for number, key in enumerate(_MONTHS, start=1):
+            for name in info.get(key, ()):
+                name = name.casefold()
+                if numbers.setdefault(name, number) != number:
+                    clashes.add(name)
+    return {name: number for name, number in numbers.items() if name not in clashes}
 
 
 @lru_cache(maxsize=32)

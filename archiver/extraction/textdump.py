@@ -39,6 +39,8 @@ __all__ = ["extract_text"]
 
 _SENTENCE_END = re.compile(r"[.!?…:;]['\"”’»)\]]*$")
 _DATELINE = re.compile(r"^(?P<place>[A-Z][A-Za-z .'-]{1,30}?)\s*[-–—]+\s*(?P<date>[^:]{6,30}):\s")
+_TAGS = re.compile(r"^(?:tags?|ετικέτες)\s*:?\s+(?P<tags>.+)$", re.IGNORECASE)
+_NAME_SEPARATOR = re.compile(r"\s*(?:,|&|\band\b|\bκαι\b)\s*")
 
 #: A prose line has at least this many words ...
 _PROSE_WORDS = 8
@@ -173,7 +175,7 @@ class _Dump:
     def _byline(self, text: str) -> tuple[str, ...] | None:
         for pattern in self.lex.byline:
             if match := pattern.search(text):
-                names = re.split(r"\s*(?:,|&|\band\b|\bκαι\b)\s*", match.group("names"))
+                names = _NAME_SEPARATOR.split(match.group("names"))
                 names = [n.strip(" .") for n in names if n.strip(" .")]
                 if names and all(_is_name(n) for n in names):
                     return tuple(names)
@@ -341,8 +343,7 @@ class _Dump:
 
     def _tags(self) -> tuple[str, ...]:
         for line in self.lines:
-            match = re.match(r"^(?:tags?|ετικέτες)\s*:?\s+(?P<tags>.+)$", line.text, re.IGNORECASE)
-            if match and line.kind is Kind.END:
+            if line.kind is Kind.END and (match := _TAGS.match(line.text)):
                 raw = match.group("tags")
                 parts = raw.split(",") if "," in raw else raw.split()
                 return tuple(p.strip() for p in parts if p.strip())

@@ -1,0 +1,163 @@
+"""quick_date reads the common formats as dateparser (full_date) does, and nothing else."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from archiver.extraction.dates import full_date, parse_date, quick_date
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+LANGUAGES = (["en"], ["el", "en"])
+MONTHS = {
+    "en": [
+        ("jan", "january"),
+        ("feb", "february"),
+        ("mar", "march"),
+        ("apr", "april"),
+        ("may",),
+        ("jun", "june"),
+        ("jul", "july"),
+        ("aug", "august"),
+        ("sep", "sept", "september"),
+        ("oct", "october"),
+        ("nov", "november"),
+        ("dec", "december"),
+    ],
+    "el": [
+        ("Ιανουαρίου",),
+        ("Φεβρουαρίου",),
+        ("Μαρτίου",),
+        ("Απριλίου",),
+        ("Μαΐου",),
+        ("Ιουνίου",),
+        ("Ιουλίου",),
+        ("Αυγούστου",),
+        ("Σεπτεμβρίου",),
+        ("Οκτωβρίου",),
+        ("Νοεμβρίου",),
+        ("Δεκεμβρίου",),
+    ],
+}
+
+
+@st.composite
+def written_dates(draw: st.DrawFn) -> tuple[str, list[str]]:
+    """A date in one of the formats quick_date reads, and the languages to read it in."""
+    when = draw(st.datetimes(datetime(1990, 1, 1), datetime(2035, 12, 31)))
+    language = draw(st.sampled_from(["en", "el"]))
+    day, month, year = when.day, when.month, when.year
+    name = draw(st.sampled_from(MONTHS[language][month - 1]))
+    if name.isascii():  # upper-case Greek spells accents apart: dateparser's to read
+        name = draw(st.sampled_from([name, name.upper(), name.capitalize()]))
+    sep = draw(st.sampled_from("./-"))
+    dd = draw(st.sampled_from([f"{day}", f"{day:02}"]))
+    mm = draw(st.sampled_from([f"{month}", f"{month:02}"]))
+    text = draw(
+        st.sampled_from(
+            [
+                f"{year}-{month:02}-{day:02}",
+                f"{dd}{sep}{mm}{sep}{year}",
+                f"{dd} {name} {year}",
+                f"{name} {dd}, {year}",
+            ]
+        )
+    )
+    clock = draw(
+        st.sampled_from(
+            [
+                "",
+                f" {when.hour:02}:{when.minute:02}",
+                f" {when.hour}:{when.minute:02}:{when.second:02}",
+                f" {when.hour % 12 or 12}:{when.minute:02} {'pm' if when.hour >= 12 else 'am'}",
+                f" {when.hour % 12 or 12}:{when.minute:02}{'PM' if when.hour >= 12 else 'AM'}",
+            ]
+        )
+    )
+    if text[0].isdigit() and text[4] == "-" and clock:
+        clock = draw(st.sampled_from([clock, "T" + clock[1:]]))
+    return text + clock, ["el", "en"] if language == "el" else ["en"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(written_dates())
+def test_quick_date_reads_what_dateparser_reads(case: tuple[str, list[str]]) -> None:
+    text, languages = case
+    quick = quick_date(text, languages)
+    assert quick is not None, text
+    assert quick == full_date(text, languages), text
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(0, 40),
+    st.integers(0, 40),
+    st.integers(1000, 2999),
+    st.sampled_from("./-"),
+    st.sampled_from(["", " 25:10", " 13:00 pm", " 0:30 am", " 12:00 xx", " 9:60"]),
+)
+def test_quick_date_leaves_other_numbers_to_dateparser(
+    day: int, month: int, year: int, sep: str, clock: str
+) -> None:
+    for text in (f"{day}{sep}{month}{sep}{year}{clock}", f"{year}-{month:02}-{day:02}{clock}"):
+        quick = quick_date(text, ["en"])
+        assert quick is None or quick == full_date(text, ["en"]), text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from("0123456789 ./-:,aAmMpPyJnuΜαΐου"), max_size=24))
+def test_quick_date_agrees_on_any_text(text: str) -> None:
+    for languages in LANGUAGES:
+        quick = quick_date(text, languages)
+        assert quick is None or quick == full_date(text, languages), text
+
+
+def fixture_date_strings(shared: Path) -> set[str]:
+    """The short strings with a year in fixtures/ and the text-dumps-dev set, and their
+    parts around the separators the text-dump extractor splits date lines at."""
+    texts: list[str] = []
+    for path in FIXTURES.rglob("*"):
+        if path.suffix == ".html":
+            texts += re.split(r"<[^>]*>|\n", path.read_text(encoding="utf-8", errors="replace"))
+        elif path.suffix in (".json", ".txt"):
+            texts += path.read_text(encoding="utf-8", errors="replace").splitlines()
+    for path in (shared / "eval" / "text-dumps-dev").rglob("*"):
+        if path.suffix in (".json", ".txt"):
+            texts += path.read_text(encoding="utf-8").splitlines()
+    strings: set[str] = set()
+    for text in texts:
+        text = " ".join(text.replace('"', " ").split())
+        for part in [text, *re.split(r" \| |, | - ", text)]:
+            if 6 <= len(part) <= 60 and re.search(r"(19|20)\d\d", part):
+                strings.add(part.strip(" ,:"))
+    return strings
+
+
+def test_quick_date_agrees_on_the_fixtures_dates(shared: Path) -> None:
+    strings = fixture_date_strings(shared)
+    read = 0
+    for text in sorted(strings):
+        for languages in LANGUAGES:
+            if (quick := quick_date(text, languages)) is not None:
+                read += 1
+                assert quick == full_date(text, languages), text
+    assert read >= 10, read  # the fast path is taken on real pages
+
+
+def test_parse_date_keeps_its_time_zone_rule() -> None:
+    assert (
+        parse_date("2018-12-19 15:01", languages=["en"], timezone=None)
+        == datetime(2018, 12, 19).date()
+    )
+    when = parse_date("19.12.2018 15:01", languages=["en"], timezone="Europe/Athens")
+    assert isinstance(when, datetime) and when.tzinfo is not None and when.hour == 15
+
+
+def test_quick_date_reads_nothing_in_a_language_dateparser_refuses() -> None:
+    assert full_date("19.12.2018", ["xx", "en"]) is None
+    assert quick_date("19.12.2018", ["xx", "en"]) is None
+    assert quick_date("19.12.2018", []) is None
