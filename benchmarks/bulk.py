@@ -585,7 +585,11 @@ def memory_run(name: str, count: int, server: Server, workers: int) -> None:
     samples = figures["samples"]
     if samples:
         end = samples[-1][0]
-        marks = [_mb(max(s[1] for s in samples if s[0] <= end * q / 4)) for q in (1, 2, 3, 4)]
+        # A short run may take no sample in its first quarter: that quarter shows "n/a".
+        marks = [
+            _mb(max((s[1] for s in samples if s[0] <= end * q / 4), default=None))
+            for q in (1, 2, 3, 4)
+        ]
         print("main process RSS, peak by the end of each quarter of the run: " + ", ".join(marks))
 
 
