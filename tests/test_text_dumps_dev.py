@@ -27,6 +27,6 @@ def test_bodies_and_titles(shared: Path) -> None:
         scores[str(dump)] = shingle_score(body, article.text).f1
         if gold["title"] is not None and article.title != gold["title"]:
             wrong_titles[str(dump)] = article.title
-    assert sum(scores.values()) / len(scores) >= 0.95, scores
+    assert sum(scores.values()) / len(scores) >= 0.99, scores
     assert min(scores.values()) >= 0.85, scores
     assert not wrong_titles
