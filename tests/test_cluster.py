@@ -284,6 +284,33 @@ def test_a_second_run_fetches_nothing_again(client: Any, farm: SiteFarm, tmp_pat
     check_accounted_for(stored, failure_rows(Path(first.failure_report).read_text()), farm_urls, [])
 
 
+def test_a_cluster_run_records_versions_as_a_local_run_does(
+    client: Any, farm: SiteFarm, tmp_path: Path
+) -> None:
+    """Each capture of a partition goes into the driver's ledger with its kind, so that a
+    revisit (here of every page, all unchanged) knows what came before."""
+    listing = write_list(tmp_path / "urls.txt", pages(farm, range(700, 740)))
+    first = archiver.archive_many(listing, tmp_path / "out", config=FAST, client=client)
+    ledger = Ledger(tmp_path / "out" / STATE_FILE)
+    try:
+        assert collections.Counter(v.kind for v in ledger.versions()) == {"first": first.done}
+        assert ledger.revisit(since=0) == first.done
+    finally:
+        ledger.close()
+
+    again = archiver.archive_many(listing, tmp_path / "out", config=FAST, client=client)
+
+    assert again.done_now == first.done
+    ledger = Ledger(tmp_path / "out" / STATE_FILE)
+    try:
+        versions = list(ledger.versions())
+    finally:
+        ledger.close()
+    kinds = collections.Counter(version.kind for version in versions)
+    assert kinds == {"first": first.done, "unchanged": first.done}
+    assert {version.warc for version in versions} <= {p.name for p in again.warcs + first.warcs}
+
+
 def test_a_memory_fsspec_output(
     client: Any, farm: SiteFarm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -25,8 +25,9 @@ from typing import Any
 from ..errors import StateError, WarcError
 from ..files import PathArg, safe_name, write_text_file
 from ..warc import Stored, salvage
-from .ledger import DONE, FAILED, Ledger, LedgerCounts, Version
+from .ledger import DONE, FAILED, Ledger, LedgerCounts
 from .urls import normalize_url, read_url_list
+from .versions import Version
 
 __all__ = [
     "FAILURE_REPORT",
@@ -41,6 +42,7 @@ __all__ = [
     "final_report",
     "finish",
     "ingest",
+    "mark_pages",
     "next_warc_name",
     "output_folder",
     "recover",
@@ -163,24 +165,32 @@ def recover(folder: Path, ledger: Ledger) -> Iterator[Path]:
             log.info("%s: removed (no complete page in it)", open_file)
             ledger.set(_SALVAGING, None)
             continue
-        for data, stored in zip(salvaged.metadata, salvaged.stored):
-            fetched = data.get("fetch") or {}
-            if "requested_url" in fetched:
-                finish(ledger, fetched["requested_url"], salvaged.path.name, data)
-                if "not_extracted" not in data:
-                    add_version(
-                        ledger,
-                        fetched["requested_url"],
-                        salvaged.path.name,
-                        stored,
-                        data,
-                        status=fetched.get("status"),
-                    )
+        mark_pages(ledger, salvaged.path.name, salvaged.metadata, salvaged.stored)
         for digest, capture in salvaged.payloads.items():
             ledger.first_capture(digest, capture)
         ledger.set(_SALVAGING, None)  # committed with the pages' outcomes, together
         log.info("%s: salvaged, %d pages", salvaged.path, len(salvaged.metadata))
         yield salvaged.path
+
+
+def mark_pages(
+    ledger: Ledger, warc: str, metadata: list[dict[str, Any]], stored: list[Stored]
+) -> None:
+    """Record the outcome and the version of each page of the WARC file ``warc``, read
+    back from it (``metadata`` and ``stored``, page by page), not committed."""
+    for data, where in zip(metadata, stored):
+        fetched = data.get("fetch") or {}
+        if "requested_url" in fetched:
+            finish(ledger, fetched["requested_url"], warc, data)
+            if "not_extracted" not in data:
+                add_version(
+                    ledger,
+                    fetched["requested_url"],
+                    warc,
+                    where,
+                    data,
+                    status=fetched.get("status"),
+                )
 
 
 def _reopen_unrecorded(folder: Path, ledger: Ledger) -> None:

@@ -50,8 +50,8 @@ from .bookkeeping import (
     BulkReport,
     current_progress,
     final_report,
-    finish,
     ingest,
+    mark_pages,
     recover,
     write_failure_report,
 )
@@ -205,25 +205,18 @@ def _mark_shard(output: _Output, ledger: Ledger, shard: str) -> Iterator[Path | 
         if name.endswith(".part"):  # a copy cut short: its pages are fetched again
             output.fs.rm(path)
             continue
-        pages = _pages(output.fs, path)
-        for data in pages:
-            fetched = data.get("fetch") or {}
-            if "requested_url" in fetched:
-                finish(ledger, fetched["requested_url"], name, data)
+        with tempfile.TemporaryDirectory(prefix="archiver-shard-") as folder:
+            # salvage() reads a file's pages back; on a local copy, so the file itself
+            # is never changed.
+            copy = Path(folder) / f"{name}.open"
+            output.fs.get_file(path, os.fspath(copy))
+            salvaged = salvage(copy)
+        if salvaged is not None:
+            mark_pages(ledger, name, salvaged.metadata, salvaged.stored)
         ledger.commit()
-        log.info("%s: %d pages of an unfinished partition marked", name, len(pages))
+        pages = 0 if salvaged is None else len(salvaged.metadata)
+        log.info("%s: %d pages of an unfinished partition marked", name, pages)
         yield output.location(name)
-
-
-def _pages(fs: Any, path: str) -> list[dict[str, Any]]:
-    """The metadata JSON of every page of the WARC file ``path`` on ``fs``."""
-    with tempfile.TemporaryDirectory(prefix="archiver-shard-") as folder:
-        # salvage() reads a file's pages back; on a local copy, so the file itself is
-        # never changed.
-        copy = Path(folder) / f"{posixpath.basename(path)}.open"
-        fs.get_file(path, os.fspath(copy))
-        salvaged = salvage(copy)
-    return [] if salvaged is None else salvaged.metadata
 
 
 @dataclass(slots=True)
@@ -344,8 +337,11 @@ class _ClusterRun:
         # the next run to look for its files.
         self._open.append(shard)
         self._ledger.set(_OPEN, self._open)
+        # The partition's ledger starts from each URL's latest version: its conditional
+        # requests, and what its captures are to the ones before.
+        priors = [prior for url in urls if (prior := self._ledger.latest_version(url))]
         future = self._client.submit(
-            archive_partition, urls, shard, self._output.target, self._config, pure=False
+            archive_partition, urls, shard, self._output.target, self._config, priors, pure=False
         )
         slot.running = True
         self._running[future] = _Submitted(slot, shard, len(urls))
@@ -403,6 +399,8 @@ class _ClusterRun:
                 len(result["outcomes"]),
                 submitted.urls,
             )
+        for version in result["versions"]:
+            self._ledger.record_version(version)
         self.bytes += result["bytes"]
         self.warcs += [self._output.location(name) for name in result["warcs"]]
 

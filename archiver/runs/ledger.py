@@ -27,28 +27,20 @@ from typing import Any
 from ..errors import StateError
 from ..warc import CaptureRef, Stored
 from .databases import sqlite_cause
+from .versions import NOT_MODIFIED, Version, version_kind
 
 __all__ = [
-    "CHANGED",
     "DONE",
     "FAILED",
-    "FIRST",
-    "NOT_MODIFIED",
     "PENDING",
-    "UNCHANGED",
     "Entry",
     "Ledger",
     "LedgerCounts",
-    "Version",
 ]
 
 log = logging.getLogger(__name__)
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
-#: What a capture is to the URL's versions before it: its first, another payload, the
-#: same payload (a revisit record), or a 304 answer to a conditional request.
-FIRST, CHANGED, UNCHANGED, NOT_MODIFIED = "first", "changed", "unchanged", "not-modified"
-
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS urls (
     id INTEGER PRIMARY KEY,
@@ -90,6 +82,10 @@ _VERSION_COLUMNS = (
     "(url, kind, capture_id, target_uri, captured, digest, etag, last_modified, warc,"
     " metadata_id, recorded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_SELECT_VERSIONS = (
+    "SELECT url, kind, capture_id, target_uri, captured, digest, etag, last_modified, warc,"
+    " metadata_id FROM versions"
+)
 #: Rows written per transaction while reading the URL list.
 _BATCH = 5000
 
@@ -115,20 +111,6 @@ class LedgerCounts:
     @property
     def total(self) -> int:
         return self.pending + self.done + self.failed
-
-
-@dataclass(frozen=True, slots=True)
-class Version:
-    """One capture of a URL, as the ledger keeps it (see :meth:`Ledger.add_version`)."""
-
-    url: str
-    kind: str
-    capture: CaptureRef
-    digest: str | None
-    etag: str | None
-    last_modified: str | None
-    warc: str
-    metadata_id: str
 
 
 class Ledger:
@@ -366,41 +348,45 @@ class Ledger:
         already is skipped); returns its kind (:data:`FIRST`, ...). Committed with the
         next :meth:`commit`, so with the URL's outcome."""
         with self._writing("record a version"):
-            before = self.latest_version(url)
-            kind = (
-                NOT_MODIFIED if not_modified
-                else FIRST if before is None
-                else UNCHANGED if stored.digest and before.digest == stored.digest
-                else CHANGED
-            )  # fmt: skip
-            values: tuple[Any, ...] = (url, kind, stored.capture_id, stored.target_uri)
-            values += (stored.date, stored.digest, etag, last_modified, warc, stored.metadata_id)
-            values += (time.time(),)
-            self._db.execute(f"INSERT OR IGNORE INTO versions {_VERSION_COLUMNS}", values)
+            kind = version_kind(self.latest_version(url), stored.digest, not_modified=not_modified)
+            capture = CaptureRef(stored.capture_id, stored.target_uri, stored.date)
+            self.record_version(
+                Version(
+                    url, kind, capture, stored.digest, etag, last_modified, warc, stored.metadata_id
+                )
+            )
         return kind
 
     def latest_version(self, url: str) -> Version | None:
         """The newest capture of ``url`` that holds a payload (not a 304), or None."""
         with self._reading():
             row = self._db.execute(
-                "SELECT url, kind, capture_id, target_uri, captured, digest, etag,"
-                " last_modified, warc, metadata_id FROM versions WHERE url = ? AND kind != ?"
-                " ORDER BY id DESC",
+                f"{_SELECT_VERSIONS} WHERE url = ? AND kind != ? ORDER BY id DESC",
                 (url, NOT_MODIFIED),
             ).fetchone()
-        if row is None:
-            return None
-        return Version(row[0], row[1], CaptureRef(*row[2:5]), *row[5:])
+        return None if row is None else _version(row)
 
-    def versions(self, since: float = 0.0) -> dict[str, int]:
-        """How many captures of each kind were recorded at or after ``since`` (a time)."""
+    def versions(self, since: float = 0.0) -> Iterator[Version]:
+        """The captures recorded at or after ``since`` (a time), in the order recorded:
+        what :meth:`record_version` takes (a cluster run merges its partitions' this way)."""
         with self._reading():
-            return dict(
-                self._db.execute(
-                    "SELECT kind, COUNT(*) FROM versions WHERE recorded >= ? GROUP BY kind",
-                    (since,),
-                ).fetchall()
+            rows = self._db.execute(
+                f"{_SELECT_VERSIONS} WHERE recorded >= ? ORDER BY id", (since,)
+            ).fetchall()
+            for row in rows:
+                yield _version(row)
+
+    def record_version(self, version: Version) -> None:
+        """Record ``version`` as it is, its kind included (once: a capture recorded
+        already is skipped); committed with the next :meth:`commit`."""
+        with self._writing("record a version"):
+            capture = version.capture
+            values = (
+                *(version.url, version.kind, capture.record_id, capture.target_uri, capture.date),
+                *(version.digest, version.etag, version.last_modified, version.warc),
+                *(version.metadata_id, time.time()),
             )
+            self._db.execute(f"INSERT OR IGNORE INTO versions {_VERSION_COLUMNS}", values)
 
     def revisit(self, since: float) -> int:
         """Set pending again the archived URLs first archived at or after ``since`` (a
@@ -498,3 +484,7 @@ class Ledger:
                 pass  # the failure that matters is being reported
         self._in_transaction = False
         return StateError(f"cannot {doing} ({cause})", source=str(self.path))
+
+
+def _version(row: tuple[Any, ...]) -> Version:
+    return Version(row[0], row[1], CaptureRef(*row[2:5]), *row[5:])

@@ -28,6 +28,7 @@ from .bookkeeping import STATE_FILE
 from .config import BulkConfig
 from .ledger import Ledger
 from .scheduler import archive_locally
+from .versions import Version
 
 __all__ = ["Outcome", "PartitionResult", "archive_partition", "upload"]
 
@@ -50,20 +51,23 @@ class PartitionResult(TypedDict):
     """What :func:`archive_partition` returns: plain data, cheap to send back."""
 
     outcomes: list[Outcome]
+    #: The captures recorded, each with what it is to the URL's version before it.
+    versions: list[Version]
     #: Names of the WARC files copied to the output folder.
     warcs: list[str]
     bytes: int
 
 
 def archive_partition(
-    urls: list[str], shard: str, out_dir: str, config: BulkConfig
+    urls: list[str], shard: str, out_dir: str, config: BulkConfig, priors: list[Version]
 ) -> PartitionResult:
     """Archive ``urls`` with the local engine and copy the WARC files to ``out_dir``.
 
     The unit of work of a cluster run. ``urls`` are normal URLs (see
     :func:`~archiver.runs.urls.normalize_url`); ``shard`` is the partition's file prefix, so
     its WARC files are ``<shard>-<timestamp>-<serial>-<pid>~<host>.warc.gz``, named
-    apart from every other partition's; ``out_dir`` is a local path or an fsspec URL.
+    apart from every other partition's; ``out_dir`` is a local path or an fsspec URL;
+    ``priors``: the latest version of those of ``urls`` archived before.
     Each file is complete in ``out_dir`` before the function returns, and every URL
     has its outcome in the result.
     """
@@ -74,6 +78,12 @@ def archive_partition(
         log.info("%s: removed, left by an earlier try of this partition", stale)
         fs.rm(stale)
     with tempfile.TemporaryDirectory(prefix="archiver-partition-") as folder:
+        ledger = Ledger(Path(folder) / STATE_FILE)
+        try:
+            for prior in priors:
+                ledger.record_version(prior)
+        finally:
+            ledger.close()
         report = archive_locally(urls, folder, config=replace(config, warc_prefix=shard))
         names = [Path(warc).name for warc in report.warcs]
         for warc in report.warcs:
@@ -81,9 +91,11 @@ def archive_partition(
         ledger = Ledger(Path(folder) / STATE_FILE)
         try:
             outcomes = cast("list[Outcome]", list(ledger.outcomes()))
+            known = {prior.metadata_id for prior in priors}
+            versions = [new for new in ledger.versions() if new.metadata_id not in known]
         finally:
             ledger.close()
-    return {"outcomes": outcomes, "warcs": names, "bytes": report.bytes}
+    return {"outcomes": outcomes, "versions": versions, "warcs": names, "bytes": report.bytes}
 
 
 def upload(fs: Any, local: Path, target: str) -> None:

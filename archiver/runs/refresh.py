@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,8 +33,9 @@ from ..errors import InputError
 from ..files import PathArg
 from .bookkeeping import STATE_FILE, BulkProgress, BulkReport
 from .config import BulkConfig
-from .ledger import CHANGED, FIRST, NOT_MODIFIED, UNCHANGED, Ledger
+from .ledger import Ledger
 from .scheduler import archive_locally
+from .versions import CHANGED, FIRST, NOT_MODIFIED, UNCHANGED
 
 __all__ = ["RevisitReport", "begin_round", "end_round", "revisit", "revisit_period"]
 
@@ -134,7 +136,7 @@ def end_round(folder: Path, current: dict[str, Any], run: BulkReport) -> Revisit
     ends when none is pending (else the next run resumes it)."""
     ledger = Ledger(folder / STATE_FILE)
     try:
-        kinds = ledger.versions(since=float(current["started"]))
+        kinds = Counter(version.kind for version in ledger.versions(float(current["started"])))
         if ledger.counts().pending == 0:
             ledger.set(_ROUND, None)
     except BaseException:
