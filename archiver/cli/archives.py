@@ -46,7 +46,7 @@ _warcs_argument = click.argument(
 
 @main.command("read", short_help="Print the articles archived in WARC files.")
 @_warcs_argument
-@format_option
+@format_option("json", "text", "markdown")
 def read_command(warcs: tuple[Path, ...], fmt: str) -> None:
     """Print the articles archived in the WARC files: JSON lines, a header line and body
     each, or Markdown documents (front matter, title, text) one after the other. A file
@@ -97,15 +97,7 @@ def _header(article: Article) -> str:
 
 @main.command("export", short_help="Export the archived articles as JSON lines, CSV or Markdown.")
 @_warcs_argument
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(["jsonl", "csv", "markdown"]),
-    default="jsonl",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("jsonl", "csv", "markdown")
 @click.option(
     "-o",
     "--output",

@@ -23,6 +23,7 @@ from .options import (
     check_sites,
     fetch_config,
     fetch_options,
+    format_option,
     since_option,
 )
 
@@ -32,13 +33,9 @@ __all__ = ["discover_command", "update_command"]
 @main.command("discover", short_help="List the article URLs a site's feeds and sitemaps give.")
 @click.argument("sites", nargs=-1, required=True, metavar="SITE...")
 @since_option
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "jsonl"]),
-    default="text",
-    show_default=True,
+@format_option(
+    "text",
+    "jsonl",
     help="text: one URL a line; jsonl: url, source, kind, date and title, one object a line.",
 )
 @click.option(

@@ -47,17 +47,18 @@ def no_sites_option(command: F) -> F:
     )(command)
 
 
-def format_option(command: F) -> F:
-    """The -f/--format option of the commands that print articles: json, text or markdown."""
+def format_option(*formats: str, help: str = "Output format.") -> Callable[[F], F]:
+    """The -f/--format option (its value is ``fmt``) with the choices ``formats``, the
+    first the default."""
     return click.option(
         "-f",
         "--format",
         "fmt",
-        type=click.Choice(["json", "text", "markdown"]),
-        default="json",
+        type=click.Choice(list(formats)),
+        default=formats[0],
         show_default=True,
-        help="Output format.",
-    )(command)
+        help=help,
+    )
 
 
 def since_option(command: F) -> F:

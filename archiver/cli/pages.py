@@ -156,7 +156,7 @@ def _parts(warcs: Sequence[Path]) -> str:
     help="The page's URL: selects the site plugin and is kept in the Article."
     " Without FILE, the page is fetched from it.",
 )
-@format_option
+@format_option("json", "text", "markdown")
 @no_sites_option
 @click.option(
     "-o",

@@ -11,6 +11,7 @@ import click
 from ..outputs import TextVersion, WordChange, history
 from ..runs import search
 from .app import is_quiet, main, print_table
+from .options import format_option
 
 __all__ = ["history_command", "search_command"]
 
@@ -29,15 +30,7 @@ _FOLDER = click.Path(path_type=Path, file_okay=False, readable=False)
 @click.option("--until", metavar="YYYY-MM-DD", help="Only articles of this day or earlier.")
 @click.option("--language", metavar="CODE", help="Only articles in this language (en, el, ar).")
 @click.option("-n", "--limit", default=20, show_default=True, help="The most results shown.")
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(["json", "text"]),
-    default="text",
-    show_default=True,
-    help="Output format: JSON lines, or a table with snippets.",
-)
+@format_option("text", "json", help="Output format: JSON lines, or a table with snippets.")
 def search_command(
     query: str,
     directory: Path,
@@ -79,14 +72,8 @@ def search_command(
 @main.command("history", short_help="Show every version of an archived article.")
 @click.argument("url")
 @click.argument("directory", metavar="DIR", type=click.Path(path_type=Path, readable=False))
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(["json", "text"]),
-    default="text",
-    show_default=True,
-    help="Output format: one JSON object, or the versions with their word diffs.",
+@format_option(
+    "text", "json", help="Output format: one JSON object, or the versions with their word diffs."
 )
 def history_command(url: str, directory: Path, fmt: str) -> None:
     """List the versions of the article at URL archived in DIR (a folder or a WARC file).
