@@ -205,3 +205,24 @@ def test_reprocess_into_an_archive_folder_keeps_its_index(archive: Path, tmp_pat
     finally:
         index.close()
     assert {hit.warc for hit in hits} == {"a-0002.warc.gz"}
+
+
+def test_a_warc_file_removed_from_the_folder_leaves_the_index(
+    archive: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    (folder / "a-0001.warc.gz").write_bytes((archive / "a-0001.warc.gz").read_bytes())
+    archiver.reprocess([folder / "a-0001.warc.gz"], folder / "a-0002.warc.gz")
+    assert {hit.warc for hit in archiver.search("bank", folder)} == {"a-0002.warc.gz"}
+
+    (folder / "a-0002.warc.gz").unlink()  # the re-extraction: the first one counts again
+
+    assert {hit.warc for hit in archiver.search("bank", folder)} == {"a-0001.warc.gz"}
+    (folder / "a-0001.warc.gz").unlink()
+    assert archiver.search("bank", folder) == []
+    index = TextIndex(folder)
+    try:
+        assert index.check().ok and index.check().indexed == 0
+    finally:
+        index.close()

@@ -162,10 +162,19 @@ class TextIndex:
     def sync(self) -> int:
         """Index each WARC file of the folder that is not recorded complete at its present
         size, from the last article indexed in it (a file a killed run left, salvaged),
-        else whole; returns how many files were."""
+        else whole; returns how many files were. When a file indexed before is gone
+        (removed or moved away), the index is built anew."""
         known = {name: (size, position) for name, size, position in self._rows(_FILES)}
+        present = warc_files(self.folder)
+        gone = known.keys() - {warc.name for warc in present}
+        if gone:
+            # Its rows go, and those of the captures it re-extracted must come back from
+            # the files before it: only indexing anew restores both.
+            log.info("%d indexed WARC files are gone (%s): indexing anew", len(gone), min(gone))
+            self.rebuild()
+            return len(present)
         count = 0
-        for warc in warc_files(self.folder):
+        for warc in present:
             size, position = known.get(warc.name, (None, None))
             if size != warc.stat().st_size:
                 self.index_file(warc, after=position)
