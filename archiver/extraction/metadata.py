@@ -5,7 +5,8 @@
 the other meta tags, ``rel=author`` links, the canonical URL. :func:`html_metadata`
 adds what the generic extractor reads from the visible page: the headline (the
 ``<h1>`` the declared title names, else the declared title less the site's name), the
-byline (trafilatura's author search) and the date (htmldate).
+byline (trafilatura's author search) and the date (the one shown by the headline, else
+the declared one, else htmldate's).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode
 
 from ..errors import PluginError
+from .datelines import shown_dates
 from .rules import lexicon, read_rules
 
 __all__ = ["PageMetadata", "html_metadata", "page_metadata", "parse_iso_date"]
@@ -313,27 +315,44 @@ def html_metadata(html: str, tree: Any, url: str | None) -> PageMetadata:
 
     The headline is the ``<h1>`` that the declared title names (the title often adds
     the site's name); the authors, when undeclared, come from trafilatura's search of
-    the visible page; the date, when undeclared, from htmldate.
+    the visible page; the date is the one shown by the headline unless the declared
+    one is among those shown there, and htmldate's when there is neither.
     """
-    declared, title = _declared(html, url)
+    declared, title, shown = _declared(html, url)
     site = _key(declared.site_name or "")
     host = _key(_host_name(url or declared.url) or "")
     authors = _bylines(declared.authors, site, host) or _bylines(_visible_authors(tree), site, host)
-    published = declared.published or _found_date(tree, url or declared.url)
+    published = _choose_date(shown, declared.published) or _found_date(tree, url or declared.url)
     return replace(declared, title=title, authors=authors, published=published)
 
 
-def _declared(html: str, url: str | None) -> tuple[PageMetadata, str | None]:
-    """What the page declares, and its headline: from a parse of its own, gone before
-    trafilatura copies the lxml tree (a large page's trees weigh tens of MB)."""
+def _choose_date(shown: list[date], declared: datetime | date | None) -> datetime | date | None:
+    """The declared date if the page shows it by the headline or shows none there;
+    else the first date shown there: the one readers see, where the declared one is
+    most often a later edit's or another day in UTC."""
+    if declared is None or not shown:
+        return declared or (shown[0] if shown else None)
+    day = declared.date() if isinstance(declared, datetime) else declared
+    return declared if day in shown else shown[0]
+
+
+def _declared(html: str, url: str | None) -> tuple[PageMetadata, str | None, list[date]]:
+    """What the page declares, its headline and the date shown by the headline: from a
+    parse of its own, gone before trafilatura copies the lxml tree (a large page's trees
+    weigh tens of MB)."""
     parsed = HTMLParser(html)
     declared = page_metadata(parsed)
     title_node = parsed.css_first("title")
     page_title = _clean(title_node.text(deep=True)) if title_node is not None else None
-    headings = [_clean(h.text(deep=True, separator=" ")) for h in parsed.css("h1")]
+    nodes: dict[str, LexborNode] = {}
+    for node in parsed.css("h1"):
+        if heading := _clean(node.text(deep=True, separator=" ")):
+            nodes.setdefault(heading, node)
     sites = [n for n in (declared.site_name, _host_name(url or declared.url)) if n]
-    title = _headline(declared.title, page_title, [h for h in headings if h], sites)
-    return declared, title
+    title = _headline(declared.title, page_title, list(nodes), sites)
+    headline = nodes.get(title or "")
+    shown = shown_dates(headline, declared.language) if headline is not None else []
+    return declared, title, shown
 
 
 def _bylines(names: tuple[str, ...], site: str, host: str) -> tuple[str, ...]:
