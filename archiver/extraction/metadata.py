@@ -64,14 +64,25 @@ class _Rules:
     author_meta: tuple[str, ...]
     date_meta: tuple[str, ...]
     byline_lead: re.Pattern[str]
+    byline_tail: re.Pattern[str]
+    not_person: re.Pattern[str]
+
+
+def _any_of(patterns: list[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
 def _rules() -> _Rules:
     data = read_rules("metadata.toml")
     try:
-        lead = re.compile("|".join(f"(?:{p})" for p in data["byline_lead"]), re.IGNORECASE)
-        return _Rules(tuple(data["author_meta"]), tuple(data["date_meta"]), lead)
+        return _Rules(
+            tuple(data["author_meta"]),
+            tuple(data["date_meta"]),
+            _any_of(data["byline_lead"]),
+            _any_of(data["byline_tail"]),
+            _any_of(data["not_person"]),
+        )
     except (KeyError, TypeError, re.error) as exc:
         raise PluginError(
             f"invalid metadata rules ({type(exc).__name__}: {exc})",
@@ -361,8 +372,12 @@ def _bylines(names: tuple[str, ...], site: str, host: str) -> tuple[str, ...]:
     name (``site``, as a key), or its ``host``'s name written as a domain."""
     people = []
     for name in names:
-        name = _rules().byline_lead.sub("", name).strip(" -–—→|:,")
+        rules = _rules()
+        name = rules.byline_lead.sub("", name).strip(" -–—→|:,")
+        name = rules.byline_tail.sub("", name).strip(" -–—→|:,")
         if not name or _is_site(name, site) or ("." in name and _is_site(name, host)):
+            continue
+        if rules.not_person.search(name):
             continue
         people.append(name)
     return tuple(dict.fromkeys(people))
