@@ -1,4 +1,5 @@
-"""The date line of a page: the dates written by its headline, as readers see them.
+"""The lines by a page's headline, and the date line among them: the dates written by
+the headline, as readers see them.
 
 A page's declared date (JSON-LD, meta tags) is most often the one it shows; when they
 differ, the shown one is the publication date the reader is given, where the declared
@@ -13,7 +14,7 @@ from selectolax.lexbor import LexborNode
 
 from .dates import dates_in
 
-__all__ = ["shown_dates"]
+__all__ = ["lines_by", "shown_dates"]
 
 #: How much text around the headline holds its date line: before it (a kicker, the
 #: date above the title) and after it (the byline, the standfirst).
@@ -30,14 +31,18 @@ _BREAKS = _SKIPPED | frozenset(
 )
 
 
-def shown_dates(headline: LexborNode, language: str | None) -> list[date]:
-    """The dates of the short lines near the headline, those after it first: the date
-    line readers see."""
+def lines_by(headline: LexborNode) -> list[str]:
+    """The lines of text near the headline, nearest first, those after it first: where
+    pages put the date line and the byline."""
+    after = _lines_beside(headline, _DATE_AFTER, forward=True)
+    return after + _lines_beside(headline, _DATE_BEFORE, forward=False)[::-1]
+
+
+def shown_dates(lines: list[str], language: str | None) -> list[date]:
+    """The dates of the short ``lines`` (:func:`lines_by`): the date line readers see."""
     languages = ["en"]
     if language and (primary := language.split("-")[0].split("_")[0].casefold()) != "en":
         languages.insert(0, primary)
-    lines = _lines_beside(headline, _DATE_AFTER, forward=True)
-    lines += _lines_beside(headline, _DATE_BEFORE, forward=False)[::-1]  # nearest first
     # a long line may end with its date ("... standfirst. 6 January 2020") or begin
     # with it ("27.1.2022 - The text..."): its middle is prose
     edges = (

@@ -26,7 +26,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode
 
 from ..errors import PluginError
-from .datelines import shown_dates
+from .datelines import lines_by, shown_dates
 from .rules import lexicon, read_rules
 
 __all__ = ["PageMetadata", "html_metadata", "page_metadata", "parse_iso_date"]
@@ -329,10 +329,15 @@ def html_metadata(html: str, tree: Any, url: str | None) -> PageMetadata:
     the visible page; the date is the one shown by the headline unless the declared
     one is among those shown there, and htmldate's when there is neither.
     """
-    declared, title, shown = _declared(html, url)
+    declared, title, lines = _declared(html, url)
     site = _key(declared.site_name or "")
     host = _key(_host_name(url or declared.url) or "")
-    authors = _bylines(declared.authors, site, host) or _bylines(_visible_authors(tree), site, host)
+    authors = (
+        _bylines(declared.authors, site, host)
+        or _bylines(_visible_authors(tree), site, host)
+        or _bylines(_shown_byline(lines), site, host)
+    )
+    shown = shown_dates(lines, declared.language)
     published = _choose_date(shown, declared.published) or _found_date(tree, url or declared.url)
     return replace(declared, title=title, authors=authors, published=published)
 
@@ -347,8 +352,8 @@ def _choose_date(shown: list[date], declared: datetime | date | None) -> datetim
     return declared if day in shown else shown[0]
 
 
-def _declared(html: str, url: str | None) -> tuple[PageMetadata, str | None, list[date]]:
-    """What the page declares, its headline and the date shown by the headline: from a
+def _declared(html: str, url: str | None) -> tuple[PageMetadata, str | None, list[str]]:
+    """What the page declares, its headline and the lines by the headline: from a
     parse of its own, gone before trafilatura copies the lxml tree (a large page's trees
     weigh tens of MB)."""
     parsed = HTMLParser(html)
@@ -362,8 +367,7 @@ def _declared(html: str, url: str | None) -> tuple[PageMetadata, str | None, lis
     sites = [n for n in (declared.site_name, _host_name(url or declared.url)) if n]
     title = _headline(declared.title, page_title, list(nodes), sites)
     headline = nodes.get(title or "")
-    shown = shown_dates(headline, declared.language) if headline is not None else []
-    return declared, title, shown
+    return declared, title, lines_by(headline) if headline is not None else []
 
 
 def _bylines(names: tuple[str, ...], site: str, host: str) -> tuple[str, ...]:
@@ -381,6 +385,25 @@ def _bylines(names: tuple[str, ...], site: str, host: str) -> tuple[str, ...]:
             continue
         people.append(name)
     return tuple(dict.fromkeys(people))
+
+
+#: Where the names of a byline end: a separator, a date or time, a dash.
+_NAMES_END = re.compile(r"\s*[|•·/(]\s*|\s+\d|,\s*\d|\s+[-–—]\s+")
+#: A byline is a short line: a lead-in and a few names.
+_BYLINE = 100
+_BYLINE_WORDS = 5
+
+
+def _shown_byline(lines: list[str]) -> tuple[str, ...]:
+    """The names of the first of ``lines`` (those by the headline) that a byline's
+    lead-in begins: "Von Max Muster | 12.03.2019" -> "Max Muster"."""
+    lead = _rules().byline_lead
+    for line in lines:
+        if len(line) <= _BYLINE and (match := lead.match(line)):
+            name = _NAMES_END.split(line[match.end() :])[0].strip(" ,.:")
+            if name and len(name.split()) <= _BYLINE_WORDS and not any(c.isdigit() for c in name):
+                return (name,)
+    return ()
 
 
 def _is_site(name: str, site: str) -> bool:
