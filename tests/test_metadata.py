@@ -253,3 +253,18 @@ def test_date_shown_by_the_headline(declared: str | None, shown: str, day: str) 
     article = archiver.extract(page, url="https://www.example.com/a")
     assert article.published is not None
     assert article.published.isoformat()[:10] == day
+
+
+@pytest.mark.parametrize(
+    ("line", "authors"),
+    [
+        ("<p>Von Max Muster | 12.03.2019</p>", ("Max Muster",)),
+        ("<div><span>By Jane Example</span> - 6 January 2020</div>", ("Jane Example",)),
+        # not a name: a user's handle cut short, a word in small letters
+        ("<p>Posted by u/someone 6 years ago</p>", ()),
+        ("<p>Text size</p>", ()),
+    ],
+)
+def test_byline_shown_by_the_headline(line: str, authors: tuple[str, ...]) -> None:
+    page = html("", f"<h1>Council votes</h1>{line}" + BODY)
+    assert archiver.extract(page, url="https://www.example.com/a").authors == authors

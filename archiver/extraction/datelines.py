@@ -1,5 +1,5 @@
-"""The lines by a page's headline, and the date line among them: the dates written by
-the headline, as readers see them.
+"""The lines by a page's headline, and the date line and byline among them: the dates
+and names written by the headline, as readers see them.
 
 A page's declared date (JSON-LD, meta tags) is most often the one it shows; when they
 differ, the shown one is the publication date the reader is given, where the declared
@@ -8,13 +8,14 @@ one may be a later edit's, or the day in another time zone.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from selectolax.lexbor import LexborNode
 
 from .dates import dates_in
 
-__all__ = ["lines_by", "shown_dates"]
+__all__ = ["lines_by", "shown_byline", "shown_dates"]
 
 #: How much text around the headline holds its date line: before it (a kicker, the
 #: date above the title) and after it (the byline, the standfirst).
@@ -97,3 +98,27 @@ def _line_of(text: LexborNode, seen: set[int]) -> str | None:
             parts.append(run.text(deep=True, separator=" "))
         run = run.next
     return " ".join(" ".join(parts).split()) or None
+
+
+#: Where the names of a byline end: a separator, a date or time, a dash.
+_NAMES_END = re.compile(r"\s*[|•·/(]\s*|\s+\d|,\s*\d|\s+[-–—]\s+")
+#: A byline is a short line: a lead-in and a few names.
+_BYLINE = 100
+_BYLINE_WORDS = 5
+
+
+def shown_byline(lines: list[str], lead: re.Pattern[str]) -> tuple[str, ...]:
+    """The names of the first of ``lines`` (:func:`lines_by`) that a byline's ``lead``-in
+    begins: "Von Max Muster | 12.03.2019" -> "Max Muster"."""
+    for line in lines:
+        if len(line) <= _BYLINE and (match := lead.match(line)):
+            name = _NAMES_END.split(line[match.end() :])[0].strip(" ,.:")
+            # a name begins with a capital (or a letter of a script without case)
+            if (
+                name
+                and not name[0].islower()
+                and len(name.split()) <= _BYLINE_WORDS
+                and not any(c.isdigit() for c in name)
+            ):
+                return (name,)
+    return ()

@@ -26,7 +26,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode
 
 from ..errors import PluginError
-from .datelines import lines_by, shown_dates
+from .datelines import lines_by, shown_byline, shown_dates
 from .rules import lexicon, read_rules
 
 __all__ = ["PageMetadata", "html_metadata", "page_metadata", "parse_iso_date"]
@@ -335,7 +335,7 @@ def html_metadata(html: str, tree: Any, url: str | None) -> PageMetadata:
     authors = (
         _bylines(declared.authors, site, host)
         or _bylines(_visible_authors(tree), site, host)
-        or _bylines(_shown_byline(lines), site, host)
+        or _bylines(shown_byline(lines, _rules().byline_lead), site, host)
     )
     shown = shown_dates(lines, declared.language)
     published = _choose_date(shown, declared.published) or _found_date(tree, url or declared.url)
@@ -385,25 +385,6 @@ def _bylines(names: tuple[str, ...], site: str, host: str) -> tuple[str, ...]:
             continue
         people.append(name)
     return tuple(dict.fromkeys(people))
-
-
-#: Where the names of a byline end: a separator, a date or time, a dash.
-_NAMES_END = re.compile(r"\s*[|•·/(]\s*|\s+\d|,\s*\d|\s+[-–—]\s+")
-#: A byline is a short line: a lead-in and a few names.
-_BYLINE = 100
-_BYLINE_WORDS = 5
-
-
-def _shown_byline(lines: list[str]) -> tuple[str, ...]:
-    """The names of the first of ``lines`` (those by the headline) that a byline's
-    lead-in begins: "Von Max Muster | 12.03.2019" -> "Max Muster"."""
-    lead = _rules().byline_lead
-    for line in lines:
-        if len(line) <= _BYLINE and (match := lead.match(line)):
-            name = _NAMES_END.split(line[match.end() :])[0].strip(" ,.:")
-            if name and len(name.split()) <= _BYLINE_WORDS and not any(c.isdigit() for c in name):
-                return (name,)
-    return ()
 
 
 def _is_site(name: str, site: str) -> bool:
