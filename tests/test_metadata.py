@@ -260,6 +260,7 @@ def test_date_shown_by_the_headline(declared: str | None, shown: str, day: str) 
     [
         ("<p>Von Max Muster | 12.03.2019</p>", ("Max Muster",)),
         ("<div><span>By Jane Example</span> - 6 January 2020</div>", ("Jane Example",)),
+        ("<p>By Jane Example on Monday, November 18th, 2019</p>", ("Jane Example",)),
         # not a name: a user's handle cut short, a word in small letters
         ("<p>Posted by u/someone 6 years ago</p>", ()),
         ("<p>Text size</p>", ()),

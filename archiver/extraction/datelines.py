@@ -100,19 +100,17 @@ def _line_of(text: LexborNode, seen: set[int]) -> str | None:
     return " ".join(" ".join(parts).split()) or None
 
 
-#: Where the names of a byline end: a separator, a date or time, a dash.
-_NAMES_END = re.compile(r"\s*[|•·/(]\s*|\s+\d|,\s*\d|\s+[-–—]\s+")
 #: A byline is a short line: a lead-in and a few names.
 _BYLINE = 100
 _BYLINE_WORDS = 5
 
 
-def shown_byline(lines: list[str], lead: re.Pattern[str]) -> tuple[str, ...]:
+def shown_byline(lines: list[str], lead: re.Pattern[str], end: re.Pattern[str]) -> tuple[str, ...]:
     """The names of the first of ``lines`` (:func:`lines_by`) that a byline's ``lead``-in
-    begins: "Von Max Muster | 12.03.2019" -> "Max Muster"."""
+    begins, up to their ``end``: "Von Max Muster | 12.03.2019" -> "Max Muster"."""
     for line in lines:
         if len(line) <= _BYLINE and (match := lead.match(line)):
-            name = _NAMES_END.split(line[match.end() :])[0].strip(" ,.:")
+            name = end.split(line[match.end() :])[0].strip(" ,.:")
             # a name begins with a capital (or a letter of a script without case)
             if (
                 name

@@ -64,6 +64,7 @@ class _Rules:
     author_meta: tuple[str, ...]
     date_meta: tuple[str, ...]
     byline_lead: re.Pattern[str]
+    byline_end: re.Pattern[str]
     byline_tail: re.Pattern[str]
     not_person: re.Pattern[str]
 
@@ -80,6 +81,7 @@ def _rules() -> _Rules:
             tuple(data["author_meta"]),
             tuple(data["date_meta"]),
             _any_of(data["byline_lead"]),
+            _any_of(data["byline_end"]),
             _any_of(data["byline_tail"]),
             _any_of(data["not_person"]),
         )
@@ -326,16 +328,18 @@ def html_metadata(html: str, tree: Any, url: str | None) -> PageMetadata:
 
     The headline is the ``<h1>`` that the declared title names (the title often adds
     the site's name); the authors, when undeclared, come from trafilatura's search of
-    the visible page; the date is the one shown by the headline unless the declared
-    one is among those shown there, and htmldate's when there is neither.
+    the visible page, else from the byline shown by the headline; the date is the one
+    shown by the headline unless the declared one is among those shown there, and
+    htmldate's when there is neither.
     """
     declared, title, lines = _declared(html, url)
     site = _key(declared.site_name or "")
     host = _key(_host_name(url or declared.url) or "")
+    rules = _rules()
     authors = (
         _bylines(declared.authors, site, host)
         or _bylines(_visible_authors(tree), site, host)
-        or _bylines(shown_byline(lines, _rules().byline_lead), site, host)
+        or _bylines(shown_byline(lines, rules.byline_lead, rules.byline_end), site, host)
     )
     shown = shown_dates(lines, declared.language)
     published = _choose_date(shown, declared.published) or _found_date(tree, url or declared.url)
