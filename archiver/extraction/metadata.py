@@ -379,8 +379,8 @@ def _bylines(names: tuple[str, ...], site: str, host: str) -> tuple[str, ...]:
     the site itself, which pages name as the author of what has no byline: its declared
     name (``site``, as a key), or its ``host``'s name written as a domain."""
     people = []
+    rules = _rules()
     for name in names:
-        rules = _rules()
         name = rules.byline_lead.sub("", name).strip(" -–—→|:,")
         name = rules.byline_tail.sub("", name).strip(" -–—→|:,")
         if not name or _is_site(name, site) or ("." in name and _is_site(name, host)):
