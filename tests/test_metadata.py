@@ -212,6 +212,12 @@ def test_text_dumps_dev_fields(root: Path, shared: Path) -> None:
         ("The Example Times", ()),  # the site, not a byline
         ("example.com", ()),
         ("Jane Example", ("Jane Example",)),  # a person whose name holds the site's
+        ("Max Muster Alle Artikel", ("Max Muster",)),  # the link to the author's page
+        ("Max Muster Stand", ("Max Muster",)),
+        ("admin", ()),  # a placeholder of the blog software
+        ("Max Muster sagt", ()),  # a comment's author
+        ("Beispiel Verlag GmbH", ()),  # an organisation
+        ("Bundesverband Beispiel e.V.", ()),
     ],
 )
 def test_generic_bylines(author: str, authors: tuple[str, ...]) -> None:
@@ -220,3 +226,50 @@ def test_generic_bylines(author: str, authors: tuple[str, ...]) -> None:
         '<meta property="og:site_name" content="The Example Times">'
     )
     assert archiver.extract(html(head), url="https://www.example.com/a").authors == authors
+
+
+@pytest.mark.parametrize(
+    ("declared", "shown", "day"),
+    [
+        # the date line by the headline wins over a declared date it does not show
+        ("2020-01-03T09:48:24+00:00", "<p>Monday, 6 January 2020</p>", "2020-01-06"),
+        (
+            "2019-06-17",
+            "<p>Last updated 04 Jun 2020, originally created 17 Jun 2019</p>",
+            "2019-06-17",
+        ),
+        ("2019-06-17", "<p>Veröffentlicht am 12.03.2019 von Max Muster</p>", "2019-03-12"),
+        (None, '<p class="date">25/12/2019</p>', "2019-12-25"),
+        # a date in the article's prose is not its date line
+        (
+            "2014-07-15",
+            "<p>Am 14. Juni 2005 hielt Steve Jobs eine Rede vor den Absolventen der "
+            "Stanford University, die seither viele zitieren und die viele kennen.</p>",
+            "2014-07-15",
+        ),
+        # day and month in either order: not read
+        ("2019-06-17", "<p>3/12/2019</p>", "2019-06-17"),
+    ],
+)
+def test_date_shown_by_the_headline(declared: str | None, shown: str, day: str) -> None:
+    head = f'<meta property="article:published_time" content="{declared}">' if declared else ""
+    page = html(head, f"<h1>Council votes</h1>{shown}" + BODY)
+    article = archiver.extract(page, url="https://www.example.com/a")
+    assert article.published is not None
+    assert article.published.isoformat()[:10] == day
+
+
+@pytest.mark.parametrize(
+    ("line", "authors"),
+    [
+        ("<p>Von Max Muster | 12.03.2019</p>", ("Max Muster",)),
+        ("<div><span>By Jane Example</span> - 6 January 2020</div>", ("Jane Example",)),
+        ("<p>By Jane Example on Monday, November 18th, 2019</p>", ("Jane Example",)),
+        # not a name: a user's handle cut short, a word in small letters
+        ("<p>Posted by u/someone 6 years ago</p>", ()),
+        ("<p>Text size</p>", ()),
+    ],
+)
+def test_byline_shown_by_the_headline(line: str, authors: tuple[str, ...]) -> None:
+    page = html("", f"<h1>Council votes</h1>{line}" + BODY)
+    assert archiver.extract(page, url="https://www.example.com/a").authors == authors

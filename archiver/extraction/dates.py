@@ -9,6 +9,7 @@ gives for them.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateparser.date import DateDataParser
 from dateparser.languages.loader import LocaleDataLoader
 
-__all__ = ["date_share", "full_date", "parse_date", "quick_date"]
+__all__ = ["date_share", "dates_in", "full_date", "parse_date", "quick_date"]
 
 _YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)|\b\d{1,2}[./-]\d{1,2}[./-]\d{2}\b")
 _TIME = re.compile(r"(?<!\d)\d{1,2}[:.]\d{2}(?!\d)(?![./-]\d)")
@@ -43,6 +44,16 @@ _NUMERIC = re.compile(
 )
 _DAY_FIRST = re.compile(r"(?P<day>\d{1,2}) (?P<name>[^\W\d_]+) (?P<year>(?:19|20)\d\d)" + _CLOCK)
 _NAME_FIRST = re.compile(r"(?P<name>[^\W\d_]+) (?P<day>\d{1,2}), (?P<year>(?:19|20)\d\d)" + _CLOCK)
+# The dates dates_in finds in running text: ISO, day.month.year (dots: no order doubt),
+# day/month/year or month/day/year, day month-name year, month-name day year.
+_IN_TEXT = re.compile(
+    r"(?<![\d.])(?:(?P<iso_year>(?:19|20)\d\d)-(?P<iso_month>\d\d)-(?P<iso_day>\d\d)"
+    r"|(?P<num_day>\d{1,2})\.\s?(?P<num_month>\d{1,2})\.\s?(?P<num_year>(?:19|20)\d\d)"
+    r"|(?P<first>\d{1,2})/(?P<second>\d{1,2})/(?P<slash_year>(?:19|20)\d\d)"
+    r"|(?P<day>\d{1,2})\.?\s+(?P<name>[^\W\d_]{3,})\.?,?\s+(?P<year>(?:19|20)\d\d)"
+    r"|(?P<name_first>[^\W\d_]{3,})\.?\s+(?P<day_second>\d{1,2})(?:st|nd|rd|th)?,?\s+"
+    r"(?P<year_third>(?:19|20)\d\d))(?!\d)"
+)
 
 
 def parse_date(
@@ -172,3 +183,34 @@ def date_share(text: str, languages: list[str]) -> float:
     calendar = _calendar_words(tuple(languages))
     dated = sum(1 for t in tokens if t.isdigit() or t in calendar)
     return dated / len(tokens) if tokens else 0.0
+
+
+def dates_in(text: str, languages: list[str]) -> Iterator[date]:
+    """The dates written in running text ``text``, in order: ISO ("2019-03-12"), with
+    dots ("12.3.2019") or slashes when the order is plain ("25/12/2019", not
+    "3/12/2019"), and with a month name of ``languages`` ("12. März 2019", "March 12,
+    2019"); languages that dateparser does not know are left out."""
+    known = tuple(x for x in languages if _month_numbers((x,)) is not None)
+    months = _month_numbers(known) or {}
+    for match in _IN_TEXT.finditer(text):
+        groups = match.groupdict()
+        if groups["iso_year"]:
+            numbers = (groups["iso_year"], groups["iso_month"], groups["iso_day"])
+        elif groups["num_year"]:
+            numbers = (groups["num_year"], groups["num_month"], groups["num_day"])
+        elif groups["slash_year"]:
+            first, second = int(groups["first"]), int(groups["second"])
+            if (first > 12) == (second > 12):
+                continue  # either order, or none
+            day, month = (first, second) if first > 12 else (second, first)
+            numbers = (groups["slash_year"], str(month), str(day))
+        else:
+            name = (groups["name"] or groups["name_first"]).casefold()
+            if name not in months:
+                continue
+            day_text = groups["day"] or groups["day_second"]
+            numbers = (groups["year"] or groups["year_third"], str(months[name]), day_text)
+        try:
+            yield date(*(int(n) for n in numbers))
+        except ValueError:
+            continue  # no such day

@@ -5,7 +5,8 @@
 the other meta tags, ``rel=author`` links, the canonical URL. :func:`html_metadata`
 adds what the generic extractor reads from the visible page: the headline (the
 ``<h1>`` the declared title names, else the declared title less the site's name), the
-byline (trafilatura's author search) and the date (htmldate).
+byline (trafilatura's author search) and the date (the one shown by the headline, else
+the declared one, else htmldate's).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode
 
 from ..errors import PluginError
+from .datelines import lines_by, shown_byline, shown_dates
 from .rules import lexicon, read_rules
 
 __all__ = ["PageMetadata", "html_metadata", "page_metadata", "parse_iso_date"]
@@ -62,14 +64,27 @@ class _Rules:
     author_meta: tuple[str, ...]
     date_meta: tuple[str, ...]
     byline_lead: re.Pattern[str]
+    byline_end: re.Pattern[str]
+    byline_tail: re.Pattern[str]
+    not_person: re.Pattern[str]
+
+
+def _any_of(patterns: list[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
 def _rules() -> _Rules:
     data = read_rules("metadata.toml")
     try:
-        lead = re.compile("|".join(f"(?:{p})" for p in data["byline_lead"]), re.IGNORECASE)
-        return _Rules(tuple(data["author_meta"]), tuple(data["date_meta"]), lead)
+        return _Rules(
+            tuple(data["author_meta"]),
+            tuple(data["date_meta"]),
+            _any_of(data["byline_lead"]),
+            _any_of(data["byline_end"]),
+            _any_of(data["byline_tail"]),
+            _any_of(data["not_person"]),
+        )
     except (KeyError, TypeError, re.error) as exc:
         raise PluginError(
             f"invalid metadata rules ({type(exc).__name__}: {exc})",
@@ -313,27 +328,50 @@ def html_metadata(html: str, tree: Any, url: str | None) -> PageMetadata:
 
     The headline is the ``<h1>`` that the declared title names (the title often adds
     the site's name); the authors, when undeclared, come from trafilatura's search of
-    the visible page; the date, when undeclared, from htmldate.
+    the visible page, else from the byline shown by the headline; the date is the one
+    shown by the headline unless the declared one is among those shown there, and
+    htmldate's when there is neither.
     """
-    declared, title = _declared(html, url)
+    declared, title, lines = _declared(html, url)
     site = _key(declared.site_name or "")
     host = _key(_host_name(url or declared.url) or "")
-    authors = _bylines(declared.authors, site, host) or _bylines(_visible_authors(tree), site, host)
-    published = declared.published or _found_date(tree, url or declared.url)
+    rules = _rules()
+    authors = (
+        _bylines(declared.authors, site, host)
+        or _bylines(_visible_authors(tree), site, host)
+        or _bylines(shown_byline(lines, rules.byline_lead, rules.byline_end), site, host)
+    )
+    shown = shown_dates(lines, declared.language)
+    published = _choose_date(shown, declared.published) or _found_date(tree, url or declared.url)
     return replace(declared, title=title, authors=authors, published=published)
 
 
-def _declared(html: str, url: str | None) -> tuple[PageMetadata, str | None]:
-    """What the page declares, and its headline: from a parse of its own, gone before
-    trafilatura copies the lxml tree (a large page's trees weigh tens of MB)."""
+def _choose_date(shown: list[date], declared: datetime | date | None) -> datetime | date | None:
+    """The declared date if the page shows it by the headline or shows none there;
+    else the first date shown there: the one readers see, where the declared one is
+    most often a later edit's or another day in UTC."""
+    if declared is None or not shown:
+        return declared or (shown[0] if shown else None)
+    day = declared.date() if isinstance(declared, datetime) else declared
+    return declared if day in shown else shown[0]
+
+
+def _declared(html: str, url: str | None) -> tuple[PageMetadata, str | None, list[str]]:
+    """What the page declares, its headline and the lines by the headline: from a
+    parse of its own, gone before trafilatura copies the lxml tree (a large page's trees
+    weigh tens of MB)."""
     parsed = HTMLParser(html)
     declared = page_metadata(parsed)
     title_node = parsed.css_first("title")
     page_title = _clean(title_node.text(deep=True)) if title_node is not None else None
-    headings = [_clean(h.text(deep=True, separator=" ")) for h in parsed.css("h1")]
+    nodes: dict[str, LexborNode] = {}
+    for node in parsed.css("h1"):
+        if heading := _clean(node.text(deep=True, separator=" ")):
+            nodes.setdefault(heading, node)
     sites = [n for n in (declared.site_name, _host_name(url or declared.url)) if n]
-    title = _headline(declared.title, page_title, [h for h in headings if h], sites)
-    return declared, title
+    title = _headline(declared.title, page_title, list(nodes), sites)
+    headline = nodes.get(title or "")
+    return declared, title, lines_by(headline) if headline is not None else []
 
 
 def _bylines(names: tuple[str, ...], site: str, host: str) -> tuple[str, ...]:
@@ -341,9 +379,13 @@ def _bylines(names: tuple[str, ...], site: str, host: str) -> tuple[str, ...]:
     the site itself, which pages name as the author of what has no byline: its declared
     name (``site``, as a key), or its ``host``'s name written as a domain."""
     people = []
+    rules = _rules()
     for name in names:
-        name = _rules().byline_lead.sub("", name).strip(" -–—→|:,")
+        name = rules.byline_lead.sub("", name).strip(" -–—→|:,")
+        name = rules.byline_tail.sub("", name).strip(" -–—→|:,")
         if not name or _is_site(name, site) or ("." in name and _is_site(name, host)):
+            continue
+        if rules.not_person.search(name):
             continue
         people.append(name)
     return tuple(dict.fromkeys(people))
