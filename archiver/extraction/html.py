@@ -244,7 +244,7 @@ def _drop_furniture(tree: HtmlElement, rules: _Rules) -> None:
         tag = element.tag
         if isinstance(tag, str) and tag not in _KEEP and _is_furniture(element, tag, rules):
             if tag == "header" and element.xpath(_IN_ARTICLE):
-                _keep_lead(element)
+                _keep_lead(element, rules.drop_tags)
                 continue
             if not _holds_content(element, rules, page_text):
                 element.drop_tree()  # keeps the tail text, which belongs to the parent
@@ -252,18 +252,65 @@ def _drop_furniture(tree: HtmlElement, rules: _Rules) -> None:
         pending.extend(reversed(element))
 
 
-def _keep_lead(header: HtmlElement) -> None:
-    """Reduce an article's own header to its lead: the paragraphs of prose it holds.
+def _keep_lead(header: HtmlElement, skipped: frozenset[str]) -> None:
+    """Reduce an article's own header to its lead: the runs of prose it holds.
 
     Its headline, byline, date and buttons go; the lead is the start of the article.
+    Pages write it in any element (a <p>, a <div> of summary, a list of key points), so
+    each innermost block of prose is kept, as a paragraph. (Not a subtitle: on aeb-dev,
+    where it would be kept, it is not the text.)
     """
-    leads = [p for p in header.iter("p") if _count_words(p.text_content()) >= _PROSE_WORDS]
+    leads = _prose_blocks(header, skipped)
     for child in list(header):
         header.remove(child)
     header.text = None
     header.tag = "div"
     header.attrib.clear()
+    for lead in leads:
+        lead.tag = "p"
+        lead.tail = None
     header.extend(leads)
+
+
+def _prose_blocks(element: HtmlElement, skipped: frozenset[str]) -> list[HtmlElement]:
+    """The innermost blocks inside ``element`` that hold a run of prose (words, not a
+    byline's dates and numbers), headlines and ``skipped`` tags aside."""
+    found = []
+    for child in element:
+        if isinstance(child.tag, str) and child.tag not in _INLINE | _NOT_LEAD | skipped:
+            inner = _prose_blocks(child, skipped)
+            if inner:
+                found += inner
+            elif (
+                len(_PROSE_WORD.findall(_text_outside(child, _NOT_LEAD | skipped))) >= _PROSE_WORDS
+            ):
+                found.append(child)
+    return found
+
+
+def _text_outside(element: HtmlElement, excluded: frozenset[str]) -> str:
+    """The text of ``element``, less that of the ``excluded`` elements inside it."""
+    texts = [element.text or ""]
+    for child in element:
+        if isinstance(child.tag, str) and child.tag not in excluded:
+            texts.append(_text_outside(child, excluded))
+        texts.append(child.tail or "")
+    return " ".join(texts)
+
+
+#: Elements inside a block of text: their block holds the whole run of prose.
+_INLINE = frozenset(
+    {"a", "abbr", "b", "bdi", "br", "cite", "code", "em", "i", "img", "mark", "q", "s"}
+    | {"small", "span", "strong", "sub", "sup", "time", "u", "wbr"}
+)
+#: Never the lead: the headline and subtitles (a summary of the lead, not the text),
+#: pictures and what is not text.
+_NOT_LEAD = frozenset(
+    {"h1", "h2", "h3", "h4", "h5", "h6", "figure", "picture", "svg"}
+    | {"script", "style", "template", "noscript", "button"}
+)
+#: A word of prose: letters, not digits.
+_PROSE_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 def _is_furniture(element: HtmlElement, tag: str, rules: _Rules) -> bool:
