@@ -209,12 +209,14 @@ def _captions(tree: HtmlElement) -> tuple[str, ...]:
 def _unwrap_layout_tables(tree: HtmlElement) -> None:
     """Turn tables that lay out the page into plain blocks.
 
-    A table whose cells hold paragraphs, headings or blocks is not data: trafilatura
-    would print each of its rows, the whole article perhaps, as one line of cells.
+    A table whose cells hold paragraphs or blocks of prose is not data: trafilatura
+    would print each of its rows, the whole article perhaps, as one line of cells. A
+    table whose blocks are short (a heading over ingredients, a label beside a value)
+    holds data, which trafilatura reads row by row.
     """
     for table in list(tree.iter("table")):
         cells = table.xpath(_OWN_CELLS)
-        if not any(cell.xpath(_BLOCKS) for cell in cells):
+        if not any(_holds_prose_block(cell) for cell in cells):
             continue
         for element in (table, *table.xpath(_OWN_ROW_PARTS), *cells):
             element.tag = "div"
@@ -226,7 +228,12 @@ _ROWS = "(./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr)"
 _OWN_CELLS = f"{_ROWS}/td | {_ROWS}/th"
 _OWN_ROW_PARTS = f"./thead | ./tbody | ./tfoot | {_ROWS}"
 _IN_ARTICLE = "boolean(ancestor::article | ancestor::main)"
-_BLOCKS = "boolean(.//p | .//div | .//h1 | .//h2 | .//h3 | .//ul | .//ol | .//table)"
+_BLOCKS = ".//p | .//div | .//h1 | .//h2 | .//h3 | .//ul | .//ol | .//table"
+
+
+def _holds_prose_block(cell: HtmlElement) -> bool:
+    # the outer blocks come first: a layout's wrapper answers at once
+    return any(_count_words(block.text_content()) >= _PROSE_WORDS for block in cell.xpath(_BLOCKS))
 
 
 def _drop_furniture(tree: HtmlElement, rules: _Rules) -> None:
