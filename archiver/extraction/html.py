@@ -149,9 +149,11 @@ def extract_html(html: str, *, url: str | None = None) -> Extraction:
         if _prose_share(fuller) > share or _prose_length(fuller) > length:
             log.debug("%s: fast result short or mostly short lines, full cascade taken", url)
             paragraphs = fuller
-    if _prose_length(paragraphs) < _SHORT:
-        # A short result may come from the cleaning misleading trafilatura's choice of
-        # container: the untouched page gets a try, and wins if clearly longer.
+    if _prose_length(paragraphs) < max(_SHORT, _MIN_KEPT * page_prose):
+        # A short result, or a fraction of the page's prose, may come from the cleaning
+        # taking the body for furniture (a gallery's items named "comment") or misleading
+        # trafilatura's choice of container: the untouched page gets a try, and wins if
+        # clearly longer. Where the cleaning cannot decide, the text is kept.
         untouched = _parse(html)
         if untouched is not None:
             plain = _trafilatura(untouched, url, fast=True, headlines=headlines)
