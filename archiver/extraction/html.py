@@ -16,8 +16,9 @@
    and the headlines listed under them, and the follow-us, newsletter and copyright
    lines that close the text.
 
-When the result is very short, trafilatura also reads the page as it came, in case the
-cleaning misled its choice of container.
+When the result is very short or holds a fraction of the page's prose, trafilatura also
+reads the page as it came, in case the cleaning took the body for furniture or misled its
+choice of container.
 
 The word lists are data, in ``archiver/rules/html.toml`` and the generic lexicon
 (``archiver/rules/generic.toml``); the code holds no rule for any one site.
