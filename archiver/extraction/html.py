@@ -40,6 +40,7 @@ from trafilatura.settings import Extractor
 from trafilatura.utils import load_html
 
 from .language import detect_language, justext_stoplist, language_code
+from .lead import PROSE_WORDS, keep_lead, letter_words
 from .metadata import html_metadata
 from .result import Extraction
 from .rules import any_match, fold, lexicon, read_rules
@@ -59,15 +60,13 @@ _KEEP = frozenset({"html", "body", "article", "main"})
 #: menus or lists: the full trafilatura cascade gets a try.
 _MIN_PROSE_SHARE = 0.5
 #: A fast result with less than this share of the page's prose (its runs of text of
-#: _PROSE_WORDS words or more, in any element) may have lost the article's body: the
+#: PROSE_WORDS words or more, in any element) may have lost the article's body: the
 #: full trafilatura cascade gets a try. (On trafilatura-dev a share from 0.25 to 0.5
 #: gives the same F1 within two pages; the lower, the fewer cascades run.)
 _MIN_KEPT = 1 / 3
 #: A result with less prose than this (characters) is compared with trafilatura's on
 #: the page as it came.
 _SHORT = 300
-#: A prose paragraph has at least this many words.
-_PROSE_WORDS = 10
 #: The headline is looked for among this many paragraphs at the start.
 _HEADER_LINES = 4
 #: Teaser and furniture lines are short.
@@ -240,7 +239,7 @@ _BLOCKS = ".//p | .//div | .//h1 | .//h2 | .//h3 | .//ul | .//ol | .//table"
 
 def _holds_prose_block(cell: HtmlElement) -> bool:
     # the outer blocks come first: a layout's wrapper answers at once
-    return any(_count_words(block.text_content()) >= _PROSE_WORDS for block in cell.xpath(_BLOCKS))
+    return any(_count_words(block.text_content()) >= PROSE_WORDS for block in cell.xpath(_BLOCKS))
 
 
 def _drop_furniture(tree: HtmlElement, rules: _Rules) -> None:
@@ -258,73 +257,12 @@ def _drop_furniture(tree: HtmlElement, rules: _Rules) -> None:
         tag = element.tag
         if isinstance(tag, str) and tag not in _KEEP and _is_furniture(element, tag, rules):
             if tag == "header" and element.xpath(_IN_ARTICLE):
-                _keep_lead(element, rules.drop_tags)
+                keep_lead(element, rules.drop_tags)
                 continue
             if not _holds_content(element, rules, page_text):
                 element.drop_tree()  # keeps the tail text, which belongs to the parent
                 continue
         pending.extend(reversed(element))
-
-
-def _keep_lead(header: HtmlElement, skipped: frozenset[str]) -> None:
-    """Reduce an article's own header to its lead: the runs of prose it holds.
-
-    Its headline, byline, date and buttons go; the lead is the start of the article.
-    Pages write it in any element (a <p>, a <div> of summary, a list of key points), so
-    each innermost block of prose is kept, as a paragraph. (Not a subtitle: on aeb-dev,
-    where it would be kept, it is not the text.)
-    """
-    leads = _prose_blocks(header, skipped)
-    for child in list(header):
-        header.remove(child)
-    header.text = None
-    header.tag = "div"
-    header.attrib.clear()
-    for lead in leads:
-        lead.tag = "p"
-        lead.tail = None
-    header.extend(leads)
-
-
-def _prose_blocks(element: HtmlElement, skipped: frozenset[str]) -> list[HtmlElement]:
-    """The innermost blocks inside ``element`` that hold a run of prose (words, not a
-    byline's dates and numbers), headlines and ``skipped`` tags aside."""
-    found = []
-    for child in element:
-        if isinstance(child.tag, str) and child.tag not in _INLINE | _NOT_LEAD | skipped:
-            inner = _prose_blocks(child, skipped)
-            if inner:
-                found += inner
-            elif (
-                len(_PROSE_WORD.findall(_text_outside(child, _NOT_LEAD | skipped))) >= _PROSE_WORDS
-            ):
-                found.append(child)
-    return found
-
-
-def _text_outside(element: HtmlElement, excluded: frozenset[str]) -> str:
-    """The text of ``element``, less that of the ``excluded`` elements inside it."""
-    texts = [element.text or ""]
-    for child in element:
-        if isinstance(child.tag, str) and child.tag not in excluded:
-            texts.append(_text_outside(child, excluded))
-        texts.append(child.tail or "")
-    return " ".join(texts)
-
-
-#: Elements inside a block of text: their block holds the whole run of prose.
-_INLINE = frozenset(
-    {"a", "abbr", "b", "bdi", "br", "cite", "code", "em", "i", "img", "mark", "q", "s"}
-    | {"small", "span", "strong", "sub", "sup", "time", "u", "wbr"}
-)
-#: Never the lead: the headline and subtitles (a summary of the lead, not the text),
-#: pictures and what is not text.
-_NOT_LEAD = frozenset(
-    {"h1", "h2", "h3", "h4", "h5", "h6", "figure", "picture", "svg"}
-    | {"script", "style", "template", "noscript", "button"}
-)
-#: A word of prose: letters, not digits.
-_PROSE_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 def _is_furniture(element: HtmlElement, tag: str, rules: _Rules) -> bool:
@@ -402,7 +340,7 @@ def _without_headline(
             start = index + 1
         elif _is_dateline(paragraph, rules):
             datelines.add(index)
-        elif _count_words(paragraph) >= _PROSE_WORDS:
+        elif _count_words(paragraph) >= PROSE_WORDS:
             break
     return [p for index, p in enumerate(paragraphs) if index >= start and index not in datelines]
 
@@ -414,7 +352,7 @@ def _is_dateline(paragraph: str, rules: _Rules) -> bool:
     if date is None or _SENTENCE_END.search(paragraph):
         return False
     rest = folded[: date.start()] + " " + folded[date.end() :]
-    return len(_PROSE_WORD.findall(rest)) <= _DATELINE_WORDS
+    return letter_words(rest) <= _DATELINE_WORDS
 
 
 def _is_headline(paragraph: str, headlines: list[list[str]]) -> bool:
@@ -471,7 +409,7 @@ def _without_trailer(paragraphs: list[str], rules: _Rules) -> list[str]:
 
 def _prose_length(paragraphs: Iterable[str]) -> int:
     """Characters in paragraphs of running prose."""
-    return sum(len(p) for p in paragraphs if _count_words(p) >= _PROSE_WORDS)
+    return sum(len(p) for p in paragraphs if _count_words(p) >= PROSE_WORDS)
 
 
 def _prose_share(paragraphs: list[str]) -> float:
@@ -485,7 +423,7 @@ def _page_prose(tree: HtmlElement) -> int:
     write <p>). Words are counted by spaces here: it is a measure, and a quick one."""
     # plain strings: lxml's "smart" ones cost more
     texts = tree.xpath(_VISIBLE_TEXT, smart_strings=False)
-    return sum(len(t) for t in texts if len(t.split()) >= _PROSE_WORDS)
+    return sum(len(t) for t in texts if len(t.split()) >= PROSE_WORDS)
 
 
 #: The text nodes of the body, less code.
