@@ -93,6 +93,7 @@ class _Rules:
     teaser: re.Pattern[str]
     trailer: re.Pattern[str]
     dateline: re.Pattern[str]
+    leader: re.Pattern[str]
 
 
 def _attr_word(word: str) -> str:
@@ -118,6 +119,7 @@ def _rules() -> _Rules:
         teaser=re.compile(rf"^\W*(?:{teaser})\b\s*(?::|\W*$)", re.IGNORECASE),
         trailer=re.compile("|".join(fold(p) for p in post["trailer"]), re.IGNORECASE),
         dateline=re.compile("|".join(fold(p) for p in post["dateline"]), re.IGNORECASE),
+        leader=re.compile("|".join(fold(p) for p in post["leader"]), re.IGNORECASE),
     )
 
 
@@ -328,7 +330,7 @@ def _without_headline(
     paragraphs: list[str], headlines: list[list[str]], rules: _Rules
 ) -> list[str]:
     """Drop the headline echoed at the start, with the short header lines above it, and
-    the datelines among them.
+    the datelines and labels (category, advertising notice) among them.
 
     Section labels, kickers and a second form of the headline come before the body
     when trafilatura takes the article's header along; so does the date, which the
@@ -338,7 +340,9 @@ def _without_headline(
     for index, paragraph in enumerate(paragraphs[:_HEADER_LINES]):
         if _is_headline(paragraph, headlines):
             start = index + 1
-        elif _is_dateline(paragraph, rules):
+        elif _is_dateline(paragraph, rules) or (
+            _count_words(paragraph) <= _TEASER_WORDS and rules.leader.search(_fold(paragraph))
+        ):
             datelines.add(index)
         elif _count_words(paragraph) >= PROSE_WORDS:
             break
