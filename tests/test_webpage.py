@@ -152,6 +152,67 @@ def test_article_header_keeps_its_lead() -> None:
     assert result.text.split("\n\n") == [lead, *PARAGRAPHS]
 
 
+def test_article_header_keeps_its_lead_in_any_element() -> None:
+    # pages write the lead in a <div> of summary or a list of key points; a subtitle
+    # and a byline of dates and numbers are not the lead
+    summary = (
+        "After ten years of argument, the council has chosen to replace the harbour bridge "
+        "rather than repair it once again."
+    )
+    point = "The new bridge will carry buses again, which the old one has not done since 2019."
+    header = (
+        f"<header><h1>{HEADLINE}</h1><h2>A subtitle that sums up the story in more than ten"
+        " words</h2><div class='info'>By Jane Doe, 5. March 2024, 12:50, City | 3</div>"
+        f"<div class='summary'>{summary}</div><ul><li>{point}</li></ul></header>"
+    )
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    result = extract_html(page(f"<article>{header}{body}</article>"))
+    assert result.text.split("\n\n") == [summary, point, *PARAGRAPHS]
+
+
+def test_table_of_short_blocks_is_data() -> None:
+    # a heading over the rows, and blocks of a few words in the cells: still a table
+    rows = "".join(
+        f"<tr><td><span>{amount}</span></td><td><div>{what}</div></td></tr>"
+        for amount, what in (("125 g", "flour"), ("65 g", "sugar"), ("1", "egg"))
+    )
+    heading = "<thead><tr><th colspan='2'><h3>For the pastry:</h3></th></tr></thead>"
+    table = f"<table>{heading}{rows}</table>"
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    result = extract_html(page(f"<article>{body}{table}</article>"))
+    assert "| 125 g | flour |" in result.text
+
+
+def test_body_taken_for_furniture_is_kept() -> None:
+    # the items of the story are named like comments: the untouched page gives more
+    intro = (
+        "The harbour bridge has stood for ninety years, and before the builders arrive our "
+        "reporter asked the people who cross it every day what the city will lose with it, "
+        "and what they hope the new bridge will bring them."
+    )
+    items = "".join(f"<div class='story__item__comment'>{p} {p}</div>" for p in PARAGRAPHS)
+    result = extract_html(page(f"<div class='story'><div>{intro}</div>{items}</div>"))
+    for paragraph in PARAGRAPHS:
+        assert paragraph in result.text
+
+
+def test_datelines_labels_and_calls_to_act_are_dropped() -> None:
+    first = [
+        "Category: City",
+        "5 March 2024 | 09:30 | City desk",
+        "*Advertisement",
+    ]
+    last = [
+        "For the latest stories download the Example Times apps for iOS and Android.",
+        "Do you want to be informed of our work? Sign up here",
+    ]
+    dated = "The council first debated the bridge on 3 March 2014, ten years ago this week."
+    paragraphs = [*first, *PARAGRAPHS[:2], dated, *PARAGRAPHS[2:], *last]
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    result = extract_html(page(f"<article><div class='article-body'>{body}</div></article>"))
+    assert result.text.split("\n\n") == [*PARAGRAPHS[:2], dated, *PARAGRAPHS[2:]]
+
+
 def test_gallery_keeps_its_captions() -> None:
     # a gallery's captions are its article: they hold most of the page's prose (a
     # caption in a <figure> is trafilatura's to drop: it drops figures)

@@ -16,8 +16,9 @@
    and the headlines listed under them, and the follow-us, newsletter and copyright
    lines that close the text.
 
-When the result is very short, trafilatura also reads the page as it came, in case the
-cleaning misled its choice of container.
+When the result is very short or holds a fraction of the page's prose, trafilatura also
+reads the page as it came, in case the cleaning took the body for furniture or misled its
+choice of container.
 
 The word lists are data, in ``archiver/rules/html.toml`` and the generic lexicon
 (``archiver/rules/generic.toml``); the code holds no rule for any one site.
@@ -39,6 +40,7 @@ from trafilatura.settings import Extractor
 from trafilatura.utils import load_html
 
 from .language import detect_language, justext_stoplist, language_code
+from .lead import PROSE_WORDS, keep_lead, letter_words
 from .metadata import html_metadata
 from .result import Extraction
 from .rules import any_match, fold, lexicon, read_rules
@@ -58,15 +60,13 @@ _KEEP = frozenset({"html", "body", "article", "main"})
 #: menus or lists: the full trafilatura cascade gets a try.
 _MIN_PROSE_SHARE = 0.5
 #: A fast result with less than this share of the page's prose (its runs of text of
-#: _PROSE_WORDS words or more, in any element) may have lost the article's body: the
+#: PROSE_WORDS words or more, in any element) may have lost the article's body: the
 #: full trafilatura cascade gets a try. (On trafilatura-dev a share from 0.25 to 0.5
 #: gives the same F1 within two pages; the lower, the fewer cascades run.)
 _MIN_KEPT = 1 / 3
 #: A result with less prose than this (characters) is compared with trafilatura's on
 #: the page as it came.
 _SHORT = 300
-#: A prose paragraph has at least this many words.
-_PROSE_WORDS = 10
 #: The headline is looked for among this many paragraphs at the start.
 _HEADER_LINES = 4
 #: Teaser and furniture lines are short.
@@ -74,6 +74,8 @@ _TEASER_WORDS = 30
 _LISTED_WORDS = 25
 _TRAILER_WORDS = 40
 _FRAGMENT_WORDS = 3
+#: A dateline has a date and at most this many words besides.
+_DATELINE_WORDS = 7
 #: Language identification reads this many characters: plenty (on the 495 pages of
 #: trafilatura-dev it names the language of every page as it does from 3,000), and it is
 #: linear in them, at some 3 µs a character.
@@ -90,6 +92,8 @@ class _Rules:
     max_paragraph_share: float
     teaser: re.Pattern[str]
     trailer: re.Pattern[str]
+    dateline: re.Pattern[str]
+    leader: re.Pattern[str]
 
 
 def _attr_word(word: str) -> str:
@@ -114,6 +118,8 @@ def _rules() -> _Rules:
         max_paragraph_share=float(pre["max_paragraph_share"]),
         teaser=re.compile(rf"^\W*(?:{teaser})\b\s*(?::|\W*$)", re.IGNORECASE),
         trailer=re.compile("|".join(fold(p) for p in post["trailer"]), re.IGNORECASE),
+        dateline=re.compile("|".join(fold(p) for p in post["dateline"]), re.IGNORECASE),
+        leader=re.compile("|".join(fold(p) for p in post["leader"]), re.IGNORECASE),
     )
 
 
@@ -149,9 +155,11 @@ def extract_html(html: str, *, url: str | None = None) -> Extraction:
         if _prose_share(fuller) > share or _prose_length(fuller) > length:
             log.debug("%s: fast result short or mostly short lines, full cascade taken", url)
             paragraphs = fuller
-    if _prose_length(paragraphs) < _SHORT:
-        # A short result may come from the cleaning misleading trafilatura's choice of
-        # container: the untouched page gets a try, and wins if clearly longer.
+    if _prose_length(paragraphs) < max(_SHORT, _MIN_KEPT * page_prose):
+        # A short result, or a fraction of the page's prose, may come from the cleaning
+        # taking the body for furniture (a gallery's items named "comment") or misleading
+        # trafilatura's choice of container: the untouched page gets a try, and wins if
+        # clearly longer. Where the cleaning cannot decide, the text is kept.
         untouched = _parse(html)
         if untouched is not None:
             plain = _trafilatura(untouched, url, fast=True, headlines=headlines)
@@ -209,12 +217,14 @@ def _captions(tree: HtmlElement) -> tuple[str, ...]:
 def _unwrap_layout_tables(tree: HtmlElement) -> None:
     """Turn tables that lay out the page into plain blocks.
 
-    A table whose cells hold paragraphs, headings or blocks is not data: trafilatura
-    would print each of its rows, the whole article perhaps, as one line of cells.
+    A table whose cells hold paragraphs or blocks of prose is not data: trafilatura
+    would print each of its rows, the whole article perhaps, as one line of cells. A
+    table whose blocks are short (a heading over ingredients, a label beside a value)
+    holds data, which trafilatura reads row by row.
     """
     for table in list(tree.iter("table")):
         cells = table.xpath(_OWN_CELLS)
-        if not any(cell.xpath(_BLOCKS) for cell in cells):
+        if not any(_holds_prose_block(cell) for cell in cells):
             continue
         for element in (table, *table.xpath(_OWN_ROW_PARTS), *cells):
             element.tag = "div"
@@ -226,7 +236,12 @@ _ROWS = "(./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr)"
 _OWN_CELLS = f"{_ROWS}/td | {_ROWS}/th"
 _OWN_ROW_PARTS = f"./thead | ./tbody | ./tfoot | {_ROWS}"
 _IN_ARTICLE = "boolean(ancestor::article | ancestor::main)"
-_BLOCKS = "boolean(.//p | .//div | .//h1 | .//h2 | .//h3 | .//ul | .//ol | .//table)"
+_BLOCKS = ".//p | .//div | .//h1 | .//h2 | .//h3 | .//ul | .//ol | .//table"
+
+
+def _holds_prose_block(cell: HtmlElement) -> bool:
+    # the outer blocks come first: a layout's wrapper answers at once
+    return any(_count_words(block.text_content()) >= PROSE_WORDS for block in cell.xpath(_BLOCKS))
 
 
 def _drop_furniture(tree: HtmlElement, rules: _Rules) -> None:
@@ -244,26 +259,12 @@ def _drop_furniture(tree: HtmlElement, rules: _Rules) -> None:
         tag = element.tag
         if isinstance(tag, str) and tag not in _KEEP and _is_furniture(element, tag, rules):
             if tag == "header" and element.xpath(_IN_ARTICLE):
-                _keep_lead(element)
+                keep_lead(element, rules.drop_tags)
                 continue
             if not _holds_content(element, rules, page_text):
                 element.drop_tree()  # keeps the tail text, which belongs to the parent
                 continue
         pending.extend(reversed(element))
-
-
-def _keep_lead(header: HtmlElement) -> None:
-    """Reduce an article's own header to its lead: the paragraphs of prose it holds.
-
-    Its headline, byline, date and buttons go; the lead is the start of the article.
-    """
-    leads = [p for p in header.iter("p") if _count_words(p.text_content()) >= _PROSE_WORDS]
-    for child in list(header):
-        header.remove(child)
-    header.text = None
-    header.tag = "div"
-    header.attrib.clear()
-    header.extend(leads)
 
 
 def _is_furniture(element: HtmlElement, tag: str, rules: _Rules) -> bool:
@@ -320,24 +321,42 @@ def _base_options(fast: bool) -> Extractor:
 
 def _clean(paragraphs: list[str], headlines: list[list[str]], rules: _Rules) -> list[str]:
     """The article's paragraphs without headline, teasers and furniture lines."""
-    paragraphs = _without_headline(paragraphs, headlines)
+    paragraphs = _without_headline(paragraphs, headlines, rules)
     paragraphs = list(_without_teasers(paragraphs, rules))
     return _without_trailer(paragraphs, rules)
 
 
-def _without_headline(paragraphs: list[str], headlines: list[list[str]]) -> list[str]:
-    """Drop the headline echoed at the start, with the short header lines above it.
+def _without_headline(
+    paragraphs: list[str], headlines: list[list[str]], rules: _Rules
+) -> list[str]:
+    """Drop the headline echoed at the start, with the short header lines above it, and
+    the datelines and labels (category, advertising notice) among them.
 
     Section labels, kickers and a second form of the headline come before the body
-    when trafilatura takes the article's header along.
+    when trafilatura takes the article's header along; so does the date, which the
+    metadata holds.
     """
-    start = 0
+    start, datelines = 0, set()
     for index, paragraph in enumerate(paragraphs[:_HEADER_LINES]):
         if _is_headline(paragraph, headlines):
             start = index + 1
-        elif _count_words(paragraph) >= _PROSE_WORDS:
+        elif _is_dateline(paragraph, rules) or (
+            _count_words(paragraph) <= _TEASER_WORDS and rules.leader.search(_fold(paragraph))
+        ):
+            datelines.add(index)
+        elif _count_words(paragraph) >= PROSE_WORDS:
             break
-    return paragraphs[start:]
+    return [p for index, p in enumerate(paragraphs) if index >= start and index not in datelines]
+
+
+def _is_dateline(paragraph: str, rules: _Rules) -> bool:
+    """A date with a few words about it (time, place, author, category), no sentence."""
+    folded = _fold(paragraph)
+    date = rules.dateline.search(folded)
+    if date is None or _SENTENCE_END.search(paragraph):
+        return False
+    rest = folded[: date.start()] + " " + folded[date.end() :]
+    return letter_words(rest) <= _DATELINE_WORDS
 
 
 def _is_headline(paragraph: str, headlines: list[list[str]]) -> bool:
@@ -394,7 +413,7 @@ def _without_trailer(paragraphs: list[str], rules: _Rules) -> list[str]:
 
 def _prose_length(paragraphs: Iterable[str]) -> int:
     """Characters in paragraphs of running prose."""
-    return sum(len(p) for p in paragraphs if _count_words(p) >= _PROSE_WORDS)
+    return sum(len(p) for p in paragraphs if _count_words(p) >= PROSE_WORDS)
 
 
 def _prose_share(paragraphs: list[str]) -> float:
@@ -408,7 +427,7 @@ def _page_prose(tree: HtmlElement) -> int:
     write <p>). Words are counted by spaces here: it is a measure, and a quick one."""
     # plain strings: lxml's "smart" ones cost more
     texts = tree.xpath(_VISIBLE_TEXT, smart_strings=False)
-    return sum(len(t) for t in texts if len(t.split()) >= _PROSE_WORDS)
+    return sum(len(t) for t in texts if len(t.split()) >= PROSE_WORDS)
 
 
 #: The text nodes of the body, less code.
