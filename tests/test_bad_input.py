@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from archiver import warc
+from archiver.capture import load
 from archiver.cli import main
 from archiver.errors import (
     ArchiverError,
@@ -147,6 +148,35 @@ def test_a_greek_windows_1253_page_decodes_and_extracts(tmp_path: Path, declare:
     assert GREEK_PARAGRAPHS[0] in document.text
     for word in GREEK_WORDS:
         assert word in article.text
+
+
+def test_a_stray_byte_in_a_utf8_page_is_replaced_not_taken_for_another_encoding() -> None:
+    paragraph = "Zażółć gęślą jaźń: sprzeciw wobec ataków na fundację, mówi rzecznik. " * 3
+    page = (
+        '<html><head><meta charset="UTF-8"><title>Sprzeciw</title></head><body><article>'
+        + "".join(f"<p>{paragraph}</p>" for _ in range(6))
+        + "</article></body></html>"
+    ).encode()
+    broken = page.replace(b"rzecznik", b"rzecz\xa0nik", 1)
+    document, article = load(broken, name="stray.html"), extract(broken, name="stray.html")
+    assert document.encoding == "utf-8"
+    assert "Zażółć gęślą jaźń" in article.text and "rzecz\ufffdnik" in document.text
+
+
+def test_a_page_declared_utf8_in_another_encoding_is_still_decoded_by_its_bytes() -> None:
+    page = greek_html(declare=False).replace(b"<head>", b'<head><meta charset="utf-8">', 1)
+    assert b'charset="utf-8"' in page
+    assert load(page, name="greek.html").encoding.replace("_", "-") in {"cp1253", "windows-1253"}
+
+
+def test_a_page_that_begins_with_a_long_style_block_is_html() -> None:
+    rule = "  .box { opacity: 1; transition: transform 0.4s; }\n"
+    style = "<style>\n" + rule * 300 + "</style>\n"
+    page = (style + "<div><h1>Plants as storytellers</h1><p>" + "Living archives. " * 20).encode()
+    assert len(style) > 8192
+    document = load(page, name="styled.html")
+    assert document.kind == "html"
+    assert ".box" not in extract(page, name="styled.html").text
 
 
 def test_a_greek_windows_1253_text_dump_decodes_and_extracts(tmp_path: Path) -> None:

@@ -41,7 +41,9 @@ _MAGIC = (
 _SNIFF = 8192
 #: How far the HTML standard's encoding prescan looks for <meta charset>.
 _PRESCAN = 1024
-_HTML_START = re.compile(rb"^\s*<(?:!doctype\s+html|html|head|body|meta|!--)", re.IGNORECASE)
+_HTML_START = re.compile(
+    rb"^\s*<(?:!doctype\s+html|html|head|body|meta|title|link|style|script|!--)", re.IGNORECASE
+)
 _HTML_TAGS = re.compile(rb"<(?:html|head|body|div|p|article|meta|title|script)\b", re.IGNORECASE)
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE
@@ -136,12 +138,24 @@ def _decode(raw: bytes, name: str, content_type: str | None) -> tuple[str, str]:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    if "utf-8" in (header, meta) and (text := _nearly_utf8(raw)) is not None:
+        return text, "utf-8"
     best = from_bytes(raw).best()
     if best is None or best.encoding is None:
         raise DecodingError("no text encoding fits the bytes (is it binary?)", source=name)
     if _control_ratio(str(best)) > 0.05:
         raise BinaryInputError("input is binary data, not a page", source=name)
     return str(best), _iana(best.encoding)
+
+
+def _nearly_utf8(raw: bytes) -> str | None:
+    """``raw`` as UTF-8 with its few invalid bytes replaced (U+FFFD), as a browser reads a
+    page that says UTF-8; None when more than one in 10,000 bytes is invalid. A stray
+    byte in one paragraph does not make the page another encoding: a guess from the
+    byte frequencies would garble all the rest."""
+    text = raw.decode("utf-8", "replace")
+    invalid = text.count("\ufffd") - raw.count("\ufffd".encode())
+    return text if invalid <= 1 + len(raw) // 10_000 else None
 
 
 def _header_encoding(content_type: str | None) -> str | None:
