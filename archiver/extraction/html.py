@@ -408,7 +408,9 @@ def _page_prose(tree: HtmlElement) -> int:
     write <p>). Words are counted by spaces here: it is a measure, and a quick one."""
     # plain strings: lxml's "smart" ones cost more
     texts = tree.xpath(_VISIBLE_TEXT, smart_strings=False)
-    return sum(len(t) for t in texts if len(t.split()) >= _PROSE_WORDS)
+    # a text shorter than the words' least length cannot hold them: not split
+    least = 2 * _PROSE_WORDS - 1
+    return sum(len(t) for t in texts if len(t) >= least and len(t.split()) >= _PROSE_WORDS)
 
 
 #: The text nodes of the body, less code.
