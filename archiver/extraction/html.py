@@ -413,9 +413,11 @@ def _page_prose(tree: HtmlElement) -> int:
     return sum(len(t) for t in texts if len(t) >= least and len(t.split()) >= _PROSE_WORDS)
 
 
-#: The text nodes of the body, less code.
+#: The text nodes of the body, less code. (The same nodes as "//body//text()[...]",
+#: which libxml2 finds in twice the time: it lists every node of the page first.)
 _VISIBLE_TEXT = (
-    "//body//text()[not(parent::script or parent::style or parent::noscript or parent::template)]"
+    "/descendant::body/descendant::text()"
+    "[not(parent::script or parent::style or parent::noscript or parent::template)]"
 )
 
 
