@@ -427,12 +427,16 @@ def _page_prose(tree: HtmlElement) -> int:
     write <p>). Words are counted by spaces here: it is a measure, and a quick one."""
     # plain strings: lxml's "smart" ones cost more
     texts = tree.xpath(_VISIBLE_TEXT, smart_strings=False)
-    return sum(len(t) for t in texts if len(t.split()) >= PROSE_WORDS)
+    # a text shorter than the words' least length cannot hold them: not split
+    least = 2 * PROSE_WORDS - 1
+    return sum(len(t) for t in texts if len(t) >= least and len(t.split()) >= PROSE_WORDS)
 
 
-#: The text nodes of the body, less code.
+#: The text nodes of the body, less code. (The same nodes as "//body//text()[...]",
+#: which libxml2 finds in twice the time: it lists every node of the page first.)
 _VISIBLE_TEXT = (
-    "//body//text()[not(parent::script or parent::style or parent::noscript or parent::template)]"
+    "/descendant::body/descendant::text()"
+    "[not(parent::script or parent::style or parent::noscript or parent::template)]"
 )
 
 

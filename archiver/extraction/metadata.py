@@ -28,6 +28,7 @@ from selectolax.lexbor import LexborNode
 from ..errors import PluginError
 from .datelines import lines_by, shown_byline, shown_dates
 from .rules import lexicon, read_rules
+from .xpaths import author_xpaths
 
 __all__ = ["PageMetadata", "html_metadata", "page_metadata", "parse_iso_date"]
 
@@ -464,9 +465,8 @@ def _visible_authors(tree: Any) -> tuple[str, ...]:
     # trafilatura loads slowly: only when needed
     from trafilatura.json_metadata import normalize_authors
     from trafilatura.metadata import extract_metainfo
-    from trafilatura.xpaths import AUTHOR_XPATHS
 
-    found = extract_metainfo(tree, AUTHOR_XPATHS, len_limit=120)
+    found = extract_metainfo(tree, author_xpaths(), len_limit=120)
     found = normalize_authors(None, found) if found else None
     return tuple(a.strip() for a in found.split(";") if a.strip()) if found else ()
 
