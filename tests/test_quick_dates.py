@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archiver.extraction.dates import full_date, parse_date, quick_date
+from archiver.extraction import dates
+from archiver.extraction.dates import DateReader, full_date, parse_date, quick_date
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 LANGUAGES = (["en"], ["el", "en"])
@@ -146,6 +148,34 @@ def test_quick_date_agrees_on_the_fixtures_dates(shared: Path) -> None:
                 read += 1
                 assert quick == full_date(text, languages), text
     assert read >= 10, read  # the fast path is taken on real pages
+
+
+def test_a_date_reader_reads_the_fixtures_dates_as_parse_date(shared: Path) -> None:
+    """One reader over every date string of the fixtures, as one page's lines: what it
+    skips as the shape of an unreadable string is unreadable each time."""
+    for languages in LANGUAGES:
+        reader = DateReader(languages, "Europe/Athens")
+        for text in sorted(fixture_date_strings(shared)):
+            expected = parse_date(text, languages=languages, timezone="Europe/Athens")
+            assert reader.parse(text) == expected, text
+
+
+def test_a_date_reader_asks_dateparser_once_per_unreadable_shape(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked: list[str] = []
+
+    def counted(text: str, languages: list[str] | None = None) -> datetime | None:
+        asked.append(text)
+        return full_date(text, languages)
+
+    monkeypatch.setattr(dates, "full_date", counted)
+    reader = DateReader(["en"])
+    listed = ["GMT 13:34 2012 Monday ,19 November", "GMT 07:56 2011 Saturday ,27 August"]
+    assert [reader.parse(text) for text in listed] == [None, None]
+    assert asked == listed[:1]
+    assert reader.parse("Monday, 19 November 2012 13:34") == date(2012, 11, 19)
+    assert len(asked) == 2
 
 
 def test_parse_date_keeps_its_time_zone_rule() -> None:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateparser.date import DateDataParser
 from dateparser.languages.loader import LocaleDataLoader
 
-__all__ = ["date_share", "dates_in", "full_date", "parse_date", "quick_date"]
+__all__ = ["DateReader", "date_share", "dates_in", "full_date", "parse_date", "quick_date"]
 
 _YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)|\b\d{1,2}[./-]\d{1,2}[./-]\d{2}\b")
 _TIME = re.compile(r"(?<!\d)\d{1,2}[:.]\d{2}(?!\d)(?![./-]\d)")
@@ -28,6 +28,7 @@ _SETTINGS = {
     "RETURN_AS_TIMEZONE_AWARE": False,
 }
 _TOKEN = re.compile(r"\w+")
+_SHAPE_PART = re.compile(r"\d+|[^\W\d_]+")
 _CALENDAR_KEYS = (
     "january february march april may june july august september october november december "
     "monday tuesday wednesday thursday friday saturday sunday am pm"
@@ -68,7 +69,47 @@ def parse_date(
     """
     if not _YEAR.search(text):
         return None
-    parsed = quick_date(text, languages) or full_date(text, languages)
+    return _in_zone(text, quick_date(text, languages) or full_date(text, languages), timezone)
+
+
+class DateReader:
+    """:func:`parse_date` for the lines of one page, which repeat their formats.
+
+    A text that dateparser cannot read tells that texts of its shape (the same words,
+    numbers of the same length, month and weekday names anywhere) are no dates either:
+    a list's "GMT 13:34 2012 Monday ,19 November" comes once per item, and each try
+    costs milliseconds.
+    """
+
+    def __init__(self, languages: list[str], timezone: str | None = None) -> None:
+        self.languages = languages
+        self.timezone = timezone
+        self._calendar = _calendar_words(tuple(languages))
+        self._unread: set[str] = set()
+
+    def parse(self, text: str) -> datetime | date | None:
+        """The date (and time) ``text`` states, or None; see :func:`parse_date`."""
+        if not _YEAR.search(text):
+            return None
+        parsed = quick_date(text, self.languages)
+        if parsed is None:
+            shape = _SHAPE_PART.sub(self._shape_of, text.casefold())
+            if shape in self._unread:
+                return None
+            parsed = full_date(text, self.languages)
+            if parsed is None:
+                self._unread.add(shape)
+        return _in_zone(text, parsed, self.timezone)
+
+    def _shape_of(self, part: re.Match[str]) -> str:
+        word = part.group()
+        if word.isdigit():
+            return "0" * len(word)
+        return "~" if word in self._calendar else word
+
+
+def _in_zone(text: str, parsed: datetime | None, timezone: str | None) -> datetime | date | None:
+    """``parsed``, read from ``text``, in ``timezone`` if it gives a time (see parse_date)."""
     if parsed is None:
         return None
     if parsed.tzinfo is not None:

@@ -41,7 +41,7 @@ from trafilatura.utils import load_html
 
 from .language import detect_language, justext_stoplist, language_code
 from .lead import PROSE_WORDS, keep_lead, letter_words
-from .metadata import html_metadata
+from .metadata import headline_metadata, html_metadata
 from .result import Extraction
 from .rules import any_match, fold, lexicon, read_rules
 
@@ -123,17 +123,20 @@ def _rules() -> _Rules:
     )
 
 
-def extract_html(html: str, *, url: str | None = None) -> Extraction:
+def extract_html(html: str, *, url: str | None = None, with_metadata: bool = True) -> Extraction:
     """Extract the article from the HTML page ``html`` (decoded text).
 
     Returns the body paragraphs joined by blank lines, with the page's metadata. A page
     with no article text (empty, not HTML, a bare fragment, only furniture) gives an
     Extraction whose ``text`` is empty: the caller decides whether that is an error.
+    Without ``with_metadata`` the metadata is only what the page declares, and the
+    visible page is not searched for its byline and date: for a caller that reads
+    them in its own way.
     """
     tree = _parse(html)
     if tree is None:
         return Extraction(text="")
-    meta = html_metadata(html, tree, url)
+    meta = html_metadata(html, tree, url) if with_metadata else headline_metadata(html, url)
     headlines = _headlines(tree, meta.title)
     captions = _captions(tree)
     _unwrap_layout_tables(tree)

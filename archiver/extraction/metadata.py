@@ -30,7 +30,13 @@ from .datelines import lines_by, shown_byline, shown_dates
 from .rules import lexicon, read_rules
 from .xpaths import author_xpaths
 
-__all__ = ["PageMetadata", "html_metadata", "page_metadata", "parse_iso_date"]
+__all__ = [
+    "PageMetadata",
+    "headline_metadata",
+    "html_metadata",
+    "page_metadata",
+    "parse_iso_date",
+]
 
 log = logging.getLogger(__name__)
 
@@ -345,6 +351,13 @@ def html_metadata(html: str, tree: Any, url: str | None) -> PageMetadata:
     shown = shown_dates(lines, declared.language)
     published = _choose_date(shown, declared.published) or _found_date(tree, url or declared.url)
     return replace(declared, title=title, authors=authors, published=published)
+
+
+def headline_metadata(html: str, url: str | None) -> PageMetadata:
+    """What the page ``html`` declares, with its headline for the title: the part of
+    :func:`html_metadata` that searches the visible page for no byline and no date."""
+    declared, title, _ = _declared(html, url)
+    return replace(declared, title=title)
 
 
 def _choose_date(shown: list[date], declared: datetime | date | None) -> datetime | date | None:

@@ -89,7 +89,7 @@ class SitePlugin:
             log.info("%s: %s template not recognised; generic fallback", document.name, self.name)
             from .html import extract_html  # trafilatura loads slowly: only when needed
 
-            generic = extract_html(document.text, url=document.url)
+            generic = extract_html(document.text, url=document.url, with_metadata=False)
             found = extract_text(generic.text, self.rules, language=language or generic.language)
             fallback = True
         else:

@@ -15,7 +15,7 @@ from collections import Counter
 from datetime import date, datetime
 
 from .budget import bounded_lines
-from .dates import date_share, parse_date
+from .dates import DateReader, date_share, parse_date
 from .lines import (
     HEADING_WORDS,
     LETTER_WORD,
@@ -78,6 +78,7 @@ class _Dump:
             self._filled[index] = index if lines[index] else self._filled[index + 1]
         self.language = language if language is not None else identify_language(lines)
         self.date_languages = [self.language, "en"] if self.language not in (None, "en") else ["en"]
+        self.dates = DateReader(self.date_languages, rules.timezone if rules else None)
         self.first_line = next((ln.text for ln in self.lines if ln.text), "")
         self.found_date = False
 
@@ -165,12 +166,7 @@ class _Dump:
         for sep in (" | ", ", ", " - "):
             if sep in stripped:
                 candidates.append(stripped.split(sep)[0])
-        timezone = self.rules.timezone if self.rules else None
-        for candidate in candidates:
-            when = parse_date(candidate, languages=self.date_languages, timezone=timezone)
-            if when is not None:
-                return when
-        return None
+        return next(filter(None, map(self.dates.parse, candidates)), None)
 
     def _byline(self, text: str) -> tuple[str, ...] | None:
         for pattern in self.lex.byline:
