@@ -47,18 +47,21 @@ AEB_DEV = EVAL / "aeb-dev"
 DUMPS_DEV = EVAL / "text-dumps-dev"
 
 
-def _norm(text: str | None) -> str:
+def norm_text(text: str | None) -> str:
+    """A title or name as meta_compare.py compares it: NFKC, spaces folded, casefolded."""
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text or "")).strip().casefold()
 
 
-def _names(value: str | list[str] | tuple[str, ...] | None) -> frozenset[str]:
+def name_set(value: str | list[str] | tuple[str, ...] | None) -> frozenset[str]:
+    """Authors as a set of normalised names, split on ';' ',' ' and ' ' und '."""
     if isinstance(value, (list, tuple)):
         value = "; ".join(value)
     parts = re.split(r";|,| and | und ", value or "")
-    return frozenset(x for x in (_norm(p) for p in parts) if x)
+    return frozenset(x for x in (norm_text(p) for p in parts) if x)
 
 
-def _day(value: object) -> str:
+def day_of(value: object) -> str:
+    """The YYYY-MM-DD a date or its text begins with, or ''."""
     match = re.match(r"\d{4}-\d{2}-\d{2}", str(value or ""))
     return match.group(0) if match else ""
 
@@ -93,9 +96,9 @@ def metadata_scores() -> dict[str, dict[str, float]]:
         found = trafilatura.extract_metadata(raw, default_url=url)
         theirs = (found.title, found.author, found.date) if found else (None, None, None)
         for who, (title, authors, published) in (("ours", ours), ("trafilatura", theirs)):
-            right[who]["title"] += _norm(title) == _norm(gold["title"])
-            right[who]["author"] += _names(authors) == _names(gold["author"])
-            right[who]["date"] += _day(published) == _day(gold["date"])
+            right[who]["title"] += norm_text(title) == norm_text(gold["title"])
+            right[who]["author"] += name_set(authors) == name_set(gold["author"])
+            right[who]["date"] += day_of(published) == day_of(gold["date"])
     return {who: {k: v / pages for k, v in fields.items()} for who, fields in right.items()}
 
 

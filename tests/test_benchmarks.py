@@ -1,8 +1,9 @@
-"""The benchmarks run to their end: bulk.py prints every case, its peers included, and
-warc_sizes.py the ratio of each set."""
+"""The benchmarks run to their end: bulk.py prints every case, its peers included,
+warc_sizes.py the ratio of each set, and heldout.py its table and every page it skips."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -51,3 +52,38 @@ def test_the_warc_sizes_benchmark_prints_the_ratio_of_each_set(tmp_path: Path) -
     assert "fixtures: 10 pages archived, 0 failed" in done.stdout
     assert "farm: 37 pages archived, 3 failed" in done.stdout
     assert done.stdout.count("ratio") == 4
+
+
+@pytest.mark.slow
+def test_the_heldout_benchmark_scores_a_corpus_and_names_each_page_it_skips(
+    tmp_path: Path, shared: Path
+) -> None:
+    corpus = tmp_path / "corpus"
+    for folder in ("html", "txt", "metadata"):
+        (corpus / folder).mkdir(parents=True)
+    body = "The river rose above its banks on Monday and the town council met at night. " * 8
+    page = f"<html><head><title>Flood</title></head><body><article><p>{body}</p></article>"
+    (corpus / "html" / "flood.html").write_text(page + "</body></html>", encoding="utf-8")
+    (corpus / "html" / "repeat.html").write_text(page + "</body></html>", encoding="utf-8")
+    (corpus / "html" / "front.html").write_text(page + "<p>Front</p></body></html>")
+    (corpus / "txt" / "flood.txt").write_text(body, encoding="utf-8")
+    (corpus / "txt" / "repeat.txt").write_text(body, encoding="utf-8")
+    (corpus / "txt" / "orphan.txt").write_text(body, encoding="utf-8")
+    meta = {"url": "https://news.example/flood", "title": "Flood", "authors": []}
+    (corpus / "metadata" / "flood.json").write_text(json.dumps(meta), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "heldout.py"), "--corpus", str(corpus)]
+        + ["--rounds", "1", "--per-page"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "skipped repeat: the same bytes as flood" in done.stdout
+    assert "skipped front: no reference body" in done.stdout
+    assert "skipped orphan: a reference body without its page" in done.stdout
+    assert "held-out: 1 pages" in done.stdout
+    assert done.stdout.count("spaced scripts     ") == 2  # ours and trafilatura
+    assert "title right" in done.stdout
