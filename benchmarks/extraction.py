@@ -64,6 +64,18 @@ def load_script(path: Path) -> ModuleType:
     return module
 
 
+def shared_present(*needed: Path) -> bool:
+    """Whether the ``needed`` paths of the shared/ folder are there; else says which are not."""
+    if missing := [str(path) for path in needed if not path.exists()]:
+        print(
+            f"not found: {', '.join(missing)}: this benchmark needs the shared/ folder "
+            "beside the checkout",
+            file=sys.stderr,
+        )
+        return False
+    return True
+
+
 def load_pages() -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     """Decoded HTML by page id, and the ground truth."""
     truth = json.loads((DEV / "ground-truth.json").read_text(encoding="utf-8"))
@@ -272,13 +284,7 @@ def main() -> int:
     )
     parser.add_argument("--per-page", action="store_true", help="print each page's P/R for both")
     args = parser.parse_args()
-    needed = (DEV, METRIC, TRAF_DEV, SNIPPET_METRIC)
-    if missing := [str(path) for path in needed if not path.exists()]:
-        print(
-            f"not found: {', '.join(missing)}: this benchmark needs the shared/ folder "
-            "beside the checkout",
-            file=sys.stderr,
-        )
+    if not shared_present(DEV, METRIC, TRAF_DEV, SNIPPET_METRIC):
         return 2
     aeb_dev_comparison(args.rounds, per_page=args.per_page)
     trafilatura_dev_comparison(args.rounds)

@@ -47,7 +47,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import trafilatura
-from extraction import best_passes, load_script  # benchmarks/ is the script's sys.path[0]
+from extraction import (  # benchmarks/ is the script's sys.path[0]
+    best_passes,
+    load_script,
+    shared_present,
+)
 
 import archiver
 
@@ -274,13 +278,7 @@ def main() -> int:
     )
     parser.add_argument("--per-page", action="store_true", help="print each page's figures")
     args = parser.parse_args()
-    needed = (AEB_DEV_TRUTH, TRAF_DEV_DATA, METRIC)
-    if missing := [str(path) for path in needed if not path.exists()]:
-        print(
-            f"not found: {', '.join(missing)}: this benchmark needs the shared/ folder "
-            "beside the checkout",
-            file=sys.stderr,
-        )
+    if not shared_present(AEB_DEV_TRUTH, TRAF_DEV_DATA, METRIC):
         return 2
     if not (args.corpus / "html").is_dir():
         fetch_corpus(args.corpus)
