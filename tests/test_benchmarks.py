@@ -14,16 +14,31 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.slow
-def test_the_bulk_benchmark_prints_every_case_and_both_peers(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bulk.py"), "--urls", "12"]
-        + ["--memory-urls", "12", "--memory-set", "fixtures", "--workers", "1"],
+def run_benchmark(script: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """benchmarks/``script`` run with ``args`` in ``cwd``, its output captured."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *args],
         capture_output=True,
         text=True,
-        cwd=tmp_path,
+        cwd=cwd,
         timeout=600,
         check=False,
+    )
+
+
+@pytest.mark.slow
+def test_the_bulk_benchmark_prints_every_case_and_both_peers(tmp_path: Path) -> None:
+    done = run_benchmark(
+        "bulk.py",
+        tmp_path,
+        "--urls",
+        "12",
+        "--memory-urls",
+        "12",
+        "--memory-set",
+        "fixtures",
+        "--workers",
+        "1",
     )
     assert done.returncode == 0, done.stderr
     table = done.stdout.split("## fixtures", 1)[1].split("\n## ", 1)[0]
@@ -39,15 +54,7 @@ def test_the_bulk_benchmark_prints_every_case_and_both_peers(tmp_path: Path) -> 
 
 @pytest.mark.slow
 def test_the_warc_sizes_benchmark_prints_the_ratio_of_each_set(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "warc_sizes.py"), "--set", "fixtures"]
-        + ["--set", "farm"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=600,
-        check=False,
-    )
+    done = run_benchmark("warc_sizes.py", tmp_path, "--set", "fixtures", "--set", "farm")
     assert done.returncode == 0, done.stderr
     assert "fixtures: 10 pages archived, 0 failed" in done.stdout
     assert "farm: 37 pages archived, 3 failed" in done.stdout
@@ -71,14 +78,8 @@ def test_the_heldout_benchmark_scores_a_corpus_and_names_each_page_it_skips(
     (corpus / "txt" / "orphan.txt").write_text(body, encoding="utf-8")
     meta = {"url": "https://news.example/flood", "title": "Flood", "authors": []}
     (corpus / "metadata" / "flood.json").write_text(json.dumps(meta), encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "heldout.py"), "--corpus", str(corpus)]
-        + ["--rounds", "1", "--per-page"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=600,
-        check=False,
+    done = run_benchmark(
+        "heldout.py", tmp_path, "--corpus", str(corpus), "--rounds", "1", "--per-page"
     )
     assert done.returncode == 0, done.stderr
     assert "skipped repeat: the same bytes as flood" in done.stdout
