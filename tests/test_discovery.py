@@ -428,6 +428,41 @@ def test_bad_sources_are_logged_and_skipped(caplog: pytest.LogCaptureFixture) ->
         assert name in caplog.text
 
 
+def test_a_site_that_answers_429_is_asked_ever_more_slowly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The bulk run's rule: the delay doubles after a 429 or 503, halves after a 200."""
+    waits: list[float] = []
+    sleep = asyncio.sleep
+
+    async def recorded(delay: float) -> None:
+        waits.append(delay)
+        await sleep(0)
+
+    monkeypatch.setattr(asyncio, "sleep", recorded)
+    server = HTTPServer(host="127.0.0.68", port=0)
+    server.start()
+    try:
+        base = f"http://busy.example.net:{server.port}"
+        names = ["busy1.xml", "busy2.xml", "busy3.xml", "good1.xml", "good2.xml"]
+        robots = "".join(f"Sitemap: {base}/{name}\n" for name in names)
+        server.expect_request("/robots.txt").respond_with_data(robots)
+        for name in names[:2]:
+            server.expect_request(f"/{name}").respond_with_data("slow down", status=429)
+        server.expect_request("/busy3.xml").respond_with_data("down", status=503)
+        for number, name in enumerate(names[3:]):
+            server.expect_request(f"/{name}").respond_with_data(
+                _urlset(base, [(f"/news/a-good-story-{number}.html", None)]), content_type=XML
+            )
+        with resolving({"busy.example.net": "127.0.0.68"}):
+            found = archiver.discover(base, config=FETCH, delay=0.5)
+    finally:
+        server.clear()
+        server.stop()
+    assert len(found) == 2
+    assert [wait for wait in waits if wait > 0] == [0.5, 1.0, 2.0, 4.0, 2.0]
+
+
 def test_a_site_without_sitemaps_is_read_from_the_feeds_its_home_page_links_to() -> None:
     server = HTTPServer(host="127.0.0.67", port=0)
     server.start()

@@ -3,12 +3,14 @@ from .config import DEFAULT_USER_AGENT, HTML_TYPES, FetchConfig
 from .decoders import DecodeError, Decoder, Overflow
 from .exchange import Exchange, FetchResult
 from .plan import RobotsCache
+from .politeness import SLOW_DOWN, next_delay
 from .saved import DEFAULT_MAX_BYTES, load, sniff_kind
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_USER_AGENT",
     "HTML_TYPES",
+    "SLOW_DOWN",
     "AsyncFetcher",
     "DecodeError",
     "Decoder",
@@ -21,5 +23,6 @@ __all__ = [
     "afetch",
     "fetch",
     "load",
+    "next_delay",
     "sniff_kind",
 ]

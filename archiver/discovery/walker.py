@@ -1,6 +1,7 @@
 """Discovery of a site's article URLs: its robots.txt, sitemaps and feeds, fetched in
 turn through an :class:`~archiver.capture.AsyncFetcher` (so with its robots.txt rules
-and retries) with the politeness delay of a bulk run between two fetches of a site.
+and retries) with the politeness delay of a bulk run between two fetches of a site,
+doubled after a 429 or 503 answer as a bulk run's (:mod:`archiver.capture.politeness`).
 
 Every response is handed to ``on_fetch`` once read, with what it was and what it gave
 (a bulk run stores them in its WARC files: the metadata record of a feed lists the
@@ -22,8 +23,17 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..capture import AsyncFetcher, DecodeError, Decoder, FetchConfig, FetchResult, Overflow
-from ..errors import ArchiverError, InputError
+from ..capture import (
+    SLOW_DOWN,
+    AsyncFetcher,
+    DecodeError,
+    Decoder,
+    FetchConfig,
+    FetchResult,
+    Overflow,
+    next_delay,
+)
+from ..errors import ArchiverError, FetchError, InputError
 from .feeds import feed_links, parse_feed, robots_sitemaps
 from .found import DiscoveredURL, SourceKind, clean_url
 from .period import cutoff
@@ -71,7 +81,8 @@ class Walker:
 
     ``since`` drops URLs dated before it (undated ones are kept); ``sitemaps_since``
     skips the sitemaps an index dates (``lastmod``) before it, as unchanged since then.
-    ``delay`` is the wait between two fetches for one site (more when robots.txt asks).
+    ``delay`` is the wait between two fetches for one site (more when robots.txt asks),
+    doubled up to ``max_delay`` while the site answers 429 or 503.
     """
 
     def __init__(
@@ -81,12 +92,14 @@ class Walker:
         since: datetime | None = None,
         sitemaps_since: datetime | None = None,
         delay: float = 1.0,
+        max_delay: float = 60.0,
         on_fetch: OnFetch | None = None,
     ) -> None:
         self.fetcher = fetcher
         self._since = since
         self._sitemaps_since = sitemaps_since
         self._delay = delay
+        self._max_delay = max_delay
         self._on_fetch = on_fetch
         #: Sources fetched (and stored) and skipped, over all sites.
         self.fetched = 0
@@ -104,19 +117,23 @@ class Walker:
         await walk.run()
         return walk.found()
 
-    async def fetch(self, url: str, what: dict[str, Any], first: bool) -> FetchResult | None:
+    async def fetch(self, url: str, what: dict[str, Any], pace: Pace) -> FetchResult | None:
         """``url`` fetched after the site's delay; None when it failed or is not a 200
         (logged; a response that came is handed to on_fetch). The caller hands a 200 to
         :meth:`store` once read."""
-        if not first:
-            wait = max(self._delay, self.fetcher.crawl_delay(url) or 0.0)
-            await asyncio.sleep(wait)
+        base = max(self._delay, self.fetcher.crawl_delay(url) or 0.0)
+        if pace.delay is not None:
+            await asyncio.sleep(max(base, pace.delay))
         try:
             result = await self.fetcher.fetch(url)
         except ArchiverError as exc:
+            slow_down = isinstance(exc, FetchError) and exc.status in SLOW_DOWN
+            pace.delay = next_delay(pace.delay or base, base, self._max_delay, slow_down=slow_down)
             log.warning("discovery: %s: skipped", exc)
             self.skipped += 1
             return None
+        slow_down = result.attempts > 1 or result.status in SLOW_DOWN
+        pace.delay = next_delay(pace.delay or base, base, self._max_delay, slow_down=slow_down)
         self.fetched += 1
         if result.status != 200:
             log.warning("discovery: %s: HTTP %d, skipped", url, result.status)
@@ -137,18 +154,24 @@ class Walker:
         return lastmod is None or self._sitemaps_since is None or lastmod >= self._sitemaps_since
 
 
+@dataclasses.dataclass
+class Pace:
+    """A site's wait before its next fetch: none before its first."""
+
+    delay: float | None = None
+
+
 class _SiteWalk:
     """One site's walk: robots.txt, then its sitemaps, then its feeds."""
 
     def __init__(self, walker: Walker, sources: SiteSources) -> None:
         self._walker = walker
         self._sources = sources
-        self._first = True
+        self._pace = Pace()
         self._found: dict[str, DiscoveredURL] = {}
 
     async def _fetch(self, url: str, kind: str) -> FetchResult | None:
-        first, self._first = self._first, False
-        return await self._walker.fetch(url, self._what(kind), first)
+        return await self._walker.fetch(url, self._what(kind), self._pace)
 
     def _what(self, kind: str, **found: Any) -> dict[str, Any]:
         return {"kind": kind, "site": self._sources.home, **found}
@@ -191,7 +214,7 @@ class _SiteWalk:
             listed = robots_sitemaps(text, robots)
             self._walker.store(result, self._what("robots", sitemaps=listed))
             return listed
-        self._first = False
+        self._pace.delay = 0.0  # the fetcher's own request: the next one waits
         try:
             listed = await fetcher.robots_sitemaps(robots)
         except ArchiverError as exc:

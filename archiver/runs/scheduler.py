@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..article import Article
-from ..capture import AsyncFetcher, FetchResult, RobotsCache
+from ..capture import SLOW_DOWN, AsyncFetcher, FetchResult, RobotsCache, next_delay
 from ..errors import ArchiverError, ExtractionError, FetchError
 from ..files import PathArg
 from ..warc import CaptureRef, Stored, WarcWriter
@@ -54,8 +54,6 @@ __all__ = ["archive_locally"]
 
 log = logging.getLogger(__name__)
 
-#: Statuses that tell a host to slow down.
-_SLOW_DOWN = frozenset({429, 503})
 #: How often progress is reported and the ledger committed, in seconds.
 _TICK = 0.5
 #: Idle hosts are forgotten once there are this many.
@@ -333,10 +331,10 @@ class _Run:
         try:
             result = await fetcher.fetch(entry.url, headers=conditions(prior))
         except FetchError as exc:
-            slow_down = exc.status in _SLOW_DOWN
+            slow_down = exc.status in SLOW_DOWN
             self._failed(entry.url, exc, attempts=exc.attempts, status=exc.status)
         else:
-            slow_down = result.attempts > 1 or result.status in _SLOW_DOWN
+            slow_down = result.attempts > 1 or result.status in SLOW_DOWN
             previous = None
             if prior is not None and prior.digest and result.status == 304:
                 previous = (prior.capture, prior.digest)
@@ -399,10 +397,7 @@ class _Run:
 
     def _release(self, host: _Host, name: str, crawl_delay: float | None, slow_down: bool) -> None:
         base = max(self._config.per_host_delay, crawl_delay or 0.0)
-        if slow_down:
-            host.delay = min(self._config.max_host_delay, max(2 * host.delay, base, 1.0))
-        else:
-            host.delay = max(base, host.delay / 2)
+        host.delay = next_delay(host.delay, base, self._config.max_host_delay, slow_down=slow_down)
         host.ready_at = time.monotonic() + host.delay
         host.busy = False
         if host.queue:

@@ -242,6 +242,7 @@ class _Discovery:
                 since=since,
                 sitemaps_since=sitemaps_since,
                 delay=self._config.per_host_delay,
+                max_delay=self._config.max_host_delay,
                 on_fetch=self._store,
             )
             urls = await walker.sites(sites)

@@ -1,0 +1,20 @@
+"""How long a host waits before its next request: one rule for a bulk run and discovery.
+
+A host that answers 429 or 503, or needed retries, has its delay doubled (to at least a
+second), up to a maximum; after a clean answer it is halved back towards the base
+delay, which is the configured one or the host's robots.txt Crawl-delay if longer.
+"""
+
+from __future__ import annotations
+
+__all__ = ["SLOW_DOWN", "next_delay"]
+
+#: Statuses that tell a host to slow down.
+SLOW_DOWN = frozenset({429, 503})
+
+
+def next_delay(delay: float, base: float, maximum: float, *, slow_down: bool) -> float:
+    """The wait after a request that waited ``delay``; see the module docstring."""
+    if slow_down:
+        return min(maximum, max(2 * delay, base, 1.0))
+    return max(base, delay / 2)
