@@ -218,6 +218,16 @@ def test_text_dumps_dev_fields(root: Path, shared: Path) -> None:
         ("Max Muster sagt", ()),  # a comment's author
         ("Beispiel Verlag GmbH", ()),  # an organisation
         ("Bundesverband Beispiel e.V.", ()),
+        # a byline of several people: their names, without the site's
+        (
+            "Jane Doe, John A. Roe, and Max Muster, The Example Times",
+            ("Jane Doe", "John A. Roe", "Max Muster"),
+        ),
+        ("Anna Maria Beispiel und Max Muster", ("Anna Maria Beispiel", "Max Muster")),
+        ("Jane Doe & John Roe", ("Jane Doe", "John Roe")),
+        ("Doe, Jane", ("Doe, Jane",)),  # one name, family name first
+        ("John E Roe", ("John E Roe",)),  # an initial, not a joining word
+        ("Landesanstalt für Wald und Forstwirtschaft", ()),  # an organisation, not two names
     ],
 )
 def test_generic_bylines(author: str, authors: tuple[str, ...]) -> None:

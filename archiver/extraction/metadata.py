@@ -27,6 +27,7 @@ from selectolax.lexbor import LexborNode
 
 from ..errors import PluginError
 from .datelines import lines_by, shown_byline, shown_dates
+from .headlines import headline, host_name, key
 from .rules import lexicon, read_rules
 from .xpaths import author_xpaths
 
@@ -73,6 +74,7 @@ class _Rules:
     byline_lead: re.Pattern[str]
     byline_end: re.Pattern[str]
     byline_tail: re.Pattern[str]
+    byline_joiner: re.Pattern[str]
     not_person: re.Pattern[str]
 
 
@@ -90,6 +92,7 @@ def _rules() -> _Rules:
             _any_of(data["byline_lead"]),
             _any_of(data["byline_end"]),
             _any_of(data["byline_tail"]),
+            _any_of(data["byline_joiner"]),
             _any_of(data["not_person"]),
         )
     except (KeyError, TypeError, re.error) as exc:
@@ -322,12 +325,6 @@ def _tags(value: Any) -> tuple[str, ...]:
 
 # -- the generic extractor's view: the declared metadata and the visible page ----------
 
-#: What separates a headline from the site's name in a title: "Headline | Site".
-_TITLE_PARTS = re.compile(r"\s+[-|–—:/~»›•·]{1,2}\s+|\s*[|»›•·]\s*|::")
-#: An <h1> shorter than this share of the title is a fragment of it, not the headline.
-_MIN_HEADLINE_SHARE = 0.3
-_NON_WORD = re.compile(r"\W+")
-
 
 def html_metadata(html: str, tree: Any, url: str | None) -> PageMetadata:
     """The metadata of the HTML page ``html`` (``tree`` is its lxml tree) for the generic
@@ -340,8 +337,8 @@ def html_metadata(html: str, tree: Any, url: str | None) -> PageMetadata:
     htmldate's when there is neither.
     """
     declared, title, lines = _declared(html, url)
-    site = _key(declared.site_name or "")
-    host = _key(_host_name(url or declared.url) or "")
+    site = key(declared.site_name or "")
+    host = key(host_name(url or declared.url) or "")
     rules = _rules()
     authors = (
         _bylines(declared.authors, site, host)
@@ -382,10 +379,10 @@ def _declared(html: str, url: str | None) -> tuple[PageMetadata, str | None, lis
     for node in parsed.css("h1"):
         if heading := _clean(node.text(deep=True, separator=" ")):
             nodes.setdefault(heading, node)
-    sites = [n for n in (declared.site_name, _host_name(url or declared.url)) if n]
-    title = _headline(declared.title, page_title, list(nodes), sites)
-    headline = nodes.get(title or "")
-    return declared, title, lines_by(headline) if headline is not None else []
+    sites = [n for n in (declared.site_name, host_name(url or declared.url)) if n]
+    title = headline(declared.title, page_title, list(nodes), sites)
+    shown = nodes.get(title or "")
+    return declared, title, lines_by(shown) if shown is not None else []
 
 
 def _bylines(names: tuple[str, ...], site: str, host: str) -> tuple[str, ...]:
@@ -394,78 +391,34 @@ def _bylines(names: tuple[str, ...], site: str, host: str) -> tuple[str, ...]:
     name (``site``, as a key), or its ``host``'s name written as a domain."""
     people = []
     rules = _rules()
-    for name in names:
-        name = rules.byline_lead.sub("", name).strip(" -–—→|:,")
-        name = rules.byline_tail.sub("", name).strip(" -–—→|:,")
-        if not name or _is_site(name, site) or ("." in name and _is_site(name, host)):
-            continue
-        if rules.not_person.search(name):
-            continue
-        people.append(name)
+    for byline in names:
+        byline = rules.byline_lead.sub("", byline).strip(" -–—→|:,")
+        if rules.not_person.search(byline):
+            continue  # an organisation's name may hold an "and"
+        for name in _names_of(byline, site, host):
+            name = rules.byline_tail.sub("", name).strip(" -–—→|:,")
+            if not name or _is_site(name, site) or ("." in name and _is_site(name, host)):
+                continue
+            if rules.not_person.search(name):
+                continue
+            people.append(name)
     return tuple(dict.fromkeys(people))
+
+
+def _names_of(byline: str, site: str, host: str) -> list[str]:
+    """The names a byline of several people joins, when each is a full name or the
+    site ("A B, C D and E F, Site"); else the byline ("Smith, John" is one name)."""
+    parts = [part for part in _rules().byline_joiner.split(byline) if part]
+    whole = all(" " in p or _is_site(p, site) or _is_site(p, host) for p in parts)
+    return parts if len(parts) > 1 and whole else [byline]
 
 
 def _is_site(name: str, site: str) -> bool:
     """Whether the author ``name`` is the site: a part of its name ("Lecker" for
     "lecker"), or, written as one word, holds it ("kath.net" for "kath"). A person's
     name holding the site's ("Marc Scheloske" on scheloske.de) is the owner's byline."""
-    key = _key(name)
-    return bool(site) and (key in site or (" " not in name and site in key))
-
-
-def _key(text: str) -> str:
-    return _NON_WORD.sub("", text.casefold())
-
-
-def _headline(
-    declared: str | None, page_title: str | None, headings: list[str], sites: list[str]
-) -> str | None:
-    """The headline: the <h1> of ``headings`` that the ``declared`` title (JSON-LD,
-    OpenGraph) or the page's <title> names; else the declared title less the site's
-    name; else the first <h1>; else the <title> less the site's name."""
-    titles = [t for t in (declared, page_title) if t]
-    for title in titles:
-        whole = _key(title)
-        for heading in headings:
-            part = _key(heading)
-            if part and (
-                part == whole
-                or (whole.startswith(part) or whole.endswith(part))
-                and len(part) >= _MIN_HEADLINE_SHARE * len(whole)
-            ):
-                return heading
-    site_keys = [_key(s) for s in sites]
-    if declared:
-        return _without_site(declared, site_keys)
-    if headings:
-        return headings[0]
-    return _without_site(page_title, site_keys) if page_title else None
-
-
-def _without_site(title: str, sites: list[str]) -> str:
-    """``title`` less the parts that name the site ("Headline - Site" -> "Headline")."""
-    parts = [p for p in _TITLE_PARTS.split(title) if p.strip()]
-    if len(parts) < 2:
-        return title
-    kept = [p for p in parts if not any(_names_site(_key(p), s) for s in sites)]
-    if not kept or len(kept) == len(parts):
-        return title
-    start = title.find(kept[0])
-    end = title.rfind(kept[-1]) + len(kept[-1])
-    return title[start:end].strip(" -|–—:")
-
-
-def _names_site(part: str, site: str) -> bool:
-    return bool(part) and bool(site) and (part in site or site in part)
-
-
-def _host_name(url: str | None) -> str | None:
-    """The name a host gives its site: "www.hausinfo.ch" -> "hausinfo"."""
-    host = urlsplit(url).hostname if url else None
-    if not host:
-        return None
-    labels = host.removeprefix("www.").split(".")
-    return labels[-2] if len(labels) >= 2 else labels[0]
+    name_key = key(name)
+    return bool(site) and (name_key in site or (" " not in name and site in name_key))
 
 
 def _visible_authors(tree: Any) -> tuple[str, ...]:
