@@ -336,6 +336,7 @@ def _short_story(
         captioned = _trafilatura(tree, url, fast=True, headlines=headlines)
         if prose_length(captioned) > prose_length(paragraphs):
             paragraphs = captioned
+    # compared with its spaces made single, as the standfirst's are
     if lead and lead not in " ".join(" ".join(paragraphs).split()):
         paragraphs = [lead, *paragraphs]
     return paragraphs
