@@ -231,6 +231,40 @@ def test_gallery_keeps_its_captions() -> None:
         assert caption in result.text
 
 
+def test_short_story_keeps_its_caption_and_standfirst() -> None:
+    # a story of one sentence (a photo story, a paywalled teaser): the photo's caption
+    # and the standfirst under the headline are much of what the page tells
+    standfirst = (
+        "The council ends a decade of debate over the harbour bridge, and residents are "
+        "divided over what the two years of work will mean for them"
+    )
+    story = f"""
+      <div class="story-header"><h1>{HEADLINE}</h1><h2>{standfirst}</h2></div>
+      <article>
+        <figure><img src="b.jpg"><figcaption>{PARAGRAPHS[3]}</figcaption></figure>
+        <div class="article-body"><p>{PARAGRAPHS[0]}</p></div>
+      </article>"""
+    text = extract_html(page(story)).text
+    assert text.startswith(standfirst)
+    assert PARAGRAPHS[0] in text
+    assert PARAGRAPHS[3] in text
+
+
+def test_longer_story_leaves_caption_and_standfirst() -> None:
+    standfirst = (
+        "The council ends a decade of debate over the harbour bridge, and residents are "
+        "divided over what the two years of work will mean for them"
+    )
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS[:3])
+    story = f"""
+      <div class="story-header"><h1>{HEADLINE}</h1><h2>{standfirst}</h2></div>
+      <article>
+        <figure><img src="b.jpg"><figcaption>{PARAGRAPHS[3]}</figcaption></figure>
+        <div class="article-body">{body}</div>
+      </article>"""
+    assert extract_html(page(story)).text.split("\n\n") == PARAGRAPHS[:3]
+
+
 def test_text_is_in_nfc() -> None:
     decomposed = (
         "Cafe\u0301s on the harbour front stay open while the bridge is rebuilt, " + (PARAGRAPHS[0])

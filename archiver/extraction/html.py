@@ -18,7 +18,9 @@
 
 When the result is very short or holds a fraction of the page's prose, trafilatura also
 reads the page as it came, in case the cleaning took the body for furniture or misled its
-choice of container.
+choice of container. A story of a sentence or two (a photo story, a paywalled teaser)
+then keeps its photo's caption and its standfirst (the prose under its headline): they
+are much of what the page tells of it.
 
 The word lists are data, in ``archiver/rules/html.toml`` and the generic lexicon
 (``archiver/rules/generic.toml``); the code holds no rule for any one site.
@@ -40,8 +42,9 @@ from trafilatura.settings import Extractor
 from trafilatura.utils import load_html
 
 from .language import detect_language, justext_stoplist, language_code
-from .lead import PROSE_WORDS, keep_lead, letter_words
+from .lead import keep_lead, standfirst
 from .metadata import headline_metadata, html_metadata
+from .prose import PROSE_WORDS, count_words, letter_words, prose_length, prose_share, sentences
 from .result import Extraction
 from .rules import any_match, fold, lexicon, read_rules
 
@@ -67,6 +70,9 @@ _MIN_KEPT = 1 / 3
 #: A result with less prose than this (characters) is compared with trafilatura's on
 #: the page as it came.
 _SHORT = 300
+#: A result of this many sentences or fewer is a short story (a photo story, a paywalled
+#: teaser): its caption and standfirst are much of what the page tells of it.
+_SHORT_STORY = 2
 #: The headline is looked for among this many paragraphs at the start.
 _HEADER_LINES = 4
 #: Teaser and furniture lines are short.
@@ -161,12 +167,12 @@ def extract_html(html: str, *, url: str | None = None, with_metadata: bool = Tru
     _unwrap_layout_tables(tree)
     page_prose = _page_prose(tree)
     rules = _rules()
-    if 2 * _prose_length(captions) > page_prose:
+    if 2 * prose_length(captions) > page_prose:
         # A gallery: its captions are the article, not notes beside it
-        rules = replace(rules, drop_tags=rules.drop_tags - {"figcaption"})
+        rules = _with_captions(rules)
     _drop_furniture(tree, rules)
     paragraphs = _trafilatura(tree, url, fast=True, headlines=headlines)
-    share, length = _prose_share(paragraphs), _prose_length(paragraphs)
+    share, length = prose_share(paragraphs), prose_length(paragraphs)
     if share < _MIN_PROSE_SHARE or length < _MIN_KEPT * page_prose:
         # Mostly menus or lists, or a fraction of the page's prose: trafilatura's
         # readability and jusText candidates may find the article where its own rules
@@ -174,10 +180,10 @@ def extract_html(html: str, *, url: str | None = None, with_metadata: bool = Tru
         language = language_code(meta.language) or detect_language(" ".join(paragraphs))
         with justext_stoplist(language):  # the page's language only: see its doc
             fuller = _trafilatura(tree, url, fast=False, headlines=headlines)
-        if _prose_share(fuller) > share or _prose_length(fuller) > length:
+        if prose_share(fuller) > share or prose_length(fuller) > length:
             log.debug("%s: fast result short or mostly short lines, full cascade taken", url)
             paragraphs = fuller
-    if _prose_length(paragraphs) < max(_SHORT, _MIN_KEPT * page_prose):
+    if prose_length(paragraphs) < max(_SHORT, _MIN_KEPT * page_prose):
         # A short result, or a fraction of the page's prose, may come from the cleaning
         # taking the body for furniture (a gallery's items named "comment") or misleading
         # trafilatura's choice of container: the untouched page gets a try, and wins if
@@ -185,9 +191,11 @@ def extract_html(html: str, *, url: str | None = None, with_metadata: bool = Tru
         untouched = _parse(html)
         if untouched is not None:
             plain = _trafilatura(untouched, url, fast=True, headlines=headlines)
-            if _prose_length(plain) > 2 * _prose_length(paragraphs):
+            if prose_length(plain) > 2 * prose_length(paragraphs):
                 log.debug("%s: cleaned page gave little, untouched page taken", url)
                 paragraphs = plain
+    if 0 < sentences(paragraphs) <= _SHORT_STORY:
+        paragraphs = _short_story(html, url, paragraphs, rules, headlines)
     # NFC, as trafilatura.extract gives it: one spelling of each character, whatever the
     # page's was, so that searching the text finds it
     text = unicodedata.normalize("NFC", "\n\n".join(paragraphs))
@@ -263,7 +271,7 @@ _BLOCKS = ".//p | .//div | .//h1 | .//h2 | .//h3 | .//ul | .//ol | .//table"
 
 def _holds_prose_block(cell: HtmlElement) -> bool:
     # the outer blocks come first: a layout's wrapper answers at once
-    return any(_count_words(block.text_content()) >= PROSE_WORDS for block in cell.xpath(_BLOCKS))
+    return any(count_words(block.text_content()) >= PROSE_WORDS for block in cell.xpath(_BLOCKS))
 
 
 def _drop_furniture(tree: HtmlElement, rules: _Rules) -> None:
@@ -311,6 +319,31 @@ def _holds_content(element: HtmlElement, rules: _Rules, page_text: int) -> bool:
             return True
     paragraphs = sum(len(p.text_content()) for p in element.iter("p"))
     return paragraphs > rules.max_paragraph_share * page_text
+
+
+def _short_story(
+    html: str, url: str | None, paragraphs: list[str], rules: _Rules, headlines: list[list[str]]
+) -> list[str]:
+    """A story of a sentence or two, with its photo's caption and its standfirst: there
+    they are part of the story, not notes beside a longer text."""
+    tree = _parse(html)
+    if tree is None:
+        return paragraphs
+    lead = standfirst(tree)  # before the cleaning, which drops headers
+    if "figcaption" in rules.drop_tags:
+        _unwrap_layout_tables(tree)
+        _drop_furniture(tree, _with_captions(rules))
+        captioned = _trafilatura(tree, url, fast=True, headlines=headlines)
+        if prose_length(captioned) > prose_length(paragraphs):
+            paragraphs = captioned
+    # compared with its spaces made single, as the standfirst's are
+    if lead and lead not in " ".join(" ".join(paragraphs).split()):
+        paragraphs = [lead, *paragraphs]
+    return paragraphs
+
+
+def _with_captions(rules: _Rules) -> _Rules:
+    return replace(rules, drop_tags=rules.drop_tags - {"figcaption"})
 
 
 # -- trafilatura and after ------------------------------------------------------------
@@ -363,10 +396,10 @@ def _without_headline(
         if _is_headline(paragraph, headlines):
             start = index + 1
         elif _is_dateline(paragraph, rules) or (
-            _count_words(paragraph) <= _TEASER_WORDS and rules.leader.search(_fold(paragraph))
+            count_words(paragraph) <= _TEASER_WORDS and rules.leader.search(_fold(paragraph))
         ):
             datelines.add(index)
-        elif _count_words(paragraph) >= PROSE_WORDS:
+        elif count_words(paragraph) >= PROSE_WORDS:
             break
     return [p for index, p in enumerate(paragraphs) if index >= start and index not in datelines]
 
@@ -398,7 +431,7 @@ def _without_teasers(paragraphs: list[str], rules: _Rules) -> Iterable[str]:
     """Drop the lines that point to other articles, and the headlines listed under a label."""
     listing = labelled = False
     for paragraph in paragraphs:
-        words = _count_words(paragraph)
+        words = count_words(paragraph)
         folded = _fold(paragraph)
         if words <= _TEASER_WORDS and (match := rules.teaser.match(folded)):
             listing = True
@@ -419,7 +452,7 @@ def _without_trailer(paragraphs: list[str], rules: _Rules) -> list[str]:
     cut = index = len(paragraphs)
     while index > 1:
         paragraph = paragraphs[index - 1]
-        words = _count_words(paragraph)
+        words = count_words(paragraph)
         folded = _fold(paragraph)
         if words <= _TRAILER_WORDS and (
             rules.trailer.search(folded)
@@ -431,17 +464,6 @@ def _without_trailer(paragraphs: list[str], rules: _Rules) -> list[str]:
             break
         index -= 1
     return paragraphs[:cut]
-
-
-def _prose_length(paragraphs: Iterable[str]) -> int:
-    """Characters in paragraphs of running prose."""
-    return sum(len(p) for p in paragraphs if _count_words(p) >= PROSE_WORDS)
-
-
-def _prose_share(paragraphs: list[str]) -> float:
-    """The share of the text in paragraphs of running prose, by characters."""
-    total = sum(len(p) for p in paragraphs)
-    return _prose_length(paragraphs) / total if total else 0.0
 
 
 def _page_prose(tree: HtmlElement) -> int:
@@ -464,10 +486,6 @@ _VISIBLE_TEXT = (
 
 def _words(text: str) -> list[str]:
     return [w.casefold() for w in _WORD.findall(text)]
-
-
-def _count_words(text: str) -> int:
-    return len(_WORD.findall(text))
 
 
 def _fold(text: str) -> str:

@@ -6,23 +6,14 @@ of the article (a standfirst, a summary, key points), which stays.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-__all__ = ["PROSE_WORDS", "keep_lead", "letter_words"]
+from .prose import PROSE_WORDS, letter_words
+
+__all__ = ["keep_lead", "standfirst"]
 
 #: An lxml.html element (lxml ships no type stubs).
 HtmlElement = Any
-
-#: A run of prose has at least this many words.
-PROSE_WORDS = 10
-#: A word of prose: letters, not digits.
-_LETTER_WORD = re.compile(r"[^\W\d_]{2,}")
-
-
-def letter_words(text: str) -> int:
-    """The words of letters in ``text``: a byline's dates and numbers do not count."""
-    return len(_LETTER_WORD.findall(text))
 
 
 def keep_lead(header: HtmlElement, skipped: frozenset[str]) -> None:
@@ -43,6 +34,21 @@ def keep_lead(header: HtmlElement, skipped: frozenset[str]) -> None:
         lead.tag = "p"
         lead.tail = None
     header.extend(leads)
+
+
+def standfirst(tree: HtmlElement) -> str | None:
+    """The standfirst: a run of prose in the heading or paragraph right after the first
+    ``<h1>`` that has one, where pages write the summary of the article under its
+    headline."""
+    for headline in tree.iter("h1"):
+        after = headline.getnext()
+        while after is not None and not isinstance(after.tag, str):  # comments
+            after = after.getnext()
+        if after is not None and after.tag in _STANDFIRST:
+            text = " ".join(after.text_content().split())
+            if letter_words(text) >= PROSE_WORDS:
+                return text
+    return None
 
 
 def _prose_blocks(element: HtmlElement, skipped: frozenset[str]) -> list[HtmlElement]:
@@ -74,6 +80,8 @@ _INLINE = frozenset(
     {"a", "abbr", "b", "bdi", "br", "cite", "code", "em", "i", "img", "mark", "q", "s"}
     | {"small", "span", "strong", "sub", "sup", "time", "u", "wbr"}
 )
+#: The elements that hold a standfirst under the headline.
+_STANDFIRST = frozenset({"h2", "p"})
 #: Never the lead: the headline and subtitles (a summary of the lead, not the text),
 #: pictures and what is not text.
 _NOT_LEAD = frozenset(
