@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from archiver.extraction.html import extract_html
+from archiver.extraction.prose import PROSE_WORDS, count_words, sentences
 
 PARAGRAPHS = [
     (
@@ -410,3 +411,18 @@ def test_aeb_dev_beats_plain_trafilatura(shared: Path) -> None:
     plain_f1 = metric.score(truth, plain, ids)["f1"]
     assert our_f1 >= 0.968, (our_f1, plain_f1)
     assert our_f1 >= plain_f1, (our_f1, plain_f1)
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "The bank said on Monday that it would cut its reserve ratio. It takes effect today.",
+        "中国人民银行周一宣布，将下调金融机构存款准备金率。新的政策将于今天起正式生效。",
+        "日本銀行は月曜日、金融政策決定会合で政策金利を据え置くと発表した。市場は安定している。",
+    ],
+)
+def test_a_paragraph_of_prose_counts_as_prose_in_any_script(paragraph: str) -> None:
+    """Chinese and Japanese put no spaces between words: a paragraph there is prose
+    too, so it is not taken for a menu, nor its article for a short story."""
+    assert count_words(paragraph) >= PROSE_WORDS
+    assert sentences([paragraph]) == 2

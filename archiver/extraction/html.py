@@ -44,7 +44,15 @@ from trafilatura.utils import load_html
 from .language import detect_language, justext_stoplist, language_code
 from .lead import keep_lead, standfirst
 from .metadata import headline_metadata, html_metadata
-from .prose import PROSE_WORDS, count_words, letter_words, prose_length, prose_share, sentences
+from .prose import (
+    PROSE_WORDS,
+    count_words,
+    letter_words,
+    page_prose,
+    prose_length,
+    prose_share,
+    sentences,
+)
 from .result import Extraction
 from .rules import any_match, fold, lexicon, read_rules
 
@@ -165,15 +173,15 @@ def extract_html(html: str, *, url: str | None = None, with_metadata: bool = Tru
     headlines = _headlines(tree, meta.title)
     captions = _captions(tree)
     _unwrap_layout_tables(tree)
-    page_prose = _page_prose(tree)
+    visible_prose = page_prose(tree)
     rules = _rules()
-    if 2 * prose_length(captions) > page_prose:
+    if 2 * prose_length(captions) > visible_prose:
         # A gallery: its captions are the article, not notes beside it
         rules = _with_captions(rules)
     _drop_furniture(tree, rules)
     paragraphs = _trafilatura(tree, url, fast=True, headlines=headlines)
     share, length = prose_share(paragraphs), prose_length(paragraphs)
-    if share < _MIN_PROSE_SHARE or length < _MIN_KEPT * page_prose:
+    if share < _MIN_PROSE_SHARE or length < _MIN_KEPT * visible_prose:
         # Mostly menus or lists, or a fraction of the page's prose: trafilatura's
         # readability and jusText candidates may find the article where its own rules
         # did not. Costly, so only here.
@@ -183,7 +191,7 @@ def extract_html(html: str, *, url: str | None = None, with_metadata: bool = Tru
         if prose_share(fuller) > share or prose_length(fuller) > length:
             log.debug("%s: fast result short or mostly short lines, full cascade taken", url)
             paragraphs = fuller
-    if prose_length(paragraphs) < max(_SHORT, _MIN_KEPT * page_prose):
+    if prose_length(paragraphs) < max(_SHORT, _MIN_KEPT * visible_prose):
         # A short result, or a fraction of the page's prose, may come from the cleaning
         # taking the body for furniture (a gallery's items named "comment") or misleading
         # trafilatura's choice of container: the untouched page gets a try, and wins if
@@ -464,24 +472,6 @@ def _without_trailer(paragraphs: list[str], rules: _Rules) -> list[str]:
             break
         index -= 1
     return paragraphs[:cut]
-
-
-def _page_prose(tree: HtmlElement) -> int:
-    """Characters in the page's runs of visible prose, in any element (not all pages
-    write <p>). Words are counted by spaces here: it is a measure, and a quick one."""
-    # plain strings: lxml's "smart" ones cost more
-    texts = tree.xpath(_VISIBLE_TEXT, smart_strings=False)
-    # a text shorter than the words' least length cannot hold them: not split
-    least = 2 * PROSE_WORDS - 1
-    return sum(len(t) for t in texts if len(t) >= least and len(t.split()) >= PROSE_WORDS)
-
-
-#: The text nodes of the body, less code. (The same nodes as "//body//text()[...]",
-#: which libxml2 finds in twice the time: it lists every node of the page first.)
-_VISIBLE_TEXT = (
-    "/descendant::body/descendant::text()"
-    "[not(parent::script or parent::style or parent::noscript or parent::template)]"
-)
 
 
 def _words(text: str) -> list[str]:
