@@ -9,7 +9,7 @@ named by the lexicon or the site's rules, wire-source line, the end of an articl
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 from .budget import MAX_LINES
@@ -26,6 +26,7 @@ __all__ = [
     "Kind",
     "Line",
     "clean_body",
+    "folded_words",
     "identify_language",
     "in_drop_blocks",
     "lexicon_kind",
@@ -38,6 +39,8 @@ __all__ = [
 
 WORD = re.compile(r"\w+")
 LETTER_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+#: LETTER_WORD, capturing the initial: lower_share needs no more of a word.
+_INITIAL = re.compile(r"([^\W\d_])[\w'’-]*")
 DIGIT = re.compile(r"\d")
 SOURCE_LINE = re.compile(r"^(?P<place>[^\W\d][\w .'-]{1,30}?)\s+[-–—]\s+(?P<agency>[\w .-]{2,30})$")
 
@@ -74,6 +77,8 @@ class Line:
     words: int
     folded: str = ""
     value: object = None  # what a DATE, BYLINE or SOURCE line says
+    #: its words, case-folded (:func:`folded_words`): the tests of a line share them
+    tokens: list[str] = field(default_factory=list)
 
 
 def clean_body(
@@ -189,18 +194,30 @@ def normalise(line: str) -> str:
     return line
 
 
-def trigrams(text: str) -> set[tuple[str, ...]]:
-    """The word 3-grams of ``text``, case-folded (how repeats of a line are found)."""
-    words = [w.casefold() for w in WORD.findall(text)]
-    return {tuple(words[i : i + 3]) for i in range(max(len(words) - 2, 1))}
+def folded_words(text: str) -> list[str]:
+    """The words of ``text`` (:data:`WORD`), each case-folded."""
+    if text.isascii():
+        # ASCII case-folds to ASCII letters: the words of the folded text are the same
+        return WORD.findall(text.casefold())
+    words = WORD.findall(text)
+    # One casefold() for the line, not one per word: case folding is per character and
+    # never yields a space, so the joined words split back into the same ones.
+    return " ".join(words).casefold().split(" ") if words else []
+
+
+def trigrams(words: list[str]) -> set[tuple[str, ...]]:
+    """The 3-grams of a line's :func:`folded_words` (how repeats of a line are found)."""
+    if len(words) < 3:
+        return {tuple(words)}
+    return set(zip(words, words[1:], words[2:]))
 
 
 def lower_share(text: str) -> float:
     """The share of words that start lower-case: high in prose, low in headlines."""
-    words = LETTER_WORD.findall(text)
-    if not words:
+    initials = _INITIAL.findall(text)
+    if not initials:
         return 0.0
-    return float(sum(w[0].islower() for w in words)) / len(words)
+    return float(sum(map(str.islower, initials))) / len(initials)
 
 
 def digit_share(text: str) -> float:

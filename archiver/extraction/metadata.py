@@ -353,7 +353,7 @@ def html_metadata(html: str, tree: Any, url: str | None) -> PageMetadata:
 def headline_metadata(html: str, url: str | None) -> PageMetadata:
     """What the page ``html`` declares, with its headline for the title: the part of
     :func:`html_metadata` that searches the visible page for no byline and no date."""
-    declared, title, _ = _declared(html, url)
+    declared, title, _ = _declared(html, url, with_lines=False)
     return replace(declared, title=title)
 
 
@@ -367,10 +367,12 @@ def _choose_date(shown: list[date], declared: datetime | date | None) -> datetim
     return declared if day in shown else shown[0]
 
 
-def _declared(html: str, url: str | None) -> tuple[PageMetadata, str | None, list[str]]:
-    """What the page declares, its headline and the lines by the headline: from a
-    parse of its own, gone before trafilatura copies the lxml tree (a large page's trees
-    weigh tens of MB)."""
+def _declared(
+    html: str, url: str | None, *, with_lines: bool = True
+) -> tuple[PageMetadata, str | None, list[str]]:
+    """What the page declares, its headline and the lines by the headline (none
+    without ``with_lines``): from a parse of its own, gone before trafilatura copies the
+    lxml tree (a large page's trees weigh tens of MB)."""
     parsed = HTMLParser(html)
     declared = page_metadata(parsed)
     title_node = parsed.css_first("title")
@@ -382,7 +384,7 @@ def _declared(html: str, url: str | None) -> tuple[PageMetadata, str | None, lis
     sites = [n for n in (declared.site_name, host_name(url or declared.url)) if n]
     title = headline(declared.title, page_title, list(nodes), sites)
     shown = nodes.get(title or "")
-    return declared, title, lines_by(shown) if shown is not None else []
+    return declared, title, lines_by(shown) if with_lines and shown is not None else []
 
 
 def _bylines(names: tuple[str, ...], site: str, host: str) -> tuple[str, ...]:

@@ -20,9 +20,9 @@ from .lines import (
     HEADING_WORDS,
     LETTER_WORD,
     LONG_WORDS,
-    WORD,
     Kind,
     Line,
+    folded_words,
     identify_language,
     in_drop_blocks,
     lexicon_kind,
@@ -79,7 +79,6 @@ class _Dump:
         self.language = language if language is not None else identify_language(lines)
         self.date_languages = [self.language, "en"] if self.language not in (None, "en") else ["en"]
         self.dates = DateReader(self.date_languages, rules.timezone if rules else None)
-        self.first_line = next((ln.text for ln in self.lines if ln.text), "")
         self.found_date = False
 
     # -- classification -------------------------------------------------------------
@@ -98,11 +97,17 @@ class _Dump:
         counts = Counter(ln.text.casefold() for ln in self.lines if ln.text)
         for line in self.lines:
             text = line.text
-            if not text or line.kind is Kind.FURNITURE:
+            if not text:
                 continue
-            line.words = len(WORD.findall(text))
+            line.tokens = folded_words(text)
+            if line.kind is Kind.FURNITURE:
+                continue
+            line.words = len(line.tokens)
             line.kind = self._kind(line, counts[text.casefold()] > 1)
-            grams = trigrams(text)
+            if line.words < 3:
+                # Its one gram is shorter than any line tested below has: it matches none.
+                continue
+            grams = trigrams(line.tokens)
             if line.kind in (Kind.PROSE, Kind.SHORT) and line.words >= _PROSE_WORDS:
                 if len(grams & credits) >= _REPEAT_SHARE * len(grams):
                     line.kind = Kind.CREDIT  # the caption again, without its credit
@@ -123,11 +128,10 @@ class _Dump:
             return Kind.BYLINE
         if kind := self._furniture_kind(line):
             return kind
-        prose_like = lower_share(text) >= 0.4
         if (
-            prose_like
-            and line.words >= _PROSE_WORDS
+            line.words >= _PROSE_WORDS
             and (_SENTENCE_END.search(text) or line.words >= LONG_WORDS)
+            and lower_share(text) >= 0.4  # prose-like; last, being the dearest test
         ):
             return Kind.PROSE
         if repeated and line.words <= HEADING_WORDS:
@@ -256,13 +260,13 @@ class _Dump:
     # -- metadata around the body -----------------------------------------------------
 
     def _title(self, body_start: int) -> Line | None:
-        first = _words(self.first_line)
-        occurrences = Counter(tuple(_words(ln.text)) for ln in self.lines if ln.text)
+        first = next((ln.tokens for ln in self.lines if ln.text), [])
+        occurrences = Counter(tuple(ln.tokens) for ln in self.lines if ln.text)
         best: tuple[int, Line] | None = None
         for line in self.lines[:body_start]:
             if line.kind not in (Kind.SHORT, Kind.REPEAT, Kind.PROSE) or not _is_headline(line):
                 continue
-            words = _words(line.text)
+            words = line.tokens
             # The first line of a dump is usually the page's <title>: the headline,
             # perhaps followed by the site's name.
             echoed = line.index > 0 and first[: len(words)] == words
@@ -372,10 +376,6 @@ class _Dump:
                 seen.add(caption.casefold())
                 captions.append(caption)
         return tuple(captions)
-
-
-def _words(text: str) -> list[str]:
-    return [w.casefold() for w in WORD.findall(text)]
 
 
 def _is_headline(line: Line) -> bool:
