@@ -3,7 +3,7 @@ from .config import DEFAULT_USER_AGENT, HTML_TYPES, FetchConfig
 from .decoders import DecodeError, Decoder, Overflow
 from .exchange import Exchange, FetchResult
 from .plan import RobotsCache
-from .politeness import SLOW_DOWN, next_delay
+from .politeness import SLOW_DOWN, asks_to_slow_down, next_delay
 from .saved import DEFAULT_MAX_BYTES, load, sniff_kind
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "Overflow",
     "RobotsCache",
     "afetch",
+    "asks_to_slow_down",
     "fetch",
     "load",
     "next_delay",

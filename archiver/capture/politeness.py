@@ -7,10 +7,15 @@ delay, which is the configured one or the host's robots.txt Crawl-delay if longe
 
 from __future__ import annotations
 
-__all__ = ["SLOW_DOWN", "next_delay"]
+__all__ = ["SLOW_DOWN", "asks_to_slow_down", "next_delay"]
 
 #: Statuses that tell a host to slow down.
 SLOW_DOWN = frozenset({429, 503})
+
+
+def asks_to_slow_down(status: int | None, attempts: int = 1) -> bool:
+    """Whether an answer of ``status`` after ``attempts`` tries asks its host to slow down."""
+    return attempts > 1 or status in SLOW_DOWN
 
 
 def next_delay(delay: float, base: float, maximum: float, *, slow_down: bool) -> float:

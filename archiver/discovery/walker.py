@@ -24,13 +24,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..capture import (
-    SLOW_DOWN,
     AsyncFetcher,
     DecodeError,
     Decoder,
     FetchConfig,
     FetchResult,
     Overflow,
+    asks_to_slow_down,
     next_delay,
 )
 from ..errors import ArchiverError, FetchError, InputError
@@ -127,12 +127,12 @@ class Walker:
         try:
             result = await self.fetcher.fetch(url)
         except ArchiverError as exc:
-            slow_down = isinstance(exc, FetchError) and exc.status in SLOW_DOWN
+            slow_down = isinstance(exc, FetchError) and asks_to_slow_down(exc.status)
             pace.delay = next_delay(pace.delay or base, base, self._max_delay, slow_down=slow_down)
             log.warning("discovery: %s: skipped", exc)
             self.skipped += 1
             return None
-        slow_down = result.attempts > 1 or result.status in SLOW_DOWN
+        slow_down = asks_to_slow_down(result.status, result.attempts)
         pace.delay = next_delay(pace.delay or base, base, self._max_delay, slow_down=slow_down)
         self.fetched += 1
         if result.status != 200:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..article import Article
-from ..capture import SLOW_DOWN, AsyncFetcher, FetchResult, RobotsCache, next_delay
+from ..capture import AsyncFetcher, FetchResult, RobotsCache, asks_to_slow_down, next_delay
 from ..errors import ArchiverError, ExtractionError, FetchError
 from ..files import PathArg
 from ..warc import CaptureRef, Stored, WarcWriter
@@ -331,10 +331,10 @@ class _Run:
         try:
             result = await fetcher.fetch(entry.url, headers=conditions(prior))
         except FetchError as exc:
-            slow_down = exc.status in SLOW_DOWN
+            slow_down = asks_to_slow_down(exc.status)
             self._failed(entry.url, exc, attempts=exc.attempts, status=exc.status)
         else:
-            slow_down = result.attempts > 1 or result.status in SLOW_DOWN
+            slow_down = asks_to_slow_down(result.status, result.attempts)
             previous = None
             if prior is not None and prior.digest and result.status == 304:
                 previous = (prior.capture, prior.digest)
