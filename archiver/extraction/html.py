@@ -38,6 +38,7 @@ from functools import lru_cache
 from typing import Any
 
 import trafilatura
+from lxml.etree import XPath
 from trafilatura.settings import Extractor
 from trafilatura.utils import load_html
 
@@ -45,8 +46,8 @@ from .language import detect_language, justext_stoplist, language_code
 from .lead import keep_lead, standfirst
 from .metadata import headline_metadata, html_metadata
 from .prose import (
-    PROSE_WORDS,
     count_words,
+    is_prose,
     letter_words,
     page_prose,
     prose_length,
@@ -239,9 +240,13 @@ def _headlines(tree: HtmlElement, title: str | None) -> list[list[str]]:
     """Forms of the headline, as word lists: the body must not start with one."""
     found = [title] if title else []
     found += [h.text_content() for h in tree.iter("h1")]
-    found += tree.xpath('//meta[@property="og:title" or @name="twitter:title"]/@content')
-    found += tree.xpath("//title/text()")
+    found += _SOCIAL_TITLES(tree)
+    found += _TITLE_TEXT(tree)
     return [words for words in (_words(str(t)) for t in found) if words]
+
+
+_SOCIAL_TITLES = XPath('//meta[@property="og:title" or @name="twitter:title"]/@content')
+_TITLE_TEXT = XPath("//title/text()")
 
 
 def _captions(tree: HtmlElement) -> tuple[str, ...]:
@@ -261,25 +266,26 @@ def _unwrap_layout_tables(tree: HtmlElement) -> None:
     holds data, which trafilatura reads row by row.
     """
     for table in list(tree.iter("table")):
-        cells = table.xpath(_OWN_CELLS)
+        cells = _OWN_CELLS(table)
         if not any(_holds_prose_block(cell) for cell in cells):
             continue
-        for element in (table, *table.xpath(_OWN_ROW_PARTS), *cells):
+        for element in (table, *_OWN_ROW_PARTS(table), *cells):
             element.tag = "div"
             for name in ("width", "height", "cellpadding", "cellspacing", "border"):
                 element.attrib.pop(name, None)
 
 
+# Compiled once: element.xpath() compiles on every call, which costs more than these do.
 _ROWS = "(./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr)"
-_OWN_CELLS = f"{_ROWS}/td | {_ROWS}/th"
-_OWN_ROW_PARTS = f"./thead | ./tbody | ./tfoot | {_ROWS}"
-_IN_ARTICLE = "boolean(ancestor::article | ancestor::main)"
-_BLOCKS = ".//p | .//div | .//h1 | .//h2 | .//h3 | .//ul | .//ol | .//table"
+_OWN_CELLS = XPath(f"{_ROWS}/td | {_ROWS}/th")
+_OWN_ROW_PARTS = XPath(f"./thead | ./tbody | ./tfoot | {_ROWS}")
+_IN_ARTICLE = XPath("boolean(ancestor::article | ancestor::main)")
+_BLOCKS = XPath(".//p | .//div | .//h1 | .//h2 | .//h3 | .//ul | .//ol | .//table")
 
 
 def _holds_prose_block(cell: HtmlElement) -> bool:
     # the outer blocks come first: a layout's wrapper answers at once
-    return any(count_words(block.text_content()) >= PROSE_WORDS for block in cell.xpath(_BLOCKS))
+    return any(is_prose(block.text_content()) for block in _BLOCKS(cell))
 
 
 def _drop_furniture(tree: HtmlElement, rules: _Rules) -> None:
@@ -296,7 +302,7 @@ def _drop_furniture(tree: HtmlElement, rules: _Rules) -> None:
         element = pending.pop()
         tag = element.tag
         if isinstance(tag, str) and tag not in _KEEP and _is_furniture(element, tag, rules):
-            if tag == "header" and element.xpath(_IN_ARTICLE):
+            if tag == "header" and _IN_ARTICLE(element):
                 keep_lead(element, rules.drop_tags)
                 continue
             if not _holds_content(element, rules, page_text):
@@ -407,7 +413,7 @@ def _without_headline(
             count_words(paragraph) <= _TEASER_WORDS and rules.leader.search(_fold(paragraph))
         ):
             datelines.add(index)
-        elif count_words(paragraph) >= PROSE_WORDS:
+        elif is_prose(paragraph):
             break
     return [p for index, p in enumerate(paragraphs) if index >= start and index not in datelines]
 
