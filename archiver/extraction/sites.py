@@ -85,12 +85,14 @@ class SitePlugin:
             found = clean_body(lines, self.rules, language=language)
         if body is None or not found.text:
             # The site changed its template: the generic extractor finds the body, and
-            # the site's own text rules clean it.
+            # the site's own text rules clean it (as a body: nothing is searched for).
             log.info("%s: %s template not recognised; generic fallback", document.name, self.name)
             from .html import extract_html  # trafilatura loads slowly: only when needed
 
             generic = extract_html(document.text, url=document.url, with_metadata=False)
-            found = extract_text(generic.text, self.rules, language=language or generic.language)
+            found = clean_body(
+                generic.text.splitlines(), self.rules, language=language or generic.language
+            )
             fallback = True
         else:
             fallback = False
