@@ -33,7 +33,7 @@ from .lines import (
     trigrams,
 )
 from .result import Extraction
-from .rules import Lexicon, SiteRules, fold, lexicon
+from .rules import Lexicon, SiteRules, any_match, fold, lexicon
 
 __all__ = ["extract_text"]
 
@@ -149,6 +149,10 @@ class _Dump:
         """DATE for a date line; only the first is parsed, since only the first is used."""
         share = date_share(line.text, self.date_languages)
         if share == 0.0:
+            return None
+        if any_match(self.lex.boilerplate, line.folded):
+            # a copyright line's year is not the article's date, and dateparser spends
+            # milliseconds finding that out
             return None
         if self.found_date:
             return Kind.DATE if share >= 0.5 else None
