@@ -40,7 +40,6 @@ from typing import Any
 import trafilatura
 from lxml.etree import XPath
 from trafilatura.settings import Extractor
-from trafilatura.utils import load_html
 
 from .language import detect_language, justext_stoplist, language_code
 from .lead import keep_lead, standfirst
@@ -56,6 +55,7 @@ from .prose import (
 )
 from .result import Extraction
 from .rules import any_match, fold, lexicon, read_rules
+from .trees import parse_html
 
 __all__ = ["extract_html"]
 
@@ -229,7 +229,7 @@ def extract_html(html: str, *, url: str | None = None, with_metadata: bool = Tru
 
 def _parse(html: str) -> HtmlElement | None:
     try:
-        tree = load_html(html)
+        tree = parse_html(html)
     except (ValueError, TypeError) as exc:  # lxml refuses some inputs outright
         log.debug("page not parsed: %s", exc)
         return None
