@@ -40,7 +40,6 @@ from typing import Any
 import trafilatura
 from lxml.etree import XPath
 from trafilatura.settings import Extractor
-from trafilatura.utils import load_html
 
 from .language import detect_language, justext_stoplist, language_code
 from .lead import keep_lead, standfirst
@@ -56,6 +55,7 @@ from .prose import (
 )
 from .result import Extraction
 from .rules import any_match, fold, lexicon, read_rules
+from .trees import parse_html
 
 __all__ = ["extract_html"]
 
@@ -229,7 +229,7 @@ def extract_html(html: str, *, url: str | None = None, with_metadata: bool = Tru
 
 def _parse(html: str) -> HtmlElement | None:
     try:
-        tree = load_html(html)
+        tree = parse_html(html)
     except (ValueError, TypeError) as exc:  # lxml refuses some inputs outright
         log.debug("page not parsed: %s", exc)
         return None
@@ -410,7 +410,8 @@ def _without_headline(
         if _is_headline(paragraph, headlines):
             start = index + 1
         elif _is_dateline(paragraph, rules) or (
-            count_words(paragraph) <= _TEASER_WORDS and rules.leader.search(_fold(paragraph))
+            count_words(paragraph, _TEASER_WORDS + 1) <= _TEASER_WORDS
+            and rules.leader.search(_fold(paragraph))
         ):
             datelines.add(index)
         elif is_prose(paragraph):
@@ -445,9 +446,9 @@ def _without_teasers(paragraphs: list[str], rules: _Rules) -> Iterable[str]:
     """Drop the lines that point to other articles, and the headlines listed under a label."""
     listing = labelled = False
     for paragraph in paragraphs:
-        words = count_words(paragraph)
-        folded = _fold(paragraph)
-        if words <= _TEASER_WORDS and (match := rules.teaser.match(folded)):
+        # counted, and folded, only as far as a teaser's or a listed line's length matters
+        words = count_words(paragraph, _TEASER_WORDS + 1)
+        if words <= _TEASER_WORDS and (match := rules.teaser.match(folded := _fold(paragraph))):
             listing = True
             labelled = match.end() >= len(folded.rstrip(" :.-–—|"))  # a bare label
             continue
@@ -466,10 +467,9 @@ def _without_trailer(paragraphs: list[str], rules: _Rules) -> list[str]:
     cut = index = len(paragraphs)
     while index > 1:
         paragraph = paragraphs[index - 1]
-        words = count_words(paragraph)
-        folded = _fold(paragraph)
+        words = count_words(paragraph, _TRAILER_WORDS + 1)
         if words <= _TRAILER_WORDS and (
-            rules.trailer.search(folded)
+            rules.trailer.search(folded := _fold(paragraph))
             or any_match(lex.boilerplate, folded)
             or any_match(lex.end, folded)
         ):

@@ -43,10 +43,12 @@ _LETTER_WORD = re.compile(rf"[^\W\d_{_UNSPACED}]{{2,}}|[{_UNSPACED}]{{1,2}}")
 _SENTENCE_END = re.compile(r"[.!?…]['\"”’»)\]]*(?=\s|$)|[。！？]")
 
 
-def count_words(text: str) -> int:
+def count_words(text: str, up_to: int | None = None) -> int:
     """The words in ``text``: its runs of letters, digits and underscores (two
-    characters of an unspaced script make one)."""
-    return len(_WORD.findall(text))
+    characters of an unspaced script make one); counted no further than ``up_to``."""
+    if up_to is None:
+        return len(_WORD.findall(text))
+    return sum(1 for _ in islice(_WORD.finditer(text), up_to))
 
 
 def is_prose(text: str) -> bool:
