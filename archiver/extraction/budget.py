@@ -44,7 +44,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from ..document import Document
-from .budgetcheck import within_budget
 from .htmltokens import (
     ANCHOR,
     ATTRIBUTE,
@@ -411,8 +410,6 @@ _NOT_POPPED = frozenset({"body", "html"}) | MARKERS
 def bounded_html(html: str) -> tuple[str, Overrun | None]:
     """``html`` within the budget, and what went over: None, and ``html`` itself (the
     same string), when nothing did."""
-    if within_budget(html, MAX_DEPTH, MAX_ATTRIBUTES, MAX_FORMATTING):
-        return html, None
     scan = _Scan(html)
     scan.run()
     return scan.result()
