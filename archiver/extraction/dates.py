@@ -23,7 +23,7 @@ _YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)|\b\d{1,2}[./-]\d{1,2}[./-]\d{2}\b"
 _TIME = re.compile(r"(?<!\d)\d{1,2}[:.]\d{2}(?!\d)(?![./-]\d)")
 _SETTINGS = {
     # Dates as written only: a relative one ("3 days ago") would be read against the
-    # clock of the extraction, not of the capture, and a bare number is no date line.
+    # clock of the extraction, not of the capture.
     "PARSERS": ["custom-formats", "absolute-time"],
     "REQUIRE_PARTS": ["day", "month", "year"],
     "PREFER_DAY_OF_MONTH": "first",
