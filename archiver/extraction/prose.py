@@ -54,10 +54,7 @@ def count_words(text: str, up_to: int | None = None) -> int:
 def is_prose(text: str) -> bool:
     """Whether ``text`` holds PROSE_WORDS words or more: counted up to there only (a
     block's text may be the whole article)."""
-    return (
-        len(text) >= _PROSE_LEAST
-        and next(islice(_WORD.finditer(text), PROSE_WORDS - 1, None), None) is not None
-    )
+    return len(text) >= _PROSE_LEAST and count_words(text, up_to=PROSE_WORDS) == PROSE_WORDS
 
 
 def unspaced(text: str) -> bool:
