@@ -173,6 +173,7 @@ def extract_html(html: str, *, url: str | None = None, with_metadata: bool = Tru
     meta = html_metadata(html, tree, url) if with_metadata else headline_metadata(html, url)
     headlines = _headlines(tree, meta.title)
     captions = _captions(tree)
+    has_figcaption = tree.find(".//figcaption") is not None
     _unwrap_layout_tables(tree)
     visible_prose = page_prose(tree)
     rules = _rules()
@@ -181,6 +182,9 @@ def extract_html(html: str, *, url: str | None = None, with_metadata: bool = Tru
         rules = _with_captions(rules)
     _drop_furniture(tree, rules)
     paragraphs = _trafilatura(tree, url, fast=True, headlines=headlines)
+    # Without a <figcaption>, a cleaning that keeps captions cleans the page as this
+    # one did: a short story's captioned pass would give this result again.
+    captioned = None if has_figcaption else paragraphs
     share, length = prose_share(paragraphs), prose_length(paragraphs)
     if share < _MIN_PROSE_SHARE or length < _MIN_KEPT * visible_prose:
         # Mostly menus or lists, or a fraction of the page's prose: trafilatura's
@@ -204,7 +208,7 @@ def extract_html(html: str, *, url: str | None = None, with_metadata: bool = Tru
                 log.debug("%s: cleaned page gave little, untouched page taken", url)
                 paragraphs = plain
     if 0 < sentences(paragraphs) <= _SHORT_STORY:
-        paragraphs = _short_story(html, url, paragraphs, rules, headlines)
+        paragraphs = _short_story(html, url, paragraphs, rules, headlines, captioned)
     # NFC, as trafilatura.extract gives it: one spelling of each character, whatever the
     # page's was, so that searching the text finds it
     text = unicodedata.normalize("NFC", "\n\n".join(paragraphs))
@@ -336,18 +340,27 @@ def _holds_content(element: HtmlElement, rules: _Rules, page_text: int) -> bool:
 
 
 def _short_story(
-    html: str, url: str | None, paragraphs: list[str], rules: _Rules, headlines: list[list[str]]
+    html: str,
+    url: str | None,
+    paragraphs: list[str],
+    rules: _Rules,
+    headlines: list[list[str]],
+    captioned: list[str] | None,
 ) -> list[str]:
     """A story of a sentence or two, with its photo's caption and its standfirst: there
-    they are part of the story, not notes beside a longer text."""
+    they are part of the story, not notes beside a longer text.
+
+    ``captioned`` is the result of the page cleaned with its captions kept, when already
+    known (else it is found here)."""
     tree = _parse(html)
     if tree is None:
         return paragraphs
     lead = standfirst(tree)  # before the cleaning, which drops headers
     if "figcaption" in rules.drop_tags:
-        _unwrap_layout_tables(tree)
-        _drop_furniture(tree, _with_captions(rules))
-        captioned = _trafilatura(tree, url, fast=True, headlines=headlines)
+        if captioned is None:
+            _unwrap_layout_tables(tree)
+            _drop_furniture(tree, _with_captions(rules))
+            captioned = _trafilatura(tree, url, fast=True, headlines=headlines)
         if prose_length(captioned) > prose_length(paragraphs):
             paragraphs = captioned
     # compared with its spaces made single, as the standfirst's are
