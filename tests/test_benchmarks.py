@@ -1,8 +1,10 @@
 """The benchmarks run to their end: bulk.py prints every case, its peers included,
-warc_sizes.py the ratio of each set, and heldout.py its table and every page it skips."""
+warc_sizes.py the ratio of each set, and heldout.py its table and every page it skips;
+extraction.py's test of a cut page."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -88,3 +90,22 @@ def test_the_heldout_benchmark_scores_a_corpus_and_names_each_page_it_skips(
     assert "held-out: 1 pages" in done.stdout
     assert done.stdout.count("spaced scripts     ") == 2  # ours and trafilatura
     assert "title right" in done.stdout
+
+
+def test_a_page_is_cut_when_ours_misses_what_trafilatura_keeps_and_holds_under_half() -> None:
+    spec = importlib.util.spec_from_file_location(
+        "extraction", ROOT / "benchmarks" / "extraction.py"
+    )
+    assert spec is not None and spec.loader is not None
+    extraction = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(extraction)
+    evaldata = {
+        "cut": {"with": ["Headline", "first line"]},
+        "long enough": {"with": ["Headline"]},
+        "found": {"with": ["first line"]},
+    }
+    theirs = dict.fromkeys(evaldata, "Headline\nfirst line\n" + "more text " * 20)
+    long_enough = "first line\n" + "more text " * 20
+    ours = {"cut": "first line", "long enough": long_enough, "found": "first line"}
+    cut = extraction.cut_pages(evaldata, ours, theirs, lambda text: text or "")
+    assert cut == {"cut": ["Headline"]}
