@@ -1,6 +1,6 @@
 """Body F1 and speed of the generic HTML extractor against trafilatura, in one run.
 
-    python benchmarks/extraction.py [--rounds N] [--per-page]
+    python benchmarks/extraction.py [--rounds N] [--per-page] [--parts]
 
 Reads the evaluation sets in ../shared/eval beside the checkout and prints:
 
@@ -25,6 +25,10 @@ Ours always reads the page's metadata (title, authors, date, site, URL) as well 
 body. Plain trafilatura reads the body alone; with ``with_metadata=True`` it does the
 same work as ours (its body, the same as plain trafilatura's, is the one scored). Each
 speed of ours is printed as a ratio to both.
+
+With ``--parts`` it prints only where ours spends its CPU time on trafilatura-dev and
+the variants, beside plain trafilatura: the budget scan, the search of the visible
+page for a byline and date, the fallback's generic body (see :func:`parts_report`).
 
 Timing leaves out reading and gunzipping the files. Each extractor first runs once over
 every page (warm-up; its outputs are the ones scored), then all are timed over all
