@@ -19,6 +19,8 @@ Reads the evaluation sets in ../shared/eval beside the checkout and prints:
   trafilatura's text;
 - the site plugins, and the generic fallback on the template-changed variants, of
   ``fixtures/html`` against trafilatura, plain and with metadata;
+- the same on the one real page of a target site in ../shared/fixtures-real (jpost.com,
+  2019), its fallback made by taking the plugin's body selectors away;
 - the metadata table of ``benchmarks/metadata.py``, when that script is there.
 
 Ours always reads the page's metadata (title, authors, date, site, URL) as well as its
@@ -45,6 +47,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -61,6 +64,7 @@ METRIC = SHARED / "tools" / "shingle_f1.py"
 TRAF_DEV = SHARED / "eval" / "trafilatura-dev"
 SNIPPET_METRIC = SHARED / "tools" / "snippet_eval.py"
 METADATA_BENCHMARK = ROOT / "benchmarks" / "metadata.py"
+REAL_PAGES = SHARED / "fixtures-real" / "jpost.com"
 
 Extractor = Callable[[str, str], str]
 #: trafilatura doing what ours does: the body and the page's metadata (title, author,
@@ -281,6 +285,41 @@ def site_plugin_comparison(rounds: int) -> None:
         print_ratios(rates)
 
 
+def real_page_comparison(rounds: int) -> None:
+    """The one real page of a target site (../shared/fixtures-real, jpost.com 2019): its
+    site plugin, the plugin's fallback (its body selectors taken away, as when the site
+    changes its template) and trafilatura, in pages per second."""
+    from archiver.capture import load
+    from archiver.extraction.sites import SitePlugin, builtin_plugins
+
+    pages = sorted(REAL_PAGES.glob("*.html.gz"))
+    if not pages:
+        print(f"(no {REAL_PAGES}: no real page)")
+        return
+    raw = gzip.decompress(pages[0].read_bytes())
+    truth = pages[0].with_name(pages[0].name.replace(".html.gz", ".groundtruth.json"))
+    url = json.loads(truth.read_text(encoding="utf-8"))["url"]
+    html = load(raw, url=url).text
+    plugin = next(p for p in builtin_plugins() if "jpost.com" in p.domains)
+    changed = SitePlugin(replace(plugin.rules, html={**plugin.rules.html, "body": ()}))
+    timed: dict[str, Callable[[], object]] = {
+        "site plugin (archiver.extract)": lambda: archiver.extract(raw, url=url),
+        "its fallback (template not found)": lambda: changed.extract(load(raw, url=url)),
+        "trafilatura.extract (plain)": lambda: trafilatura.extract(html, include_comments=False),
+        WITH_METADATA: lambda: trafilatura_with_metadata(html, url),
+    }
+    for function in timed.values():  # warm-up
+        function()
+    best = best_passes(timed, max(1, rounds) * 10)
+    rates = {name: 1 / seconds for name, seconds in best.items()}
+    print(f"real page {pages[0].name}: one page")
+    for name, rate in rates.items():
+        print(f"{name:38} {rate:8.1f} pages/s")
+    plugin, fallback, *theirs = rates.items()
+    for ours in (plugin, fallback):
+        print_ratios(dict([ours, *theirs]))
+
+
 def parts_report(rounds: int) -> None:
     """Where ours spends its time, beside plain trafilatura: CPU milliseconds a page,
     best of ``rounds`` alternated passes (after a warm-up), and the bound that the work
@@ -365,9 +404,9 @@ def extract_or_none(raw: bytes, url: str) -> archiver.Article | None:
 
 def print_ratios(rates: Mapping[str, float]) -> None:
     """Ours (the first of ``rates``, in pages per second) against each of the others."""
-    (_, ours_rate), *others = rates.items()
+    (ours_name, ours_rate), *others = rates.items()
     for name, rate in others:
-        print(f"  ratio to {name}: {ours_rate / rate:.2f}x")
+        print(f"  {ours_name} / {name}: {ours_rate / rate:.2f}x")
 
 
 def aeb_dev_comparison(rounds: int, *, per_page: bool) -> None:
@@ -429,6 +468,7 @@ def main() -> int:
     aeb_dev_comparison(args.rounds, per_page=args.per_page)
     trafilatura_dev_comparison(args.rounds)
     site_plugin_comparison(args.rounds)
+    real_page_comparison(args.rounds)
     metadata_report()
     return 0
 
