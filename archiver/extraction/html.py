@@ -196,6 +196,7 @@ def extract_html(html: str, *, url: str | None = None, with_metadata: bool = Tru
         if prose_share(fuller) > share or prose_length(fuller) > length:
             log.debug("%s: fast result short or mostly short lines, full cascade taken", url)
             paragraphs = fuller
+    untouched = None
     if prose_length(paragraphs) < max(_SHORT, _MIN_KEPT * visible_prose):
         # A short result, or a fraction of the page's prose, may come from the cleaning
         # taking the body for furniture (a gallery's items named "comment") or misleading
@@ -203,12 +204,14 @@ def extract_html(html: str, *, url: str | None = None, with_metadata: bool = Tru
         # clearly longer. Where the cleaning cannot decide, the text is kept.
         untouched = _parse(html)
         if untouched is not None:
+            # trafilatura reads a copy: the page stays as it came, for a short story
             plain = _trafilatura(untouched, url, fast=True, headlines=headlines)
             if prose_length(plain) > 2 * prose_length(paragraphs):
                 log.debug("%s: cleaned page gave little, untouched page taken", url)
                 paragraphs = plain
     if 0 < sentences(paragraphs) <= _SHORT_STORY:
-        paragraphs = _short_story(html, url, paragraphs, rules, headlines, captioned)
+        page = untouched if untouched is not None else _parse(html)
+        paragraphs = _short_story(page, url, paragraphs, rules, headlines, captioned)
     # NFC, as trafilatura.extract gives it: one spelling of each character, whatever the
     # page's was, so that searching the text finds it
     text = unicodedata.normalize("NFC", "\n\n".join(paragraphs))
@@ -340,7 +343,7 @@ def _holds_content(element: HtmlElement, rules: _Rules, page_text: int) -> bool:
 
 
 def _short_story(
-    html: str,
+    tree: HtmlElement | None,
     url: str | None,
     paragraphs: list[str],
     rules: _Rules,
@@ -350,9 +353,9 @@ def _short_story(
     """A story of a sentence or two, with its photo's caption and its standfirst: there
     they are part of the story, not notes beside a longer text.
 
-    ``captioned`` is the result of the page cleaned with its captions kept, when already
-    known (else it is found here)."""
-    tree = _parse(html)
+    ``tree`` is the page as it came (cleaned here if need be); ``captioned`` is the result
+    of the page cleaned with its captions kept, when already known (else it is found
+    here)."""
     if tree is None:
         return paragraphs
     lead = standfirst(tree)  # before the cleaning, which drops headers
