@@ -9,6 +9,7 @@ import json
 import random
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -426,3 +427,34 @@ def test_a_paragraph_of_prose_counts_as_prose_in_any_script(paragraph: str) -> N
     too, so it is not taken for a menu, nor its article for a short story."""
     assert count_words(paragraph) >= PROSE_WORDS
     assert sentences([paragraph]) == 2
+
+
+def _full_cascades(monkeypatch: pytest.MonkeyPatch, html: str) -> tuple[str, int]:
+    """The text of ``html``, and how many times trafilatura's full cascade ran for it."""
+    import trafilatura
+
+    full = []
+    extraction = trafilatura.bare_extraction
+
+    def counted(tree: object, *, options: Any) -> Any:
+        full.append(not options.fast)
+        return extraction(tree, options=options)
+
+    monkeypatch.setattr(trafilatura, "bare_extraction", counted)
+    return extract_html(html).text, sum(full)
+
+
+def test_a_short_story_that_the_cleaning_isolated_takes_no_full_cascade(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The linked summaries of other stories are most of the page's prose, and furniture:
+    # the story is a small share of the page and the most of what the cleaned page has.
+    related = "".join(f"<li><a href='/{i}'>{p}</a></li>" for i, p in enumerate(PARAGRAPHS[1:]))
+    story = (
+        f"<article><header><h1>{HEADLINE}</h1></header><div class='article-body'>"
+        f"<p>{PARAGRAPHS[0]}</p></div></article>"
+        f"<section class='related-stories'><ul>{related}</ul></section>"
+    )
+    text, cascades = _full_cascades(monkeypatch, page(story))
+    assert text == PARAGRAPHS[0]
+    assert cascades == 0

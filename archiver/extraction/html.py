@@ -186,7 +186,9 @@ def extract_html(html: str, *, url: str | None = None, with_metadata: bool = Tru
     # one did: a short story's captioned pass would give this result again.
     captioned = None if has_figcaption else paragraphs
     share, length = prose_share(paragraphs), prose_length(paragraphs)
-    if share < _MIN_PROSE_SHARE or length < _MIN_KEPT * visible_prose:
+    if share < _MIN_PROSE_SHARE or (
+        length < _MIN_KEPT * visible_prose and not _story_kept(paragraphs, length, tree)
+    ):
         # Mostly menus or lists, or a fraction of the page's prose: trafilatura's
         # readability and jusText candidates may find the article where its own rules
         # did not. Costly, so only here.
@@ -340,6 +342,14 @@ def _holds_content(element: HtmlElement, rules: _Rules, page_text: int) -> bool:
             return True
     paragraphs = sum(len(p.text_content()) for p in element.iter("p"))
     return paragraphs > rules.max_paragraph_share * page_text
+
+
+def _story_kept(paragraphs: list[str], length: int, tree: HtmlElement) -> bool:
+    """Whether the fast result is a short story that holds a third of the prose the
+    cleaned page has kept: the test that sends a result to the full cascade, asked of
+    the page that the cascade reads. Of the whole page a short story is always a small
+    share, next to the summaries of other stories that the cleaning dropped."""
+    return 0 < sentences(paragraphs) <= _SHORT_STORY and length >= _MIN_KEPT * page_prose(tree)
 
 
 def _short_story(
