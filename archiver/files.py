@@ -10,7 +10,7 @@ from typing import IO
 
 from .errors import WarcError
 
-__all__ = ["SAFE_NAME", "PathArg", "safe_name", "write_text_file"]
+__all__ = ["SAFE_NAME", "PathArg", "printable_path", "safe_name", "write_text_file"]
 
 #: A file or folder name as every function of the API accepts it.
 PathArg = str | os.PathLike[str]
@@ -24,6 +24,13 @@ def safe_name(name: str) -> str:
     """``name`` made a safe file name (:data:`SAFE_NAME`, without ``/``): lowercased,
     each run of other characters (a space, ``~``, ``é``) replaced by one ``-``."""
     return _UNSAFE.sub("-", name.lower()) or "-"
+
+
+def printable_path(path: PathArg) -> str:
+    """``path`` as text that UTF-8 can write: the bytes of a file name that are not UTF-8
+    (which Python holds as lone surrogates, and no WARC record or stdout can write) are
+    shown as ``\\xNN`` escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def write_text_file(path: Path, write: Callable[[IO[str]], int]) -> int:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from warc_check import warcio_check
 
 from archiver import warc
 from archiver.capture import load
@@ -329,3 +330,22 @@ def test_every_bad_input_error_is_an_archiver_error() -> None:
     # What lets callers catch one class for every input problem.
     for _, _, error, _ in BAD_INPUTS:
         assert issubclass(error, ArchiverError)
+
+
+def test_file_names_that_are_not_utf8_are_archived_and_named(tmp_path: Path) -> None:
+    """A name with bytes that are not UTF-8 (Python holds them as lone surrogates) once
+    ended the whole run with an internal error: the metadata record could not be written."""
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    (folder / os.fsdecode(b"caf\xe9.txt")).write_text(ENGLISH_PAGE, encoding="utf-8")
+    (folder / os.fsdecode(b"bin\xff.html")).write_bytes(b"\x00\x01" * 100)
+    out = tmp_path / "out.warc.gz"
+    report = reprocess([folder], out)
+    assert [a.title for a in report.articles] == ["Council approves the new harbour plan"]
+    assert [f.source for f in report.failures] == [str(folder / "bin") + "\\xff.html"]
+    warcio_check(out)
+    again = tmp_path / "again.warc.gz"
+    renamed = tmp_path / os.fsdecode(b"out\xfe.warc.gz")
+    out.rename(renamed)
+    assert len(reprocess([renamed], again)) == 1
+    warcio_check(again)

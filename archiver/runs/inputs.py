@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ArchiverError, InputError
-from ..files import PathArg
+from ..files import PathArg, printable_path
 
 __all__ = ["INPUT_SUFFIXES", "Failure", "error_cause", "is_warc", "iter_inputs"]
 
@@ -73,7 +73,7 @@ def iter_inputs(paths: Iterable[PathArg]) -> Iterator[Path | Failure]:
             if _first_visit(path, seen):
                 yield path
         else:
-            yield Failure(str(path), InputError.__name__, "no such file or folder")
+            yield Failure(printable_path(path), InputError.__name__, "no such file or folder")
 
 
 def _walk(folder: Path, seen: set[Path], ancestors: set[Path]) -> Iterator[Path | Failure]:
