@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 from site_farm import HOSTILE_TITLE, HostileSites, SiteFarm, outcome
 from test_bulk import archived_urls, failure_rows, page_number, responses_by_url, write_list
 
@@ -90,3 +91,23 @@ def test_a_bulk_run_over_hostile_pages_and_hosts_accounts_for_every_url(tmp_path
     finally:
         hostile.close()
         farm.close()
+
+
+@pytest.mark.parametrize("bad", ["/a\x00b", "/del\x7f", "http://xn--.com/"])
+def test_a_url_that_httpx_cannot_parse_is_reported_and_the_run_goes_on(
+    tmp_path: Path, server: HTTPServer, bad: str
+) -> None:
+    """A list line that passes the list's own URL check but not httpx's (a control
+    character, a malformed IDNA host) once ended the whole run with an internal error,
+    as the host's crawl delay was looked up after its failure; the page before it was
+    left in a ``.open`` file."""
+    server.expect_request("/ok").respond_with_data(
+        "<html><body><p>A page.</p></body></html>", content_type="text/html"
+    )
+    broken = bad if bad.startswith("http") else server.url_for(bad)
+    listing = write_list(tmp_path / "urls.txt", [server.url_for("/ok"), broken])
+    out = tmp_path / "out"
+    report = archiver.archive_many(listing, out, config=CONFIG)
+    assert (report.done, report.failed) == (1, 1)
+    assert [(row["url"], row["error"]) for row in failure_rows(out)] == [(broken, "FetchError")]
+    assert archived_urls(out) == [server.url_for("/ok")]

@@ -409,8 +409,13 @@ class AsyncFetcher:
         return fetch_result(url, result, attempts)
 
     def crawl_delay(self, url: str) -> float | None:
-        """The Crawl-delay that ``url``'s robots.txt asks of us, once it has been read."""
-        rules = self._robots.rules.get(origin_of(url, _URLS))
+        """The Crawl-delay that ``url``'s robots.txt asks of us, once it has been read;
+        None for a URL that httpx cannot parse, which was refused before any request."""
+        try:
+            origin = origin_of(url, _URLS)
+        except (httpx.InvalidURL, ValueError):
+            return None
+        rules = self._robots.rules.get(origin)
         delay = rules.crawl_delay(self.config.user_agent) if rules is not None else None
         return float(delay) if delay is not None else None
 
