@@ -13,16 +13,20 @@ tests/test_hostile_fetch.py.
 from __future__ import annotations
 
 import collections
+import os
+import threading
 import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from pytest_httpserver import HTTPServer
 from site_farm import HOSTILE_TITLE, HostileSites, SiteFarm, outcome
 from test_bulk import archived_urls, failure_rows, page_number, responses_by_url, write_list
 
 import archiver
 from archiver.capture import FetchConfig
+from archiver.cli import main
 from archiver.runs import BulkConfig
 
 #: Ten seconds per network operation, five per fetch in all (the host that sends a byte
@@ -111,3 +115,29 @@ def test_a_url_that_httpx_cannot_parse_is_reported_and_the_run_goes_on(
     assert (report.done, report.failed) == (1, 1)
     assert [(row["url"], row["error"]) for row in failure_rows(out)] == [(broken, "FetchError")]
     assert archived_urls(out) == [server.url_for("/ok")]
+
+
+def test_a_url_list_given_as_a_pipe_is_read(tmp_path: Path, server: HTTPServer) -> None:
+    """``archiver bulk <(command)`` names a pipe, which was once refused as "no such
+    file"; a device is refused with its own cause, for it might never end a line."""
+    server.expect_request("/ok").respond_with_data(
+        "<html><body><p>A page.</p></body></html>", content_type="text/html"
+    )
+    pipe = tmp_path / "urls"
+    os.mkfifo(pipe)
+
+    def feed() -> None:
+        with open(pipe, "w", encoding="utf-8") as writer:
+            writer.write(server.url_for("/ok") + "\n")
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    out = tmp_path / "out"
+    args = ["--allow-private", "--per-host-delay", "0", "--retries", "0", "-o", str(out)]
+    result = CliRunner().invoke(main, ["bulk", str(pipe), *args])
+    feeder.join(timeout=10)
+    assert result.exit_code == 0, result.output
+    assert archived_urls(out) == [server.url_for("/ok")]
+    result = CliRunner().invoke(main, ["bulk", "/dev/zero", *args])
+    assert result.exit_code == 2
+    assert "/dev/zero: not a regular file or a pipe" in result.stderr
