@@ -326,6 +326,19 @@ def test_periods_and_cutoffs() -> None:
         cutoff("soon", NOW)
 
 
+@pytest.mark.parametrize(
+    ("since", "cause"),
+    [("99999999d", "reaches back before the year 1"), ("9999999999999d", "too long a period")],
+)
+def test_a_period_past_what_dates_hold_is_a_usage_error(since: str, cause: str) -> None:
+    """Once an OverflowError: an internal error, with a traceback under -v."""
+    with pytest.raises(ValueError, match=cause):
+        cutoff(since, NOW)
+    result = CliRunner().invoke(main, ["discover", "x.test", "--since", since])
+    assert result.exit_code == 2
+    assert cause in result.stderr and "internal error" not in result.stderr
+
+
 # --- discovery over the farm -------------------------------------------------------------
 
 
