@@ -165,6 +165,25 @@ def test_bad_query_and_folder_are_errors_not_tracebacks(tmp_path: Path) -> None:
     assert result.exit_code == 1
 
 
+@pytest.mark.parametrize("day", ["2024-13-45", "yesterday", "2024", "2024-03-01T10:00"])
+def test_a_since_or_until_that_is_not_a_day_is_an_error_naming_it(archive: Path, day: str) -> None:
+    """Days are compared as text: '2024-13-45' once kept what '2025' would, 'yesterday'
+    silently found nothing, and a negative limit was no limit."""
+    for option in ("since", "until"):
+        with pytest.raises(archiver.InputError, match=f"{option}: not a day") as info:
+            archiver.search("central", archive, **{option: day})
+        assert info.value.source == repr(day)
+        result = CliRunner().invoke(main, ["search", "central", str(archive), f"--{option}", day])
+        assert result.exit_code == 1 and repr(day) in result.stderr
+    result = CliRunner().invoke(main, ["search", "central", str(archive), "-n", "-1"])
+    assert result.exit_code == 2
+
+
+def test_a_day_in_the_basic_iso_form_is_read_as_one(archive: Path) -> None:
+    hits = archiver.search("central", archive, since="20230101", until="20240201")
+    assert sorted(hit.url for hit in hits) == sorted([ARTICLES[0][0], ARTICLES[1][0]])
+
+
 def test_sync_goes_on_from_the_last_article_indexed_in_a_salvaged_file(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

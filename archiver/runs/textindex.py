@@ -408,6 +408,7 @@ def search(
     both included), ``language`` a language code. The index is brought up to date
     with the WARC files first (:meth:`TextIndex.sync`).
     """
+    since, until = _asked_day("since", since), _asked_day("until", until)
     folder = Path(directory)
     if not folder.is_dir():
         raise InputError("not an archive folder", source=str(folder))
@@ -419,6 +420,17 @@ def search(
         )
     finally:
         index.close()
+
+
+def _asked_day(name: str, value: str | None) -> str | None:
+    """``value`` as YYYY-MM-DD: days are compared as text, so that a value of another
+    form (2025-13-45, 20250131, yesterday) would silently keep all or none."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise InputError(f"{name}: not a day (YYYY-MM-DD)", source=repr(value)) from None
 
 
 def sync_index(folder: PathArg) -> None:
