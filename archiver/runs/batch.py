@@ -19,9 +19,9 @@ from pathlib import Path
 from ..article import Article
 from ..errors import ArchiverError, WarcError
 from ..extraction import Registry
-from ..files import PathArg, printable_path
+from ..files import PathArg, check_not_input, printable_path
 from ..warc import Originals, SkippedRecord, WarcWriter, read_captures, target_uri
-from .checks import check_not_input, check_writable
+from .checks import check_writable
 from .inputs import Failure, is_warc, iter_inputs
 from .pages import process_capture, process_file
 from .report import Report
@@ -50,7 +50,8 @@ def reprocess_locally(
         return Report(tuple(articles), tuple(failures), None, skipped=tuple(skipped))
 
     check_writable(output)
-    check_not_input(output, paths)
+    # The original archive is never modified.
+    check_not_input(output, paths, what="re-extraction")
     writer = WarcWriter(output)  # creates the file now: WarcError before any work
     with writer:
         articles, failures = _run(
