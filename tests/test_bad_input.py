@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import time
 from pathlib import Path
 
@@ -344,8 +345,11 @@ def test_file_names_that_are_not_utf8_are_archived_and_named(tmp_path: Path) -> 
     assert [a.title for a in report.articles] == ["Council approves the new harbour plan"]
     assert [f.source for f in report.failures] == [str(folder / "bin") + "\\xff.html"]
     warcio_check(out)
+    # The output's own name goes in its warcinfo record.
+    odd = tmp_path / os.fsdecode(b"out\xfe.warc.gz")
+    assert len(reprocess([folder], odd)) == 1
+    warcio_check(Path(shutil.copy(odd, tmp_path / "copy.warc.gz")))  # its report quotes the name
+    # A WARC input's name goes in the metadata records of its re-extraction.
     again = tmp_path / "again.warc.gz"
-    renamed = tmp_path / os.fsdecode(b"out\xfe.warc.gz")
-    out.rename(renamed)
-    assert len(reprocess([renamed], again)) == 1
+    assert len(reprocess([odd], again)) == 1
     warcio_check(again)
