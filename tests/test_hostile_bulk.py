@@ -141,3 +141,15 @@ def test_a_url_list_given_as_a_pipe_is_read(tmp_path: Path, server: HTTPServer) 
     result = CliRunner().invoke(main, ["bulk", "/dev/zero", *args])
     assert result.exit_code == 2
     assert "/dev/zero: not a regular file or a pipe" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["missing.txt", "folder"])
+def test_a_url_list_that_cannot_be_read_is_an_input_error_naming_it(
+    tmp_path: Path, name: str
+) -> None:
+    """Once a bare FileNotFoundError or IsADirectoryError from the Python API."""
+    (tmp_path / "folder").mkdir()
+    listing = tmp_path / name
+    with pytest.raises(archiver.InputError, match="cannot read the URL list") as info:
+        archiver.archive_many(listing, tmp_path / "out", config=CONFIG)
+    assert info.value.source == str(listing)

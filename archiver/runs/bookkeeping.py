@@ -26,7 +26,7 @@ from ..errors import StateError, WarcError
 from ..files import PathArg, safe_name, write_text_file
 from ..warc import Stored, salvage
 from .ledger import DONE, FAILED, Ledger, LedgerCounts
-from .urls import normalize_url, read_url_list
+from .urls import normalize_url, open_url_list, url_lines
 from .versions import Version
 
 __all__ = [
@@ -286,19 +286,26 @@ def conditions(prior: Version | None) -> dict[str, str]:
 
 
 def ingest(urls: Iterable[str] | PathArg, ledger: Ledger) -> None:
-    """Stream the list into the ledger, unless this very file was read in full before."""
-    identity = None
-    if isinstance(urls, (str, os.PathLike)):
-        stat = os.stat(urls)
+    """Stream the list into the ledger, unless this very file was read in full before.
+
+    Raises :class:`~archiver.errors.InputError` naming a list file that cannot be read.
+    """
+    if not isinstance(urls, (str, os.PathLike)):
+        _add(urls, ledger)
+        return
+    with open_url_list(urls) as lines:
+        stat = os.fstat(lines.fileno())
         identity = [os.fspath(Path(urls).resolve()), stat.st_size, stat.st_mtime_ns]
         if ledger.get("input") == identity:
             log.info("%s: already read into the ledger", os.fspath(urls))
             return
-        urls = read_url_list(urls)
+        _add(url_lines(lines), ledger)
+    ledger.set("input", identity)
+
+
+def _add(urls: Iterable[str], ledger: Ledger) -> None:
     added = ledger.add(_checked(urls, ledger))
     log.info("%d new URLs in the ledger", added)
-    if identity is not None:
-        ledger.set("input", identity)
 
 
 def _checked(urls: Iterable[str], ledger: Ledger) -> Iterator[tuple[str, str]]:
