@@ -353,3 +353,13 @@ def test_file_names_that_are_not_utf8_are_archived_and_named(tmp_path: Path) -> 
     again = tmp_path / "again.warc.gz"
     assert len(reprocess([odd], again)) == 1
     warcio_check(again)
+
+
+def test_a_path_given_as_the_page_is_a_type_error(tmp_path: Path) -> None:
+    """bytes() of a Path is its name: extract(Path(...)) once returned an Article of
+    the file's name, without a word of warning."""
+    page = tmp_path / "page.txt"
+    page.write_text(ENGLISH_PAGE, encoding="utf-8")
+    with pytest.raises(TypeError, match="bytes or str, not PosixPath"):
+        extract(page)  # type: ignore[arg-type]
+    assert extract(page.read_bytes()).title == "Council approves the new harbour plan"
