@@ -363,3 +363,23 @@ def test_a_path_given_as_the_page_is_a_type_error(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="bytes or str, not PosixPath"):
         extract(page)  # type: ignore[arg-type]
     assert extract(page.read_bytes()).title == "Council approves the new harbour plan"
+
+
+def test_an_error_quotes_a_name_that_is_blank_or_not_printable(tmp_path: Path) -> None:
+    """A newline in a file name once split its error line in two, and an empty URL
+    read "error: : unsupported URL scheme"."""
+    assert str(InputError("input is empty", source="")) == "'': input is empty"
+    assert str(InputError("input is empty", source="a.txt")) == "a.txt: input is empty"
+    binary = tmp_path / "two\nlines.html"
+    binary.write_bytes(b"\x00" * 100)
+    missing = tmp_path / "tab\there.html"
+    out = str(tmp_path / "out.warc.gz")
+    result = CliRunner().invoke(main, ["reprocess", str(binary), str(missing), "-o", out])
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert errors == [
+        f"error: {str(binary)!r}: input is binary data (it holds NUL bytes), not a page",
+        f"error: {str(missing)!r}: no such file or folder",
+    ]
+    result = CliRunner().invoke(main, ["get", "", "-o", out])
+    assert "error: '': unsupported URL scheme" in result.stderr

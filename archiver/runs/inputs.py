@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ArchiverError, InputError
+from ..errors import ArchiverError, InputError, shown_name
 from ..files import PathArg, printable_path
 
 __all__ = ["INPUT_SUFFIXES", "Failure", "error_cause", "is_warc", "iter_inputs"]
@@ -52,7 +52,7 @@ class Failure:
         )
 
     def __str__(self) -> str:
-        return f"{self.source}: {self.message}"
+        return f"{shown_name(self.source)}: {self.message}"
 
 
 def iter_inputs(paths: Iterable[PathArg]) -> Iterator[Path | Failure]:
