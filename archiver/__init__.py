@@ -25,10 +25,15 @@ The public API::
 # worker then imports extraction alone, not the fetching, WARC and run layers it never uses.
 import importlib
 import importlib.util
+import logging
 
 import lazy_loader
 
 _exported, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)
+
+# A library writes nothing unless its user configures logging: without a handler,
+# logging's last resort would print every warning (a failed URL of a run) to stderr.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 
 def __getattr__(name: str) -> object:

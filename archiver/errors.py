@@ -45,7 +45,15 @@ __all__ = [
     "RobotsDisallowedError",
     "StateError",
     "WarcError",
+    "shown_name",
 ]
+
+
+def shown_name(name: str) -> str:
+    """``name`` (an input's) as an error shows it: as it is, or quoted (``''``,
+    ``'a\\nb'``) when it is blank or holds a character that is not printable, which
+    would hide it or split the one line an error takes."""
+    return name if name.strip() and name.isprintable() else repr(name)
 
 
 class ArchiverError(Exception):
@@ -58,7 +66,7 @@ class ArchiverError(Exception):
     def __init__(self, message: str, *, source: str | None = None) -> None:
         self.message = message
         self.source = source
-        super().__init__(f"{source}: {message}" if source else message)
+        super().__init__(message if source is None else f"{shown_name(source)}: {message}")
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Rebuilt from its fields, not by calling __init__ again with args, so that errors

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
 
 from .errors import WarcError
 
-__all__ = ["SAFE_NAME", "PathArg", "safe_name", "write_text_file"]
+__all__ = [
+    "SAFE_NAME",
+    "PathArg",
+    "check_not_input",
+    "printable_path",
+    "safe_name",
+    "write_text_file",
+]
 
 #: A file or folder name as every function of the API accepts it.
 PathArg = str | os.PathLike[str]
@@ -24,6 +31,32 @@ def safe_name(name: str) -> str:
     """``name`` made a safe file name (:data:`SAFE_NAME`, without ``/``): lowercased,
     each run of other characters (a space, ``~``, ``é``) replaced by one ``-``."""
     return _UNSAFE.sub("-", name.lower()) or "-"
+
+
+def check_not_input(output: PathArg, inputs: Iterable[PathArg], *, what: str = "output") -> None:
+    """Raise :class:`~archiver.errors.WarcError` when ``output`` is one of ``inputs``
+    (by another name, a symbolic or a hard link too): writing it would replace an
+    archive with what was read from it."""
+    try:
+        written = os.stat(output)
+    except OSError:
+        return  # nothing there yet, so no input
+    for path in inputs:
+        try:
+            same = os.path.samestat(written, os.stat(path))
+        except OSError:
+            continue  # the reader names a missing input
+        if same:
+            raise WarcError(
+                f"is also an input: write the {what} to another file", source=str(output)
+            )
+
+
+def printable_path(path: PathArg) -> str:
+    """``path`` as text that UTF-8 can write: the bytes of a file name that are not UTF-8
+    (which Python holds as lone surrogates, and no WARC record or stdout can write) are
+    shown as ``\\xNN`` escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def write_text_file(path: Path, write: Callable[[IO[str]], int]) -> int:

@@ -8,6 +8,7 @@ import inspect
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -97,3 +98,15 @@ def test_a_subpackage_is_reached_from_archiver_alone() -> None:
     code = "import archiver; print(archiver.warc.salvage.__name__)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["salvage"]
+
+
+def test_the_library_writes_nothing_when_logging_is_not_configured(tmp_path: Path) -> None:
+    """A run's warnings (a bad line of a URL list, a bad input) once reached stderr
+    through logging's last resort handler, in a program that configured no logging."""
+    code = (
+        "import archiver, sys\n"
+        f"archiver.archive_many(['not a url'], {str(tmp_path / 'out')!r})\n"
+        f"archiver.reprocess([{str(tmp_path / 'missing.html')!r}])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert (done.stdout, done.stderr) == ("", "")

@@ -30,6 +30,7 @@ from archiver.article import Article
 from archiver.capture import FetchConfig
 from archiver.cli import main
 from archiver.errors import HttpStatusError, WarcError
+from archiver.outputs import export, write_index, write_wacz
 from archiver.outputs.tables import CSV_COLUMNS
 from archiver.runs import process_file
 from archiver.warc.writer import WarcWriter, target_uri
@@ -227,6 +228,30 @@ def test_reextraction_refuses_to_write_over_its_input(old_warc: Path) -> None:
     with pytest.raises(WarcError, match="is also an input"):
         archiver.reprocess([old_warc], warc=old_warc)
     assert sha256(old_warc) == before
+
+
+@pytest.mark.parametrize("command", ["export", "index", "wacz"])
+@pytest.mark.parametrize("name", ["same", "symlink", "hardlink"])
+def test_outputs_refuse_to_write_over_their_input(
+    old_warc: Path, tmp_path: Path, command: str, name: str
+) -> None:
+    """`archiver export a.warc.gz -o a.warc.gz` once replaced the archive with its
+    export; so did index and wacz, by any name of the file."""
+    warc = tmp_path / "a.warc.gz"
+    shutil.copy(old_warc, warc)
+    before = sha256(warc)
+    output = {"same": warc, "symlink": tmp_path / "link.warc.gz", "hardlink": tmp_path / "hard"}
+    if name == "symlink":
+        output[name].symlink_to(warc)
+    elif name == "hardlink":
+        output[name].hardlink_to(warc)
+    result = run(command, str(warc), "-o", str(output[name]))
+    assert result.exit_code != 0
+    assert f"error: {output[name]}: is also an input" in result.stderr
+    assert sha256(warc) == before
+    with pytest.raises(WarcError, match="is also an input"):
+        {"export": export, "index": write_index, "wacz": write_wacz}[command]([warc], output[name])
+    assert sha256(warc) == before
 
 
 def test_a_damaged_warc_input_is_a_failure_after_its_good_pages(

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from warc_check import warcio_check
 
 from archiver import warc
 from archiver.capture import load
@@ -329,3 +331,55 @@ def test_every_bad_input_error_is_an_archiver_error() -> None:
     # What lets callers catch one class for every input problem.
     for _, _, error, _ in BAD_INPUTS:
         assert issubclass(error, ArchiverError)
+
+
+def test_file_names_that_are_not_utf8_are_archived_and_named(tmp_path: Path) -> None:
+    """A name with bytes that are not UTF-8 (Python holds them as lone surrogates) once
+    ended the whole run with an internal error: the metadata record could not be written."""
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    (folder / os.fsdecode(b"caf\xe9.txt")).write_text(ENGLISH_PAGE, encoding="utf-8")
+    (folder / os.fsdecode(b"bin\xff.html")).write_bytes(b"\x00\x01" * 100)
+    out = tmp_path / "out.warc.gz"
+    report = reprocess([folder], out)
+    assert [a.title for a in report.articles] == ["Council approves the new harbour plan"]
+    assert [f.source for f in report.failures] == [str(folder / "bin") + "\\xff.html"]
+    warcio_check(out)
+    # The output's own name goes in its warcinfo record.
+    odd = tmp_path / os.fsdecode(b"out\xfe.warc.gz")
+    assert len(reprocess([folder], odd)) == 1
+    warcio_check(Path(shutil.copy(odd, tmp_path / "copy.warc.gz")))  # its report quotes the name
+    # A WARC input's name goes in the metadata records of its re-extraction.
+    again = tmp_path / "again.warc.gz"
+    assert len(reprocess([odd], again)) == 1
+    warcio_check(again)
+
+
+def test_a_path_given_as_the_page_is_a_type_error(tmp_path: Path) -> None:
+    """bytes() of a Path is its name: extract(Path(...)) once returned an Article of
+    the file's name, without a word of warning."""
+    page = tmp_path / "page.txt"
+    page.write_text(ENGLISH_PAGE, encoding="utf-8")
+    with pytest.raises(TypeError, match="bytes or str, not PosixPath"):
+        extract(page)  # type: ignore[arg-type]
+    assert extract(page.read_bytes()).title == "Council approves the new harbour plan"
+
+
+def test_an_error_quotes_a_name_that_is_blank_or_not_printable(tmp_path: Path) -> None:
+    """A newline in a file name once split its error line in two, and an empty URL
+    read "error: : unsupported URL scheme"."""
+    assert str(InputError("input is empty", source="")) == "'': input is empty"
+    assert str(InputError("input is empty", source="a.txt")) == "a.txt: input is empty"
+    binary = tmp_path / "two\nlines.html"
+    binary.write_bytes(b"\x00" * 100)
+    missing = tmp_path / "tab\there.html"
+    out = str(tmp_path / "out.warc.gz")
+    result = CliRunner().invoke(main, ["reprocess", str(binary), str(missing), "-o", out])
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert errors == [
+        f"error: {str(binary)!r}: input is binary data (it holds NUL bytes), not a page",
+        f"error: {str(missing)!r}: no such file or folder",
+    ]
+    result = CliRunner().invoke(main, ["get", "", "-o", out])
+    assert "error: '': unsupported URL scheme" in result.stderr

@@ -32,7 +32,7 @@ from archiver.capture import FetchConfig
 from archiver.runs import BulkConfig, scheduler, single
 from archiver.runs.bookkeeping import FAILURE_REPORT, STATE_FILE, recover
 from archiver.runs.ledger import DONE, Ledger, LedgerCounts
-from archiver.runs.urls import normalize_url, read_url_list
+from archiver.runs.urls import normalize_url, open_url_list, url_lines
 from archiver.runs.workers import ThreadWorkers
 from archiver.warc import WarcWriter
 
@@ -135,7 +135,8 @@ def test_normalize_url_refuses(text: str, why: str) -> None:
 def test_read_url_list_skips_blanks_and_comments(tmp_path: Path) -> None:
     path = tmp_path / "urls.txt"
     path.write_text("# header\n\nhttp://a.example/1\n   \n  # indented\nhttp://b.example/2  \n")
-    assert list(read_url_list(path)) == ["http://a.example/1", "http://b.example/2"]
+    with open_url_list(path) as lines:
+        assert list(url_lines(lines)) == ["http://a.example/1", "http://b.example/2"]
 
 
 # --- a run ----------------------------------------------------------------------------------

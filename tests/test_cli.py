@@ -551,3 +551,31 @@ def test_the_logging_set_up_is_undone_after_a_run(tmp_path: Path) -> None:
     assert run("-vv", "extract", str(SEED)).exit_code == 0
     assert run("extract", str(tmp_path / "missing.txt")).exit_code == 1
     assert (list(logger.handlers), logger.level) == before
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["bulk", "urls.txt", "-o", "out", "--per-host-delay", "nan"],
+        ["bulk", "urls.txt", "-o", "out", "--extract-timeout", "NaN"],
+        ["get", "http://x.test/", "-o", "out.warc.gz", "--timeout", "nan"],
+        ["discover", "x.test", "--per-host-delay", "nan"],
+    ],
+)
+def test_a_nan_time_is_a_usage_error_naming_the_option(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    """click's FloatRange lets NaN through: a NaN --per-host-delay once stalled a bulk
+    run for ever, and a NaN --extract-timeout ended it with an internal error."""
+    (tmp_path / "urls.txt").write_text("http://x.test/\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert f"Invalid value for '{args[-2]}'" in result.stderr
+    assert "not a number of seconds" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_nan_per_host_delay_is_refused_by_the_api() -> None:
+    with pytest.raises(ValueError, match="per_host_delay"):
+        BulkConfig(per_host_delay=float("nan"))

@@ -38,7 +38,7 @@ from archiver.discovery import (
     parse_sitemap,
     site_sources,
 )
-from archiver.discovery.feeds import MAX_ITEMS, feed_links
+from archiver.discovery.feeds import MAX_ITEMS, feed_links, robots_sitemaps
 from archiver.discovery.sitemaps import MAX_URLS
 from archiver.errors import InputTooLargeError
 
@@ -324,6 +324,19 @@ def test_periods_and_cutoffs() -> None:
             parse_period(bad)
     with pytest.raises(ValueError, match="neither a period"):
         cutoff("soon", NOW)
+
+
+@pytest.mark.parametrize(
+    ("since", "cause"),
+    [("99999999d", "reaches back before the year 1"), ("9999999999999d", "too long a period")],
+)
+def test_a_period_past_what_dates_hold_is_a_usage_error(since: str, cause: str) -> None:
+    """Once an OverflowError: an internal error, with a traceback under -v."""
+    with pytest.raises(ValueError, match=cause):
+        cutoff(since, NOW)
+    result = CliRunner().invoke(main, ["discover", "x.test", "--since", since])
+    assert result.exit_code == 2
+    assert cause in result.stderr and "internal error" not in result.stderr
 
 
 # --- discovery over the farm -------------------------------------------------------------
@@ -725,3 +738,25 @@ def test_a_bad_output_folder_of_archive_sites_is_a_clear_error(tmp_path: Path) -
     blocker.write_text("x")
     with pytest.raises(archiver.StateError, match="cannot create the output folder"):
         archiver.archive_sites(["https://example.com/"], blocker / "out", config=FAST)
+
+
+def test_a_url_that_urljoin_cannot_resolve_is_skipped(server: HTTPServer) -> None:
+    """A bracketed host never closed (``http://[::1/a``) makes urljoin raise ValueError:
+    in a sitemap index it once ended discovery with an internal error."""
+    bad = "http://[::1/a.xml"
+    index = (
+        '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<sitemap><loc>{bad}</loc></sitemap></sitemapindex>"
+    )
+    server.clear()
+    server.expect_request("/robots.txt").respond_with_data(
+        f"User-agent: *\nSitemap: {server.url_for('/index.xml')}\nSitemap: {bad}\n"
+    )
+    server.expect_request("/index.xml").respond_with_data(index, content_type="application/xml")
+    config = FetchConfig(allow_private=True, retries=0)
+    assert archiver.discover(server.url_for("/"), config=config, delay=0) == []
+    page = f'<html><head><link rel="alternate" type="application/rss+xml" href="{bad}">'
+    assert feed_links(page.encode(), "http://x.test/") == []
+    assert robots_sitemaps(f"Sitemap: {bad}\n", "http://x.test/") == []
+    feed = f"<rss version='2.0'><channel><item><link>{bad}</link></item></channel></rss>"
+    assert parse_feed(feed.encode(), "http://x.test/feed") == []

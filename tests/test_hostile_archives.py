@@ -593,3 +593,20 @@ def test_case15_the_exit_status_table_of_the_docs_says_so() -> None:
     }
     assert "cannot be read" in rows["1"] and "damaged" in rows["1"]
     assert "Never for an input file" in rows["2"] and "unreadable" in rows["2"]
+
+
+def test_a_capture_without_a_target_uri_is_refused_by_index_and_wacz(tmp_path: Path) -> None:
+    """cdxj-indexer and the wacz package fail on it with an AttributeError, which index
+    once quoted as the cause and wacz blamed on its output file."""
+    page = b"<html><p>A page.</p></html>"
+    headers = [(k, v) for k, v in record_headers("resource") if k != "WARC-Target-URI"]
+    warc = tmp_path / "nouri.warc.gz"
+    warc.write_bytes(
+        gzip.compress(raw_record([*headers, ("Content-Length", str(len(page)))], page))
+    )
+    for args in (["index", str(warc)], ["wacz", str(warc), "-o", str(tmp_path / "x.wacz")]):
+        result = run(*args)
+        no_traceback(result)
+        assert result.exit_code == 1
+        assert f"error: {warc}: record <urn:uuid:" in result.stderr
+        assert "without the WARC-Target-URI" in result.stderr

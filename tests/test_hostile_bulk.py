@@ -13,15 +13,22 @@ tests/test_hostile_fetch.py.
 from __future__ import annotations
 
 import collections
+import os
+import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from pytest_httpserver import HTTPServer
 from site_farm import HOSTILE_TITLE, HostileSites, SiteFarm, outcome
 from test_bulk import archived_urls, failure_rows, page_number, responses_by_url, write_list
 
 import archiver
 from archiver.capture import FetchConfig
+from archiver.cli import main
 from archiver.runs import BulkConfig
 
 #: Ten seconds per network operation, five per fetch in all (the host that sends a byte
@@ -90,3 +97,93 @@ def test_a_bulk_run_over_hostile_pages_and_hosts_accounts_for_every_url(tmp_path
     finally:
         hostile.close()
         farm.close()
+
+
+@pytest.mark.parametrize("bad", ["/a\x00b", "/del\x7f", "http://xn--.com/"])
+def test_a_url_that_httpx_cannot_parse_is_reported_and_the_run_goes_on(
+    tmp_path: Path, server: HTTPServer, bad: str
+) -> None:
+    """A list line that passes the list's own URL check but not httpx's (a control
+    character, a malformed IDNA host) once ended the whole run with an internal error,
+    as the host's crawl delay was looked up after its failure; the page before it was
+    left in a ``.open`` file."""
+    server.expect_request("/ok").respond_with_data(
+        "<html><body><p>A page.</p></body></html>", content_type="text/html"
+    )
+    broken = bad if bad.startswith("http") else server.url_for(bad)
+    listing = write_list(tmp_path / "urls.txt", [server.url_for("/ok"), broken])
+    out = tmp_path / "out"
+    report = archiver.archive_many(listing, out, config=CONFIG)
+    assert (report.done, report.failed) == (1, 1)
+    assert [(row["url"], row["error"]) for row in failure_rows(out)] == [(broken, "FetchError")]
+    assert archived_urls(out) == [server.url_for("/ok")]
+
+
+def test_a_url_list_given_as_a_pipe_is_read(tmp_path: Path, server: HTTPServer) -> None:
+    """``archiver bulk <(command)`` names a pipe, which was once refused as "no such
+    file"; a device is refused with its own cause, for it might never end a line."""
+    server.expect_request("/ok").respond_with_data(
+        "<html><body><p>A page.</p></body></html>", content_type="text/html"
+    )
+    pipe = tmp_path / "urls"
+    os.mkfifo(pipe)
+
+    def feed() -> None:
+        with open(pipe, "w", encoding="utf-8") as writer:
+            writer.write(server.url_for("/ok") + "\n")
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    out = tmp_path / "out"
+    args = ["--allow-private", "--per-host-delay", "0", "--retries", "0", "-o", str(out)]
+    result = CliRunner().invoke(main, ["bulk", str(pipe), *args])
+    feeder.join(timeout=10)
+    assert result.exit_code == 0, result.output
+    assert archived_urls(out) == [server.url_for("/ok")]
+    result = CliRunner().invoke(main, ["bulk", "/dev/zero", *args])
+    assert result.exit_code == 2
+    assert "/dev/zero: not a regular file or a pipe" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["missing.txt", "folder"])
+def test_a_url_list_that_cannot_be_read_is_an_input_error_naming_it(
+    tmp_path: Path, name: str
+) -> None:
+    """Once a bare FileNotFoundError or IsADirectoryError from the Python API."""
+    (tmp_path / "folder").mkdir()
+    listing = tmp_path / name
+    with pytest.raises(archiver.InputError, match="cannot read the URL list") as info:
+        archiver.archive_many(listing, tmp_path / "out", config=CONFIG)
+    assert info.value.source == str(listing)
+
+
+def test_a_second_run_on_a_folder_in_use_is_refused(tmp_path: Path, server: HTTPServer) -> None:
+    """Two runs on one folder (cron starting `update` while the last still ran) once
+    each fetched and stored every URL: two copies of each page, twice the requests."""
+    server.expect_request("/ok").respond_with_data(
+        "<html><body><p>A page.</p></body></html>", content_type="text/html"
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from archiver.runs.bookkeeping import sole_run\n"
+        "with sole_run(Path(sys.argv[1])):\n"
+        "    print('held', flush=True)\n"
+        "    time.sleep(60)\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", script, str(out)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        with pytest.raises(archiver.StateError, match="another run is archiving") as info:
+            archiver.archive_many([server.url_for("/ok")], out, config=CONFIG)
+        assert info.value.source == str(out)
+    finally:
+        holder.kill()
+        holder.wait()
+    # The lock ends with the process that held it, killed or not.
+    report = archiver.archive_many([server.url_for("/ok")], out, config=CONFIG)
+    assert (report.done, report.failed) == (1, 0)

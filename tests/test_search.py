@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -158,11 +159,51 @@ def test_bad_query_and_folder_are_errors_not_tracebacks(tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(main, ["search", "x", str(tmp_path / "none")])
     assert result.exit_code != 0 and "Traceback" not in result.output
-    (tmp_path / SEARCH_FILE).write_bytes(b"not a database" * 100)
+    (tmp_path / SEARCH_FILE).mkdir()  # cannot be opened, nor made anew
     result = runner.invoke(main, ["search", "x", str(tmp_path)])
-    assert result.exit_code == 1 and "search index" in result.output
+    assert result.exit_code == 1 and "cannot open the search index" in result.output
+    (tmp_path / SEARCH_FILE).rmdir()
     result = runner.invoke(main, ["search", "*", str(tmp_path)])
     assert result.exit_code == 1
+
+
+@pytest.mark.parametrize("day", ["2024-13-45", "yesterday", "2024", "2024-03-01T10:00"])
+def test_a_since_or_until_that_is_not_a_day_is_an_error_naming_it(archive: Path, day: str) -> None:
+    """Days are compared as text: '2024-13-45' once kept what '2025' would, 'yesterday'
+    silently found nothing, and a negative limit was no limit."""
+    for option in ("since", "until"):
+        with pytest.raises(archiver.InputError, match=f"{option}: not a day") as info:
+            archiver.search("central", archive, **{option: day})
+        assert info.value.source == repr(day)
+        result = CliRunner().invoke(main, ["search", "central", str(archive), f"--{option}", day])
+        assert result.exit_code == 1 and repr(day) in result.stderr
+    result = CliRunner().invoke(main, ["search", "central", str(archive), "-n", "-1"])
+    assert result.exit_code == 2
+
+
+def test_a_day_in_the_basic_iso_form_is_read_as_one(archive: Path) -> None:
+    hits = archiver.search("central", archive, since="20230101", until="20240201")
+    assert sorted(hit.url for hit in hits) == sorted([ARTICLES[0][0], ARTICLES[1][0]])
+
+
+@pytest.mark.parametrize("damage", ["not a database", "cut short"])
+def test_a_damaged_index_is_built_anew(archive: Path, tmp_path: Path, damage: str) -> None:
+    """It is a cache of the WARC files: a damaged one once stopped every search, run
+    and `index --text` (the rebuild) of the folder with "cannot open the search index"."""
+    folder = tmp_path / "archive"
+    shutil.copytree(archive, folder)
+    index = folder / SEARCH_FILE
+    if damage == "not a database":
+        index.write_bytes(b"not a database" * 100)
+    else:
+        index.write_bytes(index.read_bytes()[:1000])
+    hits = archiver.search("central", folder)
+    assert sorted(hit.url for hit in hits) == sorted([ARTICLES[0][0], ARTICLES[1][0]])
+    index.write_bytes(b"not a database" * 100)
+    result = CliRunner().invoke(main, ["index", "--text", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "the search index is damaged" in result.stderr
+    assert "indexed the text of 4 article versions" in result.stderr
 
 
 def test_sync_goes_on_from_the_last_article_indexed_in_a_salvaged_file(

@@ -39,7 +39,6 @@ from .plan import (
     RobotsCache,
     Send,
     fetch_result,
-    origin_of,
     page_plan,
     robots_plan,
 )
@@ -410,9 +409,7 @@ class AsyncFetcher:
 
     def crawl_delay(self, url: str) -> float | None:
         """The Crawl-delay that ``url``'s robots.txt asks of us, once it has been read."""
-        rules = self._robots.rules.get(origin_of(url, _URLS))
-        delay = rules.crawl_delay(self.config.user_agent) if rules is not None else None
-        return float(delay) if delay is not None else None
+        return self._robots.crawl_delay(url, self.config.user_agent, _URLS)
 
     async def robots_sitemaps(self, url: str) -> list[str]:
         """The ``Sitemap:`` URLs of the robots.txt of ``url``'s origin, as written.

@@ -131,6 +131,16 @@ class RobotsCache:
     def __init__(self) -> None:
         self.rules: dict[str, Protego | None] = {}
 
+    def crawl_delay(self, url: str, user_agent: str, urls: UrlSyntax) -> float | None:
+        """The Crawl-delay that ``url``'s robots.txt asks of ``user_agent``, once it has
+        been read; None for a URL that ``urls`` refuses (no request went to its host)."""
+        try:
+            rules = self.rules.get(origin_of(urls.check(url, url, 1), urls))
+        except FetchError:
+            return None
+        delay = rules.crawl_delay(user_agent) if rules is not None else None
+        return float(delay) if delay is not None else None
+
 
 def page_plan(
     url: str,

@@ -75,8 +75,14 @@ def load(
     if isinstance(data, str):
         data = _scalar_values(data)
         raw = data.encode("utf-8")
-    else:
+    elif isinstance(data, (bytes, bytearray, memoryview)):
         raw = bytes(data)
+    else:
+        # bytes() of a Path is its name: the name would be extracted as the page.
+        raise TypeError(
+            f"{name}: the page must be bytes or str, not {type(data).__name__}"
+            " (a file: Path.read_bytes())"
+        )
     if len(raw) > max_bytes:
         raise InputTooLargeError(
             f"input is {len(raw) / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit",

@@ -18,6 +18,7 @@ from ..runs.refresh import revisit_period
 from .app import main, usage_error
 from .fetching import bulk_progress, bulk_summary, discovery_summary, revisit_summary
 from .options import (
+    Seconds,
     bulk_config,
     bulk_options,
     check_sites,
@@ -40,7 +41,7 @@ __all__ = ["discover_command", "update_command"]
 )
 @click.option(
     "--per-host-delay",
-    type=click.FloatRange(min=0),
+    type=Seconds(min=0),
     default=1.0,
     show_default=True,
     metavar="SECONDS",

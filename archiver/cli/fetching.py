@@ -222,8 +222,10 @@ def bulk_command(
     urls: Iterable[str] | Path | None = url_list
     if str(url_list) == "-":
         urls = url_lines(sys.stdin)
-    elif url_list is not None and not url_list.is_file():
-        usage_error(f"{url_list}: no such file")
+    elif url_list is not None and not (url_list.is_file() or url_list.is_fifo()):
+        # A pipe is a list too (bash's <(command)); a device might never end a line.
+        cause = "not a regular file or a pipe" if url_list.exists() else "no such file"
+        usage_error(f"{url_list}: {cause}")
     if since is not None and not sites:
         usage_error("--since goes with --discover")
     if "://" in output and not dask_address:

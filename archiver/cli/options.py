@@ -7,6 +7,7 @@ command line's (and its help's "default: ..."). The help texts are the command l
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -20,6 +21,7 @@ from ..runs import BulkConfig
 from .app import usage_error
 
 __all__ = [
+    "Seconds",
     "bulk_config",
     "bulk_options",
     "check_sites",
@@ -38,6 +40,19 @@ _MB = 1_000_000
 
 _FETCH_DEFAULTS = FetchConfig()
 _BULK_DEFAULTS = BulkConfig()
+
+
+class Seconds(click.FloatRange):
+    """A time in seconds within a range, NaN refused: click's FloatRange lets it through
+    (every comparison with NaN is false), and a NaN delay once stalled a bulk run."""
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        seconds = super().convert(value, param, ctx)
+        if math.isnan(seconds):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        return seconds
 
 
 def no_sites_option(command: F) -> F:
@@ -120,7 +135,7 @@ def fetch_options(command: F) -> F:
             click.option("--user-agent", metavar="UA", help="The User-Agent header to send."),
             click.option(
                 "--timeout",
-                type=click.FloatRange(min=0, min_open=True),
+                type=Seconds(min=0, min_open=True),
                 default=_FETCH_DEFAULTS.timeout,
                 show_default=True,
                 metavar="SECONDS",
@@ -168,7 +183,7 @@ def bulk_options(command: F) -> F:
             ),
             click.option(
                 "--per-host-delay",
-                type=click.FloatRange(min=0),
+                type=Seconds(min=0),
                 default=_BULK_DEFAULTS.per_host_delay,
                 show_default=True,
                 metavar="SECONDS",
@@ -188,7 +203,7 @@ def bulk_options(command: F) -> F:
             ),
             click.option(
                 "--extract-timeout",
-                type=click.FloatRange(min=0, min_open=True),
+                type=Seconds(min=0, min_open=True),
                 default=_BULK_DEFAULTS.extract_timeout,
                 show_default=True,
                 metavar="SECONDS",

@@ -29,7 +29,14 @@ _FOLDER = click.Path(path_type=Path, file_okay=False, readable=False)
 @click.option("--since", metavar="YYYY-MM-DD", help="Only articles of this day or later.")
 @click.option("--until", metavar="YYYY-MM-DD", help="Only articles of this day or earlier.")
 @click.option("--language", metavar="CODE", help="Only articles in this language (en, el, ar).")
-@click.option("-n", "--limit", default=20, show_default=True, help="The most results shown.")
+@click.option(
+    "-n",
+    "--limit",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="The most results shown.",
+)
 @format_option("text", "json", help="Output format: JSON lines, or a table with snippets.")
 def search_command(
     query: str,

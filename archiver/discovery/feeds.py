@@ -6,7 +6,6 @@ from __future__ import annotations
 import calendar
 import logging
 import time
-import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -16,6 +15,7 @@ from protego import Protego
 from selectolax.lexbor import LexborHTMLParser
 
 from ..errors import InputError
+from .found import joined
 
 __all__ = ["FEED_TYPES", "MAX_ITEMS", "FeedItem", "feed_links", "parse_feed", "robots_sitemaps"]
 
@@ -62,11 +62,12 @@ def parse_feed(data: bytes, source: str) -> list[FeedItem]:
     items = []
     for entry in parsed.entries[:MAX_ITEMS]:
         link = entry.get("link") or entry.get("id")
-        if not link or not isinstance(link, str):
+        link = joined(source, link) if link and isinstance(link, str) else None
+        if link is None:
             continue
         items.append(
             FeedItem(
-                link=urllib.parse.urljoin(source, link.strip()),
+                link=link,
                 # dict.get: FeedParserDict.get would map a missing "updated" to
                 # "published", with a DeprecationWarning.
                 date=_date(
@@ -116,12 +117,13 @@ def feed_links(html: bytes, base_url: str) -> list[str]:
         kind = (node.attributes.get("type") or "").lower().split(";")[0].strip()
         href = (node.attributes.get("href") or "").strip()
         if "alternate" in rel and kind in FEED_TYPES and href:
-            url = urllib.parse.urljoin(base_url, href)
-            if url not in found:
+            url = joined(base_url, href)
+            if url is not None and url not in found:
                 found.append(url)
     return found
 
 
 def robots_sitemaps(text: str, base_url: str) -> list[str]:
     """The ``Sitemap:`` URLs of a robots.txt, absolute."""
-    return [urllib.parse.urljoin(base_url, url) for url in Protego.parse(text).sitemaps]
+    listed = (joined(base_url, url) for url in Protego.parse(text).sitemaps)
+    return [url for url in listed if url is not None]

@@ -9,7 +9,7 @@ from typing import Literal
 
 import courlan
 
-__all__ = ["DiscoveredURL", "SourceKind", "clean_url"]
+__all__ = ["DiscoveredURL", "SourceKind", "absolute_url", "clean_url", "joined"]
 
 #: Where a URL was found: a sitemap (maybe a Google News one) or a feed.
 SourceKind = Literal["sitemap", "news-sitemap", "feed"]
@@ -39,6 +39,22 @@ class DiscoveredURL:
             "date": self.date.isoformat() if self.date else None,
             "title": self.title,
         }
+
+
+def joined(base: str, ref: str) -> str | None:
+    """``ref`` resolved against ``base``; None when it cannot be (``http://[::1/a``, a
+    bracketed host never closed, on which urljoin raises ValueError)."""
+    try:
+        return urllib.parse.urljoin(base, ref.strip())
+    except ValueError:
+        return None
+
+
+def absolute_url(base: str, ref: str) -> str | None:
+    """``ref`` resolved against ``base`` and cleaned (:func:`clean_url`); None when it is
+    not an http(s) URL."""
+    url = joined(base, ref)
+    return None if url is None else clean_url(url)
 
 
 def clean_url(url: str) -> str | None:

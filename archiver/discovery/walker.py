@@ -35,7 +35,7 @@ from ..capture import (
 )
 from ..errors import ArchiverError, FetchError, InputError
 from .feeds import feed_links, parse_feed, robots_sitemaps
-from .found import DiscoveredURL, SourceKind, clean_url
+from .found import DiscoveredURL, SourceKind, absolute_url, clean_url, joined
 from .period import cutoff
 from .sitemaps import MAX_BYTES, parse_sitemap
 from .sources import SiteSources, site_sources
@@ -221,7 +221,7 @@ class _SiteWalk:
             log.warning("discovery: %s: skipped", exc)
             self._walker.skipped += 1
             return []
-        return [urllib.parse.urljoin(robots, url) for url in listed]
+        return [url for url in (joined(robots, url) for url in listed) if url is not None]
 
     async def _sitemaps(self, roots: list[str]) -> None:
         cleaned = [url for url in map(clean_url, roots) if url is not None]
@@ -245,7 +245,7 @@ class _SiteWalk:
                 self._walker.store(result, self._what("sitemap", error=exc.message))
                 continue
             for child in sitemap.sitemaps:
-                child_url = clean_url(urllib.parse.urljoin(url, child.loc))
+                child_url = absolute_url(url, child.loc)
                 if child_url is None or child_url in seen:
                     continue  # an index that lists itself, or a sitemap listed twice
                 if depth + 1 > MAX_DEPTH:
@@ -295,7 +295,7 @@ class _SiteWalk:
         self, loc: str, source: str, kind: SourceKind, date: datetime | None, title: str | None
     ) -> str | None:
         """Keep ``loc`` if it is an article of the site; its clean URL, or None."""
-        url = clean_url(urllib.parse.urljoin(source, loc))
+        url = absolute_url(source, loc)
         if url is None or not self._sources.is_article(url):
             return None
         known = self._found.get(url)

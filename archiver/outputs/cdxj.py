@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO
 
 from ..errors import WarcError
-from ..files import write_text_file
+from ..files import check_not_input, write_text_file
 from ..warc import verify
 from .progress import FileTally, Progress
 
@@ -57,6 +57,8 @@ def write_index(
     file twice) and of all.
     """
     sources = [Path(warc) for warc in warcs]
+    if isinstance(output, (str, os.PathLike)):
+        check_not_input(output, sources, what="index")
     tally = FileTally(sources, passes=2, progress=progress)
     for source in sources:
         # cdxj-indexer takes a damaged file for a shorter one, and many a text file for

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import WarcError
-from ..files import safe_name
+from ..files import check_not_input, safe_name
 from ..warc import ArchivedArticle, read_latest, verify
 from .progress import FileTally, Progress
 
@@ -89,6 +89,7 @@ def write_wacz(
     sources = [Path(warc) for warc in warcs]
     if not sources:
         raise WarcError("no WARC file to package", source=str(output))
+    check_not_input(output, sources, what="WACZ")
     names: dict[str, Path] = {}
     for source in sources:
         if source.name in names and names[source.name].resolve() != source.resolve():

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from ..extraction import to_markdown
-from ..files import write_text_file
+from ..files import check_not_input, write_text_file
 from ..warc import ArchivedArticle, read_latest
 from .progress import FileTally, Progress
 
@@ -162,6 +162,8 @@ def export(
     called while :func:`~archiver.warc.read_latest` first reads them through.
     """
     sources = [Path(warc) for warc in warcs]
+    if isinstance(output, (str, os.PathLike)):
+        check_not_input(output, sources, what="export")
     tally = FileTally(sources, progress=progress)
     latest = read_latest(sources)  # a missing WARC fails here, before the output is made
     entries = tally.through(latest, sources, "exported {} articles")

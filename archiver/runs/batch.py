@@ -19,9 +19,9 @@ from pathlib import Path
 from ..article import Article
 from ..errors import ArchiverError, WarcError
 from ..extraction import Registry
-from ..files import PathArg
+from ..files import PathArg, check_not_input, printable_path
 from ..warc import Originals, SkippedRecord, WarcWriter, read_captures, target_uri
-from .checks import check_not_input, check_writable
+from .checks import check_writable
 from .inputs import Failure, is_warc, iter_inputs
 from .pages import process_capture, process_file
 from .report import Report
@@ -50,7 +50,8 @@ def reprocess_locally(
         return Report(tuple(articles), tuple(failures), None, skipped=tuple(skipped))
 
     check_writable(output)
-    check_not_input(output, paths)
+    # The original archive is never modified.
+    check_not_input(output, paths, what="re-extraction")
     writer = WarcWriter(output)  # creates the file now: WarcError before any work
     with writer:
         articles, failures = _run(
@@ -109,10 +110,10 @@ def _extract(path: Path, registry: Registry | None, writer: WarcWriter | None) -
     try:
         document, article = process_file(path, registry=registry)
     except ArchiverError as exc:
-        return Failure.from_exception(str(path), exc)
+        return Failure.from_exception(printable_path(path), exc)
     except Exception as exc:  # a bug; one bad file must not stop the run
         log.exception("%s: unexpected error while processing it", path)
-        return Failure.from_exception(str(path), exc)
+        return Failure.from_exception(printable_path(path), exc)
     # Outside the try: a failure to write is the archive's, not this input's, and ends
     # the run (the writer then removes its partial file).
     if writer is not None:
@@ -136,7 +137,7 @@ def _reextract(
     try:
         captures = read_captures(path, originals=originals, on_skipped=skipped.append)
     except WarcError as exc:
-        yield str(path), Failure.from_exception(str(path), exc)
+        yield printable_path(path), Failure.from_exception(printable_path(path), exc)
         return
     while True:
         # next() alone in the try: a WarcError from the writer below is the output's,
@@ -144,15 +145,15 @@ def _reextract(
         try:
             capture = next(captures, None)
         except WarcError as exc:
-            yield str(path), Failure.from_exception(str(path), exc)
+            yield printable_path(path), Failure.from_exception(printable_path(path), exc)
             return
         except Exception as exc:  # a bug; one bad WARC input must not stop the run
             log.exception("%s: unexpected error while reading it", path)
-            yield str(path), Failure.from_exception(str(path), exc)
+            yield printable_path(path), Failure.from_exception(printable_path(path), exc)
             return
         if capture is None:
             return
-        name = f"{path}#{capture.target_uri}"
+        name = f"{printable_path(path)}#{capture.target_uri}"
         try:
             document, article = process_capture(capture, registry=registry)
         except ArchiverError as exc:

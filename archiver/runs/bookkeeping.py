@@ -10,6 +10,7 @@ failure report (:func:`write_failure_report`) and the :class:`BulkReport`
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -17,6 +18,7 @@ import socket
 import time
 import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,7 +28,7 @@ from ..errors import StateError, WarcError
 from ..files import PathArg, safe_name, write_text_file
 from ..warc import Stored, salvage
 from .ledger import DONE, FAILED, Ledger, LedgerCounts
-from .urls import normalize_url, read_url_list
+from .urls import normalize_url, open_url_list, url_lines
 from .versions import Version
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "next_warc_name",
     "output_folder",
     "recover",
+    "sole_run",
     "write_failure_report",
 ]
 
@@ -144,6 +147,30 @@ def output_folder(out_dir: PathArg) -> Path:
             f"cannot create the output folder ({exc.strerror})", source=str(folder)
         ) from exc
     return folder
+
+
+@contextmanager
+def sole_run(folder: Path) -> Iterator[None]:
+    """Hold ``folder`` for this run: :class:`~archiver.errors.StateError` naming it when
+    another run holds it.
+
+    Two runs on one folder (cron starting ``update`` while the last one still runs)
+    would each fetch and store every pending URL, asking each host twice as often. The
+    lock is on the folder itself, so that it leaves no file and ends with the process,
+    killed or not.
+    """
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StateError(
+                "another run is archiving into this folder: wait for it to end",
+                source=str(folder),
+            ) from None
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def recover(folder: Path, ledger: Ledger) -> Iterator[Path]:
@@ -286,19 +313,26 @@ def conditions(prior: Version | None) -> dict[str, str]:
 
 
 def ingest(urls: Iterable[str] | PathArg, ledger: Ledger) -> None:
-    """Stream the list into the ledger, unless this very file was read in full before."""
-    identity = None
-    if isinstance(urls, (str, os.PathLike)):
-        stat = os.stat(urls)
+    """Stream the list into the ledger, unless this very file was read in full before.
+
+    Raises :class:`~archiver.errors.InputError` naming a list file that cannot be read.
+    """
+    if not isinstance(urls, (str, os.PathLike)):
+        _add(urls, ledger)
+        return
+    with open_url_list(urls) as lines:
+        stat = os.fstat(lines.fileno())
         identity = [os.fspath(Path(urls).resolve()), stat.st_size, stat.st_mtime_ns]
         if ledger.get("input") == identity:
             log.info("%s: already read into the ledger", os.fspath(urls))
             return
-        urls = read_url_list(urls)
+        _add(url_lines(lines), ledger)
+    ledger.set("input", identity)
+
+
+def _add(urls: Iterable[str], ledger: Ledger) -> None:
     added = ledger.add(_checked(urls, ledger))
     log.info("%d new URLs in the ledger", added)
-    if identity is not None:
-        ledger.set("input", identity)
 
 
 def _checked(urls: Iterable[str], ledger: Ledger) -> Iterator[tuple[str, str]]:

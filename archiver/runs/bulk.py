@@ -46,7 +46,7 @@ def archive_many(
     """Archive every URL of ``urls`` into WARC files in ``out_dir``; resume a run there.
 
     ``urls`` is an iterable of URLs or the path of a list file (see
-    :func:`~archiver.runs.urls.read_url_list`); it is streamed into the ledger, never
+    :func:`~archiver.runs.urls.url_lines`); it is streamed into the ledger, never
     held in memory. Lines that are not http(s) URLs are reported as failed. Running
     again on the same ``out_dir`` resumes: done URLs are not fetched again, and with
     ``retry_failed`` the failed ones are. ``progress`` is called about twice a second
@@ -56,7 +56,8 @@ def archive_many(
     Every URL ends archived (its records in a WARC file) or in the failure report; an
     error status (404) or a page that yields no article is both stored and reported.
     Raises :class:`~archiver.errors.StateError` or
-    :class:`~archiver.errors.WarcError` when the output folder cannot be used.
+    :class:`~archiver.errors.WarcError` when the output folder cannot be used, and
+    :class:`~archiver.errors.InputError` when the list file cannot be read.
     """
     config = config or BulkConfig()
     if client is not None:

@@ -1,26 +1,14 @@
-"""Checks on the WARC file a re-extraction is to write, made before any work."""
+"""A check on the WARC file a re-extraction is to write, made before any work."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import WarcError
-from ..files import PathArg
-from .inputs import error_cause, is_warc
+from .inputs import error_cause
 
-__all__ = ["check_not_input", "check_writable"]
-
-
-def check_not_input(output: Path, paths: Iterable[PathArg]) -> None:
-    """Refuse to write over a WARC input: the original archive is never modified."""
-    target = output.resolve()
-    for path in paths:
-        if is_warc(path) and Path(path).resolve() == target:
-            raise WarcError(
-                "is also an input: write the re-extraction to another file", source=str(output)
-            )
+__all__ = ["check_writable"]
 
 
 def check_writable(output: Path) -> None:

@@ -8,7 +8,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-__all__ = ["sqlite_cause"]
+__all__ = ["is_damaged", "sqlite_cause"]
 
 
 def sqlite_cause(exc: BaseException, path: Path) -> str:
@@ -21,6 +21,13 @@ def sqlite_cause(exc: BaseException, path: Path) -> str:
     if full or (name.startswith("SQLITE_IOERR") and _disk_is_full(path.parent)):
         return f"{os.strerror(errno.ENOSPC)}: {exc}"
     return str(exc)
+
+
+def is_damaged(exc: sqlite3.Error) -> bool:
+    """Whether ``exc`` says that its file is not a database, or a damaged one."""
+    name = getattr(exc, "sqlite_errorname", "")  # Python 3.11+; the message before
+    damaged = ("file is not a database", "database disk image is malformed")
+    return name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or str(exc) in damaged
 
 
 def _disk_is_full(folder: Path) -> bool:

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ArchiverError, InputError
-from ..files import PathArg
+from ..errors import ArchiverError, InputError, shown_name
+from ..files import PathArg, printable_path
 
 __all__ = ["INPUT_SUFFIXES", "Failure", "error_cause", "is_warc", "iter_inputs"]
 
@@ -52,7 +52,7 @@ class Failure:
         )
 
     def __str__(self) -> str:
-        return f"{self.source}: {self.message}"
+        return f"{shown_name(self.source)}: {self.message}"
 
 
 def iter_inputs(paths: Iterable[PathArg]) -> Iterator[Path | Failure]:
@@ -73,7 +73,7 @@ def iter_inputs(paths: Iterable[PathArg]) -> Iterator[Path | Failure]:
             if _first_visit(path, seen):
                 yield path
         else:
-            yield Failure(str(path), InputError.__name__, "no such file or folder")
+            yield Failure(printable_path(path), InputError.__name__, "no such file or folder")
 
 
 def _walk(folder: Path, seen: set[Path], ancestors: set[Path]) -> Iterator[Path | Failure]:

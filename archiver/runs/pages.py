@@ -16,6 +16,7 @@ from ..capture import DEFAULT_MAX_BYTES, load
 from ..document import Document
 from ..errors import ArchiverError, InputError, InputTooLargeError
 from ..extraction import Registry, extract_document
+from ..files import printable_path
 from ..warc import Capture
 from .inputs import error_cause
 
@@ -52,7 +53,7 @@ def process_file(
     Raises :class:`~archiver.errors.ArchiverError` naming the file and the cause: an
     :class:`~archiver.errors.InputError` when it cannot be read or is not a page.
     """
-    name = str(path)
+    name = printable_path(path)
     data = _read(path, max_bytes)
     kind = _KIND_BY_SUFFIX.get(path.suffix.lower())
     document = load(data, name=name, url=url, kind=kind, max_bytes=max_bytes)
@@ -60,7 +61,7 @@ def process_file(
 
 
 def _read(path: Path, max_bytes: int) -> bytes:
-    name = str(path)
+    name = printable_path(path)
     try:
         mode = path.stat().st_mode
         # Opening a FIFO would wait for a writer for ever, and a device never ends.
@@ -109,7 +110,7 @@ def process_capture(
     url = capture.target_uri if capture.target_uri.lower().startswith(("http:", "https:")) else None
     document = load(
         capture.payload,
-        name=f"{capture.warc}#{capture.target_uri}",
+        name=f"{printable_path(capture.warc)}#{capture.target_uri}",
         url=url,
         kind=_KIND_BY_MIME.get(mime),
         content_type=capture.content_type,

@@ -36,7 +36,7 @@ from ..article import Article
 from ..errors import InputError, StateError, WarcError
 from ..files import PathArg
 from ..warc import ArchivedArticle, Stored, article_at, entries
-from .databases import sqlite_cause
+from .databases import is_damaged, sqlite_cause
 from .words import fold, match_expression, snippet, terms
 
 __all__ = [
@@ -129,12 +129,30 @@ class TextIndex:
         self.folder = Path(folder)
         self.path = Path(path) if path is not None else self.folder / SEARCH_FILE
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
+            self._db = self._open()
         except sqlite3.Error as exc:
-            raise self._error("open the search index", exc) from exc
+            if not is_damaged(exc):
+                raise self._error("open the search index", exc) from exc
+            # A cache of the WARC files: made anew (and filled by sync() or rebuild())
+            # rather than stop every run and search of the folder, `index --text` too.
+            log.warning("%s: the search index is damaged (%s): it is built anew", self.path, exc)
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            try:
+                self._db = self._open()
+            except sqlite3.Error as again:
+                raise self._error("open the search index", again) from again
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(_SCHEMA)
+        except sqlite3.Error:
+            db.close()
+            raise
+        return db
 
     # --- writing ----------------------------------------------------------------------
 
@@ -408,6 +426,7 @@ def search(
     both included), ``language`` a language code. The index is brought up to date
     with the WARC files first (:meth:`TextIndex.sync`).
     """
+    since, until = _asked_day("since", since), _asked_day("until", until)
     folder = Path(directory)
     if not folder.is_dir():
         raise InputError("not an archive folder", source=str(folder))
@@ -419,6 +438,17 @@ def search(
         )
     finally:
         index.close()
+
+
+def _asked_day(name: str, value: str | None) -> str | None:
+    """``value`` as YYYY-MM-DD: days are compared as text, so that a value of another
+    form (2025-13-45, 20250131, yesterday) would silently keep all or none."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise InputError(f"{name}: not a day (YYYY-MM-DD)", source=repr(value)) from None
 
 
 def sync_index(folder: PathArg) -> None:

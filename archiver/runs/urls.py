@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import urllib.parse
 from collections.abc import Iterable, Iterator
+from typing import IO
 
+from ..errors import InputError
 from ..files import PathArg
+from .inputs import error_cause
 
-__all__ = ["normalize_url", "read_url_list", "url_lines"]
+__all__ = ["normalize_url", "open_url_list", "url_lines"]
 
 
 def normalize_url(text: str) -> str:
@@ -41,10 +45,15 @@ def normalize_url(text: str) -> str:
     return urllib.parse.urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
 
 
-def read_url_list(path: PathArg) -> Iterator[str]:
-    """Stream the URLs of a list file: one per line, blank lines and ``#`` comments skipped."""
-    with open(path, encoding="utf-8", errors="replace") as lines:
-        yield from url_lines(lines)
+def open_url_list(path: PathArg) -> IO[str]:
+    """A list file opened for :func:`url_lines` (bytes that are not UTF-8 replaced);
+    :class:`~archiver.errors.InputError` naming it when it cannot be opened."""
+    try:
+        return open(path, encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise InputError(
+            f"cannot read the URL list: {error_cause(exc)}", source=os.fspath(path)
+        ) from exc
 
 
 def url_lines(lines: Iterable[str]) -> Iterator[str]:

@@ -60,6 +60,8 @@ MAX_JSON_VALUES = 100_000
 # The keys Article.to_dict() always writes: a JSON metadata record holding all of them
 # (and the text or the conversion record's ID) is ours, and failing to rebuild it is an
 # error rather than a foreign record to skip.
+#: The records of a page capture: replay tools index them by their WARC-Target-URI.
+_CAPTURES = frozenset({"response", "resource", "revisit", "request"})
 _ARTICLE_KEYS = frozenset({"extractor", "input_kind"})
 #: The blocks kept: a metadata record's JSON and a conversion record's text.
 _KEPT = {"metadata": MAX_METADATA_BYTES, "conversion": MAX_METADATA_BYTES}
@@ -108,7 +110,8 @@ def verify(path: str | os.PathLike[str], *, decodable_by_warcio: bool = False) -
     """Read every record of a WARC file, checking it as :func:`read` does.
 
     Returns the number of records; raises :class:`~archiver.errors.WarcError` naming
-    the file and the cause when it is missing, not a WARC file, truncated or corrupt.
+    the file and the cause when it is missing, not a WARC file, truncated or corrupt,
+    or when a capture record has no WARC-Target-URI (replay tools cannot index it).
     With ``decodable_by_warcio``, a record whose HTTP Content-Encoding warcio cannot
     undo here is an error too, naming the record: tools built on warcio that undo it
     for every record (the wacz package) would fail on it. That is a br body with
@@ -118,6 +121,13 @@ def verify(path: str | os.PathLike[str], *, decodable_by_warcio: bool = False) -
     count = 0
     for record, _ in records(source, keep={}):
         count += 1
+        if record.rec_type in _CAPTURES and not record.rec_headers.get_header("WARC-Target-URI"):
+            record_id = record.rec_headers.get_header("WARC-Record-ID")
+            raise WarcError(
+                f"record {record_id} is a {record.rec_type} record without the"
+                " WARC-Target-URI that replay tools index it by",
+                source=str(source),
+            )
         if decodable_by_warcio and record.http_headers is not None:
             coding = str(record.http_headers.get_header("Content-Encoding") or "")
             if coding and not warcio_decodes(coding):

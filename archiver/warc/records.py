@@ -27,6 +27,7 @@ from zlib_ng import zlib_ng
 
 from ..article import Article
 from ..errors import WarcError
+from ..files import printable_path
 
 if TYPE_CHECKING:
     from ..capture import Exchange
@@ -134,7 +135,7 @@ class RecordMaker:
             block.encode("utf-8"),
             "application/warc-fields",
             date,
-            extra={"WARC-Filename": self._path.name},
+            extra={"WARC-Filename": printable_path(self._path.name)},
         )
 
     def record(
