@@ -12,9 +12,9 @@
 3. runs trafilatura in its fast mode on that tree, and its full mode (with its
    readability and jusText fallbacks) only when the fast result is mostly short lines
    or holds under a third of the page's prose;
-4. cleans the paragraphs: the headline echoed at the start, "Read more: ..." teasers
-   and the headlines listed under them, and the follow-us, newsletter and copyright
-   lines that close the text.
+4. cleans the paragraphs (:mod:`~archiver.extraction.paragraphs`): the headline echoed
+   at the start, "Read more: ..." teasers and the headlines listed under them, and the
+   follow-us, newsletter and copyright lines that close the text.
 
 When the result is very short or holds a fraction of the page's prose, trafilatura also
 reads the page as it came, in case the cleaning took the body for furniture or misled its
@@ -31,7 +31,6 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable
 from copy import copy
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -44,17 +43,10 @@ from trafilatura.settings import Extractor
 from .language import detect_language, justext_stoplist, language_code
 from .lead import keep_lead, standfirst
 from .metadata import headline_metadata, html_metadata
-from .prose import (
-    count_words,
-    is_prose,
-    letter_words,
-    page_prose,
-    prose_length,
-    prose_share,
-    sentences,
-)
+from .paragraphs import clean_paragraphs, headline_words
+from .prose import is_prose, page_prose, prose_length, prose_share, sentences
 from .result import Extraction
-from .rules import any_match, fold, lexicon, read_rules
+from .rules import read_rules
 from .trees import parse_html
 
 __all__ = ["extract_html"]
@@ -64,8 +56,6 @@ log = logging.getLogger(__name__)
 #: An lxml.html element (lxml ships no type stubs; the dev tools have none either).
 HtmlElement = Any
 
-_WORD = re.compile(r"\w+")
-_SENTENCE_END = re.compile(r"[.!?…:;]['\"”’»)\]]*$")
 #: Elements never dropped, whatever their class: the page and its main containers.
 _KEEP = frozenset({"html", "body", "article", "main"})
 #: A fast result with less than this share of its text in prose paragraphs is mostly
@@ -82,15 +72,6 @@ _SHORT = 300
 #: A result of this many sentences or fewer is a short story (a photo story, a paywalled
 #: teaser): its caption and standfirst are much of what the page tells of it.
 _SHORT_STORY = 2
-#: The headline is looked for among this many paragraphs at the start.
-_HEADER_LINES = 4
-#: Teaser and furniture lines are short.
-_TEASER_WORDS = 30
-_LISTED_WORDS = 25
-_TRAILER_WORDS = 40
-_FRAGMENT_WORDS = 3
-#: A dateline has a date and at most this many words besides.
-_DATELINE_WORDS = 7
 #: Language identification reads this many characters: plenty (on the 495 pages of
 #: trafilatura-dev it names the language of every page as it does from 3,000), and it is
 #: linear in them, at some 3 µs a character.
@@ -105,10 +86,6 @@ class _Rules:
     furniture_attr: re.Pattern[str]
     max_text: int
     max_paragraph_share: float
-    teaser: re.Pattern[str]
-    trailer: re.Pattern[str]
-    dateline: re.Pattern[str]
-    leader: re.Pattern[str]
 
 
 def _attr_word(word: str) -> tuple[str, str]:
@@ -142,18 +119,12 @@ def _furniture_names(words: list[str]) -> re.Pattern[str]:
 
 @lru_cache(maxsize=1)
 def _rules() -> _Rules:
-    data = read_rules("html.toml")
-    pre, post = data["preclean"], data["postclean"]
-    teaser = "|".join(fold(p) for p in post["teaser"])
+    pre = read_rules("html.toml")["preclean"]
     return _Rules(
         drop_tags=frozenset(pre["tags"]),
         furniture_attr=_furniture_names(pre["words"]),
         max_text=int(pre["max_text"]),
         max_paragraph_share=float(pre["max_paragraph_share"]),
-        teaser=re.compile(rf"^\W*(?:{teaser})\b\s*(?::|\W*$)", re.IGNORECASE),
-        trailer=re.compile("|".join(fold(p) for p in post["trailer"]), re.IGNORECASE),
-        dateline=re.compile("|".join(fold(p) for p in post["dateline"]), re.IGNORECASE),
-        leader=re.compile("|".join(fold(p) for p in post["leader"]), re.IGNORECASE),
     )
 
 
@@ -251,7 +222,7 @@ def _headlines(tree: HtmlElement, title: str | None) -> list[list[str]]:
     found += [h.text_content() for h in tree.iter("h1")]
     found += _SOCIAL_TITLES(tree)
     found += _TITLE_TEXT(tree)
-    return [words for words in (_words(str(t)) for t in found) if words]
+    return [words for words in (headline_words(str(t)) for t in found) if words]
 
 
 _SOCIAL_TITLES = XPath('//meta[@property="og:title" or @name="twitter:title"]/@content')
@@ -397,7 +368,7 @@ def _trafilatura(
     if document is None or not document.text:
         return []
     paragraphs = [p.strip() for p in document.text.split("\n") if p.strip()]
-    return _clean(paragraphs, headlines, _rules())
+    return clean_paragraphs(paragraphs, headlines)
 
 
 def _options(fast: bool, url: str | None) -> Extractor:
@@ -412,106 +383,3 @@ def _options(fast: bool, url: str | None) -> Extractor:
 @lru_cache(maxsize=2)
 def _base_options(fast: bool) -> Extractor:
     return Extractor(output_format="python", fast=fast, comments=False, with_metadata=False)
-
-
-def _clean(paragraphs: list[str], headlines: list[list[str]], rules: _Rules) -> list[str]:
-    """The article's paragraphs without headline, teasers and furniture lines."""
-    paragraphs = _without_headline(paragraphs, headlines, rules)
-    paragraphs = list(_without_teasers(paragraphs, rules))
-    return _without_trailer(paragraphs, rules)
-
-
-def _without_headline(
-    paragraphs: list[str], headlines: list[list[str]], rules: _Rules
-) -> list[str]:
-    """Drop the headline echoed at the start, with the short header lines above it, and
-    the datelines and labels (category, advertising notice) among them.
-
-    Section labels, kickers and a second form of the headline come before the body
-    when trafilatura takes the article's header along; so does the date, which the
-    metadata holds.
-    """
-    start, datelines = 0, set()
-    for index, paragraph in enumerate(paragraphs[:_HEADER_LINES]):
-        if _is_headline(paragraph, headlines):
-            start = index + 1
-        elif _is_dateline(paragraph, rules) or (
-            count_words(paragraph, _TEASER_WORDS + 1) <= _TEASER_WORDS
-            and rules.leader.search(_fold(paragraph))
-        ):
-            datelines.add(index)
-        elif is_prose(paragraph):
-            break
-    return [p for index, p in enumerate(paragraphs) if index >= start and index not in datelines]
-
-
-def _is_dateline(paragraph: str, rules: _Rules) -> bool:
-    """A date with a few words about it (time, place, author, category), no sentence."""
-    folded = _fold(paragraph)
-    date = rules.dateline.search(folded)
-    if date is None or _SENTENCE_END.search(paragraph):
-        return False
-    rest = folded[: date.start()] + " " + folded[date.end() :]
-    return letter_words(rest) <= _DATELINE_WORDS
-
-
-def _is_headline(paragraph: str, headlines: list[list[str]]) -> bool:
-    words = _words(paragraph)
-    if not words:
-        return False
-    for headline in headlines:
-        if words == headline:
-            return True
-        # "Headline | Site" in <title>: the paragraph is one end of it
-        if len(words) >= 3 and words in (headline[: len(words)], headline[-len(words) :]):
-            return True
-    return False
-
-
-def _without_teasers(paragraphs: list[str], rules: _Rules) -> Iterable[str]:
-    """Drop the lines that point to other articles, and the headlines listed under a label."""
-    listing = labelled = False
-    for paragraph in paragraphs:
-        # counted, and folded, only as far as a teaser's or a listed line's length matters
-        words = count_words(paragraph, _TEASER_WORDS + 1)
-        if words <= _TEASER_WORDS and (match := rules.teaser.match(folded := _fold(paragraph))):
-            listing = True
-            labelled = match.end() >= len(folded.rstrip(" :.-–—|"))  # a bare label
-            continue
-        if listing and words <= _LISTED_WORDS:
-            if paragraph.startswith("- "):
-                continue  # an item of the list under the teaser
-            if labelled and not _SENTENCE_END.search(paragraph):
-                continue  # a headline under a bare label ("DON'T MISS")
-        listing = False
-        yield paragraph
-
-
-def _without_trailer(paragraphs: list[str], rules: _Rules) -> list[str]:
-    """Cut the furniture lines (follow us, newsletter, copyright) that close the text."""
-    lex = lexicon()
-    cut = index = len(paragraphs)
-    while index > 1:
-        paragraph = paragraphs[index - 1]
-        words = count_words(paragraph, _TRAILER_WORDS + 1)
-        if words <= _TRAILER_WORDS and (
-            rules.trailer.search(folded := _fold(paragraph))
-            or any_match(lex.boilerplate, folded)
-            or any_match(lex.end, folded)
-        ):
-            cut = index - 1
-        elif words > _FRAGMENT_WORDS:
-            break
-        index -= 1
-    return paragraphs[:cut]
-
-
-def _words(text: str) -> list[str]:
-    return [w.casefold() for w in _WORD.findall(text)]
-
-
-def _fold(text: str) -> str:
-    # fold() is slow per character; an ASCII line only needs its lower case (the
-    # lexicon's patterns are matched case-sensitively, folded). Other spaces (no-break,
-    # thin) become plain ones, which the patterns write.
-    return text.lower() if text.isascii() else fold(" ".join(text.split()))
