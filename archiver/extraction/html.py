@@ -11,7 +11,8 @@
    lead, and the captions of a gallery (most of its prose) stay;
 3. runs trafilatura in its fast mode on that tree, and its full mode (with its
    readability and jusText fallbacks) only when the fast result is mostly short lines
-   or holds under a third of the page's prose;
+   or holds under a third of the page's prose (but not a short story that holds a third
+   of what the cleaned page kept);
 4. cleans the paragraphs (:mod:`~archiver.extraction.paragraphs`): the headline echoed
    at the start, "Read more: ..." teasers and the headlines listed under them, and the
    follow-us, newsletter and copyright lines that close the text.
