@@ -156,9 +156,8 @@ def trafilatura_dev_comparison(rounds: int) -> None:
     titles: dict[str, str | None] = {}
 
     def ours_on(url: str, raw: bytes) -> str | None:
-        try:
-            article = archiver.extract(raw, url=url)
-        except archiver.ArchiverError:
+        article = extract_or_none(raw, url)
+        if article is None:
             return None
         titles[url] = article.title
         return article.text
@@ -396,6 +395,7 @@ def parts_report(rounds: int) -> None:
 
 
 def extract_or_none(raw: bytes, url: str) -> archiver.Article | None:
+    """``archiver.extract``'s Article, None for a page it refuses (an ArchiverError)."""
     try:
         return archiver.extract(raw, url=url)
     except archiver.ArchiverError:
