@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import collections
 import os
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -155,35 +153,3 @@ def test_a_url_list_that_cannot_be_read_is_an_input_error_naming_it(
     with pytest.raises(archiver.InputError, match="cannot read the URL list") as info:
         archiver.archive_many(listing, tmp_path / "out", config=CONFIG)
     assert info.value.source == str(listing)
-
-
-def test_a_second_run_on_a_folder_in_use_is_refused(tmp_path: Path, server: HTTPServer) -> None:
-    """Two runs on one folder (cron starting `update` while the last still ran) once
-    each fetched and stored every URL: two copies of each page, twice the requests."""
-    server.expect_request("/ok").respond_with_data(
-        "<html><body><p>A page.</p></body></html>", content_type="text/html"
-    )
-    out = tmp_path / "out"
-    out.mkdir()
-    script = (
-        "import sys, time\n"
-        "from pathlib import Path\n"
-        "from archiver.runs.bookkeeping import sole_run\n"
-        "with sole_run(Path(sys.argv[1])):\n"
-        "    print('held', flush=True)\n"
-        "    time.sleep(60)\n"
-    )
-    holder = subprocess.Popen(
-        [sys.executable, "-c", script, str(out)], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
-        with pytest.raises(archiver.StateError, match="another run is archiving") as info:
-            archiver.archive_many([server.url_for("/ok")], out, config=CONFIG)
-        assert info.value.source == str(out)
-    finally:
-        holder.kill()
-        holder.wait()
-    # The lock ends with the process that held it, killed or not.
-    report = archiver.archive_many([server.url_for("/ok")], out, config=CONFIG)
-    assert (report.done, report.failed) == (1, 0)

@@ -10,7 +10,6 @@ failure report (:func:`write_failure_report`) and the :class:`BulkReport`
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
@@ -18,7 +17,6 @@ import socket
 import time
 import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -48,7 +46,6 @@ __all__ = [
     "next_warc_name",
     "output_folder",
     "recover",
-    "sole_run",
     "write_failure_report",
 ]
 
@@ -147,30 +144,6 @@ def output_folder(out_dir: PathArg) -> Path:
             f"cannot create the output folder ({exc.strerror})", source=str(folder)
         ) from exc
     return folder
-
-
-@contextmanager
-def sole_run(folder: Path) -> Iterator[None]:
-    """Hold ``folder`` for this run: :class:`~archiver.errors.StateError` naming it when
-    another run holds it.
-
-    Two runs on one folder (cron starting ``update`` while the last one still runs)
-    would each fetch and store every pending URL, asking each host twice as often. The
-    lock is on the folder itself, so that it leaves no file and ends with the process,
-    killed or not.
-    """
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise StateError(
-                "another run is archiving into this folder: wait for it to end",
-                source=str(folder),
-            ) from None
-        yield
-    finally:
-        os.close(fd)  # releases the lock
 
 
 def recover(folder: Path, ledger: Ledger) -> Iterator[Path]:

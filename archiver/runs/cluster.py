@@ -53,7 +53,6 @@ from .bookkeeping import (
     ingest,
     mark_pages,
     recover,
-    sole_run,
     write_failure_report,
 )
 from .config import BulkConfig
@@ -167,33 +166,29 @@ def archive_on_cluster(
         raise ValueError(f"partition_size must be at least 1, not {partition_size}")
     started = time.monotonic()
     output = _open_output(out_dir, state_dir)
-    # The state folder, which is this machine's, as the ledger: one driver at a time.
-    with sole_run(output.state):
-        ledger = Ledger(output.state / STATE_FILE)
-        try:
-            warcs: list[Path | str] = []
-            if output.local is not None:
-                warcs += recover(output.local, ledger)  # a local run's files killed open
-            warcs += _reconcile(output, ledger)
-            ingest(urls, ledger)
-            if retry_failed:
-                log.info("%d failed URLs to try again", ledger.retry_failed())
-            if slots is None:
-                slots = 2 * sum(client.nthreads().values())
-            run = _ClusterRun(
-                client, output, ledger, config, progress, started, partition_size, slots
-            )
-            warcs += run.main()
-            report = output.state / FAILURE_REPORT
-            write_failure_report(report, ledger)
-            if output.local is None:
-                upload(output.fs, report, f"{output.root}/{FAILURE_REPORT}")
-            out_dir = output.local if output.local is not None else output.target
-            return final_report(
-                out_dir, ledger, run.done_now, run.failed_now, run.bytes, started, warcs, report
-            )
-        finally:
-            ledger.close()
+    ledger = Ledger(output.state / STATE_FILE)
+    try:
+        warcs: list[Path | str] = []
+        if output.local is not None:
+            warcs += recover(output.local, ledger)  # a local run's files killed open
+        warcs += _reconcile(output, ledger)
+        ingest(urls, ledger)
+        if retry_failed:
+            log.info("%d failed URLs to try again", ledger.retry_failed())
+        if slots is None:
+            slots = 2 * sum(client.nthreads().values())
+        run = _ClusterRun(client, output, ledger, config, progress, started, partition_size, slots)
+        warcs += run.main()
+        report = output.state / FAILURE_REPORT
+        write_failure_report(report, ledger)
+        if output.local is None:
+            upload(output.fs, report, f"{output.root}/{FAILURE_REPORT}")
+        out_dir = output.local if output.local is not None else output.target
+        return final_report(
+            out_dir, ledger, run.done_now, run.failed_now, run.bytes, started, warcs, report
+        )
+    finally:
+        ledger.close()
 
 
 def _reconcile(output: _Output, ledger: Ledger) -> Iterator[Path | str]:

@@ -42,7 +42,6 @@ from .bookkeeping import (
     next_warc_name,
     output_folder,
     recover,
-    sole_run,
     write_failure_report,
 )
 from .config import BulkConfig
@@ -73,18 +72,6 @@ def archive_locally(
     """:func:`~archiver.runs.bulk.archive_many` on this machine (without a client);
     ``robots``: the robots.txt rules already read (by discovery), not read again."""
     folder = output_folder(out_dir)
-    with sole_run(folder):
-        return _archive(folder, urls, config, retry_failed, progress, robots)
-
-
-def _archive(
-    folder: Path,
-    urls: Iterable[str] | PathArg,
-    config: BulkConfig,
-    retry_failed: bool,
-    progress: Callable[[BulkProgress], None] | None,
-    robots: RobotsCache | None,
-) -> BulkReport:
     started = time.monotonic()
     ledger = Ledger(folder / STATE_FILE)
     index: TextIndex | None = None
