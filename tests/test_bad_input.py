@@ -355,14 +355,16 @@ def test_file_names_that_are_not_utf8_are_archived_and_named(tmp_path: Path) -> 
     warcio_check(again)
 
 
-def test_a_path_given_as_the_page_is_a_type_error(tmp_path: Path) -> None:
+def test_a_path_given_as_the_page_is_an_input_error(tmp_path: Path) -> None:
     """bytes() of a Path is its name: extract(Path(...)) once returned an Article of
-    the file's name, without a word of warning."""
+    the file's name, without a word of warning. Any buffer is a page's bytes."""
     page = tmp_path / "page.txt"
     page.write_text(ENGLISH_PAGE, encoding="utf-8")
-    with pytest.raises(TypeError, match="bytes or str, not PosixPath"):
+    with pytest.raises(InputError, match=r"^<input>: the page must be bytes or str, not Posix"):
         extract(page)  # type: ignore[arg-type]
-    assert extract(page.read_bytes()).title == "Council approves the new harbour plan"
+    title = "Council approves the new harbour plan"
+    assert extract(page.read_bytes()).title == title
+    assert extract(bytearray(page.read_bytes())).title == title
 
 
 def test_an_error_quotes_a_name_that_is_blank_or_not_printable(tmp_path: Path) -> None:

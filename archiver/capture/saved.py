@@ -12,7 +12,13 @@ from charset_normalizer import from_bytes
 
 from ..article import InputKind
 from ..document import Document
-from ..errors import BinaryInputError, DecodingError, EmptyInputError, InputTooLargeError
+from ..errors import (
+    BinaryInputError,
+    DecodingError,
+    EmptyInputError,
+    InputError,
+    InputTooLargeError,
+)
 from . import charsets
 
 __all__ = ["DEFAULT_MAX_BYTES", "load", "sniff_kind"]
@@ -75,14 +81,17 @@ def load(
     if isinstance(data, str):
         data = _scalar_values(data)
         raw = data.encode("utf-8")
-    elif isinstance(data, (bytes, bytearray, memoryview)):
-        raw = bytes(data)
     else:
-        # bytes() of a Path is its name: the name would be extracted as the page.
-        raise TypeError(
-            f"{name}: the page must be bytes or str, not {type(data).__name__}"
-            " (a file: Path.read_bytes())"
-        )
+        try:
+            # Any buffer (bytes, bytearray, an mmap); not bytes() of anything, which of
+            # a Path is its name: the name would be extracted as the page.
+            raw = bytes(memoryview(data))
+        except TypeError:
+            raise InputError(
+                f"the page must be bytes or str, not {type(data).__name__}"
+                " (a file: Path.read_bytes())",
+                source=name,
+            ) from None
     if len(raw) > max_bytes:
         raise InputTooLargeError(
             f"input is {len(raw) / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit",
