@@ -560,22 +560,26 @@ def test_the_logging_set_up_is_undone_after_a_run(tmp_path: Path) -> None:
         ["bulk", "urls.txt", "-o", "out", "--extract-timeout", "NaN"],
         ["get", "http://x.test/", "-o", "out.warc.gz", "--timeout", "nan"],
         ["discover", "x.test", "--per-host-delay", "nan"],
+        ["bulk", "urls.txt", "-o", "out", "--per-host-delay", "inf"],
+        ["get", "http://x.test/", "-o", "out.warc.gz", "--timeout", "Infinity"],
     ],
 )
-def test_a_nan_time_is_a_usage_error_naming_the_option(
+def test_a_nan_or_infinite_time_is_a_usage_error_naming_the_option(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
 ) -> None:
     """click's FloatRange lets NaN through: a NaN --per-host-delay once stalled a bulk
-    run for ever, and a NaN --extract-timeout ended it with an internal error."""
+    run for ever, as an infinite one did, and a NaN --extract-timeout ended it with an
+    internal error."""
     (tmp_path / "urls.txt").write_text("http://x.test/\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
     assert f"Invalid value for '{args[-2]}'" in result.stderr
     assert "not a number of seconds" in result.stderr
-    assert not (tmp_path / "out").exists()
+    assert not list(tmp_path.glob("out*"))
 
 
-def test_a_nan_per_host_delay_is_refused_by_the_api() -> None:
+@pytest.mark.parametrize("delay", [float("nan"), float("inf")])
+def test_a_nan_or_infinite_per_host_delay_is_refused_by_the_api(delay: float) -> None:
     with pytest.raises(ValueError, match="per_host_delay"):
-        BulkConfig(per_host_delay=float("nan"))
+        BulkConfig(per_host_delay=delay, max_host_delay=float("inf"))

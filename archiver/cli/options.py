@@ -43,14 +43,15 @@ _BULK_DEFAULTS = BulkConfig()
 
 
 class Seconds(click.FloatRange):
-    """A time in seconds within a range, NaN refused: click's FloatRange lets it through
-    (every comparison with NaN is false), and a NaN delay once stalled a bulk run."""
+    """A time in seconds within a range, NaN and infinity refused: click's FloatRange lets
+    NaN through (every comparison with NaN is false), and a NaN or infinite delay stalled
+    a bulk run for ever."""
 
     name = "seconds"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         seconds = super().convert(value, param, ctx)
-        if math.isnan(seconds):
+        if not math.isfinite(seconds):
             self.fail(f"{value!r} is not a number of seconds", param, ctx)
         return seconds
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from ..capture import FetchConfig
@@ -45,8 +46,8 @@ class BulkConfig:
     def __post_init__(self) -> None:
         if self.concurrency < 1:
             raise ValueError(f"BulkConfig.concurrency must be at least 1, not {self.concurrency}")
-        # Written so that a NaN fails too: a NaN delay once stalled the run for ever.
-        if not 0 <= self.per_host_delay <= self.max_host_delay:
+        # Written so that a NaN fails too; a NaN or infinite delay stalled the run for ever.
+        if not 0 <= self.per_host_delay <= self.max_host_delay or math.isinf(self.per_host_delay):
             raise ValueError(
                 "BulkConfig needs 0 <= per_host_delay <= max_host_delay, not"
                 f" {self.per_host_delay} and {self.max_host_delay}"
