@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import sqlite3
 import urllib.parse
 from collections.abc import Iterator
@@ -445,10 +446,18 @@ def _asked_day(name: str, value: str | None) -> str | None:
     form (2025-13-45, 20250131, yesterday) would silently keep all or none."""
     if not value:
         return None
+    # Not date.fromisoformat: it reads week dates too and, before Python 3.11, no YYYYMMDD.
+    match = _DAY.fullmatch(value)
     try:
-        return date.fromisoformat(value).isoformat()
-    except ValueError:
-        raise InputError(f"{name}: not a day (YYYY-MM-DD)", source=repr(value)) from None
+        day = date(int(match["year"]), int(match["month"]), int(match["day"])) if match else None
+    except ValueError:  # 2024-13-45
+        day = None
+    if day is None:
+        raise InputError(f"{name}: not a day (YYYY-MM-DD)", source=repr(value))
+    return day.isoformat()
+
+
+_DAY = re.compile(r"(?P<year>\d{4})(-?)(?P<month>\d{2})\2(?P<day>\d{2})")
 
 
 def sync_index(folder: PathArg) -> None:
