@@ -203,6 +203,11 @@ def test_a_damaged_index_is_built_anew(archive: Path, tmp_path: Path, damage: st
     hits = archiver.search("central", folder)
     assert sorted(hit.url for hit in hits) == sorted([ARTICLES[0][0], ARTICLES[1][0]])
     index.write_bytes(b"not a database" * 100)
+    # a check reports the damage, and leaves the file as it found it
+    result = CliRunner().invoke(main, ["index", "--text", "--check", str(folder)])
+    assert result.exit_code == 1
+    assert "cannot open the search index" in result.stderr
+    assert index.read_bytes() == b"not a database" * 100
     result = CliRunner().invoke(main, ["index", "--text", str(folder)])
     assert result.exit_code == 0, result.output
     assert "the search index is damaged" in result.stderr

@@ -174,7 +174,8 @@ def index_command(warcs: tuple[Path, ...], output: Path, text: bool, check: bool
 def _text_index(arguments: tuple[Path, ...], *, check: bool) -> None:
     if len(arguments) != 1 or not arguments[0].is_dir():
         usage_error("index --text takes one argument: an archive folder")
-    index = TextIndex(arguments[0])
+    # A check reports a damaged index; it does not make it anew
+    index = TextIndex(arguments[0], renew_damaged=not check)
     try:
         if not check:
             count = index.rebuild()

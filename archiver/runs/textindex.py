@@ -123,16 +123,20 @@ class IndexCheck:
 class TextIndex:
     """The full-text index of the archive folder ``folder`` (see the module docstring).
 
-    Not shared between threads: one TextIndex per thread or process.
+    Not shared between threads: one TextIndex per thread or process. A damaged index
+    file is made anew, unless ``renew_damaged`` is false (to check it, say): then it is a
+    :class:`~archiver.errors.StateError`, as any index that cannot be opened.
     """
 
-    def __init__(self, folder: PathArg, *, path: PathArg | None = None) -> None:
+    def __init__(
+        self, folder: PathArg, *, path: PathArg | None = None, renew_damaged: bool = True
+    ) -> None:
         self.folder = Path(folder)
         self.path = Path(path) if path is not None else self.folder / SEARCH_FILE
         try:
             self._db = self._open()
         except sqlite3.Error as exc:
-            if not is_damaged(exc):
+            if not (renew_damaged and is_damaged(exc)):
                 raise self._error("open the search index", exc) from exc
             # A cache of the WARC files: made anew (and filled by sync() or rebuild())
             # rather than stop every run and search of the folder, `index --text` too.
