@@ -15,7 +15,7 @@ from protego import Protego
 from selectolax.lexbor import LexborHTMLParser
 
 from ..errors import InputError
-from .found import joined
+from .found import joined, joined_all
 
 __all__ = ["FEED_TYPES", "MAX_ITEMS", "FeedItem", "feed_links", "parse_feed", "robots_sitemaps"]
 
@@ -125,5 +125,4 @@ def feed_links(html: bytes, base_url: str) -> list[str]:
 
 def robots_sitemaps(text: str, base_url: str) -> list[str]:
     """The ``Sitemap:`` URLs of a robots.txt, absolute."""
-    listed = (joined(base_url, url) for url in Protego.parse(text).sitemaps)
-    return [url for url in listed if url is not None]
+    return joined_all(base_url, Protego.parse(text).sitemaps)

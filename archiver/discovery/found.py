@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import urllib.parse
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 import courlan
 
-__all__ = ["DiscoveredURL", "SourceKind", "absolute_url", "clean_url", "joined"]
+__all__ = ["DiscoveredURL", "SourceKind", "absolute_url", "clean_url", "joined", "joined_all"]
 
 #: Where a URL was found: a sitemap (maybe a Google News one) or a feed.
 SourceKind = Literal["sitemap", "news-sitemap", "feed"]
@@ -50,9 +51,15 @@ def joined(base: str, ref: str) -> str | None:
         return None
 
 
+def joined_all(base: str, refs: Iterable[str]) -> list[str]:
+    """Each of ``refs`` resolved against ``base`` (:func:`joined`), those that cannot be
+    left out."""
+    return [url for url in (joined(base, ref) for ref in refs) if url is not None]
+
+
 def absolute_url(base: str, ref: str) -> str | None:
-    """``ref`` resolved against ``base`` and cleaned (:func:`clean_url`); None when it is
-    not an http(s) URL."""
+    """``ref`` resolved against ``base`` and cleaned (:func:`clean_url`); None when it
+    cannot be resolved or is not an http(s) URL."""
     url = joined(base, ref)
     return None if url is None else clean_url(url)
 

@@ -35,7 +35,7 @@ from ..capture import (
 )
 from ..errors import ArchiverError, FetchError, InputError
 from .feeds import feed_links, parse_feed, robots_sitemaps
-from .found import DiscoveredURL, SourceKind, absolute_url, clean_url, joined
+from .found import DiscoveredURL, SourceKind, absolute_url, clean_url, joined_all
 from .period import cutoff
 from .sitemaps import MAX_BYTES, parse_sitemap
 from .sources import SiteSources, site_sources
@@ -221,7 +221,7 @@ class _SiteWalk:
             log.warning("discovery: %s: skipped", exc)
             self._walker.skipped += 1
             return []
-        return [url for url in (joined(robots, url) for url in listed) if url is not None]
+        return joined_all(robots, listed)
 
     async def _sitemaps(self, roots: list[str]) -> None:
         cleaned = [url for url in map(clean_url, roots) if url is not None]
