@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+
 import lxml.html
 import pytest
 from lxml import etree
 from trafilatura.utils import load_html, repair_faulty_html
 
+from archiver.extraction import trees as trees_module
 from archiver.extraction.trees import parse_html, repaired
 
 PAGES = [
@@ -38,3 +41,25 @@ def test_parse_html_gives_load_html_s_tree(page: str) -> None:
         assert etree.tostring(ours) == etree.tostring(theirs)
         # every element a plain HtmlElement, which trafilatura and htmldate accept as a tree
         assert {type(e) for e in ours.iter()} == {lxml.html.HtmlElement}
+
+
+def test_each_thread_parses_with_a_parser_of_its_own() -> None:
+    """lxml lets one parse at a time through a parser, behind a lock: a Dask worker's
+    extraction thread once waited for ever on the lock of the parser every thread
+    shared. Many threads parse at once, each through its own, to the same trees."""
+    page = "<html><body>" + "<div><p>Some text.</p></div>" * 2000 + "</body></html>"
+    expected = lxml.html.tostring(parse_html(page))
+    parsers: list[object] = []
+    trees: list[bytes] = []
+
+    def parse() -> None:
+        parsers.append(trees_module._parser())
+        trees.append(lxml.html.tostring(parse_html(page)))
+
+    threads = [threading.Thread(target=parse) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert trees == [expected] * 8
+    assert len({id(parser) for parser in parsers}) == 8

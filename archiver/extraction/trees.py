@@ -12,6 +12,7 @@ then types it without leaving C. The same parser options, repairs and fallbacks 
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from lxml.etree import ElementDefaultClassLookup
@@ -30,19 +31,36 @@ __all__ = ["parse_html", "repaired"]
 #: The characters XML forbids, which trafilatura's ``INVALID_XML_CHARS`` removes.
 _NOT_XML = tuple(chr(c) for c in (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF))
 
-#: trafilatura's ``HTML_PARSER`` options.
-_PARSER = HTMLParser(
-    collect_ids=False,
-    default_doctype=False,
-    encoding="utf-8",
-    remove_comments=True,
-    remove_pis=True,
-)
-_PARSER.set_element_class_lookup(
-    ElementDefaultClassLookup(
-        element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity
-    )
-)
+#: Each thread's parser (see :func:`_parser`).
+_THREAD = threading.local()
+
+
+def _parser() -> HTMLParser:
+    """This thread's parser, with trafilatura's ``HTML_PARSER`` options.
+
+    One per thread: lxml lets one parse at a time through a parser, behind a lock, and a
+    Dask worker's extraction thread (a thread a page) was once found waiting on the lock
+    of the parser all threads shared, for ever, with no other thread parsing.
+    """
+    parser: HTMLParser | None = getattr(_THREAD, "parser", None)
+    if parser is None:
+        parser = HTMLParser(
+            collect_ids=False,
+            default_doctype=False,
+            encoding="utf-8",
+            remove_comments=True,
+            remove_pis=True,
+        )
+        parser.set_element_class_lookup(
+            ElementDefaultClassLookup(
+                element=HtmlElement,
+                comment=HtmlComment,
+                pi=HtmlProcessingInstruction,
+                entity=HtmlEntity,
+            )
+        )
+        _THREAD.parser = parser
+    return parser
 
 
 def parse_html(html: str) -> Any | None:
@@ -52,7 +70,7 @@ def parse_html(html: str) -> Any | None:
     beginning = html[:50].lower()
     markup = repaired(html, beginning)
     try:
-        tree = fromstring(markup, parser=_PARSER)
+        tree = fromstring(markup, parser=_parser())
     except Exception:  # as load_html: any refusal (an encoding declared, no document)
         tree = None
     if tree is None or len(tree) < 1:
@@ -64,7 +82,7 @@ def parse_html(html: str) -> Any | None:
 
 def _from_bytes(markup: str) -> Any | None:
     try:
-        return fromstring(markup.encode("utf8", "surrogatepass"), parser=_PARSER)
+        return fromstring(markup.encode("utf8", "surrogatepass"), parser=_parser())
     except Exception:  # as load_html: the page is then not HTML
         return None
 
