@@ -40,7 +40,11 @@ from archiver.runs.ledger import Ledger
 from archiver.runs.parts import part_path
 from archiver.runs.urls import normalize_url
 
-pytestmark = pytest.mark.slow  # a cluster of processes: about half a minute in all
+pytestmark = [
+    pytest.mark.slow,  # a cluster of processes: about half a minute in all
+    # A run waiting for ever on a stuck partition fails, with every thread's stack.
+    pytest.mark.timeout(300, method="thread"),
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Fast and strict: no retries (a 500 fails at once), no wait between a host's requests.
