@@ -38,9 +38,9 @@ _THREAD = threading.local()
 def _parser() -> HTMLParser:
     """This thread's parser, with trafilatura's ``HTML_PARSER`` options.
 
-    One per thread: lxml lets one parse at a time through a parser, behind a lock, and a
-    Dask worker's extraction thread (a thread a page) was once found waiting on the lock
-    of the parser all threads shared, for ever, with no other thread parsing.
+    One per thread: lxml lets one parse at a time through a parser, behind a lock. A Dask
+    worker's extraction thread (a thread a page) was once found waiting for ever inside
+    the parse of the parser all threads then shared, with no other thread parsing.
     """
     parser: HTMLParser | None = getattr(_THREAD, "parser", None)
     if parser is None:
