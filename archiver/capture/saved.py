@@ -85,7 +85,7 @@ def load(
         try:
             # Any buffer (bytes, bytearray, an mmap); not bytes() of anything, which of
             # a Path is its name: the name would be extracted as the page.
-            raw = bytes(memoryview(data))
+            raw = data if isinstance(data, bytes) else bytes(memoryview(data))
         except TypeError:
             raise InputError(
                 f"the page must be bytes or str, not {type(data).__name__}"
