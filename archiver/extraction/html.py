@@ -144,8 +144,8 @@ def extract_html(html: str, *, url: str | None = None, with_metadata: bool = Tru
         return Extraction(text="")
     meta = html_metadata(html, tree, url) if with_metadata else headline_metadata(html, url)
     headlines = _headlines(tree, meta.title)
-    captions = _captions(tree)
-    has_figcaption = tree.find(".//figcaption") is not None
+    figcaptions = list(tree.iter("figcaption"))
+    captions = _captions(figcaptions)
     _unwrap_layout_tables(tree)
     visible_prose = page_prose(tree)
     rules = _rules()
@@ -156,7 +156,7 @@ def extract_html(html: str, *, url: str | None = None, with_metadata: bool = Tru
     paragraphs = _trafilatura(tree, url, fast=True, headlines=headlines)
     # Without a <figcaption>, a cleaning that keeps captions cleans the page as this
     # one did: a short story's captioned pass would give this result again.
-    captioned = None if has_figcaption else paragraphs
+    captioned = None if figcaptions else paragraphs
     share, length = prose_share(paragraphs), prose_length(paragraphs)
     if share < _MIN_PROSE_SHARE or (
         length < _MIN_KEPT * visible_prose and not _story_kept(paragraphs, length, tree)
@@ -230,8 +230,8 @@ _SOCIAL_TITLES = XPath('//meta[@property="og:title" or @name="twitter:title"]/@c
 _TITLE_TEXT = XPath("//title/text()")
 
 
-def _captions(tree: HtmlElement) -> tuple[str, ...]:
-    texts = (" ".join(c.text_content().split()) for c in tree.iter("figcaption"))
+def _captions(figcaptions: list[HtmlElement]) -> tuple[str, ...]:
+    texts = (" ".join(c.text_content().split()) for c in figcaptions)
     return tuple(dict.fromkeys(t for t in texts if t))
 
 
