@@ -26,10 +26,10 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode
 
 from ..errors import PluginError
+from .bylines import find_byline
 from .datelines import lines_by, shown_byline, shown_dates
 from .headlines import headline, host_name, key
 from .rules import lexicon, read_rules
-from .xpaths import author_xpaths
 
 __all__ = [
     "PageMetadata",
@@ -336,13 +336,16 @@ def html_metadata(html: str, tree: Any, url: str | None) -> PageMetadata:
     shown by the headline unless the declared one is among those shown there, and
     htmldate's when there is neither.
     """
-    declared, title, lines = _declared(html, url)
+    # A parse of its own, gone before trafilatura copies the lxml tree (a large page's
+    # trees weigh tens of MB)
+    parsed = HTMLParser(html)
+    declared, title, lines = _declared(parsed, url)
     site = key(declared.site_name or "")
     host = key(host_name(url or declared.url) or "")
     rules = _rules()
     authors = (
         _bylines(declared.authors, site, host)
-        or _bylines(_visible_authors(tree), site, host)
+        or _bylines(_visible_authors(parsed), site, host)
         or _bylines(shown_byline(lines, rules.byline_lead, rules.byline_end), site, host)
     )
     shown = shown_dates(lines, declared.language)
@@ -353,7 +356,7 @@ def html_metadata(html: str, tree: Any, url: str | None) -> PageMetadata:
 def headline_metadata(html: str, url: str | None) -> PageMetadata:
     """What the page ``html`` declares, with its headline for the title: the part of
     :func:`html_metadata` that searches the visible page for no byline and no date."""
-    declared, title, _ = _declared(html, url, with_lines=False)
+    declared, title, _ = _declared(HTMLParser(html), url, with_lines=False)
     return replace(declared, title=title)
 
 
@@ -368,12 +371,10 @@ def _choose_date(shown: list[date], declared: datetime | date | None) -> datetim
 
 
 def _declared(
-    html: str, url: str | None, *, with_lines: bool = True
+    parsed: HTMLParser, url: str | None, *, with_lines: bool = True
 ) -> tuple[PageMetadata, str | None, list[str]]:
-    """What the page declares, its headline and the lines by the headline (none
-    without ``with_lines``): from a parse of its own, gone before trafilatura copies the
-    lxml tree (a large page's trees weigh tens of MB)."""
-    parsed = HTMLParser(html)
+    """What the page ``parsed`` declares, its headline and the lines by the headline
+    (none without ``with_lines``)."""
     declared = page_metadata(parsed)
     title_node = parsed.css_first("title")
     page_title = _clean(title_node.text(deep=True)) if title_node is not None else None
@@ -423,18 +424,16 @@ def _is_site(name: str, site: str) -> bool:
     return bool(site) and (name_key in site or (" " not in name and site in name_key))
 
 
-def _visible_authors(tree: Any) -> tuple[str, ...]:
-    """The byline trafilatura finds in the visible page (its author classes and links).
-
-    Its author expressions read the tree as it is: trafilatura's own ``extract_author``
-    first copies the whole tree to prune comments and the like from it, which doubled
-    the cost of a page's metadata and found no other author on trafilatura-dev.
-    """
+def _visible_authors(tree: HTMLParser) -> tuple[str, ...]:
+    """The byline trafilatura's author expressions find in the visible page (its author
+    classes and links): found as they find it (:mod:`~archiver.extraction.bylines`), not
+    through trafilatura's ``extract_author``, which first copies the whole tree to prune
+    comments and the like from it (that doubled the cost of a page's metadata and found
+    no other author on trafilatura-dev)."""
     # trafilatura loads slowly: only when needed
     from trafilatura.json_metadata import normalize_authors
-    from trafilatura.metadata import extract_metainfo
 
-    found = extract_metainfo(tree, author_xpaths(), len_limit=120)
+    found = find_byline(tree)
     found = normalize_authors(None, found) if found else None
     return tuple(a.strip() for a in found.split(";") if a.strip()) if found else ()
 
