@@ -36,6 +36,10 @@ _PROSE_LEAST = 2 * PROSE_WORDS - 1
 _UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _WORD = re.compile(rf"[^\W{_UNSPACED}]+|[{_UNSPACED}]{{1,2}}")
 _UNSPACED_CHARACTER = re.compile(f"[{_UNSPACED}]")
+#: The first PROSE_WORDS words of a text, as count_words finds them: each word is taken
+#: whole (a look-ahead's group, which is not backtracked into), so that no word is
+#: counted as two. One match in C, at half the cost of counting the words one by one.
+_PROSE_RUN = re.compile(rf"(?:\W*(?=({_WORD.pattern}))\1){{{PROSE_WORDS}}}")
 #: A word of prose: letters, not digits.
 _LETTER_WORD = re.compile(rf"[^\W\d_{_UNSPACED}]{{2,}}|[{_UNSPACED}]{{1,2}}")
 #: The end of a sentence: its mark, closing quotes or brackets, then a space or the
@@ -52,9 +56,9 @@ def count_words(text: str, up_to: int | None = None) -> int:
 
 
 def is_prose(text: str) -> bool:
-    """Whether ``text`` holds PROSE_WORDS words or more: counted up to there only (a
+    """Whether ``text`` holds PROSE_WORDS words or more: read up to there only (a
     block's text may be the whole article)."""
-    return len(text) >= _PROSE_LEAST and count_words(text, up_to=PROSE_WORDS) == PROSE_WORDS
+    return len(text) >= _PROSE_LEAST and _PROSE_RUN.match(text) is not None
 
 
 def unspaced(text: str) -> bool:

@@ -1,0 +1,28 @@
+"""The measures of prose: ``is_prose``, one regular expression, says what counting the
+words says (of a text long enough for PROSE_WORDS words: a character each, a space
+between)."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from archiver.extraction.prose import PROSE_WORDS, count_words, is_prose
+
+#: Letters, digits and marks of spaced scripts, an unspaced script, and separators.
+_CHARACTERS = list("aZ1_é\u0301ßя- .,—'\n\t") + ["中", "文", "ひ", "\u3000"]
+
+
+@settings(max_examples=3000)
+@given(st.lists(st.sampled_from(_CHARACTERS), max_size=80).map("".join))
+def test_is_prose_counts_as_count_words(text: str) -> None:
+    long_enough = len(text) >= 2 * PROSE_WORDS - 1
+    assert is_prose(text) == (long_enough and count_words(text, up_to=PROSE_WORDS) == PROSE_WORDS)
+
+
+def test_a_long_word_is_one_word() -> None:
+    assert not is_prose("a" * 500 + " b c d e f g h")
+    assert is_prose("one two three four five six seven eight nine ten")
+    assert not is_prose("one two three four five six seven eight nine")
+    assert is_prose("中文" * 10)
+    assert not is_prose("中文" * 9 + "。")
