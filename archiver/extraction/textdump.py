@@ -70,7 +70,7 @@ class _Dump:
         """``lines`` must be stripped, their white space folded (see :func:`normalise`)."""
         self.rules = rules
         self.lex = lex
-        self.lines = [Line(i, text, Kind.BLANK, 0, fold(text)) for i, text in enumerate(lines)]
+        self.lines = [Line(i, text, Kind.BLANK, 0) for i, text in enumerate(lines)]
         # For each line, the index of the first line at or after it that is not blank:
         # what follows a line is looked up often, and must not cost a scan of the rest.
         self._filled = [len(lines)] * (len(lines) + 1)
@@ -80,6 +80,15 @@ class _Dump:
         self.date_languages = [self.language, "en"] if self.language not in (None, "en") else ["en"]
         self.dates = DateReader(self.date_languages, rules.timezone if rules else None)
         self.found_date = False
+        self._mark_blocks()
+        for line in self.lines:
+            if line.text:
+                line.tokens = folded_words(line.text)
+        self._counts = Counter(line.text.casefold() for line in self.lines if line.text)
+        #: the 3-grams of the lines classified so far, and of the credits among them
+        self._seen: set[tuple[str, ...]] = set()
+        self._credits: set[tuple[str, ...]] = set()
+        self._classified = 0  # the lines before this one are classified
 
     # -- classification -------------------------------------------------------------
 
@@ -90,32 +99,33 @@ class _Dump:
             if in_block:
                 line.kind = Kind.FURNITURE
 
-    def _classify(self) -> None:
-        self._mark_blocks()
-        seen: set[tuple[str, ...]] = set()
-        credits: set[tuple[str, ...]] = set()
-        counts = Counter(ln.text.casefold() for ln in self.lines if ln.text)
-        for line in self.lines:
-            text = line.text
-            if not text:
-                continue
-            line.tokens = folded_words(text)
-            if line.kind is Kind.FURNITURE:
-                continue
-            line.words = len(line.tokens)
-            line.kind = self._kind(line, counts[text.casefold()] > 1)
-            if line.words < 3:
-                # Its one gram is shorter than any line tested below has: it matches none.
-                continue
-            grams = trigrams(line.tokens)
-            if line.kind in (Kind.PROSE, Kind.SHORT) and line.words >= _PROSE_WORDS:
-                if len(grams & credits) >= _REPEAT_SHARE * len(grams):
-                    line.kind = Kind.CREDIT  # the caption again, without its credit
-                elif len(grams & seen) >= _REPEAT_SHARE * len(grams):
-                    line.kind = Kind.REPEAT
-            seen |= grams
-            if line.kind is Kind.CREDIT:
-                credits |= grams
+    def _classify_to(self, index: int) -> None:
+        """Classify the lines up to ``index`` (included), in order: a line's kind depends
+        on the lines before it (repeats, the first date), and the lines after an
+        article's end, most of a page, are seldom asked about."""
+        while self._classified <= index:
+            self._classify(self.lines[self._classified])
+            self._classified += 1
+
+    def _classify(self, line: Line) -> None:
+        text = line.text
+        if not text or line.kind is Kind.FURNITURE:
+            return
+        line.folded = fold(text)
+        line.words = len(line.tokens)
+        line.kind = self._kind(line, self._counts[text.casefold()] > 1)
+        if line.words < 3:
+            # Its one gram is shorter than any line tested below has: it matches none.
+            return
+        grams = trigrams(line.tokens)
+        if line.kind in (Kind.PROSE, Kind.SHORT) and line.words >= _PROSE_WORDS:
+            if len(grams & self._credits) >= _REPEAT_SHARE * len(grams):
+                line.kind = Kind.CREDIT  # the caption again, without its credit
+            elif len(grams & self._seen) >= _REPEAT_SHARE * len(grams):
+                line.kind = Kind.REPEAT
+        self._seen |= grams
+        if line.kind is Kind.CREDIT:
+            self._credits |= grams
 
     def _kind(self, line: Line, repeated: bool) -> Kind:
         text = line.text
@@ -192,6 +202,7 @@ class _Dump:
         best: tuple[float, int, int] | None = None
         run_score, run_start = 0.0, -1
         for line in self.lines:
+            self._classify_to(line.index)
             if line.kind is Kind.END and best is not None:
                 break  # the article does not go on past an end line
             score = self._score(line)
@@ -245,15 +256,22 @@ class _Dump:
             ):
                 body.append(line)
         # A dump cut in mid-paragraph ends in a fragment right after the body: keep it.
-        tail = [ln for ln in lines[stop + 1 :] if ln.kind is not Kind.BLANK]
-        if len(tail) == 1 and tail[0].kind in (Kind.SHORT, Kind.PROSE) and body:
+        tail = [ln for ln in lines[stop + 1 :] if ln.text]  # a line is blank when empty
+        if len(tail) == 1 and body and self._classified_kind(tail[0]) in (Kind.SHORT, Kind.PROSE):
             body.append(tail[0])
         return body
+
+    def _classified_kind(self, line: Line) -> Kind:
+        self._classify_to(line.index)
+        return line.kind
 
     def _after(self, line: Line) -> Line | None:
         """The first line after ``line`` that is not blank."""
         index = self._filled[line.index + 1]
-        return self.lines[index] if index < len(self.lines) else None
+        if index == len(self.lines):
+            return None
+        self._classify_to(index)
+        return self.lines[index]
 
     def _is_subheading(self, line: Line) -> bool:
         if line.words > HEADING_WORDS or _SENTENCE_END.search(line.text):
@@ -282,7 +300,6 @@ class _Dump:
         return best[1] if best else None
 
     def extract(self) -> Extraction:
-        self._classify()
         span = self._body_span()
         if span is None:
             return Extraction(text="", language=self.language)
@@ -347,7 +364,7 @@ class _Dump:
 
     def _tags(self) -> tuple[str, ...]:
         for line in self.lines:
-            if line.kind is Kind.END and (match := _TAGS.match(line.text)):
+            if (match := _TAGS.match(line.text)) and self._classified_kind(line) is Kind.END:
                 raw = match.group("tags")
                 parts = raw.split(",") if "," in raw else raw.split()
                 return tuple(p.strip() for p in parts if p.strip())
