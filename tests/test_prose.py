@@ -1,13 +1,13 @@
-"""The measures of prose: ``is_prose``, one regular expression, says what counting the
-words says (of a text long enough for PROSE_WORDS words: a character each, a space
-between)."""
+"""The measures of prose: ``has_words`` and ``is_prose``, one regular expression each,
+say what counting the words says (``is_prose`` of a text long enough for PROSE_WORDS
+words: a character each, a space between)."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archiver.extraction.prose import PROSE_WORDS, count_words, is_prose
+from archiver.extraction.prose import PROSE_WORDS, count_words, has_words, is_prose
 
 #: Letters, digits and marks of spaced scripts, an unspaced script, and separators.
 _CHARACTERS = list("aZ1_é\u0301ßя- .,—'\n\t") + ["中", "文", "ひ", "\u3000"]
@@ -15,9 +15,12 @@ _CHARACTERS = list("aZ1_é\u0301ßя- .,—'\n\t") + ["中", "文", "ひ", "\u30
 
 @settings(max_examples=3000)
 @given(st.lists(st.sampled_from(_CHARACTERS), max_size=80).map("".join))
-def test_is_prose_counts_as_count_words(text: str) -> None:
+def test_has_words_and_is_prose_count_as_count_words(text: str) -> None:
+    words = count_words(text)
+    for count in (1, 4, PROSE_WORDS, 26):
+        assert has_words(text, count) == (words >= count)
     long_enough = len(text) >= 2 * PROSE_WORDS - 1
-    assert is_prose(text) == (long_enough and count_words(text, up_to=PROSE_WORDS) == PROSE_WORDS)
+    assert is_prose(text) == (long_enough and words >= PROSE_WORDS)
 
 
 def test_a_long_word_is_one_word() -> None:

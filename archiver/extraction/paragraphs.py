@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .prose import count_words, is_prose, letter_words
+from .prose import has_words, is_prose, letter_words
 from .rules import any_match, fold, lexicon, read_rules
 
 __all__ = ["clean_paragraphs", "headline_words"]
@@ -75,8 +75,7 @@ def _without_headline(
         if _is_headline(paragraph, headlines):
             start = index + 1
         elif _is_dateline(paragraph, rules) or (
-            count_words(paragraph, _TEASER_WORDS + 1) <= _TEASER_WORDS
-            and rules.leader.search(_fold(paragraph))
+            not has_words(paragraph, _TEASER_WORDS + 1) and rules.leader.search(_fold(paragraph))
         ):
             datelines.add(index)
         elif is_prose(paragraph):
@@ -112,12 +111,12 @@ def _without_teasers(paragraphs: list[str], rules: _Rules) -> Iterable[str]:
     listing = labelled = False
     for paragraph in paragraphs:
         # counted, and folded, only as far as a teaser's or a listed line's length matters
-        words = count_words(paragraph, _TEASER_WORDS + 1)
-        if words <= _TEASER_WORDS and (match := rules.teaser.match(folded := _fold(paragraph))):
+        short = not has_words(paragraph, _TEASER_WORDS + 1)
+        if short and (match := rules.teaser.match(folded := _fold(paragraph))):
             listing = True
             labelled = match.end() >= len(folded.rstrip(" :.-–—|"))  # a bare label
             continue
-        if listing and words <= _LISTED_WORDS:
+        if listing and short and not has_words(paragraph, _LISTED_WORDS + 1):
             if paragraph.startswith("- "):
                 continue  # an item of the list under the teaser
             if labelled and not _SENTENCE_END.search(paragraph):
@@ -132,14 +131,13 @@ def _without_trailer(paragraphs: list[str], rules: _Rules) -> list[str]:
     cut = index = len(paragraphs)
     while index > 1:
         paragraph = paragraphs[index - 1]
-        words = count_words(paragraph, _TRAILER_WORDS + 1)
-        if words <= _TRAILER_WORDS and (
+        if not has_words(paragraph, _TRAILER_WORDS + 1) and (
             rules.trailer.search(folded := _fold(paragraph))
             or any_match(lex.boilerplate, folded)
             or any_match(lex.end, folded)
         ):
             cut = index - 1
-        elif words > _FRAGMENT_WORDS:
+        elif has_words(paragraph, _FRAGMENT_WORDS + 1):
             break
         index -= 1
     return paragraphs[:cut]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from itertools import islice
+from functools import lru_cache
 from typing import Any
 
 from lxml.etree import XPath
@@ -14,6 +14,7 @@ from lxml.etree import XPath
 __all__ = [
     "PROSE_WORDS",
     "count_words",
+    "has_words",
     "is_prose",
     "letter_words",
     "page_prose",
@@ -36,10 +37,6 @@ _PROSE_LEAST = 2 * PROSE_WORDS - 1
 _UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _WORD = re.compile(rf"[^\W{_UNSPACED}]+|[{_UNSPACED}]{{1,2}}")
 _UNSPACED_CHARACTER = re.compile(f"[{_UNSPACED}]")
-#: The first PROSE_WORDS words of a text, as count_words finds them: each word is taken
-#: whole (a look-ahead's group, which is not backtracked into), so that no word is
-#: counted as two. One match in C, at half the cost of counting the words one by one.
-_PROSE_RUN = re.compile(rf"(?:\W*(?=({_WORD.pattern}))\1){{{PROSE_WORDS}}}")
 #: A word of prose: letters, not digits.
 _LETTER_WORD = re.compile(rf"[^\W\d_{_UNSPACED}]{{2,}}|[{_UNSPACED}]{{1,2}}")
 #: The end of a sentence: its mark, closing quotes or brackets, then a space or the
@@ -47,18 +44,29 @@ _LETTER_WORD = re.compile(rf"[^\W\d_{_UNSPACED}]{{2,}}|[{_UNSPACED}]{{1,2}}")
 _SENTENCE_END = re.compile(r"[.!?…]['\"”’»)\]]*(?=\s|$)|[。！？]")
 
 
-def count_words(text: str, up_to: int | None = None) -> int:
+def count_words(text: str) -> int:
     """The words in ``text``: its runs of letters, digits and underscores (two
-    characters of an unspaced script make one); counted no further than ``up_to``."""
-    if up_to is None:
-        return len(_WORD.findall(text))
-    return sum(1 for _ in islice(_WORD.finditer(text), up_to))
+    characters of an unspaced script make one)."""
+    return len(_WORD.findall(text))
+
+
+def has_words(text: str, count: int) -> bool:
+    """Whether ``text`` holds ``count`` words or more (as :func:`count_words` counts
+    them): read up to there only (a block's text may be the whole article)."""
+    return _word_run(count).match(text) is not None
+
+
+@lru_cache(maxsize=16)
+def _word_run(count: int) -> re.Pattern[str]:
+    """The first ``count`` words of a text: each word is taken whole (a look-ahead's
+    group, which is not backtracked into), so that no word is counted as two. One match
+    in C, at half the cost of counting the words one by one."""
+    return re.compile(rf"(?:\W*(?=({_WORD.pattern}))\1){{{count}}}")
 
 
 def is_prose(text: str) -> bool:
-    """Whether ``text`` holds PROSE_WORDS words or more: read up to there only (a
-    block's text may be the whole article)."""
-    return len(text) >= _PROSE_LEAST and _PROSE_RUN.match(text) is not None
+    """Whether ``text`` holds PROSE_WORDS words or more."""
+    return len(text) >= _PROSE_LEAST and has_words(text, PROSE_WORDS)
 
 
 def unspaced(text: str) -> bool:
