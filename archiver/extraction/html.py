@@ -38,7 +38,7 @@ from functools import lru_cache
 from typing import Any
 
 import trafilatura
-from lxml.etree import XPath
+from lxml.etree import XPath, iterwalk
 from trafilatura.settings import Extractor
 
 from .language import detect_language, justext_stoplist, language_code
@@ -98,9 +98,10 @@ def _attr_word(word: str) -> tuple[str, str]:
 
 
 def _furniture_names(words: list[str]) -> re.Pattern[str]:
-    """A regex finding any of ``words`` in a class and id: a word starts after a
+    """A regex finding any of ``words`` in a class or id: a word starts after a
     non-letter or at a camelCase hump, and ends before a lower-case letter, so that
-    "relatedArticles" and "share-bar" match, "shared" does not.
+    "relatedArticles" and "share-bar" match, "shared" does not. A word holds no space,
+    so that a match never spans two attributes' values joined by one.
 
     The words are grouped by their first letter, behind a look-ahead for those letters:
     the same matches in a third of the time, since most places in a class name start
@@ -276,33 +277,42 @@ def _drop_furniture(tree: HtmlElement, rules: _Rules) -> None:
     if body is None:
         body = tree
     page_text = sum(len(p.text_content()) for p in body.iter("p"))
-    # Parents before children, and nothing inside a dropped element is looked at: a
-    # dropped element stays in lxml's document, so it cannot be told apart afterwards.
-    pending = list(reversed(body))
-    while pending:
-        element = pending.pop()
+    # Parents before children, and nothing inside a dropped element is looked at (a
+    # dropped element stays in lxml's document, so it cannot be told apart afterwards).
+    # The walk is lxml's, in C; the elements are dropped after it, in the same order: a
+    # drop changes no other element that the walk tests (only its ancestors' text, and
+    # they were tested before it).
+    dropped = []
+    walk = iterwalk(body, events=("start",))
+    next(walk)  # the body itself stays
+    for _, element in walk:
         tag = element.tag
         if isinstance(tag, str) and tag not in _KEEP and _is_furniture(element, tag, rules):
             if tag == "header" and _IN_ARTICLE(element):
+                walk.skip_subtree()
                 keep_lead(element, rules.drop_tags)
-                continue
-            if not _holds_content(element, rules, page_text):
-                element.drop_tree()  # keeps the tail text, which belongs to the parent
-                continue
-        pending.extend(reversed(element))
+            elif not _holds_content(element, rules, page_text):
+                walk.skip_subtree()
+                dropped.append(element)
+    for element in dropped:
+        element.drop_tree()  # keeps the tail text, which belongs to the parent
 
 
 def _is_furniture(element: HtmlElement, tag: str, rules: _Rules) -> bool:
     """Whether the element's tag, class or id names page furniture."""
     if tag in rules.drop_tags:
         return True
-    names = f"{element.get('class', '')} {element.get('id', '')}"
-    return names != " " and _names_furniture(names)
+    # Each attribute apart: no furniture word spans two of them (see _furniture_names)
+    names = element.get("class")
+    if names and _names_furniture(names):
+        return True
+    names = element.get("id")
+    return bool(names) and _names_furniture(names)
 
 
 @lru_cache(maxsize=8192)
 def _names_furniture(names: str) -> bool:
-    """Whether a class and id name furniture; cached, since pages repeat their classes."""
+    """Whether a class or id names furniture; cached, since pages repeat their classes."""
     return _rules().furniture_attr.search(names) is not None
 
 
