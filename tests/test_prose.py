@@ -7,7 +7,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archiver.extraction.prose import PROSE_WORDS, count_words, has_words, is_prose
+from archiver.extraction.prose import PROSE_WORDS, count_words, has_words, is_prose, sentences
 
 #: Letters, digits and marks of spaced scripts, an unspaced script, and separators.
 _CHARACTERS = list("aZ1_é\u0301ßя- .,—'\n\t") + ["中", "文", "ひ", "\u3000"]
@@ -29,3 +29,17 @@ def test_a_long_word_is_one_word() -> None:
     assert not is_prose("one two three four five six seven eight nine")
     assert is_prose("中文" * 10)
     assert not is_prose("中文" * 9 + "。")
+
+
+@settings(max_examples=500)
+@given(
+    st.lists(
+        st.lists(
+            st.sampled_from(["word", "Word.", "end!", "中文。", " ", "…", "x"]), max_size=30
+        ).map(" ".join),
+        max_size=6,
+    ),
+    st.integers(min_value=1, max_value=5),
+)
+def test_sentences_up_to_counts_as_far_as_asked(paragraphs: list[str], up_to: int) -> None:
+    assert sentences(paragraphs, up_to=up_to) == min(sentences(paragraphs), up_to)

@@ -45,7 +45,7 @@ from .language import detect_language, justext_stoplist, language_code
 from .lead import keep_lead, standfirst
 from .metadata import headline_metadata, html_metadata
 from .paragraphs import clean_paragraphs, headline_words
-from .prose import is_prose, page_prose, prose_length, prose_share, sentences
+from .prose import is_prose, page_prose, prose_length, prose_measure, sentences
 from .result import Extraction
 from .rules import read_rules
 from .trees import parse_html
@@ -158,7 +158,7 @@ def extract_html(html: str, *, url: str | None = None, with_metadata: bool = Tru
     # Without a <figcaption>, a cleaning that keeps captions cleans the page as this
     # one did: a short story's captioned pass would give this result again.
     captioned = None if figcaptions else paragraphs
-    share, length = prose_share(paragraphs), prose_length(paragraphs)
+    length, share = prose_measure(paragraphs)
     if share < _MIN_PROSE_SHARE or (
         length < _MIN_KEPT * visible_prose and not _story_kept(paragraphs, length, tree)
     ):
@@ -168,11 +168,12 @@ def extract_html(html: str, *, url: str | None = None, with_metadata: bool = Tru
         language = language_code(meta.language) or detect_language(" ".join(paragraphs))
         with justext_stoplist(language):  # the page's language only: see its doc
             fuller = _trafilatura(tree, url, fast=False, headlines=headlines)
-        if prose_share(fuller) > share or prose_length(fuller) > length:
+        fuller_length, fuller_share = prose_measure(fuller)
+        if fuller_share > share or fuller_length > length:
             log.debug("%s: fast result short or mostly short lines, full cascade taken", url)
-            paragraphs = fuller
+            paragraphs, length = fuller, fuller_length
     untouched = None
-    if prose_length(paragraphs) < max(_SHORT, _MIN_KEPT * visible_prose):
+    if length < max(_SHORT, _MIN_KEPT * visible_prose):
         # A short result, or a fraction of the page's prose, may come from the cleaning
         # taking the body for furniture (a gallery's items named "comment") or misleading
         # trafilatura's choice of container: the untouched page gets a try, and wins if
@@ -181,10 +182,10 @@ def extract_html(html: str, *, url: str | None = None, with_metadata: bool = Tru
         if untouched is not None:
             # trafilatura reads a copy: the page stays as it came, for a short story
             plain = _trafilatura(untouched, url, fast=True, headlines=headlines)
-            if prose_length(plain) > 2 * prose_length(paragraphs):
+            if prose_length(plain) > 2 * length:
                 log.debug("%s: cleaned page gave little, untouched page taken", url)
                 paragraphs = plain
-    if 0 < sentences(paragraphs) <= _SHORT_STORY:
+    if _is_short_story(paragraphs):
         page = untouched if untouched is not None else _parse(html)
         paragraphs = _short_story(page, url, paragraphs, rules, headlines, captioned)
     # NFC, as trafilatura.extract gives it: one spelling of each character, whatever the
@@ -331,7 +332,11 @@ def _story_kept(paragraphs: list[str], length: int, tree: HtmlElement) -> bool:
     cleaned page has kept: the test that sends a result to the full cascade, asked of
     the page that the cascade reads. Of the whole page a short story is always a small
     share, next to the summaries of other stories that the cleaning dropped."""
-    return 0 < sentences(paragraphs) <= _SHORT_STORY and length >= _MIN_KEPT * page_prose(tree)
+    return _is_short_story(paragraphs) and length >= _MIN_KEPT * page_prose(tree)
+
+
+def _is_short_story(paragraphs: list[str]) -> bool:
+    return 0 < sentences(paragraphs, up_to=_SHORT_STORY + 1) <= _SHORT_STORY
 
 
 def _short_story(

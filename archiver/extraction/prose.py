@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 from lxml.etree import XPath
@@ -19,7 +20,7 @@ __all__ = [
     "letter_words",
     "page_prose",
     "prose_length",
-    "prose_share",
+    "prose_measure",
     "sentences",
     "unspaced",
 ]
@@ -84,16 +85,27 @@ def prose_length(paragraphs: Iterable[str]) -> int:
     return sum(len(p) for p in paragraphs if is_prose(p))
 
 
-def prose_share(paragraphs: list[str]) -> float:
-    """The share of the text in paragraphs of running prose, by characters."""
-    total = sum(len(p) for p in paragraphs)
-    return prose_length(paragraphs) / total if total else 0.0
+def prose_measure(paragraphs: list[str]) -> tuple[int, float]:
+    """Characters in paragraphs of running prose, and their share of the text."""
+    total = length = 0
+    for paragraph in paragraphs:
+        total += len(paragraph)
+        if is_prose(paragraph):
+            length += len(paragraph)
+    return length, length / total if total else 0.0
 
 
-def sentences(paragraphs: Iterable[str]) -> int:
-    """The sentences in paragraphs of running prose (one at least in each)."""
-    prose = (p for p in paragraphs if is_prose(p))
-    return sum(max(1, len(_SENTENCE_END.findall(p))) for p in prose)
+def sentences(paragraphs: Iterable[str], up_to: int | None = None) -> int:
+    """The sentences in paragraphs of running prose (one at least in each); counted no
+    further than ``up_to``."""
+    count = 0
+    for paragraph in paragraphs:
+        if up_to is not None and count >= up_to:
+            return up_to
+        if is_prose(paragraph):
+            ends = _SENTENCE_END.finditer(paragraph)
+            count += max(1, sum(1 for _ in islice(ends, None if up_to is None else up_to - count)))
+    return count if up_to is None else min(count, up_to)
 
 
 def page_prose(tree: HtmlElement) -> int:
