@@ -53,9 +53,11 @@ from types import ModuleType
 from typing import Any
 
 import trafilatura
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 import archiver
 from archiver.extraction.html import extract_html
+from archiver.extraction.metadata import headline_metadata
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -353,7 +355,7 @@ def parts_report(rounds: int) -> None:
             "archiver.extract, the whole": lambda url, raw, _: extract_or_none(raw, url),
             "the budget scan": lambda _url, _raw, html: bounded_html(html),
             "extract_html without the visible page's byline and date": lambda url, _, html: (
-                extract_html(html, url=url, with_metadata=False)
+                extract_html(html, url=url, metadata=headline_metadata(HTMLParser(html), url))
             ),
             "trafilatura.extract (plain)": lambda _url, raw, _: trafilatura.extract(
                 raw, include_comments=False

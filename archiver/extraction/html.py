@@ -43,7 +43,7 @@ from trafilatura.settings import Extractor
 
 from .language import detect_language, justext_stoplist, language_code
 from .lead import keep_lead, standfirst
-from .metadata import headline_metadata, html_metadata
+from .metadata import PageMetadata, html_metadata
 from .paragraphs import clean_paragraphs, headline_words
 from .prose import is_prose, page_prose, prose_length, prose_measure, sentences
 from .result import Extraction
@@ -130,20 +130,23 @@ def _rules() -> _Rules:
     )
 
 
-def extract_html(html: str, *, url: str | None = None, with_metadata: bool = True) -> Extraction:
+def extract_html(
+    html: str, *, url: str | None = None, metadata: PageMetadata | None = None
+) -> Extraction:
     """Extract the article from the HTML page ``html`` (decoded text).
 
     Returns the body paragraphs joined by blank lines, with the page's metadata. A page
     with no article text (empty, not HTML, a bare fragment, only furniture) gives an
     Extraction whose ``text`` is empty: the caller decides whether that is an error.
-    Without ``with_metadata`` the metadata is only what the page declares, and the
-    visible page is not searched for its byline and date: for a caller that reads
-    them in its own way.
+    A caller that reads the metadata in its own way gives what it has read of the page
+    as ``metadata`` (what it declares, with its headline for the title:
+    :func:`~archiver.extraction.metadata.headline_metadata`): the page is then not read
+    for it again, and its visible page not searched for a byline and date.
     """
     tree = _parse(html)
     if tree is None:
         return Extraction(text="")
-    meta = html_metadata(html, tree, url) if with_metadata else headline_metadata(html, url)
+    meta = metadata or html_metadata(html, tree, url)
     headlines = _headlines(tree, meta.title)
     figcaptions = list(tree.iter("figcaption"))
     captions = _captions(figcaptions)

@@ -353,10 +353,13 @@ def html_metadata(html: str, tree: Any, url: str | None) -> PageMetadata:
     return replace(declared, title=title, authors=authors, published=published)
 
 
-def headline_metadata(html: str, url: str | None) -> PageMetadata:
-    """What the page ``html`` declares, with its headline for the title: the part of
-    :func:`html_metadata` that searches the visible page for no byline and no date."""
-    declared, title, _ = _declared(HTMLParser(html), url, with_lines=False)
+def headline_metadata(
+    parsed: HTMLParser, url: str | None, declared: PageMetadata | None = None
+) -> PageMetadata:
+    """What the page ``parsed`` declares (``declared``, when already read from it), with
+    its headline for the title: the part of :func:`html_metadata` that searches the
+    visible page for no byline and no date."""
+    declared, title, _ = _declared(parsed, url, declared=declared, with_lines=False)
     return replace(declared, title=title)
 
 
@@ -371,11 +374,15 @@ def _choose_date(shown: list[date], declared: datetime | date | None) -> datetim
 
 
 def _declared(
-    parsed: HTMLParser, url: str | None, *, with_lines: bool = True
+    parsed: HTMLParser,
+    url: str | None,
+    *,
+    declared: PageMetadata | None = None,
+    with_lines: bool = True,
 ) -> tuple[PageMetadata, str | None, list[str]]:
-    """What the page ``parsed`` declares, its headline and the lines by the headline
-    (none without ``with_lines``)."""
-    declared = page_metadata(parsed)
+    """What the page ``parsed`` declares (``declared``, when already read), its headline
+    and the lines by the headline (none without ``with_lines``)."""
+    declared = declared or page_metadata(parsed)
     title_node = parsed.css_first("title")
     page_title = _clean(title_node.text(deep=True)) if title_node is not None else None
     nodes: dict[str, LexborNode] = {}

@@ -15,7 +15,7 @@ from ..document import Document
 from ..errors import PluginError
 from .language import language_code
 from .lines import clean_body
-from .metadata import PageMetadata, page_metadata
+from .metadata import PageMetadata, headline_metadata, page_metadata
 from .registry import domain_of
 from .render import normalize_space, render_lines
 from .result import Extraction, article_from
@@ -89,7 +89,8 @@ class SitePlugin:
             log.info("%s: %s template not recognised; generic fallback", document.name, self.name)
             from .html import extract_html  # trafilatura loads slowly: only when needed
 
-            generic = extract_html(document.text, url=document.url, with_metadata=False)
+            headline = headline_metadata(tree, document.url, declared)
+            generic = extract_html(document.text, url=document.url, metadata=headline)
             found = clean_body(
                 generic.text.splitlines(), self.rules, language=language or generic.language
             )
