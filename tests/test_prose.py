@@ -4,13 +4,15 @@ words: a character each, a space between)."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archiver.extraction.prose import PROSE_WORDS, count_words, has_words, is_prose, sentences
 
-#: Letters, digits and marks of spaced scripts, an unspaced script, and separators.
-_CHARACTERS = list("aZ1_é\u0301ßя- .,—'\n\t") + ["中", "文", "ひ", "\u3000"]
+#: Letters, digits and marks of spaced scripts, an unspaced script (with "・", "゠" and a
+#: kana sound mark, which are no word characters but start a word there), and separators.
+_CHARACTERS = list("aZ1_é\u0301ßя- .,—'\n\t") + ["中", "文", "ひ", "\u3000", "・", "゠", "\u3099"]
 
 
 @settings(max_examples=3000)
@@ -43,3 +45,13 @@ def test_a_long_word_is_one_word() -> None:
 )
 def test_sentences_up_to_counts_as_far_as_asked(paragraphs: list[str], up_to: int) -> None:
     assert sentences(paragraphs, up_to=up_to) == min(sentences(paragraphs), up_to)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("length", [40, 60, 100_000])
+def test_a_line_of_middle_dots_is_read_at_once(length: int) -> None:
+    # Each "・" is a word of its own, and no word character: a match that could take it
+    # as a word or as a gap tried every split of 40 of them, for minutes.
+    dots = "・" * length
+    assert has_words(dots, 41) == (count_words(dots) >= 41)
+    assert has_words(dots + "a", 31) == (count_words(dots + "a") >= 31)
