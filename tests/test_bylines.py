@@ -39,3 +39,17 @@ def test_finds_what_trafilatura_finds(body: str) -> None:
     page = f"<html><head><title>t</title></head><body>{body}</body></html>"
     theirs = extract_metainfo(lxml.html.fromstring(page), AUTHOR_XPATHS, len_limit=120)
     assert find_byline(LexborHTMLParser(page)) == theirs
+
+
+@pytest.mark.parametrize(
+    ("body", "byline"),
+    [
+        # an HTML5 tree: a comment parts two text nodes, a template's content is a
+        # fragment apart from the page, text written into a table is moved before it
+        ('<div class="author">Jane<!-- -->Doe</div>', "Jane Doe"),
+        ('<template><span class="author">Tom Hanks</span></template>', None),
+        ('<table class="author">Ann Lee<tr><td>x</td></tr></table>', None),
+    ],
+)
+def test_the_tree_searched_is_an_html5_parsers(body: str, byline: str | None) -> None:
+    assert find_byline(LexborHTMLParser(f"<html><body>{body}</body></html>")) == byline

@@ -11,6 +11,14 @@ as XPath's), asked of the lexbor tree that the page's metadata is read from: one
 search lists every element that may pass a tier, in document order (a few a page), and
 each tier is tested on those in Python. The same bylines on the 616 pages of aeb-dev,
 trafilatura-dev and the held-out set, in a third of the time.
+
+The tree is lexbor's, an HTML5 parser's, where trafilatura's expressions read the lxml
+tree of the generic extractor: on markup the two build differently the byline may
+differ. Text on either side of a comment is two pieces ("Jane<!-- -->Doe" gives "Jane
+Doe", lxml dropped the comment and gave "JaneDoe"), a ``<template>``'s content and text
+written straight into a ``<table>`` (which HTML5 moves out of it) are not searched, a
+block inside a heading stays inside it, and the characters XML forbids (which the lxml
+tree had lost) stay, as they do in the title that lexbor gives.
 """
 
 from __future__ import annotations

@@ -336,8 +336,8 @@ def html_metadata(html: str, tree: Any, url: str | None) -> PageMetadata:
     shown by the headline unless the declared one is among those shown there, and
     htmldate's when there is neither.
     """
-    # A parse of its own, gone before trafilatura copies the lxml tree (a large page's
-    # trees weigh tens of MB)
+    # A parse of its own, gone before htmldate and trafilatura copy the lxml tree (a
+    # large page's trees weigh tens of MB)
     parsed = HTMLParser(html)
     declared, title, lines = _declared(parsed, url)
     site = key(declared.site_name or "")
@@ -348,6 +348,7 @@ def html_metadata(html: str, tree: Any, url: str | None) -> PageMetadata:
         or _bylines(_visible_authors(parsed), site, host)
         or _bylines(shown_byline(lines, rules.byline_lead, rules.byline_end), site, host)
     )
+    del parsed
     shown = shown_dates(lines, declared.language)
     published = _choose_date(shown, declared.published) or _found_date(tree, url or declared.url)
     return replace(declared, title=title, authors=authors, published=published)
