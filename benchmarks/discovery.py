@@ -13,7 +13,7 @@ import gzip
 import resource
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 from archiver.discovery import parse_feed, parse_sitemap
@@ -33,7 +33,7 @@ def _sitemap(count: int) -> bytes:
 
 
 def _feed(count: int) -> bytes:
-    now = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 3, 1, tzinfo=UTC)
     items = "".join(
         f"<item><title>Story {n}</title><link>https://x.test/a/{n}</link>"
         f"<pubDate>{format_datetime(now - timedelta(minutes=n))}</pubDate></item>"

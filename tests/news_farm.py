@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 from xml.sax.saxutils import escape
@@ -182,13 +182,13 @@ class NewsSite:
         new = [
             Article(
                 self.article_path(start + k),
-                datetime.now(timezone.utc) - timedelta(seconds=k + 1),
+                datetime.now(UTC) - timedelta(seconds=k + 1),
                 f"New story {start + k}",
             )
             for k in range(count)
         ]
         self.articles = new + self.articles
-        self.new_since = datetime.now(timezone.utc) - timedelta(seconds=count + 2)
+        self.new_since = datetime.now(UTC) - timedelta(seconds=count + 2)
         self._build()
         return new
 
@@ -445,7 +445,7 @@ class NewsFarm:
     """The six sites, ``count`` articles each."""
 
     def __init__(self, count: int = ARTICLES) -> None:
-        now = datetime.now(timezone.utc).replace(microsecond=0)
+        now = datetime.now(UTC).replace(microsecond=0)
         self.sites = [site(now, count) for site in SITES]
 
     @property

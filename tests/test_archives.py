@@ -14,7 +14,7 @@ import subprocess
 import sys
 import zipfile
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ from archiver.warc.writer import WarcWriter, target_uri
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 OLD_VERSION = "0.0.1"
-LONG_AGO = datetime(2020, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+LONG_AGO = datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 GREEK_HTML = (
     "<!doctype html><html><head><meta charset='iso-8859-7'><title>Νέα μέτρα για την Αθήνα"

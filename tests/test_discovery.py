@@ -12,7 +12,7 @@ import gzip
 import json
 import logging
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,7 @@ from archiver.errors import InputTooLargeError
 
 FETCH = FetchConfig(allow_private=True, retries=0, timeout=10)
 FAST = BulkConfig(per_host_delay=0, workers=1, extract=False, fetch=FETCH)
-NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +84,7 @@ def test_a_sitemap_index_gzipped_and_without_namespace() -> None:
     sitemap = parse_sitemap(gzip.compress(data), "http://x.test/index.xml.gz")
     assert sitemap.is_index
     assert sitemap.sitemaps[0].loc == "http://x.test/s1.xml.gz"
-    assert sitemap.sitemaps[0].lastmod == datetime(2026, 2, 1, tzinfo=timezone.utc)
+    assert sitemap.sitemaps[0].lastmod == datetime(2026, 2, 1, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -123,7 +123,7 @@ def test_a_sitemap_is_read_to_the_protocols_50000_urls() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("2026-03-01", datetime(2026, 3, 1, tzinfo=timezone.utc)),
+        ("2026-03-01", datetime(2026, 3, 1, tzinfo=UTC)),
         ("2026-03-01T14:00:00+02:00", NOW),
         ("2026-03-01T12:00Z", NOW),
         ("2026-03-01T12:00:00.000000Z", NOW),
@@ -318,7 +318,7 @@ def test_periods_and_cutoffs() -> None:
     assert parse_period("1d12h") == timedelta(days=1, hours=12)
     assert parse_period("90m") == timedelta(minutes=90)
     assert cutoff("1w", NOW) == NOW - timedelta(weeks=1)
-    assert cutoff("2026-02-01", NOW) == datetime(2026, 2, 1, tzinfo=timezone.utc)
+    assert cutoff("2026-02-01", NOW) == datetime(2026, 2, 1, tzinfo=UTC)
     for bad in ("", "2", "d", "2x", "2d3", "-1d"):
         with pytest.raises(ValueError):
             parse_period(bad)
@@ -353,7 +353,7 @@ def test_every_site_gives_exactly_its_articles(farm: NewsFarm) -> None:
 def test_since_keeps_exactly_the_articles_dated_inside_the_window(farm: NewsFarm) -> None:
     for site in farm.sites:
         found = archiver.discover(site.home, since="6h", config=FETCH, delay=0)
-        window = datetime.now(timezone.utc) - timedelta(hours=6)
+        window = datetime.now(UTC) - timedelta(hours=6)
         expected = site.article_urls([a for a in site.articles if a.date >= window])
         assert {url.url for url in found} == expected, site.host
         assert len(expected) == 6  # articles 0..5 of 20, dated n h 30 min back
@@ -385,7 +385,7 @@ def test_a_publication_date_wins_over_a_lastmod() -> None:
     server.start()
     try:
         base = f"http://dates.example.net:{server.port}"
-        now = datetime.now(timezone.utc).replace(microsecond=0)
+        now = datetime.now(UTC).replace(microsecond=0)
         old = [FarmArticle("/news/an-old-story-1.html", now - timedelta(days=30), "Old")]
         sitemap = _urlset(base, [(old[0].path, now)])
         robots = f"Sitemap: {base}/s.xml\nSitemap: {base}/news.xml\n"
@@ -637,7 +637,7 @@ def test_cli_discover_text_and_jsonl(farm: NewsFarm) -> None:
     assert set(result.stdout.split()) == site.article_urls()
     result = CliRunner().invoke(main, [*args, "--format", "jsonl", "--since", "3h"])
     rows = [json.loads(line) for line in result.stdout.splitlines()]
-    window = datetime.now(timezone.utc) - timedelta(hours=3)
+    window = datetime.now(UTC) - timedelta(hours=3)
     assert len(rows) == sum(a.date >= window for a in site.articles) >= 3
     assert {"url", "source", "kind", "date", "title"} == set(rows[0])
 
@@ -667,7 +667,7 @@ def test_cli_bulk_discover_then_update(farm: NewsFarm, tmp_path: Path) -> None:
     site = farm.sites[5]
     out = str(tmp_path / "archive")
     fast = ["--allow-private", "--per-host-delay", "0", "--retries", "0", "--no-extract"]
-    window = datetime.now(timezone.utc) - timedelta(hours=2)
+    window = datetime.now(UTC) - timedelta(hours=2)
     inside = sum(a.date >= window for a in site.articles)
     args = ["bulk", "--discover", site.home, "--since", "2h", "-o", out, *fast]
     result = CliRunner().invoke(main, args)
@@ -692,7 +692,7 @@ def test_the_farm_of_six_sites(tmp_path: Path) -> None:
     try:
         with resolving(farm.hosts):
             for site in farm.sites:
-                window = datetime.now(timezone.utc) - timedelta(days=2)
+                window = datetime.now(UTC) - timedelta(days=2)
                 found = archiver.discover(site.home, since="2d", config=FETCH, delay=0)
                 inside = site.article_urls([a for a in site.articles if a.date >= window])
                 assert {url.url for url in found} == inside and len(inside) == 48, site.host

@@ -11,7 +11,7 @@ import asyncio
 import gzip
 import time
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
@@ -284,7 +284,7 @@ def test_429_retry_after_is_honoured(server: HTTPServer) -> None:
 
 
 def test_a_retry_after_date_is_understood() -> None:
-    soon = datetime.now(timezone.utc) + timedelta(seconds=30)
+    soon = datetime.now(UTC) + timedelta(seconds=30)
     seconds = receiver_module._retry_after(format_datetime(soon, usegmt=True))
     assert 25 < seconds <= 30
     assert receiver_module._retry_after("120") == 120.0
@@ -531,7 +531,7 @@ def fake_exchange(step: Any, status: int, location: str | None = None) -> Any:
         reason="",
         headers=headers,
         body=b"",
-        date=datetime.now(timezone.utc),
+        date=datetime.now(UTC),
     )
     return plan_module.Received(exchange, b"" if status == 200 else None, None)
 

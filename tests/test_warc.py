@@ -13,7 +13,7 @@ import re
 import uuid
 import zlib
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,7 @@ def ids() -> Callable[[], str]:
 
 
 def clock() -> datetime:
-    return datetime(2024, 3, 1, 10, 30, 15, 250000, tzinfo=timezone.utc)
+    return datetime(2024, 3, 1, 10, 30, 15, 250000, tzinfo=UTC)
 
 
 def html_capture() -> tuple[Document, Article]:

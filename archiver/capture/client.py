@@ -46,7 +46,7 @@ from .receiver import Head, Receiver
 from .retry import final_error, is_attempt_error, retry_options
 
 if TYPE_CHECKING:
-    from typing_extensions import Self  # typing.Self needs Python 3.11
+    from typing import Self
 
 __all__ = ["AsyncFetcher", "Fetcher", "afetch", "fetch"]
 

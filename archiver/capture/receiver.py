@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..errors import BlockedAddressError, DecompressionBombError, ResponseTooLargeError
 from .config import HTML_TYPES, REDIRECTS, ROBOTS_MAX_BYTES
@@ -62,7 +62,7 @@ class Receiver:
     def __init__(self, step: Send, head: Head) -> None:
         self._step = step
         self._head = head
-        self._date = datetime.now(timezone.utc)
+        self._date = datetime.now(UTC)
         self._chunks: list[bytes] = []
         self._size = 0
         self._done = False
@@ -210,8 +210,8 @@ def _retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _size(n: int) -> str:

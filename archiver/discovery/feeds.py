@@ -7,7 +7,7 @@ import calendar
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import feedparser
 from lxml import etree
@@ -41,7 +41,7 @@ def _date(parsed: time.struct_time | None) -> datetime | None:
     # feedparser reads every date format feeds use into a struct_time in UTC.
     if parsed is None:
         return None
-    return datetime.fromtimestamp(calendar.timegm(parsed), tz=timezone.utc)
+    return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
 
 
 def parse_feed(data: bytes, source: str) -> list[FeedItem]:

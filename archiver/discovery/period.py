@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 __all__ = ["cutoff", "parse_period"]
 
@@ -42,7 +42,7 @@ def cutoff(since: str | timedelta | datetime, now: datetime | None = None) -> da
     """The earliest time that ``since`` keeps: a period back from ``now``, or a date
     (ISO 8601; a date without a zone is UTC). ValueError for a period that reaches
     back before the year 1."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if isinstance(since, datetime):
         moment = since
     else:
@@ -59,4 +59,4 @@ def cutoff(since: str | timedelta | datetime, now: datetime | None = None) -> da
             raise ValueError(
                 f"{since!r} is neither a period (2d, 12h) nor a date (2025-01-31)"
             ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

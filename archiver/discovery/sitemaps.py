@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from dateutil.parser import isoparse
@@ -72,8 +72,8 @@ def parse_date(text: str | None) -> datetime | None:
                 log.debug("not a date: %r", text[:80])
                 return None
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def _unpacked(data: bytes, source: str) -> bytes:

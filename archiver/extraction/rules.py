@@ -10,7 +10,7 @@ for the generic HTML extractor, and each file in ``sites/`` describes one site p
 from __future__ import annotations
 
 import re
-import sys
+import tomllib
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -19,11 +19,6 @@ from importlib.resources import files
 from typing import Any, Literal
 
 from ..errors import PluginError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 __all__ = [
     "Lexicon",

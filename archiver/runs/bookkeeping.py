@@ -18,7 +18,7 @@ import time
 import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -330,7 +330,7 @@ def next_warc_name(ledger: Ledger, prefix: str) -> str:
     ``<prefix>-<timestamp>-<serial>-<pid>-<hostname>.warc.gz``, a WACZ-safe name."""
     serial = int(ledger.get("warc_serial") or 0)
     ledger.set("warc_serial", serial + 1)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")[:17]
+    stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
     host = safe_name(socket.gethostname() or "localhost")
     return f"{prefix}-{stamp}-{serial:05d}-{os.getpid()}-{host}.warc.gz"
 

@@ -16,7 +16,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +132,7 @@ def update_archive(
     window = None if setting.get("since") is None else timedelta(seconds=setting["since"])
     if since is None and window is not None:
         last = setting.get("last")
-        since = (datetime.fromisoformat(last) if last else datetime.now(timezone.utc)) - window
+        since = (datetime.fromisoformat(last) if last else datetime.now(UTC)) - window
     span = revisit_period(revisit) if isinstance(revisit, str) else revisit
     return _run(folder, [], since, window, config or BulkConfig(), retry_failed, progress, span)
 
@@ -156,7 +156,7 @@ def _run(
     revisit: timedelta | None = None,
 ) -> UpdateReport:
     folder = output_folder(out_dir)
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     ledger = Ledger(folder / STATE_FILE)
     try:
         setting = dict(ledger.get(_SETTING) or {})

@@ -266,7 +266,7 @@ async def _readable(conn: Connection, timeout: float) -> bool:
         return await loop.run_in_executor(None, conn.poll, timeout)
     try:
         await asyncio.wait_for(ready, timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return False
     finally:
         loop.remove_reader(fd)
@@ -387,6 +387,6 @@ class ThreadWorkers:
             threading.Thread(target=work, name="archiver-extraction", daemon=True).start()
             try:
                 return await asyncio.wait_for(done, self._budget)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 log.warning("%s: extraction abandoned after %g s", url, self._budget)
                 raise _over_budget(url, self._budget) from None

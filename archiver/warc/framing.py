@@ -33,7 +33,7 @@ import re
 import zlib
 from collections.abc import Generator, Iterator, Mapping
 from contextlib import nullcontext
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -136,7 +136,7 @@ def parse_warc_date(value: str) -> datetime | None:
             int(minute),
             int(second),
             int((fraction or "0").ljust(6, "0")[:6]),
-            tzinfo=timezone.utc,
+            tzinfo=UTC,
         )
     except ValueError:  # a day or hour out of range
         return None

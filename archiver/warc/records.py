@@ -17,7 +17,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
@@ -362,7 +362,7 @@ def refers_to(record: Any) -> dict[str, str]:
 def warc_date(moment: datetime) -> str:
     """``moment`` as a WARC-Date, in UTC (a naive datetime is taken as UTC)."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    moment = moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
     fraction = f".{moment.microsecond:06d}" if moment.microsecond else ""
     return moment.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"

@@ -15,7 +15,7 @@ import logging
 import os
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
@@ -36,7 +36,7 @@ from .files import (
 from .records import CaptureRef, PayloadIndex, RecordMaker, Stored, refers_to, warc_date
 
 if TYPE_CHECKING:
-    from typing_extensions import Self  # typing.Self needs Python 3.11
+    from typing import Self
 
     from ..capture import FetchResult
     from .captures import Capture
@@ -348,4 +348,4 @@ def _new_record_id() -> str:
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
