@@ -24,6 +24,10 @@ PAGES = [
     "<p>a bare fragment</p>",
     "",
     "plain text, no markup at all",
+    # each character XML forbids, alone in text beyond the Basic Multilingual Plane
+    # (searched as UTF-8) or with a lone surrogate, and none
+    *(f"<p>\U0001f600 {chr(c)} \ud800</p>" for c in (*range(0x20), 0xFFFE, 0xFFFF)),
+    "<p>\U0001f600 \ud800 \ufffd \x7f \x85 tabs\t\r\n</p>",
 ]
 
 
