@@ -245,6 +245,7 @@ def mixed_folder(tmp_path: Path) -> Path:
         (folder / name).write_bytes(content)
     make_large(folder / "huge.txt")
     (folder / "broken.txt").symlink_to(folder / "nowhere.txt")
+    (folder / "loop.txt").symlink_to(folder / "loop.txt")
     (folder / "folder.txt").mkdir()  # a folder is walked, not read: nothing in it
     if os.geteuid() != 0:
         locked = folder / "locked.txt"
@@ -258,6 +259,7 @@ def expected_failures(folder: Path) -> dict[str, str]:
     failures = {str(folder / name): cause for name, _, _, cause in BAD_INPUTS}
     failures[str(folder / "huge.txt")] = "limit"
     failures[str(folder / "broken.txt")] = "broken symbolic link"
+    failures[str(folder / "loop.txt")] = "too many levels of symbolic links"
     if os.geteuid() != 0:
         failures[str(folder / "locked.txt")] = "permission denied"
     return failures

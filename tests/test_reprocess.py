@@ -135,6 +135,26 @@ def test_iter_inputs_survives_a_symlink_loop(tmp_path: Path) -> None:
     assert list(iter_inputs([tmp_path])) == [tmp_path / "a.txt"]
 
 
+def test_iter_inputs_walks_each_folder_once(tmp_path: Path) -> None:
+    # Each folder links twice to the next: walked once per way in, the last folder
+    # would be walked 2**24 times.
+    levels = [tmp_path / f"level{i}" for i in range(25)]
+    for level in levels:
+        level.mkdir()
+    for level, below in zip(levels, levels[1:], strict=False):
+        (level / "a").symlink_to(below, target_is_directory=True)
+        (level / "b").symlink_to(below, target_is_directory=True)
+    write(levels[-1] / "page.txt", PAGE)
+    assert list(iter_inputs([levels[0]])) == [levels[0].joinpath(*["a"] * 24, "page.txt")]
+
+
+def test_iter_inputs_takes_a_file_that_links_to_itself(tmp_path: Path) -> None:
+    # Its name is taken as it is: reading it names the loop (see test_bad_input.py).
+    write(tmp_path / "a.txt", PAGE)
+    (tmp_path / "self.txt").symlink_to(tmp_path / "self.txt")
+    assert list(iter_inputs([tmp_path])) == [tmp_path / "a.txt", tmp_path / "self.txt"]
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads folders whatever their mode")
 def test_iter_inputs_reports_an_unreadable_folder(tmp_path: Path) -> None:
     locked = tmp_path / "locked"

@@ -64,10 +64,11 @@ def iter_inputs(paths: Iterable[PathArg]) -> Iterator[Path | Failure]:
     :class:`Failure` rather than raised, so that one bad argument does not stop a run.
     """
     seen: set[Path] = set()
+    walked: set[Path] = set()
     for arg in paths:
         path = Path(arg)
         if path.is_dir():
-            yield from _walk(path, seen, set())
+            yield from _walk(path, seen, walked, set())
         elif path.exists() or path.is_symlink():
             # A broken symbolic link is taken too: process_file() names the cause.
             if _first_visit(path, seen):
@@ -76,11 +77,19 @@ def iter_inputs(paths: Iterable[PathArg]) -> Iterator[Path | Failure]:
             yield Failure(printable_path(path), InputError.__name__, "no such file or folder")
 
 
-def _walk(folder: Path, seen: set[Path], ancestors: set[Path]) -> Iterator[Path | Failure]:
-    real = folder.resolve()
+def _walk(
+    folder: Path, seen: set[Path], walked: set[Path], ancestors: set[Path]
+) -> Iterator[Path | Failure]:
+    real = _real_path(folder)
     if real in ancestors:  # a symbolic link back up the tree would loop for ever
         log.warning("%s: skipped, it links back to %s", folder, real)
         return
+    if real in walked:
+        # Reached again through a symbolic link: its files are taken once anyway, and
+        # walking it again for each way in would take time exponential in the links.
+        log.debug("%s: skipped, %s was walked already", folder, real)
+        return
+    walked.add(real)
     try:
         with os.scandir(folder) as listing:
             entries = sorted(listing, key=lambda entry: entry.name)
@@ -96,21 +105,28 @@ def _walk(folder: Path, seen: set[Path], ancestors: set[Path]) -> Iterator[Path 
         except OSError:
             is_dir = False
         if is_dir:
-            yield from _walk(path, seen, ancestors | {real})
+            yield from _walk(path, seen, walked, ancestors | {real})
         elif path.suffix.lower() in INPUT_SUFFIXES and _first_visit(path, seen):
             yield path
 
 
 def _first_visit(path: Path, seen: set[Path]) -> bool:
     # The same file named twice (or named and also inside a named folder) is archived once.
-    try:
-        key = path.resolve()
-    except OSError:
-        key = path.absolute()
+    key = _real_path(path)
     if key in seen:
         return False
     seen.add(key)
     return True
+
+
+def _real_path(path: Path) -> Path:
+    """``path`` with its symbolic links resolved, as far as they resolve."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        # A symbolic link loop: Python 3.11 raises RuntimeError (later ones OSError).
+        # The path is kept as it is named; reading it names the cause.
+        return path.absolute()
 
 
 def is_warc(path: PathArg) -> bool:

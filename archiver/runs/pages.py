@@ -7,6 +7,7 @@ to a process pool or a cluster unchanged.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -77,7 +78,7 @@ def _read(path: Path, max_bytes: int) -> bytes:
     except ArchiverError:
         raise
     except OSError as exc:
-        if path.is_symlink() and not path.exists():
+        if exc.errno == errno.ENOENT and path.is_symlink():
             cause = f"broken symbolic link to {os.readlink(path)}"
         else:
             cause = error_cause(exc)
