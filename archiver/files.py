@@ -15,6 +15,7 @@ __all__ = [
     "PathArg",
     "check_not_input",
     "printable_path",
+    "real_path",
     "safe_name",
     "write_text_file",
 ]
@@ -50,6 +51,16 @@ def check_not_input(output: PathArg, inputs: Iterable[PathArg], *, what: str = "
             raise WarcError(
                 f"is also an input: write the {what} to another file", source=str(output)
             )
+
+
+def real_path(path: Path) -> Path:
+    """``path`` with its symbolic links resolved, as far as they resolve."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        # A symbolic link loop: Python 3.11 raises RuntimeError (later ones OSError).
+        # The path is kept as it is named; reading it names the cause.
+        return path.absolute()
 
 
 def printable_path(path: PathArg) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ArchiverError, InputError, shown_name
-from ..files import PathArg, printable_path
+from ..files import PathArg, printable_path, real_path
 
 __all__ = ["INPUT_SUFFIXES", "Failure", "error_cause", "is_warc", "iter_inputs"]
 
@@ -80,7 +80,7 @@ def iter_inputs(paths: Iterable[PathArg]) -> Iterator[Path | Failure]:
 def _walk(
     folder: Path, seen: set[Path], walked: set[Path], ancestors: set[Path]
 ) -> Iterator[Path | Failure]:
-    real = _real_path(folder)
+    real = real_path(folder)
     if real in ancestors:  # a symbolic link back up the tree would loop for ever
         log.warning("%s: skipped, it links back to %s", folder, real)
         return
@@ -112,21 +112,11 @@ def _walk(
 
 def _first_visit(path: Path, seen: set[Path]) -> bool:
     # The same file named twice (or named and also inside a named folder) is archived once.
-    key = _real_path(path)
+    key = real_path(path)
     if key in seen:
         return False
     seen.add(key)
     return True
-
-
-def _real_path(path: Path) -> Path:
-    """``path`` with its symbolic links resolved, as far as they resolve."""
-    try:
-        return path.resolve()
-    except (OSError, RuntimeError):
-        # A symbolic link loop: Python 3.11 raises RuntimeError (later ones OSError).
-        # The path is kept as it is named; reading it names the cause.
-        return path.absolute()
 
 
 def is_warc(path: PathArg) -> bool:

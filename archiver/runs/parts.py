@@ -22,7 +22,7 @@ from distributed import as_completed
 from ..article import Article
 from ..errors import WarcError
 from ..extraction import Registry
-from ..files import PathArg
+from ..files import PathArg, real_path
 from ..warc import SkippedRecord
 from .batch import reprocess_locally
 from .checks import check_writable
@@ -130,11 +130,11 @@ def _outputs(warc: PathArg | None, tasks: int, files: list[Path]) -> list[Path |
     if warc is None:
         return [None] * tasks
     check_writable(Path(warc))
-    inputs = {path.resolve() for path in files if is_warc(path)}
+    inputs = {real_path(path) for path in files if is_warc(path)}
     parts: list[Path | None] = []
     for number in range(tasks):
         part = part_path(Path(warc), number)
-        if part.resolve() in inputs:  # the original archive is never written over
+        if real_path(part) in inputs:  # the original archive is never written over
             raise WarcError(
                 "is also an input: write the re-extraction to another file", source=str(part)
             )
