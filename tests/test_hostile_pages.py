@@ -17,7 +17,13 @@ from selectolax.lexbor import LexborHTMLParser
 import archiver
 from archiver.article import Article, ExtractorInfo
 from archiver.capture import load
-from archiver.extraction.budget import MAX_ATTRIBUTES, MAX_DEPTH, bounded_html
+from archiver.extraction.budget import (
+    MAX_ATTRIBUTES,
+    MAX_DEPTH,
+    MAX_ELEMENTS,
+    MAX_PAIRS,
+    bounded_html,
+)
 from archiver.warc.writer import WarcWriter, target_uri
 
 #: The issue's budget for any one page.
@@ -106,6 +112,72 @@ def test_case_7_pages_over_budget_are_trimmed_where_they_go_over() -> None:
     # A page within the budget is passed on as it came: the same string.
     html = page("<div>" * 150 + ARTICLE + "</div>" * 150)
     assert bounded_html(html) == (html, None)
+
+
+def many(unit: str, count: int) -> str:
+    return page(unit * count + ARTICLE)
+
+
+def bare(unit: str, count: int) -> str:
+    """A page of ``count`` ``unit`` under its headline, and no article: the extractor
+    tries every pass it has on it."""
+    return page(f"<article><h1>A headline</h1>{unit * count}</article>")
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        # trafilatura's own pass took 4 s of this 400 KB: libxml2's XPath and trafilatura
+        # do work that grows with the paragraphs squared
+        pytest.param(bare("<p>x</p>", 50_000), id="50,000 paragraphs"),
+        # Within the depth limit, thousands of elements nested 200 deep: work that grows
+        # with the elements times their depth
+        pytest.param(bare("<ul><li>", 12_500), id="12,500 nested list items"),
+        pytest.param(bare("<table><tr><td>", 6_700), id="6,700 nested tables"),
+        pytest.param(bare("<div>x", 33_000), id="33,000 unclosed divs"),
+        pytest.param(bare("<b><p>x", 57_000), id="57,000 unclosed b and p"),
+        # Raw text elements count too (past the budget they go whole, text and all)
+        pytest.param(bare("<title>a</title>", 60_000), id="60,000 titles"),
+    ],
+)
+def test_pages_of_too_many_elements_extract_in_bounded_time(html: str) -> None:
+    # These took 9 to 13 s of ours (three passes of trafilatura on the page), and two
+    # to six times as much at 2 MB; within the budget, 3 s at most at 2 MB.
+    started = time.perf_counter()
+    article = archiver.extract(html.encode())
+    assert time.perf_counter() - started < SECONDS
+    assert article.title == "A headline"
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        pytest.param(many("<p>x</p>", 50_000), id="50,000 paragraphs"),
+        # HTML5 parsers ignore a cell outside a table; libxml2 makes an element of it
+        pytest.param(many("<td>x", 100_000), id="100,000 cells outside a table"),
+        pytest.param(many("<b><p>x", 57_000), id="57,000 unclosed b and p"),
+    ],
+)
+def test_the_text_after_the_element_budget_is_kept(html: str) -> None:
+    # The tags past the budget are dropped, not the text: the paragraphs run together.
+    article = archiver.extract(html.encode())
+    for paragraph in PARAGRAPHS:
+        assert paragraph in article.text
+
+
+def test_tags_past_the_element_budget_are_dropped_not_their_text() -> None:
+    bounded, overrun = bounded_html(many("<p>x</p>", 2 * MAX_ELEMENTS))
+    assert overrun is not None and overrun.elements > MAX_ELEMENTS
+    assert f"{overrun.elements:,} elements (limit {MAX_ELEMENTS:,})" in overrun.describe()
+    assert len(LexborHTMLParser(bounded).css("p")) <= MAX_ELEMENTS
+    assert bounded.count("x") == 2 * MAX_ELEMENTS  # each "x" kept, a space apart
+    assert "xx" not in bounded
+
+    bounded, overrun = bounded_html(many("<ul><li>", 10_000))
+    assert overrun is not None and overrun.pairs >= MAX_PAIRS
+    assert "levels deep in all" in overrun.describe()
+    # A run of tags taken out leaves one space, not a space for each.
+    assert "  " not in bounded
 
 
 def test_case_9_csv_cells_never_start_a_formula(tmp_path: Path) -> None:

@@ -12,6 +12,11 @@ of them absent from real pages:
   ``<font>``...) left open: 4,000 unclosed ``<b>`` and 400 paragraphs made 1.6 million
   elements out of 68 KB.
 
+And the extractors behind them do work that grows with the number of paragraphs squared,
+or with the number of elements times their depth (see :data:`MAX_ELEMENTS`): pages of
+tens of thousands of elements, or of thousands nested a hundred deep, took tens of
+seconds each, though real pages hold a few thousand elements.
+
 :func:`bounded_html` reads the tags of a page once, in time linear in its length, with
 a model of how an HTML5 parser builds the tree: its stack of open elements, the
 elements that tags close implicitly, the formatting elements that come back, SVG and
@@ -25,7 +30,10 @@ that would nest deeper than :data:`MAX_DEPTH` closes the deepest open one and ta
 place, so that the text and its paragraphs stay, one level up (and one of the same
 name, hung there and still empty, is dropped instead: a million nested ``<div>`` make
 one, not a million empty ones); attributes after the :data:`MAX_ATTRIBUTES`-th are
-dropped; a formatting element over :data:`MAX_FORMATTING` is dropped, not its text.
+dropped; a formatting element over :data:`MAX_FORMATTING` is dropped, not its text;
+and once the page has opened :data:`MAX_ELEMENTS` elements, or :data:`MAX_PAIRS` in
+all of their depths, its later start and end tags are dropped (a space in place of
+each, but for formatting elements): the rest of its text stays, in the elements open.
 
 :func:`bounded_document` applies it to a Document;
 :func:`~archiver.extraction.dispatch.extract_document` gives every extractor its
@@ -88,8 +96,10 @@ from .opentags import (
 __all__ = [
     "MAX_ATTRIBUTES",
     "MAX_DEPTH",
+    "MAX_ELEMENTS",
     "MAX_FORMATTING",
     "MAX_LINES",
+    "MAX_PAIRS",
     "Overrun",
     "bounded_document",
     "bounded_html",
@@ -105,6 +115,14 @@ MAX_ATTRIBUTES = 100
 #: Formatting elements (``<b>``, ``<i>``, ``<font>``...) left open at once, at most:
 #: parsers open each again in every later block.
 MAX_FORMATTING = 16
+#: Elements of a page, at most, and the sum of their depths (each element counted once
+#: for each element it is in): trafilatura, jusText and libxml2's XPath do work that
+#: grows with the square of the number of paragraphs, or with the number of elements
+#: times their depth (a flat run of 50,000 ``<p>`` took 4 s of trafilatura's one pass,
+#: 1,000 ``<ul><li>`` nested 8 KB deep nearly a second of ours). The largest real pages
+#: we have (616 of three sets) hold 10,106 elements and 148,101 such pairs.
+MAX_ELEMENTS = 30_000
+MAX_PAIRS = 600_000
 #: Lines of a text dump (or of a rendered page) read, at most: each costs some
 #: microseconds, and a 20 MB dump can hold ten million (real pages have a few
 #: thousand). The lines after these are not read.
@@ -123,6 +141,10 @@ class Overrun:
     formatting: int
     #: elements hung one level up, tags and attributes dropped
     changes: int
+    #: the elements the page opens (up to MAX_ELEMENTS, then its start tags), and the
+    #: sum of their depths
+    elements: int = 0
+    pairs: int = 0
 
     def describe(self) -> str:
         """What went over, in words, for a log line."""
@@ -135,6 +157,10 @@ class Overrun:
             parts.append(
                 f"{self.formatting:,} formatting elements left open (limit {MAX_FORMATTING})"
             )
+        if self.elements > MAX_ELEMENTS:
+            parts.append(f"{self.elements:,} elements (limit {MAX_ELEMENTS:,})")
+        if self.pairs >= MAX_PAIRS:
+            parts.append(f"elements {MAX_PAIRS:,} levels deep in all (the limit)")
         return ", ".join(parts) + f"; {self.changes:,} tags changed"
 
 
@@ -185,6 +211,10 @@ class _Scan:
         #: the element last hung one level up: name, stack position, end of its tag
         self.hung: tuple[str, int, int] = ("", -1, 0)
         self.depth = self.attributes = self.formatting = 0
+        #: elements the page opens, and the sum of their depths (see MAX_ELEMENTS)
+        self.elements = self.pairs = 0
+        #: the end of the last tag taken out for a space, or of a run of them
+        self.spaced_to = -1
 
     def run(self) -> None:
         html, tree, owed = self.html, self.tree, self.owed
@@ -192,6 +222,8 @@ class _Scan:
         role_of, kinds_of = ROLES.get, KINDS.get
         search = TOKEN.search
         max_depth, long, not_popped = MAX_DEPTH, _LONG, _NOT_POPPED
+        max_elements, max_pairs = MAX_ELEMENTS, MAX_PAIRS
+        elements = pairs = 0
         # Set at raw text (or CDATA) that has no end: what follows is text to parsers.
         # It is read on all the same, as tags, in case the model is wrong to read it as
         # text (it can only find more); but no end of raw text is looked for any more.
@@ -237,7 +269,17 @@ class _Scan:
                             barriers[kind].pop()
                 continue
             name = name.lower()
+            if (elements >= max_elements or pairs >= max_pairs) and (
+                dropped_to := self._flatten(name, match, text_to_the_end)
+            ):
+                elements += 1
+                position = dropped_to
+                continue
+            # Counted whether or not the model opens an element: libxml2 opens one for
+            # tags that HTML5 parsers ignore (a <td> outside a table).
+            elements += 1
             if len(names) + tree.floating_total >= max_depth and not self._make_room(name, match):
+                elements -= 1
                 continue  # the tag is dropped
             if len(attributes) > long:  # shorter, it cannot hold too many attributes
                 attributes = self._trim(name, attributes, match)
@@ -247,12 +289,14 @@ class _Scan:
             ):
                 # Dropped before anything else: nothing it would do may happen.
                 self._drop(name, match)
+                elements -= 1
                 continue
             if foreign and foreign[-1] and tree.in_foreign_content(name):
                 if name in BREAKOUT or (name == "font" and FONT_BREAKOUT.search(attributes)):
                     break_out(tree)  # and read the tag as HTML
                 else:
                     if not self_closing(attributes):
+                        pairs += len(names)
                         kind = foreign_kind(foreign[-1], name, attributes)
                         tree.push(name, kind)
                     continue
@@ -275,6 +319,7 @@ class _Scan:
                         close_p(tree)
                     continue
                 if role == VOID_ROLE or role == HR:
+                    pairs += len(names)
                     if role == HR:
                         close_p(tree)
                     elif name == "input" and where.get("select"):
@@ -282,6 +327,7 @@ class _Scan:
                     continue
                 if role == FOREIGN_ROOT:
                     if not self_closing(attributes):
+                        pairs += len(names)
                         tree.push(name, SVG if name == "svg" else MATHML)
                     continue
                 if role == ANCHOR:
@@ -296,6 +342,7 @@ class _Scan:
                 elif role != FORMAT and not close_implied(tree, name, role):
                     continue  # parsers ignore the tag
             depth = len(names)
+            pairs += depth
             names.append(name)
             foreign.append(HTML)
             found_at = where.get(name)
@@ -311,6 +358,43 @@ class _Scan:
                 tree.formatting += 1
             elif name in MARKERS:
                 tree.floating.append({})
+        self.elements, self.pairs = elements, pairs
+
+    def _flatten(self, name: str, match: re.Match[str], text_to_the_end: bool) -> int:
+        """Drop the start tag of ``match``, as the page holds as many elements as the
+        budget allows, but not its content, which stays in the element open (a space in
+        place of the tag keeps its words apart); its end tag is dropped when it comes.
+        An element of raw text (a script, a title) goes whole: its text would show.
+        Where to read on from; 0 for a tag that is not dropped (raw text that does not
+        end, which parsers read to the end of the page as they would have)."""
+        role = ROLES.get(name, PLAIN)
+        start, end = match.span()
+        if role == RAW or role == XMP:
+            found = -1 if text_to_the_end else raw_text_end(self.html, name, end)
+            if found < 0:
+                return 0
+            ended = TOKEN.search(self.html, found)
+            end = ended.end() if ended else len(self.html)
+        elif role == PLAINTEXT:
+            return 0
+        elif role != VOID_ROLE and role != HR:
+            self._owe(name)
+        if self.edits and self.edits[-1][:2] == match.span():
+            self.edits.pop()  # the tag lost attributes: it goes whole
+        self.edits.append((start, end, self._gap(name, start, end)))
+        return end
+
+    def _gap(self, name: str, start: int, end: int) -> str:
+        """What takes the place of the tag ``name`` from ``start`` to ``end`` taken out:
+        nothing for a formatting element, inside a word as often as not; a space for any
+        other, which parsers would have ended a line or a cell at, but one for a run of
+        such tags (a space each would make a run of white space that every element
+        around holds)."""
+        if name in FORMATTING:
+            return _removed(self.html, start)
+        spaced = self.spaced_to == start and self.edits and self.edits[-1][1] == start
+        self.spaced_to = end
+        return "" if spaced else " "
 
     def _make_room(self, name: str, match: re.Match[str]) -> bool:
         """Close the deepest element before the start tag ``name`` of ``match``, as the
@@ -361,7 +445,7 @@ class _Scan:
         if self.owed.get(name):
             self.owed[name] -= 1
             self.pending -= 1
-            self.edits.append((match.start(), match.end(), _removed(self.html, match.start())))
+            self.edits.append((match.start(), match.end(), self._gap(name, *match.span())))
             return
         # An end tag's attributes mean nothing, but parsers read and compare them.
         self.attributes = max(self.attributes, len(ATTRIBUTE.findall(attributes or "")))
@@ -387,7 +471,9 @@ class _Scan:
     def result(self) -> tuple[str, Overrun | None]:
         if not self.edits:
             return self.html, None
-        overrun = Overrun(self.depth, self.attributes, self.formatting, len(self.edits))
+        overrun = Overrun(
+            self.depth, self.attributes, self.formatting, len(self.edits), self.elements, self.pairs
+        )
         return _apply(self.html, self.edits), overrun
 
 

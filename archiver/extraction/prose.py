@@ -69,8 +69,10 @@ def _word_run(count: int) -> re.Pattern[str]:
     scripts, but some characters of unspaced scripts, "・" and the kana sound marks, are
     ``\W`` and start a word: a gap of ``\W`` could then take them or not, and a line of
     "・" made the match try every split, for minutes.) So each word and each gap can
-    match one way only, and a text is read in time linear in its length."""
-    return re.compile(rf"(?:[^\w{_UNSPACED}]*(?=({_WORD.pattern}))\1){{{count}}}")
+    match one way only, and a text is read in time linear in its length; the gap is
+    possessive, so that a text with fewer words fails at once, not after giving its last
+    gap back a character at a time."""
+    return re.compile(rf"(?:[^\w{_UNSPACED}]*+(?=({_WORD.pattern}))\1){{{count}}}")
 
 
 def is_prose(text: str) -> bool:
