@@ -138,6 +138,9 @@ def bare(unit: str, count: int) -> str:
         pytest.param(bare("<b><p>x", 57_000), id="57,000 unclosed b and p"),
         # Raw text elements count too (past the budget they go whole, text and all)
         pytest.param(bare("<title>a</title>", 60_000), id="60,000 titles"),
+        # In SVG a <style> is no raw text: it is not looked for an end as raw text is
+        # (each look, to the end of the page, made the scan quadratic)
+        pytest.param(page("<svg>" + "<g/>" * 30_000 + "<style>x" * 60_000), id="SVG styles"),
     ],
 )
 def test_pages_of_too_many_elements_extract_in_bounded_time(html: str) -> None:
@@ -178,6 +181,24 @@ def test_tags_past_the_element_budget_are_dropped_not_their_text() -> None:
     assert "levels deep in all" in overrun.describe()
     # A run of tags taken out leaves one space, not a space for each.
     assert "  " not in bounded
+
+
+def test_past_the_element_budget_markup_and_text_stay_what_parsers_make_of_them() -> None:
+    full = "<p>x</p>" * MAX_ELEMENTS  # the budget, used up
+    # A tag of phrasing taken out leaves nothing: it may stand inside a word.
+    bounded, _ = bounded_html(page(full + "H<sub>2</sub>O is <span>water</span>."))
+    assert LexborHTMLParser(bounded).text().endswith("H2O is water.")
+    # Text after <plaintext> is text to parsers: it is not read as tags.
+    bounded, _ = bounded_html(full + "<plaintext>a<div>b</div>c")
+    assert bounded.endswith("<plaintext>a<div>b</div>c")
+    # In SVG a <title/> is an empty element, not raw text up to a </title> further on.
+    svg = (
+        "<svg>"
+        + "<g/>" * MAX_ELEMENTS
+        + "<title/></svg><p>Kept text</p><svg><title>x</title></svg>"
+    )
+    bounded, _ = bounded_html(svg)
+    assert "Kept text" in LexborHTMLParser(bounded).text()
 
 
 def test_case_9_csv_cells_never_start_a_formula(tmp_path: Path) -> None:

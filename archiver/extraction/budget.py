@@ -32,8 +32,10 @@ name, hung there and still empty, is dropped instead: a million nested ``<div>``
 one, not a million empty ones); attributes after the :data:`MAX_ATTRIBUTES`-th are
 dropped; a formatting element over :data:`MAX_FORMATTING` is dropped, not its text;
 and once the page has opened :data:`MAX_ELEMENTS` elements, or :data:`MAX_PAIRS` in
-all of their depths, its later start and end tags are dropped (a space in place of
-each, but for formatting elements): the rest of its text stays, in the elements open.
+all of their depths, its later start tags are dropped, and the end tags of the elements
+they would have opened: one space in place of a run of them (nothing for a phrasing
+element such as ``<b>`` or ``<span>``), the rest of its text kept in the elements open,
+but for raw text elements (script, style, title, textarea...), which go whole.
 
 :func:`bounded_document` applies it to a Document;
 :func:`~archiver.extraction.dispatch.extract_document` gives every extractor its
@@ -120,7 +122,9 @@ MAX_FORMATTING = 16
 #: grows with the square of the number of paragraphs, or with the number of elements
 #: times their depth (a flat run of 50,000 ``<p>`` took 4 s of trafilatura's one pass,
 #: 1,000 ``<ul><li>`` nested 8 KB deep nearly a second of ours). The largest real pages
-#: we have (616 of three sets) hold 10,106 elements and 148,101 such pairs.
+#: we have (616 of three sets) hold 10,106 elements and 148,101 such pairs. The
+#: formatting elements that parsers open again in each block are not counted: there are
+#: at most MAX_FORMATTING of them a block (15 in each of 29,000 blocks took 5 s).
 MAX_ELEMENTS = 30_000
 MAX_PAIRS = 600_000
 #: Lines of a text dump (or of a rendered page) read, at most: each costs some
@@ -145,6 +149,8 @@ class Overrun:
     #: sum of their depths
     elements: int = 0
     pairs: int = 0
+    #: the start tags dropped past MAX_ELEMENTS or MAX_PAIRS
+    flattened: int = 0
 
     def describe(self) -> str:
         """What went over, in words, for a log line."""
@@ -157,9 +163,9 @@ class Overrun:
             parts.append(
                 f"{self.formatting:,} formatting elements left open (limit {MAX_FORMATTING})"
             )
-        if self.elements > MAX_ELEMENTS:
+        if self.flattened and self.elements > MAX_ELEMENTS:
             parts.append(f"{self.elements:,} elements (limit {MAX_ELEMENTS:,})")
-        if self.pairs >= MAX_PAIRS:
+        if self.flattened and self.pairs >= MAX_PAIRS:
             parts.append(f"elements {MAX_PAIRS:,} levels deep in all (the limit)")
         return ", ".join(parts) + f"; {self.changes:,} tags changed"
 
@@ -212,7 +218,7 @@ class _Scan:
         self.hung: tuple[str, int, int] = ("", -1, 0)
         self.depth = self.attributes = self.formatting = 0
         #: elements the page opens, and the sum of their depths (see MAX_ELEMENTS)
-        self.elements = self.pairs = 0
+        self.elements = self.pairs = self.flattened = 0
         #: the end of the last tag taken out for a space, or of a run of them
         self.spaced_to = -1
 
@@ -245,7 +251,9 @@ class _Scan:
                             text_to_the_end = True
                     continue
                 end = end.lower()
-                if owed and owed.get(end) or end_attributes and len(end_attributes) > long:
+                if (owed and owed.get(end) and not text_to_the_end) or (
+                    end_attributes and len(end_attributes) > long
+                ):
                     self._end_tag(end, end_attributes, match)
                 elif foreign and foreign[-1]:
                     foreign_end_tag(tree, end)
@@ -269,8 +277,10 @@ class _Scan:
                             barriers[kind].pop()
                 continue
             name = name.lower()
-            if (elements >= max_elements or pairs >= max_pairs) and (
-                dropped_to := self._flatten(name, match, text_to_the_end)
+            if (
+                (elements >= max_elements or pairs >= max_pairs)
+                and not text_to_the_end  # what follows is text to parsers: kept as it is
+                and (dropped_to := self._flatten(name, match))
             ):
                 elements += 1
                 position = dropped_to
@@ -360,37 +370,43 @@ class _Scan:
                 tree.floating.append({})
         self.elements, self.pairs = elements, pairs
 
-    def _flatten(self, name: str, match: re.Match[str], text_to_the_end: bool) -> int:
+    def _flatten(self, name: str, match: re.Match[str]) -> int:
         """Drop the start tag of ``match``, as the page holds as many elements as the
-        budget allows, but not its content, which stays in the element open (a space in
-        place of the tag keeps its words apart); its end tag is dropped when it comes.
-        An element of raw text (a script, a title) goes whole: its text would show.
-        Where to read on from; 0 for a tag that is not dropped (raw text that does not
-        end, which parsers read to the end of the page as they would have)."""
+        budget allows, but not its content, which stays in the element open; its end tag
+        is dropped when it comes. An element of raw text in HTML content (a script, a
+        title) goes whole, its text with it: the text would show. Where to read on from;
+        0 for a tag left to the usual reading: raw text that does not end (which parsers
+        read to the end of the page, as they would have), or that opens in a template
+        or a column group (where parsers may ignore the tag)."""
+        tree = self.tree
         role = ROLES.get(name, PLAIN)
         start, end = match.span()
-        if role == RAW or role == XMP:
-            found = -1 if text_to_the_end else raw_text_end(self.html, name, end)
-            if found < 0:
+        foreign = bool(tree.foreign and tree.foreign[-1] and tree.in_foreign_content(name))
+        if (role == RAW or role == XMP or role == PLAINTEXT) and not foreign:
+            if role == PLAINTEXT or tree.names and tree.names[-1] in MODAL:
                 return 0
+            found = raw_text_end(self.html, name, end)
+            if found < 0:
+                return 0  # the usual reading finds no end either, and reads no further
             ended = TOKEN.search(self.html, found)
             end = ended.end() if ended else len(self.html)
-        elif role == PLAINTEXT:
-            return 0
-        elif role != VOID_ROLE and role != HR:
+        elif (
+            role != VOID_ROLE
+            and role != HR
+            and not (foreign and self_closing(match.group("attributes")))
+        ):
             self._owe(name)
-        if self.edits and self.edits[-1][:2] == match.span():
-            self.edits.pop()  # the tag lost attributes: it goes whole
         self.edits.append((start, end, self._gap(name, start, end)))
+        self.flattened += 1
         return end
 
     def _gap(self, name: str, start: int, end: int) -> str:
         """What takes the place of the tag ``name`` from ``start`` to ``end`` taken out:
-        nothing for a formatting element, inside a word as often as not; a space for any
-        other, which parsers would have ended a line or a cell at, but one for a run of
-        such tags (a space each would make a run of white space that every element
-        around holds)."""
-        if name in FORMATTING:
+        nothing for an element of phrasing (``<b>``, ``<span>``, ``<sub>``...), which may
+        stand inside a word; a space for any other, at which a line or a cell would have
+        ended, but one for a run of such tags (a space each would make a run of white
+        space that every element around would hold)."""
+        if name in PHRASING:
             return _removed(self.html, start)
         spaced = self.spaced_to == start and self.edits and self.edits[-1][1] == start
         self.spaced_to = end
@@ -472,7 +488,13 @@ class _Scan:
         if not self.edits:
             return self.html, None
         overrun = Overrun(
-            self.depth, self.attributes, self.formatting, len(self.edits), self.elements, self.pairs
+            self.depth,
+            self.attributes,
+            self.formatting,
+            len(self.edits),
+            self.elements,
+            self.pairs,
+            self.flattened,
         )
         return _apply(self.html, self.edits), overrun
 
@@ -487,6 +509,10 @@ def _removed(html: str, start: int) -> str:
 #: An attribute text no longer than this holds at most MAX_ATTRIBUTES attributes (each
 #: takes a character and a separator at least).
 _LONG = 2 * MAX_ATTRIBUTES
+#: Elements that may stand inside a word: a tag of theirs taken out leaves nothing.
+PHRASING = FORMATTING | frozenset(
+    "abbr bdi bdo cite data dfn kbd label mark q rp rt ruby samp span sub sup time var wbr".split()
+)
 #: End tags that do not close their element even when it is the current node (</body>
 #: and </html> only move the parser on), or whose closing is more than a pop: markers
 #: (which end the formatting elements opened in them).
