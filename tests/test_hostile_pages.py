@@ -141,6 +141,8 @@ def bare(unit: str, count: int) -> str:
         # In SVG a <style> is no raw text: it is not looked for an end as raw text is
         # (each look, to the end of the page, made the scan quadratic)
         pytest.param(page("<svg>" + "<g/>" * 30_000 + "<style>x" * 60_000), id="SVG styles"),
+        # A paragraph of punctuation alone: the teaser test tried it at each character
+        pytest.param(bare("<p>" + ".,;!?-" * 500_000 + "</p>", 1), id="3 MB of punctuation"),
     ],
 )
 def test_pages_of_too_many_elements_extract_in_bounded_time(html: str) -> None:
@@ -150,6 +152,16 @@ def test_pages_of_too_many_elements_extract_in_bounded_time(html: str) -> None:
     article = archiver.extract(html.encode())
     assert time.perf_counter() - started < SECONDS
     assert article.title == "A headline"
+
+
+def test_a_dump_of_date_lines_extracts_in_bounded_time() -> None:
+    # Each line of another shape (a word of its own), none read as a date: dateparser
+    # was asked of each, half a millisecond a line (11 s for 2 MB).
+    words = ["".join(chr(97 + int(digit)) for digit in str(n)) for n in range(30_000)]
+    lines = [f"Published January 2, 2020 10:00 the minister said {word}" for word in words]
+    started = time.perf_counter()
+    archiver.extract("A headline\n" + "\n".join(lines), kind="text")
+    assert time.perf_counter() - started < SECONDS
 
 
 @pytest.mark.parametrize(

@@ -178,6 +178,25 @@ def test_a_date_reader_asks_dateparser_once_per_unreadable_shape(
     assert len(asked) == 2
 
 
+def test_date_reader_stops_asking_dateparser_after_max_tries(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked: list[str] = []
+
+    def counted(text: str, languages: list[str] | None = None) -> datetime | None:
+        asked.append(text)
+        return full_date(text, languages)
+
+    monkeypatch.setattr(dates, "full_date", counted)
+    reader = DateReader(["en"])
+    # each of another shape: a word of its own
+    unread = [f"Published 2020 {'x' * n}" for n in range(1, dates.MAX_TRIES + 11)]
+    assert not any(reader.parse(text) for text in unread)
+    assert len(asked) == dates.MAX_TRIES
+    # A text of a format read without dateparser is still read.
+    assert reader.parse("2018-12-19") == date(2018, 12, 19)
+
+
 def test_parse_date_keeps_its_time_zone_rule() -> None:
     assert (
         parse_date("2018-12-19 15:01", languages=["en"], timezone=None)

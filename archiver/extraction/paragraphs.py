@@ -44,7 +44,9 @@ def _rules() -> _Rules:
     post = read_rules("html.toml")["postclean"]
     teaser = "|".join(fold(p) for p in post["teaser"])
     return _Rules(
-        teaser=re.compile(rf"^\W*(?:{teaser})\b\s*(?::|\W*$)", re.IGNORECASE),
+        # Possessive: every teaser starts with a letter, and a paragraph of punctuation
+        # alone must not be tried at each of its characters (3 s a megabyte)
+        teaser=re.compile(rf"^\W*+(?:{teaser})\b\s*+(?::|\W*+$)", re.IGNORECASE),
         trailer=re.compile("|".join(fold(p) for p in post["trailer"]), re.IGNORECASE),
         dateline=re.compile("|".join(fold(p) for p in post["dateline"]), re.IGNORECASE),
         leader=re.compile("|".join(fold(p) for p in post["leader"]), re.IGNORECASE),
