@@ -222,6 +222,28 @@ def test_a_redirect_to_another_scheme_is_refused(server: HTTPServer) -> None:
     assert_names(caught.value, url, "unsupported URL scheme 'file'", "only http and https")
 
 
+@pytest.mark.parametrize(
+    ("location", "cause"),
+    [
+        ("javascript:alert(1)", "path must be empty or begin with '/'"),
+        ("http://xn--zz/", "Invalid A-label"),
+    ],
+)
+def test_a_redirect_to_a_url_httpx_cannot_read_is_an_error(
+    server: HTTPServer, location: str, cause: str
+) -> None:
+    # httpx reads the Location of every redirect, followed or not, and raised its own
+    # errors, which stopped a bulk run
+    server.expect_request("/x").respond_with_data("", status=302, headers={"Location": location})
+    url = server.url_for("/x")
+    with pytest.raises(FetchError) as caught:
+        get(url)
+    assert_names(caught.value, url, "a redirect to a URL that cannot be read", cause)
+    with pytest.raises(FetchError) as caught:
+        asyncio.run(afetch(url, FetchConfig(allow_private=True, retries=0)))
+    assert_names(caught.value, url, "a redirect to a URL that cannot be read", cause)
+
+
 @pytest.mark.parametrize("url", ["ftp://example.com/a", "example.com/a", "http://"])
 def test_only_http_and_https_urls_are_fetched(url: str) -> None:
     with pytest.raises(FetchError) as caught:

@@ -16,8 +16,8 @@ import math
 import time
 import urllib.parse
 from collections import Counter, OrderedDict
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -273,7 +273,8 @@ class Fetcher:
         request = self._client.build_request(
             "GET", step.url, headers=step.headers(), timeout=step.config.timeout
         )
-        response = self._client.send(request, stream=True, follow_redirects=False)
+        with _unreadable_redirect(step):
+            response = self._client.send(request, stream=True, follow_redirects=False)
         try:
             receiver = Receiver(step, _head(request, response, direct=self._own_client))
             for chunk in response.iter_raw():
@@ -298,6 +299,22 @@ class Fetcher:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+@contextmanager
+def _unreadable_redirect(step: Send) -> Iterator[None]:
+    """FetchError for a redirect whose Location httpx cannot read (``javascript:x``, an
+    invalid IDN host): httpx reads it, even when not following redirects, before it
+    hands over the response, and raises what its URL parser raises."""
+    try:
+        yield
+    except (httpx.InvalidURL, UnicodeError) as exc:  # IDNAError is a UnicodeError
+        where = "" if step.url == step.requested else f" from {step.url}"
+        raise FetchError(
+            f"a redirect{where} to a URL that cannot be read ({exc})",
+            url=step.requested,
+            attempts=step.attempt,
+        ) from exc
 
 
 # --- the async shell --------------------------------------------------------------------
@@ -457,7 +474,8 @@ class AsyncFetcher:
             request = client.build_request(
                 "GET", step.url, headers=step.headers(), timeout=step.config.timeout
             )
-            response = await client.send(request, stream=True, follow_redirects=False)
+            with _unreadable_redirect(step):
+                response = await client.send(request, stream=True, follow_redirects=False)
             try:
                 direct = self._clients.own
                 receiver = Receiver(step, _head(request, response, direct=direct))
