@@ -222,6 +222,17 @@ def test_a_redirect_to_another_scheme_is_refused(server: HTTPServer) -> None:
     assert_names(caught.value, url, "unsupported URL scheme 'file'", "only http and https")
 
 
+def test_a_redirect_to_a_path_in_utf8_is_followed_as_browsers_do(raw: RawServer) -> None:
+    # The Location's bytes are UTF-8, unescaped (the raw server sends each character of
+    # a header as one byte)
+    location = "/good/ünïcode".encode().decode("latin-1")
+    raw.routes["/x"] = respond(301, [("Location", location)], b"")
+    raw.routes["/good/%C3%BCn%C3%AFcode"] = respond(200, HTML, PAGE)
+    result = get(raw.url("/x"))
+    assert result.status == 200
+    assert result.final_url == raw.url("/good/%C3%BCn%C3%AFcode")
+
+
 @pytest.mark.parametrize(
     ("location", "cause"),
     [

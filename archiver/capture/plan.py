@@ -310,7 +310,17 @@ def _redirect_target(exchange: Exchange, urls: UrlSyntax) -> str | None:
     location = exchange.header("Location")
     if not location:
         return None
-    return urls.join(exchange.url, location)
+    return urls.join(exchange.url, _utf8(location))
+
+
+def _utf8(value: str) -> str:
+    """A header's value as browsers read a Location: its bytes (held as Latin-1, one
+    character a byte) as UTF-8 when they are UTF-8, as servers that send a non-ASCII
+    path unescaped mean them. Read as Latin-1, "/ü" would be fetched as "/%C3%83%C2%BC"."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
 
 
 def origin_of(url: str, urls: UrlSyntax) -> str:
