@@ -160,16 +160,20 @@ def test_a_date_reader_reads_the_fixtures_dates_as_parse_date(shared: Path) -> N
             assert reader.parse(text) == expected, text
 
 
-def test_a_date_reader_asks_dateparser_once_per_unreadable_shape(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    asked: list[str] = []
+@pytest.fixture
+def asked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts dateparser is asked to read (through dates.full_date), in order."""
+    texts: list[str] = []
 
     def counted(text: str, languages: list[str] | None = None) -> datetime | None:
-        asked.append(text)
+        texts.append(text)
         return full_date(text, languages)
 
     monkeypatch.setattr(dates, "full_date", counted)
+    return texts
+
+
+def test_a_date_reader_asks_dateparser_once_per_unreadable_shape(asked: list[str]) -> None:
     reader = DateReader(["en"])
     listed = ["GMT 13:34 2012 Monday ,19 November", "GMT 07:56 2011 Saturday ,27 August"]
     assert [reader.parse(text) for text in listed] == [None, None]
@@ -178,16 +182,7 @@ def test_a_date_reader_asks_dateparser_once_per_unreadable_shape(
     assert len(asked) == 2
 
 
-def test_date_reader_stops_asking_dateparser_after_max_tries(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    asked: list[str] = []
-
-    def counted(text: str, languages: list[str] | None = None) -> datetime | None:
-        asked.append(text)
-        return full_date(text, languages)
-
-    monkeypatch.setattr(dates, "full_date", counted)
+def test_date_reader_stops_asking_dateparser_after_max_tries(asked: list[str]) -> None:
     reader = DateReader(["en"])
     # each of another shape: a word of its own
     unread = [f"Published 2020 {'x' * n}" for n in range(1, dates.MAX_TRIES + 11)]
