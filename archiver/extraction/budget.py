@@ -406,7 +406,7 @@ class _Scan:
         stand inside a word; a space for any other, at which a line or a cell would have
         ended, but one for a run of such tags (a space each would make a run of white
         space that every element around would hold)."""
-        if name in PHRASING:
+        if name in _PHRASING:
             return _removed(self.html, start)
         spaced = self.spaced_to == start and self.edits and self.edits[-1][1] == start
         self.spaced_to = end
@@ -510,7 +510,7 @@ def _removed(html: str, start: int) -> str:
 #: takes a character and a separator at least).
 _LONG = 2 * MAX_ATTRIBUTES
 #: Elements that may stand inside a word: a tag of theirs taken out leaves nothing.
-PHRASING = FORMATTING | frozenset(
+_PHRASING = FORMATTING | frozenset(
     "abbr bdi bdo cite data dfn kbd label mark q rp rt ruby samp span sub sup time var wbr".split()
 )
 #: End tags that do not close their element even when it is the current node (</body>
