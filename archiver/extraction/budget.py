@@ -408,7 +408,7 @@ class _Scan:
         space that every element around would hold)."""
         if name in _PHRASING:
             return _removed(self.html, start)
-        spaced = self.spaced_to == start and self.edits and self.edits[-1][1] == start
+        spaced = self.spaced_to == start  # the tag just before was taken out for a space
         self.spaced_to = end
         return "" if spaced else " "
 
