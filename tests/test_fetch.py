@@ -500,6 +500,53 @@ def test_an_unreachable_robots_txt_allows_nothing(httpserver: HTTPServer) -> Non
     assert "/page" not in [r.path for r, _ in httpserver.log]
 
 
+def test_an_unreadable_robots_txt_is_not_asked_for_by_each_url(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=503)
+    config = FetchConfig(allow_private=True, retries=1, backoff=0.01)
+
+    def asked() -> int:
+        return [r.path for r, _ in httpserver.log].count("/robots.txt")
+
+    with Fetcher(config) as fetcher:
+        with pytest.raises(HttpStatusError):
+            fetcher.fetch(httpserver.url_for("/a"))
+        assert asked() == 2  # the first URL's own retries ask again
+        second = httpserver.url_for("/b")
+        with pytest.raises(FetchError) as caught:
+            fetcher.fetch(second)
+        assert_names(caught.value, second, "robots.txt of", "could not be read", "/a")
+        assert asked() == 2
+        monkeypatch.setattr(plan_module, "ROBOTS_RETRY_AFTER", 0.0)
+        httpserver.clear()
+        httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nAllow: /\n")
+        httpserver.expect_request("/c").respond_with_data(PAGE, content_type="text/html")
+        assert fetcher.fetch(httpserver.url_for("/c")).status == 200
+        assert asked() == 1  # asked for again once the wait is over, and read
+
+
+def test_async_fetches_of_a_site_whose_robots_txt_is_down_fail_at_once(
+    httpserver: HTTPServer,
+) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=503)
+    config = FetchConfig(allow_private=True, retries=0)
+
+    async def main() -> list[BaseException]:
+        async with AsyncFetcher(config) as fetcher:
+            failures = []
+            for name in ("/a", "/b", "/c"):
+                with pytest.raises(FetchError) as caught:
+                    await fetcher.fetch(httpserver.url_for(name))
+                failures.append(caught.value)
+            return failures
+
+    first, *others = asyncio.run(main())
+    assert "HTTP 503" in str(first)
+    assert all("could not be read" in str(error) for error in others)
+    assert [r.path for r, _ in httpserver.log] == ["/robots.txt"]
+
+
 # --- private addresses ------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ __all__ = [
     "REDIRECTS",
     "ROBOTS_MAX_BYTES",
     "ROBOTS_REDIRECTS",
+    "ROBOTS_RETRY_AFTER",
     "FetchConfig",
 ]
 
@@ -37,6 +38,12 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 ROBOTS_REDIRECTS = 5
 #: The bytes of a robots.txt that are read; the rest is cut.
 ROBOTS_MAX_BYTES = 500 * 1024
+#: Seconds for which a robots.txt that could not be read (a network failure, a 429 or
+#: 5xx still after the retries) is not asked for again by other URLs of its site: they
+#: fail at once, as RFC 9309 allows nothing while it cannot be read. Without it, each of
+#: a bulk run's thousands of URLs of a site whose robots.txt is down asked for it again,
+#: with all its retries.
+ROBOTS_RETRY_AFTER = 300.0
 
 
 @dataclass(frozen=True, slots=True)

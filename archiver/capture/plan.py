@@ -20,7 +20,14 @@ from typing import Any, Protocol
 from protego import Protego
 
 from ..errors import BlockedAddressError, FetchError, RobotsDisallowedError
-from .config import ACCEPT, ACCEPT_ENCODING, REDIRECTS, ROBOTS_REDIRECTS, FetchConfig
+from .config import (
+    ACCEPT,
+    ACCEPT_ENCODING,
+    REDIRECTS,
+    ROBOTS_REDIRECTS,
+    ROBOTS_RETRY_AFTER,
+    FetchConfig,
+)
 from .exchange import Exchange, FetchResult
 
 __all__ = [
@@ -130,6 +137,8 @@ class RobotsCache:
 
     def __init__(self) -> None:
         self.rules: dict[str, Protego | None] = {}
+        #: The origins whose robots.txt could not be read: when, and for which URL.
+        self.unreadable: dict[str, tuple[float, str]] = {}
 
     def crawl_delay(self, url: str, user_agent: str, urls: UrlSyntax) -> float | None:
         """The Crawl-delay that ``url``'s robots.txt asks of ``user_agent``, once it has
@@ -189,8 +198,7 @@ def robots_plan(
     origin = origin_of(current, urls)
     if origin not in robots.rules:
         yield from _check_host(current, url, config, 1, urls)
-        robots.rules[origin] = yield from _robots_plan(origin, url, config, deadline, 1, urls)
-    return robots.rules[origin]
+    return (yield from _robots_rules(origin, url, config, robots, deadline, 1, urls))
 
 
 def _admit(
@@ -207,16 +215,47 @@ def _admit(
     if not config.obey_robots:
         return
     origin = origin_of(url, urls)
-    if origin not in robots.rules:
-        robots.rules[origin] = yield from _robots_plan(
-            origin, requested, config, deadline, attempt, urls
-        )
-    rules = robots.rules[origin]
+    rules = yield from _robots_rules(origin, requested, config, robots, deadline, attempt, urls)
     if rules is not None and not rules.can_fetch(url, config.user_agent):
         where = "" if url == requested else f" (redirected to {url})"
         raise RobotsDisallowedError(
             f"robots.txt of {origin} disallows it{where}", url=requested, attempts=attempt
         )
+
+
+def _robots_rules(
+    origin: str,
+    requested: str,
+    config: FetchConfig,
+    robots: RobotsCache,
+    deadline: float | None,
+    attempt: int,
+    urls: UrlSyntax,
+) -> Generator[Step, Any, Protego | None]:
+    """``origin``'s robots.txt rules, read once. While one that could not be read for
+    another URL is not asked for again (:data:`ROBOTS_RETRY_AFTER`), ``requested``
+    fails at once; a URL's own retries ask for it again."""
+    if origin in robots.rules:
+        return robots.rules[origin]
+    if origin in robots.unreadable:
+        when, asked_for = robots.unreadable[origin]
+        age = time.monotonic() - when
+        if asked_for != requested and age < ROBOTS_RETRY_AFTER:
+            raise FetchError(
+                f"robots.txt of {origin} could not be read {age:.0f} s ago (for {asked_for}):"
+                f" nothing of the site is fetched until it can be (RFC 9309), and it is"
+                f" asked for again {ROBOTS_RETRY_AFTER:.0f} s after that",
+                url=requested,
+                attempts=attempt,
+            )
+    try:
+        rules = yield from _robots_plan(origin, requested, config, deadline, attempt, urls)
+    except GeneratorExit:  # the fetch failed: its error ended the attempt in the shell
+        robots.unreadable[origin] = (time.monotonic(), requested)
+        raise
+    robots.unreadable.pop(origin, None)
+    robots.rules[origin] = rules
+    return rules
 
 
 def _robots_plan(
