@@ -547,6 +547,78 @@ def test_async_fetches_of_a_site_whose_robots_txt_is_down_fail_at_once(
     assert [r.path for r, _ in httpserver.log] == ["/robots.txt"]
 
 
+def test_a_urls_own_retry_asks_for_robots_txt_though_another_url_gave_up_on_it(
+    httpserver: HTTPServer,
+) -> None:
+    answers = iter([503, 503])  # /a's first try, then /b's only one; /a's retry reads it
+
+    def robots(request: Request) -> Response:
+        return Response("User-agent: *\nAllow: /\n", status=next(answers, 200))
+
+    httpserver.expect_request("/robots.txt").respond_with_handler(robots)
+    httpserver.expect_request("/a").respond_with_data(PAGE, content_type="text/html")
+    cache = plan_module.RobotsCache()
+    patient = FetchConfig(allow_private=True, retries=1, backoff=0.4, backoff_max=0.4)
+
+    async def main() -> FetchResult:
+        async with (
+            AsyncFetcher(patient, robots=cache) as first,
+            AsyncFetcher(FetchConfig(allow_private=True, retries=0), robots=cache) as second,
+        ):
+            retrying = asyncio.create_task(first.fetch(httpserver.url_for("/a")))
+            await asyncio.sleep(0.1)  # /a has failed once and waits to retry
+            with pytest.raises(HttpStatusError):
+                await second.fetch(httpserver.url_for("/b"))
+            return await retrying
+
+    assert asyncio.run(main()).status == 200
+
+
+def test_what_does_not_stop_a_sites_fetches(httpserver: HTTPServer) -> None:
+    """Discovery's single try for the Sitemap: lines, a fetch cancelled while robots.txt
+    is read, and a refusal of ours leave the site's other URLs to ask for it."""
+    answers = iter([503])
+
+    def robots(request: Request) -> Response:
+        status = next(answers, 200)
+        if status == 200:
+            time.sleep(0.3)
+        return Response("User-agent: *\nAllow: /\n", status=status)
+
+    httpserver.expect_request("/robots.txt").respond_with_handler(robots)
+    httpserver.expect_request("/b").respond_with_data(PAGE, content_type="text/html")
+    config = FetchConfig(allow_private=True, retries=0)
+
+    async def main() -> int:
+        async with AsyncFetcher(config) as fetcher:
+            with pytest.raises(HttpStatusError):
+                await fetcher.robots_sitemaps(httpserver.url_for("/"))
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(fetcher.fetch(httpserver.url_for("/a")), 0.1)
+            return (await fetcher.fetch(httpserver.url_for("/b"))).status
+
+    assert asyncio.run(main()) == 200
+    cache = plan_module.RobotsCache()
+    url = "http://192.168.1.1/a"
+    cache.reading[url] = "http://192.168.1.1"
+    refused = BlockedAddressError("a private address, refused", url=url)
+    cache.fetch_failed(url, refused, refused)
+    assert not cache.unreadable
+
+
+def test_a_host_that_cannot_be_resolved_is_not_looked_up_by_each_url() -> None:
+    config = FetchConfig(retries=0)
+    with Fetcher(config) as fetcher:
+        with pytest.raises(FetchError) as first:
+            fetcher.fetch("http://no-such-host.invalid/a")
+        with pytest.raises(FetchError) as second:
+            fetcher.fetch("http://no-such-host.invalid/b")
+    assert "resolve" in str(first.value)
+    assert_names(
+        second.value, "http://no-such-host.invalid/b", "could not be read", "resolve", "/a"
+    )
+
+
 # --- private addresses ------------------------------------------------------------------
 
 

@@ -246,7 +246,9 @@ class Fetcher:
         except Exception as exc:
             if not is_attempt_error(exc, _ERRORS):
                 raise
-            raise final_error(url, exc, attempts, self.config, _ERRORS) from exc
+            error = final_error(url, exc, attempts, self.config, _ERRORS)
+            self._robots.fetch_failed(url, exc, error)
+            raise error from exc
         return fetch_result(url, result, attempts)
 
     def _run(self, plan: Plan) -> Any:
@@ -421,7 +423,9 @@ class AsyncFetcher:
         except Exception as exc:
             if not is_attempt_error(exc, _ERRORS):
                 raise
-            raise final_error(url, exc, attempts, self.config, _ERRORS) from exc
+            error = final_error(url, exc, attempts, self.config, _ERRORS)
+            self._robots.fetch_failed(url, exc, error)
+            raise error from exc
         return fetch_result(url, result, attempts)
 
     def crawl_delay(self, url: str) -> float | None:
@@ -433,11 +437,14 @@ class AsyncFetcher:
 
         The file is read once, as :meth:`fetch` reads it for its rules, which it then
         keeps. Raises :class:`~archiver.errors.FetchError` when it cannot be read (a
-        network error, a 5xx; tried once).
+        network error, a 5xx; tried once: that does not stop the site's fetches), and at
+        once while a fetch of the site has lately failed to read it (see
+        :data:`~archiver.capture.config.ROBOTS_RETRY_AFTER`).
         """
         try:
             rules = await self._run(robots_plan(url, self.config, self._robots, _URLS))
         except Exception as exc:
+            self._robots.reading.pop(url, None)
             if not is_attempt_error(exc, _ERRORS):
                 raise
             raise final_error(url, exc, 1, self.config, _ERRORS) from exc

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from protego import Protego
 
-from ..errors import BlockedAddressError, FetchError, RobotsDisallowedError
+from ..errors import BlockedAddressError, FetchError, HttpStatusError, RobotsDisallowedError
 from .config import (
     ACCEPT,
     ACCEPT_ENCODING,
@@ -137,8 +137,46 @@ class RobotsCache:
 
     def __init__(self) -> None:
         self.rules: dict[str, Protego | None] = {}
-        #: The origins whose robots.txt could not be read: when, and for which URL.
-        self.unreadable: dict[str, tuple[float, str]] = {}
+        #: The origin whose robots.txt a fetch (by the URL asked for) is reading, its
+        #: host's address included: left there when the read fails.
+        self.reading: dict[str, str] = {}
+        #: The origins whose robots.txt could not be read when a fetch's last attempt
+        #: ended: when, and that fetch's error.
+        self.unreadable: dict[str, tuple[float, FetchError]] = {}
+
+    def fetch_failed(self, url: str, cause: BaseException, error: FetchError) -> None:
+        """The fetch of ``url`` ended with ``error``, its last attempt with ``cause``.
+        When that attempt was reading robots.txt, and failed to reach it (a network
+        failure, a 429 or 5xx, the deadline: not a refusal of ours, a FetchError), the
+        other URLs of its origin fail at once for :data:`ROBOTS_RETRY_AFTER` seconds."""
+        origin = self.reading.pop(url, None)
+        if origin is not None and not isinstance(cause, FetchError):
+            self.unreadable[origin] = (time.monotonic(), error)
+
+    def _begin(self, origin: str, url: str, requested: str, attempt: int) -> None:
+        """Note that ``requested`` reads ``origin``'s robots.txt (at ``url``); raise at
+        once when it could not be read lately for another URL. Only on a first attempt:
+        a URL's own retries ask for it again."""
+        if origin in self.unreadable and attempt == 1:
+            when, error = self.unreadable[origin]
+            age = time.monotonic() - when
+            if error.url != requested and age < ROBOTS_RETRY_AFTER:
+                where = "" if url == requested else f" (redirected to {url})"
+                kind = HttpStatusError if error.status is not None else FetchError
+                raise kind(
+                    f"robots.txt of {origin} could not be read {age:.0f} s ago, for"
+                    f" {error.url} ({error.message}): nothing of the site is fetched until"
+                    f" it can be (RFC 9309), and it is asked for again"
+                    f" {ROBOTS_RETRY_AFTER:.0f} s after that{where}",
+                    url=requested,
+                    status=error.status,
+                )
+        self.reading[requested] = origin
+
+    def _read(self, origin: str, requested: str, rules: Protego | None) -> None:
+        self.rules[origin] = rules
+        self.unreadable.pop(origin, None)
+        self.reading.pop(requested, None)
 
     def crawl_delay(self, url: str, user_agent: str, urls: UrlSyntax) -> float | None:
         """The Crawl-delay that ``url``'s robots.txt asks of ``user_agent``, once it has
@@ -197,8 +235,11 @@ def robots_plan(
     current = urls.check(url, url, 1)
     origin = origin_of(current, urls)
     if origin not in robots.rules:
+        robots._begin(origin, current, url, 1)
         yield from _check_host(current, url, config, 1, urls)
-    return (yield from _robots_rules(origin, url, config, robots, deadline, 1, urls))
+        rules = yield from _robots_plan(origin, url, config, deadline, 1, urls)
+        robots._read(origin, url, rules)
+    return robots.rules[origin]
 
 
 def _admit(
@@ -211,51 +252,24 @@ def _admit(
     urls: UrlSyntax,
 ) -> Plan:
     """Refuse ``url`` if its address is blocked or its robots.txt disallows it."""
+    origin = origin_of(url, urls)
+    # The host's address is looked up as part of reading its robots.txt: a host that
+    # cannot be resolved has a robots.txt that cannot be read.
+    reads = config.obey_robots and origin not in robots.rules
+    if reads:
+        robots._begin(origin, url, requested, attempt)
     yield from _check_host(url, requested, config, attempt, urls)
     if not config.obey_robots:
         return
-    origin = origin_of(url, urls)
-    rules = yield from _robots_rules(origin, requested, config, robots, deadline, attempt, urls)
+    if reads:
+        rules = yield from _robots_plan(origin, requested, config, deadline, attempt, urls)
+        robots._read(origin, requested, rules)
+    rules = robots.rules[origin]
     if rules is not None and not rules.can_fetch(url, config.user_agent):
         where = "" if url == requested else f" (redirected to {url})"
         raise RobotsDisallowedError(
             f"robots.txt of {origin} disallows it{where}", url=requested, attempts=attempt
         )
-
-
-def _robots_rules(
-    origin: str,
-    requested: str,
-    config: FetchConfig,
-    robots: RobotsCache,
-    deadline: float | None,
-    attempt: int,
-    urls: UrlSyntax,
-) -> Generator[Step, Any, Protego | None]:
-    """``origin``'s robots.txt rules, read once. While one that could not be read for
-    another URL is not asked for again (:data:`ROBOTS_RETRY_AFTER`), ``requested``
-    fails at once; a URL's own retries ask for it again."""
-    if origin in robots.rules:
-        return robots.rules[origin]
-    if origin in robots.unreadable:
-        when, asked_for = robots.unreadable[origin]
-        age = time.monotonic() - when
-        if asked_for != requested and age < ROBOTS_RETRY_AFTER:
-            raise FetchError(
-                f"robots.txt of {origin} could not be read {age:.0f} s ago (for {asked_for}):"
-                f" nothing of the site is fetched until it can be (RFC 9309), and it is"
-                f" asked for again {ROBOTS_RETRY_AFTER:.0f} s after that",
-                url=requested,
-                attempts=attempt,
-            )
-    try:
-        rules = yield from _robots_plan(origin, requested, config, deadline, attempt, urls)
-    except GeneratorExit:  # the fetch failed: its error ended the attempt in the shell
-        robots.unreadable[origin] = (time.monotonic(), requested)
-        raise
-    robots.unreadable.pop(origin, None)
-    robots.rules[origin] = rules
-    return rules
 
 
 def _robots_plan(
