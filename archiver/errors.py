@@ -114,7 +114,8 @@ class ExtractionError(ArchiverError):
 class FetchError(ArchiverError):
     """A URL could not be fetched.
 
-    ``url`` is the URL asked for, ``attempts`` the number of tries made, ``status`` the
+    ``url`` is the URL asked for, ``attempts`` the number of tries made (0 when it was
+    refused before any request: its robots.txt could not be read lately), ``status`` the
     HTTP status of the last response (None when none came) and ``cause`` the exception
     that ended the last try, if any. ``str(error)`` reads "url: cause", with
     "(after N attempts)" when it was tried more than once.

@@ -23,9 +23,11 @@ from typing import Any
 
 import psutil
 import pytest
+from pytest_httpserver import HTTPServer
 from site_farm import SiteFarm, outcome
 from warc_check import requested_url, warcio_check
 from warcio.archiveiterator import ArchiveIterator
+from werkzeug import Request, Response
 
 import archiver
 from archiver.capture import FetchConfig
@@ -286,6 +288,36 @@ def test_retry_failed_tries_the_failures_again(farm: SiteFarm, tmp_path: Path) -
     # once each. The 404 and the PDF are stored again, as new captures.
     assert report.failed_now == 3
     assert len(failure_rows(tmp_path / "out")) == 3
+
+
+def test_a_site_whose_robots_txt_is_down_is_asked_for_it_once_not_once_a_url(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    down = [True]
+    asked: list[str] = []
+
+    def robots(request: Request) -> Response:
+        asked.append(request.path)
+        return Response("User-agent: *\nAllow: /\n", status=503 if down[0] else 200)
+
+    httpserver.expect_request("/robots.txt").respond_with_handler(robots)
+    urls = [httpserver.url_for(f"/p{n}") for n in range(6)]
+    for n in range(6):
+        httpserver.expect_request(f"/p{n}").respond_with_data(
+            "<p>a page</p>", content_type="text/html"
+        )
+    config = dataclasses.replace(
+        FAST, extract=False, fetch=FetchConfig(retries=1, backoff=0.01, allow_private=True)
+    )
+    report = archiver.archive_many(urls, tmp_path / "out", config=config)
+    assert (report.done_now, report.failed_now) == (0, 6)
+    assert len(asked) == 2  # the first URL's two attempts; the other five fail at once
+    rows = failure_rows(tmp_path / "out")
+    assert all("503" in str(row["message"]) for row in rows), rows
+    assert sorted(int(str(row["attempts"])) for row in rows) == [0, 0, 0, 0, 0, 2]
+    down[0] = False
+    again = archiver.archive_many([], tmp_path / "out", config=config, retry_failed=True)
+    assert again.done_now == 6
 
 
 def test_one_request_at_a_time_per_host_with_the_delay_between(

@@ -169,6 +169,7 @@ class RobotsCache:
                     f" it can be (RFC 9309), and it is asked for again"
                     f" {ROBOTS_RETRY_AFTER:.0f} s after that{where}",
                     url=requested,
+                    attempts=0,  # no request made
                     status=error.status,
                 )
         self.reading[requested] = origin

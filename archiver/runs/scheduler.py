@@ -324,14 +324,17 @@ class _Run:
     async def _page(
         self, fetcher: AsyncFetcher, workers: Workers | None, host: _Host, name: str, entry: Entry
     ) -> None:
-        slow_down = False
+        slow_down, sent = False, True
         # A URL archived before is asked for with its validators: a 304 answer becomes a
         # revisit record of the capture they came from.
         prior = self._ledger.latest_version(entry.url)
         try:
             result = await fetcher.fetch(entry.url, headers=conditions(prior))
         except FetchError as exc:
-            slow_down = asks_to_slow_down(exc.status)
+            # refused before any request (its robots.txt could not be read lately): the
+            # host has not been asked, and waits for nothing
+            sent = exc.attempts > 0
+            slow_down = sent and asks_to_slow_down(exc.status)
             self._failed(entry.url, exc, attempts=exc.attempts, status=exc.status)
         else:
             slow_down = asks_to_slow_down(result.status, result.attempts)
@@ -357,7 +360,7 @@ class _Run:
                     entry.url, error, attempts=result.attempts, status=result.status, warc=warc
                 )
         finally:
-            self._release(host, name, fetcher.crawl_delay(entry.url), slow_down)
+            self._release(host, name, fetcher.crawl_delay(entry.url), slow_down, sent=sent)
 
     async def _extract(
         self, result: FetchResult, workers: Workers | None
@@ -395,10 +398,15 @@ class _Run:
         self.failed_now += 1
         log.warning("%s", error)  # the failure report has it too, but a user watches this
 
-    def _release(self, host: _Host, name: str, crawl_delay: float | None, slow_down: bool) -> None:
-        base = max(self._config.per_host_delay, crawl_delay or 0.0)
-        host.delay = next_delay(host.delay, base, self._config.max_host_delay, slow_down=slow_down)
-        host.ready_at = time.monotonic() + host.delay
+    def _release(
+        self, host: _Host, name: str, crawl_delay: float | None, slow_down: bool, *, sent: bool
+    ) -> None:
+        if sent:
+            base = max(self._config.per_host_delay, crawl_delay or 0.0)
+            host.delay = next_delay(
+                host.delay, base, self._config.max_host_delay, slow_down=slow_down
+            )
+            host.ready_at = time.monotonic() + host.delay
         host.busy = False
         if host.queue:
             heapq.heappush(self._ready, (host.ready_at, name))
