@@ -18,6 +18,7 @@ from .errors import (
     PluginError,
     ResponseTooLargeError,
     RobotsDisallowedError,
+    RobotsUnreachableError,
     StateError,
     WarcError,
 )
@@ -100,6 +101,7 @@ __all__ = [
     "ResponseTooLargeError",
     "RevisitReport",
     "RobotsDisallowedError",
+    "RobotsUnreachableError",
     "StateError",
     "TextVersion",
     "UpdateReport",

@@ -15,6 +15,7 @@ cause, so that a message is useful without a traceback::
     ├── FetchError            a URL could not be fetched (url, attempts, status, cause)
     │   ├── HttpStatusError       the server answered with an error status (404, 410, 503)
     │   ├── RobotsDisallowedError robots.txt forbids the URL
+    │   ├── RobotsUnreachableError its robots.txt could not be reached lately: not tried
     │   ├── BlockedAddressError   a private, loopback or link-local target, refused
     │   └── ResponseTooLargeError the body is over the size limit
     │       └── DecompressionBombError   its decoded form is over the limit
@@ -43,6 +44,7 @@ __all__ = [
     "PluginError",
     "ResponseTooLargeError",
     "RobotsDisallowedError",
+    "RobotsUnreachableError",
     "StateError",
     "WarcError",
     "shown_name",
@@ -114,8 +116,8 @@ class ExtractionError(ArchiverError):
 class FetchError(ArchiverError):
     """A URL could not be fetched.
 
-    ``url`` is the URL asked for, ``attempts`` the number of tries made (0 when it was
-    refused before any request: its robots.txt could not be read lately), ``status`` the
+    ``url`` is the URL asked for, ``attempts`` the number of tries made (0 for a
+    :class:`RobotsUnreachableError`, refused before any request), ``status`` the
     HTTP status of the last response (None when none came) and ``cause`` the exception
     that ended the last try, if any. ``str(error)`` reads "url: cause", with
     "(after N attempts)" when it was tried more than once.
@@ -145,6 +147,13 @@ class HttpStatusError(FetchError):
 
 class RobotsDisallowedError(FetchError):
     """The site's robots.txt forbids fetching the URL."""
+
+
+class RobotsUnreachableError(FetchError):
+    """The URL's robots.txt could not be reached (a network failure, a 429 or 5xx) when
+    another URL of its origin was fetched, lately: as RFC 9309 allows nothing then, the
+    URL was refused before any request (``attempts`` is 0). See
+    :data:`~archiver.capture.config.ROBOTS_RETRY_AFTER`."""
 
 
 class BlockedAddressError(FetchError):

@@ -760,3 +760,23 @@ def test_a_url_that_urljoin_cannot_resolve_is_skipped(server: HTTPServer) -> Non
     assert robots_sitemaps(f"Sitemap: {bad}\n", "http://x.test/") == []
     feed = f"<rss version='2.0'><channel><item><link>{bad}</link></item></channel></rss>"
     assert parse_feed(feed.encode(), "http://x.test/feed") == []
+
+
+def test_a_url_refused_with_no_request_does_not_slow_the_site_down() -> None:
+    """A RobotsUnreachableError made no request: the site's pace stays as it was."""
+    from archiver.discovery.walker import Pace, Walker
+    from archiver.errors import RobotsUnreachableError
+
+    class Refusing:
+        def crawl_delay(self, url: str) -> None:
+            return None
+
+        async def fetch(self, url: str) -> None:
+            raise RobotsUnreachableError("robots.txt could not be reached", url=url, attempts=0)
+
+    walker = Walker(Refusing(), delay=0.01)  # type: ignore[arg-type]
+    pace = Pace(0.04)  # slowed down by earlier answers: a request would move it
+    for _ in range(3):
+        assert asyncio.run(walker.fetch("http://site.example/feed", {}, pace)) is None
+    assert pace.delay == 0.04
+    assert walker.skipped == 3

@@ -52,6 +52,7 @@ from archiver.errors import (
     HttpStatusError,
     ResponseTooLargeError,
     RobotsDisallowedError,
+    RobotsUnreachableError,
 )
 
 PAGE = (
@@ -500,7 +501,7 @@ def test_an_unreachable_robots_txt_allows_nothing(httpserver: HTTPServer) -> Non
     assert "/page" not in [r.path for r, _ in httpserver.log]
 
 
-def test_an_unreadable_robots_txt_is_not_asked_for_by_each_url(
+def test_an_unreachable_robots_txt_is_not_asked_for_by_each_url(
     httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     httpserver.expect_request("/robots.txt").respond_with_data("", status=503)
@@ -514,10 +515,10 @@ def test_an_unreadable_robots_txt_is_not_asked_for_by_each_url(
             fetcher.fetch(httpserver.url_for("/a"))
         assert asked() == 2  # the first URL's own retries ask again
         second = httpserver.url_for("/b")
-        with pytest.raises(FetchError) as caught:
+        with pytest.raises(RobotsUnreachableError) as caught:
             fetcher.fetch(second)
-        assert_names(caught.value, second, "robots.txt of", "could not be read", "/a")
-        assert asked() == 2
+        assert_names(caught.value, second, "could not be reached", "/a", "HTTP 503")
+        assert caught.value.attempts == 0 and asked() == 2
         monkeypatch.setattr(plan_module, "ROBOTS_RETRY_AFTER", 0.0)
         httpserver.clear()
         httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nAllow: /\n")
@@ -543,7 +544,7 @@ def test_async_fetches_of_a_site_whose_robots_txt_is_down_fail_at_once(
 
     first, *others = asyncio.run(main())
     assert "HTTP 503" in str(first)
-    assert all("could not be read" in str(error) for error in others)
+    assert all(isinstance(error, RobotsUnreachableError) for error in others)
     assert [r.path for r, _ in httpserver.log] == ["/robots.txt"]
 
 
@@ -576,7 +577,8 @@ def test_a_urls_own_retry_asks_for_robots_txt_though_another_url_gave_up_on_it(
 
 def test_what_does_not_stop_a_sites_fetches(httpserver: HTTPServer) -> None:
     """Discovery's single try for the Sitemap: lines, a fetch cancelled while robots.txt
-    is read, and a refusal of ours leave the site's other URLs to ask for it."""
+    is read, a refusal of ours and the attempt's deadline leave the site's other URLs to
+    ask for it."""
     answers = iter([503])
 
     def robots(request: Request) -> Response:
@@ -600,10 +602,12 @@ def test_what_does_not_stop_a_sites_fetches(httpserver: HTTPServer) -> None:
     assert asyncio.run(main()) == 200
     cache = plan_module.RobotsCache()
     url = "http://192.168.1.1/a"
-    cache.reading[url] = "http://192.168.1.1"
+    read = plan_module.RobotsRead("http://192.168.1.1")
     refused = BlockedAddressError("a private address, refused", url=url)
-    cache.fetch_failed(url, refused, refused)
-    assert not cache.unreadable
+    cache.fetch_failed(read, url, refused, refused)
+    late = plan_module.DeadlineExceeded(url)  # the attempt's time, perhaps spent elsewhere
+    cache.fetch_failed(read, url, late, FetchError("took over 1 s in all", url=url))
+    assert not cache.unreachable
 
 
 def test_a_host_that_cannot_be_resolved_is_not_looked_up_by_each_url() -> None:
@@ -615,8 +619,34 @@ def test_a_host_that_cannot_be_resolved_is_not_looked_up_by_each_url() -> None:
             fetcher.fetch("http://no-such-host.invalid/b")
     assert "resolve" in str(first.value)
     assert_names(
-        second.value, "http://no-such-host.invalid/b", "could not be read", "resolve", "/a"
+        second.value, "http://no-such-host.invalid/b", "could not be reached", "resolve", "/a"
     )
+
+
+def test_a_redirect_to_an_origin_whose_robots_txt_is_unreachable_asks_for_it_again(
+    httpserver: HTTPServer,
+) -> None:
+    """The redirect has made a request: the URL is not refused as if it had made none."""
+    port = httpserver.port
+    down = f"http://127.0.0.1:{port}"  # another origin, served by the same server
+
+    def robots(request: Request) -> Response:
+        status = 503 if request.host.startswith("127.0.0.1") else 200
+        return Response("User-agent: *\nAllow: /\n", status=status)
+
+    httpserver.expect_request("/robots.txt").respond_with_handler(robots)
+    httpserver.expect_request("/a").respond_with_data(
+        "", status=302, headers={"Location": f"{down}/x"}
+    )
+    with Fetcher(FetchConfig(allow_private=True, retries=0)) as fetcher:
+        with pytest.raises(HttpStatusError):
+            fetcher.fetch(f"{down}/y")
+        with pytest.raises(HttpStatusError) as caught:
+            fetcher.fetch(f"http://localhost:{port}/a")
+    assert not isinstance(caught.value, RobotsUnreachableError)
+    assert caught.value.attempts == 1
+    asked = [r.host.split(":")[0] for r, _ in httpserver.log if r.path == "/robots.txt"]
+    assert asked == ["127.0.0.1", "localhost", "127.0.0.1"]
 
 
 # --- private addresses ------------------------------------------------------------------
@@ -692,7 +722,12 @@ def test_a_redirect_to_a_private_address_is_refused() -> None:
     # A public site redirecting to the internal network: the plan, run without I/O.
     config = FetchConfig(obey_robots=False)
     plan = plan_module.page_plan(
-        "http://news.example/a", config, plan_module.RobotsCache(), 1, URLS
+        "http://news.example/a",
+        config,
+        plan_module.RobotsCache(),
+        1,
+        URLS,
+        plan_module.RobotsRead(),
     )
     answers = {
         plan_module.Resolve: lambda step: ["93.184.216.34"],
@@ -705,7 +740,9 @@ def test_a_redirect_to_a_private_address_is_refused() -> None:
 
 def test_a_name_that_resolves_to_a_link_local_address_is_refused() -> None:
     config = FetchConfig(obey_robots=False)
-    plan = plan_module.page_plan("http://meta.example/", config, plan_module.RobotsCache(), 1, URLS)
+    plan = plan_module.page_plan(
+        "http://meta.example/", config, plan_module.RobotsCache(), 1, URLS, plan_module.RobotsRead()
+    )
     answers = {plan_module.Resolve: ["93.184.216.34", "169.254.169.254"]}
     with pytest.raises(BlockedAddressError) as caught:
         drive(plan, answers)
@@ -714,7 +751,9 @@ def test_a_name_that_resolves_to_a_link_local_address_is_refused() -> None:
 
 def test_a_public_address_is_let_through() -> None:
     config = FetchConfig(obey_robots=False)
-    plan = plan_module.page_plan("http://news.example/", config, plan_module.RobotsCache(), 1, URLS)
+    plan = plan_module.page_plan(
+        "http://news.example/", config, plan_module.RobotsCache(), 1, URLS, plan_module.RobotsRead()
+    )
     answers = {
         plan_module.Resolve: ["93.184.216.34", "2606:2800:220:1::"],
         plan_module.Send: lambda step: fake_exchange(step, 200),
@@ -725,7 +764,9 @@ def test_a_public_address_is_let_through() -> None:
 
 def test_a_robots_txt_redirecting_to_a_private_address_is_refused() -> None:
     config = FetchConfig()
-    plan = plan_module.page_plan("http://news.example/", config, plan_module.RobotsCache(), 1, URLS)
+    plan = plan_module.page_plan(
+        "http://news.example/", config, plan_module.RobotsCache(), 1, URLS, plan_module.RobotsRead()
+    )
 
     def send(step: Any) -> Any:
         assert step.robots, "the page must not be asked for"

@@ -37,6 +37,7 @@ from .plan import (
     Received,
     Resolve,
     RobotsCache,
+    RobotsRead,
     Send,
     fetch_result,
     page_plan,
@@ -237,17 +238,18 @@ class Fetcher:
         """
         retrying = Retrying(**retry_options(url, self.config, _ERRORS))
         attempts = 0
+        read = RobotsRead()
         try:
             for attempt in retrying:
                 with attempt:
                     attempts = attempt.retry_state.attempt_number
-                    plan = page_plan(url, self.config, self._robots, attempts, _URLS, headers)
+                    plan = page_plan(url, self.config, self._robots, attempts, _URLS, read, headers)
                     result = self._run(plan)
         except Exception as exc:
             if not is_attempt_error(exc, _ERRORS):
                 raise
             error = final_error(url, exc, attempts, self.config, _ERRORS)
-            self._robots.fetch_failed(url, exc, error)
+            self._robots.fetch_failed(read, url, exc, error)
             raise error from exc
         return fetch_result(url, result, attempts)
 
@@ -414,17 +416,18 @@ class AsyncFetcher:
         """Fetch ``url`` as :meth:`Fetcher.fetch` does."""
         retrying = AsyncRetrying(**retry_options(url, self.config, _ERRORS))
         attempts = 0
+        read = RobotsRead()
         try:
             async for attempt in retrying:
                 with attempt:
                     attempts = attempt.retry_state.attempt_number
-                    plan = page_plan(url, self.config, self._robots, attempts, _URLS, headers)
+                    plan = page_plan(url, self.config, self._robots, attempts, _URLS, read, headers)
                     result = await self._run(plan)
         except Exception as exc:
             if not is_attempt_error(exc, _ERRORS):
                 raise
             error = final_error(url, exc, attempts, self.config, _ERRORS)
-            self._robots.fetch_failed(url, exc, error)
+            self._robots.fetch_failed(read, url, exc, error)
             raise error from exc
         return fetch_result(url, result, attempts)
 
@@ -444,7 +447,6 @@ class AsyncFetcher:
         try:
             rules = await self._run(robots_plan(url, self.config, self._robots, _URLS))
         except Exception as exc:
-            self._robots.reading.pop(url, None)
             if not is_attempt_error(exc, _ERRORS):
                 raise
             raise final_error(url, exc, 1, self.config, _ERRORS) from exc

@@ -38,11 +38,12 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 ROBOTS_REDIRECTS = 5
 #: The bytes of a robots.txt that are read; the rest is cut.
 ROBOTS_MAX_BYTES = 500 * 1024
-#: Seconds for which a robots.txt that could not be read (a network failure, a 429 or
-#: 5xx still after the retries) is not asked for again by other URLs of its site: they
-#: fail at once, as RFC 9309 allows nothing while it cannot be read. Without it, each of
-#: a bulk run's thousands of URLs of a site whose robots.txt is down asked for it again,
-#: with all its retries.
+#: Seconds for which a robots.txt that a fetch could not reach (a network failure, a 429
+#: or 5xx still after its retries, its host's address not found) is not asked for again:
+#: the other URLs of its origin are refused at once, with no request
+#: (RobotsUnreachableError), as RFC 9309 allows nothing while it cannot be reached.
+#: Without it, each of a bulk run's thousands of URLs of a site whose robots.txt is down
+#: asked for it again, with all its retries.
 ROBOTS_RETRY_AFTER = 300.0
 
 

@@ -19,7 +19,12 @@ from typing import Any, Protocol
 
 from protego import Protego
 
-from ..errors import BlockedAddressError, FetchError, HttpStatusError, RobotsDisallowedError
+from ..errors import (
+    BlockedAddressError,
+    FetchError,
+    RobotsDisallowedError,
+    RobotsUnreachableError,
+)
 from .config import (
     ACCEPT,
     ACCEPT_ENCODING,
@@ -37,8 +42,10 @@ __all__ = [
     "Received",
     "Resolve",
     "RobotsCache",
+    "RobotsRead",
     "Send",
     "Step",
+    "Unreachable",
     "UrlSyntax",
     "address_kind",
     "fetch_result",
@@ -49,6 +56,10 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: Origins whose unreachable robots.txt is remembered, past which the ones no longer
+#: remembered (older than ROBOTS_RETRY_AFTER) are let go.
+_UNREACHABLE_KEPT = 1024
 
 #: How the message of a BlockedAddressError ends: how to fetch such an address.
 REFUSED = "refused: such addresses are fetched only with allow_private (--allow-private)"
@@ -132,52 +143,77 @@ class DeadlineExceeded(Exception):
     """An attempt took longer than ``total_timeout``."""
 
 
+@dataclass(frozen=True, slots=True)
+class Unreachable:
+    """A robots.txt that could not be reached: since when (``time.monotonic()``), by
+    the fetch of which URL, and why."""
+
+    since: float
+    url: str
+    reason: str
+
+
+@dataclass(slots=True)
+class RobotsRead:
+    """The robots.txt one fetch's current attempt is reading: its origin, from the look
+    up of its host's address to the file read; None when it reads none."""
+
+    origin: str | None = None
+
+
 class RobotsCache:
-    """Parsed robots.txt per origin (``scheme://host:port``); None allows everything."""
+    """Parsed robots.txt per origin (``scheme://host:port``); None allows everything.
+
+    And the origins whose robots.txt could not be reached (RFC 9309 "unreachable"),
+    each remembered for :data:`ROBOTS_RETRY_AFTER` seconds."""
 
     def __init__(self) -> None:
         self.rules: dict[str, Protego | None] = {}
-        #: The origin whose robots.txt a fetch (by the URL asked for) is reading, its
-        #: host's address included: left there when the read fails.
-        self.reading: dict[str, str] = {}
-        #: The origins whose robots.txt could not be read when a fetch's last attempt
-        #: ended: when, and that fetch's error.
-        self.unreadable: dict[str, tuple[float, FetchError]] = {}
+        self.unreachable: dict[str, Unreachable] = {}
 
-    def fetch_failed(self, url: str, cause: BaseException, error: FetchError) -> None:
-        """The fetch of ``url`` ended with ``error``, its last attempt with ``cause``.
-        When that attempt was reading robots.txt, and failed to reach it (a network
-        failure, a 429 or 5xx, the deadline: not a refusal of ours, a FetchError), the
-        other URLs of its origin fail at once for :data:`ROBOTS_RETRY_AFTER` seconds."""
-        origin = self.reading.pop(url, None)
-        if origin is not None and not isinstance(cause, FetchError):
-            self.unreadable[origin] = (time.monotonic(), error)
+    def fetch_failed(
+        self, read: RobotsRead, url: str, cause: BaseException, error: FetchError
+    ) -> None:
+        """The fetch of ``url`` failed with ``error``, its last attempt with ``cause``
+        while reading the robots.txt that ``read`` names, if any. Remembered when the
+        file could not be reached (a network failure, a 429 or 5xx still after the
+        retries, the host's address not found): not for a refusal of ours (a
+        FetchError), nor for the attempt's deadline, which the attempt may have spent
+        on another host before."""
+        if read.origin is None or isinstance(cause, (FetchError, DeadlineExceeded)):
+            return
+        now = time.monotonic()
+        if len(self.unreachable) >= _UNREACHABLE_KEPT:
+            # A long run meets many dead hosts: only the ones still remembered stay.
+            self.unreachable = {
+                origin: found
+                for origin, found in self.unreachable.items()
+                if now - found.since < ROBOTS_RETRY_AFTER
+            }
+        self.unreachable[read.origin] = Unreachable(now, url, error.message)
 
-    def _begin(self, origin: str, url: str, requested: str, attempt: int) -> None:
-        """Note that ``requested`` reads ``origin``'s robots.txt (at ``url``); raise at
-        once when it could not be read lately for another URL. Only on a first attempt:
-        a URL's own retries ask for it again."""
-        if origin in self.unreadable and attempt == 1:
-            when, error = self.unreadable[origin]
-            age = time.monotonic() - when
-            if error.url != requested and age < ROBOTS_RETRY_AFTER:
-                where = "" if url == requested else f" (redirected to {url})"
-                kind = HttpStatusError if error.status is not None else FetchError
-                raise kind(
-                    f"robots.txt of {origin} could not be read {age:.0f} s ago, for"
-                    f" {error.url} ({error.message}): nothing of the site is fetched until"
-                    f" it can be (RFC 9309), and it is asked for again"
-                    f" {ROBOTS_RETRY_AFTER:.0f} s after that{where}",
-                    url=requested,
-                    attempts=0,  # no request made
-                    status=error.status,
-                )
-        self.reading[requested] = origin
+    def refuse_if_unreachable(self, origin: str, url: str) -> None:
+        """Raise RobotsUnreachableError for ``url`` while ``origin``'s robots.txt is
+        remembered as unreachable."""
+        found = self.unreachable.get(origin)
+        if found is None:
+            return
+        age = time.monotonic() - found.since
+        if age >= ROBOTS_RETRY_AFTER:
+            del self.unreachable[origin]
+            return
+        raise RobotsUnreachableError(
+            f"robots.txt of {origin} could not be reached {age:.0f} s ago, by the fetch of"
+            f" {found.url} ({found.reason}); it is asked for again"
+            f" {ROBOTS_RETRY_AFTER:.0f} s after that, and until then no URL of {origin} is"
+            " fetched (RFC 9309)",
+            url=url,
+            attempts=0,
+        )
 
-    def _read(self, origin: str, requested: str, rules: Protego | None) -> None:
+    def _read(self, origin: str, rules: Protego | None) -> None:
         self.rules[origin] = rules
-        self.unreadable.pop(origin, None)
-        self.reading.pop(requested, None)
+        self.unreachable.pop(origin, None)
 
     def crawl_delay(self, url: str, user_agent: str, urls: UrlSyntax) -> float | None:
         """The Crawl-delay that ``url``'s robots.txt asks of ``user_agent``, once it has
@@ -196,11 +232,15 @@ def page_plan(
     robots: RobotsCache,
     attempt: int,
     urls: UrlSyntax,
+    read: RobotsRead,
     headers: Mapping[str, str] | None = None,
 ) -> Generator[Step, Any, tuple[list[Exchange], Received]]:
     """One attempt at ``url``: every hop until a response that is not a redirect.
 
-    ``headers`` go with each request for the page (not for robots.txt)."""
+    ``read`` is kept up to date with the robots.txt being read (see
+    :meth:`RobotsCache.fetch_failed`). ``headers`` go with each request for the page
+    (not for robots.txt)."""
+    read.origin = None
     extra = tuple((headers or {}).items())
     deadline = time.monotonic() + config.total_timeout if config.total_timeout else None
     current = urls.check(url, url, attempt)
@@ -209,7 +249,10 @@ def page_plan(
     while True:
         if deadline is not None and time.monotonic() > deadline:
             raise DeadlineExceeded(current)
-        yield from _admit(current, url, config, robots, deadline, attempt, urls)
+        # Refused with no request only on a first attempt's first hop: a URL's own
+        # retries ask for its robots.txt again, and a redirect has made a request.
+        refuse = attempt == 1 and not exchanges
+        yield from _admit(current, url, config, robots, read, deadline, attempt, urls, refuse)
         received: Received = yield Send(current, config, deadline, attempt, url, extra=extra)
         exchanges.append(received.exchange)
         target = _redirect_target(received.exchange, urls)
@@ -236,10 +279,9 @@ def robots_plan(
     current = urls.check(url, url, 1)
     origin = origin_of(current, urls)
     if origin not in robots.rules:
-        robots._begin(origin, current, url, 1)
+        robots.refuse_if_unreachable(origin, url)
         yield from _check_host(current, url, config, 1, urls)
-        rules = yield from _robots_plan(origin, url, config, deadline, 1, urls)
-        robots._read(origin, url, rules)
+        robots._read(origin, (yield from _robots_plan(origin, url, config, deadline, 1, urls)))
     return robots.rules[origin]
 
 
@@ -248,23 +290,29 @@ def _admit(
     requested: str,
     config: FetchConfig,
     robots: RobotsCache,
+    read: RobotsRead,
     deadline: float | None,
     attempt: int,
     urls: UrlSyntax,
+    refuse: bool,
 ) -> Plan:
-    """Refuse ``url`` if its address is blocked or its robots.txt disallows it."""
+    """Refuse ``url`` if its address is blocked or its robots.txt disallows it (or, if
+    ``refuse``, could not be reached lately)."""
     origin = origin_of(url, urls)
-    # The host's address is looked up as part of reading its robots.txt: a host that
-    # cannot be resolved has a robots.txt that cannot be read.
     reads = config.obey_robots and origin not in robots.rules
     if reads:
-        robots._begin(origin, url, requested, attempt)
+        if refuse:
+            robots.refuse_if_unreachable(origin, requested)
+        # A host whose address cannot be found has a robots.txt that cannot be reached.
+        read.origin = origin
     yield from _check_host(url, requested, config, attempt, urls)
     if not config.obey_robots:
         return
     if reads:
-        rules = yield from _robots_plan(origin, requested, config, deadline, attempt, urls)
-        robots._read(origin, requested, rules)
+        robots._read(
+            origin, (yield from _robots_plan(origin, requested, config, deadline, attempt, urls))
+        )
+        read.origin = None
     rules = robots.rules[origin]
     if rules is not None and not rules.can_fetch(url, config.user_agent):
         where = "" if url == requested else f" (redirected to {url})"

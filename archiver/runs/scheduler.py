@@ -25,7 +25,7 @@ from typing import Any
 
 from ..article import Article
 from ..capture import AsyncFetcher, FetchResult, RobotsCache, asks_to_slow_down, next_delay
-from ..errors import ArchiverError, ExtractionError, FetchError
+from ..errors import ArchiverError, ExtractionError, FetchError, RobotsUnreachableError
 from ..files import PathArg
 from ..warc import CaptureRef, Stored, WarcWriter
 from .bookkeeping import (
@@ -331,9 +331,9 @@ class _Run:
         try:
             result = await fetcher.fetch(entry.url, headers=conditions(prior))
         except FetchError as exc:
-            # refused before any request (its robots.txt could not be read lately): the
-            # host has not been asked, and waits for nothing
-            sent = exc.attempts > 0
+            # Refused before any request (its robots.txt could not be reached lately): the
+            # host was not asked, and has no delay to wait.
+            sent = not isinstance(exc, RobotsUnreachableError)
             slow_down = sent and asks_to_slow_down(exc.status)
             self._failed(entry.url, exc, attempts=exc.attempts, status=exc.status)
         else:
