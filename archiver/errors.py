@@ -13,12 +13,12 @@ cause, so that a message is useful without a traceback::
     │   └── NotHtmlError          a fetched response that is not an HTML page (a PDF, JSON)
     ├── ExtractionError       an extractor failed on an input it accepted
     ├── FetchError            a URL could not be fetched (url, attempts, status, cause)
-    │   ├── HttpStatusError       the server answered with an error status (404, 410, 503)
-    │   ├── RobotsDisallowedError robots.txt forbids the URL
-    │   ├── RobotsUnreachableError its robots.txt could not be reached lately: not tried
-    │   ├── BlockedAddressError   a private, loopback or link-local target, refused
-    │   └── ResponseTooLargeError the body is over the size limit
-    │       └── DecompressionBombError   its decoded form is over the limit
+    │   ├── HttpStatusError        the server answered with an error status (404, 410, 503)
+    │   ├── RobotsDisallowedError  robots.txt forbids the URL
+    │   ├── RobotsUnreachableError its robots.txt could not be reached lately: not asked
+    │   ├── BlockedAddressError    a private, loopback or link-local target, refused
+    │   └── ResponseTooLargeError  the body is over the size limit
+    │       └── DecompressionBombError its decoded form is over the limit
     ├── PluginError           an extractor plugin is broken or unknown
     ├── StateError            the state ledger of a bulk run cannot be read or written
     └── WarcError             a WARC file cannot be written or read
@@ -150,10 +150,10 @@ class RobotsDisallowedError(FetchError):
 
 
 class RobotsUnreachableError(FetchError):
-    """The URL's robots.txt could not be reached (a network failure, a 429 or 5xx) when
-    another URL of its origin was fetched, lately: as RFC 9309 allows nothing then, the
-    URL was refused before any request (``attempts`` is 0). See
-    :data:`~archiver.capture.config.ROBOTS_RETRY_AFTER`."""
+    """A fetch of another URL of its origin (or of this one, earlier) could not reach
+    the origin's robots.txt lately (a network failure, a 429 or 5xx, its host's name
+    not resolving): as RFC 9309 allows nothing then, the URL was refused before any
+    request (``attempts`` is 0). See ``FetchConfig.robots_retry_after``."""
 
 
 class BlockedAddressError(FetchError):

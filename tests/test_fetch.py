@@ -501,11 +501,9 @@ def test_an_unreachable_robots_txt_allows_nothing(httpserver: HTTPServer) -> Non
     assert "/page" not in [r.path for r, _ in httpserver.log]
 
 
-def test_an_unreachable_robots_txt_is_not_asked_for_by_each_url(
-    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_an_unreachable_robots_txt_is_not_asked_for_by_each_url(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/robots.txt").respond_with_data("", status=503)
-    config = FetchConfig(allow_private=True, retries=1, backoff=0.01)
+    config = FetchConfig(allow_private=True, retries=1, backoff=0.01, robots_retry_after=0.5)
 
     def asked() -> int:
         return [r.path for r, _ in httpserver.log].count("/robots.txt")
@@ -519,7 +517,7 @@ def test_an_unreachable_robots_txt_is_not_asked_for_by_each_url(
             fetcher.fetch(second)
         assert_names(caught.value, second, "could not be reached", "/a", "HTTP 503")
         assert caught.value.attempts == 0 and asked() == 2
-        monkeypatch.setattr(plan_module, "ROBOTS_RETRY_AFTER", 0.0)
+        time.sleep(0.5)
         httpserver.clear()
         httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nAllow: /\n")
         httpserver.expect_request("/c").respond_with_data(PAGE, content_type="text/html")
@@ -602,12 +600,14 @@ def test_what_does_not_stop_a_sites_fetches(httpserver: HTTPServer) -> None:
     assert asyncio.run(main()) == 200
     cache = plan_module.RobotsCache()
     url = "http://192.168.1.1/a"
-    read = plan_module.RobotsRead("http://192.168.1.1")
+    after_a_redirect = plan_module.RobotsReading("http://192.168.1.1", first_hop=False)
     refused = BlockedAddressError("a private address, refused", url=url)
-    cache.fetch_failed(read, url, refused, refused)
+    cache.remember_outage(after_a_redirect, url, refused, refused.message, 300)
     late = plan_module.DeadlineExceeded(url)  # the attempt's time, perhaps spent elsewhere
-    cache.fetch_failed(read, url, late, FetchError("took over 1 s in all", url=url))
-    assert not cache.unreachable
+    cache.remember_outage(after_a_redirect, url, late, "took over 1 s in all", 300)
+    assert not cache.outages
+    cache.remember_outage(plan_module.RobotsReading("http://192.168.1.1", True), url, late, "", 0)
+    assert not cache.outages  # robots_retry_after 0: no outage kept
 
 
 def test_a_host_that_cannot_be_resolved_is_not_looked_up_by_each_url() -> None:
@@ -621,6 +621,35 @@ def test_a_host_that_cannot_be_resolved_is_not_looked_up_by_each_url() -> None:
     assert_names(
         second.value, "http://no-such-host.invalid/b", "could not be reached", "resolve", "/a"
     )
+
+
+def test_a_robots_txt_that_takes_the_whole_attempt_is_an_outage(httpserver: HTTPServer) -> None:
+    def robots(request: Request) -> Response:
+        time.sleep(0.8)  # past the attempt's total_timeout, spent on it alone
+        return Response("User-agent: *\nAllow: /\n")
+
+    httpserver.expect_request("/robots.txt").respond_with_handler(robots)
+    config = FetchConfig(allow_private=True, retries=0, timeout=2, total_timeout=0.3)
+    with Fetcher(config) as fetcher:
+        with pytest.raises(FetchError):
+            fetcher.fetch(httpserver.url_for("/a"))
+        with pytest.raises(RobotsUnreachableError):
+            fetcher.fetch(httpserver.url_for("/b"))
+    deadline = time.monotonic() + 5
+    while not httpserver.log and time.monotonic() < deadline:
+        time.sleep(0.05)  # the server's answer, left behind, must not land in the next test
+
+
+def test_outages_are_let_go_oldest_first_once_past() -> None:
+    cache = plan_module.RobotsCache()
+    failure = OSError("connection refused")
+    for origin in ("http://a.example", "http://b.example"):
+        cache.remember_outage(plan_module.RobotsReading(origin), origin, failure, "refused", 0.05)
+    time.sleep(0.1)
+    cache.remember_outage(
+        plan_module.RobotsReading("http://c.example"), "http://c.example", failure, "", 0.05
+    )
+    assert list(cache.outages) == ["http://c.example"]
 
 
 def test_a_redirect_to_an_origin_whose_robots_txt_is_unreachable_asks_for_it_again(
@@ -727,7 +756,7 @@ def test_a_redirect_to_a_private_address_is_refused() -> None:
         plan_module.RobotsCache(),
         1,
         URLS,
-        plan_module.RobotsRead(),
+        plan_module.RobotsReading(),
     )
     answers = {
         plan_module.Resolve: lambda step: ["93.184.216.34"],
@@ -741,7 +770,12 @@ def test_a_redirect_to_a_private_address_is_refused() -> None:
 def test_a_name_that_resolves_to_a_link_local_address_is_refused() -> None:
     config = FetchConfig(obey_robots=False)
     plan = plan_module.page_plan(
-        "http://meta.example/", config, plan_module.RobotsCache(), 1, URLS, plan_module.RobotsRead()
+        "http://meta.example/",
+        config,
+        plan_module.RobotsCache(),
+        1,
+        URLS,
+        plan_module.RobotsReading(),
     )
     answers = {plan_module.Resolve: ["93.184.216.34", "169.254.169.254"]}
     with pytest.raises(BlockedAddressError) as caught:
@@ -752,7 +786,12 @@ def test_a_name_that_resolves_to_a_link_local_address_is_refused() -> None:
 def test_a_public_address_is_let_through() -> None:
     config = FetchConfig(obey_robots=False)
     plan = plan_module.page_plan(
-        "http://news.example/", config, plan_module.RobotsCache(), 1, URLS, plan_module.RobotsRead()
+        "http://news.example/",
+        config,
+        plan_module.RobotsCache(),
+        1,
+        URLS,
+        plan_module.RobotsReading(),
     )
     answers = {
         plan_module.Resolve: ["93.184.216.34", "2606:2800:220:1::"],
@@ -765,7 +804,12 @@ def test_a_public_address_is_let_through() -> None:
 def test_a_robots_txt_redirecting_to_a_private_address_is_refused() -> None:
     config = FetchConfig()
     plan = plan_module.page_plan(
-        "http://news.example/", config, plan_module.RobotsCache(), 1, URLS, plan_module.RobotsRead()
+        "http://news.example/",
+        config,
+        plan_module.RobotsCache(),
+        1,
+        URLS,
+        plan_module.RobotsReading(),
     )
 
     def send(step: Any) -> Any:

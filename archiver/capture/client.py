@@ -37,7 +37,7 @@ from .plan import (
     Received,
     Resolve,
     RobotsCache,
-    RobotsRead,
+    RobotsReading,
     Send,
     fetch_result,
     page_plan,
@@ -238,18 +238,22 @@ class Fetcher:
         """
         retrying = Retrying(**retry_options(url, self.config, _ERRORS))
         attempts = 0
-        read = RobotsRead()
+        reading = RobotsReading()
         try:
             for attempt in retrying:
                 with attempt:
                     attempts = attempt.retry_state.attempt_number
-                    plan = page_plan(url, self.config, self._robots, attempts, _URLS, read, headers)
+                    plan = page_plan(
+                        url, self.config, self._robots, attempts, _URLS, reading, headers
+                    )
                     result = self._run(plan)
         except Exception as exc:
             if not is_attempt_error(exc, _ERRORS):
                 raise
             error = final_error(url, exc, attempts, self.config, _ERRORS)
-            self._robots.fetch_failed(read, url, exc, error)
+            self._robots.remember_outage(
+                reading, url, exc, error.message, self.config.robots_retry_after
+            )
             raise error from exc
         return fetch_result(url, result, attempts)
 
@@ -416,18 +420,22 @@ class AsyncFetcher:
         """Fetch ``url`` as :meth:`Fetcher.fetch` does."""
         retrying = AsyncRetrying(**retry_options(url, self.config, _ERRORS))
         attempts = 0
-        read = RobotsRead()
+        reading = RobotsReading()
         try:
             async for attempt in retrying:
                 with attempt:
                     attempts = attempt.retry_state.attempt_number
-                    plan = page_plan(url, self.config, self._robots, attempts, _URLS, read, headers)
+                    plan = page_plan(
+                        url, self.config, self._robots, attempts, _URLS, reading, headers
+                    )
                     result = await self._run(plan)
         except Exception as exc:
             if not is_attempt_error(exc, _ERRORS):
                 raise
             error = final_error(url, exc, attempts, self.config, _ERRORS)
-            self._robots.fetch_failed(read, url, exc, error)
+            self._robots.remember_outage(
+                reading, url, exc, error.message, self.config.robots_retry_after
+            )
             raise error from exc
         return fetch_result(url, result, attempts)
 
@@ -440,9 +448,8 @@ class AsyncFetcher:
 
         The file is read once, as :meth:`fetch` reads it for its rules, which it then
         keeps. Raises :class:`~archiver.errors.FetchError` when it cannot be read (a
-        network error, a 5xx; tried once: that does not stop the site's fetches), and at
-        once while a fetch of the site has lately failed to read it (see
-        :data:`~archiver.capture.config.ROBOTS_RETRY_AFTER`).
+        network error, a 5xx; tried once, which does not make an outage), and at once
+        while it has an outage (see ``FetchConfig.robots_retry_after``).
         """
         try:
             rules = await self._run(robots_plan(url, self.config, self._robots, _URLS))

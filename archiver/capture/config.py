@@ -14,7 +14,6 @@ __all__ = [
     "REDIRECTS",
     "ROBOTS_MAX_BYTES",
     "ROBOTS_REDIRECTS",
-    "ROBOTS_RETRY_AFTER",
     "FetchConfig",
 ]
 
@@ -38,13 +37,6 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 ROBOTS_REDIRECTS = 5
 #: The bytes of a robots.txt that are read; the rest is cut.
 ROBOTS_MAX_BYTES = 500 * 1024
-#: Seconds for which a robots.txt that a fetch could not reach (a network failure, a 429
-#: or 5xx still after its retries, its host's address not found) is not asked for again:
-#: the other URLs of its origin are refused at once, with no request
-#: (RobotsUnreachableError), as RFC 9309 allows nothing while it cannot be reached.
-#: Without it, each of a bulk run's thousands of URLs of a site whose robots.txt is down
-#: asked for it again, with all its retries.
-ROBOTS_RETRY_AFTER = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +52,12 @@ class FetchConfig:
     ``retry_after_cap`` (a longer wait is not retried). URLs that lead to private,
     loopback, link-local or otherwise non-public addresses are refused, so that URLs
     from untrusted sources cannot reach your own network (SSRF); ``allow_private``
-    fetches them (a server on localhost, an intranet).
+    fetches them (a server on localhost, an intranet). When a fetch could not reach a
+    robots.txt (a network failure, a 429 or 5xx still after its retries, its host's
+    name not resolving), RFC 9309 allows nothing of its origin: for
+    ``robots_retry_after`` seconds the other URLs of that origin are refused with no
+    request (:class:`~archiver.errors.RobotsUnreachableError`), where each would have
+    asked for it again with all its retries (0: each asks).
     """
 
     user_agent: str = DEFAULT_USER_AGENT
@@ -74,6 +71,7 @@ class FetchConfig:
     backoff_max: float = 30.0
     retry_after_cap: float = 60.0
     obey_robots: bool = True
+    robots_retry_after: float = 300.0
     allow_private: bool = False
 
     def __post_init__(self) -> None:
@@ -90,6 +88,7 @@ class FetchConfig:
             "backoff": self.backoff,
             "backoff_max": self.backoff_max,
             "retry_after_cap": self.retry_after_cap,
+            "robots_retry_after": self.robots_retry_after,
         }
         for name, value in positive.items():
             if not value > 0:

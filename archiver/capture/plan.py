@@ -30,7 +30,6 @@ from .config import (
     ACCEPT_ENCODING,
     REDIRECTS,
     ROBOTS_REDIRECTS,
-    ROBOTS_RETRY_AFTER,
     FetchConfig,
 )
 from .exchange import Exchange, FetchResult
@@ -42,10 +41,10 @@ __all__ = [
     "Received",
     "Resolve",
     "RobotsCache",
-    "RobotsRead",
+    "RobotsOutage",
+    "RobotsReading",
     "Send",
     "Step",
-    "Unreachable",
     "UrlSyntax",
     "address_kind",
     "fetch_result",
@@ -56,10 +55,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-#: Origins whose unreachable robots.txt is remembered, past which the ones no longer
-#: remembered (older than ROBOTS_RETRY_AFTER) are let go.
-_UNREACHABLE_KEPT = 1024
 
 #: How the message of a BlockedAddressError ends: how to fetch such an address.
 REFUSED = "refused: such addresses are fetched only with allow_private (--allow-private)"
@@ -144,9 +139,9 @@ class DeadlineExceeded(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Unreachable:
-    """A robots.txt that could not be reached: since when (``time.monotonic()``), by
-    the fetch of which URL, and why."""
+class RobotsOutage:
+    """A robots.txt that a fetch could not reach: since when (``time.monotonic()``),
+    the URL that fetch was for, and why."""
 
     since: float
     url: str
@@ -154,66 +149,73 @@ class Unreachable:
 
 
 @dataclass(slots=True)
-class RobotsRead:
-    """The robots.txt one fetch's current attempt is reading: its origin, from the look
-    up of its host's address to the file read; None when it reads none."""
+class RobotsReading:
+    """The robots.txt that one fetch's current attempt is reading: its origin, from the
+    lookup of its host's address to the file read (None when it reads none), and
+    whether the attempt began with it (on its first hop: the attempt's time went to it)."""
 
     origin: str | None = None
+    first_hop: bool = False
 
 
 class RobotsCache:
     """Parsed robots.txt per origin (``scheme://host:port``); None allows everything.
 
-    And the origins whose robots.txt could not be reached (RFC 9309 "unreachable"),
-    each remembered for :data:`ROBOTS_RETRY_AFTER` seconds."""
+    And the outages: the origins whose robots.txt a fetch could not reach, oldest
+    first, each refusing the origin's URLs for ``FetchConfig.robots_retry_after``
+    seconds (RFC 9309 allows nothing while it cannot be reached)."""
 
     def __init__(self) -> None:
         self.rules: dict[str, Protego | None] = {}
-        self.unreachable: dict[str, Unreachable] = {}
+        self.outages: dict[str, RobotsOutage] = {}
 
-    def fetch_failed(
-        self, read: RobotsRead, url: str, cause: BaseException, error: FetchError
+    def store(self, origin: str, rules: Protego | None) -> None:
+        """``origin``'s robots.txt, read."""
+        self.rules[origin] = rules
+        self.outages.pop(origin, None)
+
+    def remember_outage(
+        self,
+        reading: RobotsReading,
+        url: str,
+        cause: BaseException,
+        reason: str,
+        retry_after: float,
     ) -> None:
-        """The fetch of ``url`` failed with ``error``, its last attempt with ``cause``
-        while reading the robots.txt that ``read`` names, if any. Remembered when the
-        file could not be reached (a network failure, a 429 or 5xx still after the
-        retries, the host's address not found): not for a refusal of ours (a
-        FetchError), nor for the attempt's deadline, which the attempt may have spent
-        on another host before."""
-        if read.origin is None or isinstance(cause, (FetchError, DeadlineExceeded)):
+        """The fetch of ``url`` has failed (why: ``reason``), its last attempt with
+        ``cause`` while ``reading`` a robots.txt. An outage when the file could not be
+        reached (a network failure, a 429 or 5xx, the host's address not found), not
+        for a refusal of ours (a FetchError), nor for the attempt's deadline unless the
+        attempt began with that file (else it may have spent its time on another host)."""
+        if retry_after <= 0 or reading.origin is None or isinstance(cause, FetchError):
+            return
+        if isinstance(cause, DeadlineExceeded) and not reading.first_hop:
             return
         now = time.monotonic()
-        if len(self.unreachable) >= _UNREACHABLE_KEPT:
-            # A long run meets many dead hosts: only the ones still remembered stay.
-            self.unreachable = {
-                origin: found
-                for origin, found in self.unreachable.items()
-                if now - found.since < ROBOTS_RETRY_AFTER
-            }
-        self.unreachable[read.origin] = Unreachable(now, url, error.message)
+        for origin, outage in list(self.outages.items()):  # oldest first
+            if now - outage.since < retry_after:
+                break
+            del self.outages[origin]
+        self.outages.pop(reading.origin, None)  # at the end again: the newest
+        self.outages[reading.origin] = RobotsOutage(now, url, reason)
 
-    def refuse_if_unreachable(self, origin: str, url: str) -> None:
-        """Raise RobotsUnreachableError for ``url`` while ``origin``'s robots.txt is
-        remembered as unreachable."""
-        found = self.unreachable.get(origin)
-        if found is None:
+    def check_reachable(self, origin: str, url: str, retry_after: float) -> None:
+        """Raise RobotsUnreachableError for ``url`` while ``origin``'s robots.txt has
+        an outage younger than ``retry_after`` seconds."""
+        outage = self.outages.get(origin)
+        if outage is None:
             return
-        age = time.monotonic() - found.since
-        if age >= ROBOTS_RETRY_AFTER:
-            del self.unreachable[origin]
+        left = outage.since + retry_after - time.monotonic()
+        if left <= 0:
+            self.outages.pop(origin, None)
             return
         raise RobotsUnreachableError(
-            f"robots.txt of {origin} could not be reached {age:.0f} s ago, by the fetch of"
-            f" {found.url} ({found.reason}); it is asked for again"
-            f" {ROBOTS_RETRY_AFTER:.0f} s after that, and until then no URL of {origin} is"
-            " fetched (RFC 9309)",
+            f"robots.txt of {origin} could not be reached when {outage.url} was fetched"
+            f" ({outage.reason}): RFC 9309 allows nothing of {origin} until it can be, and"
+            f" it is not asked for again for {left:.0f} s",
             url=url,
             attempts=0,
         )
-
-    def _read(self, origin: str, rules: Protego | None) -> None:
-        self.rules[origin] = rules
-        self.unreachable.pop(origin, None)
 
     def crawl_delay(self, url: str, user_agent: str, urls: UrlSyntax) -> float | None:
         """The Crawl-delay that ``url``'s robots.txt asks of ``user_agent``, once it has
@@ -232,15 +234,15 @@ def page_plan(
     robots: RobotsCache,
     attempt: int,
     urls: UrlSyntax,
-    read: RobotsRead,
+    reading: RobotsReading,
     headers: Mapping[str, str] | None = None,
 ) -> Generator[Step, Any, tuple[list[Exchange], Received]]:
     """One attempt at ``url``: every hop until a response that is not a redirect.
 
-    ``read`` is kept up to date with the robots.txt being read (see
-    :meth:`RobotsCache.fetch_failed`). ``headers`` go with each request for the page
+    ``reading`` is kept up to date with the robots.txt being read (see
+    :meth:`RobotsCache.remember_outage`). ``headers`` go with each request for the page
     (not for robots.txt)."""
-    read.origin = None
+    reading.origin = None
     extra = tuple((headers or {}).items())
     deadline = time.monotonic() + config.total_timeout if config.total_timeout else None
     current = urls.check(url, url, attempt)
@@ -249,10 +251,8 @@ def page_plan(
     while True:
         if deadline is not None and time.monotonic() > deadline:
             raise DeadlineExceeded(current)
-        # Refused with no request only on a first attempt's first hop: a URL's own
-        # retries ask for its robots.txt again, and a redirect has made a request.
-        refuse = attempt == 1 and not exchanges
-        yield from _admit(current, url, config, robots, read, deadline, attempt, urls, refuse)
+        first_hop = not exchanges
+        yield from _admit(current, url, config, robots, reading, deadline, attempt, urls, first_hop)
         received: Received = yield Send(current, config, deadline, attempt, url, extra=extra)
         exchanges.append(received.exchange)
         target = _redirect_target(received.exchange, urls)
@@ -279,9 +279,9 @@ def robots_plan(
     current = urls.check(url, url, 1)
     origin = origin_of(current, urls)
     if origin not in robots.rules:
-        robots.refuse_if_unreachable(origin, url)
+        robots.check_reachable(origin, url, config.robots_retry_after)
         yield from _check_host(current, url, config, 1, urls)
-        robots._read(origin, (yield from _robots_plan(origin, url, config, deadline, 1, urls)))
+        robots.store(origin, (yield from _robots_plan(origin, url, config, deadline, 1, urls)))
     return robots.rules[origin]
 
 
@@ -290,29 +290,30 @@ def _admit(
     requested: str,
     config: FetchConfig,
     robots: RobotsCache,
-    read: RobotsRead,
+    reading: RobotsReading,
     deadline: float | None,
     attempt: int,
     urls: UrlSyntax,
-    refuse: bool,
+    first_hop: bool,
 ) -> Plan:
-    """Refuse ``url`` if its address is blocked or its robots.txt disallows it (or, if
-    ``refuse``, could not be reached lately)."""
+    """Refuse ``url`` if its address is blocked or its robots.txt disallows it, or has
+    an outage (on a first attempt's first hop only: a URL's own retries ask for it
+    again, and a redirect has made a request already)."""
     origin = origin_of(url, urls)
     reads = config.obey_robots and origin not in robots.rules
     if reads:
-        if refuse:
-            robots.refuse_if_unreachable(origin, requested)
+        if attempt == 1 and first_hop:
+            robots.check_reachable(origin, requested, config.robots_retry_after)
         # A host whose address cannot be found has a robots.txt that cannot be reached.
-        read.origin = origin
+        reading.origin, reading.first_hop = origin, first_hop
     yield from _check_host(url, requested, config, attempt, urls)
     if not config.obey_robots:
         return
     if reads:
-        robots._read(
+        robots.store(
             origin, (yield from _robots_plan(origin, requested, config, deadline, attempt, urls))
         )
-        read.origin = None
+        reading.origin = None
     rules = robots.rules[origin]
     if rules is not None and not rules.can_fetch(url, config.user_agent):
         where = "" if url == requested else f" (redirected to {url})"

@@ -58,6 +58,10 @@ log = logging.getLogger(__name__)
 _TICK = 0.5
 #: Idle hosts are forgotten once there are this many.
 _HOSTS_KEPT = 10_000
+#: Outages of a host's robots.txt in a row for which its URLs are held back (each for
+#: FetchConfig.robots_retry_after): past them, the host is taken to be gone, and its
+#: URLs fail at once, into the failure report.
+_OUTAGE_HOLDS = 2
 
 
 def archive_locally(
@@ -143,6 +147,8 @@ class _Host:
     ready_at: float = 0.0
     busy: bool = False
     queue: deque[Entry] = field(default_factory=deque)
+    #: Its URLs held back in a row for its robots.txt's outages (see _OUTAGE_HOLDS).
+    holds: int = 0
 
 
 class _Warcs:
@@ -330,13 +336,24 @@ class _Run:
         prior = self._ledger.latest_version(entry.url)
         try:
             result = await fetcher.fetch(entry.url, headers=conditions(prior))
+        except RobotsUnreachableError as exc:
+            # Refused with no request: the host has no delay to wait. Its URLs wait for
+            # its robots.txt to be asked for again, a short outage costing none of them;
+            # they fail at once after a few outages in a row.
+            sent = False
+            if host.holds < _OUTAGE_HOLDS:
+                host.holds += 1
+                host.queue.appendleft(entry)
+                self._queued += 1
+                host.ready_at = time.monotonic() + self._config.fetch.robots_retry_after
+                log.info("%s: held back, %s", entry.url, exc.message)
+            else:
+                self._failed(entry.url, exc, attempts=0, status=None)
         except FetchError as exc:
-            # Refused before any request (its robots.txt could not be reached lately): the
-            # host was not asked, and has no delay to wait.
-            sent = not isinstance(exc, RobotsUnreachableError)
-            slow_down = sent and asks_to_slow_down(exc.status)
+            slow_down = asks_to_slow_down(exc.status)
             self._failed(entry.url, exc, attempts=exc.attempts, status=exc.status)
         else:
+            host.holds = 0  # a response came: its robots.txt was read
             slow_down = asks_to_slow_down(result.status, result.attempts)
             previous = None
             if prior is not None and prior.digest and result.status == 304:
