@@ -192,9 +192,12 @@ class RobotsCache:
         if isinstance(cause, DeadlineExceeded) and not reading.first_hop:
             return
         now = time.monotonic()
-        for origin, outage in list(self.outages.items()):  # oldest first
+        expired = []
+        for origin, outage in self.outages.items():  # oldest first: read up to a live one
             if now - outage.since < retry_after:
                 break
+            expired.append(origin)
+        for origin in expired:
             del self.outages[origin]
         self.outages.pop(reading.origin, None)  # at the end again: the newest
         self.outages[reading.origin] = RobotsOutage(now, url, reason)
