@@ -290,17 +290,15 @@ def test_retry_failed_tries_the_failures_again(farm: SiteFarm, tmp_path: Path) -
     assert len(failure_rows(tmp_path / "out")) == 3
 
 
-@pytest.mark.parametrize("outage", ["short", "for good"])
-def test_a_sites_urls_wait_out_a_robots_txt_outage_then_fail_at_once(
-    httpserver: HTTPServer, tmp_path: Path, outage: str
+def test_the_urls_of_a_site_whose_robots_txt_is_down_fail_without_a_request(
+    httpserver: HTTPServer, tmp_path: Path
 ) -> None:
-    answers = [503, 503] if outage == "short" else [503] * 100
+    down = [True]
     asked: list[str] = []
 
     def robots(request: Request) -> Response:
         asked.append(request.path)
-        status = answers.pop(0) if answers else 200
-        return Response("User-agent: *\nAllow: /\n", status=status)
+        return Response("User-agent: *\nAllow: /\n", status=503 if down[0] else 200)
 
     httpserver.expect_request("/robots.txt").respond_with_handler(robots)
     urls = [httpserver.url_for(f"/p{n}") for n in range(6)]
@@ -308,22 +306,19 @@ def test_a_sites_urls_wait_out_a_robots_txt_outage_then_fail_at_once(
         httpserver.expect_request(f"/p{n}").respond_with_data(
             "<p>a page</p>", content_type="text/html"
         )
-    fetch = FetchConfig(retries=1, backoff=0.01, allow_private=True, robots_retry_after=0.3)
-    # A 503 slows the host down: kept under the outage's wait, as the defaults are.
-    config = dataclasses.replace(FAST, extract=False, fetch=fetch, max_host_delay=0.05)
+    fetch = FetchConfig(retries=1, backoff=0.01, allow_private=True)
+    config = dataclasses.replace(FAST, extract=False, fetch=fetch)
     report = archiver.archive_many(urls, tmp_path / "out", config=config)
+    assert (report.done_now, report.failed_now) == (0, 6)
+    assert len(asked) == 2  # the first URL's two attempts; the other five made none
     rows = failure_rows(tmp_path / "out")
-    if outage == "short":
-        # the first URL spent its retries on it; the next waited, then read it
-        assert (report.done_now, report.failed_now) == (5, 1)
-        assert len(asked) == 3
-    else:
-        # two outages in a row held the next URL back twice; then the rest failed at once
-        assert (report.done_now, report.failed_now) == (0, 6)
-        assert len(asked) == 6
-        assert sorted(int(str(row["attempts"])) for row in rows) == [0, 0, 0, 2, 2, 2]
-        refused = [row for row in rows if row["attempts"] == 0]
-        assert all(row["error"] == "RobotsUnreachableError" for row in refused), refused
+    assert sorted(int(str(row["attempts"])) for row in rows) == [0, 0, 0, 0, 0, 2]
+    refused = [row for row in rows if row["attempts"] == 0]
+    assert all(row["error"] == "RobotsUnreachableError" for row in refused), refused
+    down[0] = False
+    again = dataclasses.replace(config, fetch=dataclasses.replace(fetch, robots_retry_after=0))
+    report = archiver.archive_many([], tmp_path / "out", config=again, retry_failed=True)
+    assert report.done_now == 6
 
 
 def test_one_request_at_a_time_per_host_with_the_delay_between(

@@ -929,6 +929,8 @@ def test_async_private_check_resolves_without_blocking(raw: RawServer) -> None:
         {"retries": -1},
         {"max_body_bytes": 0},
         {"user_agent": "a\r\nX-Injected: 1"},
+        {"robots_retry_after": -1},
+        {"robots_retry_after": float("inf")},
     ],
 )
 def test_a_bad_config_is_refused(bad: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from ..version import __version__
@@ -55,9 +56,9 @@ class FetchConfig:
     fetches them (a server on localhost, an intranet). When a fetch could not reach a
     robots.txt (a network failure, a 429 or 5xx still after its retries, its host's
     name not resolving), RFC 9309 allows nothing of its origin: for
-    ``robots_retry_after`` seconds the other URLs of that origin are refused with no
-    request (:class:`~archiver.errors.RobotsUnreachableError`), where each would have
-    asked for it again with all its retries (0: each asks).
+    ``robots_retry_after`` seconds the URLs of that origin are refused with no request
+    (:class:`~archiver.errors.RobotsUnreachableError`), where each would have asked for
+    it again with all its retries (0: each asks).
     """
 
     user_agent: str = DEFAULT_USER_AGENT
@@ -71,7 +72,7 @@ class FetchConfig:
     backoff_max: float = 30.0
     retry_after_cap: float = 60.0
     obey_robots: bool = True
-    robots_retry_after: float = 300.0
+    robots_retry_after: float = 60.0
     allow_private: bool = False
 
     def __post_init__(self) -> None:
@@ -96,6 +97,8 @@ class FetchConfig:
         for name, value in not_negative.items():
             if not value >= 0:
                 raise ValueError(f"FetchConfig.{name} must not be negative, not {value!r}")
+        if math.isinf(self.robots_retry_after):  # it would refuse the origin for ever
+            raise ValueError("FetchConfig.robots_retry_after must be finite")
         ua = self.user_agent
         if not ua or not ua.isascii() or not ua.isprintable():
             raise ValueError(f"FetchConfig.user_agent is not a header value: {self.user_agent!r}")

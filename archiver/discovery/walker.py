@@ -33,7 +33,7 @@ from ..capture import (
     asks_to_slow_down,
     next_delay,
 )
-from ..errors import ArchiverError, FetchError, InputError, RobotsUnreachableError
+from ..errors import ArchiverError, FetchError, InputError
 from .feeds import feed_links, parse_feed, robots_sitemaps
 from .found import DiscoveredURL, SourceKind, absolute_url, clean_url, joined_all
 from .period import cutoff
@@ -127,11 +127,8 @@ class Walker:
         try:
             result = await self.fetcher.fetch(url)
         except ArchiverError as exc:
-            if not isinstance(exc, RobotsUnreachableError):  # no request made: no new pace
-                slow_down = isinstance(exc, FetchError) and asks_to_slow_down(exc.status)
-                pace.delay = next_delay(
-                    pace.delay or base, base, self._max_delay, slow_down=slow_down
-                )
+            slow_down = isinstance(exc, FetchError) and asks_to_slow_down(exc.status)
+            pace.delay = next_delay(pace.delay or base, base, self._max_delay, slow_down=slow_down)
             log.warning("discovery: %s: skipped", exc)
             self.skipped += 1
             return None

@@ -25,7 +25,7 @@ from typing import Any
 
 from ..article import Article
 from ..capture import AsyncFetcher, FetchResult, RobotsCache, asks_to_slow_down, next_delay
-from ..errors import ArchiverError, ExtractionError, FetchError, RobotsUnreachableError
+from ..errors import ArchiverError, ExtractionError, FetchError
 from ..files import PathArg
 from ..warc import CaptureRef, Stored, WarcWriter
 from .bookkeeping import (
@@ -58,10 +58,6 @@ log = logging.getLogger(__name__)
 _TICK = 0.5
 #: Idle hosts are forgotten once there are this many.
 _HOSTS_KEPT = 10_000
-#: Outages of a host's robots.txt in a row for which its URLs are held back (each for
-#: FetchConfig.robots_retry_after): past them, the host is taken to be gone, and its
-#: URLs fail at once, into the failure report.
-_OUTAGE_HOLDS = 2
 
 
 def archive_locally(
@@ -147,8 +143,6 @@ class _Host:
     ready_at: float = 0.0
     busy: bool = False
     queue: deque[Entry] = field(default_factory=deque)
-    #: Its URLs held back in a row for its robots.txt's outages (see _OUTAGE_HOLDS).
-    holds: int = 0
 
 
 class _Warcs:
@@ -330,30 +324,16 @@ class _Run:
     async def _page(
         self, fetcher: AsyncFetcher, workers: Workers | None, host: _Host, name: str, entry: Entry
     ) -> None:
-        slow_down, sent = False, True
+        slow_down = False
         # A URL archived before is asked for with its validators: a 304 answer becomes a
         # revisit record of the capture they came from.
         prior = self._ledger.latest_version(entry.url)
         try:
             result = await fetcher.fetch(entry.url, headers=conditions(prior))
-        except RobotsUnreachableError as exc:
-            # Refused with no request: the host has no delay to wait. Its URLs wait for
-            # its robots.txt to be asked for again, a short outage costing none of them;
-            # they fail at once after a few outages in a row.
-            sent = False
-            if host.holds < _OUTAGE_HOLDS:
-                host.holds += 1
-                host.queue.appendleft(entry)
-                self._queued += 1
-                host.ready_at = time.monotonic() + self._config.fetch.robots_retry_after
-                log.info("%s: held back, %s", entry.url, exc.message)
-            else:
-                self._failed(entry.url, exc, attempts=0, status=None)
         except FetchError as exc:
             slow_down = asks_to_slow_down(exc.status)
             self._failed(entry.url, exc, attempts=exc.attempts, status=exc.status)
         else:
-            host.holds = 0  # a response came: its robots.txt was read
             slow_down = asks_to_slow_down(result.status, result.attempts)
             previous = None
             if prior is not None and prior.digest and result.status == 304:
@@ -377,7 +357,7 @@ class _Run:
                     entry.url, error, attempts=result.attempts, status=result.status, warc=warc
                 )
         finally:
-            self._release(host, name, fetcher.crawl_delay(entry.url), slow_down, sent=sent)
+            self._release(host, name, fetcher.crawl_delay(entry.url), slow_down)
 
     async def _extract(
         self, result: FetchResult, workers: Workers | None
@@ -415,15 +395,10 @@ class _Run:
         self.failed_now += 1
         log.warning("%s", error)  # the failure report has it too, but a user watches this
 
-    def _release(
-        self, host: _Host, name: str, crawl_delay: float | None, slow_down: bool, *, sent: bool
-    ) -> None:
-        if sent:
-            base = max(self._config.per_host_delay, crawl_delay or 0.0)
-            host.delay = next_delay(
-                host.delay, base, self._config.max_host_delay, slow_down=slow_down
-            )
-            host.ready_at = time.monotonic() + host.delay
+    def _release(self, host: _Host, name: str, crawl_delay: float | None, slow_down: bool) -> None:
+        base = max(self._config.per_host_delay, crawl_delay or 0.0)
+        host.delay = next_delay(host.delay, base, self._config.max_host_delay, slow_down=slow_down)
+        host.ready_at = time.monotonic() + host.delay
         host.busy = False
         if host.queue:
             heapq.heappush(self._ready, (host.ready_at, name))
