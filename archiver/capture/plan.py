@@ -25,13 +25,7 @@ from ..errors import (
     RobotsDisallowedError,
     RobotsUnreachableError,
 )
-from .config import (
-    ACCEPT,
-    ACCEPT_ENCODING,
-    REDIRECTS,
-    ROBOTS_REDIRECTS,
-    FetchConfig,
-)
+from .config import ACCEPT, ACCEPT_ENCODING, REDIRECTS, ROBOTS_REDIRECTS, FetchConfig
 from .exchange import Exchange, FetchResult
 
 __all__ = [
