@@ -720,6 +720,13 @@ def test_the_address_a_client_of_ones_own_connects_to_is_not_checked(
 URLS = client_module._URLS
 
 
+def plan_for(url: str, config: FetchConfig) -> Any:
+    """A first attempt's plan for ``url``, with nothing read of robots.txt yet."""
+    return plan_module.page_plan(
+        url, config, plan_module.RobotsCache(), 1, URLS, plan_module.RobotsReading()
+    )
+
+
 def drive(plan: Any, answers: dict[type, Any]) -> Any:
     """Run a fetch plan with canned answers for its steps (no I/O at all)."""
     try:
@@ -750,14 +757,7 @@ def fake_exchange(step: Any, status: int, location: str | None = None) -> Any:
 def test_a_redirect_to_a_private_address_is_refused() -> None:
     # A public site redirecting to the internal network: the plan, run without I/O.
     config = FetchConfig(obey_robots=False)
-    plan = plan_module.page_plan(
-        "http://news.example/a",
-        config,
-        plan_module.RobotsCache(),
-        1,
-        URLS,
-        plan_module.RobotsReading(),
-    )
+    plan = plan_for("http://news.example/a", config)
     answers = {
         plan_module.Resolve: lambda step: ["93.184.216.34"],
         plan_module.Send: lambda step: fake_exchange(step, 302, "http://10.1.2.3/admin"),
@@ -769,14 +769,7 @@ def test_a_redirect_to_a_private_address_is_refused() -> None:
 
 def test_a_name_that_resolves_to_a_link_local_address_is_refused() -> None:
     config = FetchConfig(obey_robots=False)
-    plan = plan_module.page_plan(
-        "http://meta.example/",
-        config,
-        plan_module.RobotsCache(),
-        1,
-        URLS,
-        plan_module.RobotsReading(),
-    )
+    plan = plan_for("http://meta.example/", config)
     answers = {plan_module.Resolve: ["93.184.216.34", "169.254.169.254"]}
     with pytest.raises(BlockedAddressError) as caught:
         drive(plan, answers)
@@ -785,14 +778,7 @@ def test_a_name_that_resolves_to_a_link_local_address_is_refused() -> None:
 
 def test_a_public_address_is_let_through() -> None:
     config = FetchConfig(obey_robots=False)
-    plan = plan_module.page_plan(
-        "http://news.example/",
-        config,
-        plan_module.RobotsCache(),
-        1,
-        URLS,
-        plan_module.RobotsReading(),
-    )
+    plan = plan_for("http://news.example/", config)
     answers = {
         plan_module.Resolve: ["93.184.216.34", "2606:2800:220:1::"],
         plan_module.Send: lambda step: fake_exchange(step, 200),
@@ -803,14 +789,7 @@ def test_a_public_address_is_let_through() -> None:
 
 def test_a_robots_txt_redirecting_to_a_private_address_is_refused() -> None:
     config = FetchConfig()
-    plan = plan_module.page_plan(
-        "http://news.example/",
-        config,
-        plan_module.RobotsCache(),
-        1,
-        URLS,
-        plan_module.RobotsReading(),
-    )
+    plan = plan_for("http://news.example/", config)
 
     def send(step: Any) -> Any:
         assert step.robots, "the page must not be asked for"
