@@ -226,7 +226,7 @@ class _Scan:
         html, tree, owed = self.html, self.tree, self.owed
         names, foreign, where, barriers = tree.names, tree.foreign, tree.where, tree.barriers
         role_of, kinds_of = ROLES.get, KINDS.get
-        search = TOKEN.search
+        search, tokens = TOKEN.search, TOKEN.finditer
         max_depth, long, not_popped = MAX_DEPTH, _LONG, _NOT_POPPED
         max_elements, max_pairs = MAX_ELEMENTS, MAX_PAIRS
         elements = pairs = 0
@@ -234,140 +234,143 @@ class _Scan:
         # It is read on all the same, as tags, in case the model is wrong to read it as
         # text (it can only find more); but no end of raw text is looked for any more.
         text_to_the_end = False
-        position = 0
         # The usual cases are tree.push() and tree.pop_to() inlined: a page has thousands
-        # of tags, and this runs on every page.
-        while (match := search(html, position)) is not None:
-            position = match.end()
-            name, attributes, end, end_attributes = match.groups()
-            if name is None:
-                if end is None:  # a comment, doctype or bogus comment
-                    if foreign and foreign[-1] and html.startswith("<![CDATA[", match.start()):
-                        # In SVG and MathML, text up to "]]>".
-                        found = -1 if text_to_the_end else html.find("]]>", match.start() + 9)
-                        if found >= 0:
-                            position = found + 3
-                        else:
+        # of tags, and this runs on every page. The tags are read in one pass of finditer,
+        # begun again where the reading jumps ahead (raw text, CDATA, dropped elements).
+        restart: int | None = 0
+        while restart is not None:
+            matches, restart = tokens(html, restart), None
+            for match in matches:
+                name, attributes, end, end_attributes = match.groups()
+                if name is None:
+                    if end is None:  # a comment, doctype or bogus comment
+                        if foreign and foreign[-1] and html.startswith("<![CDATA[", match.start()):
+                            # In SVG and MathML, text up to "]]>".
+                            found = -1 if text_to_the_end else html.find("]]>", match.start() + 9)
+                            if found >= 0:
+                                restart = found + 3
+                                break
                             text_to_the_end = True
-                    continue
-                end = end.lower()
-                if (owed and owed.get(end) and not text_to_the_end) or (
-                    end_attributes and len(end_attributes) > long
-                ):
-                    self._end_tag(end, end_attributes, match)
-                elif foreign and foreign[-1]:
-                    foreign_end_tag(tree, end)
-                elif not names or names[-1] != end or end in not_popped:
-                    end_tag(tree, end)
-                elif end in FORMATTING:
-                    if tree.floating[-1].get(end):
+                        continue
+                    end = end.lower()
+                    if (owed and owed.get(end) and not text_to_the_end) or (
+                        end_attributes and len(end_attributes) > long
+                    ):
+                        self._end_tag(end, end_attributes, match)
+                    elif foreign and foreign[-1]:
+                        foreign_end_tag(tree, end)
+                    elif not names or names[-1] != end or end in not_popped:
                         end_tag(tree, end)
-                    else:  # the current node, a formatting element, closed
+                    elif end in FORMATTING:
+                        if tree.floating[-1].get(end):
+                            end_tag(tree, end)
+                        else:  # the current node, a formatting element, closed
+                            names.pop()
+                            foreign.pop()
+                            where[end].pop()
+                            tree.formatting -= 1
+                    else:  # the current node closed
                         names.pop()
                         foreign.pop()
                         where[end].pop()
-                        tree.formatting -= 1
-                else:  # the current node closed
-                    names.pop()
-                    foreign.pop()
-                    where[end].pop()
-                    kinds = kinds_of(end)
-                    if kinds:
-                        for kind in kinds:
-                            barriers[kind].pop()
-                continue
-            name = name.lower()
-            if (
-                (elements >= max_elements or pairs >= max_pairs)
-                and not text_to_the_end  # what follows is text to parsers: kept as it is
-                and (dropped_to := self._flatten(name, match))
-            ):
+                        kinds = kinds_of(end)
+                        if kinds:
+                            for kind in kinds:
+                                barriers[kind].pop()
+                    continue
+                name = name.lower()
+                if (
+                    (elements >= max_elements or pairs >= max_pairs)
+                    and not text_to_the_end  # what follows is text to parsers: kept as it is
+                    and (dropped_to := self._flatten(name, match))
+                ):
+                    elements += 1
+                    restart = dropped_to
+                    break
+                # Counted whether or not the model opens an element: libxml2 opens one for
+                # tags that HTML5 parsers ignore (a <td> outside a table).
                 elements += 1
-                position = dropped_to
-                continue
-            # Counted whether or not the model opens an element: libxml2 opens one for
-            # tags that HTML5 parsers ignore (a <td> outside a table).
-            elements += 1
-            if len(names) + tree.floating_total >= max_depth and not self._make_room(name, match):
-                elements -= 1
-                continue  # the tag is dropped
-            if len(attributes) > long:  # shorter, it cannot hold too many attributes
-                attributes = self._trim(name, attributes, match)
-            role = role_of(name, PLAIN)
-            if (role == FORMAT or role == ANCHOR) and (
-                tree.formatting + tree.floating_total >= MAX_FORMATTING
-            ):
-                # Dropped before anything else: nothing it would do may happen.
-                self._drop(name, match)
-                elements -= 1
-                continue
-            if foreign and foreign[-1] and tree.in_foreign_content(name):
-                if name in BREAKOUT or (name == "font" and FONT_BREAKOUT.search(attributes)):
-                    break_out(tree)  # and read the tag as HTML
-                else:
-                    if not self_closing(attributes):
-                        pairs += len(names)
-                        kind = foreign_kind(foreign[-1], name, attributes)
-                        tree.push(name, kind)
+                full = len(names) + tree.floating_total >= max_depth
+                if full and not self._make_room(name, match):
+                    elements -= 1
+                    continue  # the tag is dropped
+                if len(attributes) > long:  # shorter, it cannot hold too many attributes
+                    attributes = self._trim(name, attributes, match)
+                role = role_of(name, PLAIN)
+                if (role == FORMAT or role == ANCHOR) and (
+                    tree.formatting + tree.floating_total >= MAX_FORMATTING
+                ):
+                    # Dropped before anything else: nothing it would do may happen.
+                    self._drop(name, match)
+                    elements -= 1
                     continue
-            # In HTML content: close what the tag closes, then open its element.
-            if names and names[-1] in MODAL and not modal_start(tree, name):
-                continue  # parsers ignore the tag
-            if role == BLOCK:
-                if where.get("p"):
-                    close_p(tree)
-            elif role != PLAIN:
-                if role == RAW or role == XMP:
-                    found = -1 if text_to_the_end else raw_text_end(html, name, position)
-                    if found >= 0:
-                        # Its end tag closes nothing open: it is passed over, and kept.
-                        ended = search(html, found)
-                        position = ended.end() if ended else len(html)
+                if foreign and foreign[-1] and tree.in_foreign_content(name):
+                    if name in BREAKOUT or (name == "font" and FONT_BREAKOUT.search(attributes)):
+                        break_out(tree)  # and read the tag as HTML
                     else:
-                        text_to_the_end = True
-                    if role == XMP:
-                        close_p(tree)
-                    continue
-                if role == VOID_ROLE or role == HR:
-                    pairs += len(names)
-                    if role == HR:
-                        close_p(tree)
-                    elif name == "input" and where.get("select"):
-                        close_select(tree)  # an <input> ends a <select>
-                    continue
-                if role == FOREIGN_ROOT:
-                    if not self_closing(attributes):
-                        pairs += len(names)
-                        tree.push(name, SVG if name == "svg" else MATHML)
-                    continue
-                if role == ANCHOR:
-                    if tree.floating_total or where.get(name):
-                        close_anchor(tree, name)
-                elif role == DOCUMENT and not open_document(tree, name):
-                    continue  # parsers merge it into the one open, or ignore it
-                elif role == PLAINTEXT:
-                    close_p(tree)
-                    text_to_the_end = True
-                    continue
-                elif role != FORMAT and not close_implied(tree, name, role):
+                        if not self_closing(attributes):
+                            pairs += len(names)
+                            kind = foreign_kind(foreign[-1], name, attributes)
+                            tree.push(name, kind)
+                        continue
+                # In HTML content: close what the tag closes, then open its element.
+                if names and names[-1] in MODAL and not modal_start(tree, name):
                     continue  # parsers ignore the tag
-            depth = len(names)
-            pairs += depth
-            names.append(name)
-            foreign.append(HTML)
-            found_at = where.get(name)
-            if found_at is None:
-                where[name] = [depth]
-            else:
-                found_at.append(depth)
-            kinds = kinds_of(name)
-            if kinds:
-                for kind in kinds:
-                    barriers[kind].append(depth)
-            if role == FORMAT or role == ANCHOR:
-                tree.formatting += 1
-            elif name in MARKERS:
-                tree.floating.append({})
+                if role == BLOCK:
+                    if where.get("p"):
+                        close_p(tree)
+                elif role != PLAIN:
+                    if role == RAW or role == XMP:
+                        if role == XMP:
+                            close_p(tree)
+                        found = -1 if text_to_the_end else raw_text_end(html, name, match.end())
+                        if found >= 0:
+                            # Its end tag closes nothing open: it is passed over, and kept.
+                            ended = search(html, found)
+                            restart = ended.end() if ended else len(html)
+                            break
+                        text_to_the_end = True
+                        continue
+                    if role == VOID_ROLE or role == HR:
+                        pairs += len(names)
+                        if role == HR:
+                            close_p(tree)
+                        elif name == "input" and where.get("select"):
+                            close_select(tree)  # an <input> ends a <select>
+                        continue
+                    if role == FOREIGN_ROOT:
+                        if not self_closing(attributes):
+                            pairs += len(names)
+                            tree.push(name, SVG if name == "svg" else MATHML)
+                        continue
+                    if role == ANCHOR:
+                        if tree.floating_total or where.get(name):
+                            close_anchor(tree, name)
+                    elif role == DOCUMENT and not open_document(tree, name):
+                        continue  # parsers merge it into the one open, or ignore it
+                    elif role == PLAINTEXT:
+                        close_p(tree)
+                        text_to_the_end = True
+                        continue
+                    elif role != FORMAT and not close_implied(tree, name, role):
+                        continue  # parsers ignore the tag
+                depth = len(names)
+                pairs += depth
+                names.append(name)
+                foreign.append(HTML)
+                found_at = where.get(name)
+                if found_at is None:
+                    where[name] = [depth]
+                else:
+                    found_at.append(depth)
+                kinds = kinds_of(name)
+                if kinds:
+                    for kind in kinds:
+                        barriers[kind].append(depth)
+                if role == FORMAT or role == ANCHOR:
+                    tree.formatting += 1
+                elif name in MARKERS:
+                    tree.floating.append({})
         self.elements, self.pairs = elements, pairs
 
     def _flatten(self, name: str, match: re.Match[str]) -> int:

@@ -26,12 +26,14 @@ __all__ = [
     "Kind",
     "Line",
     "clean_body",
+    "ends_sentence",
     "folded_words",
     "identify_language",
     "in_drop_blocks",
     "lexicon_kind",
     "lower_share",
     "normalise",
+    "single_caption",
     "site_kind",
     "source_agency",
     "trigrams",
@@ -43,6 +45,10 @@ LETTER_WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _INITIAL = re.compile(r"([^\W\d_])[\w'’-]*")
 DIGIT = re.compile(r"\d")
 SOURCE_LINE = re.compile(r"^(?P<place>[^\W\d][\w .'-]{1,30}?)\s+[-–—]\s+(?P<agency>[\w .-]{2,30})$")
+
+#: The marks that end a sentence, and the closing quotes and brackets that may follow.
+_SENTENCE_MARKS = ".!?…:;"
+_CLOSERS = "'\"”’»)]"
 
 #: A line of at least this many words is prose even when it does not end like a sentence.
 LONG_WORDS = 20
@@ -186,12 +192,23 @@ def lexicon_kind(
 
 def normalise(line: str) -> str:
     """The line with its white space folded, a caption printed twice printed once."""
-    line = normalize_space(line)
-    # Captions are often printed twice on one line ("X X"): keep one copy.
+    return single_caption(normalize_space(line))
+
+
+def single_caption(line: str) -> str:
+    """The line, a caption printed twice on it ("X X", as pages often do) printed once."""
     half, rest = divmod(len(line), 2)
     if len(line) > 20 and rest == 1 and line[half] == " " and line[:half] == line[half + 1 :]:
         return line[:half]
     return line
+
+
+def ends_sentence(line: str) -> bool:
+    """Whether the ``line`` (no line break in it) ends like a sentence: with a mark of
+    :data:`_SENTENCE_MARKS`, then perhaps closing quotes or brackets. String methods, not
+    a regular expression ending in ``$``, which is tried at every character of the line."""
+    stripped = line.rstrip(_CLOSERS)
+    return bool(stripped) and stripped[-1] in _SENTENCE_MARKS
 
 
 def folded_words(text: str) -> list[str]:

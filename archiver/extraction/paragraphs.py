@@ -11,13 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .lines import ends_sentence
 from .prose import has_words, is_prose, letter_words
-from .rules import any_match, fold, lexicon, read_rules
+from .rules import any_match, any_of, fold, lexicon, read_rules
 
 __all__ = ["clean_paragraphs", "headline_words"]
 
 _WORD = re.compile(r"\w+")
-_SENTENCE_END = re.compile(r"[.!?…:;]['\"”’»)\]]*$")
 #: The headline is looked for among this many paragraphs at the start.
 _HEADER_LINES = 4
 #: Teaser and furniture lines are short.
@@ -47,9 +47,9 @@ def _rules() -> _Rules:
         # Possessive: every teaser starts with a letter, and a paragraph of punctuation
         # alone must not be tried at each of its characters (3 s a megabyte)
         teaser=re.compile(rf"^\W*+(?:{teaser})\b\s*+(?::|\W*+$)", re.IGNORECASE),
-        trailer=re.compile("|".join(fold(p) for p in post["trailer"]), re.IGNORECASE),
+        trailer=any_of((fold(p) for p in post["trailer"]), re.IGNORECASE),
         dateline=re.compile("|".join(fold(p) for p in post["dateline"]), re.IGNORECASE),
-        leader=re.compile("|".join(fold(p) for p in post["leader"]), re.IGNORECASE),
+        leader=any_of((fold(p) for p in post["leader"]), re.IGNORECASE),
     )
 
 
@@ -87,9 +87,11 @@ def _without_headline(
 
 def _is_dateline(paragraph: str, rules: _Rules) -> bool:
     """A date with a few words about it (time, place, author, category), no sentence."""
+    if ends_sentence(paragraph):
+        return False  # tested first: most paragraphs are sentences, the date search is dear
     folded = _fold(paragraph)
     date = rules.dateline.search(folded)
-    if date is None or _SENTENCE_END.search(paragraph):
+    if date is None:
         return False
     rest = folded[: date.start()] + " " + folded[date.end() :]
     return letter_words(rest) <= _DATELINE_WORDS
@@ -121,7 +123,7 @@ def _without_teasers(paragraphs: list[str], rules: _Rules) -> Iterable[str]:
         if listing and short and not has_words(paragraph, _LISTED_WORDS + 1):
             if paragraph.startswith("- "):
                 continue  # an item of the list under the teaser
-            if labelled and not _SENTENCE_END.search(paragraph):
+            if labelled and not ends_sentence(paragraph):
                 continue  # a headline under a bare label ("DON'T MISS")
         listing = False
         yield paragraph

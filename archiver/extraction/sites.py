@@ -20,7 +20,7 @@ from .registry import domain_of
 from .render import normalize_space, render_lines
 from .result import Extraction, article_from
 from .rules import SiteRules, lexicon, load_site_rules
-from .textdump import extract_text
+from .textdump import extract_lines, extract_text
 
 __all__ = ["BUILTIN_SITES", "SitePlugin", "builtin_plugins"]
 
@@ -140,7 +140,7 @@ class SitePlugin:
         root = tree.body or tree.root
         if root is None:
             return None
-        return extract_text("\n".join(render_lines(root)), self.rules, language=language)
+        return extract_lines(render_lines(root), self.rules, language=language)
 
 
 def _parse(document: Document) -> HTMLParser:

@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from datetime import date, datetime
 
-from .budget import bounded_lines
+from .budget import MAX_LINES, bounded_lines
 from .dates import DateReader, date_share, parse_date
 from .lines import (
     HEADING_WORDS,
@@ -22,22 +22,23 @@ from .lines import (
     LONG_WORDS,
     Kind,
     Line,
+    ends_sentence,
     folded_words,
     identify_language,
     in_drop_blocks,
     lexicon_kind,
     lower_share,
-    normalise,
+    single_caption,
     site_kind,
     source_agency,
     trigrams,
 )
+from .render import normalize_space
 from .result import Extraction
 from .rules import Lexicon, SiteRules, any_match, fold, lexicon
 
-__all__ = ["extract_text"]
+__all__ = ["extract_lines", "extract_text"]
 
-_SENTENCE_END = re.compile(r"[.!?…:;]['\"”’»)\]]*$")
 _DATELINE = re.compile(r"^(?P<place>[A-Z][A-Za-z .'-]{1,30}?)\s*[-–—]+\s*(?P<date>[^:]{6,30}):\s")
 _TAGS = re.compile(r"^(?:tags?|ετικέτες)\s*:?\s+(?P<tags>.+)$", re.IGNORECASE)
 _NAME_SEPARATOR = re.compile(r"\s*(?:,|&|\band\b|\bκαι\b)\s*")
@@ -57,7 +58,18 @@ def extract_text(
     ``language`` (ISO 639-1), when known, saves identifying it. Only the first
     :data:`~archiver.extraction.budget.MAX_LINES` lines are read.
     """
-    lines = [normalise(line) for line in bounded_lines(text)]
+    return extract_lines(
+        [normalize_space(line) for line in bounded_lines(text)], rules, language=language
+    )
+
+
+def extract_lines(
+    lines: list[str], rules: SiteRules | None = None, *, language: str | None = None
+) -> Extraction:
+    """:func:`extract_text` for a dump already in lines, each stripped and its white space
+    folded (as :func:`~archiver.extraction.render.render_lines` gives a rendered page's).
+    Only the first :data:`~archiver.extraction.budget.MAX_LINES` lines are read."""
+    lines = [single_caption(line) for line in lines[:MAX_LINES]]
     return _Dump(lines, rules, lexicon(), language).extract()
 
 
@@ -70,7 +82,10 @@ class _Dump:
         """``lines`` must be stripped, their white space folded (see :func:`normalise`)."""
         self.rules = rules
         self.lex = lex
-        self.lines = [Line(i, text, Kind.BLANK, 0) for i, text in enumerate(lines)]
+        self.lines = [
+            Line(i, text, Kind.BLANK, 0, tokens=folded_words(text) if text else [])
+            for i, text in enumerate(lines)
+        ]
         # For each line, the index of the first line at or after it that is not blank:
         # what follows a line is looked up often, and must not cost a scan of the rest.
         self._filled = [len(lines)] * (len(lines) + 1)
@@ -81,10 +96,7 @@ class _Dump:
         self.dates = DateReader(self.date_languages, rules.timezone if rules else None)
         self.found_date = False
         self._mark_blocks()
-        for line in self.lines:
-            if line.text:
-                line.tokens = folded_words(line.text)
-        self._counts = Counter(line.text.casefold() for line in self.lines if line.text)
+        self._counts = Counter(map(str.casefold, filter(None, lines)))
         #: the 3-grams of the lines classified so far, and of the credits among them
         self._seen: set[tuple[str, ...]] = set()
         self._credits: set[tuple[str, ...]] = set()
@@ -140,7 +152,7 @@ class _Dump:
             return kind
         if (
             line.words >= _PROSE_WORDS
-            and (_SENTENCE_END.search(text) or line.words >= LONG_WORDS)
+            and (ends_sentence(text) or line.words >= LONG_WORDS)
             and lower_share(text) >= 0.4  # prose-like; last, being the dearest test
         ):
             return Kind.PROSE
@@ -223,7 +235,7 @@ class _Dump:
     def _score(self, line: Line) -> float:
         if line.kind is Kind.PROSE:
             return float(len(line.text))
-        if line.kind is Kind.SHORT and _SENTENCE_END.search(line.text):
+        if line.kind is Kind.SHORT and ends_sentence(line.text):
             return len(line.text) / 2
         if line.kind in (Kind.BLANK,):
             return 0.0
@@ -249,7 +261,7 @@ class _Dump:
                 continue  # a second dateline opens another story: a related-article card
             if (
                 line.kind is Kind.PROSE
-                or (line.kind is Kind.SHORT and _SENTENCE_END.search(line.text))
+                or (line.kind is Kind.SHORT and ends_sentence(line.text))
                 or line.kind is Kind.SHORT
                 and body
                 and self._is_subheading(line)
@@ -274,7 +286,7 @@ class _Dump:
         return self.lines[index]
 
     def _is_subheading(self, line: Line) -> bool:
-        if line.words > HEADING_WORDS or _SENTENCE_END.search(line.text):
+        if line.words > HEADING_WORDS or ends_sentence(line.text):
             return False
         after = self._after(line)
         return after is not None and after.kind is Kind.PROSE

@@ -1,0 +1,101 @@
+"""The fast forms of the rules' regular expressions find what the plain forms find."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from archiver.extraction.lines import ends_sentence
+from archiver.extraction.rules import any_of, fold, read_rules
+
+#: The rule sets that are tested as a whole (whether any pattern matches), as written.
+RULE_SETS = {
+    **{
+        f"html.toml {name}": read_rules("html.toml")["postclean"][name]
+        for name in ("trailer", "leader", "teaser", "dateline")
+    },
+    **{
+        f"generic.toml {name}": read_rules("generic.toml")[name]
+        for name in ("boilerplate", "end", "summary_labels", "credit")
+    },
+}
+
+#: Pieces of text that the rules look for, and characters that case-insensitive matching
+#: treats specially (the long s, the dotless i, the final sigma).
+PIECES = [
+    "click here", "Copyright", "©", "sign up now", "Follow us on", "share this", "tags:",
+    "12.3.2019", "March 12, 2019", "12 de marzo de 2019", "2019-03-12", "kb", "2 MB", "pdf",
+    "Werbung", "Related articles", "Read more", "Photo: AP", "(credit: Reuters)",
+    "ſ", "ı", "ς", "σ", "İ", "K", ":", ".", " ", "\u00a0", "-", "'",
+]  # fmt: skip
+texts = st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=6)), max_size=12).map("".join)
+
+
+@pytest.mark.parametrize("name", sorted(RULE_SETS))
+@pytest.mark.parametrize("flags", [0, re.IGNORECASE], ids=["case", "ignorecase"])
+@settings(max_examples=300, deadline=None)
+@given(text=texts)
+@example(text="sign up here")
+@example(text="Download our apps")
+def test_any_of_matches_where_one_of_the_patterns_does(name: str, flags: int, text: str) -> None:
+    patterns = [fold(pattern) for pattern in RULE_SETS[name]]
+    fast = any_of(patterns, flags)
+    for subject in (text, fold(text)):
+        expected = any(re.search(pattern, subject, flags) for pattern in patterns)
+        assert (fast.search(subject) is not None) == expected, subject
+
+
+@pytest.mark.parametrize(
+    ("patterns", "starts_guarded"),
+    [
+        ([r"\b(ab|cd)e", r"\bx\d"], "[acx]"),  # groups and literals: one guard for both
+        ([r"\b\d+ kb"], r"[\d]"),  # a class escape starts the guard's class as it is
+        ([r"\b\.net"], r"[\.]"),  # an escaped mark is a literal
+        ([r"\b-x"], r"[\-]"),  # a hyphen is escaped in the class
+    ],
+)
+def test_any_of_guards_the_word_boundary_alternatives(
+    patterns: list[str], starts_guarded: str
+) -> None:
+    assert f"\\b(?={starts_guarded})" in any_of(patterns).pattern
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"\b(ab)?c",  # an optional start
+        r"\ba*b",
+        r"\ba{0,2}b",
+        r"\b[ab]c",  # a class
+        r"\b.c",  # a wildcard
+        r"\b\bc",  # an assertion
+        r"\b(?=a)a",  # a look-ahead
+        r"\b(a|)b",  # an empty alternative
+    ],
+)
+def test_any_of_leaves_unguarded_what_may_start_otherwise(pattern: str) -> None:
+    fast = any_of([pattern])
+    assert "(?=[" not in fast.pattern
+    for text in ("c", "b", "ac", "abc", "zc", "aab"):
+        assert (fast.search(text) is None) == (re.search(pattern, text) is None)
+
+
+def test_any_of_keeps_the_start_anchor_to_the_start() -> None:
+    fast = any_of(["^follow us", r"\bclick here", "©"])
+    assert fast.search("follow us on X") and not fast.search("please follow us")
+    assert fast.search("or click here") and fast.search("© 2024") and not fast.search("clicks")
+
+
+_SENTENCE_END = re.compile(r"[.!?…:;]['\"”’»)\]]*$")
+
+
+@given(st.text().map(lambda text: text.replace("\n", " ")))
+@example("He said “yes.”")
+@example("(See below.)")
+@example(".")
+@example("”")
+def test_ends_sentence_is_the_sentence_end_pattern(line: str) -> None:
+    assert ends_sentence(line) == (_SENTENCE_END.search(line) is not None)
