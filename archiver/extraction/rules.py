@@ -37,6 +37,8 @@ _COMBINING = re.compile(r"[\u0300-\u036f]")
 StandfirstRule = Literal["auto", "after_title", "none"]
 
 Patterns = tuple[re.Pattern[str], ...]
+#: A set of folded patterns, tested as a whole (:func:`any_match`): each with its needle.
+FoldedPatterns = tuple[tuple[str, re.Pattern[str]], ...]
 
 
 def fold(text: str) -> str:
@@ -57,32 +59,42 @@ def _fold_pattern(pattern: str) -> str:
     return "".join(part if part.startswith("\\") else fold(part) for part in parts)
 
 
-def _compile(patterns: Iterable[str], source: str, *, folded: bool = False) -> Patterns:
-    """Compile ``patterns``.
-
-    A folded set is only ever tested as a whole, so its patterns anchored at the line's
-    start become one alternation, ``^(?:a|b)``, which the regex engine tries at the first
-    position only. The others stay apart: one that starts with a literal word skips ahead
-    to it, which an alternation of them cannot do.
-    """
-    patterns = list(patterns)
+def _compile(patterns: Iterable[str], source: str) -> Patterns:
+    """Compile ``patterns``, ignoring case; an error names ``source``."""
     try:
-        if not folded:
-            return tuple(re.compile(p, re.IGNORECASE) for p in patterns)
-        anchored = [_fold_pattern(p[1:]) for p in patterns if p.startswith("^")]
-        compiled = [re.compile(_fold_pattern(p)) for p in patterns if not p.startswith("^")]
-        if anchored:
-            compiled.insert(0, re.compile("^(?:" + "|".join(f"(?:{p})" for p in anchored) + ")"))
-        return tuple(compiled)
+        return tuple(re.compile(p, re.IGNORECASE) for p in patterns)
     except re.error as exc:
         raise PluginError(f"bad regular expression ({exc})", source=source) from exc
 
 
-def any_match(patterns: Patterns, folded_line: str) -> bool:
-    """Whether any of ``patterns`` (compiled folded) matches a line passed through :func:`fold`."""
+def _compile_folded(patterns: Iterable[str], source: str) -> FoldedPatterns:
+    """Compile ``patterns`` folded (see :func:`fold`), as a set tested as a whole.
+
+    As :func:`any_match` needs to know only whether one matches, each pattern's
+    alternatives are apart: those anchored at the line's start make one alternation,
+    ``^(?:a|b)``, which the regex engine tries at the first position only; each of the
+    others goes with its needle, a piece of text that every match holds, looked for
+    before the pattern is tried (the engine skips ahead to an alternative that starts
+    with a literal, but not to one that starts with a group, a class or a word boundary).
+    """
+    branches = [branch for p in patterns for branch in _branches(_fold_pattern(p))]
+    anchored = [branch[1:] for branch in branches if branch.startswith("^")]
+    try:
+        compiled = [re.compile(branch) for branch in branches if not branch.startswith("^")]
+        if anchored:
+            group = "|".join(f"(?:{branch})" for branch in anchored)
+            compiled.insert(0, re.compile(f"^(?:{group})"))
+    except re.error as exc:
+        raise PluginError(f"bad regular expression ({exc})", source=source) from exc
+    return tuple((_needle(pattern), pattern) for pattern in compiled)
+
+
+def any_match(patterns: FoldedPatterns, folded_line: str) -> bool:
+    """Whether any of ``patterns`` (see :func:`_compile_folded`) matches a line passed
+    through :func:`fold`."""
     # A loop, not any() over a generator: this runs for every line of every page.
-    for pattern in patterns:
-        if pattern.search(folded_line):
+    for needle, pattern in patterns:
+        if needle in folded_line and pattern.search(folded_line):
             return True
     return False
 
@@ -92,12 +104,12 @@ class Lexicon:
     """Words that pages in general use for their furniture (``rules/generic.toml``)."""
 
     #: the boolean patterns (boilerplate, end, summary_labels) are compiled folded
-    boilerplate: Patterns
-    end: Patterns
-    summary_labels: Patterns
+    boilerplate: FoldedPatterns
+    end: FoldedPatterns
+    summary_labels: FoldedPatterns
     credit: Patterns
     #: ``credit`` compiled folded, for testing a line at once
-    credit_test: Patterns
+    credit_test: FoldedPatterns
     date_labels: Patterns
     byline: Patterns
     #: lower-cased form -> canonical agency name
@@ -122,12 +134,12 @@ class SiteRules:
     #: site domain -> patterns (multi-line mode) that identify a page of that site
     fingerprints: Mapping[str, Patterns] = field(default_factory=dict)
     #: drop, end and captions are compiled folded (see :func:`fold`)
-    drop: Patterns = ()
+    drop: FoldedPatterns = ()
     drop_blocks: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = ()
-    end: Patterns = ()
-    captions: Patterns = ()
+    end: FoldedPatterns = ()
+    captions: FoldedPatterns = ()
     #: drop, end and captions as one set: a line it does not match needs no site test
-    line_rules: Patterns = ()
+    line_rules: FoldedPatterns = ()
     #: patterns with a named group "section"
     section: Patterns = ()
     #: patterns with a named group "date" (and optionally "section")
@@ -162,11 +174,11 @@ class SiteRules:
                 domains=tuple(data["domains"]),
                 timezone=data.get("timezone"),
                 fingerprints=fingerprints,
-                drop=_compile(text.get("drop", []), source, folded=True),
+                drop=_compile_folded(text.get("drop", []), source),
                 drop_blocks=blocks,
-                end=_compile(text.get("end", []), source, folded=True),
-                captions=_compile(text.get("captions", []), source, folded=True),
-                line_rules=_compile(line_rules, source, folded=True),
+                end=_compile_folded(text.get("end", []), source),
+                captions=_compile_folded(text.get("captions", []), source),
+                line_rules=_compile_folded(line_rules, source),
                 section=_compile(text.get("section", []), source),
                 date=_compile(text.get("date", []), source),
                 standfirst=standfirst,
@@ -390,11 +402,11 @@ def lexicon() -> Lexicon:
     data = read_rules("generic.toml")
     agencies = {form: canonical for canonical, forms in data["agencies"].items() for form in forms}
     return Lexicon(
-        boilerplate=_compile(data["boilerplate"], source, folded=True),
-        end=_compile(data["end"], source, folded=True),
-        summary_labels=_compile(data["summary_labels"], source, folded=True),
+        boilerplate=_compile_folded(data["boilerplate"], source),
+        end=_compile_folded(data["end"], source),
+        summary_labels=_compile_folded(data["summary_labels"], source),
         credit=_compile(data["credit"], source),
-        credit_test=_compile(data["credit"], source, folded=True),
+        credit_test=_compile_folded(data["credit"], source),
         date_labels=_compile(data["date_labels"], source),
         byline=_compile(data["byline"], source),
         agencies=agencies,

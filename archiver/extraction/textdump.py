@@ -95,7 +95,7 @@ class _Dump:
         self.date_languages = [self.language, "en"] if self.language not in (None, "en") else ["en"]
         self.dates = DateReader(self.date_languages, rules.timezone if rules else None)
         self.found_date = False
-        self._mark_blocks()
+        self._mark_blocks(lines)
         self._counts = Counter(map(str.casefold, filter(None, lines)))
         #: the 3-grams of the lines classified so far, and of the credits among them
         self._seen: set[tuple[str, ...]] = set()
@@ -104,9 +104,10 @@ class _Dump:
 
     # -- classification -------------------------------------------------------------
 
-    def _mark_blocks(self) -> None:
+    def _mark_blocks(self, texts: list[str]) -> None:
         """Mark the lines inside the site's drop blocks (pop-ups) as furniture."""
-        texts = [line.text for line in self.lines]
+        if not (self.rules and self.rules.drop_blocks):
+            return
         for line, in_block in zip(self.lines, in_drop_blocks(texts, self.rules)):
             if in_block:
                 line.kind = Kind.FURNITURE
@@ -383,10 +384,11 @@ class _Dump:
         return ()
 
     def _section(self) -> str | None:
-        if not self.rules:
+        patterns = (*self.rules.section, *self.rules.date) if self.rules else ()
+        if not patterns:
             return None
         for line in self.lines:
-            for pattern in (*self.rules.section, *self.rules.date):
+            for pattern in patterns:
                 match = pattern.search(line.text)
                 if match and "section" in match.groupdict() and match.group("section"):
                     return match.group("section").strip()
