@@ -9,6 +9,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from archiver.extraction.lines import ends_sentence
+from archiver.extraction.paragraphs import _more_words_than, headline_words
 from archiver.extraction.rules import any_of, fold, read_rules
 
 #: The rule sets that are tested as a whole (whether any pattern matches), as written.
@@ -99,3 +100,9 @@ _SENTENCE_END = re.compile(r"[.!?…:;]['\"”’»)\]]*$")
 @example("”")
 def test_ends_sentence_is_the_sentence_end_pattern(line: str) -> None:
     assert ends_sentence(line) == (_SENTENCE_END.search(line) is not None)
+
+
+@given(st.text(), st.integers(min_value=0, max_value=12))
+@example("İstanbul’s 3rd-largest", 2)
+def test_more_words_than_counts_as_the_headline_words(text: str, count: int) -> None:
+    assert (_more_words_than(count).match(text) is not None) == (len(headline_words(text)) > count)

@@ -73,8 +73,11 @@ def _without_headline(
     metadata holds.
     """
     start, datelines = 0, set()
+    # A paragraph of more words than the longest headline is none of its forms: its
+    # words need not be listed (most of the first paragraphs are the body's)
+    longer = _more_words_than(max(map(len, headlines), default=0))
     for index, paragraph in enumerate(paragraphs[:_HEADER_LINES]):
-        if _is_headline(paragraph, headlines):
+        if not longer.match(paragraph) and _is_headline(paragraph, headlines):
             start = index + 1
         elif _is_dateline(paragraph, rules) or (
             not has_words(paragraph, _TEASER_WORDS + 1) and rules.leader.search(_fold(paragraph))
@@ -145,6 +148,13 @@ def _without_trailer(paragraphs: list[str], rules: _Rules) -> list[str]:
             break
         index -= 1
     return paragraphs[:cut]
+
+
+@lru_cache(maxsize=64)
+def _more_words_than(count: int) -> re.Pattern[str]:
+    """A regex matching a text of more than ``count`` words (:data:`_WORD`), read up to
+    there only; each word and each gap is taken whole (possessive), in linear time."""
+    return re.compile(rf"(?:\W*+\w++){{{count + 1}}}")
 
 
 def headline_words(text: str) -> list[str]:

@@ -61,7 +61,7 @@ def render_lines(
             # indentation between blocks need not even be read.
             if current or not child.is_empty_text_node:
                 current.append(child.text_content or "")
-        elif tag not in skipped and child.mem_id not in skipped_ids:
+        elif tag not in skipped and not (skipped_ids and child.mem_id in skipped_ids):
             opens_block = tag in _BLOCKS
             if opens_block and current:
                 flush()
