@@ -8,9 +8,10 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from archiver.errors import PluginError
 from archiver.extraction.lines import ends_sentence
 from archiver.extraction.paragraphs import _more_words_than, headline_words
-from archiver.extraction.rules import any_of, fold, read_rules
+from archiver.extraction.rules import _compile_folded, _needle, any_match, any_of, fold, read_rules
 
 #: The rule sets that are tested as a whole (whether any pattern matches), as written.
 RULE_SETS = {
@@ -106,3 +107,52 @@ def test_ends_sentence_is_the_sentence_end_pattern(line: str) -> None:
 @example("İstanbul’s 3rd-largest", 2)
 def test_more_words_than_counts_as_the_headline_words(text: str, count: int) -> None:
     assert (_more_words_than(count).match(text) is not None) == (len(headline_words(text)) > count)
+
+
+# -- the review's cases: patterns whose alternatives cannot be tried apart ----------
+
+
+@pytest.mark.parametrize(
+    ("pattern", "lines"),
+    [
+        (r"(\w)\1|(\d)\2", ["x11", "ab", "aa"]),  # back-references into each alternative
+        (r"(?a)x|\w+y", ["αy", "ay", "x"]),  # a flag set for the whole pattern
+        ("^a|b", ["xb", "ab", "x"]),  # only the first alternative is anchored
+        ("a{(}b)?c", ["a{c", "a{}b)c", "ac"]),  # a brace that is no count
+        ("x{2}y|a{,}b", ["xxy", "xy", "b", "aab"]),  # counts
+    ],
+)
+def test_a_folded_set_matches_where_its_pattern_does(pattern: str, lines: list[str]) -> None:
+    folded = _compile_folded([pattern], "test")
+    for line in lines:
+        assert any_match(folded, line) == (re.search(pattern, line) is not None), line
+
+
+def test_a_folded_set_refuses_what_python_refuses_as_written() -> None:
+    # Apart, each alternative would compile; together Python refuses the late flag.
+    with pytest.raises(PluginError):
+        _compile_folded(["a|(?i)b"], "test")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "match"),
+    [("a{(}b)?c", "a{c"), ("{(?!}a)", "{"), ("ab{0,1}c", "ac"), ("a{2}bc", "aabc")],
+)
+def test_a_needle_is_in_every_match(pattern: str, match: str) -> None:
+    compiled = re.compile(pattern)
+    assert compiled.search(match)
+    assert _needle(compiled) in match
+
+
+@pytest.mark.parametrize(
+    ("patterns", "flags"),
+    [([r"(a)\1"], 0), (["(?i)foo"], 0), ([r"(?P<x>a)(?P=x)"], 0), (["a b"], re.VERBOSE)],
+)
+def test_any_of_refuses_what_it_cannot_read_apart(patterns: list[str], flags: int) -> None:
+    with pytest.raises(ValueError):
+        any_of(patterns, flags)
+
+
+def test_any_of_no_pattern_matches_nothing() -> None:
+    assert any_of([]).search("anything") is None
+    assert any_of([]).search("") is None
