@@ -85,23 +85,11 @@ def _compile_folded(patterns: Iterable[str], source: str) -> FoldedPatterns:
     before the pattern is tried (the engine skips ahead to an alternative that starts
     with a literal, but not to one that starts with a group, a class or a word boundary).
     """
-    anchored: list[str] = []
-    others: list[str] = []
     try:
-        for pattern in map(_fold_pattern, patterns):
-            re.compile(pattern)  # as written: an alternative alone may compile where it does not
-            if _WHOLE.search(pattern):
-                others.append(pattern)
-                continue
-            for branch in _branches(pattern):
-                if branch.startswith("^"):
-                    anchored.append(branch[1:])
-                else:
-                    others.append(branch)
-        compiled = [re.compile(branch) for branch in others]
+        anchored, others, whole = _apart(map(_fold_pattern, patterns), 0)
+        compiled = [re.compile(pattern) for pattern in (*others, *whole)]
         if anchored:
-            group = "|".join(f"(?:{branch})" for branch in anchored)
-            compiled.insert(0, re.compile(f"^(?:{group})"))
+            compiled.insert(0, re.compile(_anchored_group(anchored)))
     except re.error as exc:
         raise PluginError(f"bad regular expression ({exc})", source=source) from exc
     return tuple((_needle(pattern), pattern) for pattern in compiled)
@@ -298,31 +286,51 @@ def any_of(patterns: Iterable[str], flags: int = 0) -> re.Pattern[str]:
     """
     if flags & re.VERBOSE:
         raise ValueError("any_of: verbose patterns are not read")
-    patterns = list(patterns)
-    for pattern in patterns:
-        re.compile(pattern, flags)  # as written: an alternative alone may compile where it does not
-        if _WHOLE.search(pattern):
-            raise ValueError(f"any_of: the alternatives of {pattern!r} cannot stand apart")
-    anchored: list[str] = []
+    anchored, branches, whole = _apart(patterns, flags)
+    if whole:
+        raise ValueError(f"any_of: the alternatives of {whole[0]!r} cannot stand apart")
     bounded: list[str] = []
     starts: list[str] = []
     others: list[str] = []
-    for branch in (branch for pattern in patterns for branch in _branches(pattern)):
-        if branch.startswith("^"):
-            anchored.append(branch[1:])
-        elif branch.startswith("\\b") and (start := _first_characters(branch[2:])) is not None:
+    for branch in branches:
+        if branch.startswith("\\b") and (start := _first_characters(branch[2:])) is not None:
             bounded.append(branch[2:])
             starts.append(start)
         else:
             others.append(branch)
-    parts = []
-    if anchored:
-        parts.append("^(?:" + "|".join(f"(?:{branch})" for branch in anchored) + ")")
+    parts = [_anchored_group(anchored)] if anchored else []
     if bounded:
         group = "|".join(f"(?:{branch})" for branch in bounded)
         parts.append(f"\\b(?=[{''.join(starts)}])(?:{group})")
     parts += [f"(?:{branch})" for branch in others]
     return re.compile("|".join(parts) or "(?!)", flags)  # of no pattern, nothing matches
+
+
+def _apart(patterns: Iterable[str], flags: int) -> tuple[list[str], list[str], list[str]]:
+    """The alternatives of ``patterns``, each pattern first compiled as written (with
+    ``flags``: an alternative alone may compile where the pattern does not): those
+    anchored at the start, less their ``^``; the others; and the patterns whose
+    alternatives cannot stand apart (see :data:`_WHOLE`), whole."""
+    anchored: list[str] = []
+    others: list[str] = []
+    whole: list[str] = []
+    for pattern in patterns:
+        re.compile(pattern, flags)
+        if _WHOLE.search(pattern):
+            whole.append(pattern)
+            continue
+        for branch in _branches(pattern):
+            if branch.startswith("^"):
+                anchored.append(branch[1:])
+            else:
+                others.append(branch)
+    return anchored, others, whole
+
+
+def _anchored_group(alternatives: list[str]) -> str:
+    """One pattern of ``alternatives`` anchored at the start, which the regex engine
+    tries at the first position only."""
+    return "^(?:" + "|".join(f"(?:{branch})" for branch in alternatives) + ")"
 
 
 def _branches(source: str) -> list[str]:
