@@ -9,7 +9,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from archiver.errors import PluginError
-from archiver.extraction.lines import ends_sentence
+from archiver.extraction.lines import ends_sentence, lower_share
 from archiver.extraction.paragraphs import _more_words_than, headline_words
 from archiver.extraction.rules import _compile_folded, _needle, any_match, any_of, fold, read_rules
 
@@ -101,6 +101,21 @@ _SENTENCE_END = re.compile(r"[.!?…:;]['\"”’»)\]]*$")
 @example("”")
 def test_ends_sentence_is_the_sentence_end_pattern(line: str) -> None:
     assert ends_sentence(line) == (_SENTENCE_END.search(line) is not None)
+
+
+_INITIAL = re.compile(r"([^\W\d_])[\w'’-]*")
+
+
+# Text of every kind, and ASCII text of the characters the ASCII reading tells apart
+@given(st.text() | st.text(st.sampled_from("aZq3_'-., \t(\x00")))
+@example("The 3rd-party's 'em -Based _x 20-year-old U.S.")
+@example("The 3rd-party’s 'em -Based _x 20-year-old U.S.")
+@example("2024 - 5")
+@example("")
+def test_lower_share_counts_the_initials_of_the_letter_words(text: str) -> None:
+    initials = _INITIAL.findall(text)
+    share = sum(map(str.islower, initials)) / len(initials) if initials else 0.0
+    assert lower_share(text) == share
 
 
 @given(st.text(), st.integers(min_value=0, max_value=12))
