@@ -18,7 +18,7 @@ Reads the evaluation sets in ../shared/eval beside the checkout and prints:
   ours misses a wanted snippet that trafilatura finds while keeping under half of
   trafilatura's text;
 - the site plugins, and the generic fallback on the template-changed variants, of
-  ``fixtures/html`` against trafilatura, plain and with metadata;
+  ``fixtures/html`` against trafilatura, plain and with metadata, on the same bytes;
 - the same on the one real page of a target site in ../shared/fixtures-real (jpost.com,
   2019), its fallback made by taking the plugin's body selectors away;
 - the metadata table of ``benchmarks/metadata.py``, when that script is there.
@@ -244,12 +244,12 @@ def metadata_report() -> None:
 
 
 def site_plugin_comparison(rounds: int) -> None:
-    """Pages per second of the site plugins against plain trafilatura on fixtures/html/.
+    """Pages per second of the site plugins against plain trafilatura on fixtures/html/,
+    each given the page's bytes as they came (each decodes them its own way).
 
     The template-changed variants are timed apart: they take the generic fallback.
     """
     from archiver import extract
-    from archiver.capture import load
 
     fixtures = ROOT / "fixtures" / "html"
     page_sets = (("site fixtures", "*[!t].json"), ("variants (fallback)", "*.variant.json"))
@@ -257,18 +257,17 @@ def site_plugin_comparison(rounds: int) -> None:
         documents = []
         for sidecar in sorted(fixtures.glob(pattern)):
             url = json.loads(sidecar.read_text(encoding="utf-8"))["url"]
-            raw = sidecar.with_suffix(".html").read_bytes()
-            documents.append((raw, url, load(raw, url=url).text))
-        timed: dict[str, Callable[[bytes, str, str], object]] = {
-            "site plugins (archiver.extract)": lambda raw, url, _: extract(raw, url=url),
-            "trafilatura.extract (plain)": lambda _raw, _url, html: trafilatura.extract(
-                html, include_comments=False
+            documents.append((sidecar.with_suffix(".html").read_bytes(), url))
+        timed: dict[str, Callable[[bytes, str], object]] = {
+            "site plugins (archiver.extract)": lambda raw, url: extract(raw, url=url),
+            "trafilatura.extract (plain)": lambda raw, _url: trafilatura.extract(
+                raw, include_comments=False
             ),
-            WITH_METADATA: lambda _raw, url, html: trafilatura_with_metadata(html, url),
+            WITH_METADATA: trafilatura_with_metadata,
         }
         for function in timed.values():
-            for raw, url, html in documents:  # warm-up
-                function(raw, url, html)
+            for raw, url in documents:  # warm-up
+                function(raw, url)
         # small sets: more rounds, so that the best of them is not one a neighbour slowed
         best = best_passes(
             {
@@ -289,7 +288,8 @@ def site_plugin_comparison(rounds: int) -> None:
 def real_page_comparison(rounds: int) -> None:
     """The one real page of a target site (../shared/fixtures-real, jpost.com 2019): its
     site plugin, the plugin's fallback (its body selectors taken away, as when the site
-    changes its template) and trafilatura, in pages per second."""
+    changes its template) and trafilatura, in pages per second, each given the page's
+    bytes."""
     from archiver.capture import load
     from archiver.extraction.sites import SitePlugin, builtin_plugins
 
@@ -300,14 +300,13 @@ def real_page_comparison(rounds: int) -> None:
     raw = gzip.decompress(pages[0].read_bytes())
     truth = pages[0].with_name(pages[0].name.replace(".html.gz", ".groundtruth.json"))
     url = json.loads(truth.read_text(encoding="utf-8"))["url"]
-    html = load(raw, url=url).text
     plugin = next(p for p in builtin_plugins() if "jpost.com" in p.domains)
     changed = SitePlugin(replace(plugin.rules, html={**plugin.rules.html, "body": ()}))
     timed: dict[str, Callable[[], object]] = {
         "site plugin (archiver.extract)": lambda: archiver.extract(raw, url=url),
         "its fallback (template not found)": lambda: changed.extract(load(raw, url=url)),
-        "trafilatura.extract (plain)": lambda: trafilatura.extract(html, include_comments=False),
-        WITH_METADATA: lambda: trafilatura_with_metadata(html, url),
+        "trafilatura.extract (plain)": lambda: trafilatura.extract(raw, include_comments=False),
+        WITH_METADATA: lambda: trafilatura_with_metadata(raw, url),
     }
     for function in timed.values():  # warm-up
         function()
