@@ -9,7 +9,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from archiver.errors import PluginError
-from archiver.extraction.lines import ends_sentence, lower_share
+from archiver.extraction.lines import WORD, ends_sentence, folded_words, lower_share
 from archiver.extraction.paragraphs import _more_words_than, headline_words
 from archiver.extraction.rules import _compile_folded, _needle, any_match, any_of, fold, read_rules
 
@@ -116,6 +116,12 @@ def test_lower_share_counts_the_initials_of_the_letter_words(text: str) -> None:
     initials = _INITIAL.findall(text)
     share = sum(map(str.islower, initials)) / len(initials) if initials else 0.0
     assert lower_share(text) == share
+
+
+@given(st.text() | st.text(st.characters(max_codepoint=127)))
+@example("Russia's 3rd-party_x\x1cU.S.\x0bok")
+def test_folded_words_are_the_word_runs_of_the_folded_text(text: str) -> None:
+    assert folded_words(text) == WORD.findall(text.casefold())
 
 
 @given(st.text(), st.integers(min_value=0, max_value=12))

@@ -215,12 +215,19 @@ def ends_sentence(line: str) -> bool:
 def folded_words(text: str) -> list[str]:
     """The words of ``text`` (:data:`WORD`), each case-folded."""
     if text.isascii():
-        # ASCII case-folds to ASCII letters: the words of the folded text are the same
-        return WORD.findall(text.casefold())
+        # In ASCII a word is a run of letters, digits and "_": splitting at everything
+        # else, made a space by one translation, costs a third of finding the runs
+        return text.lower().translate(_ASCII_SPLITS).split()
     words = WORD.findall(text)
     # One casefold() for the line, not one per word: case folding is per character and
     # never yields a space, so the joined words split back into the same ones.
     return " ".join(words).casefold().split(" ") if words else []
+
+
+#: For :func:`folded_words`: every ASCII character that is no word character, as a space.
+_ASCII_SPLITS = {
+    code: " " for code in range(128) if not (chr(code).isalnum() or chr(code) == "_")
+}
 
 
 def trigrams(words: list[str]) -> set[tuple[str, ...]]:
