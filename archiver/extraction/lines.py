@@ -225,9 +225,7 @@ def folded_words(text: str) -> list[str]:
 
 
 #: For :func:`folded_words`: every ASCII character that is no word character, as a space.
-_ASCII_SPLITS = {
-    code: " " for code in range(128) if not (chr(code).isalnum() or chr(code) == "_")
-}
+_ASCII_SPLITS = {code: " " for code in range(128) if not (chr(code).isalnum() or chr(code) == "_")}
 
 
 def trigrams(words: list[str]) -> set[tuple[str, ...]]:
