@@ -47,6 +47,29 @@ _INITIAL = re.compile(r"([^\W\d_])[\w'’-]*")
 DIGIT = re.compile(r"\d")
 SOURCE_LINE = re.compile(r"^(?P<place>[^\W\d][\w .'-]{1,30}?)\s+[-–—]\s+(?P<agency>[\w .-]{2,30})$")
 
+
+def _ascii_table(marks: dict[str, str]) -> bytes:
+    """A table for :meth:`bytes.translate`: each ASCII character of ``marks`` as its
+    mark, any other byte a space."""
+    table = bytearray(b" " * 256)
+    for character, mark in marks.items():
+        table[ord(character)] = ord(mark)
+    return bytes(table)
+
+
+#: For :func:`folded_words`: an ASCII letter in lower case, a digit or "_" as it is.
+_ASCII_WORDS = _ascii_table({c: c.lower() for c in string.ascii_letters + string.digits + "_"})
+#: For :func:`lower_share`: an ASCII character as ``l`` (a lower-case letter), ``u``
+#: (upper-case) or ``d`` (a word character that is no letter, as in "3rd" or "'em");
+#: a space ends a run.
+_ASCII_CLASSES = _ascii_table(
+    dict.fromkeys(string.ascii_lowercase, "l")
+    | dict.fromkeys(string.ascii_uppercase, "u")
+    | dict.fromkeys(string.digits + "_'-", "d")
+)
+_MARKS_THEN_LETTER = re.compile(rb" d+([lu])")
+
+
 #: The marks that end a sentence, and the closing quotes and brackets that may follow.
 _SENTENCE_MARKS = ".!?…:;"
 _CLOSERS = "'\"”’»)]"
@@ -215,17 +238,14 @@ def ends_sentence(line: str) -> bool:
 def folded_words(text: str) -> list[str]:
     """The words of ``text`` (:data:`WORD`), each case-folded."""
     if text.isascii():
-        # In ASCII a word is a run of letters, digits and "_": splitting at everything
-        # else, made a space by one translation, costs a third of finding the runs
-        return text.lower().translate(_ASCII_SPLITS).split()
+        # In ASCII a word is a run of letters, digits and "_": one translation of the
+        # bytes folds the letters and makes everything else a space, to split at (a
+        # third of the cost of finding the runs)
+        return text.encode("ascii").translate(_ASCII_WORDS).decode("ascii").split()
     words = WORD.findall(text)
     # One casefold() for the line, not one per word: case folding is per character and
     # never yields a space, so the joined words split back into the same ones.
     return " ".join(words).casefold().split(" ") if words else []
-
-
-#: For :func:`folded_words`: every ASCII character that is no word character, as a space.
-_ASCII_SPLITS = {code: " " for code in range(128) if not (chr(code).isalnum() or chr(code) == "_")}
 
 
 def trigrams(words: list[str]) -> set[tuple[str, ...]]:
@@ -256,23 +276,6 @@ def lower_share(text: str) -> float:
     if not initials:
         return 0.0
     return float(sum(map(str.islower, initials))) / len(initials)
-
-
-def _ascii_classes() -> bytes:
-    """For :func:`lower_share`: each ASCII character as ``l`` (a lower-case letter),
-    ``u`` (upper-case), ``d`` (a word character that is no letter, as in "3rd" or
-    "'em") or a space (anything else, which ends a run)."""
-    table = bytearray(b" " * 256)
-    for characters, mark in ((string.ascii_lowercase, "l"), (string.ascii_uppercase, "u")):
-        for character in characters:
-            table[ord(character)] = ord(mark)
-    for character in string.digits + "_'-":
-        table[ord(character)] = ord("d")
-    return bytes(table)
-
-
-_ASCII_CLASSES = _ascii_classes()
-_MARKS_THEN_LETTER = re.compile(rb" d+([lu])")
 
 
 def digit_share(text: str) -> float:
