@@ -9,6 +9,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from archiver.errors import PluginError
+from archiver.extraction.dates import _TIME, _YEAR
 from archiver.extraction.lines import WORD, ends_sentence, folded_words, lower_share
 from archiver.extraction.paragraphs import _more_words_than, headline_words
 from archiver.extraction.rules import _compile_folded, _needle, any_match, any_of, fold, read_rules
@@ -122,6 +123,22 @@ def test_lower_share_counts_the_initials_of_the_letter_words(text: str) -> None:
 @example("Russia's 3rd-party_x\x1cU.S.\x0bok")
 def test_folded_words_are_the_word_runs_of_the_folded_text(text: str) -> None:
     assert folded_words(text) == WORD.findall(text.casefold())
+
+
+_DIGIT_LED = {
+    _YEAR: re.compile(r"(?<!\d)(19|20)\d\d(?!\d)|\b\d{1,2}[./-]\d{1,2}[./-]\d{2}\b"),
+    _TIME: re.compile(r"(?<!\d)\d{1,2}[:.]\d{2}(?!\d)(?![./-]\d)"),
+}
+
+
+@given(st.text(st.sampled_from("0129:./- a\u0663")) | st.text())
+@example("12.3.19 a 2019 at 10:30")
+def test_a_digit_look_ahead_changes_no_match(text: str) -> None:
+    for fast, plain in _DIGIT_LED.items():
+        found, expected = fast.search(text), plain.search(text)
+        assert (found and (found.span(), found.groups())) == (
+            expected and (expected.span(), expected.groups())
+        )
 
 
 @given(st.text(), st.integers(min_value=0, max_value=12))
