@@ -13,6 +13,7 @@ import string
 from dataclasses import dataclass, field
 from enum import Enum
 
+from . import asciitext
 from .budget import MAX_LINES
 from .language import detect_language
 from .render import normalize_space
@@ -48,21 +49,10 @@ DIGIT = re.compile(r"\d")
 SOURCE_LINE = re.compile(r"^(?P<place>[^\W\d][\w .'-]{1,30}?)\s+[-–—]\s+(?P<agency>[\w .-]{2,30})$")
 
 
-def _ascii_table(marks: dict[str, str]) -> bytes:
-    """A table for :meth:`bytes.translate`: each ASCII character of ``marks`` as its
-    mark, any other byte a space."""
-    table = bytearray(b" " * 256)
-    for character, mark in marks.items():
-        table[ord(character)] = ord(mark)
-    return bytes(table)
-
-
-#: For :func:`folded_words`: an ASCII letter in lower case, a digit or "_" as it is.
-_ASCII_WORDS = _ascii_table({c: c.lower() for c in string.ascii_letters + string.digits + "_"})
 #: For :func:`lower_share`: an ASCII character as ``l`` (a lower-case letter), ``u``
 #: (upper-case) or ``d`` (a word character that is no letter, as in "3rd" or "'em");
 #: a space ends a run.
-_ASCII_CLASSES = _ascii_table(
+_ASCII_CLASSES = asciitext.table(
     dict.fromkeys(string.ascii_lowercase, "l")
     | dict.fromkeys(string.ascii_uppercase, "u")
     | dict.fromkeys(string.digits + "_'-", "d")
@@ -241,7 +231,7 @@ def folded_words(text: str) -> list[str]:
         # In ASCII a word is a run of letters, digits and "_": one translation of the
         # bytes folds the letters and makes everything else a space, to split at (a
         # third of the cost of finding the runs)
-        return text.encode("ascii").translate(_ASCII_WORDS).decode("ascii").split()
+        return text.encode("ascii").translate(asciitext.WORDS).decode("ascii").split()
     words = WORD.findall(text)
     # One casefold() for the line, not one per word: case folding is per character and
     # never yields a space, so the joined words split back into the same ones.
