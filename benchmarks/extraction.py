@@ -44,6 +44,7 @@ import argparse
 import gzip
 import importlib.util
 import json
+import statistics
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -128,20 +129,41 @@ def run(
     return {page_id: extractor(html, truth[page_id]["url"]) for page_id, html in pages.items()}
 
 
+def round_times(
+    passes: Mapping[str, Callable[[], object]],
+    rounds: int,
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict[str, list[float]]:
+    """The seconds of ``clock`` each pass took in each of ``rounds`` rounds: in a round
+    every pass runs once, one after the other, in the order given and in the reverse
+    order every other round (so that no pass always follows the same one)."""
+    times: dict[str, list[float]] = {name: [] for name in passes}
+    for number in range(max(1, rounds)):
+        order = list(passes.items())
+        for name, function in order if number % 2 == 0 else reversed(order):
+            started = clock()
+            function()
+            times[name].append(clock() - started)
+    return times
+
+
 def best_passes(
     passes: Mapping[str, Callable[[], object]],
     rounds: int,
     clock: Callable[[], float] = time.perf_counter,
 ) -> dict[str, float]:
-    """The fastest of ``rounds`` timed runs of each pass, in seconds of ``clock``, the
-    passes alternating."""
-    best = dict.fromkeys(passes, float("inf"))
-    for _ in range(max(1, rounds)):
-        for name, function in passes.items():
-            started = clock()
-            function()
-            best[name] = min(best[name], clock() - started)
-    return best
+    """The fastest of ``rounds`` timed runs of each pass, in seconds of ``clock`` (see
+    :func:`round_times`)."""
+    return {name: min(times) for name, times in round_times(passes, rounds, clock).items()}
+
+
+def paired_ratio(ours: list[float], theirs: list[float]) -> str:
+    """The median, over rounds, of the ratio of their time to ours in the same round,
+    with its quartiles: two runs side by side share the machine's load of the moment,
+    which moves the best rounds of each by some 5% on a shared machine."""
+    ratios = sorted(their / our for our, their in zip(ours, theirs, strict=True))
+    low, middle, high = statistics.quantiles(ratios, n=4)
+    return f"{middle:.2f}x (quartiles {low:.2f}-{high:.2f}, {len(ratios)} rounds)"
 
 
 def trafilatura_dev_comparison(rounds: int) -> None:
@@ -269,20 +291,24 @@ def site_plugin_comparison(rounds: int) -> None:
             for raw, url in documents:  # warm-up
                 function(raw, url)
         # small sets: more rounds, so that the best of them is not one a neighbour slowed
-        best = best_passes(
+        times = round_times(
             {
                 name: lambda function=function, documents=documents: [
                     function(*document) for document in documents
                 ]
                 for name, function in timed.items()
             },
-            max(1, rounds) * 5,
+            max(1, rounds) * 20,
         )
-        rates = {name: len(documents) / seconds for name, seconds in best.items()}
+        rates = {name: len(documents) / min(seconds) for name, seconds in times.items()}
         print(f"{label}: {len(documents)} pages")
         for name, rate in rates.items():
             print(f"{name:38} {rate:8.1f} pages/s")
         print_ratios(rates)
+        ours, plain, _ = times.values()
+        print(
+            f"  paired, trafilatura.extract (plain)'s time over ours: {paired_ratio(ours, plain)}"
+        )
 
 
 def real_page_comparison(rounds: int) -> None:
@@ -310,14 +336,19 @@ def real_page_comparison(rounds: int) -> None:
     }
     for function in timed.values():  # warm-up
         function()
-    best = best_passes(timed, max(1, rounds) * 10)
-    rates = {name: 1 / seconds for name, seconds in best.items()}
+    times = round_times(timed, max(1, rounds) * 10)
+    rates = {name: 1 / min(seconds) for name, seconds in times.items()}
     print(f"real page {pages[0].name}: one page")
     for name, rate in rates.items():
         print(f"{name:38} {rate:8.1f} pages/s")
     plugin, fallback, *theirs = rates.items()
     for ours in (plugin, fallback):
         print_ratios(dict([ours, *theirs]))
+    plain = times["trafilatura.extract (plain)"]
+    for name in ("site plugin (archiver.extract)", "its fallback (template not found)"):
+        print(
+            f"  paired, plain trafilatura's time over {name}'s: {paired_ratio(times[name], plain)}"
+        )
 
 
 def parts_report(rounds: int) -> None:

@@ -107,8 +107,13 @@ def test_ends_sentence_is_the_sentence_end_pattern(line: str) -> None:
 _INITIAL = re.compile(r"([^\W\d_])[\w'’-]*")
 
 
-# Text of every kind, and ASCII text of the characters the ASCII reading tells apart
-@given(st.text() | st.text(st.sampled_from("aZq3_'-., \t(\x00")))
+#: ASCII characters that the ASCII readings tell apart, the marks of typography they
+#: take for ASCII ones, and a letter that makes the text not ASCII.
+_ASCII_LIKE = "aZq3_'-., \t(\x00’‘“”–—…\xa0é"
+
+
+# Text of every kind, and text of the characters the ASCII reading tells apart
+@given(st.text() | st.text(st.sampled_from(_ASCII_LIKE)))
 @example("The 3rd-party's 'em -Based _x 20-year-old U.S.")
 @example("The 3rd-party’s 'em -Based _x 20-year-old U.S.")
 @example("2024 - 5")
@@ -119,7 +124,9 @@ def test_lower_share_counts_the_initials_of_the_letter_words(text: str) -> None:
     assert lower_share(text) == share
 
 
-@given(st.text() | st.text(st.characters(max_codepoint=127)))
+@given(
+    st.text() | st.text(st.sampled_from(_ASCII_LIKE)) | st.text(st.characters(max_codepoint=127))
+)
 @example("Russia's 3rd-party_x\x1cU.S.\x0bok")
 @example("a\u0345b")  # no word character, until case folding makes it one
 def test_folded_words_are_the_words_case_folded(text: str) -> None:

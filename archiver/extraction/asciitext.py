@@ -1,16 +1,18 @@
 """ASCII text read at the speed of C: tables for :meth:`bytes.translate`.
 
-Most lines of English pages are ASCII. There a character's class (a letter, a digit, a
-space...) is one byte's, and one translation of the line's bytes marks every character
-at once, where a regular expression would try its pattern at each. The modules that
-read words keep a regular expression for other text, and the same result for both.
+Most lines of English pages are ASCII, or would be but for their curly quotes and
+dashes (:func:`view` makes them ASCII). There a character's class (a letter, a digit,
+a space...) is one byte's, and one translation of the line's bytes marks every
+character at once, where a regular expression would try its pattern at each. The
+modules that read words keep a regular expression for other text, and the same result
+for both.
 """
 
 from __future__ import annotations
 
 import string
 
-__all__ = ["WORDS", "table"]
+__all__ = ["WORDS", "table", "view"]
 
 
 def table(marks: dict[str, str]) -> bytes:
@@ -26,3 +28,31 @@ def table(marks: dict[str, str]) -> bytes:
 #: case; any other byte a space. The words of an ASCII line are the runs that
 #: ``line.encode("ascii").translate(WORDS).split()`` gives.
 WORDS = table({c: c.lower() for c in string.ascii_letters + string.digits + "_"})
+
+
+#: The marks of typography outside ASCII that English text holds most, and the ASCII
+#: character of the same class that stands for each: "’" is an apostrophe, which
+#: :data:`~archiver.extraction.lines.LETTER_WORD` takes inside a word; the others, like
+#: a space, are no word character.
+_TYPOGRAPHY = (
+    ("’", "'"),
+    ("“", " "),
+    ("”", " "),
+    ("‘", " "),
+    ("–", " "),
+    ("—", " "),
+    ("…", " "),
+    ("\xa0", " "),
+)
+
+
+def view(text: str) -> str | None:
+    """``text`` as ASCII with the same words: itself when it is ASCII, its marks of
+    typography (curly quotes, dashes, an ellipsis, a no-break space) made ASCII when
+    they are all it holds beyond ASCII; None for any other text."""
+    if text.isascii():
+        return text
+    for mark, plain in _TYPOGRAPHY:
+        if mark in text:
+            text = text.replace(mark, plain)
+    return text if text.isascii() else None

@@ -227,11 +227,11 @@ def ends_sentence(line: str) -> bool:
 
 def folded_words(text: str) -> list[str]:
     """The words of ``text`` (:data:`WORD`), each case-folded."""
-    if text.isascii():
+    if (plain := asciitext.view(text)) is not None:
         # In ASCII a word is a run of letters, digits and "_": one translation of the
         # bytes folds the letters and makes everything else a space, to split at (a
         # third of the cost of finding the runs)
-        return text.encode("ascii").translate(asciitext.WORDS).decode("ascii").split()
+        return plain.encode("ascii").translate(asciitext.WORDS).decode("ascii").split()
     words = WORD.findall(text)
     # One casefold() for the line, not one per word: case folding is per character and
     # never yields a space, so the joined words split back into the same ones.
@@ -251,11 +251,11 @@ def lower_share(text: str) -> float:
     A word is a :data:`LETTER_WORD`, found as :data:`_INITIAL` finds it: the first letter
     of each run of word characters (``\\w``, ``'``, ``’``, ``-``) that holds one.
     """
-    if text.isascii():
+    if (plain := asciitext.view(text)) is not None:
         # The same count without a regular expression tried at every character (the
         # dearest part of reading a long paragraph): each character becomes its class,
         # and a run's initial is the class after a space, or after its leading marks.
-        classes = b" " + text.encode("ascii").translate(_ASCII_CLASSES)
+        classes = b" " + plain.encode("ascii").translate(_ASCII_CLASSES)
         lower, upper = classes.count(b" l"), classes.count(b" u")
         if b" d" in classes:
             marked = b"".join(_MARKS_THEN_LETTER.findall(classes))
