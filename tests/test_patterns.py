@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pytest
 from hypothesis import example, given, settings
@@ -131,6 +132,15 @@ def test_lower_share_counts_the_initials_of_the_letter_words(text: str) -> None:
 @example("a\u0345b")  # no word character, until case folding makes it one
 def test_folded_words_are_the_words_case_folded(text: str) -> None:
     assert folded_words(text) == [word.casefold() for word in WORD.findall(text)]
+
+
+@given(st.text(st.sampled_from(_ASCII_LIKE)) | st.text())
+@example("Russia’s “NATO” — …\xa0É")
+@example("a\u0591b")  # a combining mark, but no accent
+def test_fold_is_lower_case_without_accents(text: str) -> None:
+    decomposed = unicodedata.normalize("NFD", text.lower())
+    # the accents: the combining diacritical marks, U+0300-U+036F
+    assert fold(text) == "".join(c for c in decomposed if not "\u0300" <= c <= "\u036f")
 
 
 _DIGIT_LED = {

@@ -19,6 +19,7 @@ from importlib.resources import files
 from typing import Any, Literal
 
 from ..errors import PluginError
+from . import asciitext
 
 __all__ = [
     "Lexicon",
@@ -45,7 +46,8 @@ def fold(text: str) -> str:
     """``text`` in lower case without accents, so that "ΣΧΕΤΙΚΑ" and "σχετικά" match one
     pattern, and patterns need no IGNORECASE (which makes Python's regexes several times
     slower)."""
-    if text.isascii():
+    if asciitext.view(text) is not None:
+        # ASCII, or but for marks of typography, which have no accent to lose
         return text.lower()
     decomposed = unicodedata.normalize("NFD", text.lower())
     # The acute (Greek tonos; é, á, ó) is most of the accents: replacing it outright
