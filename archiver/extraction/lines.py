@@ -47,6 +47,8 @@ LETTER_WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _INITIAL = re.compile(r"([^\W\d_])[\w'’-]*")
 DIGIT = re.compile(r"\d")
 SOURCE_LINE = re.compile(r"^(?P<place>[^\W\d][\w .'-]{1,30}?)\s+[-–—]\s+(?P<agency>[\w .-]{2,30})$")
+#: The dashes that part a source line's place from its agency (SOURCE_LINE's).
+_SOURCE_DASHES = "-–—"
 
 
 #: For :func:`lower_share`: an ASCII character as ``l`` (a lower-case letter), ``u``
@@ -178,6 +180,8 @@ def site_kind(rules: SiteRules | None, folded: str) -> Kind | None:
 
 def source_agency(lex: Lexicon, text: str) -> str | None:
     """The wire agency of a "Place - AGENCY" source line."""
+    if not any(dash in text for dash in _SOURCE_DASHES):
+        return None  # most lines: no need to try every length of a place's name
     match = SOURCE_LINE.match(text)
     return lex.agency(match.group("agency")) if match else None
 
