@@ -47,7 +47,10 @@ def pages(name: str, count: int) -> list[tuple[bytes, str | None]]:
     if name == "variants":
         fixtures = ROOT / "fixtures" / "html"
         return [
-            (sidecar.with_suffix(".html").read_bytes(), json.loads(sidecar.read_text())["url"])
+            (
+                sidecar.with_suffix(".html").read_bytes(),
+                json.loads(sidecar.read_text(encoding="utf-8"))["url"],
+            )
             for sidecar in sorted(fixtures.glob("*.variant.json"))
         ]
     evaldata = json.loads((TRAF_DEV / "evaldata.json").read_text(encoding="utf-8"))
@@ -108,7 +111,9 @@ def instructions(tool: str, name: str, count: int, passes: int) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", choices=("variants", "trafilatura-dev"), default="variants")
-    parser.add_argument("--passes", type=int, default=5, help="timed passes (default 5)")
+    parser.add_argument(
+        "--passes", type=int, default=5, help="passes counted after the warm-up (default 5)"
+    )
     parser.add_argument(
         "--pages", type=int, default=40, help="trafilatura-dev pages read (default 40)"
     )

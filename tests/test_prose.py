@@ -1,7 +1,6 @@
-"""The measures of prose: ``has_words`` and ``is_prose`` (one regular expression each,
-a byte translation first for ASCII text) say what counting the words says
-(``is_prose`` of a text long enough for PROSE_WORDS words: a character each, a space
-between)."""
+"""The measures of prose: ``has_words`` (one regular expression, a byte translation first
+for ASCII text) and ``is_prose`` say what counting the words says (``is_prose`` of a text
+long enough for PROSE_WORDS words: a character each, a space between)."""
 
 from __future__ import annotations
 

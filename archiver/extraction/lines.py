@@ -52,8 +52,8 @@ _SOURCE_DASHES = "-–—"
 
 
 #: For :func:`lower_share`: an ASCII character as ``l`` (a lower-case letter), ``u``
-#: (upper-case) or ``d`` (a word character that is no letter, as in "3rd" or "'em");
-#: a space ends a run.
+#: (upper-case) or ``d`` (a character of a run, ``\w``, "'" or "-", that is no letter,
+#: as in "3rd" or "'em"); a space ends a run.
 _ASCII_CLASSES = asciitext.table(
     dict.fromkeys(string.ascii_lowercase, "l")
     | dict.fromkeys(string.ascii_uppercase, "u")

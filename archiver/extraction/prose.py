@@ -53,7 +53,7 @@ _SENTENCE_END = re.compile(r"[.!?…]['\"”’»)\]]*(?=\s|$)|[。！？]")
 def count_words(text: str) -> int:
     """The words in ``text``: its runs of letters, digits and underscores (two
     characters of an unspaced script make one). The definition that :func:`has_words`
-    answers without counting."""
+    answers, counting no further than it is asked to."""
     return len(_WORD.findall(text))
 
 
