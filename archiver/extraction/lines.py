@@ -46,9 +46,11 @@ LETTER_WORD = re.compile(r"[^\W\d_][\w'’-]*")
 #: LETTER_WORD, capturing the initial: lower_share needs no more of a word.
 _INITIAL = re.compile(r"([^\W\d_])[\w'’-]*")
 DIGIT = re.compile(r"\d")
-SOURCE_LINE = re.compile(r"^(?P<place>[^\W\d][\w .'-]{1,30}?)\s+[-–—]\s+(?P<agency>[\w .-]{2,30})$")
-#: The dashes that part a source line's place from its agency (SOURCE_LINE's).
+#: The dashes that part a source line's place from its agency.
 _SOURCE_DASHES = "-–—"
+SOURCE_LINE = re.compile(
+    rf"^(?P<place>[^\W\d][\w .'-]{{1,30}}?)\s+[{_SOURCE_DASHES}]\s+(?P<agency>[\w .-]{{2,30}})$"
+)
 
 
 #: For :func:`lower_share`: an ASCII character as ``l`` (a lower-case letter), ``u``
