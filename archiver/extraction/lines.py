@@ -234,10 +234,7 @@ def ends_sentence(line: str) -> bool:
 def folded_words(text: str) -> list[str]:
     """The words of ``text`` (:data:`WORD`), each case-folded."""
     if (plain := asciitext.view(text)) is not None:
-        # In ASCII a word is a run of letters, digits and "_": one translation of the
-        # bytes folds the letters and makes everything else a space, to split at (a
-        # third of the cost of finding the runs)
-        return plain.encode("ascii").translate(asciitext.WORDS).decode("ascii").split()
+        return asciitext.words(plain)
     words = WORD.findall(text)
     # One casefold() for the line, not one per word: case folding is per character and
     # never yields a space, so the joined words split back into the same ones.

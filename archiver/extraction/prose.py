@@ -61,12 +61,11 @@ def has_words(text: str, count: int) -> bool:
     """Whether ``text`` holds ``count`` words or more (as :func:`count_words` counts
     them): read up to there only (a block's text may be the whole article)."""
     # A head of the text holds no more words than the whole: it is read first, long
-    # enough to hold them most of the time; in ASCII (as asciitext views it) a word is a
-    # run of \w, split apart by one translation.
+    # enough to hold them most of the time; in ASCII (as asciitext views it) its words
+    # are split apart at once.
     length = _HEAD_CHARACTERS * count
     if (head := asciitext.view(text[:length])) is not None:
-        words = head.encode("ascii").translate(asciitext.WORDS)
-        if len(words.split(None, count - 1)) == count:
+        if len(asciitext.words(head)) >= count:
             return True
         if len(text) <= length:
             return False
