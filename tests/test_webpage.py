@@ -111,6 +111,41 @@ def test_boxes_named_as_furniture_inside_the_body_are_dropped() -> None:
     assert result.text.split("\n\n") == PARAGRAPHS
 
 
+def test_scripts_styles_and_svg_in_the_body_leave_the_text_as_it_is() -> None:
+    # dropped before trafilatura reads the page, which deletes them on each of its passes
+    extras = (
+        "<script>var ad = 'Buy a ferry ticket now';</script><style>p {color: red}</style>"
+        "<svg><title>Share this</title><path d='M0 0'/></svg>"
+    )
+    paragraphs = [f"<p>{p}</p>" for p in PARAGRAPHS]
+    body = "".join([paragraphs[0], extras, *paragraphs[1:]])
+    result = extract_html(page(f"<article><div class='article-body'>{body}</div></article>"))
+    assert result.text.split("\n\n") == PARAGRAPHS
+
+
+def test_trafilatura_reads_the_page_without_what_it_deletes_but_with_its_json_ld(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # JSON-LD: trafilatura's last resort reads its articleBody, and its type tells a
+    # forum's thread; the rest of the head, scripts, styles and SVG it deletes itself
+    import trafilatura
+
+    seen: list[list[str]] = []
+    original = trafilatura.bare_extraction
+
+    def recorded(tree: Any, **kwargs: Any) -> Any:
+        seen.append([element.tag for element in tree.iter("head", "script", "style", "svg")])
+        return original(tree, **kwargs)
+
+    monkeypatch.setattr(trafilatura, "bare_extraction", recorded)
+    json_ld = '<script type="application/ld+json">{"@type": "NewsArticle"}</script>'
+    head = f"<script src='a.js'></script><style>p {{color: red}}</style>{json_ld}"
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS) + "<svg><title>Share</title></svg>"
+    result = extract_html(page(f"<article>{body}</article>", head))
+    assert result.text.split("\n\n") == PARAGRAPHS
+    assert seen[0] == ["head", "script"]  # the head, holding the JSON-LD alone
+
+
 def test_layout_table_gives_paragraphs_and_data_table_stays() -> None:
     # a table laying out the page: trafilatura alone prints the article as one row
     cells = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)

@@ -157,6 +157,7 @@ def extract_html(
         # A gallery: its captions are the article, not notes beside it
         rules = _with_captions(rules)
     _drop_furniture(tree, rules)
+    _drop_unread(tree)
     paragraphs = _trafilatura(tree, url, fast=True, headlines=headlines)
     # Without a <figcaption>, a cleaning that keeps captions cleans the page as this
     # one did: a short story's captioned pass would give this result again.
@@ -302,6 +303,25 @@ def _drop_furniture(tree: HtmlElement, rules: _Rules) -> None:
         element.drop_tree()  # keeps the tail text, which belongs to the parent
 
 
+def _drop_unread(tree: HtmlElement) -> None:
+    """Drop what trafilatura deletes on each of its passes, after copying it with the
+    page (each pass reads a copy): the ``<head>``, scripts, styles and SVG. But not
+    JSON-LD, whose body its fallback reads, and whose type tells it a forum's thread.
+    (Run after the cleaning, which weighs an element by its text, scripts' included.)"""
+    head = tree.find("head")
+    if head is not None:
+        for element in list(head):
+            if not _is_json_ld(element):
+                element.drop_tree()
+    for element in list(tree.iter("script", "style", "svg")):
+        if not _is_json_ld(element):
+            element.drop_tree()
+
+
+def _is_json_ld(element: HtmlElement) -> bool:
+    return element.tag == "script" and "ld+json" in (element.get("type") or "")
+
+
 def _is_furniture(element: HtmlElement, tag: str, rules: _Rules) -> bool:
     """Whether the element's tag, class or id names page furniture."""
     if tag in rules.drop_tags:
@@ -363,6 +383,7 @@ def _short_story(
         if captioned is None:
             _unwrap_layout_tables(tree)
             _drop_furniture(tree, _with_captions(rules))
+            _drop_unread(tree)
             captioned = _trafilatura(tree, url, fast=True, headlines=headlines)
         if prose_length(captioned) > prose_length(paragraphs):
             paragraphs = captioned
