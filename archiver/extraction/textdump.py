@@ -96,7 +96,8 @@ class _Dump:
         self.dates = DateReader(self.date_languages, rules.timezone if rules else None)
         self.found_date = False
         self._mark_blocks(lines)
-        self._counts = Counter(map(str.casefold, filter(None, lines)))
+        #: how often each line stands in the dump, case-folded (see _is_repeated)
+        self._counts: Counter[str] | None = None
         #: the 3-grams of the lines classified so far, and of the credits among them
         self._seen: set[tuple[str, ...]] = set()
         self._credits: set[tuple[str, ...]] = set()
@@ -126,7 +127,7 @@ class _Dump:
             return
         line.folded = fold(text)
         line.words = len(line.tokens)
-        line.kind = self._kind(line, self._counts[text.casefold()] > 1)
+        line.kind = self._kind(line)
         if line.words < 3:
             # Its one gram is shorter than any line tested below has: it matches none.
             return
@@ -140,7 +141,7 @@ class _Dump:
         if line.kind is Kind.CREDIT:
             self._credits |= grams
 
-    def _kind(self, line: Line, repeated: bool) -> Kind:
+    def _kind(self, line: Line) -> Kind:
         text = line.text
         if kind := site_kind(self.rules, line.folded):
             return kind
@@ -157,9 +158,16 @@ class _Dump:
             and lower_share(text) >= 0.4  # prose-like; last, being the dearest test
         ):
             return Kind.PROSE
-        if repeated and line.words <= HEADING_WORDS:
+        if line.words <= HEADING_WORDS and self._is_repeated(line.text):
             return Kind.REPEAT
         return Kind.SHORT
+
+    def _is_repeated(self, text: str) -> bool:
+        """Whether the line ``text`` stands more than once in the dump (in any case).
+        Counted when first asked: most lines are found to be something else first."""
+        if self._counts is None:
+            self._counts = Counter(line.text.casefold() for line in self.lines if line.text)
+        return self._counts[text.casefold()] > 1
 
     def _furniture_kind(self, line: Line) -> Kind | None:
         """What the lexicon says the line is, when it is not text."""
