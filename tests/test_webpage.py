@@ -123,6 +123,44 @@ def test_scripts_styles_and_svg_in_the_body_leave_the_text_as_it_is() -> None:
     assert result.text.split("\n\n") == PARAGRAPHS
 
 
+def test_the_text_of_an_svg_stays_out_of_the_article() -> None:
+    # trafilatura deletes SVG while walking the tree: after one nested in another it
+    # loses its way, and the later ones' text reached its output
+    icon = "<svg><text>Share this story</text><title>Facebook</title></svg>"
+    body = (
+        f"<svg><svg><path d='M0 0'/></svg></svg><p>{PARAGRAPHS[0]}</p>"
+        f"<p>{PARAGRAPHS[1]} {icon} And the tail stays.</p>"
+        + "".join(f"<p>{p}</p>" for p in PARAGRAPHS[2:])
+    )
+    result = extract_html(page(f"<article>{body}</article>"))
+    assert "Share this story" not in result.text and "Facebook" not in result.text
+    assert f"{PARAGRAPHS[1]} And the tail stays." in result.text
+
+
+def test_the_text_of_the_head_stays_out_of_the_article() -> None:
+    # A body that trafilatura's own rules drop (inside a <label>) sends it to its recall
+    # pass, where jusText read the <head>'s <noscript> as the first paragraph.
+    notice = (
+        "You need to enable JavaScript in your browser to read all of the stories on this site."
+    )
+    intro = "".join(
+        f"<p>Intro paragraph number {i}: the extractor keeps it, said the council on Monday, "
+        "and more words follow here.</p>"
+        for i in range(4)
+    )
+    sentence = (
+        "The council said on Monday that the harbour ferry would resume its service after a "
+        "week of repairs, and that the first crossing of the day would leave on time with "
+        "forty passengers aboard it."
+    )
+    rest = "".join(f"<p>{sentence} {i}</p>" for i in range(14))
+    html = (
+        f"<html><head><title>Ferry back</title><noscript>{notice}</noscript></head>"
+        f"<body><div>{intro}</div><label>{rest}</label></body></html>"
+    )
+    assert notice not in extract_html(html).text
+
+
 def test_trafilatura_reads_the_page_without_what_it_deletes_but_with_its_json_ld(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -231,6 +269,21 @@ def test_body_taken_for_furniture_is_kept() -> None:
     result = extract_html(page(f"<div class='story'><div>{intro}</div>{items}</div>"))
     for paragraph in PARAGRAPHS:
         assert paragraph in result.text
+
+
+def test_body_taken_for_furniture_is_kept_when_links_break_up_its_prose() -> None:
+    # The cleaning drops each item; links cut their prose into short text nodes, which
+    # the measure of what it dropped must see all the same.
+    items = "".join(
+        f"<div class='promo-item'><p>On day {i} the <a href='/f'>harbour ferry</a> left the "
+        "pier at dawn, the <a href='/c'>council</a> said, with forty passengers and their "
+        "<a href='/b'>bicycles</a> aboard it, and the crossing went well.</p></div>"
+        for i in range(8)
+    )
+    blurb = "<p>The Gazette is a weekly paper read around the bay since 1921, and online too.</p>"
+    result = extract_html(page(f"<h1>Ferry days</h1><div class='gallery'>{items}</div>{blurb}"))
+    for day in range(8):
+        assert f"On day {day} the harbour ferry left the pier at dawn" in result.text
 
 
 def test_datelines_labels_and_calls_to_act_are_dropped() -> None:

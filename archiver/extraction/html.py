@@ -17,11 +17,13 @@
    at the start, "Read more: ..." teasers and the headlines listed under them, and the
    follow-us, newsletter and copyright lines that close the text.
 
-When the result is very short or holds a fraction of the page's prose, trafilatura also
-reads the page as it came, in case the cleaning took the body for furniture or misled its
-choice of container. A story of a sentence or two (a photo story, a paywalled teaser)
-then keeps its photo's caption and its standfirst (the prose under its headline): they
-are much of what the page tells of it.
+Before trafilatura reads the cleaned page, its ``<head>``, scripts, styles and SVG are
+dropped (JSON-LD apart): trafilatura would copy them on each pass, only to delete them.
+When the result is very short or holds a fraction of the page's prose, and the cleaning
+dropped more prose than it kept, trafilatura also reads the page as it came, in case the
+cleaning took the body for furniture. A story of a sentence or two (a photo story, a
+paywalled teaser) then keeps its photo's caption and its standfirst (the prose under its
+headline): they are much of what the page tells of it.
 
 The word lists are data, in ``archiver/rules/html.toml`` and the generic lexicon
 (``archiver/rules/generic.toml``); the code holds no rule for any one site.
@@ -45,7 +47,7 @@ from .language import detect_language, justext_stoplist, language_code
 from .lead import keep_lead, standfirst
 from .metadata import PageMetadata, html_metadata
 from .paragraphs import clean_paragraphs, headline_words
-from .prose import is_prose, page_prose, prose_length, prose_measure, sentences
+from .prose import block_prose, is_prose, page_prose, prose_length, prose_measure, sentences
 from .result import Extraction
 from .rules import read_rules
 from .trees import parse_html
@@ -156,7 +158,7 @@ def extract_html(
     if 2 * prose_length(captions) > visible_prose:
         # A gallery: its captions are the article, not notes beside it
         rules = _with_captions(rules)
-    _drop_furniture(tree, rules)
+    dropped = _drop_furniture(tree, rules)
     _drop_unread(tree)
     paragraphs = _trafilatura(tree, url, fast=True, headlines=headlines)
     # Without a <figcaption>, a cleaning that keeps captions cleans the page as this
@@ -177,15 +179,12 @@ def extract_html(
             log.debug("%s: fast result short or mostly short lines, full cascade taken", url)
             paragraphs, length = fuller, fuller_length
     untouched = None
-    if length < max(_SHORT, _MIN_KEPT * visible_prose) and 2 * page_prose(tree) < visible_prose:
+    if length < max(_SHORT, _MIN_KEPT * visible_prose) and _dropped_more(dropped, tree):
         # A short result, or a fraction of the page's prose, may come from the cleaning
-        # taking the body for furniture (a gallery's items named "comment"), when it
-        # dropped most of the page's prose: the untouched page gets a try, and wins if
-        # clearly longer. Where the cleaning cannot decide, the text is kept. (Where it
-        # dropped less, the untouched page holds about the prose trafilatura has just
-        # read: over the development sets and held-out pages it changed one text in 35
-        # there, a front page's, by adding boilerplate; and a page of prose comments
-        # paid a pass of trafilatura for nothing.)
+        # taking the body for furniture (a gallery's items named "comment"): when it
+        # dropped more prose than it kept, the untouched page gets a try, and wins if
+        # clearly longer. (When it kept more, what it dropped is seldom the article: a
+        # page of readers' comments in prose paid a pass of trafilatura for nothing.)
         untouched = _parse(html)
         if untouched is not None:
             # trafilatura reads a copy: the page stays as it came, for a short story
@@ -279,8 +278,9 @@ def _holds_prose_block(cell: HtmlElement) -> bool:
     return any(is_prose(block.text_content()) for block in _BLOCKS(cell))
 
 
-def _drop_furniture(tree: HtmlElement, rules: _Rules) -> None:
-    """Drop the elements that never hold article text (see ``rules/html.toml``)."""
+def _drop_furniture(tree: HtmlElement, rules: _Rules) -> list[HtmlElement]:
+    """Drop the elements that never hold article text (see ``rules/html.toml``); the
+    elements dropped (each still holds what it held)."""
     # lxml makes the root of a page with an XML declaration its top element, no <body>
     body = tree.find("body")
     if body is None:
@@ -305,13 +305,18 @@ def _drop_furniture(tree: HtmlElement, rules: _Rules) -> None:
                 dropped.append(element)
     for element in dropped:
         element.drop_tree()  # keeps the tail text, which belongs to the parent
+    return dropped
 
 
 def _drop_unread(tree: HtmlElement) -> None:
-    """Drop what trafilatura deletes on each of its passes, after copying it with the
-    page (each pass reads a copy): the ``<head>``, scripts, styles and SVG. But not
-    JSON-LD, whose body its fallback reads, and whose type tells it a forum's thread.
-    (Run after the cleaning, which weighs an element by its text, scripts' included.)"""
+    """Drop the ``<head>``, scripts, styles and SVG, but JSON-LD (whose body trafilatura's
+    last resort reads, and whose type tells it a forum's thread).
+
+    trafilatura deletes them itself, on each pass and after copying them with the page;
+    and the few of their words it lets through are noise: the text of an SVG after one
+    nested in another (its deletion loses its way there), the head's ``<noscript>``
+    that jusText reads on its recall pass. (Run after the cleaning, which weighs an
+    element by its text, scripts' included.)"""
     head = tree.find("head")
     if head is not None:
         for element in list(head):
@@ -352,6 +357,11 @@ def _holds_content(element: HtmlElement, rules: _Rules, page_text: int) -> bool:
             return True
     paragraphs = sum(len(p.text_content()) for p in element.iter("p"))
     return paragraphs > rules.max_paragraph_share * page_text
+
+
+def _dropped_more(dropped: list[HtmlElement], tree: HtmlElement) -> bool:
+    """Whether the cleaning dropped more prose (``dropped``) than it kept (``tree``)."""
+    return block_prose(dropped) > block_prose([tree])
 
 
 def _story_kept(paragraphs: list[str], length: int, tree: HtmlElement) -> bool:

@@ -16,6 +16,7 @@ from . import asciitext
 
 __all__ = [
     "PROSE_WORDS",
+    "block_prose",
     "count_words",
     "has_words",
     "is_prose",
@@ -155,4 +156,26 @@ _VISIBLE_TEXT = XPath(
     f"[string-length() >= {_PROSE_LEAST}]"
     "[not(parent::script or parent::style or parent::noscript or parent::template)]",
     smart_strings=False,
+)
+
+
+def block_prose(elements: Iterable[HtmlElement]) -> int:
+    """Characters in the runs of prose of ``elements``, each innermost block (paragraph,
+    list item, cell...) read whole: unlike :func:`page_prose`, it sees prose that links
+    or inline tags break into short text nodes."""
+    return sum(
+        len(text)
+        for element in elements
+        for block in _INNERMOST_BLOCKS(element)
+        if is_prose(text := block.text_content())
+    )
+
+
+_BLOCK_TEST = " or ".join(
+    f"self::{tag}"
+    for tag in "p div li dd dt td th blockquote pre h1 h2 h3 h4 h5 h6 section article".split()
+)
+#: The block elements at or under an element that hold no other block.
+_INNERMOST_BLOCKS = XPath(
+    f"descendant-or-self::*[{_BLOCK_TEST}][not(descendant::*[{_BLOCK_TEST}])]"
 )
