@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archiver.extraction.prose import PROSE_WORDS, count_words, has_words, is_prose, sentences
+from archiver.extraction.prose import (
+    PROSE_WORDS,
+    block_prose,
+    count_words,
+    has_words,
+    is_prose,
+    sentences,
+)
 
 #: Letters, digits and marks of spaced scripts, an unspaced script (with "・", "゠" and a
 #: kana sound mark, which are no word characters but start a word there), and separators.
@@ -62,3 +69,18 @@ def test_a_line_of_middle_dots_is_read_at_once(length: int) -> None:
     dots = "・" * length
     assert has_words(dots, 41) == (count_words(dots) >= 41)
     assert has_words(dots + "a", 31) == (count_words(dots + "a") >= 31)
+
+
+def test_block_prose_reads_each_innermost_block_whole() -> None:
+    from lxml import html
+
+    linked = (
+        "<p>The <a href='/f'>harbour ferry</a> left at dawn, the <a href='/c'>council</a> "
+        "said, with forty <b>passengers</b> aboard.</p>"
+    )
+    tree = html.fromstring(f"<div><div>{linked}<p>Too short to count.</p></div>{linked}</div>")
+    # each paragraph once (the divs around them hold blocks), its links' words included
+    paragraph = tree.find(".//p")
+    assert block_prose([tree]) == 2 * len(paragraph.text_content())
+    assert block_prose([paragraph]) == len(paragraph.text_content())
+    assert block_prose([]) == 0
