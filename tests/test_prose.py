@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 
 from archiver.extraction.prose import (
     PROSE_WORDS,
-    block_prose,
     count_words,
     has_words,
     is_prose,
+    rendered_prose,
     sentences,
 )
 
@@ -71,16 +71,23 @@ def test_a_line_of_middle_dots_is_read_at_once(length: int) -> None:
     assert has_words(dots + "a", 31) == (count_words(dots + "a") >= 31)
 
 
-def test_block_prose_reads_each_innermost_block_whole() -> None:
+def test_rendered_prose_reads_the_runs_of_text_between_blocks() -> None:
     from lxml import html
 
     linked = (
-        "<p>The <a href='/f'>harbour ferry</a> left at dawn, the <a href='/c'>council</a> "
-        "said, with forty <b>passengers</b> aboard.</p>"
+        "The <a href='/f'>harbour ferry</a> left at dawn, the <a href='/c'>council</a> said, "
+        "with forty <b>passengers</b> aboard."
     )
-    tree = html.fromstring(f"<div><div>{linked}<p>Too short to count.</p></div>{linked}</div>")
-    # each paragraph once (the divs around them hold blocks), its links' words included
+    tree = html.fromstring(
+        f"<div><div><p>{linked}</p><p>Too short to count.</p></div>{linked}"
+        f"<script>var one, two, three, four, five, six, seven, eight, nine, ten;</script></div>"
+    )
     paragraph = tree.find(".//p")
-    assert block_prose([tree]) == 2 * len(paragraph.text_content())
-    assert block_prose([paragraph]) == len(paragraph.text_content())
-    assert block_prose([]) == 0
+    # links and inline tags do not cut a run, and their text is left out of it
+    run = len("The  left at dawn, the  said, with forty passengers aboard.")
+    # the paragraph, and the same text right inside the outer block; not the script
+    assert rendered_prose([tree]) == 2 * run
+    assert rendered_prose([paragraph]) == run
+    assert rendered_prose([]) == 0
+    menu = "".join(f"<a href='/{i}'>Section {i}</a> " for i in range(12))
+    assert rendered_prose([html.fromstring(f"<div>{menu}</div>")]) == 0

@@ -47,7 +47,7 @@ from .language import detect_language, justext_stoplist, language_code
 from .lead import keep_lead, standfirst
 from .metadata import PageMetadata, html_metadata
 from .paragraphs import clean_paragraphs, headline_words
-from .prose import block_prose, is_prose, page_prose, prose_length, prose_measure, sentences
+from .prose import is_prose, page_prose, prose_length, prose_measure, rendered_prose, sentences
 from .result import Extraction
 from .rules import read_rules
 from .trees import parse_html
@@ -361,7 +361,7 @@ def _holds_content(element: HtmlElement, rules: _Rules, page_text: int) -> bool:
 
 def _dropped_more(dropped: list[HtmlElement], tree: HtmlElement) -> bool:
     """Whether the cleaning dropped more prose (``dropped``) than it kept (``tree``)."""
-    return block_prose(dropped) > block_prose([tree])
+    return rendered_prose(dropped) > rendered_prose([tree])
 
 
 def _story_kept(paragraphs: list[str], length: int, tree: HtmlElement) -> bool:

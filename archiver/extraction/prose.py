@@ -10,13 +10,13 @@ from functools import lru_cache
 from itertools import islice
 from typing import Any
 
-from lxml.etree import XPath
+from lxml.etree import XPath, iterwalk
 
 from . import asciitext
+from .render import BLOCK_TAGS, UNSEEN_TAGS
 
 __all__ = [
     "PROSE_WORDS",
-    "block_prose",
     "count_words",
     "has_words",
     "is_prose",
@@ -24,6 +24,7 @@ __all__ = [
     "page_prose",
     "prose_length",
     "prose_measure",
+    "rendered_prose",
     "sentences",
     "unspaced",
 ]
@@ -159,23 +160,39 @@ _VISIBLE_TEXT = XPath(
 )
 
 
-def block_prose(elements: Iterable[HtmlElement]) -> int:
-    """Characters in the runs of prose of ``elements``, each innermost block (paragraph,
-    list item, cell...) read whole: unlike :func:`page_prose`, it sees prose that links
-    or inline tags break into short text nodes."""
-    return sum(
-        len(text)
-        for element in elements
-        for block in _INNERMOST_BLOCKS(element)
-        if is_prose(text := block.text_content())
-    )
+def rendered_prose(elements: Iterable[HtmlElement]) -> int:
+    """Characters in the runs of prose of ``elements``, a run being their text outside
+    links from one block's edge to the next (as
+    :func:`~archiver.extraction.render.render_lines` makes lines of it). Unlike
+    :func:`page_prose`, it sees prose that links or inline tags cut into short text
+    nodes, and the text right inside a block that holds others; and a menu, all links,
+    makes none."""
+    total = 0
+    for element in elements:
+        run: list[str] = []
+        walk = iterwalk(element, events=("start", "end"))
+        for event, node in walk:
+            tag = node.tag
+            if tag in BLOCK_TAGS:
+                total += _run_prose(run)
+            if event == "end":
+                if node is not element and node.tail:
+                    run.append(node.tail)
+            elif not isinstance(tag, str) or tag in _NOT_PROSE:
+                walk.skip_subtree()
+            elif node.text:
+                run.append(node.text)
+        total += _run_prose(run)
+    return total
 
 
-_BLOCK_TEST = " or ".join(
-    f"self::{tag}"
-    for tag in "p div li dd dt td th blockquote pre h1 h2 h3 h4 h5 h6 section article".split()
-)
-#: The block elements at or under an element that hold no other block.
-_INNERMOST_BLOCKS = XPath(
-    f"descendant-or-self::*[{_BLOCK_TEST}][not(descendant::*[{_BLOCK_TEST}])]"
-)
+#: Elements whose text is no prose of the page: links, and what a reader does not see
+#: (comments, which have no tag name, are passed over too).
+_NOT_PROSE = UNSEEN_TAGS | {"a"}
+
+
+def _run_prose(run: list[str]) -> int:
+    """The length of the text of ``run`` if it is prose (0 if not); the run is emptied."""
+    text = "".join(run)
+    run.clear()
+    return len(text) if is_prose(text) else 0

@@ -6,13 +6,17 @@ from collections.abc import Iterable
 
 from selectolax.lexbor import LexborNode as Node
 
-__all__ = ["normalize_space", "render_lines"]
+__all__ = ["BLOCK_TAGS", "UNSEEN_TAGS", "normalize_space", "render_lines"]
 
-_BLOCKS = frozenset(
+#: The elements that start and end a line of text.
+BLOCK_TAGS = frozenset(
     "address article aside blockquote br dd div dl dt fieldset figcaption figure footer form "
     "h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section table td th tr ul".split()
 )
-_SKIP = frozenset("script style noscript template iframe svg button input select textarea".split())
+#: The elements whose text a reader does not see as the page's text.
+UNSEEN_TAGS = frozenset(
+    "script style noscript template iframe svg button input select textarea".split()
+)
 
 
 def normalize_space(text: str) -> str:
@@ -34,7 +38,7 @@ def render_lines(
     come out with the same lines. Elements named in ``skip_tags``, and the ``skip``
     elements, are left out with all they contain (the tree is not changed).
     """
-    skipped = _SKIP | skip_tags
+    skipped = UNSEEN_TAGS | skip_tags
     skipped_ids = {element.mem_id for element in skip}
     lines: list[str] = []
     current: list[str] = []
@@ -62,7 +66,7 @@ def render_lines(
             if current or not child.is_empty_text_node:
                 current.append(child.text_content or "")
         elif tag not in skipped and not (skipped_ids and child.mem_id in skipped_ids):
-            opens_block = tag in _BLOCKS
+            opens_block = tag in BLOCK_TAGS
             if opens_block and current:
                 flush()
             stack.append((child.child, opens_block))
