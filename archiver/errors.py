@@ -10,7 +10,7 @@ cause, so that a message is useful without a traceback::
     │   ├── BinaryInputError      bytes that are not text (an image, a PDF, a zip)
     │   ├── DecodingError         no text encoding fits the bytes
     │   ├── InputTooLargeError    over the size limit
-    │   └── NotHtmlError          a fetched response that is not an HTML page (a PDF, JSON)
+    │   └── NotHtmlError          not an HTML page: a fetched PDF or JSON, a feed, an SVG
     ├── ExtractionError       an extractor failed on an input it accepted
     ├── FetchError            a URL could not be fetched (url, attempts, status, cause)
     │   ├── HttpStatusError        the server answered with an error status (404, 410, 503)
@@ -106,7 +106,9 @@ class InputTooLargeError(InputError):
 
 
 class NotHtmlError(InputError):
-    """A fetched response is not an HTML page (a PDF, an image, JSON): it is not extracted."""
+    """The input is not an HTML page, and not a text dump either: a fetched response of
+    another type (a PDF, an image, JSON), or a saved feed, sitemap, SVG image or JSON
+    file. It is not extracted."""
 
 
 class ExtractionError(ArchiverError):

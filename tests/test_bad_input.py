@@ -24,6 +24,7 @@ from archiver.errors import (
     EmptyInputError,
     InputError,
     InputTooLargeError,
+    NotHtmlError,
 )
 from archiver.extraction.dispatch import extract
 from archiver.runs import process_file, reprocess
@@ -79,12 +80,33 @@ def png() -> bytes:
     return b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(256)) * 4
 
 
+RSS = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<!-- generated -->\n<rss version="2.0"><channel>'
+    b"<title>News</title><item><title>Council approves the new harbour plan</title>"
+    b"<description>The city council voted on Tuesday to approve the plan.</description>"
+    b"</item></channel></rss>"
+)
+
+
 #: name, content, expected error, words the message must hold
 BAD_INPUTS = [
     ("empty.txt", b"", EmptyInputError, "empty"),
     ("blank.txt", b"  \n\t \r\n   \n", EmptyInputError, "empty"),
     ("picture.html", png(), BinaryInputError, "PNG image"),
     ("noise.txt", random_bytes_with_nuls(), BinaryInputError, "binary"),
+    ("feed.html", RSS, NotHtmlError, "an RSS feed"),
+    (
+        "logo.html",
+        b'<svg xmlns="http://www.w3.org/2000/svg"><text>Share</text></svg>',
+        NotHtmlError,
+        "an SVG image",
+    ),
+    (
+        "article.txt",
+        b'{"headline": "Council approves the plan", "body": "..."}',
+        NotHtmlError,
+        "JSON",
+    ),
 ]
 
 
@@ -120,6 +142,20 @@ def test_extract_raises_the_same_error_on_the_bytes(
     with pytest.raises(error) as info:
         extract(content, name=name)
     assert info.value.source == name
+
+
+def test_a_dump_that_opens_with_a_bracket_and_an_xhtml_page_are_read() -> None:
+    # Not JSON, not a feed: what only starts like them is still read.
+    dump = "[Photo: the old harbour]\n\n" + ENGLISH_PAGE
+    assert "Paragraph 1" in extract(dump.encode(), name="dump.txt").text
+    xhtml = (
+        '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>'
+        '<html xmlns="http://www.w3.org/1999/xhtml"><head><title>Plan</title></head><body>'
+        + "".join(f"<p>{p}</p>" for p in ENGLISH_PAGE.split("\n\n")[1:])
+        + "</body></html>"
+    )
+    article = extract(xhtml.encode(), name="page.xhtml")
+    assert article.input_kind == "html" and "old harbour" in article.text
 
 
 def test_a_50_mb_file_fails_fast(tmp_path: Path) -> None:
@@ -279,6 +315,7 @@ def test_a_run_archives_the_good_inputs_and_names_each_bad_one(
             "BinaryInputError",
             "InputTooLargeError",
             "InputError",
+            "NotHtmlError",
         }
     archived = list(warc.read(out))
     assert len(archived) == len(report) == 2

@@ -6,6 +6,7 @@ The input is a saved page, or a body fetched and kept; :func:`load` is the one w
 from __future__ import annotations
 
 import codecs
+import json
 import re
 
 from charset_normalizer import from_bytes
@@ -18,6 +19,7 @@ from ..errors import (
     EmptyInputError,
     InputError,
     InputTooLargeError,
+    NotHtmlError,
 )
 from . import charsets
 
@@ -76,7 +78,9 @@ def load(
     ``kind`` is sniffed from the content when not given. A ``str`` is taken as text; a
     lone surrogate in it (which no encoding can write) becomes U+FFFD, as in browsers.
 
-    Raises an :class:`~archiver.errors.InputError` subclass naming ``name`` and the cause.
+    Raises an :class:`~archiver.errors.InputError` subclass naming ``name`` and the cause;
+    :class:`~archiver.errors.NotHtmlError` for a feed, a sitemap, an SVG image or JSON,
+    which are neither pages nor text dumps.
     """
     if isinstance(data, str):
         data = _scalar_values(data)
@@ -106,9 +110,12 @@ def load(
     text = text.lstrip("\ufeff")
     if not text.strip():
         raise EmptyInputError("input is empty", source=name)
-    return Document(
-        text=text, kind=kind or sniff_kind(raw), raw=raw, encoding=encoding, name=name, url=url
-    )
+    sniffed = sniff_kind(raw)
+    if sniffed == "text" and (what := _data_kind(text)) is not None:
+        # Markup or data that is no page, whatever its file's name says: read as a text
+        # dump, it would be archived as an article made of its tags.
+        raise NotHtmlError(f"input is {what}, not a page or a text dump", source=name)
+    return Document(text=text, kind=kind or sniffed, raw=raw, encoding=encoding, name=name, url=url)
 
 
 def sniff_kind(raw: bytes) -> InputKind:
@@ -116,6 +123,39 @@ def sniff_kind(raw: bytes) -> InputKind:
     first 8 KiB hold three HTML tags, else ``text``."""
     head = raw[:_SNIFF]
     return "html" if _HTML_START.match(head) or len(_HTML_TAGS.findall(head)) >= 3 else "text"
+
+
+#: The root elements of the XML documents that are no page, and what they are.
+_XML_ROOTS = {
+    "rss": "an RSS feed",
+    "rdf:rdf": "an RSS feed",
+    "feed": "an Atom feed",
+    "urlset": "a sitemap",
+    "sitemapindex": "a sitemap index",
+    "svg": "an SVG image",
+    "opml": "an OPML outline",
+}
+#: The start of an XML document: its declaration, comments, doctype and processing
+#: instructions, then its root element.
+_XML_START = re.compile(
+    r"\s*(?:<\?xml\b[^>]*>\s*)?(?:<!--.*?-->\s*|<![A-Za-z][^>]*>\s*|<\?[^>]*>\s*)*"
+    r"<(?P<root>[A-Za-z][\w:.-]*)",
+    re.DOTALL,
+)
+
+
+def _data_kind(text: str) -> str | None:
+    """What ``text``, which does not look like HTML, is when it is neither a page nor a
+    text dump: a feed, a sitemap or an SVG image (by its root element), or JSON."""
+    if (start := _XML_START.match(text, 0, _SNIFF)) is not None:
+        return _XML_ROOTS.get(start["root"].lower())
+    if text.lstrip()[:1] in ("{", "["):
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to tell
+            return None
+        return "JSON data" if isinstance(data, (dict, list)) else None
+    return None
 
 
 def _scalar_values(text: str) -> str:
