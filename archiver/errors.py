@@ -10,7 +10,7 @@ cause, so that a message is useful without a traceback::
     │   ├── BinaryInputError      bytes that are not text (an image, a PDF, a zip)
     │   ├── DecodingError         no text encoding fits the bytes
     │   ├── InputTooLargeError    over the size limit
-    │   └── NotHtmlError          not an HTML page: a fetched PDF or JSON, a feed, an SVG
+    │   └── NotHtmlError          no page: a fetched PDF or JSON, a feed, sitemap or SVG
     ├── ExtractionError       an extractor failed on an input it accepted
     ├── FetchError            a URL could not be fetched (url, attempts, status, cause)
     │   ├── HttpStatusError        the server answered with an error status (404, 410, 503)
@@ -107,8 +107,8 @@ class InputTooLargeError(InputError):
 
 class NotHtmlError(InputError):
     """The input is not an HTML page, and not a text dump either: a fetched response of
-    another type (a PDF, an image, JSON), or a saved feed, sitemap, SVG image or JSON
-    file. It is not extracted."""
+    another type (a PDF, an image, JSON), or a feed, a sitemap, an SVG image, an OPML
+    outline or JSON given as a page. It is not extracted."""
 
 
 class ExtractionError(ArchiverError):

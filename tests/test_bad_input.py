@@ -80,11 +80,12 @@ def png() -> bytes:
     return b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(256)) * 4
 
 
+#: A feed: its titles make it look like HTML to the sniffing of kinds.
 RSS = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<!-- generated -->\n<rss version="2.0"><channel>'
     b"<title>News</title><item><title>Council approves the new harbour plan</title>"
     b"<description>The city council voted on Tuesday to approve the plan.</description>"
-    b"</item></channel></rss>"
+    b"</item><item><title>Ferry fares to double</title></item></channel></rss>\n"
 )
 
 
@@ -156,6 +157,16 @@ def test_a_dump_that_opens_with_a_bracket_and_an_xhtml_page_are_read() -> None:
     )
     article = extract(xhtml.encode(), name="page.xhtml")
     assert article.input_kind == "html" and "old harbour" in article.text
+
+
+@pytest.mark.timeout(60)
+def test_what_only_opens_like_a_feed_or_an_svg_is_read_at_once() -> None:
+    # comments with no root element after them, tried in every grouping, would take
+    # 2**60 steps; a page that opens with an inline icon is still a page
+    comments = b'<?xml version="1.0"?>' + b"<!---->" * 60 + b"The council voted on Tuesday."
+    assert load(comments, name="notes.txt").kind == "text"
+    icon = b"<svg><use href='#logo'/></svg><div><p>The council voted on Tuesday.</p></div>"
+    assert load(icon, name="fragment.html", kind="html").kind == "html"
 
 
 def test_a_50_mb_file_fails_fast(tmp_path: Path) -> None:

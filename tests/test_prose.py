@@ -82,12 +82,22 @@ def test_rendered_prose_reads_the_runs_of_text_between_blocks() -> None:
         f"<div><div><p>{linked}</p><p>Too short to count.</p></div>{linked}"
         f"<script>var one, two, three, four, five, six, seven, eight, nine, ten;</script></div>"
     )
-    paragraph = tree.find(".//p")
-    # links and inline tags do not cut a run, and their text is left out of it
-    run = len("The  left at dawn, the  said, with forty passengers aboard.")
+    # a run goes on across inline tags and links, whose own text is a run apart (too
+    # short here); white space is folded
+    run = len("The left at dawn, the said, with forty passengers aboard.")
     # the paragraph, and the same text right inside the outer block; not the script
     assert rendered_prose([tree]) == 2 * run
-    assert rendered_prose([paragraph]) == run
+    assert rendered_prose([tree.find(".//p")]) == run
     assert rendered_prose([]) == 0
     menu = "".join(f"<a href='/{i}'>Section {i}</a> " for i in range(12))
     assert rendered_prose([html.fromstring(f"<div>{menu}</div>")]) == 0
+
+
+def test_rendered_prose_reads_the_prose_of_a_link_and_after_a_comment() -> None:
+    from lxml import etree, html
+
+    story = "The harbour ferry left the pier at dawn with forty passengers aboard."
+    card = html.fromstring(f"<div class='card'><a href='/story'><p>{story}</p></a></div>")
+    assert rendered_prose([card]) == len(story)
+    commented = etree.fromstring(f"<div>The harbour<!-- a note --> {story[12:]}</div>")
+    assert rendered_prose([commented]) == len(story)

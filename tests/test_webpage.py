@@ -553,10 +553,14 @@ def test_the_untouched_page_is_not_read_again_when_the_cleaning_dropped_little(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Teasers of other stories, whose links trafilatura drops, are most of the page's
-    # prose; the cleaning keeps them (nothing names them): the page as it came holds
-    # what trafilatura has read, and is not read again.
+    # prose; the cleaning keeps them (nothing names them), and drops a newsletter box
+    # of less prose: the page as it came holds little more than trafilatura has read,
+    # and is not read again.
     teasers = "".join(f"<li><a href='/{i}'>{p} {p}</a></li>" for i, p in enumerate(PARAGRAPHS * 2))
-    story = f"<article><p>{PARAGRAPHS[0]}</p><p>{PARAGRAPHS[1]}</p></article><ul>{teasers}</ul>"
+    box = f"<div class='newsletter'><p>{FURNITURE['newsletter']}, every morning at six.</p></div>"
+    story = (
+        f"<article><p>{PARAGRAPHS[0]}</p>{box}<p>{PARAGRAPHS[1]}</p></article><ul>{teasers}</ul>"
+    )
     text, passes = _passes(monkeypatch, page(story))
     assert text.split("\n\n") == PARAGRAPHS[:2]
     assert passes.count("fast") == 1

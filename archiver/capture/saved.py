@@ -79,8 +79,8 @@ def load(
     lone surrogate in it (which no encoding can write) becomes U+FFFD, as in browsers.
 
     Raises an :class:`~archiver.errors.InputError` subclass naming ``name`` and the cause;
-    :class:`~archiver.errors.NotHtmlError` for a feed, a sitemap, an SVG image or JSON,
-    which are neither pages nor text dumps.
+    :class:`~archiver.errors.NotHtmlError` for a feed, a sitemap, an SVG image, an OPML
+    outline or JSON, which are neither pages nor text dumps.
     """
     if isinstance(data, str):
         data = _scalar_values(data)
@@ -110,12 +110,13 @@ def load(
     text = text.lstrip("\ufeff")
     if not text.strip():
         raise EmptyInputError("input is empty", source=name)
-    sniffed = sniff_kind(raw)
-    if sniffed == "text" and (what := _data_kind(text)) is not None:
-        # Markup or data that is no page, whatever its file's name says: read as a text
-        # dump, it would be archived as an article made of its tags.
+    if (what := _data_kind(text)) is not None:
+        # Markup or data that is no page, whatever its file's name says: read as a page
+        # or a text dump, it would be archived as an article made of its tags.
         raise NotHtmlError(f"input is {what}, not a page or a text dump", source=name)
-    return Document(text=text, kind=kind or sniffed, raw=raw, encoding=encoding, name=name, url=url)
+    return Document(
+        text=text, kind=kind or sniff_kind(raw), raw=raw, encoding=encoding, name=name, url=url
+    )
 
 
 def sniff_kind(raw: bytes) -> InputKind:
@@ -125,10 +126,11 @@ def sniff_kind(raw: bytes) -> InputKind:
     return "html" if _HTML_START.match(head) or len(_HTML_TAGS.findall(head)) >= 3 else "text"
 
 
-#: The root elements of the XML documents that are no page, and what they are.
+#: The root elements of the XML documents that are no page, and what they are (a root
+#: with a namespace prefix, "atom:feed", by its local name).
 _XML_ROOTS = {
     "rss": "an RSS feed",
-    "rdf:rdf": "an RSS feed",
+    "rdf:rdf": "RDF (an RSS 1.0 feed)",
     "feed": "an Atom feed",
     "urlset": "a sitemap",
     "sitemapindex": "a sitemap index",
@@ -136,20 +138,30 @@ _XML_ROOTS = {
     "opml": "an OPML outline",
 }
 #: The start of an XML document: its declaration, comments, doctype and processing
-#: instructions, then its root element.
+#: instructions, then its root element. Possessive: a run of comments with no element
+#: after it is given up at once, not tried again grouped every other way.
 _XML_START = re.compile(
-    r"\s*(?:<\?xml\b[^>]*>\s*)?(?:<!--.*?-->\s*|<![A-Za-z][^>]*>\s*|<\?[^>]*>\s*)*"
-    r"<(?P<root>[A-Za-z][\w:.-]*)",
+    r"\s*+(?:<\?xml\b[^>]*+>\s*+)?+(?:<!--.*?-->\s*+|<![A-Za-z][^>]*+>\s*+|<\?[^>]*+>\s*+)*+"
+    r"<(?P<root>[A-Za-z][\w:.-]*+)",
     re.DOTALL,
 )
+#: JSON is parsed to tell it from a text dump up to this many characters only: parsing
+#: takes some 25 times the text's size in memory.
+_JSON_LIMIT = 1_000_000
 
 
 def _data_kind(text: str) -> str | None:
-    """What ``text``, which does not look like HTML, is when it is neither a page nor a
-    text dump: a feed, a sitemap or an SVG image (by its root element), or JSON."""
-    if (start := _XML_START.match(text, 0, _SNIFF)) is not None:
-        return _XML_ROOTS.get(start["root"].lower())
-    if text.lstrip()[:1] in ("{", "["):
+    """What ``text`` is when it is neither a page nor a text dump: a feed, a sitemap, an
+    SVG image or an OPML outline (by its root element, and its end tag closing the text:
+    a page that opens with an inline SVG does not end with it), or JSON (up to
+    :data:`_JSON_LIMIT` characters)."""
+    head = text[:_SNIFF]
+    if (start := _XML_START.match(head)) is not None:
+        root = start["root"].lower()
+        what = _XML_ROOTS.get(root) or _XML_ROOTS.get(root.rpartition(":")[2])
+        closed = text[-_SNIFF:].rstrip().lower().endswith(f"</{root}>")
+        return what if what and closed else None
+    if head.lstrip()[:1] in ("{", "[") and len(text) <= _JSON_LIMIT:
         try:
             data = json.loads(text)
         except (ValueError, RecursionError):  # not JSON, or nested too deep to tell

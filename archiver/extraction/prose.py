@@ -161,38 +161,43 @@ _VISIBLE_TEXT = XPath(
 
 
 def rendered_prose(elements: Iterable[HtmlElement]) -> int:
-    """Characters in the runs of prose of ``elements``, a run being their text outside
-    links from one block's edge to the next (as
-    :func:`~archiver.extraction.render.render_lines` makes lines of it). Unlike
-    :func:`page_prose`, it sees prose that links or inline tags cut into short text
-    nodes, and the text right inside a block that holds others; and a menu, all links,
-    makes none."""
+    """Characters in the runs of prose of ``elements`` (of an lxml.html tree), white space
+    folded: a run is their text from one edge of a block element to the next (the edges
+    at which :func:`~archiver.extraction.render.render_lines` ends a line), a link's
+    text a run of its own. Unlike :func:`page_prose`, it sees prose that links or inline
+    tags cut into short text nodes, and the text right inside a block that holds others;
+    a menu, its links a few words each, makes none."""
     total = 0
     for element in elements:
-        run: list[str] = []
-        walk = iterwalk(element, events=("start", "end"))
+        # The runs open, innermost last: a link's text is a run apart from the text
+        # around it, which goes on after the link.
+        runs: list[list[str]] = [[]]
+        walk = iterwalk(element, events=("start", "end", "comment", "pi"))
         for event, node in walk:
             tag = node.tag
-            if tag in BLOCK_TAGS:
-                total += _run_prose(run)
-            if event == "end":
-                if node is not element and node.tail:
-                    run.append(node.tail)
-            elif not isinstance(tag, str) or tag in _NOT_PROSE:
-                walk.skip_subtree()
-            elif node.text:
-                run.append(node.text)
-        total += _run_prose(run)
+            if event in ("comment", "pi"):
+                pass  # its text is not the page's, its tail is
+            elif tag in BLOCK_TAGS:
+                total += _run_prose(runs[-1])
+            elif tag == "a":
+                if event == "start":
+                    runs.append([])
+                else:
+                    total += _run_prose(runs.pop())
+            if event == "start":
+                if tag in UNSEEN_TAGS:
+                    walk.skip_subtree()
+                elif node.text:
+                    runs[-1].append(node.text)
+            elif node is not element and node.tail:
+                runs[-1].append(node.tail)
+        total += sum(_run_prose(run) for run in runs)
     return total
 
 
-#: Elements whose text is no prose of the page: links, and what a reader does not see
-#: (comments, which have no tag name, are passed over too).
-_NOT_PROSE = UNSEEN_TAGS | {"a"}
-
-
 def _run_prose(run: list[str]) -> int:
-    """The length of the text of ``run`` if it is prose (0 if not); the run is emptied."""
-    text = "".join(run)
+    """The length of the text of ``run``, its white space folded, if it is prose (0 if
+    not); the run is emptied."""
+    text = " ".join("".join(run).split())
     run.clear()
     return len(text) if is_prose(text) else 0
