@@ -159,8 +159,9 @@ def _data_kind(text: str) -> str | None:
     if (start := _XML_START.match(head)) is not None:
         root = start["root"].lower()
         what = _XML_ROOTS.get(root) or _XML_ROOTS.get(root.rpartition(":")[2])
-        closed = text[-_SNIFF:].rstrip().lower().endswith(f"</{root}>")
-        return what if what and closed else None
+        if what is None:  # an HTML page, the usual case: its end is not read
+            return None
+        return what if text[-_SNIFF:].rstrip().lower().endswith(f"</{root}>") else None
     if head.lstrip()[:1] in ("{", "[") and len(text) <= _JSON_LIMIT:
         try:
             data = json.loads(text)
