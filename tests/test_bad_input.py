@@ -5,6 +5,7 @@ The other inputs of the same run are still archived, and no half-written WARC is
 
 from __future__ import annotations
 
+import codecs
 import os
 import random
 import shutil
@@ -56,18 +57,23 @@ ENGLISH_PAGE = "Council approves the new harbour plan\n\n" + "\n\n".join(
 LARGE = 50 * 1024 * 1024
 
 
-def greek_html(*, declare: bool) -> bytes:
-    meta = '<meta charset="windows-1253">' if declare else ""
+def greek_page(meta: str = "") -> str:
     body = "".join(f"<p>{p}</p>" for p in GREEK_PARAGRAPHS)
-    page = (
+    return (
         f'<!DOCTYPE html><html lang="el"><head>{meta}<title>{GREEK_TITLE}</title></head>'
         f"<body><article><h1>{GREEK_TITLE}</h1>{body}</article></body></html>"
     )
-    return page.encode("windows-1253")
+
+
+def greek_html(*, declare: bool) -> bytes:
+    return greek_page('<meta charset="windows-1253">' if declare else "").encode("windows-1253")
+
+
+GREEK_TEXT = "\n\n".join([GREEK_TITLE, *GREEK_PARAGRAPHS])
 
 
 def greek_text() -> bytes:
-    return "\n\n".join([GREEK_TITLE, *GREEK_PARAGRAPHS]).encode("windows-1253")
+    return GREEK_TEXT.encode("windows-1253")
 
 
 def random_bytes_with_nuls() -> bytes:
@@ -226,6 +232,50 @@ def test_a_page_that_begins_with_a_long_style_block_is_html() -> None:
     document = load(page, name="styled.html")
     assert document.kind == "html"
     assert ".box" not in extract(page, name="styled.html").text
+
+
+#: A page in an encoding that does not write ASCII as ASCII: the bytes, a Content-Type.
+WIDE_PAGES = [
+    pytest.param(codecs.BOM_UTF16_LE + greek_page().encode("utf-16-le"), None, id="utf-16le-bom"),
+    pytest.param(codecs.BOM_UTF16_BE + greek_page().encode("utf-16-be"), None, id="utf-16be-bom"),
+    pytest.param(codecs.BOM_UTF32_LE + greek_page().encode("utf-32-le"), None, id="utf-32le-bom"),
+    pytest.param(
+        greek_page().encode("utf-16-le"), "text/html; charset=utf-16", id="utf-16le-declared"
+    ),
+    pytest.param(greek_page().encode("utf-16-le"), None, id="utf-16le-undeclared"),
+    pytest.param(greek_page().encode("utf-16-be"), None, id="utf-16be-undeclared"),
+]
+
+
+@pytest.mark.parametrize(("data", "content_type"), WIDE_PAGES)
+def test_a_utf16_or_utf32_page_is_html(data: bytes, content_type: str | None) -> None:
+    # "<html" is written with NULs between its letters: it is HTML all the same.
+    document = load(data, name="greek.html", content_type=content_type)
+    assert document.kind == "html"
+    assert document.text == greek_page()
+    article = extract(data, name="greek.html", content_type=content_type)
+    assert article.input_kind == "html"
+    assert GREEK_PARAGRAPHS[0] in article.text and "<p>" not in article.text
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type"),
+    [
+        pytest.param(codecs.BOM_UTF16_LE + GREEK_TEXT.encode("utf-16-le"), None, id="bom"),
+        pytest.param(GREEK_TEXT.encode("utf-16-le"), "text/plain; charset=utf-16", id="declared"),
+    ],
+)
+def test_a_utf16_text_dump_is_still_a_text_dump(data: bytes, content_type: str | None) -> None:
+    document = load(data, name="greek.txt", content_type=content_type)
+    assert document.kind == "text"
+    assert document.text == GREEK_TEXT
+    assert GREEK_PARAGRAPHS[0] in extract(data, name="greek.txt", content_type=content_type).text
+
+
+def test_a_page_after_a_utf8_byte_order_mark_is_html() -> None:
+    # It opens like HTML once the mark is read, as browsers read it first.
+    page = codecs.BOM_UTF8 + f"<!DOCTYPE html><p>{GREEK_PARAGRAPHS[0]}</p>".encode()
+    assert load(page, name="greek.html").kind == "html"
 
 
 def test_a_greek_windows_1253_text_dump_decodes_and_extracts(tmp_path: Path) -> None:

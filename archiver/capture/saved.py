@@ -58,6 +58,12 @@ _META_CHARSET = re.compile(
 )
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
 _UTF16 = ("utf-16le", "utf-16be")
+#: The start of an HTML page in UTF-16 without a byte-order mark, and its byte order:
+#: white space, then "<" and a letter or "!", each with a NUL byte after it or before.
+_UTF16_STARTS = (
+    (re.compile(rb"(?:[\t\n\f\r ]\x00)*<\x00[!A-Za-z]\x00"), "utf-16le"),
+    (re.compile(rb"(?:\x00[\t\n\f\r ])*\x00<\x00[!A-Za-z]"), "utf-16be"),
+)
 
 
 def load(
@@ -73,10 +79,12 @@ def load(
 
     The encoding comes from a byte-order mark, then the ``charset`` of ``content_type``
     (an HTTP header value), then an HTML ``<meta charset>``, then strict UTF-8, then
-    detection. A charset label counts only when it is one of the WHATWG Encoding
-    Standard's (see :mod:`.charsets`); any other is ignored, as browsers ignore it.
-    ``kind`` is sniffed from the content when not given. A ``str`` is taken as text; a
-    lone surrogate in it (which no encoding can write) becomes U+FFFD, as in browsers.
+    detection; an HTML page whose first tag is written in UTF-16 (a NUL byte by each
+    ASCII one) needs no mark or charset. A charset label counts only when it is one of
+    the WHATWG Encoding Standard's (see :mod:`.charsets`); any other is ignored, as
+    browsers ignore it. ``kind`` is sniffed from the content when not given. A ``str``
+    is taken as text; a lone surrogate in it (which no encoding can write) becomes
+    U+FFFD, as in browsers.
 
     Raises an :class:`~archiver.errors.InputError` subclass naming ``name`` and the cause;
     :class:`~archiver.errors.NotHtmlError` for a feed, a sitemap, an SVG image, an OPML
@@ -114,9 +122,12 @@ def load(
         # Markup or data that is no page, whatever its file's name says: read as a page
         # or a text dump, it would be archived as an article made of its tags.
         raise NotHtmlError(f"input is {what}, not a page or a text dump", source=name)
-    return Document(
-        text=text, kind=kind or sniff_kind(raw), raw=raw, encoding=encoding, name=name, url=url
-    )
+    if kind is None:
+        # A Unicode page's kind is sniffed from its text: UTF-16 and UTF-32 write "<html"
+        # with NULs between its letters, and a byte-order mark stands before its first
+        # tag. The other encodings write tags as ASCII bytes, sniffed as they are.
+        kind = sniff_kind(text[:_SNIFF].encode() if encoding.startswith("utf-") else raw)
+    return Document(text=text, kind=kind, raw=raw, encoding=encoding, name=name, url=url)
 
 
 def sniff_kind(raw: bytes) -> InputKind:
@@ -193,10 +204,12 @@ def _decode(raw: bytes, name: str, content_type: str | None) -> tuple[str, str]:
             raise BinaryInputError(f"input is {what}, not a page", source=name)
     header = _header_encoding(content_type)
     meta = _meta_encoding(raw[:_PRESCAN])
-    if header in _UTF16 and b"\x00" in head:
-        # A header may say UTF-16 of text without a byte-order mark: it holds NUL bytes.
-        if (text := _try(raw, header)) is not None and _control_ratio(text) <= 0.05:
-            return text, header
+    utf16 = header if header in _UTF16 else _utf16_start(head)
+    if utf16 is not None and b"\x00" in head:
+        # UTF-16 without a byte-order mark holds NUL bytes: a header may say it is, or an
+        # HTML page's first tag shows it (a text dump of it is taken for binary data).
+        if (text := _try(raw, utf16)) is not None and _control_ratio(text) <= 0.05:
+            return text, utf16
     if b"\x00" in head:
         raise BinaryInputError("input is binary data (it holds NUL bytes), not a page", source=name)
     for declared in (header, meta):
@@ -227,6 +240,14 @@ def _nearly_utf8(raw: bytes) -> str | None:
     text = raw.decode("utf-8", "replace")
     invalid = text.count("\ufffd") - raw.count("\ufffd".encode())
     return text if invalid <= 1 + len(raw) // 10_000 else None
+
+
+def _utf16_start(head: bytes) -> str | None:
+    """The UTF-16 whose byte order ``head`` starts an HTML page in, if it does."""
+    for start, encoding in _UTF16_STARTS:
+        if start.match(head):
+            return encoding
+    return None
 
 
 def _header_encoding(content_type: str | None) -> str | None:
