@@ -263,6 +263,21 @@ def test_reprocess_without_a_warc(tmp_path: Path) -> None:
     assert [a.input_kind for a in report] == ["text", "html"]
 
 
+def test_reprocess_takes_a_single_path_as_one_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Iterated, "in/" would be the paths "i", "n" and "/": the last walked the whole
+    # file system. The working folder holds a page of its own, which "." would take.
+    write(tmp_path / "in" / "a.txt", PAGE)
+    write(tmp_path / "stray.txt", PAGE)
+    monkeypatch.chdir(tmp_path)
+    seen: list[Path] = []
+    for single in ("in/", Path("in")):
+        report = reprocess(single, registry=STUB, on_result=lambda path, _: seen.append(path))
+        assert report.ok and len(report) == 1
+    assert seen == [Path("in/a.txt"), Path("in/a.txt")]
+
+
 def test_reprocess_writes_a_warc_that_reads_back(tmp_path: Path) -> None:
     inputs = tmp_path / "in"
     for name in ["a.txt", "b.txt", "c.txt"]:

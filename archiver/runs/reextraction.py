@@ -17,6 +17,7 @@ machine, :mod:`archiver.runs.parts` on a Dask cluster.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -33,20 +34,21 @@ __all__ = ["reprocess"]
 
 
 def reprocess(
-    paths: Iterable[PathArg],
+    paths: Iterable[PathArg] | PathArg,
     warc: PathArg | None = None,
     *,
     registry: Registry | None = None,
     on_result: Callable[[Path, Article | Failure], None] | None = None,
     client: Any = None,
-    originals: Iterable[PathArg] = (),
+    originals: Iterable[PathArg] | PathArg = (),
 ) -> Report:
     """Extract every input and, when ``warc`` is given, archive them all in one WARC file.
 
     ``paths`` are files and folders, expanded by
-    :func:`~archiver.runs.inputs.iter_inputs`. An input that fails is recorded as a
-    :class:`~archiver.runs.inputs.Failure` and the run goes on; ``on_result`` is called
-    after each input with its path and its Article or Failure.
+    :func:`~archiver.runs.inputs.iter_inputs`; a single path (a ``str`` or a
+    ``Path``) is one input, and a single path as ``originals`` one file. An input that
+    fails is recorded as a :class:`~archiver.runs.inputs.Failure` and the run goes on;
+    ``on_result`` is called after each input with its path and its Article or Failure.
 
     A WARC input (see :func:`~archiver.runs.inputs.is_warc`) is re-extracted: each page
     stored in it counts as one input, and ``on_result`` gets the WARC's path. Its new
@@ -67,6 +69,7 @@ def reprocess(
     When ``warc`` goes to an archive folder with a search index (see
     :mod:`archiver.runs.textindex`), the index is brought up to date at the end.
     """
+    paths, originals = _listed(paths), _listed(originals)
     if client is not None:
         from .parts import reprocess_on_cluster  # Dask is an optional dependency
 
@@ -80,3 +83,12 @@ def reprocess(
     if warc is not None:
         sync_index(Path(warc).parent)
     return report
+
+
+def _listed(paths: Iterable[PathArg] | PathArg) -> Iterable[PathArg]:
+    """``paths``, or a lone path as a list of one: iterated, a ``str`` would be its
+    characters, each taken for a path, and ``"/"`` among them walks the whole file
+    system (``reprocess("seeds/")`` archived every page under ``/``)."""
+    if isinstance(paths, (str, os.PathLike)):
+        return [paths]
+    return paths
