@@ -32,7 +32,7 @@ from werkzeug import Request, Response
 import archiver
 from archiver.capture import FetchConfig
 from archiver.runs import BulkConfig, scheduler, single
-from archiver.runs.bookkeeping import FAILURE_REPORT, STATE_FILE, recover
+from archiver.runs.bookkeeping import FAILURE_REPORT, STATE_FILE, ingest, recover
 from archiver.runs.ledger import DONE, Ledger, LedgerCounts
 from archiver.runs.urls import normalize_url, open_url_list, url_lines
 from archiver.runs.workers import ThreadWorkers
@@ -139,6 +139,47 @@ def test_read_url_list_skips_blanks_and_comments(tmp_path: Path) -> None:
     path.write_text("# header\n\nhttp://a.example/1\n   \n  # indented\nhttp://b.example/2  \n")
     with open_url_list(path) as lines:
         assert list(url_lines(lines)) == ["http://a.example/1", "http://b.example/2"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-be", "utf-32"])
+def test_read_url_list_in_the_encoding_its_byte_order_mark_names(
+    tmp_path: Path, encoding: str
+) -> None:
+    # Notepad starts a list with a BOM: its first URL was refused, "scheme 'missing'".
+    path = tmp_path / "urls.txt"
+    text = "http://a.example/1\r\nhttp://b.example/\u00e9\r\n"
+    path.write_bytes(
+        text.encode(encoding) if encoding != "utf-16-be" else b"\xfe\xff" + text.encode(encoding)
+    )
+    with open_url_list(path) as lines:
+        assert list(url_lines(lines)) == ["http://a.example/1", "http://b.example/\u00e9"]
+
+
+def test_url_lines_drops_the_byte_order_mark_of_standard_input() -> None:
+    assert list(url_lines(["\ufeffhttp://a.example/1\n"])) == ["http://a.example/1"]
+
+
+def test_a_line_that_is_not_utf8_fails_alone_and_is_named_by_its_bytes(
+    tmp_path: Path,
+) -> None:
+    # Its bytes were replaced by U+FFFD, and that other URL was archived in its place;
+    # from standard input (surrogateescape), SQLite refused the line and the run stopped.
+    listing = tmp_path / "urls.txt"
+    listing.write_bytes(b"http://a.example/caf\xe9\nhttp://b.example/1\n")
+    ledger = Ledger(tmp_path / STATE_FILE)
+    ingest(listing, ledger)
+    ingest(["http://c.example/caf\udce9", "http://d.example/\ud800"], ledger)
+    failures = {row["url"]: row["message"] for row in ledger.failures()}
+    assert failures == {
+        url: f"{url}: not a URL (its bytes are not UTF-8 text)"
+        for url in [
+            "http://a.example/caf\\xe9",
+            "http://c.example/caf\\xe9",
+            "http://d.example/\\ud800",
+        ]
+    }
+    assert ledger.counts().total == 4
+    ledger.close()
 
 
 # --- a run ----------------------------------------------------------------------------------

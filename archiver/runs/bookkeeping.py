@@ -26,7 +26,7 @@ from ..errors import StateError, WarcError
 from ..files import PathArg, safe_name, write_text_file
 from ..warc import Stored, salvage
 from .ledger import DONE, FAILED, Ledger, LedgerCounts
-from .urls import normalize_url, open_url_list, url_lines
+from .urls import normalize_url, open_url_list, printable, url_lines
 from .versions import Version
 
 __all__ = [
@@ -316,8 +316,11 @@ def _checked(urls: Iterable[str], ledger: Ledger) -> Iterator[tuple[str, str]]:
         try:
             url = normalize_url(line)
         except ValueError as exc:
-            ledger.add_failed(line, "InvalidUrl", f"{line}: {exc}")
-            log.warning("%s: %s", line, exc)  # as every failed URL is, when it fails
+            # A line whose bytes are not UTF-8 cannot be stored as it is: SQLite refused
+            # it, and the whole run stopped.
+            shown = printable(line)
+            ledger.add_failed(shown, "InvalidUrl", f"{shown}: {exc}")
+            log.warning("%s: %s", shown, exc)  # as every failed URL is, when it fails
             continue
         yield url, urllib.parse.urlsplit(url).hostname or ""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+import io
 import os
 import urllib.parse
 from collections.abc import Iterable, Iterator
@@ -11,7 +13,7 @@ from ..errors import InputError
 from ..files import PathArg
 from .inputs import error_cause
 
-__all__ = ["normalize_url", "open_url_list", "url_lines"]
+__all__ = ["normalize_url", "open_url_list", "printable", "url_lines"]
 
 
 def normalize_url(text: str) -> str:
@@ -21,6 +23,10 @@ def normalize_url(text: str) -> str:
     host in IDNA form, no default port, an empty path as ``/``; and without the
     fragment, which is never sent.
     """
+    if not _is_unicode(text):
+        # Bytes of a list that are not UTF-8 (read with surrogateescape): any guess at
+        # what they meant would archive another URL than the list's, or none.
+        raise ValueError("not a URL (its bytes are not UTF-8 text)")
     try:
         parts = urllib.parse.urlsplit(text.strip())
         port = parts.port
@@ -45,21 +51,60 @@ def normalize_url(text: str) -> str:
     return urllib.parse.urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
 
 
+#: The byte-order marks a list file may start with (Notepad writes them), longest first.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
 def open_url_list(path: PathArg) -> IO[str]:
-    """A list file opened for :func:`url_lines` (bytes that are not UTF-8 replaced);
-    :class:`~archiver.errors.InputError` naming it when it cannot be opened."""
+    """A list file opened for :func:`url_lines`: UTF-8, or the encoding its byte-order
+    mark names; :class:`~archiver.errors.InputError` naming it when it cannot be opened.
+
+    Bytes that are not UTF-8 are kept as surrogates (``surrogateescape``), which
+    :func:`printable` shows and :func:`normalize_url` refuses: replaced, they made
+    another URL, which was fetched and marked done in place of the list's.
+    """
     try:
-        return open(path, encoding="utf-8", errors="replace")
+        raw = open(path, "rb")
     except OSError as exc:
         raise InputError(
             f"cannot read the URL list: {error_cause(exc)}", source=os.fspath(path)
         ) from exc
+    # peek() does not consume, so a pipe given as the list is read whole all the same.
+    head = raw.peek(4)[:4]
+    encoding = next((name for bom, name in _BOMS if head.startswith(bom)), "utf-8")
+    return io.TextIOWrapper(raw, encoding=encoding, errors="surrogateescape")
+
+
+def printable(line: str) -> str:
+    """``line`` with the bytes that were not UTF-8 shown as ``\\xNN``, so that it can
+    be stored (SQLite, JSON) and printed."""
+    if _is_unicode(line):
+        return line
+    try:
+        return line.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a lone surrogate that stands for no byte
+        return line.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _is_unicode(text: str) -> bool:
+    """Whether ``text`` holds no lone surrogates (which UTF-8 cannot encode)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def url_lines(lines: Iterable[str]) -> Iterator[str]:
     """The URLs of a list's lines (a file, standard input): stripped, blank lines and
-    ``#`` comments skipped."""
+    ``#`` comments skipped. A byte-order mark is dropped: standard input keeps one."""
     for line in lines:
-        line = line.strip()
+        line = line.strip().removeprefix("\ufeff").strip()
         if line and not line.startswith("#"):
             yield line
