@@ -218,6 +218,26 @@ def test_a_stray_byte_in_a_utf8_page_is_replaced_not_taken_for_another_encoding(
     assert "Zażółć gęślą jaźń" in article.text and "rzecz\ufffdnik" in document.text
 
 
+def test_a_utf8_page_with_a_pasted_latin1_paragraph_stays_utf8() -> None:
+    # Ten stray bytes in 19 kB were over the one-in-10,000 allowance: the page was read
+    # as Mac Roman, every curly quote and dash garbled.
+    paragraph = (
+        "<p>The council\u2019s vote \u2014 on Tuesday \u2014 was \u201ca decisive step\u201d.</p>"
+    )
+    pasted = "<p>Le maire a d\u00e9clar\u00e9: \u00ab une \u00e9tape d\u00e9cisive \u00bb.</p>"
+    page = (
+        b"<html><head><meta charset='utf-8'><title>Harbour</title></head><body><article>"
+        + (paragraph * 200).encode()
+        + pasted.encode("latin-1")
+        + b"</article></body></html>"
+    )
+    assert len(page) > 10_000 and sum(byte > 127 for byte in pasted.encode("latin-1")) == 6
+    document = load(page, name="pasted.html", content_type="text/html; charset=utf-8")
+    assert document.encoding == "utf-8"
+    assert "council\u2019s vote \u2014 on" in document.text
+    assert "Le maire a d\ufffdclar\ufffd" in document.text
+
+
 def test_a_page_declared_utf8_in_another_encoding_is_still_decoded_by_its_bytes() -> None:
     page = greek_html(declare=False).replace(b"<head>", b'<head><meta charset="utf-8">', 1)
     assert b'charset="utf-8"' in page

@@ -234,12 +234,20 @@ def _decode(raw: bytes, name: str, content_type: str | None) -> tuple[str, str]:
 
 def _nearly_utf8(raw: bytes) -> str | None:
     """``raw`` as UTF-8 with its few invalid bytes replaced (U+FFFD), as a browser reads a
-    page that says UTF-8; None when more than one in 10,000 bytes is invalid. A stray
+    page that says UTF-8; None when more than one in 10,000 bytes is invalid, unless
+    the characters that UTF-8 encodes outnumber the invalid bytes tenfold. A stray
     byte in one paragraph does not make the page another encoding: a guess from the
     byte frequencies would garble all the rest."""
     text = raw.decode("utf-8", "replace")
-    invalid = text.count("\ufffd") - raw.count("\ufffd".encode())
-    return text if invalid <= 1 + len(raw) // 10_000 else None
+    replaced = raw.count("\ufffd".encode())
+    invalid = text.count("\ufffd") - replaced
+    if invalid <= 1 + len(raw) // 10_000:
+        return text
+    # A paragraph pasted in Latin-1 brings a stray byte per accent: ten of them in a
+    # page of curly quotes made it all Mac Roman. A page in another encoding hardly
+    # ever holds a UTF-8 sequence, so what does hold many is UTF-8.
+    encoded = len(text) - len(text.encode("ascii", "ignore")) - invalid - replaced
+    return text if encoded >= 10 * invalid else None
 
 
 def _utf16_start(head: bytes) -> str | None:
