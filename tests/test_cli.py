@@ -17,6 +17,7 @@ import click
 import pytest
 import yaml
 from click.testing import CliRunner, Result
+from warcio.warcwriter import WARCWriter
 
 from archiver import warc
 from archiver.article import Article
@@ -547,10 +548,42 @@ def test_the_installed_command_runs(tmp_path: Path) -> None:
 
 def test_the_logging_set_up_is_undone_after_a_run(tmp_path: Path) -> None:
     logger = logging.getLogger("archiver")
+    last_resort = logging.lastResort
     before = (list(logger.handlers), logger.level)
     assert run("-vv", "extract", str(SEED)).exit_code == 0
     assert run("extract", str(tmp_path / "missing.txt")).exit_code == 1
     assert (list(logger.handlers), logger.level) == before
+    assert logging.lastResort is last_resort
+
+
+def test_a_library_warning_is_formatted_and_quiet_under_q(tmp_path: Path) -> None:
+    # warcio logs a warning of its own for a Target-URI with a space; with no handler
+    # for it, logging's last resort printed it bare, -q or not. (A real process: under
+    # pytest the root logger has handlers, and the last resort is never used.)
+    spaced = tmp_path / "spaced.warc.gz"
+    with open(spaced, "wb") as stream:
+        writer = WARCWriter(stream, gzip=True)
+        page = io.BytesIO(PAGE.encode())
+        writer.write_record(
+            writer.create_warc_record("http://example.com/a b", "resource", payload=page)
+        )
+    command = [sys.executable, "-m", "archiver"]
+    shown = {}
+    for quiet in ([], ["-q"]):
+        done = subprocess.run(
+            [*command, *quiet, "index", str(spaced), "-o", str(tmp_path / "index.cdxj")],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        shown[bool(quiet)] = done.stderr
+    warning = (
+        "archiver: warning: Replacing spaces in invalid WARC-Target-URI: http://example.com/a b"
+    )
+    assert warning in shown[False].splitlines()
+    assert "Replacing spaces" not in shown[True]
 
 
 @pytest.mark.parametrize(

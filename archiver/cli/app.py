@@ -93,12 +93,21 @@ def _configure_logging(verbose: int, quiet: bool) -> Callable[[], None]:
     saved_level = logger.level
     logger.addHandler(handler)
     logger.setLevel(level)
+    # The libraries' own warnings (warcio's "Replacing spaces in invalid
+    # WARC-Target-URI", say) reach no handler and went to logging's last resort, bare
+    # and in spite of -q: they get the same format and level.
+    saved_last_resort = logging.lastResort
+    last_resort = logging.StreamHandler(_Stderr())
+    last_resort.setFormatter(_Formatter(tracebacks=verbose > 0))
+    last_resort.setLevel(max(level, logging.WARNING))
+    logging.lastResort = last_resort
 
     def restore() -> None:
         # main() may run many times in one process (tests, a caller's own program):
         # leave the logging set-up as it was found.
         logger.removeHandler(handler)
         logger.setLevel(saved_level)
+        logging.lastResort = saved_last_resort
 
     return restore
 
