@@ -114,6 +114,7 @@ def check_every_url_accounted_for(folder: Path, urls: list[str], invalid: list[s
         ("http://example.com:8080/x", "http://example.com:8080/x"),
         ("  http://bücher.de/ ", "http://xn--bcher-kva.de/"),
         ("http://[::1]:8000/p", "http://[::1]:8000/p"),
+        ("http://example.com./", "http://example.com./"),
     ],
 )
 def test_normalize_url(text: str, normal: str) -> None:
@@ -127,6 +128,10 @@ def test_normalize_url(text: str, normal: str) -> None:
         ("example.com/news", "not an http(s) URL"),
         ("http:///path", "no host"),
         ("http://example.com:99999/", "not a URL"),
+        # no name server knows these: fetched, each failed as a dead host
+        ("http://exa mple.com/", "not a valid name (it holds ' ')"),
+        ("http://exa%20mple.com/", "not a valid name (it holds '%')"),
+        ("http://a..b/", "not a valid name (it has an empty label)"),
     ],
 )
 def test_normalize_url_refuses(text: str, why: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import io
 import os
+import re
 import urllib.parse
 from collections.abc import Iterable, Iterator
 from typing import IO
@@ -38,17 +39,31 @@ def normalize_url(text: str) -> str:
     host = parts.hostname
     if not host:
         raise ValueError("the URL has no host")
-    try:
-        host = host.encode("idna").decode("ascii") if not host.isascii() else host
-    except UnicodeError as exc:
-        raise ValueError(f"the host is not a valid name ({exc})") from None
-    if ":" in host:
-        host = f"[{host}]"
+    host = f"[{host}]" if ":" in host else _host_name(host)
     if port is not None and port != (443 if scheme == "https" else 80):
         host = f"{host}:{port}"
     userinfo = parts.netloc.rpartition("@")[0]
     netloc = f"{userinfo}@{host}" if userinfo else host
     return urllib.parse.urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+
+
+#: What no host name holds: the WHATWG URL Standard's forbidden domain code points.
+_NOT_IN_HOST_NAMES = re.compile(r"[\x00-\x20#%/:<>?@\[\\\]^|\x7f]")
+
+
+def _host_name(host: str) -> str:
+    """The host name ``host`` (lower case, not an IP literal) in IDNA form; ValueError
+    when no name server could know it: fetched, it failed as a dead host after its
+    attempts, and "exa mple.com" was even asked of DNS."""
+    try:
+        host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError as exc:
+        raise ValueError(f"the host is not a valid name ({exc})") from None
+    if forbidden := _NOT_IN_HOST_NAMES.search(host):
+        raise ValueError(f"the host is not a valid name (it holds {forbidden.group()!r})")
+    if "" in host.removesuffix(".").split("."):  # a final dot is the root's, and valid
+        raise ValueError("the host is not a valid name (it has an empty label)")
+    return host
 
 
 #: The byte-order marks a list file may start with (Notepad writes them), longest first.
