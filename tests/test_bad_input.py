@@ -175,6 +175,12 @@ def test_what_only_opens_like_a_feed_or_an_svg_is_read_at_once() -> None:
     assert load(icon, name="fragment.html", kind="html").kind == "html"
 
 
+def test_a_kind_that_is_neither_html_nor_text_is_refused() -> None:
+    # It was taken, and the page read as a text dump with input_kind "pdf".
+    with pytest.raises(ValueError, match="kind must be 'html' or 'text', not 'pdf'"):
+        extract(b"<p>The council voted on Tuesday.</p>", kind="pdf")  # type: ignore[arg-type]
+
+
 def test_a_50_mb_file_fails_fast(tmp_path: Path) -> None:
     path = make_large(tmp_path / "huge.txt")
     assert path.stat().st_size > LARGE

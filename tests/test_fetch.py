@@ -263,6 +263,16 @@ def test_only_http_and_https_urls_are_fetched(url: str) -> None:
     assert str(caught.value).startswith(url)
 
 
+@pytest.mark.parametrize("url", [123, b"http://example.com/", None])
+def test_a_url_that_is_no_str_is_a_type_error(url: object) -> None:
+    # The FetchError made for it could not name it: AttributeError, from the error's own
+    # constructor.
+    with pytest.raises(TypeError, match="the URL must be a str"):
+        get(url)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="the URL must be a str"):
+        asyncio.run(afetch(url))  # type: ignore[arg-type]
+
+
 # --- statuses and retries ---------------------------------------------------------------
 
 

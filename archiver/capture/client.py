@@ -56,11 +56,14 @@ class _HttpxUrls:
     """URLs as httpx reads them: the plan checks them in the very form httpx sends."""
 
     def check(self, url: str, requested: str, attempt: int) -> str:
-        """``url`` normalised by httpx, or FetchError when it is not an http(s) URL."""
+        """``url`` normalised by httpx, or FetchError when it is not an http(s) URL;
+        TypeError when it is no ``str`` (a FetchError naming it could not even name it)."""
+        if not isinstance(url, str):
+            raise TypeError(f"the URL must be a str, not {type(url).__name__}")
         try:
             parsed = httpx.URL(url)
             host = parsed.host  # decoding an IDN (xn--) host may fail
-        except (httpx.InvalidURL, TypeError, ValueError) as exc:  # IDNAError is a ValueError
+        except (httpx.InvalidURL, ValueError) as exc:  # IDNAError is a ValueError
             raise FetchError(f"invalid URL: {exc}", url=requested, attempts=attempt) from exc
         if parsed.scheme not in ("http", "https"):
             what = repr(parsed.scheme) if parsed.scheme else "(none)"

@@ -88,8 +88,11 @@ def load(
 
     Raises an :class:`~archiver.errors.InputError` subclass naming ``name`` and the cause;
     :class:`~archiver.errors.NotHtmlError` for a feed, a sitemap, an SVG image, an OPML
-    outline or JSON, which are neither pages nor text dumps.
+    outline or JSON, which are neither pages nor text dumps; ValueError for a ``kind``
+    that is neither (the extractors would take it for a text dump).
     """
+    if kind not in (None, "html", "text"):
+        raise ValueError(f"kind must be 'html' or 'text', not {kind!r}")
     if isinstance(data, str):
         data = _scalar_values(data)
         raw = data.encode("utf-8")
