@@ -187,6 +187,19 @@ def test_a_line_that_is_not_utf8_fails_alone_and_is_named_by_its_bytes(
     ledger.close()
 
 
+def test_an_entry_of_a_callers_list_that_is_no_text_fails_alone(tmp_path: Path) -> None:
+    # .strip() of None stopped the whole run with an AttributeError.
+    ledger = Ledger(tmp_path / STATE_FILE)
+    ingest([None, 123, "http://a.example/1"], ledger)  # type: ignore[list-item]
+    failures = {row["url"]: row["message"] for row in ledger.failures()}
+    assert failures == {
+        "None": "None: not a URL (not text: NoneType)",
+        "123": "123: not a URL (not text: int)",
+    }
+    assert ledger.counts().total == 3
+    ledger.close()
+
+
 # --- a run ----------------------------------------------------------------------------------
 
 

@@ -310,15 +310,16 @@ def _add(urls: Iterable[str], ledger: Ledger) -> None:
 
 def _checked(urls: Iterable[str], ledger: Ledger) -> Iterator[tuple[str, str]]:
     for line in urls:
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
+        if isinstance(line, str):  # a caller's list may hold anything: no URL then
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
         try:
             url = normalize_url(line)
         except ValueError as exc:
             # A line whose bytes are not UTF-8 cannot be stored as it is: SQLite refused
             # it, and the whole run stopped.
-            shown = printable(line)
+            shown = printable(line) if isinstance(line, str) else repr(line)
             ledger.add_failed(shown, "InvalidUrl", f"{shown}: {exc}")
             log.warning("%s: %s", shown, exc)  # as every failed URL is, when it fails
             continue

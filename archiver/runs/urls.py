@@ -24,6 +24,8 @@ def normalize_url(text: str) -> str:
     host in IDNA form, no default port, an empty path as ``/``; and without the
     fragment, which is never sent.
     """
+    if not isinstance(text, str):
+        raise ValueError(f"not a URL (not text: {type(text).__name__})")
     if not _is_unicode(text):
         # Bytes of a list that are not UTF-8 (read with surrogateescape): any guess at
         # what they meant would archive another URL than the list's, or none.
