@@ -117,8 +117,10 @@ def reprocess_command(
         if report.failures:
             summary += f"; {len(report.failures)} failed"
         click.echo(summary, err=True)
-        if report.skipped:
-            click.echo(_skipped(report.skipped), err=True)
+        if not_pages := [record for record in report.skipped if not record.unresolved]:
+            click.echo(_skipped(not_pages), err=True)
+        if unresolved := [record for record in report.skipped if record.unresolved]:
+            click.echo(_unresolved(unresolved), err=True)
     if total == 0 and not report.skipped and not is_quiet():
         click.echo(
             "warning: no input files found (looked for *.txt, *.text, *.htm, *.html)", err=True
@@ -133,6 +135,17 @@ def _skipped(records: Sequence[SkippedRecord]) -> str:
     more = f", and {len(records) - _NAMED} more" if len(records) > _NAMED else ""
     what = "records that are not pages" if len(records) > 1 else "record that is not a page"
     return f"skipped {len(records)} {what}: {shown}{more}"
+
+
+def _unresolved(records: Sequence[SkippedRecord]) -> str:
+    """The warning that names the revisit records whose pages could not be had."""
+    shown = ", ".join(record.target_uri for record in records[:_NAMED])
+    more = f", and {len(records) - _NAMED} more" if len(records) > _NAMED else ""
+    what = "revisit records" if len(records) > 1 else "revisit record"
+    return (
+        f"warning: skipped {len(records)} {what} whose response no file read holds: "
+        f"{shown}{more} (name all the WARC files of a run together)"
+    )
 
 
 def _parts(warcs: Sequence[Path]) -> str:

@@ -66,7 +66,8 @@ class Capture:
 
 @dataclass(frozen=True, slots=True)
 class SkippedRecord:
-    """A ``resource`` or ``response`` record that is not a page, so not extracted."""
+    """A record not extracted: a ``resource`` or ``response`` record that is not a page,
+    or a ``revisit`` record whose response no file read holds (``unresolved``)."""
 
     warc: Path
     record_id: str
@@ -74,6 +75,8 @@ class SkippedRecord:
     content_type: str | None
     #: The HTTP status of a response record; None for a resource record.
     status: int | None = None
+    #: A revisit record whose response (the page it stands for) no file read holds.
+    unresolved: bool = False
 
     def __str__(self) -> str:
         """Its name (the last part of its URI) and why: ``wget.log (text/plain)``."""
@@ -104,8 +107,9 @@ def read_captures(
     ``originals`` files in their order (as a bulk run that rotated its files leaves
     them: a revisit may refer to a capture of an earlier file); an :class:`Originals`
     shared by the calls of a run reads each of them once at most for what they lack. A
-    revisit whose response is in none of them is skipped, with a log line, and so are
-    the ``originals`` that cannot be read.
+    revisit whose response is in none of them is skipped, with a log line, and given to
+    ``on_skipped`` (its :attr:`SkippedRecord.unresolved` set); the ``originals`` that
+    cannot be read are skipped with a log line.
 
     A page's body, stored or decoded, may take ``max_bytes`` (the size limit of saved
     pages, :data:`archiver.capture.DEFAULT_MAX_BYTES`, by default): one that is over
@@ -163,6 +167,18 @@ def _read_captures(
             len(left),
             digest,
         )
+        if on_skipped is not None:
+            for record in left:
+                headers = record.rec_headers
+                on_skipped(
+                    SkippedRecord(
+                        warc=source,
+                        record_id=str(headers.get_header("WARC-Record-ID")),
+                        target_uri=str(headers.get_header("WARC-Target-URI") or ""),
+                        content_type=None,
+                        unresolved=True,
+                    )
+                )
 
 
 class Originals:
