@@ -14,6 +14,7 @@ __all__ = [
     "SAFE_NAME",
     "PathArg",
     "check_not_input",
+    "path_list",
     "printable_path",
     "real_path",
     "safe_name",
@@ -26,6 +27,13 @@ PathArg = str | os.PathLike[str]
 #: `wacz validate` checks): so are the names of every file news-archiver names itself.
 SAFE_NAME = re.compile(r"[-a-z0-9._/]+")
 _UNSAFE = re.compile(r"[^-a-z0-9._]+")
+
+
+def path_list(paths: PathArg | Iterable[PathArg]) -> Iterable[PathArg]:
+    """``paths``, or a lone path (a ``str`` or a ``Path``) as a list of one: iterated, a
+    ``str`` is its characters, each taken for a path (``reprocess("seeds/")`` walked
+    ``/`` and archived every page on the machine)."""
+    return [paths] if isinstance(paths, (str, os.PathLike)) else paths
 
 
 def safe_name(name: str) -> str:

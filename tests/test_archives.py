@@ -396,6 +396,16 @@ def test_diff_of_an_archive_with_itself_and_added_removed(seeds_warc: Path, tmp_
 # --- CDXJ index and WACZ ------------------------------------------------------------------
 
 
+def test_a_lone_path_is_one_warc_file(seeds_warc: Path, tmp_path: Path) -> None:
+    # Iterated, a str is its characters, each taken for a path: "s", "e"... ("/" walked
+    # the whole file system in reprocess).
+    lone = str(seeds_warc)
+    assert len(list(archiver.read_latest(lone))) == 5
+    assert archiver.export(lone, tmp_path / "a.jsonl") == 5
+    assert archiver.write_index(seeds_warc, tmp_path / "a.cdxj") == 5
+    assert archiver.write_wacz(lone, tmp_path / "a.wacz") == 5
+
+
 def test_index_lists_every_capture_sorted(seeds_warc: Path, tmp_path: Path) -> None:
     crawl = tmp_path / "crawl.warc.gz"
     write_responses(crawl)

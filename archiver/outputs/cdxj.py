@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO
 
 from ..errors import WarcError
-from ..files import check_not_input, write_text_file
+from ..files import PathArg, check_not_input, path_list, write_text_file
 from ..warc import verify
 from .progress import FileTally, Progress
 
@@ -42,7 +42,7 @@ class _LineCounter:
 
 
 def write_index(
-    warcs: Iterable[str | os.PathLike[str]],
+    warcs: PathArg | Iterable[PathArg],
     output: str | os.PathLike[str] | IO[str],
     *,
     progress: Progress | None = None,
@@ -56,7 +56,7 @@ def write_index(
     WARC file is checked, then indexed, with the bytes of the files read so far (each
     file twice) and of all.
     """
-    sources = [Path(warc) for warc in warcs]
+    sources = [Path(warc) for warc in path_list(warcs)]
     if isinstance(output, (str, os.PathLike)):
         check_not_input(output, sources, what="index")
     tally = FileTally(sources, passes=2, progress=progress)

@@ -8,7 +8,6 @@ the metadata field by field.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Literal
 
 from ..article import Article, ExtractorInfo
 from ..extraction import shingle_score
-from ..files import PathArg
+from ..files import PathArg, path_list
 from ..warc import ArchivedArticle, read_latest
 from .progress import FileTally, Progress
 
@@ -83,9 +82,7 @@ def diff(
 
 
 def _paths(paths: PathArg | Iterable[PathArg]) -> list[Path]:
-    if isinstance(paths, (str, os.PathLike)):
-        return [Path(paths)]
-    return [Path(path) for path in paths]
+    return [Path(path) for path in path_list(paths)]
 
 
 def _by_uri(paths: list[Path], tally: FileTally) -> dict[str, Article]:

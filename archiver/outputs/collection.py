@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import WarcError
-from ..files import check_not_input, safe_name
+from ..files import PathArg, check_not_input, path_list, safe_name
 from ..warc import ArchivedArticle, read_latest, verify
 from .progress import FileTally, Progress
 
@@ -61,7 +61,7 @@ def _page_id(record_id: str) -> str:
 
 
 def write_wacz(
-    warcs: Iterable[str | os.PathLike[str]],
+    warcs: PathArg | Iterable[PathArg],
     output: str | os.PathLike[str],
     *,
     title: str | None = None,
@@ -86,7 +86,7 @@ def write_wacz(
     for every file at once when the wacz package, which reports nothing, has copied
     and indexed them.
     """
-    sources = [Path(warc) for warc in warcs]
+    sources = [Path(warc) for warc in path_list(warcs)]
     if not sources:
         raise WarcError("no WARC file to package", source=str(output))
     check_not_input(output, sources, what="WACZ")

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from ..extraction import to_markdown
-from ..files import check_not_input, write_text_file
+from ..files import PathArg, check_not_input, path_list, write_text_file
 from ..warc import ArchivedArticle, read_latest
 from .progress import FileTally, Progress
 
@@ -146,7 +146,7 @@ _WRITERS = {"jsonl": write_jsonl, "csv": write_csv, "markdown": write_markdown}
 
 
 def export(
-    warcs: Iterable[str | os.PathLike[str]],
+    warcs: PathArg | Iterable[PathArg],
     output: str | os.PathLike[str] | IO[str],
     *,
     format: ExportFormat = "jsonl",
@@ -161,7 +161,7 @@ def export(
     exported, with the bytes of the files exported and of all of them; it is not
     called while :func:`~archiver.warc.read_latest` first reads them through.
     """
-    sources = [Path(warc) for warc in warcs]
+    sources = [Path(warc) for warc in path_list(warcs)]
     if isinstance(output, (str, os.PathLike)):
         check_not_input(output, sources, what="export")
     tally = FileTally(sources, progress=progress)

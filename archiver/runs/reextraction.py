@@ -17,14 +17,13 @@ machine, :mod:`archiver.runs.parts` on a Dask cluster.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from ..article import Article
 from ..extraction import Registry
-from ..files import PathArg
+from ..files import PathArg, path_list
 from .batch import reprocess_locally
 from .inputs import Failure
 from .report import Report
@@ -69,7 +68,7 @@ def reprocess(
     When ``warc`` goes to an archive folder with a search index (see
     :mod:`archiver.runs.textindex`), the index is brought up to date at the end.
     """
-    paths, originals = _listed(paths), _listed(originals)
+    paths, originals = path_list(paths), path_list(originals)
     if client is not None:
         from .parts import reprocess_on_cluster  # Dask is an optional dependency
 
@@ -83,12 +82,3 @@ def reprocess(
     if warc is not None:
         sync_index(Path(warc).parent)
     return report
-
-
-def _listed(paths: Iterable[PathArg] | PathArg) -> Iterable[PathArg]:
-    """``paths``, or a lone path as a list of one: iterated, a ``str`` would be its
-    characters, each taken for a path, and ``"/"`` among them walks the whole file
-    system (``reprocess("seeds/")`` archived every page under ``/``)."""
-    if isinstance(paths, (str, os.PathLike)):
-        return [paths]
-    return paths

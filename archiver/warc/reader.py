@@ -27,6 +27,7 @@ from typing import IO, Any
 from ..article import Article
 from ..capture import DEFAULT_MAX_BYTES
 from ..errors import ArchiverError, WarcError
+from ..files import PathArg, path_list
 from .bodies import warcio_decodes
 from .files import cause, quote
 from .framing import parse_warc_date, records
@@ -227,7 +228,7 @@ def _articles(
             return
 
 
-def read_latest(paths: Iterable[str | os.PathLike[str]]) -> Iterator[ArchivedArticle]:
+def read_latest(paths: PathArg | Iterable[PathArg]) -> Iterator[ArchivedArticle]:
     """Stream the newest Article of each capture stored in the WARC files ``paths``.
 
     A capture extracted several times (re-extractions add records, often in another
@@ -237,7 +238,7 @@ def read_latest(paths: Iterable[str | os.PathLike[str]]) -> Iterator[ArchivedArt
     are read twice, once to find the newest records and once to yield them. Errors are
     those of :func:`read`; a missing file raises at the call.
     """
-    sources = [checked_source(path) for path in paths]
+    sources = [checked_source(path) for path in path_list(paths)]
     return _read_latest(sources)
 
 
