@@ -211,6 +211,26 @@ def test_a_greek_windows_1253_page_decodes_and_extracts(tmp_path: Path, declare:
         assert word in article.text
 
 
+@pytest.mark.parametrize(
+    ("sentence", "encoding", "domain"),
+    [
+        ("Le café était fermé à Paris, dit le maître.", "latin-1", "fr"),
+        ("Der Bürgermeister sagte, die Sitzung finde morgen statt.", "latin-1", "de"),
+        ("Burmistrz powiedział, że posiedzenie odbędzie się jutro.", "cp1250", "pl"),
+        ("Мэр сказал, что заседание состоится завтра.", "cp1251", "ru"),
+        ("市長は明日会議を開くと述べた。", "shift_jis", "jp"),
+    ],
+)
+def test_a_short_text_that_does_not_say_its_encoding_is_decoded_as_firefox_would(
+    sentence: str, encoding: str, domain: str
+) -> None:
+    # A detector of byte frequencies read the French as Mac Central European ("Le cafť
+    # ťtait"), the German as cp775, the Polish as windows-1257.
+    assert load(sentence.encode(encoding), name="short.txt").text == sentence
+    # with its site's top-level domain, as browsers weigh it
+    assert load(sentence.encode(encoding), url=f"https://news.example.{domain}/").text == sentence
+
+
 def test_a_stray_byte_in_a_utf8_page_is_replaced_not_taken_for_another_encoding() -> None:
     paragraph = "Zażółć gęślą jaźń: sprzeciw wobec ataków na fundację, mówi rzecznik. " * 3
     page = (

@@ -300,11 +300,12 @@ def from_meta(label: str) -> str | None:
     return "utf-8" if name in ("utf-16le", "utf-16be") else name
 
 
-def decode(raw: bytes, name: str) -> str:
-    """``raw`` decoded strictly as the encoding ``name`` (one :func:`from_label` gives).
+def decode(raw: bytes, name: str, errors: str = "strict") -> str:
+    """``raw`` decoded as the encoding ``name`` (one :func:`from_label` gives).
 
-    Raises UnicodeError (UnicodeDecodeError, mostly) when the bytes do not fit.
+    Strict, it raises UnicodeError (UnicodeDecodeError, mostly) when the bytes do not
+    fit; with ``errors="replace"``, a byte that does not is U+FFFD, as in browsers.
     """
     if name == "windows-1252":
-        return codecs.charmap_decode(raw, "strict", _WINDOWS_1252)[0]
-    return raw.decode(_CODECS[name])
+        return codecs.charmap_decode(raw, errors, _WINDOWS_1252)[0]
+    return raw.decode(_CODECS[name], errors)
