@@ -108,7 +108,7 @@ class Receiver:
             if step.robots:
                 chunk, self._done = chunk[:room], True
             else:
-                raise self._too_large(f"over {_size(self._limit)}")
+                raise self._too_large(None)  # its size is not known: it went on
         self._size += len(chunk)
         self._chunks.append(chunk)
         if self._decoder is not None:
@@ -159,11 +159,13 @@ class Receiver:
         except DecodeError as exc:
             self._decoder, self._decode_error = None, str(exc)
 
-    def _too_large(self, what: str) -> ResponseTooLargeError:
+    def _too_large(self, what: str | None) -> ResponseTooLargeError:
+        """The error of a body of ``what`` size, or of one that went on past the limit."""
         step = self._step
         where = "" if step.url == step.requested else f" at {step.url}"
+        size = f"is {what}, over" if what else "goes on past"
         return ResponseTooLargeError(
-            f"the response body{where} is {what}, over the {_size(self._limit)} limit",
+            f"the response body{where} {size} the {_size(self._limit)} limit",
             url=step.requested,
             attempts=step.attempt,
         )
