@@ -231,6 +231,16 @@ def test_a_short_text_that_does_not_say_its_encoding_is_decoded_as_firefox_would
     assert load(sentence.encode(encoding), url=f"https://news.example.{domain}/").text == sentence
 
 
+@pytest.mark.parametrize("host", ["news.x\u2488y", "news.example.x\u2488y.", "news.a\u2489b"])
+def test_a_top_level_domain_that_nfkc_splits_is_no_hint(host: str) -> None:
+    # IDNA's NFKC makes "\u2488" "1.": chardetng was given a label with a period, and
+    # panicked (a BaseException): it ended a whole reprocess of a WARC, past every
+    # "except Exception", and "archiver extract -u" with a bare Rust traceback.
+    sentence = "Le caf\u00e9 \u00e9tait ferm\u00e9 \u00e0 Paris, dit le ma\u00eetre."
+    document = load(sentence.encode("latin-1"), url=f"http://{host}/a")
+    assert document.text == sentence
+
+
 def test_a_stray_byte_in_a_utf8_page_is_replaced_not_taken_for_another_encoding() -> None:
     paragraph = "Zażółć gęślą jaźń: sprzeciw wobec ataków na fundację, mówi rzecznik. " * 3
     page = (

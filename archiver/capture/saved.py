@@ -59,6 +59,9 @@ _META_CHARSET = re.compile(
 )
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
 _UTF16 = ("utf-16le", "utf-16be")
+#: A top-level domain as chardetng takes it: ASCII, lower case, no period (on any other
+#: it panics, a BaseException that no ``except Exception`` stops).
+_TLD = re.compile(rb"[a-z0-9-]+")
 #: The start of an HTML page in UTF-16 without a byte-order mark, and its byte order:
 #: white space, then "<" and a letter or "!", each with a NUL byte after it or before.
 _UTF16_STARTS = (
@@ -306,7 +309,9 @@ def _top_level_domain(url: str | None) -> bytes | None:
         host = urllib.parse.urlsplit(url).hostname if url else None
         label = host.rstrip(".").rpartition(".")[2] if host else ""
         if label.replace("-", "").isalnum() and not label[0].isdigit():
-            return label.encode("idna")
+            # The IDNA codec's NFKC may make a period of an alphanumeric: "⒈" is "1.".
+            tld = label.encode("idna")
+            return tld if _TLD.fullmatch(tld) else None
     except (ValueError, UnicodeError):  # no URL, or no host name of one label that fits
         pass
     return None
