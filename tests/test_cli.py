@@ -556,6 +556,22 @@ def test_the_logging_set_up_is_undone_after_a_run(tmp_path: Path) -> None:
     assert logging.lastResort is last_resort
 
 
+def test_runs_at_once_in_threads_leave_the_last_resort_as_it_was() -> None:
+    # As two main() in threads of one program interleave: the run that ended first put
+    # back the original under the other, which then restored the first run's handler
+    # for good (at ERROR, from -q: the program's own warnings were silenced).
+    from archiver.cli.app import _configure_logging
+
+    original = logging.lastResort
+    first = _configure_logging(0, True)
+    second = _configure_logging(0, False)
+    during = logging.lastResort
+    first()
+    assert logging.lastResort is during  # the second run still has it
+    second()
+    assert logging.lastResort is original
+
+
 def test_a_library_warning_is_formatted_and_quiet_under_q(tmp_path: Path) -> None:
     # warcio logs a warning of its own for a Target-URI with a space; with no handler
     # for it, logging's last resort printed it bare, -q or not. (A real process: under

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any, NoReturn
 
@@ -96,20 +97,48 @@ def _configure_logging(verbose: int, quiet: bool) -> Callable[[], None]:
     # The libraries' own warnings (warcio's "Replacing spaces in invalid
     # WARC-Target-URI", say) reach no handler and went to logging's last resort, bare
     # and in spite of -q: they get the same format and level.
-    saved_last_resort = logging.lastResort
     last_resort = logging.StreamHandler(_Stderr())
     last_resort.setFormatter(_Formatter(tracebacks=verbose > 0))
     last_resort.setLevel(max(level, logging.WARNING))
-    logging.lastResort = last_resort
+    give_back = _take_last_resort(last_resort)
 
     def restore() -> None:
         # main() may run many times in one process (tests, a caller's own program):
         # leave the logging set-up as it was found.
         logger.removeHandler(handler)
         logger.setLevel(saved_level)
-        logging.lastResort = saved_last_resort
+        give_back()
 
     return restore
+
+
+class _LastResort:
+    """logging.lastResort while runs of main() hold it: a global, so the runs at once in
+    threads (a caller's own program) share the first one's, and the last to end puts
+    back what was there before the first. Each saving and restoring it alone, a run
+    that ended first put back the original under one still going, which then restored
+    the first run's handler for good (its level: -q silenced the caller's warnings)."""
+
+    lock = threading.Lock()
+    runs = 0
+    saved: logging.Handler | None = None
+
+
+def _take_last_resort(handler: logging.Handler) -> Callable[[], None]:
+    """Make ``handler`` logging's last resort (:class:`_LastResort`); returns the
+    function that gives it back."""
+    with _LastResort.lock:
+        if _LastResort.runs == 0:
+            _LastResort.saved, logging.lastResort = logging.lastResort, handler
+        _LastResort.runs += 1
+
+    def give_back() -> None:
+        with _LastResort.lock:
+            _LastResort.runs -= 1
+            if _LastResort.runs == 0:
+                logging.lastResort, _LastResort.saved = _LastResort.saved, None
+
+    return give_back
 
 
 class _Stderr:
