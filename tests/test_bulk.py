@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import codecs
 import collections
 import dataclasses
 import itertools
@@ -666,6 +667,32 @@ def test_the_bulk_command_reads_the_list_from_stdin(farm: SiteFarm, tmp_path: Pa
     assert "archiver: warning: not a url: not an http(s) URL" in result.stderr
     assert "    1  InvalidUrl\n" in result.stderr
     check_every_url_accounted_for(out, urls, ["not a url"])
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_standard_input_is_read_as_a_list_file_is(
+    farm: SiteFarm, tmp_path: Path, encoding: str
+) -> None:
+    # sys.stdin decodes strictly in the locale's encoding (en_US.UTF-8's is strict, as
+    # PYTHONIOENCODING makes it here): a byte that is not UTF-8 stopped the run with an
+    # internal error; a UTF-16 list (with its byte-order mark) was all NULs.
+    urls = farm.urls(2)
+    lines = [f"{urls[0]}\r\n".encode(encoding)]
+    if encoding == "utf-8":
+        lines.append(b"http://a.example/caf\xe9\r\n")
+    lines.append(f"{urls[1]}\r\n".encode(encoding).removeprefix(codecs.BOM_UTF16))
+    result = subprocess.run(
+        [sys.executable, "-m", "archiver", "bulk", "-", "-o", str(tmp_path / "out"), *FAST_OPTIONS],
+        input=b"".join(lines),
+        capture_output=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8:strict"},
+    )
+    assert "internal error" not in result.stderr.decode()
+    assert sorted(archived_urls(tmp_path / "out")) == sorted(urls)
+    failed = [row["url"] for row in failure_rows(tmp_path / "out")]
+    assert failed == (["http://a.example/caf\\xe9"] if encoding == "utf-8" else [])
 
 
 def test_the_bulk_command_refuses_a_missing_list(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,7 +21,7 @@ from ..runs import (
     archive_many,
     archive_sites,
     check_writable,
-    url_lines,
+    stdin_url_lines,
 )
 from ..warc import Payloads, WarcWriter
 from .app import article_row, dask_client, error, is_quiet, main, print_table, usage_error
@@ -126,7 +125,7 @@ def get_command(
 
 def _with_stdin(urls: tuple[str, ...]) -> tuple[str, ...]:
     """``urls`` with - replaced by the URLs on standard input (read once)."""
-    piped = tuple(url_lines(sys.stdin))
+    piped = tuple(stdin_url_lines())
     return tuple(url for given in urls for url in (piped if given == "-" else (given,)))
 
 
@@ -221,7 +220,7 @@ def bulk_command(
         usage_error("give a URL list or --discover SITE (not both)")
     urls: Iterable[str] | Path | None = url_list
     if str(url_list) == "-":
-        urls = url_lines(sys.stdin)
+        urls = stdin_url_lines()
     elif url_list is not None and not (url_list.is_file() or url_list.is_fifo()):
         # A pipe is a list too (bash's <(command)); a device might never end a line.
         cause = "not a regular file or a pipe" if url_list.exists() else "no such file"

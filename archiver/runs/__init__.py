@@ -21,7 +21,7 @@ from .report import Report
 from .single import aarchive, archive
 from .textindex import Hit, IndexCheck, TextIndex, search, warc_files
 from .updates import UpdateReport, archive_sites, update_archive
-from .urls import normalize_url, url_lines
+from .urls import normalize_url, stdin_url_lines, url_lines
 
 __all__ = [
     "BulkConfig",
@@ -45,6 +45,7 @@ __all__ = [
     "reprocess",
     "revisit",
     "search",
+    "stdin_url_lines",
     "update_archive",
     "url_lines",
     "warc_files",

@@ -6,6 +6,7 @@ import codecs
 import io
 import os
 import re
+import sys
 import urllib.parse
 from collections.abc import Iterable, Iterator
 from typing import IO
@@ -14,7 +15,7 @@ from ..errors import InputError
 from ..files import PathArg
 from .inputs import error_cause
 
-__all__ = ["normalize_url", "open_url_list", "printable", "url_lines"]
+__all__ = ["normalize_url", "open_url_list", "printable", "stdin_url_lines", "url_lines"]
 
 
 def normalize_url(text: str) -> str:
@@ -92,6 +93,31 @@ def open_url_list(path: PathArg) -> IO[str]:
         raise InputError(
             f"cannot read the URL list: {error_cause(exc)}", source=os.fspath(path)
         ) from exc
+    return _text(raw)
+
+
+def stdin_url_lines() -> Iterator[str]:
+    """:func:`url_lines` of standard input, read as :func:`open_url_list` reads a file:
+    ``sys.stdin`` decodes strictly in the locale's encoding (a byte that is not UTF-8
+    stopped the run with an internal error) and knows no byte-order mark but UTF-8's
+    (a UTF-16 list was all NULs). Standard input is left open."""
+    binary = getattr(sys.stdin, "buffer", None)
+    if binary is None:  # replaced by a text stream (a caller's own program)
+        yield from url_lines(sys.stdin)
+        return
+    # peek() wants a BufferedReader: a BytesIO (click's CliRunner) is put in one.
+    buffered = binary if isinstance(binary, io.BufferedReader) else io.BufferedReader(binary)
+    lines = _text(buffered)
+    try:
+        yield from url_lines(lines)
+    finally:
+        lines.detach()  # standard input is not closed with the wrapper
+        if buffered is not binary:
+            buffered.detach()
+
+
+def _text(raw: io.BufferedReader) -> io.TextIOWrapper:
+    """The lines of a list's bytes: UTF-8, or the encoding its byte-order mark names."""
     # peek() does not consume, so a pipe given as the list is read whole all the same.
     head = raw.peek(4)[:4]
     encoding = next((name for bom, name in _BOMS if head.startswith(bom)), "utf-8")
