@@ -37,7 +37,7 @@ from archiver.runs.bookkeeping import FAILURE_REPORT, STATE_FILE, ingest, recove
 from archiver.runs.ledger import DONE, Ledger, LedgerCounts
 from archiver.runs.urls import normalize_url, open_url_list, url_lines
 from archiver.runs.workers import ThreadWorkers
-from archiver.warc import WarcWriter
+from archiver.warc import WarcWriter, read_captures
 
 #: Fast and strict: no retries (a 500 fails at once), no wait between a host's requests;
 #: the farm's loopback addresses allowed (a run refuses private addresses by default).
@@ -301,6 +301,10 @@ def test_reextraction_finds_the_originals_of_revisits_in_other_files(
     assert "no input files found" not in result.stderr
     others = [warc for warc in warcs if warc != revisit_file]
     assert len(archiver.reprocess([revisit_file], originals=others)) == 1
+    # A lone path is one file, here too: its characters were taken for files.
+    original = next(warc for warc in warcs if "response" in _record_types(warc))
+    assert len(list(read_captures(revisit_file, originals=str(original)))) == 1
+    assert len(archiver.reprocess(str(revisit_file), originals=str(original))) == 1
 
 
 def _record_types(warc: Path) -> list[str]:

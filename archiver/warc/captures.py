@@ -21,6 +21,7 @@ from typing import Any
 
 from ..capture import DEFAULT_MAX_BYTES, HTML_TYPES, sniff_kind
 from ..errors import ArchiverError, InputError, InputTooLargeError, WarcError
+from ..files import PathArg, path_list
 from .bodies import BodyError, BodyTooLarge, http_body
 from .framing import records
 from .reader import checked_source, header_date
@@ -90,7 +91,7 @@ class SkippedRecord:
 def read_captures(
     path: str | os.PathLike[str],
     *,
-    originals: Originals | Iterable[str | os.PathLike[str]] = (),
+    originals: Originals | PathArg | Iterable[PathArg] = (),
     max_bytes: int = DEFAULT_MAX_BYTES,
     on_skipped: Callable[[SkippedRecord], None] | None = None,
 ) -> Iterator[Capture]:
@@ -104,8 +105,9 @@ def read_captures(
     ``resource`` and ``response`` record is given to ``on_skipped``. A ``revisit``
     record (of an HTML page) comes after the others, with the payload of the response
     that has its payload digest: looked for in the same file, then in the
-    ``originals`` files in their order (as a bulk run that rotated its files leaves
-    them: a revisit may refer to a capture of an earlier file); an :class:`Originals`
+    ``originals`` files (a lone path is one file) in their order (as a bulk run that
+    rotated its files leaves them: a revisit may refer to a capture of an earlier
+    file); an :class:`Originals`
     shared by the calls of a run reads each of them once at most for what they lack. A
     revisit whose response is in none of them is skipped, with a log line, and given to
     ``on_skipped`` (its :attr:`SkippedRecord.unresolved` set); the ``originals`` that
@@ -122,7 +124,7 @@ def read_captures(
 
 def _read_captures(
     source: Path,
-    originals: Originals | Iterable[str | os.PathLike[str]],
+    originals: Originals | PathArg | Iterable[PathArg],
     max_bytes: int,
     on_skipped: Callable[[SkippedRecord], None] | None,
 ) -> Iterator[Capture]:
@@ -190,8 +192,9 @@ class Originals:
     not one per file with such a revisit.
     """
 
-    def __init__(self, paths: Iterable[str | os.PathLike[str]]) -> None:
-        self._paths = list(dict.fromkeys(Path(path) for path in paths))
+    def __init__(self, paths: PathArg | Iterable[PathArg]) -> None:
+        # A lone path (a str or a Path) is one file: iterated, a str was its characters.
+        self._paths = list(dict.fromkeys(Path(path) for path in path_list(paths)))
         self._digests: dict[Path, frozenset[str]] = {}
 
     def revisited(
