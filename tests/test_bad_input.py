@@ -254,6 +254,21 @@ def test_a_stray_byte_in_a_utf8_page_is_replaced_not_taken_for_another_encoding(
     assert "Zażółć gęślą jaźń" in article.text and "rzecz\ufffdnik" in document.text
 
 
+@pytest.mark.parametrize("where", ["cut", "stray"])
+def test_an_undeclared_utf8_text_with_a_bad_byte_stays_utf8(where: str) -> None:
+    # Cut inside its last character, or with one Latin-1 byte: chardetng never names
+    # UTF-8 with an error in it, and all the text was windows-1252 mojibake.
+    text = (
+        "\u041c\u043e\u0441\u043a\u0432\u0430 \u2014 \u0441\u0442\u043e\u043b\u0438\u0446\u0430.\n"
+        * 40
+    )
+    raw = text.encode()[:-2] if where == "cut" else text.encode() + b"caf\xe9\n"
+    document = load(raw, name="dump.txt")
+    assert document.encoding == "utf-8" and document.text.startswith(text[:200])
+    # but a Latin-1 text, which holds no UTF-8 sequence, is no UTF-8
+    assert load("Le caf\u00e9 \u00e9tait ferm\u00e9.".encode("latin-1")).encoding == "windows-1252"
+
+
 def test_a_utf8_page_with_a_pasted_latin1_paragraph_stays_utf8() -> None:
     # Ten stray bytes in 19 kB were over the one-in-10,000 allowance: the page was read
     # as Mac Roman, every curly quote and dash garbled.

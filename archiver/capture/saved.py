@@ -230,7 +230,7 @@ def _decode(raw: bytes, name: str, content_type: str | None, url: str | None) ->
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    if "utf-8" in (header, meta) and (text := _nearly_utf8(raw)) is not None:
+    if (text := _nearly_utf8(raw, declared="utf-8" in (header, meta))) is not None:
         return text, "utf-8"
     # Firefox's detector, made for pages that do not say their encoding: on a sentence
     # of French in Latin-1 a detector of byte frequencies found Mac Central European. It
@@ -245,16 +245,18 @@ def _decode(raw: bytes, name: str, content_type: str | None, url: str | None) ->
     return text, detected
 
 
-def _nearly_utf8(raw: bytes) -> str | None:
+def _nearly_utf8(raw: bytes, *, declared: bool) -> str | None:
     """``raw`` as UTF-8 with its few invalid bytes replaced (U+FFFD), as a browser reads a
-    page that says UTF-8; None when more than one in 10,000 bytes is invalid, unless
-    the characters that UTF-8 encodes outnumber the invalid bytes tenfold. A stray
-    byte in one paragraph does not make the page another encoding: a guess from the
-    byte frequencies would garble all the rest."""
+    page that says UTF-8 (``declared``); None when more than one in 10,000 bytes is
+    invalid, unless the characters that UTF-8 encodes outnumber the invalid bytes
+    tenfold. A stray byte in one paragraph does not make the page another encoding: a
+    guess from the byte frequencies would garble all the rest. Undeclared, only the
+    tenfold rule holds: a text dump or a page cut inside a character was all
+    windows-1252 mojibake (chardetng never names UTF-8 with an error in it)."""
     text = raw.decode("utf-8", "replace")
     replaced = raw.count("\ufffd".encode())
     invalid = text.count("\ufffd") - replaced
-    if invalid <= 1 + len(raw) // 10_000:
+    if declared and invalid <= 1 + len(raw) // 10_000:
         return text
     # A paragraph pasted in Latin-1 brings a stray byte per accent: ten of them in a
     # page of curly quotes made it all Mac Roman. A page in another encoding hardly
