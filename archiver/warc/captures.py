@@ -107,8 +107,8 @@ def read_captures(
     that has its payload digest: looked for in the same file, then in the
     ``originals`` files (a lone path is one file) in their order (as a bulk run that
     rotated its files leaves them: a revisit may refer to a capture of an earlier
-    file); an :class:`Originals`
-    shared by the calls of a run reads each of them once at most for what they lack. A
+    file); an :class:`Originals` shared by the calls of a run reads each of them once
+    at most for what they lack. A
     revisit whose response is in none of them is skipped, with a log line, and given to
     ``on_skipped`` (its :attr:`SkippedRecord.unresolved` set); the ``originals`` that
     cannot be read are skipped with a log line.
