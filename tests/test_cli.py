@@ -556,20 +556,22 @@ def test_the_logging_set_up_is_undone_after_a_run(tmp_path: Path) -> None:
     assert logging.lastResort is last_resort
 
 
-def test_runs_at_once_in_threads_leave_the_last_resort_as_it_was() -> None:
+def test_runs_at_once_in_threads_leave_the_logging_set_up_as_it_was() -> None:
     # As two main() in threads of one program interleave: the run that ended first put
     # back the original under the other, which then restored the first run's handler
     # for good (at ERROR, from -q: the program's own warnings were silenced).
     from archiver.cli.app import _configure_logging
 
-    original = logging.lastResort
+    logger = logging.getLogger("archiver")
+    original = (logging.lastResort, logger.level, list(logger.handlers))
     first = _configure_logging(0, True)
     second = _configure_logging(0, False)
-    during = logging.lastResort
+    during = (logging.lastResort, logger.level, list(logger.handlers))
     first()
-    assert logging.lastResort is during  # the second run still has it
+    assert (logging.lastResort, logger.level, logger.handlers) == during  # the second's
     second()
-    assert logging.lastResort is original
+    # the logger's level too: left at ERROR, it hid the warnings of every later test
+    assert (logging.lastResort, logger.level, logger.handlers) == original
 
 
 def test_a_library_warning_is_formatted_and_quiet_under_q(tmp_path: Path) -> None:

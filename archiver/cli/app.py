@@ -84,6 +84,38 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
 
 def _configure_logging(verbose: int, quiet: bool) -> Callable[[], None]:
+    """Send the library's log to stderr; returns the function that undoes it.
+
+    The set-up is global (a logger's handlers and level, logging's last resort), and
+    main() may run many times in one process, at once in threads too (tests, a caller's
+    own program): the runs that overlap share the first one's, and the last to end puts
+    back what was there before the first. Each undoing its own alone, a run that ended
+    first put the original back under one still going, which then restored the first
+    run's for good (its level: -q silenced the program's own warnings).
+    """
+    with _Logging.lock:
+        if _Logging.runs == 0:
+            _Logging.undo = _set_up_logging(verbose, quiet)
+        _Logging.runs += 1
+
+    def restore() -> None:
+        with _Logging.lock:
+            _Logging.runs -= 1
+            if _Logging.runs == 0:
+                _Logging.undo()
+
+    return restore
+
+
+class _Logging:
+    """The logging set-up of the runs of main() going on (see _configure_logging)."""
+
+    lock = threading.Lock()
+    runs = 0
+    undo: Callable[[], None] = staticmethod(lambda: None)
+
+
+def _set_up_logging(verbose: int, quiet: bool) -> Callable[[], None]:
     """Send the library's log to stderr; returns the function that undoes it."""
     level = logging.ERROR if quiet else logging.WARNING
     if verbose:
@@ -91,7 +123,7 @@ def _configure_logging(verbose: int, quiet: bool) -> Callable[[], None]:
     logger = logging.getLogger("archiver")
     handler = logging.StreamHandler(_Stderr())
     handler.setFormatter(_Formatter(tracebacks=verbose > 0))
-    saved_level = logger.level
+    saved_level, saved_last_resort = logger.level, logging.lastResort
     logger.addHandler(handler)
     logger.setLevel(level)
     # The libraries' own warnings (warcio's "Replacing spaces in invalid
@@ -100,45 +132,14 @@ def _configure_logging(verbose: int, quiet: bool) -> Callable[[], None]:
     last_resort = logging.StreamHandler(_Stderr())
     last_resort.setFormatter(_Formatter(tracebacks=verbose > 0))
     last_resort.setLevel(max(level, logging.WARNING))
-    give_back = _take_last_resort(last_resort)
+    logging.lastResort = last_resort
 
-    def restore() -> None:
-        # main() may run many times in one process (tests, a caller's own program):
-        # leave the logging set-up as it was found.
+    def undo() -> None:
         logger.removeHandler(handler)
         logger.setLevel(saved_level)
-        give_back()
+        logging.lastResort = saved_last_resort
 
-    return restore
-
-
-class _LastResort:
-    """logging.lastResort while runs of main() hold it: a global, so the runs at once in
-    threads (a caller's own program) share the first one's, and the last to end puts
-    back what was there before the first. Each saving and restoring it alone, a run
-    that ended first put back the original under one still going, which then restored
-    the first run's handler for good (its level: -q silenced the caller's warnings)."""
-
-    lock = threading.Lock()
-    runs = 0
-    saved: logging.Handler | None = None
-
-
-def _take_last_resort(handler: logging.Handler) -> Callable[[], None]:
-    """Make ``handler`` logging's last resort (:class:`_LastResort`); returns the
-    function that gives it back."""
-    with _LastResort.lock:
-        if _LastResort.runs == 0:
-            _LastResort.saved, logging.lastResort = logging.lastResort, handler
-        _LastResort.runs += 1
-
-    def give_back() -> None:
-        with _LastResort.lock:
-            _LastResort.runs -= 1
-            if _LastResort.runs == 0:
-                logging.lastResort, _LastResort.saved = _LastResort.saved, None
-
-    return give_back
+    return undo
 
 
 class _Stderr:
