@@ -238,6 +238,36 @@ def test_sync_goes_on_from_the_last_article_indexed_in_a_salvaged_file(
     index.close()
 
 
+def test_a_search_while_a_run_writes_keeps_what_the_run_indexed(tmp_path: Path) -> None:
+    """A search (or a run's start) during a run saw the file the run writes, recorded
+    in the index under its final name but still <name>.open, as a file gone: it built
+    the index anew, dropping what the run had indexed of that file for good (the run
+    then recorded the file complete, so no later sync noticed), and held the index so
+    long that the run stopped with "database is locked"."""
+    run = TextIndex(tmp_path)
+    writer = WarcWriter(tmp_path / "a.warc.gz", keep_on_failure=True)
+    stored = []
+    for url, title, text, language, published in ARTICLES:
+        document = archiver.load(page(title, text, language, published), name=url)
+        article = archiver.extract_document(document)
+        stored.append((writer.write_article(document, article, target_uri=url), article))
+    for done, article in stored[:2]:
+        run.add("a.warc.gz", done, article)
+    assert (tmp_path / "a.warc.gz.open").is_file()
+    reader = TextIndex(tmp_path)  # another process's search, while the file is open
+    try:
+        assert reader.sync() == 0
+        assert len(reader.search("bank")) == 2
+        for done, article in stored[2:]:
+            run.add("a.warc.gz", done, article)  # the run goes on writing
+    finally:
+        reader.close()
+    writer.close()
+    run.complete(tmp_path / "a.warc.gz")
+    assert run.check().ok and run.check().indexed == len(ARTICLES)
+    run.close()
+
+
 def test_reprocess_into_an_archive_folder_keeps_its_index(archive: Path, tmp_path: Path) -> None:
     folder = tmp_path / "archive"
     folder.mkdir()

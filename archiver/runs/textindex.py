@@ -189,7 +189,15 @@ class TextIndex:
         (removed or moved away), the index is built anew."""
         known = {name: (size, position) for name, size, position in self._rows(_FILES)}
         present = warc_files(self.folder)
-        gone = known.keys() - {warc.name for warc in present}
+        # A file a run is writing is there as <name>.open, indexed by that run as it
+        # writes (or, killed, salvaged and indexed on from its position by the next):
+        # not gone. Rebuilding for it dropped the run's rows of it for good, and held
+        # the index long enough to stop the run with "database is locked".
+        gone = {
+            name
+            for name in known.keys() - {warc.name for warc in present}
+            if not (self.folder / f"{name}.open").is_file()
+        }
         if gone:
             # Its rows go, and those of the captures it re-extracted must come back from
             # the files before it: only indexing anew restores both.
@@ -314,7 +322,10 @@ class TextIndex:
         ]
 
     def _snippet(self, warc: str, offset: int, wanted: list[tuple[str, bool]]) -> str:
-        entry = article_at(self.folder / warc, offset)
+        path = self.folder / warc
+        if not path.exists() and Path(f"{path}.open").is_file():
+            path = Path(f"{path}.open")  # a run is writing it: its records so far are whole
+        entry = article_at(path, offset)
         if entry is None:
             return ""
         return snippet(entry.article.text, wanted)
@@ -402,7 +413,11 @@ class TextIndex:
     @contextmanager
     def _transaction(self, doing: str) -> Iterator[None]:
         try:
-            self._db.execute("BEGIN")
+            # IMMEDIATE: the write lock is taken (waiting for another process's search
+            # or run to let go of it) before the first read; a deferred transaction
+            # that read first fails at once with "database is locked" if another
+            # connection wrote in between, without waiting.
+            self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield
             except BaseException:
