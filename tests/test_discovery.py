@@ -38,7 +38,7 @@ from archiver.discovery import (
     parse_sitemap,
     site_sources,
 )
-from archiver.discovery.feeds import MAX_ITEMS, feed_links, robots_sitemaps
+from archiver.discovery.feeds import MAX_ITEMS, feed_links, looks_like_feed, robots_sitemaps
 from archiver.discovery.sitemaps import MAX_URLS
 from archiver.errors import InputTooLargeError
 
@@ -196,6 +196,36 @@ def test_feed_dates_in_the_formats_feeds_use(date: str) -> None:
 def test_an_html_page_is_not_a_feed() -> None:
     with pytest.raises(InputError, match="not a feed"):
         parse_feed(b"<html><body><p>hello</p></body></html>", "http://x.test/feed")
+
+
+def test_a_feed_in_the_charset_its_content_type_names() -> None:
+    """An XML declaration is optional; without one, the charset of the Content-Type is
+    the feed's only word of its encoding. It was not passed on: 'Новости дня' in
+    windows-1251 came out as 'Íîâîñòè äíÿ'."""
+    feed = '<rss version="2.0"><channel><title>T</title><item><title>Новости дня</title>'
+    feed += "<link>/news/story-1</link></item></channel></rss>"
+    content_type = "application/rss+xml; charset=windows-1251"
+    items = parse_feed(feed.encode("cp1251"), "http://x.test/feed", content_type)
+    assert [(item.link, item.title) for item in items] == [
+        ("http://x.test/news/story-1", "Новости дня")
+    ]
+    declared = b'<?xml version="1.0" encoding="utf-8"?>' + feed.encode()
+    assert parse_feed(declared, "http://x.test/feed", "text/xml")[0].title == "Новости дня"
+
+
+@pytest.mark.parametrize(
+    ("shape", "looks"),
+    [
+        (_rss2, True),
+        (_atom, True),
+        (_rdf, True),
+        (lambda base, articles: b"\xef\xbb\xbf<!-- hi -->\n<rss version='2.0'/>", True),
+        (lambda base, articles: b"<!DOCTYPE html><html><head><title>rss</title>", False),
+        (lambda base, articles: b"<html><body><feed></feed></body></html>", False),
+    ],
+)
+def test_what_looks_like_a_feed(shape: Callable[..., bytes], looks: bool) -> None:
+    assert looks_like_feed(shape("http://x.test", _articles(2))) is looks
 
 
 def test_a_feed_of_100000_items_is_read_to_its_first_items(
@@ -494,6 +524,27 @@ def test_a_site_without_sitemaps_is_read_from_the_feeds_its_home_page_links_to()
         server.stop()
     assert [url.url for url in found] == [f"{base}/news/story-{n}" for n in range(3)]
     assert {url.kind for url in found} == {"feed"}
+
+
+@pytest.mark.parametrize("shape", [_rss2, _atom])
+def test_a_feed_sent_as_html_is_read_as_a_feed(shape: Callable[..., bytes]) -> None:
+    """It was taken for a section page, read for feed links (none), and its articles
+    were lost without a word (so was a feed sent with no Content-Type)."""
+    server = HTTPServer(host="127.0.0.67", port=0)
+    server.start()
+    try:
+        base = f"http://home.example.net:{server.port}"
+        home = b'<html><head><link rel="alternate" type="application/rss+xml" href="/f">'
+        server.expect_request("/robots.txt").respond_with_data("", status=404)
+        server.expect_request("/").respond_with_data(home, content_type="text/html")
+        feed = shape(base, _articles(3)).replace(b"/a/", b"/news/story-")
+        server.expect_request("/f").respond_with_data(feed, content_type="text/html")
+        with resolving({"home.example.net": "127.0.0.67"}):
+            found = archiver.discover(base, config=FETCH, delay=0)
+    finally:
+        server.clear()
+        server.stop()
+    assert [url.url for url in found] == [f"{base}/news/story-{n}" for n in range(3)]
 
 
 XML = "application/xml"

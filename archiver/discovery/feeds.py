@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import calendar
 import logging
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,7 +18,15 @@ from selectolax.lexbor import LexborHTMLParser
 from ..errors import InputError
 from .found import joined, joined_all
 
-__all__ = ["FEED_TYPES", "MAX_ITEMS", "FeedItem", "feed_links", "parse_feed", "robots_sitemaps"]
+__all__ = [
+    "FEED_TYPES",
+    "MAX_ITEMS",
+    "FeedItem",
+    "feed_links",
+    "looks_like_feed",
+    "parse_feed",
+    "robots_sitemaps",
+]
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +35,13 @@ log = logging.getLogger(__name__)
 MAX_ITEMS = 5_000
 #: The media types of the ``<link rel="alternate">`` that name a feed.
 FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/rdf+xml"})
+#: The start of a feed: a byte-order mark, the XML declaration, comments, processing
+#: instructions and a doctype, then the root element of RSS, Atom or RSS 1.0 (RDF).
+_FEED_START = re.compile(
+    rb"(?:\xef\xbb\xbf)?\s*(?:<\?[^>]*>\s*|<!--.*?-->\s*)*(?:<!DOCTYPE[^>]*>\s*)?"
+    rb"(?:<!--.*?-->\s*)*<(?:rss|feed|(?:[\w.-]+:)?RDF)[\s/>]",
+    re.DOTALL | re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,14 +60,25 @@ def _date(parsed: time.struct_time | None) -> datetime | None:
     return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
 
 
-def parse_feed(data: bytes, source: str) -> list[FeedItem]:
-    """The items of the feed ``data`` fetched from ``source``, links made absolute.
+def looks_like_feed(data: bytes) -> bool:
+    """Whether ``data`` starts as a feed does (its root element is ``<rss>``, ``<feed>``
+    or ``<rdf:RDF>``): a feed whose server calls it ``text/html``, or names no type."""
+    return _FEED_START.match(data[:4096]) is not None
+
+
+def parse_feed(data: bytes, source: str, content_type: str | None = None) -> list[FeedItem]:
+    """The items of the feed ``data`` fetched from ``source``, links made absolute;
+    ``content_type`` is the response's Content-Type, whose charset feedparser reads (a
+    feed without an XML declaration may have no other word of its encoding).
 
     Raises :class:`~archiver.errors.InputError` naming ``source`` when it is not a feed.
     """
+    headers = {"content-location": source}
+    if content_type:
+        headers["content-type"] = content_type
     parsed = feedparser.parse(
         _trimmed(data, source),
-        response_headers={"content-location": source},
+        response_headers=headers,
         resolve_relative_uris=False,
         sanitize_html=False,
     )

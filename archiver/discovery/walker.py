@@ -34,7 +34,7 @@ from ..capture import (
     next_delay,
 )
 from ..errors import ArchiverError, FetchError, InputError
-from .feeds import feed_links, parse_feed, robots_sitemaps
+from .feeds import feed_links, looks_like_feed, parse_feed, robots_sitemaps
 from .found import DiscoveredURL, SourceKind, absolute_url, clean_url, joined_all
 from .period import cutoff
 from .sitemaps import MAX_BYTES, parse_sitemap
@@ -271,9 +271,11 @@ class _SiteWalk:
             result = await self._fetch(url, "feed")
             if result is None:
                 continue
-            if result.is_html and result.content is not None and url in feeds:
-                # A section page given as a feed: the feeds it links to.
-                links = feed_links(result.content, result.final_url)
+            page = result.content if result.is_html else None
+            if page is not None and url in feeds and not looks_like_feed(page):
+                # A section page given as a feed: the feeds it links to. (A feed sent
+                # as text/html, or with no type, is read as the feed it is.)
+                links = feed_links(page, result.final_url)
                 self._walker.store(result, self._what("page", feeds=links))
                 for link in links:
                     if link not in seen:
@@ -281,7 +283,7 @@ class _SiteWalk:
                         queue.append(link)
                 continue
             try:
-                items = parse_feed(_body(result), result.final_url)
+                items = parse_feed(_body(result), result.final_url, result.content_type)
             except InputError as exc:
                 log.warning("discovery: %s", exc)
                 self._walker.skipped += 1
