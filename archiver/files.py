@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
@@ -82,6 +83,16 @@ def write_text_file(path: Path, write: Callable[[IO[str]], int]) -> int:
     """Write a text file through ``write`` under ``<path>.open``, renamed when complete;
     returns what ``write`` returns. Raises :class:`~archiver.errors.WarcError` naming
     the file when it cannot be written."""
+    if _is_special(path):
+        # A device or a FIFO (/dev/null, /dev/stdout, a named pipe): written to as it
+        # is. Renamed over, it was replaced by a regular file, /dev/null too for root.
+        try:
+            with open(path, "w", encoding="utf-8", newline="") as stream:
+                return write(stream)
+        except OSError as exc:
+            raise WarcError(
+                f"cannot write the file: {exc.strerror or exc}", source=str(path)
+            ) from exc
     partial = Path(f"{path}.open")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,3 +106,12 @@ def write_text_file(path: Path, write: Callable[[IO[str]], int]) -> int:
         partial.unlink(missing_ok=True)
         raise
     return count
+
+
+def _is_special(path: Path) -> bool:
+    """Whether ``path`` is there and is neither a regular file nor a folder."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))

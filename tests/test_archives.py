@@ -9,7 +9,9 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import shutil
+import stat
 import subprocess
 import sys
 import zipfile
@@ -723,3 +725,22 @@ def test_fetched_archives_in_the_old_and_the_new_format_read_alike(
         "attempts": 1,
     }
     assert salvaged[1][2]["status"] == 404
+
+
+def test_an_output_that_is_a_fifo_is_written_to_not_replaced(
+    seeds_warc: Path, tmp_path: Path
+) -> None:
+    """`-o` was written as OUT.open and renamed over OUT: a named pipe's reader got
+    nothing, and `-o /dev/null` as root left /dev/null a regular file (a device is not
+    tried here: a regression would replace it)."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    # Opened first, not blocking, so that the writer's open succeeds and nothing waits.
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        assert write_index([seeds_warc], fifo) == 5
+        received = os.read(reader, 1 << 16).decode()
+    finally:
+        os.close(reader)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert len(received.splitlines()) == 5 and not Path(f"{fifo}.open").exists()
