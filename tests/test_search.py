@@ -167,6 +167,21 @@ def test_bad_query_and_folder_are_errors_not_tracebacks(tmp_path: Path) -> None:
     assert result.exit_code == 1
 
 
+def test_index_text_of_a_missing_folder_names_it(tmp_path: Path) -> None:
+    """It was a usage error (status 2) that named neither the folder nor the cause."""
+    for arguments in (["--text"], ["--text", "--check"]):
+        for path, cause in (
+            (tmp_path / "none", "no such archive folder"),
+            (tmp_path / "f", "not a folder"),
+        ):
+            (tmp_path / "f").write_text("x")
+            result = CliRunner().invoke(main, ["index", *arguments, str(path)])
+            assert result.exit_code == 1
+            assert result.stderr.strip() == f"error: {path}: {cause}"
+    result = CliRunner().invoke(main, ["index", "--text", str(tmp_path), str(tmp_path)])
+    assert result.exit_code == 2
+
+
 @pytest.mark.parametrize(
     "day", ["2024-13-45", "yesterday", "2024", "2024-03-01T10:00", "2024-W09-5", "2024-0301"]
 )

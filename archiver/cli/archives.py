@@ -10,7 +10,7 @@ from typing import TextIO, cast
 import click
 
 from ..article import Article
-from ..errors import StateError, WarcError
+from ..errors import InputError, StateError, WarcError
 from ..extraction import default_registry, to_markdown
 from ..outputs import ExportFormat, diff, export, write_index, write_wacz
 from ..runs import TextIndex
@@ -172,8 +172,12 @@ def index_command(warcs: tuple[Path, ...], output: Path, text: bool, check: bool
 
 
 def _text_index(arguments: tuple[Path, ...], *, check: bool) -> None:
-    if len(arguments) != 1 or not arguments[0].is_dir():
+    if len(arguments) != 1:
         usage_error("index --text takes one argument: an archive folder")
+    if not arguments[0].is_dir():
+        # An input, so status 1 naming it, as search and history say it.
+        cause = "not a folder" if arguments[0].exists() else "no such archive folder"
+        raise InputError(cause, source=str(arguments[0]))
     # A check reports a damaged index; it does not make it anew
     index = TextIndex(arguments[0], renew_damaged=not check)
     try:
