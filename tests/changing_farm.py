@@ -3,7 +3,8 @@
 Page ``/a/<n>`` of a :class:`ChangingFarm` is article ``n`` at its current edition
 (``farm.editions[n]``, 0 at first). :meth:`ChangingFarm.change` makes a new edition
 of some articles: the text, the title or both; :meth:`ChangingFarm.restyle` changes
-their markup alone. Articles with an even ``n`` give an
+their markup alone; :meth:`ChangingFarm.break_down` makes some answer 503. Articles
+with an even ``n`` give an
 ETag and answer a matching If-None-Match with 304; those with ``n % 4 == 1`` give a
 Last-Modified and answer If-Modified-Since alike; the others give no validator.
 """
@@ -61,6 +62,8 @@ class ChangingFarm:
         self.kinds: dict[int, str] = {}
         #: How many times each article's markup changed, its text staying the same.
         self.styles: dict[int, int] = {}
+        #: The articles that answer 503 Service Unavailable.
+        self.broken: set[int] = set()
         self.delay = delay
         self._lock = threading.Lock()
         self.servers: list[HTTPServer] = []
@@ -87,6 +90,11 @@ class ChangingFarm:
             for n in numbers:
                 self.styles[n] = self.styles.get(n, 0) + 1
 
+    def break_down(self, numbers: list[int]) -> None:
+        """Make each article of ``numbers`` answer 503 (none when ``numbers`` is empty)."""
+        with self._lock:
+            self.broken = set(numbers)
+
     def page(self, n: int) -> tuple[bytes, str]:
         """The page of article ``n`` and its version (for its validators)."""
         with self._lock:
@@ -110,6 +118,8 @@ class ChangingFarm:
         match = _PATH.fullmatch(request.path)
         assert match is not None
         n = int(match.group(1))
+        if n in self.broken:
+            return Response("down for maintenance", status=503, content_type="text/plain")
         body, version = self.page(n)
         headers: dict[str, str] = {}
         if n % 2 == 0:

@@ -145,6 +145,37 @@ def test_only_articles_first_archived_within_the_period(farm: ChangingFarm, tmp_
     assert report.unchanged + report.not_modified + report.changed == 10
 
 
+def test_an_article_that_cannot_be_fetched_again_stays_archived(tmp_path: Path) -> None:
+    farm = ChangingFarm(hosts=1)
+    try:
+        urls = farm.urls(6)
+        assert archiver.archive_many(urls, tmp_path, config=FAST).ok
+        farm.break_down([1, 2])
+        farm.change([4])
+        report = archiver.revisit(tmp_path, "3d", config=FAST)
+        assert report.failed == 2 and report.changed == 1 and report.run.failed_now == 2
+        # Still archived: no failure of the archive, nor of the report; the ledger
+        # keeps the cause, and the file of the capture that stays the latest.
+        assert report.run.ok and report.run.failed == 0
+        assert report.run.failure_report.read_text() == ""
+        with sqlite3.connect(tmp_path / STATE_FILE) as db:
+            rows = db.execute("SELECT url, state, error, status, warc FROM urls").fetchall()
+        broken = {urls[1], urls[2]}
+        for url, state, error, status, warc in rows:
+            assert state == "done"
+            assert (error, status in (200, 304)) == (
+                ("HttpStatusError", False) if url in broken else (None, True)
+            )
+            assert (tmp_path / warc).is_file()
+        assert [len(archiver.history(url, tmp_path)) for url in urls] == [1, 1, 1, 1, 2, 1]
+        # The next round fetches them again, and a success clears the cause.
+        farm.break_down([])
+        again = archiver.revisit(tmp_path, "3d", config=FAST)
+        assert again.failed == 0 and again.revisited == 6 and again.run.done_now == 6
+    finally:
+        farm.close()
+
+
 def test_bad_period_and_folder(tmp_path: Path) -> None:
     assert revisit_period("3d") == timedelta(days=3)
     assert revisit_period("12h") == timedelta(hours=12)

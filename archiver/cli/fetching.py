@@ -307,7 +307,12 @@ def revisit_summary(report: RevisitReport) -> None:
         click.echo(
             f"revisited {report.revisited} articles: {report.changed} new versions,"
             f" {report.unchanged + report.not_modified} unchanged ({report.not_modified}"
-            " answered 304 Not Modified)",
+            " answered 304 Not Modified)"
+            + (
+                f", {report.failed} not fetched again (their earlier captures stay)"
+                if report.failed
+                else ""
+            ),
             err=True,
         )
 

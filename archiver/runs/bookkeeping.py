@@ -39,6 +39,7 @@ __all__ = [
     "closing",
     "conditions",
     "current_progress",
+    "failure_line",
     "final_report",
     "finish",
     "ingest",
@@ -250,6 +251,12 @@ def finish(ledger: Ledger, url: str, warc: str, data: dict[str, Any]) -> None:
             attempts=fetched.get("attempts"),
             status=fetched.get("status"),
         )
+
+
+def failure_line(message: str, state: str) -> str:
+    """The warning for a URL that failed, ``state`` being what the ledger recorded: a
+    URL archived before stays done (see :meth:`~archiver.runs.ledger.Ledger.finish`)."""
+    return f"{message} (its earlier capture stays its latest)" if state == DONE else message
 
 
 def add_version(

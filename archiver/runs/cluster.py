@@ -49,6 +49,7 @@ from .bookkeeping import (
     BulkProgress,
     BulkReport,
     current_progress,
+    failure_line,
     final_report,
     ingest,
     mark_pages,
@@ -376,7 +377,7 @@ class _ClusterRun:
 
     def _record(self, result: PartitionResult, submitted: _Submitted) -> None:
         for row in result["outcomes"]:
-            self._ledger.finish(
+            state = self._ledger.finish(
                 row["url"],
                 row["state"],
                 warc=row["warc"],
@@ -390,7 +391,7 @@ class _ClusterRun:
                 log.info("%s: archived", row["url"])
             else:
                 self.failed_now += 1
-                log.warning("%s", row["message"])
+                log.warning("%s", failure_line(row["message"] or row["url"], state))
         if len(result["outcomes"]) != submitted.urls:
             # Never expected: those URLs stay pending, for the next run.
             log.warning(

@@ -224,14 +224,30 @@ class Ledger:
         message: str | None = None,
         attempts: int | None = None,
         status: int | None = None,
-    ) -> None:
-        """Record the outcome of ``url``. Committed with the next :meth:`commit`."""
+    ) -> str:
+        """Record the outcome of ``url``; returns the state recorded. Committed with the
+        next :meth:`commit`.
+
+        A URL archived before (a revisit) whose fetch fails now stays ``done``, with the
+        file of its latest capture, and the failure's cause: the archive still holds it,
+        so it is no failure of the failure report, nor one that ``--retry-failed``
+        fetches again; the next revisit tries it again.
+        """
         with self._writing("record an outcome"):
+            if state == FAILED:
+                kept = self._db.execute(
+                    "SELECT warc FROM urls WHERE url = ? AND EXISTS (SELECT 1 FROM versions"
+                    " WHERE versions.url = urls.url AND versions.warc = urls.warc)",
+                    (url,),
+                ).fetchone()
+                if kept is not None:
+                    state, warc = DONE, kept[0]
             self._db.execute(
                 "UPDATE urls SET state = ?, warc = ?, error = ?, message = ?, attempts = ?,"
                 " status = ?, updated = ? WHERE url = ?",
                 (state, warc, error, message, attempts, status, time.time(), url),
             )
+        return state
 
     def requeue(self, warc: str) -> int:
         """Set pending again every URL recorded in the WARC file ``warc`` (which is lost);
@@ -280,6 +296,18 @@ class Ledger:
                     "attempts": attempts,
                     "last_status": status,
                 }
+
+    def failed_refetches(self, since: float) -> int:
+        """How many URLs archived before failed to be fetched again at or after
+        ``since`` (a time), their earlier captures kept (see :meth:`finish`)."""
+        with self._reading():
+            return int(
+                self._db.execute(
+                    "SELECT COUNT(*) FROM urls WHERE state = 'done' AND error IS NOT NULL"
+                    " AND updated >= ?",
+                    (since,),
+                ).fetchone()[0]
+            )
 
     def failure_causes(self, limit: int) -> list[tuple[str | None, int | None, int]]:
         """The ``limit`` most frequent causes of failure: (error, HTTP status, count), most

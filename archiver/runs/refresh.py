@@ -60,6 +60,9 @@ class RevisitReport:
     unchanged: int
     not_modified: int
     first: int
+    #: URLs of the round that could not be fetched again (their causes are warnings
+    #: of the run, and in the ledger): their earlier captures stay their latest.
+    failed: int = 0
 
 
 def revisit_period(period: str) -> timedelta:
@@ -137,6 +140,7 @@ def end_round(folder: Path, current: dict[str, Any], run: BulkReport) -> Revisit
     ledger = Ledger(folder / STATE_FILE)
     try:
         kinds = Counter(version.kind for version in ledger.versions(float(current["started"])))
+        failed = ledger.failed_refetches(float(current["started"]))
         if ledger.counts().pending == 0:
             ledger.set(_ROUND, None)
     except BaseException:
@@ -150,4 +154,5 @@ def end_round(folder: Path, current: dict[str, Any], run: BulkReport) -> Revisit
         unchanged=kinds.get(UNCHANGED, 0),
         not_modified=kinds.get(NOT_MODIFIED, 0),
         first=kinds.get(FIRST, 0),
+        failed=failed,
     )

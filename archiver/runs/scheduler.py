@@ -37,6 +37,7 @@ from .bookkeeping import (
     closing,
     conditions,
     current_progress,
+    failure_line,
     final_report,
     ingest,
     next_warc_name,
@@ -383,7 +384,7 @@ class _Run:
         status: int | None,
         warc: str | None = None,
     ) -> None:
-        self._ledger.finish(
+        state = self._ledger.finish(
             url,
             FAILED,
             warc=warc,
@@ -393,7 +394,8 @@ class _Run:
             status=status,
         )
         self.failed_now += 1
-        log.warning("%s", error)  # the failure report has it too, but a user watches this
+        # The failure report has it too, but a user watches this
+        log.warning("%s", failure_line(str(error), state))
 
     def _release(self, host: _Host, name: str, crawl_delay: float | None, slow_down: bool) -> None:
         base = max(self._config.per_host_delay, crawl_delay or 0.0)
