@@ -167,6 +167,25 @@ def test_bad_query_and_folder_are_errors_not_tracebacks(tmp_path: Path) -> None:
     assert result.exit_code == 1
 
 
+def test_a_folder_without_warc_files_is_no_archive_folder(tmp_path: Path) -> None:
+    """A mistyped folder gave '0 results' (status 0) and was left a search.sqlite."""
+    (tmp_path / "notes.txt").write_text("x")
+    cause = "not an archive folder: it holds no WARC files"
+    with pytest.raises(archiver.InputError, match=cause):
+        archiver.search("central", tmp_path)
+    with pytest.raises(archiver.InputError, match=cause):
+        archiver.history("https://example.com/a", tmp_path)
+    for command in (["search", "central"], ["history", "https://example.com/a"]):
+        result = CliRunner().invoke(main, [*command, str(tmp_path)])
+        assert result.exit_code == 1
+        assert result.stderr.strip() == f"error: {tmp_path}: {cause}"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["notes.txt"]
+    # A run writing its first file is an archive: nothing found yet.
+    (tmp_path / "a.warc.gz.open").write_bytes(b"")
+    assert archiver.search("central", tmp_path) == []
+    assert archiver.history("https://example.com/a", tmp_path) == []
+
+
 def test_index_text_of_a_missing_folder_names_it(tmp_path: Path) -> None:
     """It was a usage error (status 2) that named neither the folder nor the cause."""
     for arguments in (["--text"], ["--text", "--check"]):

@@ -22,7 +22,7 @@ from typing import Any
 from ..article import Article
 from ..errors import InputError
 from ..files import PathArg
-from ..runs import normalize_url, warc_files
+from ..runs import NO_WARCS, holds_warcs, normalize_url, warc_files
 from ..warc import ArchivedArticle, entries
 from .changes import METADATA_FIELDS
 
@@ -95,11 +95,13 @@ def history(url: str, directory: PathArg) -> list[TextVersion]:
 
     ``directory`` is an archive folder (its WARC files are read) or one WARC file. A
     URL with no capture there gives an empty list. Raises
-    :class:`~archiver.errors.InputError` when ``directory`` does not exist and
-    :class:`~archiver.errors.WarcError` when a WARC file cannot be read.
+    :class:`~archiver.errors.InputError` when ``directory`` does not exist or holds no
+    WARC file, and :class:`~archiver.errors.WarcError` when a WARC file cannot be read.
     """
     folder = Path(directory)
     if folder.is_dir():
+        if not holds_warcs(folder):
+            raise InputError(NO_WARCS, source=os.fspath(directory))
         files = warc_files(folder)
     elif folder.is_file():
         files = [folder]

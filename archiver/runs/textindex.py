@@ -41,11 +41,13 @@ from .databases import is_damaged, sqlite_cause
 from .words import fold, match_expression, snippet, terms
 
 __all__ = [
+    "NO_WARCS",
     "RANKED",
     "SEARCH_FILE",
     "Hit",
     "IndexCheck",
     "TextIndex",
+    "holds_warcs",
     "search",
     "sync_index",
     "warc_files",
@@ -55,6 +57,8 @@ log = logging.getLogger(__name__)
 
 #: The index's file in an archive folder.
 SEARCH_FILE = "search.sqlite"
+#: Why a folder without a WARC file is no archive folder.
+NO_WARCS = "not an archive folder: it holds no WARC files"
 _FILES = "SELECT name, size, position FROM files"
 #: A query's results are the best ranked of its newest matches, this many at most.
 RANKED = 5000
@@ -450,6 +454,10 @@ def search(
     folder = Path(directory)
     if not folder.is_dir():
         raise InputError("not an archive folder", source=str(folder))
+    if not (folder / SEARCH_FILE).exists() and not holds_warcs(folder):
+        # A mistyped folder: said, rather than searched as an empty archive (and left
+        # with a search.sqlite of nothing).
+        raise InputError(NO_WARCS, source=str(folder))
     index = TextIndex(folder)
     try:
         index.sync()
@@ -499,6 +507,14 @@ def _day(published: datetime | date | None, captured: str) -> str:
     if published is not None:
         return published.isoformat()[:10]
     return captured[:10]
+
+
+def holds_warcs(folder: Path) -> bool:
+    """Whether the folder ``folder`` holds a WARC file, closed or being written."""
+    return any(
+        path.name.endswith((".warc", ".warc.gz", ".warc.open", ".warc.gz.open"))
+        for path in folder.glob("*.warc*")
+    )
 
 
 def warc_files(folder: Path) -> list[Path]:
