@@ -15,6 +15,8 @@ __all__ = [
     "SAFE_NAME",
     "PathArg",
     "check_not_input",
+    "check_not_special",
+    "is_special",
     "path_list",
     "printable_path",
     "real_path",
@@ -83,7 +85,7 @@ def write_text_file(path: Path, write: Callable[[IO[str]], int]) -> int:
     """Write a text file through ``write`` under ``<path>.open``, renamed when complete;
     returns what ``write`` returns. Raises :class:`~archiver.errors.WarcError` naming
     the file when it cannot be written."""
-    if _is_special(path):
+    if is_special(path):
         # A device or a FIFO (/dev/null, /dev/stdout, a named pipe): written to as it
         # is. Renamed over, it was replaced by a regular file, /dev/null too for root.
         try:
@@ -108,8 +110,22 @@ def write_text_file(path: Path, write: Callable[[IO[str]], int]) -> int:
     return count
 
 
-def _is_special(path: Path) -> bool:
-    """Whether ``path`` is there and is neither a regular file nor a folder."""
+def check_not_special(path: Path, what: str) -> None:
+    """Raise :class:`~archiver.errors.WarcError` naming ``path`` when it is a device or
+    a named pipe: ``what`` (a WARC or WACZ file) is written whole, synced and renamed,
+    which would replace the device (``/dev/null`` itself, for root); a pipe can be
+    neither synced nor cut back."""
+    if is_special(path):
+        raise WarcError(
+            f"cannot write {what} to a device or a named pipe: give a file name",
+            source=str(path),
+        )
+
+
+def is_special(path: Path) -> bool:
+    """Whether ``path`` is there and is neither a regular file nor a folder: a device or
+    a named pipe (``/dev/null``), which a file written under ``<path>.open`` and renamed
+    would replace."""
     try:
         mode = os.stat(path).st_mode
     except OSError:

@@ -744,3 +744,22 @@ def test_an_output_that_is_a_fifo_is_written_to_not_replaced(
         os.close(reader)
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
     assert len(received.splitlines()) == 5 and not Path(f"{fifo}.open").exists()
+
+
+def test_a_warc_or_wacz_output_that_is_a_fifo_is_refused_and_kept(
+    seeds_warc: Path, tmp_path: Path
+) -> None:
+    """A WARC file is written as OUT.open, synced and renamed over OUT: `reprocess -o
+    /dev/null` as root replaced /dev/null with a regular file (a device is not tried
+    here: a regression would replace it). A pipe can be neither synced nor cut back."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    cause = "cannot write a {} file to a device or a named pipe: give a file name"
+    with pytest.raises(WarcError, match=cause.format("WARC")):
+        WarcWriter(fifo)
+    with pytest.raises(WarcError, match=cause.format("WACZ")):
+        write_wacz([seeds_warc], fifo)
+    result = run("reprocess", str(SEEDS), "-o", str(fifo))
+    assert result.exit_code == 2 and cause.format("WARC") in result.output
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["pipe"]

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import WarcError
-from ..files import PathArg, check_not_input, path_list, safe_name
+from ..files import PathArg, check_not_input, check_not_special, path_list, safe_name
 from ..warc import ArchivedArticle, read_latest, verify
 from .progress import FileTally, Progress
 
@@ -73,7 +73,8 @@ def write_wacz(
     :func:`~archiver.warc.read_latest`). The WACZ is written as ``<output>.open`` and
     renamed when complete. ``title`` becomes the collection's title. Raises
     :class:`~archiver.errors.WarcError` naming the file when a WARC cannot be read, two
-    WARCs share a file name (the WACZ keeps base names only), or the WACZ cannot be made.
+    WARCs share a file name (the WACZ keeps base names only), ``output`` is a device
+    or a named pipe, or the WACZ cannot be made.
 
     Each WARC is first read through and checked as :func:`~archiver.warc.verify` does,
     refusing, by its record ID, a record that the wacz package (through warcio) would
@@ -90,6 +91,7 @@ def write_wacz(
     if not sources:
         raise WarcError("no WARC file to package", source=str(output))
     check_not_input(output, sources, what="WACZ")
+    check_not_special(Path(output), "a WACZ file")
     names: dict[str, Path] = {}
     for source in sources:
         if source.name in names and names[source.name].resolve() != source.resolve():

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from ..errors import WarcError
+from ..files import check_not_special
 from .inputs import error_cause
 
 __all__ = ["check_writable"]
@@ -16,6 +17,7 @@ def check_writable(output: Path) -> None:
     name = str(output)
     if output.is_dir():
         raise WarcError("cannot write the WARC file: it is a folder", source=name)
+    check_not_special(output, "a WARC file")
     parent = output.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)

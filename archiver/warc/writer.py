@@ -23,6 +23,7 @@ from typing import IO, TYPE_CHECKING, Any
 from ..article import Article
 from ..document import Document
 from ..errors import WarcError
+from ..files import check_not_special
 from ..version import __version__
 from .files import (
     cause,
@@ -96,6 +97,7 @@ class WarcWriter:
         keep_on_failure: bool = False,
     ) -> None:
         self._path = Path(path)
+        check_not_special(self._path, "a WARC file")
         self._keep_on_failure = keep_on_failure
         self._appending = append and self._path.exists()
         self._open_path = self._path if self._appending else Path(f"{self._path}.open")
