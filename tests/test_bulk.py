@@ -116,6 +116,9 @@ def check_every_url_accounted_for(folder: Path, urls: list[str], invalid: list[s
         ("  http://bücher.de/ ", "http://xn--bcher-kva.de/"),
         ("http://[::1]:8000/p", "http://[::1]:8000/p"),
         ("http://example.com./", "http://example.com./"),
+        # Dot segments go, as httpx drops them when it asks (the query is no path).
+        ("https://example.com/a/../b/./c?x=/../", "https://example.com/b/c?x=/../"),
+        ("https://example.com/..", "https://example.com/"),
     ],
 )
 def test_normalize_url(text: str, normal: str) -> None:

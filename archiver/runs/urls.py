@@ -11,6 +11,8 @@ import urllib.parse
 from collections.abc import Iterable, Iterator
 from typing import IO
 
+from rfc3986.normalizers import remove_dot_segments
+
 from ..errors import InputError
 from ..files import PathArg
 from .inputs import error_cause
@@ -22,8 +24,8 @@ def normalize_url(text: str) -> str:
     """``text`` as a normal http(s) URL, or ValueError saying why it is not one.
 
     Normalised as RFC 3986 says (section 6.2.2): scheme and host in lower case, the
-    host in IDNA form, no default port, an empty path as ``/``; and without the
-    fragment, which is never sent.
+    host in IDNA form, no default port, an empty path as ``/``, no dot segments; and
+    without the fragment, which is never sent.
     """
     if not isinstance(text, str):
         raise ValueError(f"not a URL (not text: {type(text).__name__})")
@@ -47,7 +49,9 @@ def normalize_url(text: str) -> str:
         host = f"{host}:{port}"
     userinfo = parts.netloc.rpartition("@")[0]
     netloc = f"{userinfo}@{host}" if userinfo else host
-    return urllib.parse.urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+    # httpx asks for /b when given /a/../b: two names of a page were fetched twice.
+    path: str = remove_dot_segments(parts.path) or "/"
+    return urllib.parse.urlunsplit((scheme, netloc, path, parts.query, ""))
 
 
 #: What no host name holds: the WHATWG URL Standard's forbidden domain code points.
