@@ -107,6 +107,29 @@ def test_what_is_not_a_sitemap_is_an_input_error(data: bytes, message: str) -> N
         assert message == ""  # an entity not expanded: an empty url set, no error
 
 
+def test_a_sitemap_with_bare_ampersands_is_read_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Its whole list was refused as malformed XML: '&b=2' unescaped, as some
+    generators write it, or an HTML entity."""
+    data = (
+        b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        b"<url><loc>http://x.test/a?p=1&b=2</loc></url>"
+        b"<url><loc>http://x.test/b?p=1&amp;b=2</loc></url>"
+        b"<url><loc>http://x.test/c&#38;d&eacute;</loc></url>"
+        b"<url><loc><![CDATA[http://x.test/e?p=1&b=2&amp;]]></loc></url></urlset>"
+    )
+    with caplog.at_level(logging.WARNING, logger="archiver"):
+        sitemap = parse_sitemap(data, "http://x.test/s.xml")
+    assert [entry.loc for entry in sitemap.urls] == [
+        "http://x.test/a?p=1&b=2",
+        "http://x.test/b?p=1&b=2",
+        "http://x.test/c&d\u00e9",
+        "http://x.test/e?p=1&b=2&amp;",
+    ]
+    assert "http://x.test/s.xml: malformed XML" in caplog.text and "bare '&'" in caplog.text
+
+
 def test_a_gzip_bomb_stops_at_the_protocols_limit() -> None:
     bomb = gzip.compress(b"<urlset>" + b" " * (60 * 1024 * 1024) + b"</urlset>", compresslevel=9)
     assert len(bomb) < 100_000

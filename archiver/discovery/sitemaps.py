@@ -9,7 +9,9 @@ budget, so a gzip bomb stops there). Entity expansion and network access are off
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -28,6 +30,9 @@ log = logging.getLogger(__name__)
 MAX_URLS = 50_000
 MAX_BYTES = 50 * 1024 * 1024
 _CHUNK = 64 * 1024
+#: A CDATA section (kept as it is), or an ampersand and the reference it may start.
+_AMPERSANDS = re.compile(rb"<!\[CDATA\[.*?\]\]>|&(?:#?[A-Za-z0-9]{1,32};)?", re.DOTALL)
+_XML_ENTITIES = frozenset({b"amp", b"lt", b"gt", b"quot", b"apos"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,9 +128,45 @@ def _entry(element: etree._Element) -> SitemapEntry | None:
 def parse_sitemap(data: bytes, source: str) -> Sitemap:
     """Read the sitemap or sitemap index ``data`` (maybe gzipped) fetched from ``source``.
 
-    Raises :class:`~archiver.errors.InputError` naming ``source`` when it is not a
-    sitemap (malformed XML, an HTML page, another root element) or is over the limits.
+    A sitemap whose URLs hold a bare ``&`` (``?a=1&b=2``: malformed XML, which some
+    generators write) or an HTML entity (``&nbsp;``) is read with them escaped, with a
+    warning. Raises :class:`~archiver.errors.InputError` naming ``source`` when it is
+    not a sitemap (malformed XML, an HTML page, another root element) or is over the
+    limits.
     """
+    text = _unpacked(data, source)
+    try:
+        return _read(text, source)
+    except etree.XMLSyntaxError as exc:
+        escaped = _escaped_ampersands(text)
+        if escaped != text:
+            try:
+                sitemap = _read(escaped, source)
+            except etree.XMLSyntaxError:
+                pass  # malformed otherwise: said as first found
+            else:
+                log.warning("%s: malformed XML (%s), read with its bare '&' escaped", source, exc)
+                return sitemap
+        raise InputError(f"not a sitemap: malformed XML ({exc})", source=source) from None
+
+
+def _escaped_ampersands(text: bytes) -> bytes:
+    """``text`` with each ``&`` that starts no XML reference escaped, and the HTML
+    entities XML does not know (``&nbsp;``) as characters; CDATA sections as they are."""
+    return _AMPERSANDS.sub(_escaped, text)
+
+
+def _escaped(match: re.Match[bytes]) -> bytes:
+    found = match.group()
+    if found.startswith(b"<") or found[1:-1] in _XML_ENTITIES or found[1:2] == b"#":
+        return found
+    if found.endswith(b";") and (text := html.unescape(found.decode("ascii"))) != found.decode():
+        return "".join(f"&#{ord(character)};" for character in text).encode("ascii")
+    return b"&amp;" + found[1:]
+
+
+def _read(text: bytes, source: str) -> Sitemap:
+    """The sitemap of the XML ``text``; raises XMLSyntaxError when it is malformed."""
     parser = etree.XMLPullParser(
         events=("end",),
         resolve_entities=False,
@@ -138,39 +179,35 @@ def parse_sitemap(data: bytes, source: str) -> Sitemap:
     urls: list[SitemapEntry] = []
     sitemaps: list[SitemapEntry] = []
     news = cut = False
-    try:
-        text = _unpacked(data, source)
-        for start in range(0, len(text), _CHUNK):
-            parser.feed(text[start : start + _CHUNK])
-            for _, element in parser.read_events():
-                if root is None:
-                    # The first element to end: its document's root is known by then.
-                    root = _local(element.getroottree().getroot().tag)
-                    if root not in ("urlset", "sitemapindex"):
-                        raise InputError(
-                            f"not a sitemap (its root element is <{root[:40]}>)", source=source
-                        )
-                name = _local(element.tag)
-                if name == "news":
-                    news = True
-                if name not in ("url", "sitemap") or element.getparent() is None:
-                    continue
-                if len(urls) + len(sitemaps) >= MAX_URLS:
-                    cut = True
-                else:
-                    entry = _entry(element)
-                    if entry is not None:
-                        (urls if name == "url" else sitemaps).append(entry)
-                # Read: dropped, with what came before it, so memory stays flat.
-                element.clear()
-                while element.getprevious() is not None:
-                    del element.getparent()[0]
-            if cut:
-                break
-        if not cut:
-            parser.close()
-    except etree.XMLSyntaxError as exc:
-        raise InputError(f"not a sitemap: malformed XML ({exc})", source=source) from None
+    for start in range(0, len(text), _CHUNK):
+        parser.feed(text[start : start + _CHUNK])
+        for _, element in parser.read_events():
+            if root is None:
+                # The first element to end: its document's root is known by then.
+                root = _local(element.getroottree().getroot().tag)
+                if root not in ("urlset", "sitemapindex"):
+                    raise InputError(
+                        f"not a sitemap (its root element is <{root[:40]}>)", source=source
+                    )
+            name = _local(element.tag)
+            if name == "news":
+                news = True
+            if name not in ("url", "sitemap") or element.getparent() is None:
+                continue
+            if len(urls) + len(sitemaps) >= MAX_URLS:
+                cut = True
+            else:
+                entry = _entry(element)
+                if entry is not None:
+                    (urls if name == "url" else sitemaps).append(entry)
+            # Read: dropped, with what came before it, so memory stays flat.
+            element.clear()
+            while element.getprevious() is not None:
+                del element.getparent()[0]
+        if cut:
+            break
+    if not cut:
+        parser.close()
     if root is None:
         raise InputError("not a sitemap: no XML in it", source=source)
     if cut:
