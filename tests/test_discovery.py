@@ -529,22 +529,29 @@ def test_a_site_that_answers_429_is_asked_ever_more_slowly(
     assert [wait for wait in waits if wait > 0] == [0.5, 1.0, 2.0, 4.0, 2.0]
 
 
-def test_a_site_without_sitemaps_is_read_from_the_feeds_its_home_page_links_to() -> None:
+def _discover_through_a_linked_feed(
+    link_type: bytes, shape: Callable[..., bytes], content_type: str
+) -> tuple[str, list[archiver.DiscoveredURL]]:
+    """Discovery on a site whose home page links (as ``link_type``) to its one feed,
+    made by ``shape`` and sent as ``content_type``: the site's URL, what was found."""
     server = HTTPServer(host="127.0.0.67", port=0)
     server.start()
     try:
         base = f"http://home.example.net:{server.port}"
-        home = b'<html><head><link rel="alternate" type="application/atom+xml" href="/a.xml">'
+        home = b'<html><head><link rel="alternate" type="%s" href="/feed">' % link_type
         server.expect_request("/robots.txt").respond_with_data("", status=404)
         server.expect_request("/").respond_with_data(home, content_type="text/html")
-        server.expect_request("/a.xml").respond_with_data(
-            _atom(base, _articles(3)).replace(b"/a/", b"/news/story-"), content_type=XML
-        )
+        feed = shape(base, _articles(3)).replace(b"/a/", b"/news/story-")
+        server.expect_request("/feed").respond_with_data(feed, content_type=content_type)
         with resolving({"home.example.net": "127.0.0.67"}):
-            found = archiver.discover(base, config=FETCH, delay=0)
+            return base, archiver.discover(base, config=FETCH, delay=0)
     finally:
         server.clear()
         server.stop()
+
+
+def test_a_site_without_sitemaps_is_read_from_the_feeds_its_home_page_links_to() -> None:
+    base, found = _discover_through_a_linked_feed(b"application/atom+xml", _atom, XML)
     assert [url.url for url in found] == [f"{base}/news/story-{n}" for n in range(3)]
     assert {url.kind for url in found} == {"feed"}
 
@@ -553,20 +560,7 @@ def test_a_site_without_sitemaps_is_read_from_the_feeds_its_home_page_links_to()
 def test_a_feed_sent_as_html_is_read_as_a_feed(shape: Callable[..., bytes]) -> None:
     """It was taken for a section page, read for feed links (none), and its articles
     were lost without a word (so was a feed sent with no Content-Type)."""
-    server = HTTPServer(host="127.0.0.67", port=0)
-    server.start()
-    try:
-        base = f"http://home.example.net:{server.port}"
-        home = b'<html><head><link rel="alternate" type="application/rss+xml" href="/f">'
-        server.expect_request("/robots.txt").respond_with_data("", status=404)
-        server.expect_request("/").respond_with_data(home, content_type="text/html")
-        feed = shape(base, _articles(3)).replace(b"/a/", b"/news/story-")
-        server.expect_request("/f").respond_with_data(feed, content_type="text/html")
-        with resolving({"home.example.net": "127.0.0.67"}):
-            found = archiver.discover(base, config=FETCH, delay=0)
-    finally:
-        server.clear()
-        server.stop()
+    base, found = _discover_through_a_linked_feed(b"application/rss+xml", shape, "text/html")
     assert [url.url for url in found] == [f"{base}/news/story-{n}" for n in range(3)]
 
 

@@ -11,10 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 import archiver
+from archiver.article import Article
 from archiver.cli import main
 from archiver.runs.textindex import SEARCH_FILE, TextIndex
 from archiver.runs.words import fold, match_expression
-from archiver.warc import WarcWriter, article_at
+from archiver.warc import Stored, WarcWriter, article_at
 
 ARTICLES = [
     (
@@ -248,16 +249,23 @@ def test_a_damaged_index_is_built_anew(archive: Path, tmp_path: Path, damage: st
     assert "indexed the text of 4 article versions" in result.stderr
 
 
-def test_sync_goes_on_from_the_last_article_indexed_in_a_salvaged_file(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    index = TextIndex(tmp_path)
-    writer = WarcWriter(tmp_path / "a.warc.gz", keep_on_failure=True)
+def _writing(path: Path) -> tuple[WarcWriter, list[tuple[Stored, Article]]]:
+    """A writer of ``path`` left open (``.open``) once it wrote every article of
+    ARTICLES, and what it stored of each."""
+    writer = WarcWriter(path, keep_on_failure=True)
     stored = []
     for url, title, text, language, published in ARTICLES:
         document = archiver.load(page(title, text, language, published), name=url)
         article = archiver.extract_document(document)
         stored.append((writer.write_article(document, article, target_uri=url), article))
+    return writer, stored
+
+
+def test_sync_goes_on_from_the_last_article_indexed_in_a_salvaged_file(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    index = TextIndex(tmp_path)
+    writer, stored = _writing(tmp_path / "a.warc.gz")
     # A run killed after indexing two of the four articles: the file is left .open.
     for done, article in stored[:2]:
         index.add("a.warc.gz", done, article)
@@ -279,12 +287,7 @@ def test_a_search_while_a_run_writes_keeps_what_the_run_indexed(tmp_path: Path) 
     then recorded the file complete, so no later sync noticed), and held the index so
     long that the run stopped with "database is locked"."""
     run = TextIndex(tmp_path)
-    writer = WarcWriter(tmp_path / "a.warc.gz", keep_on_failure=True)
-    stored = []
-    for url, title, text, language, published in ARTICLES:
-        document = archiver.load(page(title, text, language, published), name=url)
-        article = archiver.extract_document(document)
-        stored.append((writer.write_article(document, article, target_uri=url), article))
+    writer, stored = _writing(tmp_path / "a.warc.gz")
     for done, article in stored[:2]:
         run.add("a.warc.gz", done, article)
     assert (tmp_path / "a.warc.gz.open").is_file()
