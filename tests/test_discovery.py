@@ -366,6 +366,19 @@ def test_a_bad_site_is_an_input_error(site: str) -> None:
         site_sources(site)
 
 
+@pytest.mark.parametrize("site", [123, None, b"jpost.com"])
+def test_a_site_that_is_no_str_is_a_type_error(site: object, tmp_path: Path) -> None:
+    # An AttributeError traceback ('int' object has no attribute 'strip'), as archive(123)
+    # was before b5fcf06. Raised before anything is fetched or written.
+    with pytest.raises(TypeError, match="the site must be a str, not "):
+        archiver.discover(site)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="the site must be a str, not "):
+        asyncio.run(archiver.adiscover(site))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="the site must be a str, not "):
+        archiver.archive_sites([site], tmp_path, config=FAST)  # type: ignore[list-item]
+    assert not list(tmp_path.iterdir())
+
+
 def test_periods_and_cutoffs() -> None:
     assert parse_period("2d") == timedelta(days=2)
     assert parse_period("1d12h") == timedelta(days=1, hours=12)

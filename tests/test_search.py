@@ -187,6 +187,16 @@ def test_a_folder_without_warc_files_is_no_archive_folder(tmp_path: Path) -> Non
     assert archiver.history("https://example.com/a", tmp_path) == []
 
 
+@pytest.mark.parametrize("value", [None, 123])
+def test_a_url_or_site_that_is_no_str_is_a_type_error(archive: Path, value: object) -> None:
+    # history(None, folder) and search(site=123) ended in an AttributeError traceback.
+    with pytest.raises(TypeError, match="the URL must be a str, not "):
+        archiver.history(value, archive)  # type: ignore[arg-type]
+    if value is not None:  # site=None is no filter
+        with pytest.raises(TypeError, match="the site must be a str, not int"):
+            archiver.search("council", archive, site=value)  # type: ignore[arg-type]
+
+
 def test_index_text_of_a_missing_folder_names_it(tmp_path: Path) -> None:
     """It was a usage error (status 2) that named neither the folder nor the cause."""
     for arguments in (["--text"], ["--text", "--check"]):

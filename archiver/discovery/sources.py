@@ -69,8 +69,11 @@ class SiteSources:
 def home_url(site: str) -> str:
     """The home page of ``site``: a host name (``jpost.com``) or a URL, https by default.
 
-    Raises :class:`~archiver.errors.InputError` naming ``site`` when it is neither.
+    Raises :class:`~archiver.errors.InputError` naming ``site`` when it is neither;
+    TypeError when it is no ``str``.
     """
+    if not isinstance(site, str):
+        raise TypeError(f"the site must be a str, not {type(site).__name__}")
     text = site.strip()
     url = text if "://" in text else f"https://{text}"
     try:

@@ -96,8 +96,11 @@ def history(url: str, directory: PathArg) -> list[TextVersion]:
     ``directory`` is an archive folder (its WARC files are read) or one WARC file. A
     URL with no capture there gives an empty list. Raises
     :class:`~archiver.errors.InputError` when ``directory`` does not exist or holds no
-    WARC file, and :class:`~archiver.errors.WarcError` when a WARC file cannot be read.
+    WARC file, :class:`~archiver.errors.WarcError` when a WARC file cannot be read, and
+    TypeError when ``url`` is no ``str``.
     """
+    if not isinstance(url, str):
+        raise TypeError(f"the URL must be a str, not {type(url).__name__}")
     folder = Path(directory)
     if folder.is_dir():
         if not holds_warcs(folder):

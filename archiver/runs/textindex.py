@@ -448,8 +448,11 @@ def search(
     a prefix; case and accents do not matter. ``site`` keeps a host and its subdomains
     (``egypttoday.com``), ``since`` and ``until`` a range of days (``YYYY-MM-DD``,
     both included), ``language`` a language code. The index is brought up to date
-    with the WARC files first (:meth:`TextIndex.sync`).
+    with the WARC files first (:meth:`TextIndex.sync`). A ``site`` that is no ``str``
+    is a TypeError.
     """
+    if site is not None and not isinstance(site, str):
+        raise TypeError(f"the site must be a str, not {type(site).__name__}")
     since, until = _asked_day("since", since), _asked_day("until", until)
     folder = Path(directory)
     if not folder.is_dir():

@@ -84,7 +84,8 @@ def archive_sites(
     ``since`` (a datetime, a timedelta or a period such as ``"2d"``) keeps the URLs
     dated since then (and the undated ones), and is kept for :func:`update_archive`.
     Raises :class:`~archiver.errors.InputError` for a site that is not a host name or
-    URL, and what :func:`~archiver.runs.bulk.archive_many` raises.
+    URL, TypeError for one that is no ``str``, and what
+    :func:`~archiver.runs.bulk.archive_many` raises.
     """
     homes = [home_url(site) for site in sites]
     # A period is kept as a window for update_archive; a date is not (it would only grow).
