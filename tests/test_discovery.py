@@ -379,6 +379,16 @@ def test_a_site_that_is_no_str_is_a_type_error(site: object, tmp_path: Path) -> 
     assert not list(tmp_path.iterdir())
 
 
+def test_a_lone_site_is_one_site(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Iterated, "jpost.com" was the sites j, p, o, ... each walked (https://j/ and so on).
+    from archiver.runs import updates
+
+    monkeypatch.setattr(updates, "_run", lambda out_dir, homes, *args, **kwargs: homes)
+    assert archiver.archive_sites("jpost.com", tmp_path) == ["https://jpost.com/"]  # type: ignore[comparison-overlap]
+    with pytest.raises(TypeError, match="the sites must be an iterable of str, not int"):
+        archiver.archive_sites(123, tmp_path)  # type: ignore[arg-type]
+
+
 def test_periods_and_cutoffs() -> None:
     assert parse_period("2d") == timedelta(days=2)
     assert parse_period("1d12h") == timedelta(days=1, hours=12)

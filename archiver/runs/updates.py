@@ -83,10 +83,14 @@ def archive_sites(
 
     ``since`` (a datetime, a timedelta or a period such as ``"2d"``) keeps the URLs
     dated since then (and the undated ones), and is kept for :func:`update_archive`.
-    Raises :class:`~archiver.errors.InputError` for a site that is not a host name or
-    URL, TypeError for one that is no ``str``, and what
+    A lone ``str`` is one site. Raises :class:`~archiver.errors.InputError` for a site
+    that is not a host name or URL, TypeError for one that is no ``str``, and what
     :func:`~archiver.runs.bulk.archive_many` raises.
     """
+    if isinstance(sites, str):
+        sites = [sites]  # iterated, its characters were each taken for a site
+    elif not isinstance(sites, Iterable):
+        raise TypeError(f"the sites must be an iterable of str, not {type(sites).__name__}")
     homes = [home_url(site) for site in sites]
     # A period is kept as a window for update_archive; a date is not (it would only grow).
     window = since if isinstance(since, timedelta) else None
