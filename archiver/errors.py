@@ -47,15 +47,32 @@ __all__ = [
     "RobotsUnreachableError",
     "StateError",
     "WarcError",
+    "shortened",
     "shown_name",
 ]
+
+
+#: The most characters of a name (a URL, a path) an error shows: a 100,000-character
+#: line of a URL list is cut (see :func:`shortened`).
+SHOWN_LIMIT = 200
 
 
 def shown_name(name: str) -> str:
     """``name`` (an input's) as an error shows it: as it is, or quoted (``''``,
     ``'a\\nb'``) when it is blank or holds a character that is not printable, which
-    would hide it or split the one line an error takes."""
-    return name if name.strip() and name.isprintable() else repr(name)
+    would hide it or split the one line an error takes; cut to :data:`SHOWN_LIMIT`
+    characters when longer (the error's ``source`` keeps it whole)."""
+    return shortened(name if name.strip() and name.isprintable() else repr(name))
+
+
+def shortened(text: str, limit: int = SHOWN_LIMIT) -> str:
+    """``text`` when it has at most ``limit`` characters, else its start and end with
+    ``…`` between them, ``limit`` characters in all: the end of a path is its file's
+    name, and a quoted name keeps both its quotes."""
+    if len(text) <= limit:
+        return text
+    tail = (limit - 1) // 4
+    return f"{text[: limit - 1 - tail]}…{text[len(text) - tail :]}"
 
 
 class ArchiverError(Exception):

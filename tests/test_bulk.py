@@ -32,6 +32,7 @@ from werkzeug import Request, Response
 
 import archiver
 from archiver.capture import FetchConfig
+from archiver.errors import InputError, shown_name
 from archiver.runs import BulkConfig, scheduler, single
 from archiver.runs.bookkeeping import FAILURE_REPORT, STATE_FILE, ingest, recover
 from archiver.runs.ledger import DONE, Ledger, LedgerCounts
@@ -202,6 +203,37 @@ def test_an_entry_of_a_callers_list_that_is_no_text_fails_alone(tmp_path: Path) 
     }
     assert ledger.counts().total == 3
     ledger.close()
+
+
+def test_a_huge_url_is_cut_in_messages_and_kept_whole_in_the_report(
+    farm: SiteFarm, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A 100,000-character line was printed whole, in its warning and in the report's
+    # message (str(error): "source: cause"); the report's "url" is data, and stays whole.
+    invalid = "ftp://" + "a" * 100_000
+    gone = farm.urls(4)[3] + "?q=" + "b" * 20_000  # page 3: a 404
+    listing = write_list(tmp_path / "urls.txt", [invalid, gone])
+    with caplog.at_level(logging.WARNING, logger="archiver"):
+        archiver.archive_many(listing, tmp_path / "out", config=FAST)
+    rows = {row["url"]: row for row in failure_rows(tmp_path / "out")}
+    assert set(rows) == {invalid, gone}
+    cut = {invalid: ": not an http(s) URL (scheme 'ftp')", gone: ": HTTP 404 NOT FOUND"}
+    for url, cause in cut.items():
+        message = str(rows[url]["message"])
+        assert message == f"{url[:150]}…{url[-49:]}{cause}"
+    warnings = [record.getMessage() for record in caplog.records]
+    assert sorted(warnings) == sorted(str(row["message"]) for row in rows.values())
+
+
+def test_a_name_is_cut_in_the_middle_as_an_error_shows_it() -> None:
+    assert shown_name("x" * 200) == "x" * 200
+    assert (
+        shown_name("/a" * 150 + "/page.html") == "/a" * 75 + "…" + ("/a" * 150)[-39:] + "/page.html"
+    )
+    assert shown_name("a\n" * 100) == repr("a\n" * 100)[:150] + "…" + repr("a\n" * 100)[-49:]
+    error = InputError("not a site", source="h" * 100_000)
+    assert error.source == "h" * 100_000
+    assert str(error) == "h" * 150 + "…" + "h" * 49 + ": not a site"
 
 
 # --- a run ----------------------------------------------------------------------------------

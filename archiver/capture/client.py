@@ -26,7 +26,7 @@ import httpcore
 import httpx
 from tenacity import AsyncRetrying, Retrying
 
-from ..errors import FetchError
+from ..errors import FetchError, shortened, shown_name
 from .addresses import aresolve, resolve
 from .config import FetchConfig
 from .deadline import ATTEMPT_DEADLINE, DeadlineBackend, deadline_after
@@ -64,10 +64,12 @@ class _HttpxUrls:
             parsed = httpx.URL(url)
             host = parsed.host  # decoding an IDN (xn--) host may fail
         except (httpx.InvalidURL, ValueError) as exc:  # IDNAError is a ValueError
-            raise FetchError(f"invalid URL: {exc}", url=requested, attempts=attempt) from exc
+            raise FetchError(
+                f"invalid URL: {shortened(str(exc))}", url=requested, attempts=attempt
+            ) from exc
         if parsed.scheme not in ("http", "https"):
             what = repr(parsed.scheme) if parsed.scheme else "(none)"
-            where = "" if url == requested else f" (redirect to {url})"
+            where = "" if url == requested else f" (redirect to {shown_name(url)})"
             raise FetchError(
                 f"unsupported URL scheme {what}{where}: only http and https are fetched",
                 url=requested,
@@ -320,9 +322,9 @@ def _unreadable_redirect(step: Send) -> Iterator[None]:
     try:
         yield
     except (httpx.InvalidURL, UnicodeError) as exc:  # IDNAError is a UnicodeError
-        where = "" if step.url == step.requested else f" from {step.url}"
+        where = "" if step.url == step.requested else f" from {shown_name(step.url)}"
         raise FetchError(
-            f"a redirect{where} to a URL that cannot be read ({exc})",
+            f"a redirect{where} to a URL that cannot be read ({shortened(str(exc))})",
             url=step.requested,
             attempts=step.attempt,
         ) from exc

@@ -24,6 +24,7 @@ from ..errors import (
     FetchError,
     RobotsDisallowedError,
     RobotsUnreachableError,
+    shown_name,
 )
 from .config import ACCEPT, ACCEPT_ENCODING, REDIRECTS, ROBOTS_REDIRECTS, FetchConfig
 from .exchange import Exchange, FetchResult
@@ -207,7 +208,7 @@ class RobotsCache:
             self.outages.pop(origin, None)
             return
         raise RobotsUnreachableError(
-            f"robots.txt of {origin} could not be reached when {outage.url} was fetched"
+            f"robots.txt of {origin} could not be reached when {shown_name(outage.url)} was fetched"
             f" ({outage.reason}): RFC 9309 allows nothing of {origin} until it can be, and"
             f" it is not asked for again for {left:.0f} s",
             url=url,
@@ -261,7 +262,7 @@ def page_plan(
             )
         target = urls.check(target, url, attempt)
         if target in seen:
-            raise FetchError(f"redirect loop at {target}", url=url, attempts=attempt)
+            raise FetchError(f"redirect loop at {shown_name(target)}", url=url, attempts=attempt)
         seen.add(target)
         log.debug("%s: redirected (%d) to %s", url, received.exchange.status, target)
         current = target
@@ -313,7 +314,7 @@ def _admit(
         reading.origin = None
     rules = robots.rules[origin]
     if rules is not None and not rules.can_fetch(url, config.user_agent):
-        where = "" if url == requested else f" (redirected to {url})"
+        where = "" if url == requested else f" (redirected to {shown_name(url)})"
         raise RobotsDisallowedError(
             f"robots.txt of {origin} disallows it{where}", url=requested, attempts=attempt
         )

@@ -14,7 +14,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ..errors import BlockedAddressError, DecompressionBombError, ResponseTooLargeError
+from ..errors import (
+    BlockedAddressError,
+    DecompressionBombError,
+    ResponseTooLargeError,
+    shown_name,
+)
 from .config import HTML_TYPES, REDIRECTS, ROBOTS_MAX_BYTES
 from .decoders import DecodeError, Decoder, Overflow
 from .exchange import Exchange, Headers, header, media_type
@@ -162,7 +167,7 @@ class Receiver:
     def _too_large(self, what: str | None) -> ResponseTooLargeError:
         """The error of a body of ``what`` size, or of one that went on past the limit."""
         step = self._step
-        where = "" if step.url == step.requested else f" at {step.url}"
+        where = "" if step.url == step.requested else f" at {shown_name(step.url)}"
         size = f"is {what}, over" if what else "goes on past"
         return ResponseTooLargeError(
             f"the response body{where} {size} the {_size(self._limit)} limit",

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from tenacity import RetryCallState, retry_if_exception, stop_after_attempt
 
-from ..errors import FetchError, HttpStatusError
+from ..errors import FetchError, HttpStatusError, shown_name
 from .config import FetchConfig
 from .plan import DeadlineExceeded
 from .receiver import RetryableStatus
@@ -114,7 +114,7 @@ def final_error(
     where = ""
     failed_url = exc.url if isinstance(exc, RetryableStatus) else errors.failed_url(exc)
     if failed_url and failed_url != url:
-        where = f" at {failed_url}"
+        where = f" at {shown_name(failed_url)}"
     status = exc.status if isinstance(exc, RetryableStatus) else None
     kind = HttpStatusError if status is not None else FetchError
     return kind(

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import StateError, WarcError
+from ..errors import StateError, WarcError, shown_name
 from ..files import PathArg, safe_name, write_text_file
 from ..warc import Stored, salvage
 from .ledger import DONE, FAILED, Ledger, LedgerCounts
@@ -247,7 +247,7 @@ def finish(ledger: Ledger, url: str, warc: str, data: dict[str, Any]) -> None:
             FAILED,
             warc=warc,
             error=why.get("error"),
-            message=f"{url}: {why.get('reason')}",
+            message=f"{shown_name(url)}: {why.get('reason')}",
             attempts=fetched.get("attempts"),
             status=fetched.get("status"),
         )
@@ -327,8 +327,10 @@ def _checked(urls: Iterable[str], ledger: Ledger) -> Iterator[tuple[str, str]]:
             # A line whose bytes are not UTF-8 cannot be stored as it is: SQLite refused
             # it, and the whole run stopped.
             shown = printable(line) if isinstance(line, str) else repr(line)
-            ledger.add_failed(shown, "InvalidUrl", f"{shown}: {exc}")
-            log.warning("%s: %s", shown, exc)  # as every failed URL is, when it fails
+            # The row keeps the line whole (it is data); its message, a line's worth of it.
+            message = f"{shown_name(shown)}: {exc}"
+            ledger.add_failed(shown, "InvalidUrl", message)
+            log.warning("%s", message)  # as every failed URL is, when it fails
             continue
         yield url, urllib.parse.urlsplit(url).hostname or ""
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..article import Article
 from ..capture import AsyncFetcher, FetchConfig, Fetcher, FetchResult
-from ..errors import ArchiverError, HttpStatusError, InputError, NotHtmlError
+from ..errors import ArchiverError, HttpStatusError, InputError, NotHtmlError, shown_name
 from ..extraction import Registry, extract
 from ..files import PathArg
 from ..warc import Payloads, WarcWriter
@@ -122,7 +122,7 @@ def unextractable(result: FetchResult) -> ArchiverError | None:
     """Why the page of ``result`` cannot be extracted (an error status, not HTML), or None."""
     url = result.url
     final = result.final
-    where = "" if result.final_url == url else f" at {result.final_url}"
+    where = "" if result.final_url == url else f" at {shown_name(result.final_url)}"
     if not 200 <= final.status < 300:
         return HttpStatusError(
             f"HTTP {final.status} {final.reason}".rstrip() + where,

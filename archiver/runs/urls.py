@@ -13,7 +13,7 @@ from typing import IO
 
 from rfc3986.normalizers import remove_dot_segments
 
-from ..errors import InputError
+from ..errors import InputError, shortened
 from ..files import PathArg
 from .inputs import error_cause
 
@@ -37,7 +37,7 @@ def normalize_url(text: str) -> str:
         parts = urllib.parse.urlsplit(text.strip())
         port = parts.port
     except ValueError as exc:
-        raise ValueError(f"not a URL ({exc})") from None
+        raise ValueError(f"not a URL ({shortened(str(exc))})") from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise ValueError(f"not an http(s) URL (scheme {scheme or 'missing'!r})")
