@@ -3,6 +3,7 @@ CDXJ index and WACZ packaging."""
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import gzip
@@ -345,6 +346,37 @@ def test_captures_of_response_records_are_decoded(tmp_path: Path) -> None:
     assert captures[0].content_type == "text/html; charset=iso-8859-7"
     assert captures[1].payload == b"Hello world"  # chunking undone
     assert list(archiver.read(crawl)) == []  # response records are read, not mistaken
+
+
+def test_a_utf16_page_of_a_response_record_with_no_content_type_is_a_page(tmp_path: Path) -> None:
+    # Its kind was sniffed from its raw bytes, where "<html" has NULs between its letters:
+    # it was skipped as no page. It is read as load() reads it (a byte-order mark, or the
+    # NULs of UTF-16), which decodes and extracts it.
+    page = GREEK_HTML.replace("<meta charset='iso-8859-7'>", "")
+    bodies = {
+        f"{PAGE_URL}/le-bom": codecs.BOM_UTF16_LE + page.encode("utf-16-le"),
+        f"{PAGE_URL}/be-bom": codecs.BOM_UTF16_BE + page.encode("utf-16-be"),
+        f"{PAGE_URL}/le": page.encode("utf-16-le"),
+        f"{PAGE_URL}/be": page.encode("utf-16-be"),
+    }
+    crawl = tmp_path / "crawl.warc.gz"
+    with open(crawl, "wb") as file:
+        writer = WARCWriter(file, gzip=True, warc_version="WARC/1.1")
+        for url, body in [*bodies.items(), (f"{PAGE_URL}/text", "Καλημέρα σας.".encode("utf-16"))]:
+            http = StatusAndHeaders("200 OK", [], protocol="HTTP/1.1")
+            record = writer.create_warc_record(
+                url, "response", payload=io.BytesIO(body), http_headers=http
+            )
+            writer.write_record(record)
+    skipped: list[archiver.warc.SkippedRecord] = []
+    captures = list(archiver.read_captures(crawl, on_skipped=skipped.append))
+    assert [(c.target_uri, c.content_type, c.payload) for c in captures] == [
+        (url, None, body) for url, body in bodies.items()
+    ]
+    assert [record.target_uri for record in skipped] == [f"{PAGE_URL}/text"]  # not HTML
+    report = archiver.reprocess(crawl, warc=tmp_path / "out.warc.gz")
+    assert report.ok and len(report) == 4
+    assert {article.title for article in report} == {"Νέα μέτρα για την Αθήνα"}
 
 
 def test_reextraction_of_response_records(tmp_path: Path) -> None:

@@ -134,14 +134,26 @@ def load(
         # A Unicode page's kind is sniffed from its text: UTF-16 and UTF-32 write "<html"
         # with NULs between its letters, and a byte-order mark stands before its first
         # tag. The other encodings write tags as ASCII bytes, sniffed as they are.
-        kind = sniff_kind(text[:_SNIFF].encode() if encoding.startswith("utf-") else raw)
+        kind = _sniff(text[:_SNIFF].encode() if encoding.startswith("utf-") else raw[:_SNIFF])
     return Document(text=text, kind=kind, raw=raw, encoding=encoding, name=name, url=url)
 
 
-def sniff_kind(raw: bytes) -> InputKind:
+def sniff_kind(raw: bytes, content_type: str | None = None) -> InputKind:
     """The kind of input ``raw`` looks like: ``html`` when it starts like HTML or its
-    first 8 KiB hold three HTML tags, else ``text``."""
+    first 8 KiB hold three HTML tags, else ``text``.
+
+    Bytes that :func:`load` takes for UTF-16 or UTF-32 (see :func:`_unicode_encoding`;
+    ``content_type`` an HTTP header whose charset may name UTF-16) are sniffed from
+    their text, as :func:`load` sniffs them: "<html" has NULs between its letters.
+    """
     head = raw[:_SNIFF]
+    if (unicode := _unicode_encoding(head, _header_encoding(content_type))) is not None:
+        encoding, bom = unicode
+        head = head[len(bom) :].decode(encoding, "replace").encode()
+    return _sniff(head)
+
+
+def _sniff(head: bytes) -> InputKind:
     return "html" if _HTML_START.match(head) or len(_HTML_TAGS.findall(head)) >= 3 else "text"
 
 
@@ -203,21 +215,21 @@ def _scalar_values(text: str) -> str:
 
 def _decode(raw: bytes, name: str, content_type: str | None, url: str | None) -> tuple[str, str]:
     """The text of ``raw`` and the name of its encoding (an IANA label, lower case)."""
-    for bom, encoding in _BOMS:
-        if raw.startswith(bom):
-            return _strict(raw[len(bom) :], encoding, name), encoding
     head = raw[:_SNIFF]
+    header = _header_encoding(content_type)
+    unicode = _unicode_encoding(head, header)
+    if unicode is not None and unicode[1]:
+        encoding, bom = unicode
+        return _strict(raw[len(bom) :], encoding, name), encoding
     for magic, what in _MAGIC:
         if head.startswith(magic):
             raise BinaryInputError(f"input is {what}, not a page", source=name)
-    header = _header_encoding(content_type)
     meta = _meta_encoding(raw[:_PRESCAN])
-    utf16 = header if header in _UTF16 else _utf16_start(head)
-    if utf16 is not None and b"\x00" in head:
-        # UTF-16 without a byte-order mark holds NUL bytes: a header may say it is, or an
-        # HTML page's first tag shows it (a text dump of it is taken for binary data).
-        if (text := _try(raw, utf16)) is not None and _control_ratio(text) <= 0.05:
-            return text, utf16
+    if unicode is not None:
+        # UTF-16 without a byte-order mark, which a header names or its NULs show.
+        encoding = unicode[0]
+        if (text := _try(raw, encoding)) is not None and _control_ratio(text) <= 0.05:
+            return text, encoding
     if b"\x00" in head:
         raise BinaryInputError("input is binary data (it holds NUL bytes), not a page", source=name)
     for declared in (header, meta):
@@ -263,6 +275,25 @@ def _nearly_utf8(raw: bytes, *, declared: bool) -> str | None:
     # ever holds a UTF-8 sequence, so what does hold many is UTF-8.
     encoded = len(text) - len(text.encode("ascii", "ignore")) - invalid - replaced
     return text if encoded >= 10 * invalid else None
+
+
+def _unicode_encoding(head: bytes, header: str | None) -> tuple[str, bytes] | None:
+    """The Unicode encoding that bytes starting with ``head`` are decoded in, whatever
+    follows, and its byte-order mark: the one a mark names; else UTF-16 with no mark
+    (``b""``) when ``head`` holds NUL bytes and ``header`` (the encoding a Content-Type
+    names) says UTF-16 or an HTML page's first tag shows it (see :func:`_utf16_start`).
+    None for any other.
+
+    :func:`_decode` and :func:`sniff_kind` both ask it: the kind of a page is sniffed
+    from the text it is read as (a WARC record's with no Content-Type too).
+    """
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return encoding, bom
+    if b"\x00" not in head:
+        return None
+    utf16 = header if header in _UTF16 else _utf16_start(head)
+    return None if utf16 is None else (utf16, b"")
 
 
 def _utf16_start(head: bytes) -> str | None:

@@ -336,14 +336,16 @@ def _media_type(content_type: str | None) -> str:
 def _page_kind(capture: Capture) -> str | None:
     """``html`` or ``text`` when ``capture`` may be a page of that kind; None when not.
 
-    With no type, its content says (an error, a body over the limit, is a page's).
+    With no type, its content says (an error, a body over the limit, is a page's), read
+    as :func:`~archiver.capture.load` reads it: a UTF-16 page, by its byte-order mark
+    or its NULs, is HTML (its raw bytes have NULs between the letters of "<html").
     """
     if capture.status is not None and capture.status // 100 != 2:
         return None
     mime = _media_type(capture.content_type)
     if mime:
         return _KINDS.get(mime)
-    if capture.error is not None or sniff_kind(capture.payload) == "html":
+    if capture.error is not None or sniff_kind(capture.payload, capture.content_type) == "html":
         return "html"
     return None
 
