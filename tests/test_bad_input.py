@@ -334,6 +334,10 @@ def test_a_utf16_or_utf32_page_is_html(data: bytes, content_type: str | None) ->
     [
         pytest.param(codecs.BOM_UTF16_LE + GREEK_TEXT.encode("utf-16-le"), None, id="bom"),
         pytest.param(GREEK_TEXT.encode("utf-16-le"), "text/plain; charset=utf-16", id="declared"),
+        # Without a mark or a charset, it was refused as binary data: its NULs, each on the
+        # same side of a byte pair, are those of UTF-16 (its spaces, line ends, digits).
+        pytest.param(GREEK_TEXT.encode("utf-16-le"), None, id="undeclared-le"),
+        pytest.param(GREEK_TEXT.encode("utf-16-be"), None, id="undeclared-be"),
     ],
 )
 def test_a_utf16_text_dump_is_still_a_text_dump(data: bytes, content_type: str | None) -> None:
@@ -341,6 +345,31 @@ def test_a_utf16_text_dump_is_still_a_text_dump(data: bytes, content_type: str |
     assert document.kind == "text"
     assert document.text == GREEK_TEXT
     assert GREEK_PARAGRAPHS[0] in extract(data, name="greek.txt", content_type=content_type).text
+
+
+@pytest.mark.parametrize("encoding", ["utf-16le", "utf-16be"])
+def test_a_utf16_text_file_without_a_byte_order_mark_is_archived(
+    tmp_path: Path, encoding: str
+) -> None:
+    path = tmp_path / "council.txt"
+    path.write_bytes(ENGLISH_PAGE.encode(encoding))
+    document, article = process_file(path)
+    assert (document.kind, document.encoding) == ("text", encoding)
+    assert document.text == ENGLISH_PAGE
+    assert article.title == "Council approves the new harbour plan"
+    assert article.text == extract(ENGLISH_PAGE.encode(), name="council.txt").text
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(b"\x00\x01" * 100, id="short-integers"),  # all controls, read as UTF-16
+        pytest.param(b"\x00" + GREEK_TEXT.encode("utf-16-le"), id="utf-16-one-byte-off"),
+    ],
+)
+def test_nuls_on_one_side_of_pairs_that_are_no_utf16_text_are_binary(data: bytes) -> None:
+    with pytest.raises(BinaryInputError, match="binary data"):
+        load(data, name="data.txt")
 
 
 def test_a_page_after_a_utf8_byte_order_mark_is_html() -> None:

@@ -68,6 +68,9 @@ _UTF16_STARTS = (
     (re.compile(rb"(?:[\t\n\f\r ]\x00)*<\x00[!A-Za-z]\x00"), "utf-16le"),
     (re.compile(rb"(?:\x00[\t\n\f\r ])*\x00<\x00[!A-Za-z]"), "utf-16be"),
 )
+#: Text in UTF-16 without a byte-order mark: at least one character in this many has a
+#: NUL byte (an ASCII one: a space, a line end, a Latin letter), on one side of each pair.
+_UTF16_NUL_SHARE = 10
 
 
 def load(
@@ -84,12 +87,12 @@ def load(
     The encoding comes from a byte-order mark, then the ``charset`` of ``content_type``
     (an HTTP header value), then an HTML ``<meta charset>``, then strict UTF-8, then
     detection by Firefox's detector (chardetng; ``url``'s top-level domain a hint, as
-    browsers give theirs); an HTML page whose first tag is written in UTF-16 (a NUL byte by each
-    ASCII one) needs no mark or charset. A charset label counts only when it is one of
-    the WHATWG Encoding Standard's (see :mod:`.charsets`); any other is ignored, as
-    browsers ignore it. ``kind`` is sniffed from the content when not given. A ``str``
-    is taken as text; a lone surrogate in it (which no encoding can write) becomes
-    U+FFFD, as in browsers.
+    browsers give theirs); an HTML page whose first tag is written in UTF-16 (a NUL byte
+    by each ASCII one), or a text whose NUL bytes are those of UTF-16, needs no mark or
+    charset. A charset label counts only when it is one of the WHATWG Encoding
+    Standard's (see :mod:`.charsets`); any other is ignored, as browsers ignore it.
+    ``kind`` is sniffed from the content when not given. A ``str`` is taken as text; a
+    lone surrogate in it (which no encoding can write) becomes U+FFFD, as in browsers.
 
     Raises an :class:`~archiver.errors.InputError` subclass naming ``name`` and the cause;
     :class:`~archiver.errors.NotHtmlError` for a feed, a sitemap, an SVG image, an OPML
@@ -281,8 +284,7 @@ def _unicode_encoding(head: bytes, header: str | None) -> tuple[str, bytes] | No
     """The Unicode encoding that bytes starting with ``head`` are decoded in, whatever
     follows, and its byte-order mark: the one a mark names; else UTF-16 with no mark
     (``b""``) when ``head`` holds NUL bytes and ``header`` (the encoding a Content-Type
-    names) says UTF-16 or an HTML page's first tag shows it (see :func:`_utf16_start`).
-    None for any other.
+    names) says UTF-16 or its NULs show it (see :func:`_utf16_order`). None for any other.
 
     :func:`_decode` and :func:`sniff_kind` both ask it: the kind of a page is sniffed
     from the text it is read as (a WARC record's with no Content-Type too).
@@ -292,14 +294,24 @@ def _unicode_encoding(head: bytes, header: str | None) -> tuple[str, bytes] | No
             return encoding, bom
     if b"\x00" not in head:
         return None
-    utf16 = header if header in _UTF16 else _utf16_start(head)
+    utf16 = header if header in _UTF16 else _utf16_order(head)
     return None if utf16 is None else (utf16, b"")
 
 
-def _utf16_start(head: bytes) -> str | None:
-    """The UTF-16 whose byte order ``head`` starts an HTML page in, if it does."""
+def _utf16_order(head: bytes) -> str | None:
+    """The byte order of the UTF-16 that ``head`` is written in, if its NUL bytes show
+    one: an HTML page's first tag, a NUL by each ASCII byte; or text whose NULs are all
+    on one side of its byte pairs (but for one in twenty: U+0300, say, has its NUL on
+    the other), one character in :data:`_UTF16_NUL_SHARE` at least having one. A text
+    dump in UTF-16 without a byte-order mark was taken for binary data."""
     for start, encoding in _UTF16_STARTS:
         if start.match(head):
+            return encoding
+    pairs = len(head) // 2
+    # An ASCII character's NUL is its second byte in little-endian order, its first in big.
+    second, first = head[1 : 2 * pairs : 2].count(0), head[0 : 2 * pairs : 2].count(0)
+    for nuls, others, encoding in ((second, first, "utf-16le"), (first, second, "utf-16be")):
+        if nuls * _UTF16_NUL_SHARE >= pairs and others * 20 <= nuls:
             return encoding
     return None
 
