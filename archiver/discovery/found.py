@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Literal
 
 import courlan
+from rfc3986.normalizers import remove_dot_segments
 
 __all__ = ["DiscoveredURL", "SourceKind", "absolute_url", "clean_url", "joined", "joined_all"]
 
@@ -65,12 +66,16 @@ def absolute_url(base: str, ref: str) -> str | None:
 
 
 def clean_url(url: str) -> str | None:
-    """``url`` normalised, without a fragment or tracking parameters (``utm_*``,
+    """``url`` normalised, without dot segments, a fragment or tracking parameters (``utm_*``,
     ``fbclid`` and the like, as courlan knows them; the others are kept, sorted); None
     when it is not an http(s) URL."""
     try:
         # Not courlan's strict mode: it keeps only the query parameters it knows.
-        cleaned = urllib.parse.urldefrag(courlan.normalize_url(url.strip())).url
+        parts = urllib.parse.urlsplit(courlan.normalize_url(url.strip()))
     except ValueError:
         return None
-    return cleaned if cleaned.startswith(("http://", "https://")) else None
+    if parts.scheme not in ("http", "https"):
+        return None
+    # Without dot segments, as the ledger keeps a URL (/a/./b is /a/b, which is fetched).
+    path: str = remove_dot_segments(parts.path)
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
