@@ -124,8 +124,11 @@ def load(
         text, encoding = data, "utf-8"
     else:
         text, encoding = _decode(raw, name, content_type, url)
-        # A detected codec (utf-7, say) may still give what UTF-8 cannot write.
-        text = _scalar_values(text)
+        if encoding != "utf-8":
+            # A detected codec (utf-7, say) may still give what UTF-8 cannot write; text
+            # that Python's UTF-8 decoder gives holds no lone surrogate (it takes their
+            # bytes for invalid ones): most pages need not be encoded again to see that.
+            text = _scalar_values(text)
     text = text.lstrip("\ufeff")
     if not text.strip():
         raise EmptyInputError("input is empty", source=name)
