@@ -83,11 +83,10 @@ class SitePlugin:
         # generic extractor parses the page again, whose tree then takes its memory, warm
         # in the caches, rather than memory the CPU has not touched for a while.
         visible_lines = self._visible_lines(tree, declared)
-        headline = None
-        if found is None or not found.text:
-            headline = headline_metadata(tree, document.url, declared)
+        fallback = found is None or not found.text
+        headline = headline_metadata(tree, document.url, declared) if fallback else None
         del tree
-        if found is None or not found.text:
+        if fallback:
             # The site changed its template: the generic extractor finds the body, and
             # the site's own text rules clean it (as a body: nothing is searched for).
             log.info("%s: %s template not recognised; generic fallback", document.name, self.name)
@@ -97,9 +96,7 @@ class SitePlugin:
             found = clean_body(
                 generic.text.splitlines(), self.rules, language=language or generic.language
             )
-            fallback = True
-        else:
-            fallback = False
+        assert found is not None  # the site's body, or the generic one
         language = language or found.language
         visible = (
             None
