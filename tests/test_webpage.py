@@ -123,6 +123,20 @@ def test_scripts_styles_and_svg_in_the_body_leave_the_text_as_it_is() -> None:
     assert result.text.split("\n\n") == PARAGRAPHS
 
 
+def test_escaped_markup_in_the_text_stays_as_readers_see_it() -> None:
+    """trafilatura unescapes the text its tree gives, which the parser unescaped already:
+    a page's '&amp;lt;script&amp;gt;' (shown as '&lt;script&gt;') came out as '<script>',
+    '&amp;not' as '¬'; and the lead paragraph, found as it is, was kept twice."""
+    shown = (
+        "The code sample shows the literal string &lt;script&gt;, the escape &amp; and "
+        "&not; in HTML source, as printed on the page for the readers of this paragraph."
+    )
+    escaped = shown.replace("&", "&amp;")
+    paragraphs = [f"<p>{p}</p>" for p in [escaped, *PARAGRAPHS[1:]]]
+    result = extract_html(page(f"<article><h1>Headline</h1>{''.join(paragraphs)}</article>"))
+    assert result.text.split("\n\n") == [shown, *PARAGRAPHS[1:]]
+
+
 def test_the_text_of_an_svg_stays_out_of_the_article() -> None:
     # trafilatura deletes SVG while walking the tree: after one nested in another it
     # loses its way, and the later ones' text reached its output

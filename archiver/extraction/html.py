@@ -42,6 +42,8 @@ from typing import Any
 import trafilatura
 from lxml.etree import XPath, iterwalk
 from trafilatura.settings import Extractor
+from trafilatura.utils import sanitize
+from trafilatura.xml import process_element
 
 from .language import detect_language, justext_stoplist, language_code
 from .lead import keep_lead, standfirst
@@ -421,8 +423,22 @@ def _trafilatura(
     document: Any = trafilatura.bare_extraction(tree, options=_options(fast, url))
     if document is None or not document.text:
         return []
-    paragraphs = [p.strip() for p in document.text.split("\n") if p.strip()]
+    text = document.text
+    if any("&" in piece for piece in document.body.itertext()):
+        text = _text_as_parsed(document.body)
+    paragraphs = [p.strip() for p in text.split("\n") if p.strip()]
     return clean_paragraphs(paragraphs, headlines)
+
+
+def _text_as_parsed(body: HtmlElement) -> str:
+    """trafilatura's text of ``body`` (its ``xmltotxt``) without the ``html.unescape``
+    it ends with: the tree's text was unescaped by the parser, so that a page's
+    ``&amp;lt;`` came out as ``<`` rather than the ``&lt;`` readers see, and ``&not``
+    as ``¬``. Only a text with an ``&`` in it is changed by that, so only such a text is
+    made again."""
+    pieces: list[str] = []
+    process_element(body, pieces, False)
+    return sanitize("".join(pieces), True) or ""
 
 
 def _options(fast: bool, url: str | None) -> Extractor:
