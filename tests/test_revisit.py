@@ -176,6 +176,29 @@ def test_an_article_that_cannot_be_fetched_again_stays_archived(tmp_path: Path) 
         farm.close()
 
 
+def test_a_lost_revisit_keeps_the_earlier_capture(tmp_path: Path) -> None:
+    """A file lost as it was closed (requeue) held a revisit's capture: its URL keeps
+    the earlier capture, which stays its latest should the fetch fail now."""
+    from archiver.runs.ledger import DONE, FAILED, Ledger
+    from archiver.runs.versions import Version
+    from archiver.warc import CaptureRef
+
+    ledger = Ledger(tmp_path / STATE_FILE)
+    url = "https://h.example/a"
+    ledger.add([(url, "h.example")])
+    for kind, warc in (("first", "a.warc.gz"), ("changed", "b.warc.gz")):
+        capture = CaptureRef(f"<{warc}>", url, "2026-01-01T00:00:00Z")
+        ledger.record_version(Version(url, kind, capture, warc, None, None, warc, warc))
+        ledger.finish(url, DONE, warc=warc)
+    assert ledger.requeue("b.warc.gz") == 1
+    latest = ledger.latest_version(url)
+    assert latest is not None and latest.warc == "a.warc.gz"
+    assert ledger.finish(url, FAILED, error="HttpStatusError") == DONE
+    ledger.commit()
+    assert next(iter(ledger.outcomes()))["warc"] == "a.warc.gz"
+    ledger.close()
+
+
 def test_bad_period_and_folder(tmp_path: Path) -> None:
     assert revisit_period("3d") == timedelta(days=3)
     assert revisit_period("12h") == timedelta(hours=12)

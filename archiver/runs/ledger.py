@@ -253,8 +253,12 @@ class Ledger:
         """Set pending again every URL recorded in the WARC file ``warc`` (which is lost);
         returns how many. Committed with the next :meth:`commit`."""
         with self._writing("set the pages of a lost file pending"):
+            # Its captures are versions no more; a URL archived before keeps the file of
+            # its earlier capture, which stays its latest should it fail now (:meth:`finish`).
+            self._db.execute("DELETE FROM versions WHERE warc = ?", (warc,))
             return self._db.execute(
-                "UPDATE urls SET state = 'pending', warc = NULL, error = NULL, message = NULL"
+                "UPDATE urls SET state = 'pending', error = NULL, message = NULL, warc ="
+                " (SELECT warc FROM versions WHERE versions.url = urls.url ORDER BY id DESC)"
                 " WHERE warc = ?",
                 (warc,),
             ).rowcount
