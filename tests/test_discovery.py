@@ -234,6 +234,10 @@ def test_a_feed_in_the_charset_its_content_type_names() -> None:
     ]
     declared = b'<?xml version="1.0" encoding="utf-8"?>' + feed.encode()
     assert parse_feed(declared, "http://x.test/feed", "text/xml")[0].title == "Новости дня"
+    # The declaration wins over a server's default charset (Apache's ISO-8859-1).
+    french = declared.replace("Новости дня".encode(), "Café déjà".encode())
+    latin1 = "text/html; charset=iso-8859-1"
+    assert parse_feed(french, "http://x.test/feed", latin1)[0].title == "Café déjà"
 
 
 @pytest.mark.parametrize(

@@ -43,6 +43,9 @@ _FEED_START = re.compile(
     re.DOTALL | re.IGNORECASE,
 )
 
+#: A feed that says its encoding: a byte-order mark, or an XML declaration naming one.
+_DECLARED = re.compile(rb"(?:\xef\xbb\xbf|\xff\xfe|\xfe\xff)|\s*<\?xml\s[^>]*\bencoding\s*=")
+
 
 @dataclass(frozen=True, slots=True)
 class FeedItem:
@@ -74,7 +77,10 @@ def parse_feed(data: bytes, source: str, content_type: str | None = None) -> lis
     Raises :class:`~archiver.errors.InputError` naming ``source`` when it is not a feed.
     """
     headers = {"content-location": source}
-    if content_type:
+    if content_type and not _DECLARED.match(data):
+        # Only for a feed that does not say its encoding itself: feedparser lets the
+        # header's charset win over the XML declaration's, and a server's default one
+        # (Apache's ISO-8859-1) turned a UTF-8 feed's titles and links to mojibake.
         headers["content-type"] = content_type
     parsed = feedparser.parse(
         _trimmed(data, source),
