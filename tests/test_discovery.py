@@ -130,6 +130,18 @@ def test_a_sitemap_with_bare_ampersands_is_read_with_a_warning(
     assert "http://x.test/s.xml: malformed XML" in caplog.text and "bare '&'" in caplog.text
 
 
+def test_a_utf16_sitemap_with_a_bare_ampersand_is_refused_not_garbled() -> None:
+    """Escaped as ASCII bytes, its '&amp;' broke the UTF-16 pairs: the URL came out as
+    'http://x.test/a?p=1愦灭;b=2', archived as if the sitemap had listed it."""
+    data = (
+        '<?xml version="1.0" encoding="UTF-16"?>'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        "<url><loc>http://x.test/a?p=1&b=2</loc></url></urlset>"
+    ).encode("utf-16")
+    with pytest.raises(InputError, match="malformed XML"):
+        parse_sitemap(data, "http://x.test/s.xml")
+
+
 def test_a_gzip_bomb_stops_at_the_protocols_limit() -> None:
     bomb = gzip.compress(b"<urlset>" + b" " * (60 * 1024 * 1024) + b"</urlset>", compresslevel=9)
     assert len(bomb) < 100_000

@@ -138,7 +138,8 @@ def parse_sitemap(data: bytes, source: str) -> Sitemap:
     try:
         return _read(text, source)
     except etree.XMLSyntaxError as exc:
-        escaped = _escaped_ampersands(text)
+        # Bytes escaped as ASCII: not in UTF-16 or UTF-32, whose NULs would be lost.
+        escaped = text if b"\x00" in text[:_CHUNK] else _escaped_ampersands(text)
         if escaped != text:
             try:
                 sitemap = _read(escaped, source)
