@@ -13,6 +13,7 @@ from click.testing import CliRunner
 import archiver
 from archiver.article import Article
 from archiver.cli import main
+from archiver.runs.ledger import STATE_FILE
 from archiver.runs.textindex import SEARCH_FILE, TextIndex
 from archiver.runs.words import fold, match_expression
 from archiver.warc import Stored, WarcWriter, article_at
@@ -171,7 +172,7 @@ def test_bad_query_and_folder_are_errors_not_tracebacks(tmp_path: Path) -> None:
 def test_a_folder_without_warc_files_is_no_archive_folder(tmp_path: Path) -> None:
     """A mistyped folder gave '0 results' (status 0) and was left a search.sqlite."""
     (tmp_path / "notes.txt").write_text("x")
-    cause = "not an archive folder: it holds no WARC files"
+    cause = "not an archive folder: it holds no WARC file"
     with pytest.raises(archiver.InputError, match=cause):
         archiver.search("central", tmp_path)
     with pytest.raises(archiver.InputError, match=cause):
@@ -181,6 +182,10 @@ def test_a_folder_without_warc_files_is_no_archive_folder(tmp_path: Path) -> Non
         assert result.exit_code == 1
         assert result.stderr.strip() == f"error: {tmp_path}: {cause}"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["notes.txt"]
+    # A run's folder, all of whose URLs failed.
+    (tmp_path / STATE_FILE).write_bytes(b"")
+    with pytest.raises(archiver.InputError, match=r"nothing is archived in it yet \("):
+        archiver.search("central", tmp_path)
     # A run writing its first file is an archive: nothing found yet.
     (tmp_path / "a.warc.gz.open").write_bytes(b"")
     assert archiver.search("central", tmp_path) == []

@@ -22,7 +22,7 @@ from typing import Any
 from ..article import Article
 from ..errors import InputError
 from ..files import PathArg
-from ..runs import NO_WARCS, holds_warcs, normalize_url, warc_files
+from ..runs import check_archive_folder, normalize_url, warc_files
 from ..warc import ArchivedArticle, entries
 from .changes import METADATA_FIELDS
 
@@ -103,8 +103,7 @@ def history(url: str, directory: PathArg) -> list[TextVersion]:
         raise TypeError(f"the URL must be a str, not {type(url).__name__}")
     folder = Path(directory)
     if folder.is_dir():
-        if not holds_warcs(folder):
-            raise InputError(NO_WARCS, source=os.fspath(directory))
+        check_archive_folder(folder)
         files = warc_files(folder)
     elif folder.is_file():
         files = [folder]

@@ -19,12 +19,11 @@ from .reextraction import reprocess
 from .refresh import RevisitReport, revisit
 from .report import Report
 from .single import aarchive, archive
-from .textindex import NO_WARCS, Hit, IndexCheck, TextIndex, holds_warcs, search, warc_files
+from .textindex import Hit, IndexCheck, TextIndex, check_archive_folder, search, warc_files
 from .updates import UpdateReport, archive_sites, update_archive
 from .urls import normalize_url, stdin_url_lines, url_lines
 
 __all__ = [
-    "NO_WARCS",
     "BulkConfig",
     "BulkProgress",
     "BulkReport",
@@ -40,8 +39,8 @@ __all__ = [
     "archive",
     "archive_many",
     "archive_sites",
+    "check_archive_folder",
     "check_writable",
-    "holds_warcs",
     "normalize_url",
     "process_file",
     "reprocess",

@@ -25,7 +25,7 @@ from typing import Any
 from ..errors import StateError, WarcError, shown_name
 from ..files import PathArg, safe_name, write_text_file
 from ..warc import Stored, salvage
-from .ledger import DONE, FAILED, Ledger, LedgerCounts
+from .ledger import DONE, FAILED, STATE_FILE, Ledger, LedgerCounts
 from .urls import normalize_url, open_url_list, printable, url_lines
 from .versions import Version
 
@@ -52,8 +52,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: The ledger's file in the output folder (or the state folder of a cluster run).
-STATE_FILE = "state.sqlite"
 #: The failure report's file, beside the ledger.
 FAILURE_REPORT = "failures.jsonl"
 #: How many causes of failure a report lists.

@@ -33,6 +33,7 @@ __all__ = [
     "DONE",
     "FAILED",
     "PENDING",
+    "STATE_FILE",
     "Entry",
     "Ledger",
     "LedgerCounts",
@@ -41,6 +42,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
+#: The ledger's file in the output folder (or the state folder of a cluster run).
+STATE_FILE = "state.sqlite"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS urls (
     id INTEGER PRIMARY KEY,

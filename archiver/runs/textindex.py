@@ -38,16 +38,16 @@ from ..errors import InputError, StateError, WarcError
 from ..files import PathArg
 from ..warc import ArchivedArticle, Stored, article_at, entries
 from .databases import is_damaged, sqlite_cause
+from .ledger import STATE_FILE
 from .words import fold, match_expression, snippet, terms
 
 __all__ = [
-    "NO_WARCS",
     "RANKED",
     "SEARCH_FILE",
     "Hit",
     "IndexCheck",
     "TextIndex",
-    "holds_warcs",
+    "check_archive_folder",
     "search",
     "sync_index",
     "warc_files",
@@ -57,8 +57,6 @@ log = logging.getLogger(__name__)
 
 #: The index's file in an archive folder.
 SEARCH_FILE = "search.sqlite"
-#: Why a folder without a WARC file is no archive folder.
-NO_WARCS = "not an archive folder: it holds no WARC files"
 _FILES = "SELECT name, size, position FROM files"
 #: A query's results are the best ranked of its newest matches, this many at most.
 RANKED = 5000
@@ -455,12 +453,8 @@ def search(
         raise TypeError(f"the site must be a str, not {type(site).__name__}")
     since, until = _asked_day("since", since), _asked_day("until", until)
     folder = Path(directory)
-    if not folder.is_dir():
-        raise InputError("not an archive folder", source=str(folder))
-    if not (folder / SEARCH_FILE).exists() and not holds_warcs(folder):
-        # A mistyped folder: said, rather than searched as an empty archive (and left
-        # with a search.sqlite of nothing).
-        raise InputError(NO_WARCS, source=str(folder))
+    if not (folder / SEARCH_FILE).exists():
+        check_archive_folder(folder)
     index = TextIndex(folder)
     try:
         index.sync()
@@ -512,12 +506,23 @@ def _day(published: datetime | date | None, captured: str) -> str:
     return captured[:10]
 
 
-def holds_warcs(folder: Path) -> bool:
-    """Whether the folder ``folder`` holds a WARC file, closed or being written."""
-    return any(
+def check_archive_folder(folder: Path) -> None:
+    """Raise :class:`~archiver.errors.InputError` naming ``folder`` when it is missing or
+    holds no WARC file (closed or being written): a mistyped folder is said, rather than
+    read as an empty archive (search left it a search.sqlite of nothing)."""
+    if not folder.is_dir():
+        cause = "not a folder" if folder.exists() else "no such archive folder"
+        raise InputError(cause, source=str(folder))
+    if any(
         path.name.endswith((".warc", ".warc.gz", ".warc.open", ".warc.gz.open"))
         for path in folder.glob("*.warc*")
-    )
+    ):
+        return
+    if (folder / STATE_FILE).exists():  # a run's folder, all of whose URLs failed
+        cause = "nothing is archived in it yet (it holds no WARC file)"
+    else:
+        cause = "not an archive folder: it holds no WARC file"
+    raise InputError(cause, source=str(folder))
 
 
 def warc_files(folder: Path) -> list[Path]:
