@@ -40,6 +40,7 @@ from archiver.discovery import (
 )
 from archiver.discovery.feeds import MAX_ITEMS, feed_links, looks_like_feed, robots_sitemaps
 from archiver.discovery.sitemaps import MAX_URLS
+from archiver.discovery.sources import SiteSources
 from archiver.errors import InputTooLargeError
 
 FETCH = FetchConfig(allow_private=True, retries=0, timeout=10)
@@ -604,6 +605,32 @@ def test_a_feed_sent_as_html_is_read_as_a_feed(shape: Callable[..., bytes]) -> N
     were lost without a word (so was a feed sent with no Content-Type)."""
     base, found = _discover_through_a_linked_feed(b"application/rss+xml", shape, "text/html")
     assert [url.url for url in found] == [f"{base}/news/story-{n}" for n in range(3)]
+
+
+def test_a_site_on_an_address_or_a_one_word_host_is_discovered() -> None:
+    """courlan takes no such host for a domain: every URL of the site was dropped as no
+    article, and discovery found nothing without a word (--allow-private is for them)."""
+    server = HTTPServer(host="127.0.0.67", port=0)
+    server.start()
+    try:
+        base = f"http://127.0.0.67:{server.port}"
+        server.expect_request("/robots.txt").respond_with_data(
+            f"Sitemap: {base}/sitemap.xml\n", content_type="text/plain"
+        )
+        urls = "".join(f"<url><loc>{base}/news/story-{n}</loc></url>" for n in range(3))
+        server.expect_request("/sitemap.xml").respond_with_data(
+            f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>',
+            content_type=XML,
+        )
+        found = archiver.discover(base, config=FETCH, delay=0)
+    finally:
+        server.clear()
+        server.stop()
+    assert [url.url for url in found] == [f"{base}/news/story-{n}" for n in range(3)]
+    for home in ("http://localhost/", "http://intranet/", "http://[::1]:8000/"):
+        sources = SiteSources(home=home)
+        assert sources.is_article(home + "news/2024/a-long-story")
+        assert not sources.is_article(home + "tag/news") and not sources.is_article(home)
 
 
 XML = "application/xml"

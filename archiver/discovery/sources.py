@@ -61,9 +61,21 @@ class SiteSources:
             return False
         if self.articles:
             return any(pattern.search(path) for pattern in self.articles)
-        return courlan.check_url(url, strict=True) is not None and not (
+        return courlan.check_url(_checkable(parts), strict=True) is not None and not (
             courlan.is_navigation_page(url)
         )
+
+
+def _checkable(parts: urllib.parse.SplitResult) -> str:
+    """The URL of ``parts`` as courlan can check it: courlan refuses a host that is no
+    domain name (``localhost``, ``127.0.0.1``, an intranet's ``news``), so that every
+    URL of such a site, which ``--allow-private`` lets a user archive, was dropped
+    without a word. Its host is the site's already; only the rest is checked, under a
+    stand-in name."""
+    host = parts.hostname or ""
+    if "." in host and not host.replace(".", "").isdigit():
+        return parts.geturl()
+    return parts._replace(netloc="site.example.com").geturl()
 
 
 def home_url(site: str) -> str:
