@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from functools import lru_cache
 
 from ..article import Article, InputKind
@@ -11,7 +12,7 @@ from ..document import Document
 from ..errors import ArchiverError, ExtractionError
 from .budget import bounded_document
 from .generic import GenericExtractor
-from .registry import Registry, entry_point_plugins
+from .registry import Extractor, Registry, entry_point_plugins
 from .sites import builtin_plugins
 
 __all__ = ["default_registry", "extract", "extract_document"]
@@ -63,6 +64,18 @@ def extract_document(document: Document, *, registry: Registry | None = None) ->
     registry = registry or default_registry()
     document = bounded_document(document)
     extractor = registry.for_document(document)
+    article = _extracted(extractor, document)
+    if extractor is registry.generic and not document.url and article.url:
+        # No URL given and no fingerprint of a site found (its template changed): the
+        # page's own URL (canonical, og:url) may name a site whose plugin knows more (a
+        # date's time and zone, its text rules), as it would with the URL given.
+        named = replace(document, url=article.url)
+        if (plugin := registry.for_document(named)) is not registry.generic:
+            return _extracted(plugin, named)
+    return article
+
+
+def _extracted(extractor: Extractor, document: Document) -> Article:
     log.debug("%s: extracting with %s", document.name, extractor.name)
     try:
         return extractor.extract(document)
