@@ -40,7 +40,7 @@ from functools import lru_cache
 from typing import Any
 
 import trafilatura
-from lxml.etree import XPath, iterwalk
+from lxml.etree import XPath, iterwalk, tostring
 from trafilatura.settings import Extractor
 from trafilatura.utils import sanitize
 from trafilatura.xml import process_element
@@ -424,7 +424,7 @@ def _trafilatura(
     if document is None or not document.text:
         return []
     text = document.text
-    if any("&" in piece for piece in document.body.itertext()):
+    if "&" in tostring(document.body, method="text", encoding="unicode"):
         text = _text_as_parsed(document.body)
     paragraphs = [p.strip() for p in text.split("\n") if p.strip()]
     return clean_paragraphs(paragraphs, headlines)
