@@ -14,7 +14,7 @@ import archiver
 from archiver.article import Article
 from archiver.cli import main
 from archiver.runs.ledger import STATE_FILE
-from archiver.runs.textindex import SEARCH_FILE, TextIndex
+from archiver.runs.textindex import SEARCH_FILE, IndexCheck, TextIndex
 from archiver.runs.words import fold, match_expression
 from archiver.warc import Stored, WarcWriter, article_at
 
@@ -318,6 +318,69 @@ def test_a_search_while_a_run_writes_keeps_what_the_run_indexed(tmp_path: Path) 
     run.complete(tmp_path / "a.warc.gz")
     assert run.check().ok and run.check().indexed == len(ARTICLES)
     run.close()
+
+
+def test_an_index_built_anew_while_a_run_writes_keeps_the_file_it_writes(
+    tmp_path: Path,
+) -> None:
+    """A search during a run that finds an indexed file gone builds the index anew: it
+    indexed the closed files only, dropping what the run had indexed of the file it
+    writes (<name>.open), and the run then recorded that file complete, so that no later
+    sync noticed: its first articles were missing from the index for good."""
+    run = TextIndex(tmp_path)
+    url, title, text, language, published = ARTICLES[0]
+    with WarcWriter(tmp_path / "0.warc.gz") as old:
+        document = archiver.load(page("Old", "An old story of a harbour.", language, published))
+        old.write_article(document, archiver.extract_document(document), target_uri=url + "/0")
+    assert run.sync() == 1
+    (tmp_path / "0.warc.gz").unlink()  # removed while the run writes the next file
+    writer, stored = _writing(tmp_path / "a.warc.gz")
+    for done, article in stored[:2]:
+        run.add("a.warc.gz", done, article)
+    reader = TextIndex(tmp_path)  # another process's search, while the file is open
+    try:
+        assert reader.sync() == 0  # built anew: no closed file is left
+        # Every whole article written so far, under the file's final name, not complete.
+        assert len(reader.search("bank")) == 2
+        assert reader.check().indexed == len(ARTICLES)
+        rows = reader._rows("SELECT id, warc, offset FROM docs ORDER BY id")
+        files = reader._rows("SELECT name, size, position FROM files")
+        assert files == [("a.warc.gz", None, stored[-1][0].offset)]
+    finally:
+        reader.close()
+    for done, article in stored[2:]:
+        run.add("a.warc.gz", done, article)  # indexed by the rebuild already: left as is
+    assert run._rows("SELECT id, warc, offset FROM docs ORDER BY id") == rows
+    writer.close()
+    run.complete(tmp_path / "a.warc.gz")
+    assert run.check() == IndexCheck(missing=(), extra=(), indexed=len(ARTICLES))
+    assert run.sync() == 0
+    run.close()
+
+
+def test_an_index_built_anew_reads_a_file_being_written_up_to_its_last_whole_article(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The last record of a file being written may be cut short as it is read: what
+    comes before it is indexed, and the file goes on from there once salvaged."""
+    writer, stored = _writing(tmp_path / "written.warc.gz")
+    writer.close()
+    whole = (tmp_path / "written.warc.gz").read_bytes()
+    (tmp_path / "written.warc.gz").unlink()
+    last = stored[-1][0].offset
+    (tmp_path / "a.warc.gz.open").write_bytes(whole[: last + (len(whole) - last) // 2])
+    index = TextIndex(tmp_path)
+    assert index.rebuild() == len(ARTICLES) - 1
+    assert index._rows("SELECT name, size, position FROM files") == [
+        ("a.warc.gz", None, stored[-2][0].offset)
+    ]
+    # The run was killed: the next one salvages the file and indexes it on.
+    assert archiver.warc.salvage(tmp_path / "a.warc.gz.open") is not None
+    with caplog.at_level("INFO", logger="archiver.runs.textindex"):
+        assert index.sync() == 1
+    assert f"after {stored[-2][0].offset}" in caplog.text
+    assert index.check() == IndexCheck(missing=(), extra=(), indexed=len(ARTICLES) - 1)
+    index.close()
 
 
 def test_reprocess_into_an_archive_folder_keeps_its_index(archive: Path, tmp_path: Path) -> None:

@@ -215,14 +215,26 @@ class TextIndex:
         return count
 
     def rebuild(self) -> int:
-        """Index every WARC file of the folder from nothing; returns the versions indexed."""
+        """Index every WARC file of the folder from nothing; returns the versions indexed.
+
+        A file a run is writing (``<name>.open``) is indexed too, under its final name,
+        as far as its last whole article, and recorded not complete: the run's next
+        articles go on from there, and its :meth:`complete` finishes it. Indexing only
+        the closed files dropped the rows that run had indexed of its file for good."""
         with self._transaction("empty the search index"):
             self._db.execute("DELETE FROM docs")
             self._db.execute("DELETE FROM files")
             self._db.execute("DROP TABLE words")
         self._db.executescript(_SCHEMA)
-        for warc in warc_files(self.folder):
-            self.index_file(warc)
+        # Listed after emptying: a file a run starts later has all its rows added since.
+        names = {warc.name for warc in warc_files(self.folder)}
+        names |= {path.name.removesuffix(".open") for path in _open_files(self.folder)}
+        for name in sorted(names):
+            closed = self.folder / name
+            if not closed.is_file() and self._index_open(name):
+                continue
+            if closed.is_file():  # else closed, then moved away, since it was listed
+                self.index_file(closed)
         self._db.execute("VACUUM")
         return int(self._rows("SELECT COUNT(*) FROM docs")[0][0])
 
@@ -247,6 +259,31 @@ class TextIndex:
                 for entry in entries(warc):
                     self._add_entry(warc.name, entry)
             self._record_file(warc.name, warc.stat().st_size, None)
+
+    def _index_open(self, name: str) -> bool:
+        """Index the whole articles of ``<name>.open``, a file a run is writing, under
+        ``name``, in one transaction, and record the last one's offset (the file not
+        complete); False when the file is gone (closed, most likely) and nothing was.
+
+        Its last record may be cut short (being written): what comes before it is read.
+        The run's :meth:`add` of an article indexed here leaves it as it is, and one
+        it writes later is indexed by that call, which waits for this transaction."""
+        path = self.folder / f"{name}.open"
+        log.info("%s: indexing its text (a run is writing it)", path)
+        last = None
+        with self._transaction("index a WARC file"):
+            self._db.execute("DELETE FROM docs WHERE warc = ?", (name,))
+            try:
+                for entry in entries(path):
+                    self._add_entry(name, entry)
+                    last = entry.offset
+            except WarcError as exc:
+                if last is None and not path.exists():
+                    return False
+                log.info("%s: indexed as far as its last whole article (%s)", path, exc.message)
+            if last is not None:
+                self._record_file(name, None, last)
+        return True
 
     def check(self) -> IndexCheck:
         """Compare the index with one built anew from the WARC files (in memory)."""
@@ -358,9 +395,13 @@ class TextIndex:
         title, body = fold(article.title or ""), fold(article.text)
         digest = hashlib.sha256(f"{title}\0{body}".encode()).hexdigest()
         earlier = self._db.execute(
-            "SELECT id, extracted FROM docs WHERE capture = ?", (capture,)
+            "SELECT id, extracted, warc, offset FROM docs WHERE capture = ?", (capture,)
         ).fetchone()
         if earlier is not None:
+            if (earlier[2], earlier[3]) == (warc, offset):
+                # These very records are indexed: a run's add() of an article that an
+                # index built anew meanwhile read from the file the run is writing.
+                return
             if earlier[1] > extracted:
                 return  # a newer extraction of this capture is indexed
             self._db.execute("DELETE FROM docs WHERE id = ?", (earlier[0],))
@@ -523,6 +564,15 @@ def check_archive_folder(folder: Path) -> None:
     else:
         cause = "not an archive folder: it holds no WARC file"
     raise InputError(cause, source=str(folder))
+
+
+def _open_files(folder: Path) -> list[Path]:
+    """The WARC files of ``folder`` being written (``<name>.open``), in name order."""
+    return sorted(
+        path
+        for path in folder.glob("*.warc*.open")
+        if path.is_file() and path.name.endswith((".warc.open", ".warc.gz.open"))
+    )
 
 
 def warc_files(folder: Path) -> list[Path]:
