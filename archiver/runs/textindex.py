@@ -554,10 +554,7 @@ def check_archive_folder(folder: Path) -> None:
     if not folder.is_dir():
         cause = "not a folder" if folder.exists() else "no such archive folder"
         raise InputError(cause, source=str(folder))
-    if any(
-        path.name.endswith((".warc", ".warc.gz", ".warc.open", ".warc.gz.open"))
-        for path in folder.glob("*.warc*")
-    ):
+    if warc_files(folder) or _open_files(folder):
         return
     if (folder / STATE_FILE).exists():  # a run's folder, all of whose URLs failed
         cause = "nothing is archived in it yet (it holds no WARC file)"
