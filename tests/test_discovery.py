@@ -763,6 +763,16 @@ def test_update_of_a_folder_that_is_no_archive_of_sites(tmp_path: Path) -> None:
         archiver.update_archive(tmp_path)
 
 
+def test_cli_update_of_a_url_list_folder_is_a_usage_error(tmp_path: Path) -> None:
+    """A folder of `bulk urls.txt` is no archive of sites, as a missing one is none: both
+    status 2 (the first was status 1, naming its state.sqlite)."""
+    archiver.archive_many([], tmp_path, config=FAST)
+    result = CliRunner().invoke(main, ["update", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"error: {tmp_path}: this archive keeps no sites")
+    assert "bulk --discover" in result.output
+
+
 # --- the command line --------------------------------------------------------------------
 
 

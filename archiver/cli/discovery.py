@@ -13,7 +13,7 @@ import click
 from ..capture import AsyncFetcher, FetchConfig
 from ..discovery import DiscoveredURL, Walker, cutoff, discovery_config
 from ..errors import InputError
-from ..runs import update_archive
+from ..runs import kept_sites, update_archive
 from ..runs.refresh import revisit_period
 from .app import main, usage_error
 from .fetching import bulk_progress, bulk_summary, discovery_summary, revisit_summary
@@ -113,6 +113,11 @@ def update_command(
     goes on. Exits 1 when some URLs failed."""
     if not (archive_dir / "state.sqlite").is_file():
         usage_error(f"{archive_dir}: no archive here (make one with bulk --discover)")
+    if not kept_sites(archive_dir):  # a bulk run's folder of a URL list: no sites to update
+        usage_error(
+            f"{archive_dir}: this archive keeps no sites (it was not made with bulk"
+            " --discover; bulk --discover SITE -o DIR adds sites to it)"
+        )
     if revisit is not None:
         try:
             revisit_period(revisit)

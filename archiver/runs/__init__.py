@@ -20,7 +20,7 @@ from .refresh import RevisitReport, revisit
 from .report import Report
 from .single import aarchive, archive
 from .textindex import Hit, IndexCheck, TextIndex, check_archive_folder, search, warc_files
-from .updates import UpdateReport, archive_sites, update_archive
+from .updates import UpdateReport, archive_sites, kept_sites, update_archive
 from .urls import normalize_url, stdin_url_lines, url_lines
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "archive_sites",
     "check_archive_folder",
     "check_writable",
+    "kept_sites",
     "normalize_url",
     "process_file",
     "reprocess",

@@ -40,7 +40,7 @@ from .refresh import RevisitReport, begin_round, end_round, revisit_period
 from .scheduler import archive_locally
 from .single import capture_metadata
 
-__all__ = ["UpdateReport", "archive_sites", "update_archive"]
+__all__ = ["UpdateReport", "archive_sites", "kept_sites", "update_archive"]
 
 log = logging.getLogger(__name__)
 
@@ -124,22 +124,31 @@ def update_archive(
     """
     folder = Path(out_dir)
     state_file = folder / STATE_FILE
-    if not state_file.is_file():
-        raise StateError(
-            "no archive here (no state.sqlite): run bulk --discover first", source=str(folder)
-        )
-    setting = _setting(state_file)
-    if not setting.get("sites"):
+    if not kept_sites(folder):
         raise StateError(
             "this archive keeps no sites (it was not made with bulk --discover)",
             source=str(state_file),
         )
+    setting = _setting(state_file)
     window = None if setting.get("since") is None else timedelta(seconds=setting["since"])
     if since is None and window is not None:
         last = setting.get("last")
         since = (datetime.fromisoformat(last) if last else datetime.now(UTC)) - window
     span = revisit_period(revisit) if isinstance(revisit, str) else revisit
     return _run(folder, [], since, window, config or BulkConfig(), retry_failed, progress, span)
+
+
+def kept_sites(out_dir: PathArg) -> tuple[str, ...]:
+    """The sites (home pages) the archive ``out_dir`` keeps for :func:`update_archive`;
+    none for a bulk run's folder made from a URL list. Raises
+    :class:`~archiver.errors.StateError` when ``out_dir`` holds no ledger, or it cannot
+    be read."""
+    state_file = Path(out_dir) / STATE_FILE
+    if not state_file.is_file():
+        raise StateError(
+            "no archive here (no state.sqlite): run bulk --discover first", source=str(out_dir)
+        )
+    return tuple(_setting(state_file).get("sites") or ())
 
 
 def _setting(state_file: Path) -> dict[str, Any]:
