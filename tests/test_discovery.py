@@ -789,6 +789,38 @@ def test_cli_discover_text_and_jsonl(farm: NewsFarm) -> None:
     assert {"url", "source", "kind", "date", "title"} == set(rows[0])
 
 
+def test_a_site_no_source_of_which_could_be_read_fails(server: HTTPServer, tmp_path: Path) -> None:
+    """discover, bulk --discover and update exited 0 when every source of a site
+    failed (here refused, a loopback address without --allow-private): a cron job could
+    not tell a site down from one with nothing new. A site that answers is no failure."""
+    dead = "http://127.0.0.1:9/"
+    fast = ["--per-host-delay", "0", "--retries", "0"]
+    result = CliRunner().invoke(main, ["discover", dead, *fast])
+    assert result.exit_code == 1, result.output
+    line = f"error: {dead}: no source of the site could be read"
+    assert line in result.stderr and result.stdout == ""
+
+    server.expect_request("/").respond_with_data("<html><body>No feeds</body></html>")
+    live = server.url_for("/")
+    result = CliRunner().invoke(main, ["discover", live, "--allow-private", *fast])
+    assert result.exit_code == 0, result.output
+    assert result.output == ""
+
+    out = str(tmp_path / "archive")
+    result = CliRunner().invoke(main, ["bulk", "--discover", dead, "-o", out, *fast])
+    assert result.exit_code == 1, result.output
+    assert line in result.stderr and "discovered 0 article URLs" in result.stderr
+    result = CliRunner().invoke(main, ["update", out, *fast])
+    assert result.exit_code == 1, result.output
+    assert line in result.stderr
+    report = archiver.update_archive(out, config=FAST)
+    assert report.unread == (dead,) and report.bulk.ok
+    result = CliRunner().invoke(
+        main, ["bulk", "--discover", live, "-o", str(tmp_path / "b"), "--allow-private", *fast]
+    )
+    assert result.exit_code == 0, result.output
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -16,7 +16,7 @@ from ..errors import InputError
 from ..runs import kept_sites, update_archive
 from ..runs.refresh import revisit_period
 from .app import main, usage_error
-from .fetching import bulk_progress, bulk_summary, discovery_summary, revisit_summary
+from .fetching import bulk_progress, unread_site, update_summary
 from .options import (
     Seconds,
     bulk_config,
@@ -61,23 +61,30 @@ def discover_command(
 ) -> None:
     """Print the article URLs of each SITE (a host name such as jpost.com, or a URL),
     found in its robots.txt sitemaps, its declared feeds and sitemaps, and the feeds its
-    pages link to. A source that cannot be read is skipped, with a warning on stderr."""
+    pages link to. A source that cannot be read is skipped, with a warning on stderr.
+    Exits 1 when no source of a site could be read (it is down, refused, or answers
+    errors), so that a job can tell that from a site with nothing new."""
     check_sites(sites)
     config = discovery_config(fetch_config(no_robots, allow_private, user_agent, timeout, retries))
     start = None if since is None else cutoff(since)
-    for url in asyncio.run(_discover(sites, config, start, per_host_delay)):
+    urls, unread = asyncio.run(_discover(sites, config, start, per_host_delay))
+    for url in urls:
         if fmt == "jsonl":
             click.echo(json.dumps(url.to_dict(), ensure_ascii=False))
         else:
             click.echo(url.url)
+    for site in unread:  # down, refused, or answering errors: not "nothing new"
+        unread_site(site)
+    if unread:
+        raise click.exceptions.Exit(1)
 
 
 async def _discover(
     sites: tuple[str, ...], config: FetchConfig, start: datetime | None, delay: float
-) -> list[DiscoveredURL]:
+) -> tuple[list[DiscoveredURL], list[str]]:
     async with AsyncFetcher(config) as fetcher:
         walker = Walker(fetcher, since=start, sitemaps_since=start, delay=delay)
-        return await walker.sites(sites)
+        return await walker.sites(sites), walker.unread
 
 
 @main.command("update", short_help="Archive what is new on the sites of an archive.")
@@ -110,7 +117,7 @@ def update_command(
 ) -> None:
     """Discover again the articles of the sites DIR keeps (made by bulk --discover) and
     archive those not archived yet. Safe to run from cron and to interrupt: the next run
-    goes on. Exits 1 when some URLs failed."""
+    goes on. Exits 1 when some URLs failed, or no source of a site could be read."""
     if not (archive_dir / "state.sqlite").is_file():
         usage_error(f"{archive_dir}: no archive here (make one with bulk --discover)")
     if not kept_sites(archive_dir):  # a bulk run's folder of a URL list: no sites to update
@@ -134,7 +141,4 @@ def update_command(
             progress=progress,
             revisit=revisit,
         )
-    discovery_summary(update)
-    if update.revisits is not None:
-        revisit_summary(update.revisits)
-    bulk_summary(update.bulk)
+    update_summary(update)

@@ -45,6 +45,8 @@ __all__ = [
     "get_command",
     "open_output",
     "revisit_summary",
+    "unread_site",
+    "update_summary",
 ]
 
 log = logging.getLogger(__name__)
@@ -214,7 +216,8 @@ def bulk_command(
     URL not archived, with the cause). Running the same command again resumes: done
     URLs are not fetched again. Shows a progress bar on a terminal, a line every 10 s
     otherwise, and each failed URL with its cause (-v: each URL); then a summary with
-    the most frequent causes of failure. Exits 1 when some URLs failed.
+    the most frequent causes of failure. Exits 1 when some URLs failed (or, with
+    --discover, no source of a site could be read).
     """
     if (url_list is None) == (not sites):
         usage_error("give a URL list or --discover SITE (not both)")
@@ -244,8 +247,7 @@ def bulk_command(
                 retry_failed=retry_failed,
                 progress=progress,
             )
-        discovery_summary(update)
-        bulk_summary(update.bulk)
+        update_summary(update)
         return
     client = dask_client(dask_address) if dask_address else None
     assert urls is not None  # checked above
@@ -261,12 +263,30 @@ def bulk_command(
     bulk_summary(report)
 
 
-def bulk_summary(report: BulkReport) -> None:
-    """The summary line of a bulk run on stderr (not with -q); exit 1 when URLs failed."""
+def bulk_summary(report: BulkReport, *, failed: bool = False) -> None:
+    """The summary line of a bulk run on stderr (not with -q); exit 1 when URLs failed
+    (or ``failed``)."""
     if not is_quiet():
         click.echo(_summary(report), err=True)
-    if report.failed:
+    if report.failed or failed:
         raise click.exceptions.Exit(1)
+
+
+def update_summary(update: UpdateReport) -> None:
+    """What a run of ``bulk --discover`` or ``update`` did, on stderr: an error for each
+    site none of whose sources could be read, the discovery line, the revisit line, the
+    bulk run's summary; exit 1 when URLs failed or a site could not be read."""
+    for site in update.unread:
+        unread_site(site)
+    discovery_summary(update)
+    if update.revisits is not None:
+        revisit_summary(update.revisits)
+    bulk_summary(update.bulk, failed=bool(update.unread))
+
+
+def unread_site(site: str) -> None:
+    """The error of a site none of whose sources could be read (a failed input)."""
+    error(f"{site}: no source of the site could be read (robots.txt, sitemaps, feeds, pages)")
 
 
 def _summary(report: BulkReport) -> str:

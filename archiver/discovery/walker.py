@@ -38,7 +38,7 @@ from .feeds import feed_links, looks_like_feed, parse_feed, robots_sitemaps
 from .found import DiscoveredURL, SourceKind, absolute_url, clean_url, joined_all
 from .period import cutoff
 from .sitemaps import MAX_BYTES, parse_sitemap
-from .sources import SiteSources, site_sources
+from .sources import SiteSources, home_url, site_sources
 
 __all__ = ["MAX_SITEMAPS", "OnFetch", "Walker", "adiscover", "discover", "discovery_config"]
 
@@ -104,17 +104,28 @@ class Walker:
         #: Sources fetched (and stored) and skipped, over all sites.
         self.fetched = 0
         self.skipped = 0
+        #: The sites (home pages) no source of which could be read, in the order walked:
+        #: their robots.txt listed no sitemap, and no sitemap, feed or page could be read
+        #: (the site is down, refused, or answers errors). Nothing was found on them, and
+        #: that says nothing about their articles.
+        self.unread: list[str] = []
 
     async def sites(self, sites: Iterable[str]) -> list[DiscoveredURL]:
         """The article URLs of every site (see :meth:`site`), sites walked at once."""
+        sites = list(sites)
         found = await asyncio.gather(*(self.site(site) for site in sites))
+        homes = [home_url(site) for site in sites]
+        self.unread.sort(key=homes.index)
         return [url for urls in found for url in urls]
 
     async def site(self, site: str) -> list[DiscoveredURL]:
-        """The article URLs of ``site`` (a host name or URL), clean and each once."""
+        """The article URLs of ``site`` (a host name or URL), clean and each once; a site
+        no source of which could be read joins :attr:`unread`."""
         sources = site_sources(site)
         walk = _SiteWalk(self, sources)
         await walk.run()
+        if not walk.read:
+            self.unread.append(sources.home)
         return walk.found()
 
     async def fetch(self, url: str, what: dict[str, Any], pace: Pace) -> FetchResult | None:
@@ -169,6 +180,8 @@ class _SiteWalk:
         self._sources = sources
         self._pace = Pace()
         self._found: dict[str, DiscoveredURL] = {}
+        #: Sources read: robots.txt listing sitemaps, and sitemaps, feeds and pages.
+        self.read = 0
 
     async def _fetch(self, url: str, kind: str) -> FetchResult | None:
         return await self._walker.fetch(url, self._what(kind), self._pace)
@@ -190,6 +203,7 @@ class _SiteWalk:
             if page is None:
                 continue
             links = feed_links(page.content, page.final_url) if page.content is not None else []
+            self.read += 1
             self._walker.store(page, self._what("page", feeds=links))
             feeds += [link for link in links if link not in feeds]
         await self._sitemaps(sitemaps)
@@ -212,6 +226,7 @@ class _SiteWalk:
                 self._walker.store(result, self._what("robots", error=exc.message))
                 return []
             listed = robots_sitemaps(text, robots)
+            self.read += bool(listed)
             self._walker.store(result, self._what("robots", sitemaps=listed))
             return listed
         self._pace.delay = 0.0  # the fetcher's own request: the next one waits
@@ -221,7 +236,9 @@ class _SiteWalk:
             log.warning("discovery: %s: skipped", exc)
             self._walker.skipped += 1
             return []
-        return joined_all(robots, listed)
+        joined = joined_all(robots, listed)
+        self.read += bool(joined)
+        return joined
 
     async def _sitemaps(self, roots: list[str]) -> None:
         cleaned = [url for url in map(clean_url, roots) if url is not None]
@@ -244,6 +261,7 @@ class _SiteWalk:
                 self._walker.skipped += 1
                 self._walker.store(result, self._what("sitemap", error=exc.message))
                 continue
+            self.read += 1
             for child in sitemap.sitemaps:
                 child_url = absolute_url(url, child.loc)
                 if child_url is None or child_url in seen:
@@ -276,6 +294,7 @@ class _SiteWalk:
                 # A section page given as a feed: the feeds it links to. (A feed sent
                 # as text/html, or with no type, is read as the feed it is.)
                 links = feed_links(page, result.final_url)
+                self.read += 1
                 self._walker.store(result, self._what("page", feeds=links))
                 for link in links:
                     if link not in seen:
@@ -289,6 +308,7 @@ class _SiteWalk:
                 self._walker.skipped += 1
                 self._walker.store(result, self._what("feed", error=exc.message))
                 continue
+            self.read += 1
             added = (self._add(item.link, url, "feed", item.date, item.title) for item in items)
             listed = [article for article in added if article is not None]
             self._walker.store(result, self._what("feed", articles=listed))
@@ -329,12 +349,16 @@ async def adiscover(
     as ``"2d"``) keeps only the URLs dated since then, and those with no date.
 
     Raises :class:`~archiver.errors.InputError` when ``site`` is not a host name or
-    URL; a source that cannot be fetched or read is logged and skipped.
+    URL; a source that cannot be fetched or read is logged and skipped, and a site no
+    source of which could be read (see :attr:`Walker.unread`) gives [] with a warning.
     """
     start = None if since is None else cutoff(since)
     async with AsyncFetcher(discovery_config(config)) as fetcher:
         walker = Walker(fetcher, since=start, sitemaps_since=start, delay=delay)
-        return await walker.site(site)
+        found = await walker.site(site)
+    if walker.unread:
+        log.warning("discovery: %s: no source of the site could be read", walker.unread[0])
+    return found
 
 
 def discover(

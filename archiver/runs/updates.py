@@ -67,6 +67,9 @@ class UpdateReport:
     bulk: BulkReport
     #: What the revisit of recent articles recorded, when one was asked for.
     revisits: RevisitReport | None = None
+    #: The sites no source of which could be read (see ``Walker.unread``): nothing was
+    #: discovered on them this run.
+    unread: tuple[str, ...] = ()
 
 
 def archive_sites(
@@ -218,6 +221,7 @@ def _run(
         skipped=walk.skipped,
         bulk=report,
         revisits=None if current is None else end_round(folder, current, report),
+        unread=walk.unread,
     )
 
 
@@ -233,6 +237,7 @@ class _Discovery:
         self.robots = RobotsCache()
         self.sources = 0
         self.skipped = 0
+        self.unread: tuple[str, ...] = ()
 
     def run(
         self, sites: list[str], since: datetime | None, sitemaps_since: datetime | None
@@ -261,6 +266,7 @@ class _Discovery:
             )
             urls = await walker.sites(sites)
         self.sources, self.skipped = walker.fetched, walker.skipped
+        self.unread = tuple(walker.unread)
         return urls
 
     def _store(self, result: FetchResult, what: dict[str, Any]) -> None:
