@@ -697,6 +697,30 @@ def test_the_bulk_command(farm: SiteFarm, tmp_path: Path) -> None:
     assert f"archiver: info: {urls[0]}: archived" in fresh.stderr.splitlines()
 
 
+def test_a_run_that_tries_none_of_the_urls_that_failed_before_says_so(
+    farm: SiteFarm, tmp_path: Path
+) -> None:
+    """A list refused for its private addresses, run again with --allow-private, did
+    nothing (this run: 0 archived, 0 failed) and nothing said that --retry-failed was
+    needed. The hint comes only when failed URLs were left untried."""
+    urls = [farm.urls(3)[n] for n in (0, 1)]  # pages 0 and 1: archived when fetched
+    listing = tmp_path / "urls.txt"
+    listing.write_text("\n".join(urls) + "\n")
+    out = tmp_path / "out"
+    hint = "  2 URLs failed in earlier runs and were not tried again: --retry-failed tries"
+    refused = run_cli("bulk", str(listing), "-o", str(out), "--retries", "0")
+    assert refused.returncode == 1 and "BlockedAddressError" in refused.stderr
+    assert "--retry-failed" not in refused.stderr  # this run's failures: none before
+    again = run_cli("bulk", str(listing), "-o", str(out), *FAST_OPTIONS)
+    assert again.returncode == 1
+    assert "  this run: 0 archived, 0 failed," in again.stderr
+    assert again.stderr.rstrip().splitlines()[-1].startswith(hint), again.stderr
+    retried = run_cli("bulk", str(listing), "-o", str(out), *FAST_OPTIONS, "--retry-failed")
+    assert retried.returncode == 0, retried.stderr
+    assert "--retry-failed" not in retried.stderr
+    assert retried.stderr.startswith("archived 2 of 2 URLs, 0 failed")
+
+
 def test_the_bulk_command_reads_the_list_from_stdin(farm: SiteFarm, tmp_path: Path) -> None:
     urls = farm.urls(6)
     out = tmp_path / "out"

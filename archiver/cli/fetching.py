@@ -247,7 +247,7 @@ def bulk_command(
                 retry_failed=retry_failed,
                 progress=progress,
             )
-        update_summary(update)
+        update_summary(update, retry_failed=retry_failed)
         return
     client = dask_client(dask_address) if dask_address else None
     assert urls is not None  # checked above
@@ -260,19 +260,19 @@ def bulk_command(
             progress=progress,
             client=client,
         )
-    bulk_summary(report)
+    bulk_summary(report, retry_failed=retry_failed)
 
 
-def bulk_summary(report: BulkReport, *, failed: bool = False) -> None:
+def bulk_summary(report: BulkReport, *, retry_failed: bool, failed: bool = False) -> None:
     """The summary line of a bulk run on stderr (not with -q); exit 1 when URLs failed
-    (or ``failed``)."""
+    (or ``failed``). ``retry_failed``: whether the URLs that failed before were tried."""
     if not is_quiet():
-        click.echo(_summary(report), err=True)
+        click.echo(_summary(report, retry_failed=retry_failed), err=True)
     if report.failed or failed:
         raise click.exceptions.Exit(1)
 
 
-def update_summary(update: UpdateReport) -> None:
+def update_summary(update: UpdateReport, *, retry_failed: bool) -> None:
     """What a run of ``bulk --discover`` or ``update`` did, on stderr: an error for each
     site none of whose sources could be read, the discovery line, the revisit line, the
     bulk run's summary; exit 1 when URLs failed or a site could not be read."""
@@ -281,7 +281,7 @@ def update_summary(update: UpdateReport) -> None:
     discovery_summary(update)
     if update.revisits is not None:
         revisit_summary(update.revisits)
-    bulk_summary(update.bulk, failed=bool(update.unread))
+    bulk_summary(update.bulk, retry_failed=retry_failed, failed=bool(update.unread))
 
 
 def unread_site(site: str) -> None:
@@ -289,9 +289,10 @@ def unread_site(site: str) -> None:
     error(f"{site}: no source of the site could be read (robots.txt, sitemaps, feeds, pages)")
 
 
-def _summary(report: BulkReport) -> str:
+def _summary(report: BulkReport, *, retry_failed: bool) -> str:
     """What a bulk run did, in a few lines: the counts, then why URLs failed and where
-    the failed URLs are listed."""
+    the failed URLs are listed, and that --retry-failed tries again those that failed
+    in earlier runs, when this run did not."""
     rate = (report.done_now + report.failed_now) / report.seconds if report.seconds else 0.0
     lines = [
         f"archived {report.done} of {report.total} URLs, {report.failed} failed",
@@ -307,6 +308,16 @@ def _summary(report: BulkReport) -> str:
             lines.append(f"    {report.failed - shown:>{width}}  (other causes)")
     if report.failed:
         lines.append(f"  every failed URL, with its cause: {report.failure_report}")
+    before = report.failed - report.failed_now
+    if before > 0 and not retry_failed:
+        # A list whose URLs all failed, run again with the option it lacked
+        # (--allow-private), did nothing, and nothing said why.
+        were = (
+            "URL failed in an earlier run and was"
+            if before == 1
+            else ("URLs failed in earlier runs and were")
+        )
+        lines.append(f"  {before} {were} not tried again: --retry-failed tries them again")
     return "\n".join(lines)
 
 
