@@ -217,6 +217,21 @@ def test_index_text_of_a_missing_folder_names_it(tmp_path: Path) -> None:
     assert result.exit_code == 2
 
 
+def test_index_check_without_text_is_a_usage_error(archive: Path, tmp_path: Path) -> None:
+    """--check alone acted as --text --check, and with WARC files said "index --text
+    takes one argument", naming an option not given."""
+    warcs = [str(path) for path in sorted(archive.glob("*.warc.gz"))[:1]] * 2
+    for arguments in ([str(archive)], warcs):
+        result = CliRunner().invoke(main, ["index", "--check", *arguments])
+        assert result.exit_code == 2
+        assert result.stderr.startswith("error: --check goes with --text")
+    result = CliRunner().invoke(main, ["index", "--text", "--check", str(archive), str(archive)])
+    assert result.exit_code == 2
+    assert (
+        result.stderr.strip() == "error: index --text --check takes one argument: an archive folder"
+    )
+
+
 @pytest.mark.parametrize(
     "day", ["2024-13-45", "yesterday", "2024", "2024-03-01T10:00", "2024-W09-5", "2024-0301"]
 )

@@ -161,8 +161,17 @@ def index_command(warcs: tuple[Path, ...], output: Path, text: bool, check: bool
     index them; -v logs each file). With --text, rebuild (or --check) the search index
     of an archive folder instead: ``archiver index --text archive/``.
     """
-    if text or check:
-        _text_index(warcs, check=check)
+    if check and not text:
+        # It acted as --text --check, and with WARC files said "index --text takes one
+        # argument", naming an option not given.
+        usage_error("--check goes with --text: archiver index --text --check DIR")
+    if text:
+        if len(warcs) != 1:
+            usage_error(
+                f"index {'--text --check' if check else '--text'} takes one argument:"
+                " an archive folder"
+            )
+        _text_index(warcs[0], check=check)
         return
     destination = _destination(output)
     with show_bytes("indexing") as show:
@@ -171,15 +180,13 @@ def index_command(warcs: tuple[Path, ...], output: Path, text: bool, check: bool
         click.echo(f"indexed {count} captures to {_where(output)}", err=True)
 
 
-def _text_index(arguments: tuple[Path, ...], *, check: bool) -> None:
-    if len(arguments) != 1:
-        usage_error("index --text takes one argument: an archive folder")
-    if not arguments[0].is_dir():
+def _text_index(folder: Path, *, check: bool) -> None:
+    if not folder.is_dir():
         # An input, so status 1 naming it, as search and history say it.
-        cause = "not a folder" if arguments[0].exists() else "no such archive folder"
-        raise InputError(cause, source=str(arguments[0]))
+        cause = "not a folder" if folder.exists() else "no such archive folder"
+        raise InputError(cause, source=str(folder))
     # A check reports a damaged index; it does not make it anew
-    index = TextIndex(arguments[0], renew_damaged=not check)
+    index = TextIndex(folder, renew_damaged=not check)
     try:
         if not check:
             count = index.rebuild()
