@@ -90,6 +90,33 @@ def test_reprocess_prints_tab_separated_rows_and_a_summary(tmp_path: Path) -> No
     assert len(list(warc.read(out))) == 5
 
 
+def test_summaries_say_1_in_the_singular(tmp_path: Path) -> None:
+    """'1 versions of the text, 1 captures', 'exported 1 articles', 'packaged 1 WARC
+    files': every summary counts with one helper, counted()."""
+    counted = app.counted
+    assert counted(1, "site") == "1 site" and counted(0, "site") == "0 sites"
+    assert counted(1, "feed, sitemap or page", "feeds, sitemaps and pages") == (
+        "1 feed, sitemap or page"
+    )
+    assert counted(3, "feed, sitemap or page", "feeds, sitemaps and pages") == (
+        "3 feeds, sitemaps and pages"
+    )
+    page = tmp_path / "page.txt"
+    page.write_text(PAGE)
+    out = tmp_path / "one.warc.gz"
+    result = run("reprocess", str(page), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert "archived 1 of 1 input (" in result.stderr
+    result = run("export", str(out), "-o", str(tmp_path / "a.jsonl"))
+    assert "exported 1 article to " in result.stderr
+    result = run("index", str(out), "-o", str(tmp_path / "a.cdxj"))
+    assert "indexed 1 capture to " in result.stderr
+    result = run("wacz", str(out), "-o", str(tmp_path / "a.wacz"))
+    assert "packaged 1 WARC file, 1 page, in " in result.stderr
+    result = run("diff", str(out), str(out))
+    assert "0 of 1 article changed; " in result.stderr
+
+
 def test_reprocess_exits_1_when_some_inputs_fail(tmp_path: Path) -> None:
     (tmp_path / "good.txt").write_text(PAGE, encoding="utf-8")
     (tmp_path / "empty.txt").write_bytes(b"")
@@ -418,7 +445,7 @@ def test_reprocess_progress_lines_when_stderr_is_not_a_terminal(
     result = run("reprocess", str(SEEDS), "-o", str(tmp_path / "o.warc.gz"))
     assert result.exit_code == 0, result.output
     lines = [line for line in result.stderr.splitlines() if line.startswith("archiver: ")]
-    assert lines[0].startswith("archiver: extracting 1 inputs, 0 failed, ")
+    assert lines[0].startswith("archiver: extracting 1 input, 0 failed, ")
     assert lines[-1].startswith("archiver: extracting 5 inputs, 0 failed, ")
     quiet = run("-q", "reprocess", str(SEEDS), "-o", str(tmp_path / "q.warc.gz"))
     assert quiet.stderr == ""

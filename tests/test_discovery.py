@@ -851,7 +851,7 @@ def test_cli_bulk_discover_then_update(farm: NewsFarm, tmp_path: Path) -> None:
     args = ["bulk", "--discover", site.home, "--since", "2h", "-o", out, *fast]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
-    assert f"discovered {inside} article URLs on 1 sites, {inside} new" in result.output
+    assert f"discovered {inside} article URLs on 1 site, {inside} new" in result.output
     new = site.article_urls(site.add(1))
     result = CliRunner().invoke(main, ["update", out, *fast])
     assert result.exit_code == 0, result.output

@@ -334,8 +334,8 @@ def test_markup_changed_but_not_the_text_is_one_version(farm: ChangingFarm, tmp_
     assert len(version.captured) == 2 and version.markup_changes == 1
     result = CliRunner().invoke(main, ["history", urls[0], str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert "1 versions of the text, 2 captures" in result.output
-    assert "markup changed 1 times, its text did not" in result.output
+    assert "1 version of the text, 2 captures" in result.output
+    assert "markup changed 1 time, its text did not" in result.output
 
 
 def test_history_command(
@@ -378,7 +378,7 @@ def test_update_revisit_records_the_changed_article(tmp_path: Path) -> None:
             result = runner.invoke(main, ["update", out, "--revisit", "3d", *fast])
             assert result.exit_code == 0, result.output
             count = len(site.articles)
-            assert f"revisited {count} articles: 1 new versions, {count - 1} unchanged" in (
+            assert f"revisited {count} articles: 1 new version, {count - 1} unchanged" in (
                 result.output
             )
             url = site.url(changed.path)

@@ -25,6 +25,7 @@ __all__ = [
     "USAGE_ERROR",
     "article_date",
     "article_row",
+    "counted",
     "dask_client",
     "error",
     "is_quiet",
@@ -191,6 +192,13 @@ def dask_client(address: str) -> Any:
 
 
 # --- output -----------------------------------------------------------------------------
+
+
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """``count`` and its noun, singular for 1: "1 site", "2 sites"; ``plural`` when it
+    is not ``singular`` and an s ("1 feed, sitemap or page", "2 feeds, sitemaps and
+    pages")."""
+    return f"{count} {singular if count == 1 else plural or singular + 's'}"
 
 
 def article_date(article: Article) -> str:

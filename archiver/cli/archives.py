@@ -15,7 +15,7 @@ from ..extraction import default_registry, to_markdown
 from ..outputs import ExportFormat, diff, export, write_index, write_wacz
 from ..runs import TextIndex
 from ..warc import read
-from .app import article_date, is_quiet, main, print_table, usage_error
+from .app import article_date, counted, is_quiet, main, print_table, usage_error
 from .options import format_option
 from .progress import show_bytes
 
@@ -120,7 +120,7 @@ def export_command(warcs: tuple[Path, ...], fmt: str, output: Path) -> None:
     with show_bytes("exporting") as show:
         count = export(warcs, destination, format=cast(ExportFormat, fmt), progress=show)
     if not is_quiet():
-        click.echo(f"exported {count} articles to {_where(output)}", err=True)
+        click.echo(f"exported {counted(count, 'article')} to {_where(output)}", err=True)
 
 
 def _destination(output: Path) -> Path | TextIO:
@@ -177,7 +177,7 @@ def index_command(warcs: tuple[Path, ...], output: Path, text: bool, check: bool
     with show_bytes("indexing") as show:
         count = write_index(warcs, destination, progress=show)
     if not is_quiet():
-        click.echo(f"indexed {count} captures to {_where(output)}", err=True)
+        click.echo(f"indexed {counted(count, 'capture')} to {_where(output)}", err=True)
 
 
 def _text_index(folder: Path, *, check: bool) -> None:
@@ -191,7 +191,7 @@ def _text_index(folder: Path, *, check: bool) -> None:
         if not check:
             count = index.rebuild()
             if not is_quiet():
-                click.echo(f"indexed the text of {count} article versions", err=True)
+                click.echo(f"indexed the text of {counted(count, 'article version')}", err=True)
             return
         found = index.check()
     finally:
@@ -206,7 +206,8 @@ def _text_index(folder: Path, *, check: bool) -> None:
             f"{len(found.extra)} extra): rebuild it with `archiver index --text`",
             source=str(index.path),
         )
-    click.echo(f"the search index agrees with the WARC files ({found.indexed} versions)")
+    versions = counted(found.indexed, "version")
+    click.echo(f"the search index agrees with the WARC files ({versions})")
 
 
 @main.command("wacz", short_help="Package WARC files as a WACZ collection.")
@@ -232,7 +233,8 @@ def wacz_command(warcs: tuple[Path, ...], output: Path, title: str | None) -> No
     with show_bytes("packaging") as show:
         count = write_wacz(warcs, output, title=title, progress=show)
     if not is_quiet():
-        click.echo(f"packaged {len(set(warcs))} WARC files, {count} pages, in {output}", err=True)
+        files = counted(len(set(warcs)), "WARC file")
+        click.echo(f"packaged {files}, {counted(count, 'page')}, in {output}", err=True)
 
 
 @main.command("diff", short_help="Show which articles changed between two archives.")
@@ -268,7 +270,7 @@ def diff_command(old: Path, new: Path) -> None:
             counts[change.status] += 1
         compared = counts["changed"] + counts["same"]
         click.echo(
-            f"{counts['changed']} of {compared} articles changed; "
+            f"{counts['changed']} of {counted(compared, 'article')} changed; "
             f"{counts['removed']} only in {old}, {counts['added']} only in {new}",
             err=True,
         )

@@ -24,7 +24,16 @@ from ..runs import (
     stdin_url_lines,
 )
 from ..warc import Payloads, WarcWriter
-from .app import article_row, dask_client, error, is_quiet, main, print_table, usage_error
+from .app import (
+    article_row,
+    counted,
+    dask_client,
+    error,
+    is_quiet,
+    main,
+    print_table,
+    usage_error,
+)
 from .options import (
     bulk_config,
     bulk_options,
@@ -97,7 +106,7 @@ def get_command(
 
     rows: list[tuple[str, str, str, str, str]] = []
     failed = 0
-    with Fetcher(config) as fetcher, show_progress("archiving", "URLs") as show:
+    with Fetcher(config) as fetcher, show_progress("archiving", "URL") as show:
         for url in urls:
             try:
                 article = archive(
@@ -117,7 +126,10 @@ def get_command(
         if rows:
             print_table(("url", "site", "title", "date", "words"), rows, numeric={"words"})
         words = sum(int(row[-1]) for row in rows)
-        summary = f"archived {len(rows)} of {len(urls)} URLs ({words} words) in {output}"
+        summary = (
+            f"archived {len(rows)} of {counted(len(urls), 'URL')}"
+            f" ({counted(words, 'word')}) in {output}"
+        )
         if failed:
             summary += f"; {failed} failed"
         click.echo(summary, err=True)
@@ -295,7 +307,7 @@ def _summary(report: BulkReport, *, retry_failed: bool) -> str:
     in earlier runs, when this run did not."""
     rate = (report.done_now + report.failed_now) / report.seconds if report.seconds else 0.0
     lines = [
-        f"archived {report.done} of {report.total} URLs, {report.failed} failed",
+        f"archived {report.done} of {counted(report.total, 'URL')}, {report.failed} failed",
         f"  this run: {report.done_now} archived, {report.failed_now} failed,"
         f" {report.bytes / 1e6:.1f} MB of WARC in {report.seconds:.1f} s ({rate:.1f} URLs/s)",
     ]
@@ -313,11 +325,11 @@ def _summary(report: BulkReport, *, retry_failed: bool) -> str:
         # A list whose URLs all failed, run again with the option it lacked
         # (--allow-private), did nothing, and nothing said why.
         were = (
-            "URL failed in an earlier run and was"
-            if before == 1
-            else ("URLs failed in earlier runs and were")
+            "failed in an earlier run and was" if before == 1 else "failed in earlier runs and were"
         )
-        lines.append(f"  {before} {were} not tried again: --retry-failed tries them again")
+        lines.append(
+            f"  {counted(before, 'URL')} {were} not tried again: --retry-failed tries them again"
+        )
     return "\n".join(lines)
 
 
@@ -325,8 +337,9 @@ def discovery_summary(update: UpdateReport) -> None:
     """The line saying what discovery found, on stderr (not with -q)."""
     if not is_quiet():
         click.echo(
-            f"discovered {update.discovered} article URLs on {len(update.sites)} sites,"
-            f" {update.new} new ({update.sources} feeds, sitemaps and pages"
+            f"discovered {counted(update.discovered, 'article URL')}"
+            f" on {counted(len(update.sites), 'site')}, {update.new} new"
+            f" ({counted(update.sources, 'feed, sitemap or page', 'feeds, sitemaps and pages')}"
             f" fetched and stored, {update.skipped} skipped)",
             err=True,
         )
@@ -336,7 +349,8 @@ def revisit_summary(report: RevisitReport) -> None:
     """The line saying what a revisit recorded, on stderr (not with -q)."""
     if not is_quiet():
         click.echo(
-            f"revisited {report.revisited} articles: {report.changed} new versions,"
+            f"revisited {counted(report.revisited, 'article')}:"
+            f" {counted(report.changed, 'new version')},"
             f" {report.unchanged + report.not_modified} unchanged ({report.not_modified}"
             " answered 304 Not Modified)"
             + (
@@ -351,5 +365,5 @@ def revisit_summary(report: RevisitReport) -> None:
 @contextmanager
 def bulk_progress() -> Iterator[Callable[[BulkProgress], None]]:
     """The progress display of :func:`show_progress`, fed by a bulk run's reports."""
-    with show_progress("archiving", "URLs") as show:
+    with show_progress("archiving", "URL") as show:
         yield lambda state: show(state.done, state.failed, state.total, state.rate)

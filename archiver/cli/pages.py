@@ -17,6 +17,7 @@ from ..warc import SkippedRecord
 from .app import (
     article_date,
     article_row,
+    counted,
     dask_client,
     error,
     is_quiet,
@@ -99,7 +100,7 @@ def reprocess_command(
 
     client = dask_client(dask_address) if dask_address else None
     try:
-        with show_progress("extracting", "inputs") as show:
+        with show_progress("extracting", "input") as show:
             report = reprocess(paths, output, registry=registry, on_result=on_result, client=client)
     except WarcError as exc:
         usage_error(str(exc))
@@ -113,7 +114,10 @@ def reprocess_command(
             print_table(("file", "site", "title", "date", "words"), rows, numeric={"words"})
         words = sum(article.word_count for article in report)
         where = str(output) if client is None else _parts(report.warcs)
-        summary = f"archived {len(report)} of {total} inputs ({words} words) in {where}"
+        summary = (
+            f"archived {len(report)} of {counted(total, 'input')}"
+            f" ({counted(words, 'word')}) in {where}"
+        )
         if report.failures:
             summary += f"; {len(report.failures)} failed"
         click.echo(summary, err=True)
@@ -133,17 +137,17 @@ def _skipped(records: Sequence[SkippedRecord]) -> str:
     """The line that names the records of WARC inputs that are not pages (the first 10)."""
     shown = ", ".join(str(record) for record in records[:_NAMED])
     more = f", and {len(records) - _NAMED} more" if len(records) > _NAMED else ""
-    what = "records that are not pages" if len(records) > 1 else "record that is not a page"
-    return f"skipped {len(records)} {what}: {shown}{more}"
+    what = counted(len(records), "record that is not a page", "records that are not pages")
+    return f"skipped {what}: {shown}{more}"
 
 
 def _unresolved(records: Sequence[SkippedRecord]) -> str:
     """The warning that names the revisit records whose pages could not be had."""
     shown = ", ".join(record.target_uri for record in records[:_NAMED])
     more = f", and {len(records) - _NAMED} more" if len(records) > _NAMED else ""
-    what = "revisit records" if len(records) > 1 else "revisit record"
     return (
-        f"warning: skipped {len(records)} {what} whose response no file read holds: "
+        f"warning: skipped {counted(len(records), 'revisit record')} whose response no"
+        " file read holds: "
         f"{shown}{more} (name all the WARC files of a run together)"
     )
 
@@ -152,7 +156,7 @@ def _parts(warcs: Sequence[Path]) -> str:
     """The files of a re-extraction on a cluster, for its summary."""
     if len(warcs) < 2:
         return str(warcs[0]) if warcs else "no WARC file"
-    return f"{len(warcs)} WARC files, {warcs[0]} to {warcs[-1].name}"
+    return f"{counted(len(warcs), 'WARC file')}, {warcs[0]} to {warcs[-1].name}"
 
 
 # --- extract ----------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from .app import is_quiet
+from .app import counted, is_quiet
 
 __all__ = ["ProgressCallback", "show_bytes", "show_progress"]
 
@@ -49,7 +49,8 @@ class ProgressCallback(Protocol):
 
 @contextmanager
 def show_progress(verb: str, unit: str) -> Iterator[ProgressCallback]:
-    """A progress display for the ``with`` block: "``verb`` 12/40 ``unit``, 1 failed".
+    """A progress display for the ``with`` block: "``verb`` 12/40 URLs, 1 failed", of
+    ``unit`` given singular ("URL", "input").
 
     The callable it gives is called with the counts so far; ``rate`` (per second) is
     computed from the counts and the time since the block began when not given.
@@ -112,13 +113,12 @@ class _LogLines(_Clock):
     ) -> None:
         if not self.due():
             return
-        of = "" if total is None else f"/{total}"
-        speed = _per_second(done, failed, rate, self.started)
-        click.echo(
-            f"archiver: {self.verb} {done + failed}{of} {self.unit},"
-            f" {failed} failed, {speed:.1f}/s",
-            err=True,
+        count = done + failed
+        shown = (
+            counted(count, self.unit) if total is None else f"{count}/{counted(total, self.unit)}"
         )
+        speed = _per_second(done, failed, rate, self.started)
+        click.echo(f"archiver: {self.verb} {shown}, {failed} failed, {speed:.1f}/s", err=True)
 
 
 @contextmanager

@@ -10,7 +10,7 @@ import click
 
 from ..outputs import TextVersion, WordChange, history
 from ..runs import search
-from .app import is_quiet, main, print_table
+from .app import counted, is_quiet, main, print_table
 from .options import format_option
 
 __all__ = ["history_command", "search_command"]
@@ -73,7 +73,7 @@ def search_command(
         for hit in hits:
             click.echo(f"\n{hit.url}\n  {hit.snippet}")
     if not is_quiet():
-        click.echo(f"{len(hits)} results", err=True)
+        click.echo(counted(len(hits), "result"), err=True)
 
 
 @main.command("history", short_help="Show every version of an archived article.")
@@ -99,7 +99,9 @@ def history_command(url: str, directory: Path, fmt: str) -> None:
         click.echo(f"{url}: not archived in {directory}", err=True)
         return
     captures = sum(len(version.captured) for version in versions)
-    click.echo(f"{url}: {len(versions)} versions of the text, {captures} captures")
+    click.echo(
+        f"{url}: {counted(len(versions), 'version')} of the text, {counted(captures, 'capture')}"
+    )
     for version in versions:
         click.echo("\n" + _version_line(version))
         for change in version.changes:
@@ -113,9 +115,10 @@ def history_command(url: str, directory: Path, fmt: str) -> None:
 def _version_line(version: TextVersion) -> str:
     times = ", ".join(moment.strftime("%Y-%m-%d %H:%M:%S") for moment in version.captured)
     line = f"version {version.number}: {version.article.title or '(no title)'}"
-    line += f" ({version.words} words) captured {times}"
+    line += f" ({counted(version.words, 'word')}) captured {times}"
     if version.markup_changes:
-        line += f"; the page's markup changed {version.markup_changes} times, its text did not"
+        changes = counted(version.markup_changes, "time")
+        line += f"; the page's markup changed {changes}, its text did not"
     return line
 
 
