@@ -535,7 +535,7 @@ def test_progress_is_a_bar_on_a_terminal_and_log_lines_print_above_it(
     with click.Context(main, obj={"quiet": False}):
         restore = app._configure_logging(0, False)
         try:
-            with progress.show_progress("archiving", "URLs") as show:
+            with progress.show_progress("archiving", "URL") as show:
                 show(3, 1, 10)
                 logger.warning("http://example.com/x: HTTP 404 NOT FOUND")
                 show(7, 3, 10)
@@ -546,6 +546,21 @@ def test_progress_is_a_bar_on_a_terminal_and_log_lines_print_above_it(
     assert "10/10" in shown
     assert "3 failed" in shown
     assert "archiver: warning: http://example.com/x: HTTP 404 NOT FOUND" in shown
+
+
+def test_a_bar_of_unknown_total_shows_no_eta(monkeypatch: pytest.MonkeyPatch) -> None:
+    """reprocess of a folder (no total) showed '1005/? 0 failed, 411.3/s 0:00:02 ETA':
+    the time elapsed, then an "ETA" label with no time after it."""
+    shown = {}
+    for total in (None, 10):
+        terminal = _Terminal()
+        monkeypatch.setattr(sys, "stderr", terminal)
+        with click.Context(main, obj={"quiet": False}):
+            with progress.show_progress("extracting", "input") as show:
+                show(4, 1, total)
+        shown[total] = terminal.getvalue()
+    assert "5/?" in shown[None] and "ETA" not in shown[None]
+    assert "5/10" in shown[10] and "ETA " in shown[10]
 
 
 def test_the_installed_command_runs(tmp_path: Path) -> None:

@@ -24,12 +24,14 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     ProgressColumn,
+    Task,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
+from rich.text import Text
 
 from .app import counted, is_quiet
 
@@ -174,11 +176,21 @@ def _bar(
         BarColumn(),
         *counts,
         TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
+        _TimeLeft(),
     )
     # Not redirect_stdout: export and index may write to stdout while the bar shows,
     # and rich would send that to the bar's console, stderr.
     console = Console(stderr=True)
     with Progress(*columns, console=console, transient=False, redirect_stdout=False) as bar:
         yield bar, bar.add_task(verb, total=None, **fields)
+
+
+class _TimeLeft(TimeRemainingColumn):
+    """The time left, "ETA 0:01:10", while the total is known; nothing when it is not
+    (the inputs of a folder, counted as they are found): a bare "ETA" label was left
+    after the time elapsed."""
+
+    def render(self, task: Task) -> Text:
+        if task.total is None:
+            return Text("")
+        return Text.assemble("ETA ", super().render(task))
