@@ -159,7 +159,7 @@ def index_command(warcs: tuple[Path, ...], output: Path, text: bool, check: bool
 
     Shows its progress on stderr (bytes of the WARC files, read to check them, then to
     index them; -v logs each file). With --text, rebuild (or --check) the search index
-    of an archive folder instead: ``archiver index --text archive/``.
+    of an archive folder instead: archiver index --text archive/.
     """
     if check and not text:
         # It acted as --text --check, and with WARC files said "index --text takes one
@@ -220,7 +220,7 @@ def _text_index(folder: Path, *, check: bool) -> None:
     metavar="OUT",
     help="The WACZ file to write (name it .wacz).",
 )
-@click.option("--title", help="The collection's title.")
+@click.option("--title", metavar="TITLE", help="The collection's title.")
 def wacz_command(warcs: tuple[Path, ...], output: Path, title: str | None) -> None:
     """Package the WARC files as one WACZ file, which ReplayWeb.page opens.
 

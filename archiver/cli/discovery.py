@@ -96,7 +96,7 @@ async def _discover(
     "--revisit",
     metavar="PERIOD",
     help="Also fetch again the articles first archived within PERIOD (3d, 12h, 2w), with "
-    "conditional requests: a changed page becomes a new version (see `archiver history`).",
+    "conditional requests: a changed page becomes a new version (see archiver history).",
 )
 @fetch_options
 def update_command(

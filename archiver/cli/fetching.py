@@ -190,7 +190,7 @@ def open_output(output: Path) -> Payloads:
     multiple=True,
     metavar="SITE",
     help="Instead of a list, the articles discovered on SITE (jpost.com, or a URL) from its"
-    " feeds and sitemaps; repeat for more sites. `archiver update DIR` does it again later.",
+    " feeds and sitemaps; repeat for more sites. archiver update DIR does it again later.",
 )
 @since_option
 @bulk_options

@@ -180,6 +180,7 @@ def bulk_options(command: F) -> F:
                 type=click.IntRange(min=1),
                 default=_BULK_DEFAULTS.concurrency,
                 show_default=True,
+                metavar="N",
                 help="Fetches in flight at once, over all hosts.",
             ),
             click.option(

@@ -196,7 +196,7 @@ def extract_command(
     retries: int,
 ) -> None:
     """Extract one article and print it: from FILE (a saved page or text dump; - for
-    stdin), or from the page at URL, fetched as ``get`` fetches (robots.txt obeyed).
+    stdin), or from the page at URL, fetched as archiver get fetches (robots.txt obeyed).
 
     A URL is given as the argument (archiver extract https://...) or with -u and no
     FILE. Nothing is stored unless -o names a WARC file.

@@ -25,7 +25,7 @@ _FOLDER = click.Path(path_type=Path, file_okay=False, readable=False)
 @main.command("search", short_help="Find articles of an archive folder by their words.")
 @click.argument("query")
 @click.argument("directory", metavar="DIR", type=_FOLDER)
-@click.option("--site", help="Only this host and its subdomains (egypttoday.com).")
+@click.option("--site", metavar="HOST", help="Only this host and its subdomains (egypttoday.com).")
 @click.option("--since", metavar="YYYY-MM-DD", help="Only articles of this day or later.")
 @click.option("--until", metavar="YYYY-MM-DD", help="Only articles of this day or earlier.")
 @click.option("--language", metavar="CODE", help="Only articles in this language (en, el, ar).")
@@ -35,9 +35,10 @@ _FOLDER = click.Path(path_type=Path, file_okay=False, readable=False)
     type=click.IntRange(min=0),
     default=20,
     show_default=True,
+    metavar="N",
     help="The most results shown.",
 )
-@format_option("text", "json", help="Output format: JSON lines, or a table with snippets.")
+@format_option("text", "json", help="text: a table, then each result's snippet; json: JSON lines.")
 def search_command(
     query: str,
     directory: Path,
@@ -80,7 +81,7 @@ def search_command(
 @click.argument("url")
 @click.argument("directory", metavar="DIR", type=click.Path(path_type=Path, readable=False))
 @format_option(
-    "text", "json", help="Output format: one JSON object, or the versions with their word diffs."
+    "text", "json", help="text: the versions with their word diffs; json: one JSON object."
 )
 def history_command(url: str, directory: Path, fmt: str) -> None:
     """List the versions of the article at URL archived in DIR (a folder or a WARC file).
