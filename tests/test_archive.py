@@ -470,6 +470,15 @@ def test_get_reports_each_failure_and_exits_1(server: HTTPServer, tmp_path: Path
     assert len(list(archiver.read(out))) == 1
 
 
+def test_get_that_stores_nothing_names_no_file(tmp_path: Path) -> None:
+    """It said 'archived 0 of 1 URLs (0 words) in out.warc.gz', a file not written."""
+    out = tmp_path / "out.warc.gz"
+    result = run("get", "ftp://example.com/x", "-o", str(out))
+    assert result.exit_code == 1 and not out.exists()
+    summary = result.stderr.splitlines()[-1]
+    assert summary == f"archived 0 of 1 URL (0 words); 1 failed; nothing stored, {out} not written"
+
+
 def test_get_reads_urls_from_stdin(server: HTTPServer, tmp_path: Path) -> None:
     server.expect_request("/a").respond_with_data(PAGE, content_type="text/html")
     server.expect_request("/b").respond_with_data(PAGE, content_type="text/html")

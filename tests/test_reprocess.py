@@ -466,6 +466,14 @@ def test_read_of_a_wget_warc_hints_reprocess_and_takes_several_files(
     assert "no articles archived by news-archiver" in result.stderr
     assert "archiver reprocess 'My Crawl.warc.gz'" not in result.stderr  # the full path
     assert f"archiver reprocess '{wget_warc}' -o OUT.warc.gz" in result.stderr
+    # export said 'exported 0 articles to stdout', and no more.
+    exported = cli("export", str(wget_warc))
+    assert exported.exit_code == 0 and exported.stdout == ""
+    assert exported.stderr.splitlines() == [
+        "exported 0 articles to stdout",
+        "no articles archived by news-archiver in it; to extract the pages of a WARC made"
+        f" by another tool: archiver reprocess '{wget_warc}' -o OUT.warc.gz",
+    ]
 
     derived = tmp_path / "derived.warc.gz"
     assert cli("reprocess", str(wget_warc), "-o", str(derived)).exit_code == 0

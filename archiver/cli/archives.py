@@ -56,12 +56,17 @@ def read_command(warcs: tuple[Path, ...], fmt: str) -> None:
         found = _print_articles(warc, fmt, number)
         number += found
         if not found and not is_quiet():
-            click.echo(
-                f"{warc}: no articles archived by news-archiver in it; to extract the pages"
-                f" of a WARC made by another tool: archiver reprocess {shlex.quote(str(warc))}"
-                " -o OUT.warc.gz",
-                err=True,
-            )
+            click.echo(f"{warc}: {_no_articles((warc,))}", err=True)
+
+
+def _no_articles(warcs: tuple[Path, ...]) -> str:
+    """What to say of WARC files that hold no article of ours: a crawler's, say."""
+    names = " ".join(shlex.quote(str(warc)) for warc in warcs)
+    where = "it" if len(warcs) == 1 else "them"
+    return (
+        f"no articles archived by news-archiver in {where}; to extract the pages of a WARC"
+        f" made by another tool: archiver reprocess {names} -o OUT.warc.gz"
+    )
 
 
 def _print_articles(warc: Path, fmt: str, before: int) -> int:
@@ -121,6 +126,8 @@ def export_command(warcs: tuple[Path, ...], fmt: str, output: Path) -> None:
         count = export(warcs, destination, format=cast(ExportFormat, fmt), progress=show)
     if not is_quiet():
         click.echo(f"exported {counted(count, 'article')} to {_where(output)}", err=True)
+        if not count:
+            click.echo(_no_articles(warcs), err=True)
 
 
 def _destination(output: Path) -> Path | TextIO:

@@ -126,12 +126,15 @@ def get_command(
         if rows:
             print_table(("url", "site", "title", "date", "words"), rows, numeric={"words"})
         words = sum(int(row[-1]) for row in rows)
+        # A run that stores nothing creates no file: the summary does not name one.
+        where = f" in {output}" if output.exists() else ""
         summary = (
-            f"archived {len(rows)} of {counted(len(urls), 'URL')}"
-            f" ({counted(words, 'word')}) in {output}"
+            f"archived {len(rows)} of {counted(len(urls), 'URL')} ({counted(words, 'word')}){where}"
         )
         if failed:
             summary += f"; {failed} failed"
+        if not where:
+            summary += f"; nothing stored, {output} not written"
         click.echo(summary, err=True)
     if failed:
         raise click.exceptions.Exit(1)
