@@ -707,3 +707,19 @@ def test_a_nan_or_infinite_time_is_a_usage_error_naming_the_option(
 def test_a_nan_or_infinite_per_host_delay_is_refused_by_the_api(delay: float) -> None:
     with pytest.raises(ValueError, match="per_host_delay"):
         BulkConfig(per_host_delay=delay, max_host_delay=float("inf"))
+
+
+def test_ctrl_c_in_a_bulk_run_says_how_to_go_on(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Click said 'Aborted!' and no more."""
+
+    def interrupted(*args: object, **kwargs: object) -> BulkReport:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fetching, "archive_many", interrupted)
+    urls = tmp_path / "urls.txt"
+    urls.write_text("https://example.com/a\n")
+    result = CliRunner().invoke(main, ["bulk", str(urls), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 130
+    assert result.stderr == "interrupted: the same command goes on from where it stopped\n"

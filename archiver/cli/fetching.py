@@ -367,6 +367,12 @@ def revisit_summary(report: RevisitReport) -> None:
 
 @contextmanager
 def bulk_progress() -> Iterator[Callable[[BulkProgress], None]]:
-    """The progress display of :func:`show_progress`, fed by a bulk run's reports."""
-    with show_progress("archiving", "URL") as show:
-        yield lambda state: show(state.done, state.failed, state.total, state.rate)
+    """The progress display of :func:`show_progress`, fed by a bulk run's reports;
+    Ctrl-C ends the run saying how to go on (status 130), where click said only
+    "Aborted!"."""
+    try:
+        with show_progress("archiving", "URL") as show:
+            yield lambda state: show(state.done, state.failed, state.total, state.rate)
+    except KeyboardInterrupt:
+        click.echo("interrupted: the same command goes on from where it stopped", err=True)
+        raise click.exceptions.Exit(130) from None
