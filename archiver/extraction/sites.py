@@ -83,10 +83,11 @@ class SitePlugin:
         # generic extractor parses the page again, whose tree then takes its memory, warm
         # in the caches, rather than memory the CPU has not touched for a while.
         visible_lines = self._visible_lines(tree, declared)
-        fallback = found is None or not found.text
-        headline = headline_metadata(tree, document.url, declared) if fallback else None
+        headline = None
+        if found is None or not found.text:
+            headline = headline_metadata(tree, document.url, declared)
         del tree
-        if fallback:
+        if found is None or not found.text:
             # The site changed its template: the generic extractor finds the body, and
             # the site's own text rules clean it (as a body: nothing is searched for).
             log.info("%s: %s template not recognised; generic fallback", document.name, self.name)
@@ -96,7 +97,9 @@ class SitePlugin:
             found = clean_body(
                 generic.text.splitlines(), self.rules, language=language or generic.language
             )
-        assert found is not None  # the site's body, or the generic one
+            fallback = True
+        else:
+            fallback = False
         language = language or found.language
         visible = (
             None
