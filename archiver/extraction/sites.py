@@ -78,21 +78,18 @@ class SitePlugin:
         declared = page_metadata(tree)
         language = language_code(declared.language)
         captions = _captions(tree)
-        found = self._site_body(tree, language)
-        # What is read of the page's tree, it is read now: the tree is let go before the
-        # generic extractor parses the page again, whose tree then takes its memory, warm
-        # in the caches, rather than memory the CPU has not touched for a while.
-        visible_lines = self._visible_lines(tree, declared)
-        headline = None
-        if found is None or not found.text:
-            headline = headline_metadata(tree, document.url, declared)
-        del tree
-        if found is None or not found.text:
+        body = _first_match(tree, self._body_selectors)
+        if body is not None:
+            removed = body.css(self._remove) if self._remove else []
+            lines = render_lines(body, skip_tags=_NEVER_TEXT, skip=removed)
+            found = clean_body(lines, self.rules, language=language)
+        if body is None or not found.text:
             # The site changed its template: the generic extractor finds the body, and
             # the site's own text rules clean it (as a body: nothing is searched for).
             log.info("%s: %s template not recognised; generic fallback", document.name, self.name)
             from .html import extract_html  # trafilatura loads slowly: only when needed
 
+            headline = headline_metadata(tree, document.url, declared)
             generic = extract_html(document.text, url=document.url, metadata=headline)
             found = clean_body(
                 generic.text.splitlines(), self.rules, language=language or generic.language
@@ -101,11 +98,7 @@ class SitePlugin:
         else:
             fallback = False
         language = language or found.language
-        visible = (
-            None
-            if visible_lines is None
-            else extract_lines(visible_lines, self.rules, language=language)
-        )
+        visible = self._visible_metadata(tree, declared, language)
         source = found.source or (visible.source if visible else None)
         authors = declared.authors or (visible.authors if visible else ())
         wires = [lexicon().agency(a) for a in authors]
@@ -134,19 +127,10 @@ class SitePlugin:
             document = replace(document, url=declared.url)
         return article_from(extraction, document, info, site)
 
-    def _site_body(self, tree: HTMLParser, language: str | None) -> Extraction | None:
-        """The body the site's selectors find, cleaned by its rules; None without one."""
-        body = _first_match(tree, self._body_selectors)
-        if body is None:
-            return None
-        removed = body.css(self._remove) if self._remove else []
-        lines = render_lines(body, skip_tags=_NEVER_TEXT, skip=removed)
-        return clean_body(lines, self.rules, language=language)
-
-    @staticmethod
-    def _visible_lines(tree: HTMLParser, declared: PageMetadata) -> list[str] | None:
-        """The page's lines as a text dump reads them, when its declared metadata leaves
-        gaps (:func:`~archiver.extraction.textdump.extract_lines` reads them).
+    def _visible_metadata(
+        self, tree: HTMLParser, declared: PageMetadata, language: str | None
+    ) -> Extraction | None:
+        """The page read as a text dump, when its declared metadata leaves gaps.
 
         A JSON-LD article is a full declaration: a date or an author it leaves out is one
         the page does not give, so the visible page is not read for it.
@@ -156,7 +140,7 @@ class SitePlugin:
         root = tree.body or tree.root
         if root is None:
             return None
-        return render_lines(root)
+        return extract_lines(render_lines(root), self.rules, language=language)
 
 
 def _parse(document: Document) -> HTMLParser:
