@@ -13,13 +13,14 @@ from .bookkeeping import BulkProgress, BulkReport, FailureCause
 from .bulk import archive_many
 from .checks import check_writable
 from .config import BulkConfig
+from .folders import check_archive_folder, warc_files
 from .inputs import Failure
 from .pages import process_file
 from .reextraction import reprocess
 from .refresh import RevisitReport, revisit
 from .report import Report
 from .single import aarchive, archive
-from .textindex import Hit, IndexCheck, TextIndex, check_archive_folder, search, warc_files
+from .textindex import Hit, IndexCheck, TextIndex, search
 from .updates import UpdateReport, archive_sites, kept_sites, update_archive
 from .urls import normalize_url, stdin_url_lines, url_lines
 

@@ -38,7 +38,7 @@ from ..errors import InputError, StateError, WarcError
 from ..files import PathArg
 from ..warc import ArchivedArticle, Stored, article_at, entries
 from .databases import is_damaged, sqlite_cause
-from .ledger import STATE_FILE
+from .folders import check_archive_folder, open_warc_files, warc_files
 from .words import fold, match_expression, snippet, terms
 
 __all__ = [
@@ -47,10 +47,8 @@ __all__ = [
     "Hit",
     "IndexCheck",
     "TextIndex",
-    "check_archive_folder",
     "search",
     "sync_index",
-    "warc_files",
 ]
 
 log = logging.getLogger(__name__)
@@ -228,7 +226,7 @@ class TextIndex:
         self._db.executescript(_SCHEMA)
         # Listed after emptying: a file a run starts later has all its rows added since.
         names = {warc.name for warc in warc_files(self.folder)}
-        names |= {path.name.removesuffix(".open") for path in _open_files(self.folder)}
+        names |= {path.name.removesuffix(".open") for path in open_warc_files(self.folder)}
         for name in sorted(names):
             closed = self.folder / name
             if not closed.is_file() and self._index_open(name):
@@ -545,37 +543,3 @@ def _day(published: datetime | date | None, captured: str) -> str:
     if published is not None:
         return published.isoformat()[:10]
     return captured[:10]
-
-
-def check_archive_folder(folder: Path) -> None:
-    """Raise :class:`~archiver.errors.InputError` naming ``folder`` when it is missing or
-    holds no WARC file (closed or being written): a mistyped folder is said, rather than
-    read as an empty archive (search left it a search.sqlite of nothing)."""
-    if not folder.is_dir():
-        cause = "not a folder" if folder.exists() else "no such archive folder"
-        raise InputError(cause, source=str(folder))
-    if warc_files(folder) or _open_files(folder):
-        return
-    if (folder / STATE_FILE).exists():  # a run's folder, all of whose URLs failed
-        cause = "nothing is archived in it yet (it holds no WARC file)"
-    else:
-        cause = "not an archive folder: it holds no WARC file"
-    raise InputError(cause, source=str(folder))
-
-
-def _open_files(folder: Path) -> list[Path]:
-    """The WARC files of ``folder`` being written (``<name>.open``), in name order."""
-    return sorted(
-        path
-        for path in folder.glob("*.warc*.open")
-        if path.is_file() and path.name.endswith((".warc.open", ".warc.gz.open"))
-    )
-
-
-def warc_files(folder: Path) -> list[Path]:
-    """The closed WARC files of ``folder``, in name order (the order they were written)."""
-    return sorted(
-        path
-        for path in folder.glob("*.warc*")
-        if path.is_file() and path.name.endswith((".warc", ".warc.gz"))
-    )
