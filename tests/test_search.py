@@ -177,7 +177,11 @@ def test_a_folder_without_warc_files_is_no_archive_folder(tmp_path: Path) -> Non
         archiver.search("central", tmp_path)
     with pytest.raises(archiver.InputError, match=cause):
         archiver.history("https://example.com/a", tmp_path)
-    for command in (["search", "central"], ["history", "https://example.com/a"]):
+    for command in (
+        ["search", "central"],
+        ["history", "https://example.com/a"],
+        ["index", "--text"],
+    ):
         result = CliRunner().invoke(main, [*command, str(tmp_path)])
         assert result.exit_code == 1
         assert result.stderr.strip() == f"error: {tmp_path}: {cause}"

@@ -10,10 +10,10 @@ from typing import TextIO, cast
 import click
 
 from ..article import Article
-from ..errors import InputError, StateError, WarcError
+from ..errors import StateError, WarcError
 from ..extraction import default_registry, to_markdown
 from ..outputs import ExportFormat, diff, export, write_index, write_wacz
-from ..runs import TextIndex
+from ..runs import TextIndex, check_archive_folder
 from ..warc import read
 from .app import article_date, counted, is_quiet, main, print_table, usage_error
 from .options import format_option
@@ -188,10 +188,7 @@ def index_command(warcs: tuple[Path, ...], output: Path, text: bool, check: bool
 
 
 def _text_index(folder: Path, *, check: bool) -> None:
-    if not folder.is_dir():
-        # An input, so status 1 naming it, as search and history say it.
-        cause = "not a folder" if folder.exists() else "no such archive folder"
-        raise InputError(cause, source=str(folder))
+    check_archive_folder(folder)  # an input: status 1 naming it, as search and history say
     # A check reports a damaged index; it does not make it anew
     index = TextIndex(folder, renew_damaged=not check)
     try:
