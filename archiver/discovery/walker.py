@@ -38,7 +38,7 @@ from .feeds import feed_links, looks_like_feed, parse_feed, robots_sitemaps
 from .found import DiscoveredURL, SourceKind, absolute_url, clean_url, joined_all
 from .period import cutoff
 from .sitemaps import MAX_BYTES, parse_sitemap
-from .sources import SiteSources, home_url, site_sources
+from .sources import SiteSources, site_sources
 
 __all__ = ["MAX_SITEMAPS", "OnFetch", "Walker", "adiscover", "discover", "discovery_config"]
 
@@ -112,20 +112,22 @@ class Walker:
 
     async def sites(self, sites: Iterable[str]) -> list[DiscoveredURL]:
         """The article URLs of every site (see :meth:`site`), sites walked at once."""
-        sites = list(sites)
-        found = await asyncio.gather(*(self.site(site) for site in sites))
-        homes = [home_url(site) for site in sites]
-        self.unread.sort(key=homes.index)
-        return [url for urls in found for url in urls]
+        walks = await asyncio.gather(*(self._walk(site) for site in sites))
+        return [url for walk in walks for url in self._found(walk)]
 
     async def site(self, site: str) -> list[DiscoveredURL]:
         """The article URLs of ``site`` (a host name or URL), clean and each once; a site
         no source of which could be read joins :attr:`unread`."""
-        sources = site_sources(site)
-        walk = _SiteWalk(self, sources)
+        return self._found(await self._walk(site))
+
+    async def _walk(self, site: str) -> _SiteWalk:
+        walk = _SiteWalk(self, site_sources(site))
         await walk.run()
+        return walk
+
+    def _found(self, walk: _SiteWalk) -> list[DiscoveredURL]:
         if not walk.read:
-            self.unread.append(sources.home)
+            self.unread.append(walk.home)
         return walk.found()
 
     async def fetch(self, url: str, what: dict[str, Any], pace: Pace) -> FetchResult | None:
@@ -180,6 +182,7 @@ class _SiteWalk:
         self._sources = sources
         self._pace = Pace()
         self._found: dict[str, DiscoveredURL] = {}
+        self.home = sources.home
         #: Sources read: robots.txt listing sitemaps, and sitemaps, feeds and pages.
         self.read = 0
 
