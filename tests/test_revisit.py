@@ -24,7 +24,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 import archiver
 from archiver.capture import FetchConfig
-from archiver.cli import main
+from archiver.cli import fetching, main
 from archiver.runs import BulkConfig, TextIndex
 from archiver.runs.bookkeeping import STATE_FILE
 from archiver.runs.refresh import revisit_period
@@ -153,7 +153,11 @@ def test_an_article_that_cannot_be_fetched_again_stays_archived(tmp_path: Path) 
         farm.break_down([1, 2])
         farm.change([4])
         report = archiver.revisit(tmp_path, "3d", config=FAST)
-        assert report.failed == 2 and report.changed == 1 and report.run.failed_now == 2
+        assert report.failed == 2 and report.changed == 1
+        assert (report.run.failed_now, report.run.kept_now) == (0, 2)
+        summary = fetching._summary(report.run, retry_failed=False).splitlines()
+        assert summary[0] == "archived 6 of 6 URLs, 0 failed"
+        assert summary[1].startswith("  this run: 4 archived, 0 failed, 2 not fetched again, ")
         # Still archived: no failure of the archive, nor of the report; the ledger
         # keeps the cause, and the file of the capture that stays the latest.
         assert report.run.ok and report.run.failed == 0
@@ -213,6 +217,7 @@ _REVISIT = """
 import sys
 from archiver.capture import FetchConfig
 from archiver.cli import main
+from archiver.cli import fetching
 from archiver.runs import BulkConfig, revisit
 config = BulkConfig(per_host_delay=0, workers=1, concurrency=4, warc_size=20_000,
                     fetch=FetchConfig(retries=0, timeout=10, allow_private=True))

@@ -308,10 +308,13 @@ def _summary(report: BulkReport, *, retry_failed: bool) -> str:
     """What a bulk run did, in a few lines: the counts, then why URLs failed and where
     the failed URLs are listed, and that --retry-failed tries again those that failed
     in earlier runs, when this run did not."""
-    rate = (report.done_now + report.failed_now) / report.seconds if report.seconds else 0.0
+    finished = report.done_now + report.failed_now + report.kept_now
+    rate = finished / report.seconds if report.seconds else 0.0
+    # A revisit's failed refetch leaves the URL archived: not a failure of the list
+    kept = f", {report.kept_now} not fetched again" if report.kept_now else ""
     lines = [
         f"archived {report.done} of {counted(report.total, 'URL')}, {report.failed} failed",
-        f"  this run: {report.done_now} archived, {report.failed_now} failed,"
+        f"  this run: {report.done_now} archived, {report.failed_now} failed{kept},"
         f" {report.bytes / 1e6:.1f} MB of WARC in {report.seconds:.1f} s ({rate:.1f} URLs/s)",
     ]
     if report.causes:

@@ -35,6 +35,7 @@ __all__ = [
     "BulkProgress",
     "BulkReport",
     "FailureCause",
+    "Tally",
     "add_version",
     "closing",
     "conditions",
@@ -77,11 +78,15 @@ class BulkProgress:
     bytes: int
     #: Seconds since this run started.
     elapsed: float
+    #: Archived before and not fetched again in this run (a revisit's refetch failed):
+    #: done, with their earlier capture (counted in ``done``).
+    kept_now: int = 0
 
     @property
     def rate(self) -> float:
         """URLs finished per second in this run."""
-        return (self.done_now + self.failed_now) / self.elapsed if self.elapsed > 0 else 0.0
+        finished = self.done_now + self.failed_now + self.kept_now
+        return finished / self.elapsed if self.elapsed > 0 else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +127,9 @@ class BulkReport:
     state: Path
     #: The most frequent causes of failure, all runs together, most frequent first.
     causes: tuple[FailureCause, ...] = ()
+    #: Archived before and not fetched again by this run (a revisit's refetch failed):
+    #: done, with their earlier capture.
+    kept_now: int = 0
 
     @property
     def ok(self) -> bool:
@@ -346,18 +354,39 @@ def next_warc_name(ledger: Ledger, prefix: str) -> str:
     return f"{prefix}-{stamp}-{serial:05d}-{os.getpid()}-{host}.warc.gz"
 
 
+@dataclass(slots=True)
+class Tally:
+    """The URLs a run has finished so far, by the state the ledger recorded."""
+
+    done: int = 0
+    failed: int = 0
+    #: failed fetches of URLs archived before, which stay done (see Ledger.finish)
+    kept: int = 0
+
+    def count(self, outcome: str, recorded: str) -> None:
+        """Count an ``outcome`` (DONE or FAILED) given the state that
+        :meth:`~archiver.runs.ledger.Ledger.finish` recorded for it."""
+        if outcome == DONE:
+            self.done += 1
+        elif recorded == FAILED:
+            self.failed += 1
+        else:
+            self.kept += 1
+
+
 def current_progress(
-    baseline: LedgerCounts, done_now: int, failed_now: int, written: int, started: float
+    baseline: LedgerCounts, tally: Tally, written: int, started: float
 ) -> BulkProgress:
     """Where a run started at ``started`` (time.monotonic()) over ``baseline`` is now."""
     return BulkProgress(
         total=baseline.total,
-        done=baseline.done + done_now,
-        failed=baseline.failed + failed_now,
-        done_now=done_now,
-        failed_now=failed_now,
+        done=baseline.done + tally.done + tally.kept,
+        failed=baseline.failed + tally.failed,
+        done_now=tally.done,
+        failed_now=tally.failed,
         bytes=written,
         elapsed=time.monotonic() - started,
+        kept_now=tally.kept,
     )
 
 
@@ -377,8 +406,7 @@ def write_failure_report(path: Path, ledger: Ledger) -> None:
 def final_report(
     out_dir: Path | str,
     ledger: Ledger,
-    done_now: int,
-    failed_now: int,
+    tally: Tally,
     written: int,
     started: float,
     warcs: Sequence[Path | str],
@@ -391,8 +419,8 @@ def final_report(
         total=counts.total,
         done=counts.done,
         failed=counts.failed,
-        done_now=done_now,
-        failed_now=failed_now,
+        done_now=tally.done,
+        failed_now=tally.failed,
         bytes=written,
         seconds=time.monotonic() - started,
         warcs=tuple(warcs),
@@ -402,4 +430,5 @@ def final_report(
             FailureCause(error or "unknown", status, count)
             for error, status, count in ledger.failure_causes(_CAUSES_SHOWN)
         ),
+        kept_now=tally.kept,
     )

@@ -48,6 +48,7 @@ from .bookkeeping import (
     STATE_FILE,
     BulkProgress,
     BulkReport,
+    Tally,
     current_progress,
     failure_line,
     final_report,
@@ -185,9 +186,7 @@ def archive_on_cluster(
         if output.local is None:
             upload(output.fs, report, f"{output.root}/{FAILURE_REPORT}")
         out_dir = output.local if output.local is not None else output.target
-        return final_report(
-            out_dir, ledger, run.done_now, run.failed_now, run.bytes, started, warcs, report
-        )
+        return final_report(out_dir, ledger, run.tally, run.bytes, started, warcs, report)
     finally:
         ledger.close()
 
@@ -272,8 +271,7 @@ class _ClusterRun:
         self._serial = 0
         self._error: BaseException | None = None
         self._baseline = ledger.counts()
-        self.done_now = 0
-        self.failed_now = 0
+        self.tally = Tally()
         self.bytes = 0
         self.warcs: list[Path | str] = []
 
@@ -386,11 +384,10 @@ class _ClusterRun:
                 attempts=row["attempts"],
                 status=row["status"],
             )
+            self.tally.count(row["state"], state)
             if row["state"] == DONE:
-                self.done_now += 1
                 log.info("%s: archived", row["url"])
             else:
-                self.failed_now += 1
                 log.warning("%s", failure_line(row["message"] or row["url"], state))
         if len(result["outcomes"]) != submitted.urls:
             # Never expected: those URLs stay pending, for the next run.
@@ -407,8 +404,4 @@ class _ClusterRun:
 
     def _report(self) -> None:
         if self._progress is not None:
-            self._progress(
-                current_progress(
-                    self._baseline, self.done_now, self.failed_now, self.bytes, self._started
-                )
-            )
+            self._progress(current_progress(self._baseline, self.tally, self.bytes, self._started))

@@ -33,6 +33,7 @@ from .bookkeeping import (
     STATE_FILE,
     BulkProgress,
     BulkReport,
+    Tally,
     add_version,
     closing,
     conditions,
@@ -91,8 +92,7 @@ def archive_locally(
         report = final_report(
             folder,
             ledger,
-            run.done_now,
-            run.failed_now,
+            run.tally,
             run.bytes,
             started,
             warcs,
@@ -233,8 +233,7 @@ class _Run:
         self._ready: list[tuple[float, str]] = []
         self._queued = 0
         self._baseline = ledger.counts()
-        self.done_now = 0
-        self.failed_now = 0
+        self.tally = Tally()
 
     @property
     def bytes(self) -> int:
@@ -351,7 +350,7 @@ class _Run:
                     entry.url, DONE, warc=warc, attempts=result.attempts, status=result.status
                 )
                 add_version(self._ledger, entry.url, warc, stored, metadata, status=result.status)
-                self.done_now += 1
+                self.tally.count(DONE, DONE)
                 log.info("%s: archived", entry.url)
             else:
                 self._failed(
@@ -393,7 +392,7 @@ class _Run:
             attempts=attempts,
             status=status,
         )
-        self.failed_now += 1
+        self.tally.count(FAILED, state)
         # The failure report has it too, but a user watches this
         log.warning("%s", failure_line(str(error), state))
 
@@ -419,8 +418,4 @@ class _Run:
 
     def _report(self) -> None:
         if self._progress is not None:
-            self._progress(
-                current_progress(
-                    self._baseline, self.done_now, self.failed_now, self.bytes, self._started
-                )
-            )
+            self._progress(current_progress(self._baseline, self.tally, self.bytes, self._started))
