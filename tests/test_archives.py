@@ -379,6 +379,45 @@ def test_a_utf16_page_of_a_response_record_with_no_content_type_is_a_page(tmp_pa
     assert {article.title for article in report} == {"Νέα μέτρα για την Αθήνα"}
 
 
+def test_a_revisit_without_a_payload_digest_is_re_extracted_or_reported(
+    tmp_path: Path,
+) -> None:
+    # The server-not-modified profile makes WARC-Payload-Digest optional: such a revisit
+    # was neither re-extracted nor reported, as if the file had not held it.
+    profile = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+    crawl = tmp_path / "crawl.warc.gz"
+    with open(crawl, "wb") as file:
+        writer = WARCWriter(file, gzip=True, warc_version="WARC/1.1")
+        http = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+        original = writer.create_warc_record(
+            PAGE_URL, "response", payload=io.BytesIO(GREEK_HTML.encode()), http_headers=http
+        )
+        writer.write_record(original)
+        for refers_to in (original.rec_headers.get_header("WARC-Record-ID"), "<urn:uuid:gone>"):
+            not_modified = StatusAndHeaders("304 Not Modified", [], protocol="HTTP/1.1")
+            revisit = writer.create_warc_record(
+                PAGE_URL,
+                "revisit",
+                payload=io.BytesIO(b""),
+                length=0,
+                http_headers=not_modified,
+                warc_headers_dict={"WARC-Profile": profile, "WARC-Refers-To": refers_to},
+            )
+            revisit.rec_headers.remove_header("WARC-Payload-Digest")
+            writer.write_record(revisit)
+    skipped: list[archiver.warc.SkippedRecord] = []
+    captures = list(archiver.read_captures(crawl, on_skipped=skipped.append))
+    assert [c.record_type for c in captures] == ["response", "revisit"]
+    assert captures[1].payload == GREEK_HTML.encode()
+    assert [(record.target_uri, record.unresolved) for record in skipped] == [(PAGE_URL, True)]
+    result = run("reprocess", str(crawl), "-o", str(tmp_path / "out.warc.gz"))
+    assert result.exit_code == 0
+    assert "archived 2 of 2 inputs" in result.stderr
+    assert f"skipped 1 revisit record whose response no file read holds: {PAGE_URL}" in (
+        result.stderr
+    )
+
+
 def test_reextraction_of_response_records(tmp_path: Path) -> None:
     crawl = tmp_path / "crawl.warc.gz"
     write_responses(crawl)

@@ -108,8 +108,10 @@ def read_captures(
     ``originals`` files (a lone path is one file) in their order (as a bulk run that
     rotated its files leaves them: a revisit may refer to a capture of an earlier
     file); an :class:`Originals` shared by the calls of a run reads each of them once
-    at most for what they lack. A
-    revisit whose response is in none of them is skipped, with a log line, and given to
+    at most for what they lack. A revisit without a payload digest (the
+    server-not-modified profile may have none) takes that of the response its
+    WARC-Refers-To names, earlier in the same file. A revisit whose response is in none
+    of them, or without a digest to look for, is skipped, with a log line, and given to
     ``on_skipped`` (its :attr:`SkippedRecord.unresolved` set); the ``originals`` that
     cannot be read are skipped with a log line.
 
@@ -131,7 +133,7 @@ def _read_captures(
     # Revisit records hold no body: each is yielded after the file, with the body of the
     # response it points at (by payload digest), found in a second pass.
     revisits: dict[str, list[Any]] = {}
-    own: set[str] = set()  # the payload digests of the file's responses
+    own: dict[str, str] = {}  # the payload digests of the file's responses, by record ID
     keep = dict.fromkeys(_CAPTURE_TYPES, max_bytes)
     text: Capture | None = None  # a plain-text resource, a page if the next record says so
     for record, block in records(source, keep=keep):
@@ -142,11 +144,17 @@ def _read_captures(
                 _skip(text, on_skipped)
             text = None
         digest = record.rec_headers.get_header("WARC-Payload-Digest")
-        if record.rec_type == "revisit" and digest:
-            revisits.setdefault(digest, []).append(record)
+        if record.rec_type == "revisit":
+            # The payload digest is optional in the server-not-modified profile: the
+            # response named by WARC-Refers-To, earlier in the file, gives it then.
+            digest = digest or own.get(str(record.rec_headers.get_header("WARC-Refers-To")))
+            if digest:
+                revisits.setdefault(digest, []).append(record)
+            else:
+                _unresolved(source, [record], on_skipped)
         elif record.rec_type in _CAPTURE_TYPES:
             if record.rec_type == "response" and digest:
-                own.add(digest)
+                own[str(record.rec_headers.get_header("WARC-Record-ID"))] = digest
             capture = _capture(record, block, source, max_bytes)
             kind = _page_kind(capture)
             if kind == "html":
@@ -157,30 +165,37 @@ def _read_captures(
                 _skip(capture, on_skipped)
     if text is not None:
         _skip(text, on_skipped)
-    if not own.isdisjoint(revisits):
+    if not revisits.keys().isdisjoint(own.values()):
         yield from _revisited(source, source, revisits, None, max_bytes)
     if revisits:
         found = originals if isinstance(originals, Originals) else Originals(originals)
-        yield from found.revisited(source, frozenset(own), revisits, max_bytes)
-    for digest, left in revisits.items():
-        log.info(
-            "%s: %d revisit records of %s skipped: no file read has the original",
-            source,
-            len(left),
-            digest,
-        )
-        if on_skipped is not None:
-            for record in left:
-                headers = record.rec_headers
-                on_skipped(
-                    SkippedRecord(
-                        warc=source,
-                        record_id=str(headers.get_header("WARC-Record-ID")),
-                        target_uri=str(headers.get_header("WARC-Target-URI") or ""),
-                        content_type=None,
-                        unresolved=True,
-                    )
+        yield from found.revisited(source, frozenset(own.values()), revisits, max_bytes)
+    for left in revisits.values():
+        _unresolved(source, left, on_skipped)
+
+
+def _unresolved(
+    source: Path, revisits: list[Any], on_skipped: Callable[[SkippedRecord], None] | None
+) -> None:
+    """Report ``revisits`` (records of ``source``) whose response no file read holds."""
+    log.info(
+        "%s: %d revisit records of %s skipped: no file read has the original",
+        source,
+        len(revisits),
+        revisits[0].rec_headers.get_header("WARC-Payload-Digest") or "no payload digest",
+    )
+    if on_skipped is not None:
+        for record in revisits:
+            headers = record.rec_headers
+            on_skipped(
+                SkippedRecord(
+                    warc=source,
+                    record_id=str(headers.get_header("WARC-Record-ID")),
+                    target_uri=str(headers.get_header("WARC-Target-URI") or ""),
+                    content_type=None,
+                    unresolved=True,
                 )
+            )
 
 
 class Originals:
