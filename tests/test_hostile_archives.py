@@ -610,3 +610,25 @@ def test_a_capture_without_a_target_uri_is_refused_by_index_and_wacz(tmp_path: P
         assert result.exit_code == 1
         assert f"error: {warc}: record <urn:uuid:" in result.stderr
         assert "without the WARC-Target-URI" in result.stderr
+
+
+def test_reprocess_fails_a_capture_without_a_target_uri_alone(tmp_path: Path) -> None:
+    """Its derived records were written with the URI `urn:text:` and an empty
+    WARC-Refers-To-Target-URI, which index and wacz refuse in a capture."""
+    headers = [(k, v) for k, v in record_headers("resource") if k != "WARC-Target-URI"]
+    warc = tmp_path / "nouri.warc.gz"
+    warc.write_bytes(
+        gzip.compress(raw_record([*headers, ("Content-Length", str(len(PAGE)))], PAGE))
+        + write_records(tmp_path / "good.warc.gz", [response(URL, PAGE)]).read_bytes()
+    )
+    out = tmp_path / "out.warc.gz"
+    result = run("reprocess", str(warc), "-o", str(out))
+    no_traceback(result)
+    assert result.exit_code == 1
+    record_id = dict(headers)["WARC-Record-ID"]
+    assert (
+        f"error: {warc}#: record {record_id} is a resource record without a WARC-Target-URI"
+        in result.stderr
+    )
+    assert "archived 1 of 2 inputs" in result.stderr
+    assert [entry.target_uri for entry in archiver.read_latest([out])] == [URL]

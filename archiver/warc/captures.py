@@ -45,11 +45,12 @@ class Capture:
     is the record's WARC-Date exactly as written, for WARC-Refers-To-Date. A revisit
     record's payload and content type are those of the response it revisits.
 
-    ``error`` is set (and ``payload`` empty) when the page cannot be had within the
-    limits: its body is over the size limit, as stored or once decoded
-    (:class:`~archiver.errors.InputTooLargeError`), or cannot be decoded
-    (:class:`~archiver.errors.InputError`). The error names the file and the record,
-    so that this page fails alone: :func:`archiver.runs.process_capture` raises it.
+    ``error`` is set (and ``payload`` empty) when the page cannot be had: its body is
+    over the size limit, as stored or once decoded
+    (:class:`~archiver.errors.InputTooLargeError`), or cannot be decoded, or the record
+    has no WARC-Target-URI for derived records to refer to it by
+    (:class:`~archiver.errors.InputError`). The error names the file and the record, so
+    that this page fails alone: :func:`archiver.runs.process_capture` raises it.
     """
 
     warc: Path
@@ -305,6 +306,12 @@ def _capture(record: Any, block: bytes | None, source: Path, max_bytes: int) -> 
     error: ArchiverError | None = None
     if not wanted:
         pass  # not a page: its body is not decoded
+    elif not uri:
+        # The derived records would have no URI to refer to it by, nor one of their own.
+        error = InputError(
+            f"record {record_id} is a {record.rec_type} record without a WARC-Target-URI",
+            source=name,
+        )
     elif block is None:
         size = (record.length - (http.total_len if http is not None else 0)) / 1e6
         what = "body" if http is not None else "block"
