@@ -185,6 +185,24 @@ def test_reprocess_warns_when_it_finds_no_input(tmp_path: Path) -> None:
     assert list(warc.read(out)) == []
 
 
+def test_reprocess_of_a_warc_file_with_no_page_does_not_say_no_input_was_found(
+    tmp_path: Path,
+) -> None:
+    # It said "no input files found (looked for *.txt, ...)" of a WARC file it had read.
+    crawl = tmp_path / "crawl.warc.gz"
+    with open(crawl, "wb") as file:
+        writer = WARCWriter(file, gzip=True)
+        writer.write_record(writer.create_warcinfo_record(crawl.name, {"software": "x"}))
+    out = tmp_path / "o.warc.gz"
+    result = run("reprocess", str(crawl), "-o", str(out))
+    assert result.exit_code == 0
+    assert "no input files found" not in result.stderr
+    assert "warning: no page found: the WARC files hold no resource, response or revisit" in (
+        result.stderr
+    )
+    assert list(warc.read(out)) == []
+
+
 def test_reprocess_draws_a_rich_table_on_a_terminal(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

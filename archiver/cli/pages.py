@@ -13,6 +13,7 @@ from ..capture import DEFAULT_MAX_BYTES
 from ..errors import InputError, InputTooLargeError, WarcError
 from ..extraction import extract, to_markdown
 from ..runs import Failure, archive, process_file, reprocess
+from ..runs.inputs import is_warc
 from ..warc import SkippedRecord
 from .app import (
     article_date,
@@ -126,11 +127,21 @@ def reprocess_command(
         if unresolved := [record for record in report.skipped if record.unresolved]:
             click.echo(_unresolved(unresolved), err=True)
     if total == 0 and not report.skipped and not is_quiet():
-        click.echo(
-            "warning: no input files found (looked for *.txt, *.text, *.htm, *.html)", err=True
-        )
+        click.echo(_nothing_found(paths), err=True)
     if not report.ok:
         raise click.exceptions.Exit(1)
+
+
+def _nothing_found(paths: Sequence[Path]) -> str:
+    """The warning of a run that found no input: WARC files named on the command line
+    were found and read, and held no record of a page."""
+    warcs = [path for path in paths if is_warc(path)]
+    if not warcs:
+        return "warning: no input files found (looked for *.txt, *.text, *.htm, *.html)"
+    found = "warning: no page found: the WARC files hold no resource, response or revisit record"
+    if len(warcs) < len(paths):
+        found += ", and the folders no *.txt, *.text, *.htm or *.html file"
+    return found
 
 
 def _skipped(records: Sequence[SkippedRecord]) -> str:
