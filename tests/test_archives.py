@@ -418,6 +418,39 @@ def test_a_revisit_without_a_payload_digest_is_re_extracted_or_reported(
     )
 
 
+def test_a_revisit_of_a_response_that_is_not_a_page_is_reported_as_skipped(
+    tmp_path: Path,
+) -> None:
+    # It was dropped: neither re-extracted nor among the records named as not pages.
+    crawl = tmp_path / "crawl.warc.gz"
+    with open(crawl, "wb") as file:
+        writer = WARCWriter(file, gzip=True, warc_version="WARC/1.1")
+        http = StatusAndHeaders("200 OK", [("Content-Type", "application/pdf")], "HTTP/1.1")
+        pdf = writer.create_warc_record(
+            "https://news.example.gr/a.pdf",
+            "response",
+            payload=io.BytesIO(b"%PDF-1.4 a report"),
+            http_headers=http,
+        )
+        writer.write_record(pdf)
+        profile = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+        digest = pdf.rec_headers.get_header("WARC-Payload-Digest")
+        revisit = writer.create_warc_record(
+            "https://news.example.gr/b.pdf",
+            "revisit",
+            payload=io.BytesIO(b""),
+            length=0,
+            warc_headers_dict={"WARC-Profile": profile, "WARC-Payload-Digest": digest},
+        )
+        writer.write_record(revisit)
+    result = run("reprocess", str(crawl), "-o", str(tmp_path / "out.warc.gz"))
+    assert result.exit_code == 0
+    assert (
+        "skipped 2 records that are not pages: a.pdf (application/pdf), b.pdf (application/pdf)"
+        in result.stderr
+    )
+
+
 def test_reextraction_of_response_records(tmp_path: Path) -> None:
     crawl = tmp_path / "crawl.warc.gz"
     write_responses(crawl)

@@ -104,8 +104,9 @@ def read_captures(
     next record refers to (WARC-Refers-To), as news-archiver's derived records refer
     to a text dump. That is what ``archiver reprocess`` re-extracts; each other
     ``resource`` and ``response`` record is given to ``on_skipped``. A ``revisit``
-    record (of an HTML page) comes after the others, with the payload of the response
-    that has its payload digest: looked for in the same file, then in the
+    record of an HTML page (of another response, it goes to ``on_skipped`` too) comes
+    after the others, with the payload of the response that has its payload digest:
+    looked for in the same file, then in the
     ``originals`` files (a lone path is one file) in their order (as a bulk run that
     rotated its files leaves them: a revisit may refer to a capture of an earlier
     file); an :class:`Originals` shared by the calls of a run reads each of them once
@@ -167,12 +168,25 @@ def _read_captures(
     if text is not None:
         _skip(text, on_skipped)
     if not revisits.keys().isdisjoint(own.values()):
-        yield from _revisited(source, source, revisits, None, max_bytes)
+        for capture in _revisited(source, source, revisits, None, max_bytes):
+            yield from _page(capture, on_skipped)
     if revisits:
         found = originals if isinstance(originals, Originals) else Originals(originals)
-        yield from found.revisited(source, frozenset(own.values()), revisits, max_bytes)
+        for capture in found.revisited(source, frozenset(own.values()), revisits, max_bytes):
+            yield from _page(capture, on_skipped)
     for left in revisits.values():
         _unresolved(source, left, on_skipped)
+
+
+def _page(
+    capture: Capture, on_skipped: Callable[[SkippedRecord], None] | None
+) -> Iterator[Capture]:
+    """``capture``, a revisit with its response's payload, if that is an HTML page; else
+    it is reported as skipped, as its response is."""
+    if _page_kind(capture) == "html":
+        yield capture
+    else:
+        _skip(capture, on_skipped)
 
 
 def _unresolved(
@@ -270,17 +284,15 @@ def _revisited(
             if digest not in revisits:
                 continue
             for revisit in revisits.pop(digest):
-                capture = _capture(record, block, place, max_bytes)
-                if _page_kind(capture) == "html":
-                    headers = revisit.rec_headers
-                    yield dataclasses.replace(
-                        capture,
-                        warc=source,
-                        record_id=str(headers.get_header("WARC-Record-ID")),
-                        record_type="revisit",
-                        target_uri=str(headers.get_header("WARC-Target-URI") or ""),
-                        date=header_date(revisit, source),
-                    )
+                headers = revisit.rec_headers
+                yield dataclasses.replace(
+                    _capture(record, block, place, max_bytes),
+                    warc=source,
+                    record_id=str(headers.get_header("WARC-Record-ID")),
+                    record_type="revisit",
+                    target_uri=str(headers.get_header("WARC-Target-URI") or ""),
+                    date=header_date(revisit, source),
+                )
 
 
 def _capture(record: Any, block: bytes | None, source: Path, max_bytes: int) -> Capture:
