@@ -42,6 +42,7 @@ from archiver.discovery.feeds import MAX_ITEMS, feed_links, looks_like_feed, rob
 from archiver.discovery.sitemaps import MAX_URLS
 from archiver.discovery.sources import SiteSources
 from archiver.errors import InputTooLargeError
+from archiver.runs.ledger import Ledger
 
 FETCH = FetchConfig(allow_private=True, retries=0, timeout=10)
 FAST = BulkConfig(per_host_delay=0, workers=1, extract=False, fetch=FETCH)
@@ -753,6 +754,40 @@ def test_an_interrupted_run_loses_and_doubles_nothing(
     assert not list(out.glob("*.open"))
     for path in out.glob("*.warc.gz"):
         warcio_check(path)
+
+
+def test_a_discovery_salvaged_records_no_source_as_an_article_version(
+    farm: NewsFarm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = farm.sites[0]  # jpost.com: an index, sitemaps, a feed
+    out = tmp_path / "archive"
+    archiver.archive_sites([site.home], out, config=FAST)
+    write_capture = WarcWriter.write_capture
+
+    def stop_at_the_second(self: WarcWriter, *args: Any, **kwargs: Any) -> None:
+        if stop_at_the_second.writes == 1:  # type: ignore[attr-defined]
+            raise KeyboardInterrupt
+        stop_at_the_second.writes += 1  # type: ignore[attr-defined]
+        write_capture(self, *args, **kwargs)
+
+    for _ in range(2):  # the second salvage finds the sources stored by the first run
+        stop_at_the_second.writes = 0  # type: ignore[attr-defined]
+        monkeypatch.setattr(WarcWriter, "write_capture", stop_at_the_second)
+        with pytest.raises(KeyboardInterrupt):
+            archiver.update_archive(out, config=FAST)
+        monkeypatch.setattr(WarcWriter, "write_capture", write_capture)
+        assert list(out.glob("*.warc.gz.open"))
+        report = archiver.update_archive(out, config=FAST, revisit="1d")
+        assert report.revisits is not None
+        revisits = report.revisits
+        # The round counts the articles it fetched again, not the sources salvaged.
+        recorded = revisits.changed + revisits.unchanged + revisits.not_modified
+        assert recorded + revisits.failed == revisits.revisited
+    ledger = Ledger(out / "state.sqlite")
+    try:
+        assert {version.url for version in ledger.versions()} == site.article_urls()
+    finally:
+        ledger.close()
 
 
 def test_update_of_a_folder_that_is_no_archive_of_sites(tmp_path: Path) -> None:

@@ -187,7 +187,9 @@ def mark_pages(
     back from it (``metadata`` and ``stored``, page by page), not committed."""
     for data, where in zip(metadata, stored):
         fetched = data.get("fetch") or {}
-        if "requested_url" in fetched:
+        # A feed or sitemap of a discovery (a file of sources a killed update left open)
+        # is no page: neither an outcome of the ledger nor a version of an article.
+        if "requested_url" in fetched and "discovery" not in data:
             finish(ledger, fetched["requested_url"], warc, data)
             if "not_extracted" not in data:
                 add_version(
