@@ -20,6 +20,7 @@ import pytest
 from changing_farm import ChangingFarm
 from click.testing import CliRunner
 from news_farm import NewsFarm, resolving
+from pytest_httpserver import HTTPServer
 from warcio.archiveiterator import ArchiveIterator
 
 import archiver
@@ -394,3 +395,45 @@ def test_update_revisit_records_the_changed_article(tmp_path: Path) -> None:
             assert bad.exit_code == 2 and "not a period" in bad.output
     finally:
         news.close()
+
+
+def _page(title: str) -> str:
+    body = " ".join(
+        f"<p>{title}: paragraph {n} of the story, told at length so that it reads as an"
+        " article with enough words in each of its paragraphs to be kept.</p>"
+        for n in range(4)
+    )
+    return f"<html><head><title>{title}</title></head><body><h1>{title}</h1>{body}</body></html>"
+
+
+def test_history_of_a_url_that_redirects_shows_the_page_it_led_to(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    html = "text/html; charset=utf-8"
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request("/moved").respond_with_data(
+        _page("The first story"), content_type=html
+    )
+    httpserver.expect_request("/target").respond_with_data(
+        _page("The other story"), content_type=html
+    )
+    httpserver.expect_request("/short").respond_with_data(
+        "", status=301, headers={"Location": httpserver.url_for("/target")}
+    )
+    moved, short = httpserver.url_for("/moved"), httpserver.url_for("/short")
+    assert archiver.archive_many([moved, short], tmp_path, config=FAST).ok
+    # Archived as asked for: under the URL given, not only under the one it led to.
+    assert [v.article.title for v in archiver.history(short, tmp_path)] == ["The other story"]
+    httpserver.clear()
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request("/target").respond_with_data(
+        _page("The other story"), content_type=html
+    )
+    httpserver.expect_request("/moved").respond_with_data(
+        "", status=301, headers={"Location": httpserver.url_for("/target")}
+    )
+    report = archiver.revisit(tmp_path, "1d", config=FAST)
+    assert report.changed == 1
+    # The new version the revisit counted is in the history of the URL that changed.
+    versions = archiver.history(moved, tmp_path)
+    assert [v.article.title for v in versions] == ["The first story", "The other story"]

@@ -133,7 +133,14 @@ def _captures(url: str, files: list[Path]) -> list[ArchivedArticle]:
     newest: dict[str, ArchivedArticle] = {}
     for path in files:
         for entry in entries(path):
-            if entry.target_uri not in wanted:
+            # A capture redirected from the URL is one of its captures too. A
+            # re-extraction of it names only the final URL: it is known by its capture,
+            # whose own extraction is in an earlier file (the one the fetch wrote).
+            if (
+                entry.target_uri not in wanted
+                and entry.requested_uri not in wanted
+                and entry.capture_id not in newest
+            ):
                 continue
             kept = newest.get(entry.capture_id)
             if kept is None or entry.extracted >= kept.extracted:

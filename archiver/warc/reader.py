@@ -93,6 +93,9 @@ class ArchivedArticle:
     #: WARC-Payload-Digest, when it is in the same file (not for a re-extraction).
     capture_type: str | None = None
     digest: str | None = None
+    #: The URL asked for, when redirects led from it to ``target_uri`` (the metadata
+    #: record's ``fetch.requested_url``; a re-extraction does not know it).
+    requested_uri: str | None = None
 
 
 def read(path: str | os.PathLike[str]) -> Iterator[Article]:
@@ -184,6 +187,7 @@ class _Found:
     article: Article
     offset: int
     captures: dict[str, tuple[str, str | None]]
+    requested_uri: str | None
 
 
 def _articles(
@@ -218,12 +222,12 @@ def _articles(
         before, captures = captures, {}
         text = None if conversion is None else conversion[:2]
         offset = start + record.offset if conversion is None else conversion[2]
-        article = _article(record, payload, source, text)
+        found = _article(record, payload, source, text)
         del payload  # so that memory holds one record's data at a time
         conversion = None
-        if article is not None:
-            yield _Found(record, article, offset, before)
-        del article
+        if found is not None:
+            yield _Found(record, found[0], offset, before, found[1])
+        del found
         if first_only:
             return
 
@@ -321,6 +325,7 @@ def _entries(
             extracted=_parse_warc_date(extracted, record_id, source),
             warc=source,
             offset=found.offset,
+            requested_uri=found.requested_uri,
         )
         capture_type, digest = found.captures.get(entry.capture_id, (None, None))
         if capture_type is not None:
@@ -350,8 +355,9 @@ def _parse_warc_date(value: str, record_id: str, source: Path) -> datetime:
 
 def _article(
     record: Any, payload: bytes | None, source: Path, conversion: tuple[str, bytes | None] | None
-) -> Article | None:
-    """The Article of a metadata record; None when it is not one of ours.
+) -> tuple[Article, str | None] | None:
+    """The Article of a metadata record and the URL asked for, when redirects led from
+    it to the capture; None when the record is not one of ours.
 
     ``conversion`` is the conversion record just before it (its ID and block), which
     holds the text when the JSON names it.
@@ -377,8 +383,10 @@ def _article(
         return None
     if "text" not in data:
         data["text"] = _text(data[TEXT_RECORD], record_id, source, conversion)
+    fetched = data.get("fetch")
+    requested = fetched.get("requested_url") if isinstance(fetched, dict) else None
     try:
-        return Article.from_dict(data)
+        return Article.from_dict(data), requested if isinstance(requested, str) else None
     except ArchiverError as exc:
         raise WarcError(f"record {record_id}: {exc.message}", source=str(source)) from exc
 
