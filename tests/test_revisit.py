@@ -398,12 +398,15 @@ def test_update_revisit_records_the_changed_article(tmp_path: Path) -> None:
 
 
 def _page(title: str) -> str:
+    published = "2026-03-01T08:00:00+00:00" if "first" in title else "2026-03-02T09:30:00+00:00"
+    meta = f'<meta property="article:published_time" content="{published}">'
     body = " ".join(
         f"<p>{title}: paragraph {n} of the story, told at length so that it reads as an"
         " article with enough words in each of its paragraphs to be kept.</p>"
         for n in range(4)
     )
-    return f"<html><head><title>{title}</title></head><body><h1>{title}</h1>{body}</body></html>"
+    head = f"<head><title>{title}</title>{meta}</head>"
+    return f"<html>{head}<body><h1>{title}</h1>{body}</body></html>"
 
 
 def test_history_of_a_url_that_redirects_shows_the_page_it_led_to(
@@ -437,3 +440,6 @@ def test_history_of_a_url_that_redirects_shows_the_page_it_led_to(
     # The new version the revisit counted is in the history of the URL that changed.
     versions = archiver.history(moved, tmp_path)
     assert [v.article.title for v in versions] == ["The first story", "The other story"]
+    shown = CliRunner().invoke(main, ["history", moved, str(tmp_path)])
+    # A date that changed reads as a date, not as Python's repr of one.
+    assert "published: 2026-03-01T08:00:00+00:00 -> 2026-03-02T09:30:00+00:00" in shown.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -106,11 +107,16 @@ def history_command(url: str, directory: Path, fmt: str) -> None:
     for version in versions:
         click.echo("\n" + _version_line(version))
         for change in version.changes:
-            click.echo(f"  {change.name}: {change.old!r} -> {change.new!r}")
+            click.echo(f"  {change.name}: {_shown(change.old)} -> {_shown(change.new)}")
         if any(part.op != "equal" for part in version.diff):
             click.echo("  text: " + _shown_diff(version.diff))
         elif version.number > 1:
             click.echo("  text: unchanged")
+
+
+def _shown(value: object) -> str:
+    """A field's value in a change line: a date as ISO 8601, not as its Python repr."""
+    return value.isoformat() if isinstance(value, datetime) else repr(value)
 
 
 def _version_line(version: TextVersion) -> str:
