@@ -415,10 +415,10 @@ def test_history_of_a_url_that_redirects_shows_the_page_it_led_to(
     html = "text/html; charset=utf-8"
     httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
     httpserver.expect_request("/moved").respond_with_data(
-        _page("The first story"), content_type=html
+        _page("The first story"), content_type=html, headers={"ETag": '"same"'}
     )
     httpserver.expect_request("/target").respond_with_data(
-        _page("The other story"), content_type=html
+        _page("The other story"), content_type=html, headers={"ETag": '"same"'}
     )
     httpserver.expect_request("/short").respond_with_data(
         "", status=301, headers={"Location": httpserver.url_for("/target")}
@@ -437,6 +437,18 @@ def test_history_of_a_url_that_redirects_shows_the_page_it_led_to(
     )
     report = archiver.revisit(tmp_path, "1d", config=FAST)
     assert report.changed == 1
+    # An earlier capture's validators go to the URL it came from only: /target, sent
+    # /moved's, would answer 304 for a page never captured under that URL; /short,
+    # sent those of the /target it led to, could answer 304 for itself.
+    asked = {
+        (request.path, request.headers.get("If-None-Match")) for request, _ in httpserver.log
+    }
+    assert asked == {
+        ("/robots.txt", None),
+        ("/moved", '"same"'),
+        ("/target", None),
+        ("/short", None),
+    }
     # The new version the revisit counted is in the history of the URL that changed.
     versions = archiver.history(moved, tmp_path)
     assert [v.article.title for v in versions] == ["The first story", "The other story"]

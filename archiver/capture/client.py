@@ -238,8 +238,9 @@ class Fetcher:
         Returns the :class:`FetchResult` of the final response whatever its status, unless
         it is a 429 or 5xx still after the last retry. Raises
         :class:`~archiver.errors.FetchError` (or a subclass) naming the URL and the cause.
-        ``headers`` are sent with the request too: conditional ones (If-None-Match,
-        If-Modified-Since) make a 304 answer possible, returned as any status is.
+        ``headers`` are sent with the request for ``url`` too (not after a redirect):
+        conditional ones (If-None-Match, If-Modified-Since) make a 304 answer possible,
+        returned as any status is.
         """
         retrying = Retrying(**retry_options(url, self.config, _ERRORS))
         attempts = 0

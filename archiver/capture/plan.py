@@ -238,8 +238,9 @@ def page_plan(
     """One attempt at ``url``: every hop until a response that is not a redirect.
 
     ``reading`` is kept up to date with the robots.txt being read (see
-    :meth:`RobotsCache.remember_outage`). ``headers`` go with each request for the page
-    (not for robots.txt)."""
+    :meth:`RobotsCache.remember_outage`). ``headers`` go with the request for ``url``
+    only: not after a redirect (an earlier capture's validators sent to another URL
+    could have it answer 304 for a page never captured), nor for robots.txt."""
     reading.origin = None
     extra = tuple((headers or {}).items())
     deadline = time.monotonic() + config.total_timeout if config.total_timeout else None
@@ -251,7 +252,8 @@ def page_plan(
             raise DeadlineExceeded(current)
         first_hop = not exchanges
         yield from _admit(current, url, config, robots, reading, deadline, attempt, urls, first_hop)
-        received: Received = yield Send(current, config, deadline, attempt, url, extra=extra)
+        sent = extra if first_hop else ()
+        received: Received = yield Send(current, config, deadline, attempt, url, extra=sent)
         exchanges.append(received.exchange)
         target = _redirect_target(received.exchange, urls)
         if target is None:

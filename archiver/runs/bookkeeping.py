@@ -291,8 +291,10 @@ def add_version(
 
 
 def conditions(prior: Version | None) -> dict[str, str]:
-    """The headers of a conditional request for a page whose last capture is ``prior``."""
-    if prior is None:
+    """The headers of a conditional request for a page whose last capture is ``prior``:
+    none when that capture came from another URL (a redirect's target), whose
+    validators say nothing of this one's answer."""
+    if prior is None or prior.capture.target_uri != prior.url:
         return {}
     headers = {"If-None-Match": prior.etag} if prior.etag else {}
     if prior.last_modified:
