@@ -192,7 +192,8 @@ class PluginError(ArchiverError):
 
 
 class StateError(ArchiverError):
-    """The state ledger of a bulk run (``state.sqlite``) cannot be opened, read or written."""
+    """The state ledger of a bulk run (``state.sqlite``) cannot be opened, read or
+    written, or another run is writing to its folder."""
 
 
 class WarcError(ArchiverError):

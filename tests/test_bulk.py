@@ -654,6 +654,42 @@ def test_a_bad_output_folder_is_a_clear_error(tmp_path: Path) -> None:
         archiver.archive_many(["http://example.com/"], blocker / "out", config=FAST)
 
 
+def test_a_second_run_on_a_folder_being_written_stops_at_once(
+    farm: SiteFarm, tmp_path: Path
+) -> None:
+    """A run that started (an update from cron) while another writes to the folder
+    would salvage the other's WARC file being written, as one a killed run left."""
+    urls = [url for url in farm.urls(12) if url.startswith(farm.servers[0].url_for("/"))]
+    listing = write_list(tmp_path / "urls.txt", urls)
+    out = tmp_path / "out"
+    options = ("--per-host-delay", "60", "--retries", "0", "--allow-private")
+    first = subprocess.Popen(
+        [sys.executable, "-m", "archiver", "bulk", str(listing), "-o", str(out), *options],
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not list(out.glob("*.warc.gz.open")):  # its first page written, it waits
+            assert time.monotonic() < deadline and first.poll() is None
+            time.sleep(0.1)
+        [open_file] = out.glob("*.warc.gz.open")
+        size = open_file.stat().st_size
+        second = run_cli("bulk", str(listing), "-o", str(out), *FAST_OPTIONS)
+        assert second.returncode == 1
+        assert f"{out}: another run (bulk, update or a revisit) is writing to this folder" in (
+            second.stderr
+        )
+        with pytest.raises(archiver.StateError, match="another run"):
+            archiver.revisit(out, "1d", config=FAST)
+        assert open_file.stat().st_size == size  # left alone
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.wait(timeout=60)
+    # Once it has ended, the folder is free: the next run goes on from where it stopped.
+    report = archiver.archive_many(listing, out, config=FAST)
+    assert report.ok and report.done_now == len(urls) - 1
+
+
 # --- the command ----------------------------------------------------------------------------
 
 

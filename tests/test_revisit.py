@@ -440,9 +440,7 @@ def test_history_of_a_url_that_redirects_shows_the_page_it_led_to(
     # An earlier capture's validators go to the URL it came from only: /target, sent
     # /moved's, would answer 304 for a page never captured under that URL; /short,
     # sent those of the /target it led to, could answer 304 for itself.
-    asked = {
-        (request.path, request.headers.get("If-None-Match")) for request, _ in httpserver.log
-    }
+    asked = {(request.path, request.headers.get("If-None-Match")) for request, _ in httpserver.log}
     assert asked == {
         ("/robots.txt", None),
         ("/moved", '"same"'),

@@ -58,6 +58,7 @@ from .bookkeeping import (
     write_failure_report,
 )
 from .config import BulkConfig
+from .folders import one_run_at_a_time
 from .ledger import DONE, Ledger
 from .partition import PartitionResult, archive_partition, upload
 
@@ -168,27 +169,31 @@ def archive_on_cluster(
         raise ValueError(f"partition_size must be at least 1, not {partition_size}")
     started = time.monotonic()
     output = _open_output(out_dir, state_dir)
-    ledger = Ledger(output.state / STATE_FILE)
-    try:
-        warcs: list[Path | str] = []
-        if output.local is not None:
-            warcs += recover(output.local, ledger)  # a local run's files killed open
-        warcs += _reconcile(output, ledger)
-        ingest(urls, ledger)
-        if retry_failed:
-            log.info("%d failed URLs to try again", ledger.retry_failed())
-        if slots is None:
-            slots = 2 * sum(client.nthreads().values())
-        run = _ClusterRun(client, output, ledger, config, progress, started, partition_size, slots)
-        warcs += run.main()
-        report = output.state / FAILURE_REPORT
-        write_failure_report(report, ledger)
-        if output.local is None:
-            upload(output.fs, report, f"{output.root}/{FAILURE_REPORT}")
-        out_dir = output.local if output.local is not None else output.target
-        return final_report(out_dir, ledger, run.tally, run.bytes, started, warcs, report)
-    finally:
-        ledger.close()
+    # The ledger is where the state is: the lock too
+    with one_run_at_a_time(output.state):
+        ledger = Ledger(output.state / STATE_FILE)
+        try:
+            warcs: list[Path | str] = []
+            if output.local is not None:
+                warcs += recover(output.local, ledger)  # a local run's files killed open
+            warcs += _reconcile(output, ledger)
+            ingest(urls, ledger)
+            if retry_failed:
+                log.info("%d failed URLs to try again", ledger.retry_failed())
+            if slots is None:
+                slots = 2 * sum(client.nthreads().values())
+            run = _ClusterRun(
+                client, output, ledger, config, progress, started, partition_size, slots
+            )
+            warcs += run.main()
+            report = output.state / FAILURE_REPORT
+            write_failure_report(report, ledger)
+            if output.local is None:
+                upload(output.fs, report, f"{output.root}/{FAILURE_REPORT}")
+            out_dir = output.local if output.local is not None else output.target
+            return final_report(out_dir, ledger, run.tally, run.bytes, started, warcs, report)
+        finally:
+            ledger.close()
 
 
 def _reconcile(output: _Output, ledger: Ledger) -> Iterator[Path | str]:

@@ -1,14 +1,44 @@
-"""The files of an archive folder: its WARC files, closed and being written, and the
-check that a folder given as an archive is one."""
+"""The files of an archive folder: its WARC files, closed and being written, the
+check that a folder given as an archive is one, and the lock that lets one run at a
+time write to it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import InputError
+from filelock import FileLock, Timeout
+
+from ..errors import InputError, StateError
 from .ledger import STATE_FILE
 
-__all__ = ["check_archive_folder", "open_warc_files", "warc_files"]
+__all__ = ["RUN_LOCK", "check_archive_folder", "one_run_at_a_time", "open_warc_files", "warc_files"]
+
+#: The file a run holds locked while it writes to its folder.
+RUN_LOCK = "run.lock"
+
+
+@contextmanager
+def one_run_at_a_time(folder: Path) -> Iterator[None]:
+    """Hold ``folder`` for the run of this process (again within it: a revisit's bulk
+    run), or raise :class:`~archiver.errors.StateError` at once when another process
+    holds it: a second run would take the first one's WARC file being written for one
+    a killed run left, and salvage it under it (an update run by cron every hour, while
+    the last one still runs). The lock goes with the process, killed or not."""
+    lock = FileLock(folder / RUN_LOCK, timeout=0, is_singleton=True)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise StateError(
+            "another run (bulk, update or a revisit) is writing to this folder: wait for it"
+            " to end, or archive into another folder",
+            source=str(folder),
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def check_archive_folder(folder: Path) -> None:

@@ -33,6 +33,7 @@ from ..errors import InputError
 from ..files import PathArg
 from .bookkeeping import STATE_FILE, BulkProgress, BulkReport
 from .config import BulkConfig
+from .folders import one_run_at_a_time
 from .ledger import Ledger
 from .scheduler import archive_locally
 from .versions import CHANGED, FIRST, NOT_MODIFIED, UNCHANGED
@@ -107,15 +108,16 @@ def revisit(
             "`archiver bulk` first)",
             source=str(folder),
         )
-    ledger = Ledger(folder / STATE_FILE)
-    try:
-        current = begin_round(ledger, span)
-    except BaseException:
-        ledger.close_quietly()
-        raise
-    ledger.close()
-    report = archive_locally([], folder, config=config or BulkConfig(), progress=progress)
-    return end_round(folder, current, report)
+    with one_run_at_a_time(folder):
+        ledger = Ledger(folder / STATE_FILE)
+        try:
+            current = begin_round(ledger, span)
+        except BaseException:
+            ledger.close_quietly()
+            raise
+        ledger.close()
+        report = archive_locally([], folder, config=config or BulkConfig(), progress=progress)
+        return end_round(folder, current, report)
 
 
 def begin_round(ledger: Ledger, span: timedelta) -> dict[str, Any]:

@@ -47,6 +47,7 @@ from .bookkeeping import (
     write_failure_report,
 )
 from .config import BulkConfig
+from .folders import one_run_at_a_time
 from .ledger import DONE, FAILED, Entry, Ledger
 from .single import capture_metadata, unextractable
 from .textindex import TextIndex
@@ -74,6 +75,18 @@ def archive_locally(
     """:func:`~archiver.runs.bulk.archive_many` on this machine (without a client);
     ``robots``: the robots.txt rules already read (by discovery), not read again."""
     folder = output_folder(out_dir)
+    with one_run_at_a_time(folder):
+        return _archive(folder, urls, config, retry_failed, progress, robots)
+
+
+def _archive(
+    folder: Path,
+    urls: Iterable[str] | PathArg,
+    config: BulkConfig,
+    retry_failed: bool,
+    progress: Callable[[BulkProgress], None] | None,
+    robots: RobotsCache | None,
+) -> BulkReport:
     started = time.monotonic()
     ledger = Ledger(folder / STATE_FILE)
     index: TextIndex | None = None

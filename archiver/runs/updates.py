@@ -35,6 +35,7 @@ from .bookkeeping import (
     output_folder,
 )
 from .config import BulkConfig
+from .folders import one_run_at_a_time
 from .ledger import Ledger
 from .refresh import RevisitReport, begin_round, end_round, revisit_period
 from .scheduler import archive_locally
@@ -173,6 +174,20 @@ def _run(
     revisit: timedelta | None = None,
 ) -> UpdateReport:
     folder = output_folder(out_dir)
+    with one_run_at_a_time(folder):
+        return _update(folder, homes, since, window, config, retry_failed, progress, revisit)
+
+
+def _update(
+    folder: Path,
+    homes: list[str],
+    since: datetime | timedelta | str | None,
+    window: timedelta | None,
+    config: BulkConfig,
+    retry_failed: bool,
+    progress: Callable[[BulkProgress], None] | None,
+    revisit: timedelta | None,
+) -> UpdateReport:
     started = datetime.now(UTC)
     ledger = Ledger(folder / STATE_FILE)
     try:
