@@ -451,6 +451,25 @@ def test_a_revisit_of_a_response_that_is_not_a_page_is_reported_as_skipped(
     )
 
 
+def test_a_partial_content_response_is_not_a_page(tmp_path: Path) -> None:
+    # A 206 holds a range of the page: it was archived as an article of its fragment.
+    crawl = tmp_path / "crawl.warc.gz"
+    with open(crawl, "wb") as file:
+        writer = WARCWriter(file, gzip=True, warc_version="WARC/1.1")
+        headers = [("Content-Type", "text/html"), ("Content-Range", "bytes 0-99/5000")]
+        http = StatusAndHeaders("206 Partial Content", headers, "HTTP/1.1")
+        writer.write_record(
+            writer.create_warc_record(
+                "https://news.example.gr/story",
+                "response",
+                payload=io.BytesIO(GREEK_HTML.encode()[:100]),
+                http_headers=http,
+            )
+        )
+    result = run("reprocess", str(crawl), "-o", str(tmp_path / "out.warc.gz"))
+    assert "skipped 1 record that is not a page: story (text/html, HTTP 206)" in result.stderr
+
+
 def test_reextraction_of_response_records(tmp_path: Path) -> None:
     crawl = tmp_path / "crawl.warc.gz"
     write_responses(crawl)

@@ -84,7 +84,7 @@ class SkippedRecord:
         """Its name (the last part of its URI) and why: ``wget.log (text/plain)``."""
         name = self.target_uri.split("?")[0].rstrip("/").rsplit("/", 1)[-1] or self.target_uri
         why = str(self.content_type or "no type").split(";")[0].strip()
-        if self.status is not None and self.status // 100 != 2:
+        if self.status is not None and not _whole(self.status):
             why += f", HTTP {self.status}"
         return f"{name} ({why})"
 
@@ -374,7 +374,7 @@ def _page_kind(capture: Capture) -> str | None:
     as :func:`~archiver.capture.load` reads it: a UTF-16 page, by its byte-order mark
     or its NULs, is HTML (its raw bytes have NULs between the letters of "<html").
     """
-    if capture.status is not None and capture.status // 100 != 2:
+    if capture.status is not None and not _whole(capture.status):
         return None
     mime = _media_type(capture.content_type)
     if mime:
@@ -382,6 +382,12 @@ def _page_kind(capture: Capture) -> str | None:
     if capture.error is not None or sniff_kind(capture.payload, capture.content_type) == "html":
         return "html"
     return None
+
+
+def _whole(status: int) -> bool:
+    """Whether a response of HTTP ``status`` holds a whole page: a success, but for 206
+    Partial Content (a range of the page, as browsers' crawlers fetch media)."""
+    return status // 100 == 2 and status != 206
 
 
 def _skip(capture: Capture, on_skipped: Callable[[SkippedRecord], None] | None) -> None:
