@@ -107,6 +107,23 @@ def test_iter_inputs_walks_folders_sorted_and_filters_by_suffix(tmp_path: Path) 
     ]
 
 
+def test_iter_inputs_names_the_warc_files_of_a_folder_it_does_not_read(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A crawl's folder given as the input: its WARC files were passed over in silence.
+    write(tmp_path / "a.html", PAGE)
+    for name in ["crawl-1.warc.gz", "crawl-2.warc", "sub/crawl-3.warc.gz"]:
+        write(tmp_path / name, "WARC/1.1")
+    with caplog.at_level(logging.WARNING, logger="archiver.runs.inputs"):
+        assert list(iter_inputs([tmp_path])) == [tmp_path / "a.html"]
+    assert caplog.messages == [
+        f"{tmp_path / 'sub'}: 1 WARC file not read: folders are searched for saved pages"
+        " only; name the WARC files themselves",
+        f"{tmp_path}: 2 WARC files not read: folders are searched for saved pages only;"
+        " name the WARC files themselves",
+    ]
+
+
 def test_iter_inputs_takes_an_explicit_file_of_any_name(tmp_path: Path) -> None:
     page = write(tmp_path / "page.saved", PAGE)
     assert list(iter_inputs([str(page)])) == [page]

@@ -98,6 +98,7 @@ def _walk(
             str(folder), InputError.__name__, f"cannot list the folder: {error_cause(exc)}"
         )
         return
+    warcs = 0
     for entry in entries:
         path = Path(entry.path)
         try:
@@ -108,6 +109,18 @@ def _walk(
             yield from _walk(path, seen, walked, ancestors | {real})
         elif path.suffix.lower() in INPUT_SUFFIXES and _first_visit(path, seen):
             yield path
+        elif is_warc(path):
+            warcs += 1
+    if warcs:
+        # Not taken: the output may be among them, or a run's files being written. But
+        # not passed over in silence either (a crawl's folder given as the input).
+        log.warning(
+            "%s: %d WARC file%s not read: folders are searched for saved pages only;"
+            " name the WARC files themselves",
+            folder,
+            warcs,
+            "" if warcs == 1 else "s",
+        )
 
 
 def _first_visit(path: Path, seen: set[Path]) -> bool:
