@@ -252,7 +252,9 @@ def test_every_url_is_archived_or_reported_once(farm: SiteFarm, tmp_path: Path) 
     check_every_url_accounted_for(tmp_path / "out", urls, invalid)
     failed = sum(outcome(n)[0] != "done" for n in range(120)) + len(invalid)
     assert (report.total, report.done, report.failed) == (122, 122 - failed, failed)
-    assert (report.done_now, report.failed_now) == (report.done, report.failed - len(invalid))
+    # The lines that are not URLs failed in this run too, as it read the list.
+    assert (report.done_now, report.failed_now) == (report.done, report.failed)
+    assert report.not_retried == 0 and seen[-1].failed_now == report.failed_now
     assert not report.ok
     assert report.failure_report == tmp_path / "out" / FAILURE_REPORT
     assert seen and seen[-1].done + seen[-1].failed == 122
@@ -738,23 +740,26 @@ def test_a_run_that_tries_none_of_the_urls_that_failed_before_says_so(
 ) -> None:
     """A list refused for its private addresses, run again with --allow-private, did
     nothing (this run: 0 archived, 0 failed) and nothing said that --retry-failed was
-    needed. The hint comes only when failed URLs were left untried."""
+    needed. The hint comes only when failed URLs were left untried, and counts none of
+    the lines that are not URLs, which no run tries (they were "failed in earlier runs"
+    on the first run, and not in its "this run: 0 failed")."""
     urls = [farm.urls(3)[n] for n in (0, 1)]  # pages 0 and 1: archived when fetched
     listing = tmp_path / "urls.txt"
-    listing.write_text("\n".join(urls) + "\n")
+    listing.write_text("\n".join([*urls, "not a url"]) + "\n")
     out = tmp_path / "out"
     hint = "  2 URLs failed in earlier runs and were not tried again: --retry-failed tries"
     refused = run_cli("bulk", str(listing), "-o", str(out), "--retries", "0")
     assert refused.returncode == 1 and "BlockedAddressError" in refused.stderr
+    assert "  this run: 0 archived, 3 failed," in refused.stderr
     assert "--retry-failed" not in refused.stderr  # this run's failures: none before
     again = run_cli("bulk", str(listing), "-o", str(out), *FAST_OPTIONS)
     assert again.returncode == 1
     assert "  this run: 0 archived, 0 failed," in again.stderr
     assert again.stderr.rstrip().splitlines()[-1].startswith(hint), again.stderr
     retried = run_cli("bulk", str(listing), "-o", str(out), *FAST_OPTIONS, "--retry-failed")
-    assert retried.returncode == 0, retried.stderr
+    assert retried.returncode == 1, retried.stderr  # the line that is not a URL
     assert "--retry-failed" not in retried.stderr
-    assert retried.stderr.startswith("archived 2 of 2 URLs, 0 failed")
+    assert retried.stderr.startswith("archived 2 of 3 URLs, 1 failed")
 
 
 def test_the_bulk_command_reads_the_list_from_stdin(farm: SiteFarm, tmp_path: Path) -> None:

@@ -156,7 +156,7 @@ def test_an_article_that_cannot_be_fetched_again_stays_archived(tmp_path: Path) 
         report = archiver.revisit(tmp_path, "3d", config=FAST)
         assert report.failed == 2 and report.changed == 1
         assert (report.run.failed_now, report.run.kept_now) == (0, 2)
-        summary = fetching._summary(report.run, retry_failed=False).splitlines()
+        summary = fetching._summary(report.run).splitlines()
         assert summary[0] == "archived 6 of 6 URLs, 0 failed"
         assert summary[1].startswith("  this run: 4 archived, 0 failed, 2 not fetched again, ")
         # Still archived: no failure of the archive, nor of the report; the ledger

@@ -141,4 +141,4 @@ def update_command(
             progress=progress,
             revisit=revisit,
         )
-    update_summary(update, retry_failed=retry_failed)
+    update_summary(update)

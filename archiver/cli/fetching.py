@@ -262,7 +262,7 @@ def bulk_command(
                 retry_failed=retry_failed,
                 progress=progress,
             )
-        update_summary(update, retry_failed=retry_failed)
+        update_summary(update)
         return
     client = dask_client(dask_address) if dask_address else None
     assert urls is not None  # checked above
@@ -275,19 +275,19 @@ def bulk_command(
             progress=progress,
             client=client,
         )
-    bulk_summary(report, retry_failed=retry_failed)
+    bulk_summary(report)
 
 
-def bulk_summary(report: BulkReport, *, retry_failed: bool, failed: bool = False) -> None:
+def bulk_summary(report: BulkReport, *, failed: bool = False) -> None:
     """The summary line of a bulk run on stderr (not with -q); exit 1 when URLs failed
-    (or ``failed``). ``retry_failed``: whether the URLs that failed before were tried."""
+    (or ``failed``)."""
     if not is_quiet():
-        click.echo(_summary(report, retry_failed=retry_failed), err=True)
+        click.echo(_summary(report), err=True)
     if report.failed or failed:
         raise click.exceptions.Exit(1)
 
 
-def update_summary(update: UpdateReport, *, retry_failed: bool) -> None:
+def update_summary(update: UpdateReport) -> None:
     """What a run of ``bulk --discover`` or ``update`` did, on stderr: an error for each
     site none of whose sources could be read, the discovery line, the revisit line, the
     bulk run's summary; exit 1 when URLs failed or a site could not be read."""
@@ -296,7 +296,7 @@ def update_summary(update: UpdateReport, *, retry_failed: bool) -> None:
     discovery_summary(update)
     if update.revisits is not None:
         revisit_summary(update.revisits)
-    bulk_summary(update.bulk, retry_failed=retry_failed, failed=bool(update.unread))
+    bulk_summary(update.bulk, failed=bool(update.unread))
 
 
 def unread_site(site: str) -> None:
@@ -304,7 +304,7 @@ def unread_site(site: str) -> None:
     error(f"{site}: no source of the site could be read (robots.txt, sitemaps, feeds, pages)")
 
 
-def _summary(report: BulkReport, *, retry_failed: bool) -> str:
+def _summary(report: BulkReport) -> str:
     """What a bulk run did, in a few lines: the counts, then why URLs failed and where
     the failed URLs are listed, and that --retry-failed tries again those that failed
     in earlier runs, when this run did not."""
@@ -326,8 +326,8 @@ def _summary(report: BulkReport, *, retry_failed: bool) -> str:
             lines.append(f"    {report.failed - shown:>{width}}  (other causes)")
     if report.failed:
         lines.append(f"  every failed URL, with its cause: {report.failure_report}")
-    before = report.failed - report.failed_now
-    if before > 0 and not retry_failed:
+    before = report.not_retried
+    if before > 0:
         # A list whose URLs all failed, run again with the option it lacked
         # (--allow-private), did nothing, and nothing said why.
         were = (

@@ -130,6 +130,9 @@ class BulkReport:
     #: Archived before and not fetched again by this run (a revisit's refetch failed):
     #: done, with their earlier capture.
     kept_now: int = 0
+    #: URLs that failed in earlier runs and that this run did not try again, which a
+    #: run with ``retry_failed`` would (lines that are not URLs are never tried).
+    not_retried: int = 0
 
     @property
     def ok(self) -> bool:
@@ -302,27 +305,30 @@ def conditions(prior: Version | None) -> dict[str, str]:
     return headers
 
 
-def ingest(urls: Iterable[str] | PathArg, ledger: Ledger) -> None:
-    """Stream the list into the ledger, unless this very file was read in full before.
+def ingest(urls: Iterable[str] | PathArg, ledger: Ledger) -> int:
+    """Stream the list into the ledger, unless this very file was read in full before;
+    returns how many of its lines were new to the ledger and not URLs (failed now).
 
     Raises :class:`~archiver.errors.InputError` naming a list file that cannot be read.
     """
     if not isinstance(urls, (str, os.PathLike)):
-        _add(urls, ledger)
-        return
+        return _add(urls, ledger)
     with open_url_list(urls) as lines:
         stat = os.fstat(lines.fileno())
         identity = [os.fspath(Path(urls).resolve()), stat.st_size, stat.st_mtime_ns]
         if ledger.get("input") == identity:
             log.info("%s: already read into the ledger", os.fspath(urls))
-            return
-        _add(url_lines(lines), ledger)
+            return 0
+        invalid = _add(url_lines(lines), ledger)
     ledger.set("input", identity)
+    return invalid
 
 
-def _add(urls: Iterable[str], ledger: Ledger) -> None:
+def _add(urls: Iterable[str], ledger: Ledger) -> int:
+    failed = ledger.counts().failed
     added = ledger.add(_checked(urls, ledger))
     log.info("%d new URLs in the ledger", added)
+    return ledger.counts().failed - failed
 
 
 def _checked(urls: Iterable[str], ledger: Ledger) -> Iterator[tuple[str, str]]:
@@ -366,6 +372,9 @@ class Tally:
     failed: int = 0
     #: failed fetches of URLs archived before, which stay done (see Ledger.finish)
     kept: int = 0
+    #: lines of the list that are not URLs, failed as the run read the list (before its
+    #: baseline was taken: a failure of the run, not one more in its progress)
+    invalid: int = 0
 
     def count(self, outcome: str, recorded: str) -> None:
         """Count an ``outcome`` (DONE or FAILED) given the state that
@@ -387,7 +396,7 @@ def current_progress(
         done=baseline.done + tally.done + tally.kept,
         failed=baseline.failed + tally.failed,
         done_now=tally.done,
-        failed_now=tally.failed,
+        failed_now=tally.failed + tally.invalid,
         bytes=written,
         elapsed=time.monotonic() - started,
         kept_now=tally.kept,
@@ -424,7 +433,7 @@ def final_report(
         done=counts.done,
         failed=counts.failed,
         done_now=tally.done,
-        failed_now=tally.failed,
+        failed_now=tally.failed + tally.invalid,
         bytes=written,
         seconds=time.monotonic() - started,
         warcs=tuple(warcs),
@@ -435,4 +444,6 @@ def final_report(
             for error, status, count in ledger.failure_causes(_CAUSES_SHOWN)
         ),
         kept_now=tally.kept,
+        # this run's fetch failures are all of them it could fetch again
+        not_retried=ledger.retryable() - tally.failed,
     )

@@ -177,7 +177,7 @@ def archive_on_cluster(
             if output.local is not None:
                 warcs += recover(output.local, ledger)  # a local run's files killed open
             warcs += _reconcile(output, ledger)
-            ingest(urls, ledger)
+            invalid = ingest(urls, ledger)
             if retry_failed:
                 log.info("%d failed URLs to try again", ledger.retry_failed())
             if slots is None:
@@ -185,6 +185,7 @@ def archive_on_cluster(
             run = _ClusterRun(
                 client, output, ledger, config, progress, started, partition_size, slots
             )
+            run.tally.invalid = invalid
             warcs += run.main()
             report = output.state / FAILURE_REPORT
             write_failure_report(report, ledger)

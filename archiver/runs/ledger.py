@@ -209,11 +209,19 @@ class Ledger:
             after = (rows[-1][3], rows[-1][0])
 
     def retry_failed(self) -> int:
-        """Set every failed URL pending again; returns how many."""
+        """Set every failed URL pending again (those that are URLs); returns how many."""
         with self._transaction("set the failed URLs pending"):
             return self._db.execute(
                 "UPDATE urls SET state = 'pending' WHERE state = 'failed' AND host != ''"
             ).rowcount
+
+    def retryable(self) -> int:
+        """How many failed URLs :meth:`retry_failed` would set pending."""
+        with self._reading():
+            row = self._db.execute(
+                "SELECT COUNT(*) FROM urls WHERE state = 'failed' AND host != ''"
+            ).fetchone()
+        return int(row[0])
 
     # --- outcomes ---------------------------------------------------------------------
 

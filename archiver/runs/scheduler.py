@@ -95,10 +95,11 @@ def _archive(
         # After recovery, so that the files it salvaged are indexed whole.
         index = TextIndex(folder)
         index.sync()
-        ingest(urls, ledger)
+        invalid = ingest(urls, ledger)
         if retry_failed:
             log.info("%d failed URLs to try again", ledger.retry_failed())
         run = _Run(folder, ledger, index, config, progress, started, robots)
+        run.tally.invalid = invalid
         with _extraction_workers(config) as workers:
             warcs += asyncio.run(run.main(workers))
         write_failure_report(folder / FAILURE_REPORT, ledger)
