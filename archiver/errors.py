@@ -47,6 +47,7 @@ __all__ = [
     "RobotsUnreachableError",
     "StateError",
     "WarcError",
+    "not_http",
     "shortened",
     "shown_name",
 ]
@@ -73,6 +74,11 @@ def shortened(text: str, limit: int = SHOWN_LIMIT) -> str:
         return text
     tail = (limit - 1) // 4
     return f"{text[: limit - 1 - tail]}…{text[len(text) - tail :]}"
+
+
+def not_http(scheme: str) -> str:
+    """Why a URL of ``scheme`` (empty: none) is refused, in the words every command uses."""
+    return f"not an http(s) URL ({f'scheme {scheme!r}' if scheme else 'no scheme'})"
 
 
 class ArchiverError(Exception):

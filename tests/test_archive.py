@@ -465,7 +465,7 @@ def test_get_reports_each_failure_and_exits_1(server: HTTPServer, tmp_path: Path
     assert lines[0] == "url\tsite\ttitle\tdate\twords"
     assert lines[1].startswith(f"{ok}\t") and "Harbour plan approved" in lines[1]
     assert f"error: {gone}: HTTP 404 NOT FOUND" in result.stderr
-    assert f"error: {bad}: unsupported URL scheme 'ftp'" in result.stderr
+    assert f"error: {bad}: not an http(s) URL (scheme 'ftp')" in result.stderr
     assert "archived 1 of 3 URLs" in result.stderr
     assert len(list(archiver.read(out))) == 1
 

@@ -584,4 +584,4 @@ def test_an_error_quotes_a_name_that_is_blank_or_not_printable(tmp_path: Path) -
         f"error: {str(missing)!r}: no such file or folder",
     ]
     result = CliRunner().invoke(main, ["get", "", "-o", out])
-    assert "error: '': unsupported URL scheme" in result.stderr
+    assert "error: '': not an http(s) URL (no scheme)" in result.stderr

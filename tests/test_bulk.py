@@ -155,7 +155,7 @@ def test_read_url_list_skips_blanks_and_comments(tmp_path: Path) -> None:
 def test_read_url_list_in_the_encoding_its_byte_order_mark_names(
     tmp_path: Path, encoding: str
 ) -> None:
-    # Notepad starts a list with a BOM: its first URL was refused, "scheme 'missing'".
+    # Notepad starts a list with a BOM: its first URL was refused, "no scheme".
     path = tmp_path / "urls.txt"
     text = "http://a.example/1\r\nhttp://b.example/\u00e9\r\n"
     path.write_bytes(

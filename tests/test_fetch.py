@@ -220,7 +220,7 @@ def test_a_redirect_to_another_scheme_is_refused(server: HTTPServer) -> None:
     url = server.url_for("/x")
     with pytest.raises(FetchError) as caught:
         get(url)
-    assert_names(caught.value, url, "unsupported URL scheme 'file'", "only http and https")
+    assert_names(caught.value, url, "not an http(s) URL (scheme 'file'), redirect to")
 
 
 def test_a_redirect_to_a_path_in_utf8_is_followed_as_browsers_do(raw: RawServer) -> None:

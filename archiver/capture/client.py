@@ -26,7 +26,7 @@ import httpcore
 import httpx
 from tenacity import AsyncRetrying, Retrying
 
-from ..errors import FetchError, shortened, shown_name
+from ..errors import FetchError, not_http, shortened, shown_name
 from .addresses import aresolve, resolve
 from .config import FetchConfig
 from .deadline import ATTEMPT_DEADLINE, DeadlineBackend, deadline_after
@@ -68,13 +68,8 @@ class _HttpxUrls:
                 f"invalid URL: {shortened(str(exc))}", url=requested, attempts=attempt
             ) from exc
         if parsed.scheme not in ("http", "https"):
-            what = repr(parsed.scheme) if parsed.scheme else "(none)"
-            where = "" if url == requested else f" (redirect to {shown_name(url)})"
-            raise FetchError(
-                f"unsupported URL scheme {what}{where}: only http and https are fetched",
-                url=requested,
-                attempts=attempt,
-            )
+            where = "" if url == requested else f", redirect to {shown_name(url)}"
+            raise FetchError(not_http(parsed.scheme) + where, url=requested, attempts=attempt)
         if not host:
             raise FetchError("invalid URL: no host", url=requested, attempts=attempt)
         try:

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import click
 
+from ..errors import InputError
 from ..outputs import TextVersion, WordChange, history
-from ..runs import search
+from ..runs.textindex import asked_day, search
 from .app import counted, is_quiet, main, print_table
 from .options import format_option
 
@@ -23,12 +24,27 @@ _CONTEXT = 6
 _FOLDER = click.Path(path_type=Path, file_okay=False, readable=False)
 
 
+def _check_day(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A usage error (status 2) for a day that is not one, as for the other options."""
+    try:
+        return asked_day(str(param.name), value)
+    except InputError:
+        raise click.BadParameter(f"{value!r} is not a day (YYYY-MM-DD)") from None
+
+
 @main.command("search", short_help="Find articles of an archive folder by their words.")
 @click.argument("query")
 @click.argument("directory", metavar="DIR", type=_FOLDER)
 @click.option("--site", metavar="HOST", help="Only this host and its subdomains (egypttoday.com).")
-@click.option("--since", metavar="YYYY-MM-DD", help="Only articles of this day or later.")
-@click.option("--until", metavar="YYYY-MM-DD", help="Only articles of this day or earlier.")
+@click.option(
+    "--since", metavar="YYYY-MM-DD", callback=_check_day, help="Only articles of this day or later."
+)
+@click.option(
+    "--until",
+    metavar="YYYY-MM-DD",
+    callback=_check_day,
+    help="Only articles of this day or earlier.",
+)
 @click.option("--language", metavar="CODE", help="Only articles in this language (en, el, ar).")
 @click.option(
     "-n",

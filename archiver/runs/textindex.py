@@ -47,6 +47,7 @@ __all__ = [
     "Hit",
     "IndexCheck",
     "TextIndex",
+    "asked_day",
     "search",
     "sync_index",
 ]
@@ -490,7 +491,7 @@ def search(
     """
     if site is not None and not isinstance(site, str):
         raise TypeError(f"the site must be a str, not {type(site).__name__}")
-    since, until = _asked_day("since", since), _asked_day("until", until)
+    since, until = asked_day("since", since), asked_day("until", until)
     folder = Path(directory)
     if not (folder / SEARCH_FILE).exists():
         check_archive_folder(folder)
@@ -504,9 +505,10 @@ def search(
         index.close()
 
 
-def _asked_day(name: str, value: str | None) -> str | None:
+def asked_day(name: str, value: str | None) -> str | None:
     """``value`` as YYYY-MM-DD: days are compared as text, so that a value of another
-    form (2025-13-45, 20250131, yesterday) would silently keep all or none."""
+    form (2025-13-45, 20250131, yesterday) would silently keep all or none. Raises
+    :class:`~archiver.errors.InputError` naming ``value`` and the parameter ``name``."""
     if not value:
         return None
     # Not date.fromisoformat: it reads week dates too and, before Python 3.11, no YYYYMMDD.

@@ -13,7 +13,7 @@ from typing import IO
 
 from rfc3986.normalizers import remove_dot_segments
 
-from ..errors import InputError, shortened
+from ..errors import InputError, not_http, shortened
 from ..files import PathArg
 from .inputs import error_cause
 
@@ -40,7 +40,7 @@ def normalize_url(text: str) -> str:
         raise ValueError(f"not a URL ({shortened(str(exc))})") from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
-        raise ValueError(f"not an http(s) URL (scheme {scheme or 'missing'!r})")
+        raise ValueError(not_http(scheme))
     host = parts.hostname
     if not host:
         raise ValueError("the URL has no host")
