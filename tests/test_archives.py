@@ -249,7 +249,7 @@ def test_outputs_refuse_to_write_over_their_input(
     elif name == "hardlink":
         output[name].hardlink_to(warc)
     result = run(command, str(warc), "-o", str(output[name]))
-    assert result.exit_code != 0
+    assert result.exit_code == 2  # a usage error, as for reprocess
     assert f"error: {output[name]}: is also an input" in result.stderr
     assert sha256(warc) == before
     with pytest.raises(WarcError, match="is also an input"):

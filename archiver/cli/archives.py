@@ -12,6 +12,7 @@ import click
 from ..article import Article
 from ..errors import StateError, WarcError
 from ..extraction import default_registry, to_markdown
+from ..files import check_not_input
 from ..outputs import ExportFormat, diff, export, write_index, write_wacz
 from ..runs import TextIndex, check_archive_folder
 from ..warc import read
@@ -121,7 +122,7 @@ def export_command(warcs: tuple[Path, ...], fmt: str, output: Path) -> None:
 
     Shows its progress on stderr (bytes of the WARC files; -v logs each file).
     """
-    destination = _destination(output)
+    destination = _destination(output, warcs, "export")
     with show_bytes("exporting") as show:
         count = export(warcs, destination, format=cast(ExportFormat, fmt), progress=show)
     if not is_quiet():
@@ -130,9 +131,16 @@ def export_command(warcs: tuple[Path, ...], fmt: str, output: Path) -> None:
             click.echo(_no_articles(warcs), err=True)
 
 
-def _destination(output: Path) -> Path | TextIO:
-    """An output option's value: "-" is standard output."""
-    return sys.stdout if str(output) == "-" else output
+def _destination(output: Path, warcs: tuple[Path, ...], what: str) -> Path | TextIO:
+    """An output option's value: "-" is standard output; one of the inputs is a usage
+    error (status 2), as it is for reprocess."""
+    if str(output) == "-":
+        return sys.stdout
+    try:
+        check_not_input(output, warcs, what=what)
+    except WarcError as exc:
+        usage_error(str(exc))
+    return output
 
 
 def _where(output: Path) -> str:
@@ -180,7 +188,7 @@ def index_command(warcs: tuple[Path, ...], output: Path, text: bool, check: bool
             )
         _text_index(warcs[0], check=check)
         return
-    destination = _destination(output)
+    destination = _destination(output, warcs, "index")
     with show_bytes("indexing") as show:
         count = write_index(warcs, destination, progress=show)
     if not is_quiet():
@@ -234,6 +242,7 @@ def wacz_command(warcs: tuple[Path, ...], output: Path, title: str | None) -> No
     Shows its progress on stderr (bytes of the WARC files, read to check them, for the
     pages, then by the wacz package; -v logs each file).
     """
+    _destination(output, warcs, "WACZ")
     with show_bytes("packaging") as show:
         count = write_wacz(warcs, output, title=title, progress=show)
     if not is_quiet():
