@@ -141,8 +141,9 @@ class ExtractionError(ArchiverError):
 class FetchError(ArchiverError):
     """A URL could not be fetched.
 
-    ``url`` is the URL asked for, ``attempts`` the number of tries made (0 for a
-    :class:`RobotsUnreachableError`, refused before any request), ``status`` the
+    ``url`` is the URL asked for, ``attempts`` the number of tries made (0 when it
+    was refused before any request was sent for it: a :class:`RobotsUnreachableError`,
+    a private address, a path robots.txt disallows by rules read before), ``status`` the
     HTTP status of the last response (None when none came) and ``cause`` the exception
     that ended the last try, if any. ``str(error)`` reads "url: cause", with
     "(after N attempts)" when it was tried more than once.

@@ -285,6 +285,30 @@ def test_the_failure_report_says_why(farm: SiteFarm, tmp_path: Path) -> None:
     assert rows[urls[23]]["last_status"] == 500
 
 
+@pytest.mark.timeout(120)  # with the wait, it would take 300 hours
+def test_urls_refused_before_any_request_leave_the_host_no_wait(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    """The per-host delay is owed to a host that was asked: 300 URLs of a private
+    address (or a path robots.txt disallows) waited it, an hour each here, for nothing."""
+    slow = BulkConfig(
+        per_host_delay=3600, max_host_delay=3600, workers=1, fetch=FetchConfig(retries=0)
+    )
+    private = [f"http://127.0.0.1:9/{n}" for n in range(300)]
+    report = archiver.archive_many(private, tmp_path / "private", config=slow)
+    assert report.failed == 300
+    rows = failure_rows(tmp_path / "private")
+    assert {(row["error"], row["attempts"]) for row in rows} == {("BlockedAddressError", 0)}
+    # robots.txt is read once, a request: the paths it disallows are refused after it,
+    # with no request of their own.
+    httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /\n")
+    disallowed = [httpserver.url_for(f"/{n}") for n in range(3)]
+    report = archiver.archive_many(disallowed, tmp_path / "robots", config=FAST)
+    rows = failure_rows(tmp_path / "robots")
+    assert [row["attempts"] for row in rows] == [1, 0, 0]
+    assert [request.path for request, _ in httpserver.log] == ["/robots.txt"]
+
+
 def test_identical_payloads_are_stored_once_then_as_revisits(
     farm: SiteFarm, tmp_path: Path
 ) -> None:

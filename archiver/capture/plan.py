@@ -280,7 +280,7 @@ def robots_plan(
     origin = origin_of(current, urls)
     if origin not in robots.rules:
         robots.check_reachable(origin, url, config.robots_retry_after)
-        yield from _check_host(current, url, config, 1, urls)
+        yield from _check_host(current, url, config, 0, urls)
         robots.store(origin, (yield from _robots_plan(origin, url, config, deadline, 1, urls)))
     return robots.rules[origin]
 
@@ -298,15 +298,18 @@ def _admit(
 ) -> Plan:
     """Refuse ``url`` if its address is blocked or its robots.txt disallows it, or has
     an outage (on a first attempt's first hop only: a URL's own retries ask for it
-    again, and a redirect has made a request already)."""
+    again, and a redirect has made a request already). Refused before any request for
+    ``requested`` was sent, the error counts no attempt: the scheduler's wait for the
+    host is not owed then."""
     origin = origin_of(url, urls)
     reads = config.obey_robots and origin not in robots.rules
+    unsent = attempt == 1 and first_hop
     if reads:
-        if attempt == 1 and first_hop:
+        if unsent:
             robots.check_reachable(origin, requested, config.robots_retry_after)
         # A host whose address cannot be found has a robots.txt that cannot be reached.
         reading.origin, reading.first_hop = origin, first_hop
-    yield from _check_host(url, requested, config, attempt, urls)
+    yield from _check_host(url, requested, config, 0 if unsent else attempt, urls)
     if not config.obey_robots:
         return
     if reads:
@@ -318,7 +321,9 @@ def _admit(
     if rules is not None and not rules.can_fetch(url, config.user_agent):
         where = "" if url == requested else f" (redirected to {shown_name(url)})"
         raise RobotsDisallowedError(
-            f"robots.txt of {origin} disallows it{where}", url=requested, attempts=attempt
+            f"robots.txt of {origin} disallows it{where}",
+            url=requested,
+            attempts=0 if unsent and not reads else attempt,
         )
 
 
@@ -364,9 +369,10 @@ def _robots_plan(
 
 
 def _check_host(
-    url: str, requested: str, config: FetchConfig, attempt: int, urls: UrlSyntax
+    url: str, requested: str, config: FetchConfig, attempts: int, urls: UrlSyntax
 ) -> Plan:
-    """Unless ``allow_private``, refuse a host that is, or resolves to, a non-public address."""
+    """Unless ``allow_private``, refuse a host that is, or resolves to, a non-public
+    address; ``attempts``: those made, for the error."""
     if config.allow_private:
         return
     scheme, host, given_port = urls.parts(url)
@@ -381,7 +387,7 @@ def _check_host(
             raise BlockedAddressError(
                 f"{host} is {address_kind(address)} ({address}), {REFUSED}",
                 url=requested,
-                attempts=attempt,
+                attempts=attempts,
             )
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from ..article import Article
 from ..capture import AsyncFetcher, FetchResult, RobotsCache, asks_to_slow_down, next_delay
-from ..errors import ArchiverError, ExtractionError, FetchError
+from ..errors import ArchiverError, ExtractionError, FetchError, RobotsUnreachableError
 from ..files import PathArg
 from ..warc import CaptureRef, Stored, WarcWriter
 from .bookkeeping import (
@@ -339,6 +339,7 @@ class _Run:
         self, fetcher: AsyncFetcher, workers: Workers | None, host: _Host, name: str, entry: Entry
     ) -> None:
         slow_down = False
+        paced = True
         # A URL archived before is asked for with its validators: a 304 answer becomes a
         # revisit record of the capture they came from.
         prior = self._ledger.latest_version(entry.url)
@@ -346,6 +347,11 @@ class _Run:
             result = await fetcher.fetch(entry.url, headers=conditions(prior))
         except FetchError as exc:
             slow_down = asks_to_slow_down(exc.status)
+            # Refused before any request for a cause that lasts (a private address,
+            # robots.txt's rules), the host is owed no wait: a list of its refused URLs
+            # waited the delay for each. An outage of its robots.txt is paced still: the
+            # minute must pass for a URL to ask again, not the host's every URL fail.
+            paced = exc.attempts > 0 or isinstance(exc, RobotsUnreachableError)
             self._failed(entry.url, exc, attempts=exc.attempts, status=exc.status)
         else:
             slow_down = asks_to_slow_down(result.status, result.attempts)
@@ -371,7 +377,7 @@ class _Run:
                     entry.url, error, attempts=result.attempts, status=result.status, warc=warc
                 )
         finally:
-            self._release(host, name, fetcher.crawl_delay(entry.url), slow_down)
+            self._release(host, name, fetcher.crawl_delay(entry.url), slow_down, paced)
 
     async def _extract(
         self, result: FetchResult, workers: Workers | None
@@ -410,10 +416,19 @@ class _Run:
         # The failure report has it too, but a user watches this
         log.warning("%s", failure_line(str(error), state))
 
-    def _release(self, host: _Host, name: str, crawl_delay: float | None, slow_down: bool) -> None:
-        base = max(self._config.per_host_delay, crawl_delay or 0.0)
-        host.delay = next_delay(host.delay, base, self._config.max_host_delay, slow_down=slow_down)
-        host.ready_at = time.monotonic() + host.delay
+    def _release(
+        self,
+        host: _Host,
+        name: str,
+        crawl_delay: float | None,
+        slow_down: bool,
+        paced: bool,
+    ) -> None:
+        if paced:
+            base = max(self._config.per_host_delay, crawl_delay or 0.0)
+            delay = next_delay(host.delay, base, self._config.max_host_delay, slow_down=slow_down)
+            host.delay = delay
+            host.ready_at = time.monotonic() + delay
         host.busy = False
         if host.queue:
             heapq.heappush(self._ready, (host.ready_at, name))
