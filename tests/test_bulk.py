@@ -6,6 +6,7 @@ import asyncio
 import codecs
 import collections
 import dataclasses
+import errno
 import itertools
 import json
 import logging
@@ -33,7 +34,7 @@ from werkzeug import Request, Response
 import archiver
 from archiver.capture import FetchConfig
 from archiver.errors import InputError, shown_name
-from archiver.runs import BulkConfig, scheduler, single
+from archiver.runs import BulkConfig, folders, scheduler, single
 from archiver.runs.bookkeeping import FAILURE_REPORT, STATE_FILE, ingest, recover
 from archiver.runs.ledger import DONE, Ledger, LedgerCounts
 from archiver.runs.urls import normalize_url, open_url_list, url_lines
@@ -714,6 +715,25 @@ def test_a_second_run_on_a_folder_being_written_stops_at_once(
     # Once it has ended, the folder is free: the next run goes on from where it stopped.
     report = archiver.archive_many(listing, out, config=FAST)
     assert report.ok and report.done_now == len(urls) - 1
+
+
+def test_a_folder_that_cannot_be_locked_is_archived_into_all_the_same(
+    farm: SiteFarm,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def unsupported(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSYS, "Function not implemented")
+
+    monkeypatch.setattr(folders.FileLock, "acquire", unsupported)
+    urls = farm.urls(2)
+    with caplog.at_level(logging.WARNING, logger="archiver.runs.folders"):
+        assert archiver.archive_many(urls, tmp_path, config=FAST).ok
+    assert caplog.messages == [
+        f"{tmp_path}: cannot lock run.lock ([Errno 38] Function not implemented):"
+        " runs are not kept apart"
+    ]
 
 
 # --- the command ----------------------------------------------------------------------------

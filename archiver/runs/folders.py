@@ -4,6 +4,7 @@ time write to it."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,8 @@ from ..errors import InputError, StateError
 from .ledger import STATE_FILE
 
 __all__ = ["RUN_LOCK", "check_archive_folder", "one_run_at_a_time", "open_warc_files", "warc_files"]
+
+log = logging.getLogger(__name__)
 
 #: The file a run holds locked while it writes to its folder.
 RUN_LOCK = "run.lock"
@@ -31,10 +34,15 @@ def one_run_at_a_time(folder: Path) -> Iterator[None]:
         lock.acquire()
     except Timeout:
         raise StateError(
-            "another run (bulk, update or a revisit) is writing to this folder: wait for it"
-            " to end, or archive into another folder",
+            f"another run (bulk, update or a revisit) is writing to this folder (it holds"
+            f" {RUN_LOCK}): wait for it to end, or archive into another folder",
             source=str(folder),
         ) from None
+    except (OSError, NotImplementedError) as exc:
+        # A file system that locks nothing (some network ones) must not stop the work
+        log.warning("%s: cannot lock %s (%s): runs are not kept apart", folder, RUN_LOCK, exc)
+        yield
+        return
     try:
         yield
     finally:
