@@ -119,7 +119,9 @@ def test_a_sitemap_with_bare_ampersands_is_read_with_a_warning(
         b"<url><loc>http://x.test/a?p=1&b=2</loc></url>"
         b"<url><loc>http://x.test/b?p=1&amp;b=2</loc></url>"
         b"<url><loc>http://x.test/c&#38;d&eacute;</loc></url>"
-        b"<url><loc><![CDATA[http://x.test/e?p=1&b=2&amp;]]></loc></url></urlset>"
+        b"<url><loc><![CDATA[http://x.test/e?p=1&b=2&amp;]]></loc></url>"
+        # an entity's name only when whole: "&copy2;" was read as "\u00a92;"
+        b"<url><loc>http://x.test/f?p=1&copy2;</loc></url></urlset>"
     )
     with caplog.at_level(logging.WARNING, logger="archiver"):
         sitemap = parse_sitemap(data, "http://x.test/s.xml")
@@ -128,6 +130,7 @@ def test_a_sitemap_with_bare_ampersands_is_read_with_a_warning(
         "http://x.test/b?p=1&b=2",
         "http://x.test/c&d\u00e9",
         "http://x.test/e?p=1&b=2&amp;",
+        "http://x.test/f?p=1&copy2;",
     ]
     assert "http://x.test/s.xml: malformed XML" in caplog.text and "bare '&'" in caplog.text
 

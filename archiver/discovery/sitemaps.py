@@ -9,12 +9,12 @@ budget, so a gzip bomb stops there). Entity expansion and network access are off
 
 from __future__ import annotations
 
-import html
 import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from html.entities import html5
 
 from dateutil.parser import isoparse
 from lxml import etree
@@ -161,7 +161,8 @@ def _escaped(match: re.Match[bytes]) -> bytes:
     found = match.group()
     if found.startswith(b"<") or found[1:-1] in _XML_ENTITIES or found[1:2] == b"#":
         return found
-    if found.endswith(b";") and (text := html.unescape(found.decode("ascii"))) != found.decode():
+    # The whole name, "copy;" (html.unescape reads "&copy2;" as "©2;", a prefix)
+    if text := html5.get(found[1:].decode("ascii")):
         return "".join(f"&#{ord(character)};" for character in text).encode("ascii")
     return b"&amp;" + found[1:]
 
