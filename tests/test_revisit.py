@@ -453,3 +453,22 @@ def test_history_of_a_url_that_redirects_shows_the_page_it_led_to(
     shown = CliRunner().invoke(main, ["history", moved, str(tmp_path)])
     # A date that changed reads as a date, not as Python's repr of one.
     assert "published: 2026-03-01T08:00:00+00:00 -> 2026-03-02T09:30:00+00:00" in shown.output
+
+
+@pytest.mark.parametrize("path", ["/plain", "/café", "/{id}"])
+def test_validators_go_to_a_url_whose_capture_names_it_percent_encoded(
+    httpserver: HTTPServer, tmp_path: Path, path: str
+) -> None:
+    # The ledger keeps /café as given; the capture's WARC-Target-URI is the URL as sent,
+    # /caf%C3%A9: the same URL, not a redirect's target, whose validators still go.
+    html = "text/html; charset=utf-8"
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request(path).respond_with_data(
+        _page("The first story"), content_type=html, headers={"ETag": '"v1"'}
+    )
+    url = httpserver.url_for("/").rstrip("/") + path
+    assert archiver.archive_many([url], tmp_path, config=FAST).ok
+    httpserver.clear_log()
+    archiver.revisit(tmp_path, "1d", config=FAST)
+    asked = [(request.path, request.headers.get("If-None-Match")) for request, _ in httpserver.log]
+    assert (path, '"v1"') in asked

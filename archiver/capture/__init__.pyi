@@ -1,4 +1,4 @@
-from .client import AsyncFetcher, Fetcher, afetch, fetch
+from .client import AsyncFetcher, Fetcher, afetch, fetch, sent_url
 from .config import DEFAULT_USER_AGENT, HTML_TYPES, FetchConfig
 from .decoders import DecodeError, Decoder, Overflow
 from .exchange import Exchange, FetchResult
@@ -25,5 +25,6 @@ __all__ = [
     "fetch",
     "load",
     "next_delay",
+    "sent_url",
     "sniff_kind",
 ]

@@ -49,7 +49,17 @@ from .retry import final_error, is_attempt_error, retry_options
 if TYPE_CHECKING:
     from typing import Self
 
-__all__ = ["AsyncFetcher", "Fetcher", "afetch", "fetch"]
+__all__ = ["AsyncFetcher", "Fetcher", "afetch", "fetch", "sent_url"]
+
+
+def sent_url(url: str) -> str:
+    """``url`` as a request for it names it, and so the WARC-Target-URI of its capture:
+    httpx's form, percent-encoded (``/café`` is ``/caf%C3%A9``); ``url`` itself when
+    httpx refuses it."""
+    try:
+        return str(httpx.URL(url))
+    except (httpx.InvalidURL, ValueError):  # IDNAError is a ValueError
+        return url
 
 
 class _HttpxUrls:

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..capture import sent_url
 from ..errors import StateError, WarcError, shown_name
 from ..files import PathArg, safe_name, write_text_file
 from ..warc import Stored, salvage
@@ -296,8 +297,9 @@ def add_version(
 def conditions(prior: Version | None) -> dict[str, str]:
     """The headers of a conditional request for a page whose last capture is ``prior``:
     none when that capture came from another URL (a redirect's target), whose
-    validators say nothing of this one's answer."""
-    if prior is None or prior.capture.target_uri != prior.url:
+    validators say nothing of this one's answer. The capture names the URL as it was
+    sent, which the ledger's form need not be (``/café`` went as ``/caf%C3%A9``)."""
+    if prior is None or prior.capture.target_uri not in (prior.url, sent_url(prior.url)):
         return {}
     headers = {"If-None-Match": prior.etag} if prior.etag else {}
     if prior.last_modified:
