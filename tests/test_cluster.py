@@ -36,6 +36,7 @@ from archiver.capture import FetchConfig
 from archiver.runs import BulkConfig
 from archiver.runs.bookkeeping import FAILURE_REPORT, STATE_FILE
 from archiver.runs.cluster import archive_on_cluster, default_state_dir
+from archiver.runs.folders import RUN_LOCK
 from archiver.runs.ledger import Ledger
 from archiver.runs.parts import part_path
 from archiver.runs.urls import normalize_url
@@ -286,6 +287,35 @@ def test_a_second_run_fetches_nothing_again(client: Any, farm: SiteFarm, tmp_pat
     assert first.out_dir == tmp_path / "out" and again.warcs == ()
     stored = stored_urls(warc_bytes(tmp_path / "out"))
     check_accounted_for(stored, failure_rows(Path(first.failure_report).read_text()), farm_urls, [])
+
+
+def test_a_cluster_run_holds_its_local_output_as_well_as_its_state(
+    client: Any, farm: SiteFarm, tmp_path: Path
+) -> None:
+    """With the ledger elsewhere (state_dir), a local run writing to the output folder
+    was not kept out: the cluster run salvaged its open WARC file as a killed run's."""
+    out = tmp_path / "out"
+    out.mkdir()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_LOCK, str(out / RUN_LOCK)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
+        with pytest.raises(archiver.StateError, match="another run") as caught:
+            archive_on_cluster(client, farm.urls(2), out, config=FAST, state_dir=tmp_path / "state")
+        assert caught.value.source == str(out)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+#: A process that holds a lock file until it is killed.
+_HOLD_LOCK = (
+    "import sys; from filelock import FileLock; lock = FileLock(sys.argv[1]); lock.acquire();"
+    " print('held', flush=True); sys.stdin.read()"
+)
 
 
 def test_a_cluster_run_records_versions_as_a_local_run_does(

@@ -169,8 +169,9 @@ def archive_on_cluster(
         raise ValueError(f"partition_size must be at least 1, not {partition_size}")
     started = time.monotonic()
     output = _open_output(out_dir, state_dir)
-    # The ledger is where the state is: the lock too
-    with one_run_at_a_time(output.state):
+    # Held where the ledger is, and on a local output (which may be another folder),
+    # whose files a killed run left open are salvaged: no other run may write there.
+    with one_run_at_a_time(output.state), one_run_at_a_time(output.local or output.state):
         ledger = Ledger(output.state / STATE_FILE)
         try:
             warcs: list[Path | str] = []
