@@ -103,7 +103,9 @@ def archive_sites(
             window = read_period(since)
         except ValueError:
             cutoff(since)  # a date, else the error saying what a period or date is
-    return _run(out_dir, homes, since, window, config or BulkConfig(), retry_failed, progress)
+    folder = output_folder(out_dir)
+    with one_run_at_a_time(folder):
+        return _run(folder, homes, since, window, config or BulkConfig(), retry_failed, progress)
 
 
 def update_archive(
@@ -139,7 +141,8 @@ def update_archive(
         last = setting.get("last")
         since = (datetime.fromisoformat(last) if last else datetime.now(UTC)) - window
     span = revisit_period(revisit) if isinstance(revisit, str) else revisit
-    return _run(folder, [], since, window, config or BulkConfig(), retry_failed, progress, span)
+    with one_run_at_a_time(folder):
+        return _run(folder, [], since, window, config or BulkConfig(), retry_failed, progress, span)
 
 
 def kept_sites(out_dir: PathArg) -> tuple[str, ...]:
@@ -164,7 +167,7 @@ def _setting(state_file: Path) -> dict[str, Any]:
 
 
 def _run(
-    out_dir: PathArg,
+    folder: Path,
     homes: list[str],
     since: datetime | timedelta | str | None,
     window: timedelta | None,
@@ -173,21 +176,7 @@ def _run(
     progress: Callable[[BulkProgress], None] | None,
     revisit: timedelta | None = None,
 ) -> UpdateReport:
-    folder = output_folder(out_dir)
-    with one_run_at_a_time(folder):
-        return _update(folder, homes, since, window, config, retry_failed, progress, revisit)
-
-
-def _update(
-    folder: Path,
-    homes: list[str],
-    since: datetime | timedelta | str | None,
-    window: timedelta | None,
-    config: BulkConfig,
-    retry_failed: bool,
-    progress: Callable[[BulkProgress], None] | None,
-    revisit: timedelta | None,
-) -> UpdateReport:
+    """A discovery and its bulk run in ``folder``, which the caller holds."""
     started = datetime.now(UTC)
     ledger = Ledger(folder / STATE_FILE)
     try:
