@@ -897,6 +897,29 @@ def test_cli_bulk_discover_then_update(farm: NewsFarm, tmp_path: Path) -> None:
     assert new <= set(_warc_uris(Path(out)))
 
 
+def test_update_exits_1_for_this_runs_failures_only(farm: NewsFarm, tmp_path: Path) -> None:
+    """From cron, an article gone last week made every later update exit 1: a run
+    that met a new failure could not be told from one that met none."""
+    site = farm.sites[4]
+    out = str(tmp_path / "archive")
+    fast = ["--allow-private", "--per-host-delay", "0", "--retries", "0", "--no-extract"]
+    gone = site.articles[0].path
+    del site.routes[gone]  # listed by the feed and sitemaps, answering 404
+    result = CliRunner().invoke(main, ["bulk", "--discover", site.home, "-o", out, *fast])
+    assert result.exit_code == 1 and f"{site.url(gone)}: HTTP 404" in result.stderr
+    site.add(1)
+    del site.routes[gone]
+    result = CliRunner().invoke(main, ["update", out, *fast])
+    assert result.exit_code == 0, result.output
+    assert "this run: 1 archived, 0 failed," in result.stderr
+    assert "1 failed" in result.stderr  # the summary still counts it
+    site.add(1)
+    del site.routes[gone]
+    del site.routes[site.articles[0].path]  # a new failure
+    result = CliRunner().invoke(main, ["update", out, *fast])
+    assert result.exit_code == 1 and "this run: 0 archived, 1 failed," in result.stderr
+
+
 # --- the farm of issue 15: 6 sites x 300 articles (about 20 s) ---------------------------
 
 

@@ -278,25 +278,32 @@ def bulk_command(
     bulk_summary(report)
 
 
-def bulk_summary(report: BulkReport, *, failed: bool = False) -> None:
-    """The summary line of a bulk run on stderr (not with -q); exit 1 when URLs failed
-    (or ``failed``)."""
+def bulk_summary(report: BulkReport) -> None:
+    """The summary line of a bulk run on stderr (not with -q); exit 1 when URLs of the
+    list failed, in this run or an earlier one."""
     if not is_quiet():
         click.echo(_summary(report), err=True)
-    if report.failed or failed:
+    if report.failed:
         raise click.exceptions.Exit(1)
 
 
 def update_summary(update: UpdateReport) -> None:
     """What a run of ``bulk --discover`` or ``update`` did, on stderr: an error for each
     site none of whose sources could be read, the discovery line, the revisit line, the
-    bulk run's summary; exit 1 when URLs failed or a site could not be read."""
+    bulk run's summary; exit 1 when URLs failed in this run or a site could not be read.
+
+    Not for the URLs that failed in earlier runs, as ``bulk`` does for its list: an
+    update runs from cron, and one article gone last week would fail every run after
+    it, hiding the run that meets a new failure."""
     for site in update.unread:
         unread_site(site)
     discovery_summary(update)
     if update.revisits is not None:
         revisit_summary(update.revisits)
-    bulk_summary(update.bulk, failed=bool(update.unread))
+    if not is_quiet():
+        click.echo(_summary(update.bulk), err=True)
+    if update.bulk.failed_now or update.unread:
+        raise click.exceptions.Exit(1)
 
 
 def unread_site(site: str) -> None:
