@@ -45,8 +45,10 @@ def extract(
     URL; without it the site is recognised from what the page says of itself. ``name``
     names the input in error messages.
 
-    Raises :class:`~archiver.errors.ArchiverError` (and nothing else) when the input is
-    not a page or extraction fails.
+    Raises :class:`~archiver.errors.ArchiverError` when the input is not a page or
+    extraction fails (an :class:`~archiver.errors.InputError` subclass, see
+    :func:`archiver.capture.load`, or :class:`~archiver.errors.ExtractionError`), and
+    ValueError for a ``kind`` other than ``"html"`` or ``"text"``.
     """
     document = load(
         data, name=name, url=url, kind=kind, content_type=content_type, max_bytes=max_bytes
