@@ -348,12 +348,15 @@ async def adiscover(
     delay: float = 1.0,
 ) -> list[DiscoveredURL]:
     """The article URLs of ``site`` (a host name such as ``jpost.com``, or a URL) from its
-    robots.txt, sitemaps and feeds. ``since`` (a datetime, a timedelta or a period such
-    as ``"2d"``) keeps only the URLs dated since then, and those with no date.
+    robots.txt, sitemaps and feeds. ``since`` (a datetime, a timedelta, a period such
+    as ``"2d"`` or a date such as ``"2025-01-31"``) keeps only the URLs dated since
+    then, and those with no date.
 
     Raises :class:`~archiver.errors.InputError` when ``site`` is not a host name or
-    URL; a source that cannot be fetched or read is logged and skipped, and a site no
-    source of which could be read (see :attr:`Walker.unread`) gives [] with a warning.
+    URL, TypeError when it is no ``str``, and ValueError for a ``since`` string that is
+    neither a period nor a date; a source that cannot be fetched or read is logged and
+    skipped, and a site no source of which could be read (see :attr:`Walker.unread`)
+    gives [] with a warning.
     """
     start = None if since is None else cutoff(since)
     async with AsyncFetcher(discovery_config(config)) as fetcher:

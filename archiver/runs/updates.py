@@ -85,11 +85,13 @@ def archive_sites(
     """Discover the articles of ``sites`` (host names or URLs) and archive them into
     ``out_dir`` (a bulk run's folder, new or not); the sites join those it keeps.
 
-    ``since`` (a datetime, a timedelta or a period such as ``"2d"``) keeps the URLs
-    dated since then (and the undated ones), and is kept for :func:`update_archive`.
-    A lone ``str`` is one site. Raises :class:`~archiver.errors.InputError` for a site
-    that is not a host name or URL, TypeError for one that is no ``str``, and what
-    :func:`~archiver.runs.bulk.archive_many` raises.
+    ``since`` (a datetime, a timedelta, a period such as ``"2d"`` or a date such as
+    ``"2025-01-31"``) keeps the URLs dated since then (and the undated ones), and is
+    kept for :func:`update_archive`. A lone ``str`` is one site. Raises
+    :class:`~archiver.errors.InputError` for a site that is not a host name or URL,
+    TypeError for one that is no ``str``, ValueError for a ``since`` string that is
+    neither a period nor a date, and what :func:`~archiver.runs.bulk.archive_many`
+    raises.
     """
     if isinstance(sites, str):
         sites = [sites]  # iterated, its characters were each taken for a site
@@ -126,7 +128,10 @@ def update_archive(
 
     Without ``since``, the window kept by :func:`archive_sites` applies, counted back
     from the last discovery (so a missed day is caught up). Raises
-    :class:`~archiver.errors.StateError` when ``out_dir`` holds no archive of sites.
+    :class:`~archiver.errors.StateError` when ``out_dir`` holds no archive of sites,
+    :class:`~archiver.errors.InputError` for a ``revisit`` that is not a period,
+    ValueError for a ``since`` string that is neither a period nor a date, and what
+    :func:`~archiver.runs.bulk.archive_many` raises.
     """
     folder = Path(out_dir)
     state_file = folder / STATE_FILE
