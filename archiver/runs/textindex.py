@@ -486,8 +486,11 @@ def search(
     a prefix; case and accents do not matter. ``site`` keeps a host and its subdomains
     (``egypttoday.com``), ``since`` and ``until`` a range of days (``YYYY-MM-DD``,
     both included), ``language`` a language code. The index is brought up to date
-    with the WARC files first (:meth:`TextIndex.sync`). A ``site`` that is no ``str``
-    is a TypeError.
+    with the WARC files first (:meth:`TextIndex.sync`). Raises
+    :class:`~archiver.errors.InputError` when ``directory`` does not exist or holds no
+    WARC file, or ``since`` or ``until`` is not a day, and
+    :class:`~archiver.errors.WarcError` when a WARC file cannot be read; a ``site``
+    that is no ``str`` is a TypeError.
     """
     if site is not None and not isinstance(site, str):
         raise TypeError(f"the site must be a str, not {type(site).__name__}")
