@@ -26,7 +26,7 @@ cause, so that a message is useful without a traceback::
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = [
     "ArchiverError",
@@ -47,11 +47,14 @@ __all__ = [
     "RobotsUnreachableError",
     "StateError",
     "WarcError",
+    "checked",
     "not_http",
     "shortened",
     "shown_name",
 ]
 
+
+_T = TypeVar("_T")
 
 #: The most characters of a name (a URL, a path) an error shows: a 100,000-character
 #: line of a URL list is cut (see :func:`shortened`).
@@ -74,6 +77,14 @@ def shortened(text: str, limit: int = SHOWN_LIMIT) -> str:
         return text
     tail = (limit - 1) // 4
     return f"{text[: limit - 1 - tail]}…{text[len(text) - tail :]}"
+
+
+def checked(value: object, kind: type[_T], name: str) -> _T:
+    """``value`` when it is a ``kind``, else a TypeError naming ``name`` and both types:
+    a FetchConfig given for a BulkConfig failed deep inside, on an attribute it lacks."""
+    if not isinstance(value, kind):
+        raise TypeError(f"{name} must be a {kind.__name__}, not {type(value).__name__}")
+    return value
 
 
 def not_http(scheme: str) -> str:

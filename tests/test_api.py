@@ -110,3 +110,26 @@ def test_the_library_writes_nothing_when_logging_is_not_configured(tmp_path: Pat
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert (done.stdout, done.stderr) == ("", "")
+
+
+def test_arguments_of_the_wrong_type_are_named(tmp_path: Path) -> None:
+    """They failed deep inside: KeyError 'xml', "argument of type 'int' is not
+    iterable", "'FetchConfig' object has no attribute 'extract'"."""
+    cases = [
+        (lambda: archiver.export([], tmp_path / "x.jsonl", format="xml"), ValueError),  # type: ignore[arg-type]
+        (lambda: archiver.extract(b"<p>x</p>", url=5), TypeError),  # type: ignore[arg-type]
+        (lambda: archiver.archive_many([], tmp_path, config=archiver.FetchConfig()), TypeError),  # type: ignore[arg-type]
+        (lambda: archiver.archive("http://x.test/", config=archiver.BulkConfig()), TypeError),  # type: ignore[arg-type]
+    ]
+    messages = []
+    for call, kind in cases:
+        with pytest.raises(kind) as caught:
+            call()
+        messages.append(str(caught.value))
+    assert messages == [
+        "format must be one of jsonl, csv, markdown, not 'xml'",
+        "the URL must be a str, not int",
+        "config must be a BulkConfig, not FetchConfig",
+        "config must be a FetchConfig, not BulkConfig",
+    ]
+    assert list(tmp_path.iterdir()) == []  # refused before anything is made

@@ -26,7 +26,7 @@ import httpcore
 import httpx
 from tenacity import AsyncRetrying, Retrying
 
-from ..errors import FetchError, not_http, shortened, shown_name
+from ..errors import FetchError, checked, not_http, shortened, shown_name
 from .addresses import aresolve, resolve
 from .config import FetchConfig
 from .deadline import ATTEMPT_DEADLINE, DeadlineBackend, deadline_after
@@ -230,7 +230,7 @@ class Fetcher:
     """
 
     def __init__(self, config: FetchConfig | None = None, *, client: httpx.Client | None = None):
-        self.config = config or FetchConfig()
+        self.config = checked(config or FetchConfig(), FetchConfig, "config")
         self._client = client or httpx.Client(
             **_new_client_options(self.config), transport=_DeadlineTransport()
         )
@@ -423,7 +423,7 @@ class AsyncFetcher:
         client: httpx.AsyncClient | None = None,
         robots: RobotsCache | None = None,
     ):
-        self.config = config or FetchConfig()
+        self.config = checked(config or FetchConfig(), FetchConfig, "config")
         self._clients = _OriginClients(self.config, client)
         self._robots = robots if robots is not None else RobotsCache()
 

@@ -21,6 +21,7 @@ from ..errors import (
     InputError,
     InputTooLargeError,
     NotHtmlError,
+    checked,
 )
 from . import charsets
 
@@ -97,10 +98,13 @@ def load(
     Raises an :class:`~archiver.errors.InputError` subclass naming ``name`` and the cause;
     :class:`~archiver.errors.NotHtmlError` for a feed, a sitemap, an SVG image, an OPML
     outline or JSON, which are neither pages nor text dumps; ValueError for a ``kind``
-    that is neither (the extractors would take it for a text dump).
+    that is neither (the extractors would take it for a text dump); TypeError for a
+    ``url`` that is no str.
     """
     if kind not in (None, "html", "text"):
         raise ValueError(f"kind must be 'html' or 'text', not {kind!r}")
+    if url is not None:
+        checked(url, str, "the URL")
     if isinstance(data, str):
         data = _scalar_values(data)
         raw = data.encode("utf-8")

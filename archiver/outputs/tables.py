@@ -161,6 +161,8 @@ def export(
     exported, with the bytes of the files exported and of all of them; it is not
     called while :func:`~archiver.warc.read_latest` first reads them through.
     """
+    if format not in _WRITERS:
+        raise ValueError(f"format must be one of {', '.join(_WRITERS)}, not {format!r}")
     sources = [Path(warc) for warc in path_list(warcs)]
     if isinstance(output, (str, os.PathLike)):
         check_not_input(output, sources, what="export")

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from ..errors import checked
 from ..files import PathArg
 from .bookkeeping import BulkProgress, BulkReport
 from .config import BulkConfig
@@ -59,7 +60,7 @@ def archive_many(
     :class:`~archiver.errors.WarcError` when the output folder cannot be used, and
     :class:`~archiver.errors.InputError` when the list file cannot be read.
     """
-    config = config or BulkConfig()
+    config = checked(config or BulkConfig(), BulkConfig, "config")
     if client is not None:
         from .cluster import archive_on_cluster  # Dask is an optional dependency
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..discovery import parse_period
-from ..errors import InputError
+from ..errors import InputError, checked
 from ..files import PathArg
 from .bookkeeping import STATE_FILE, BulkProgress, BulkReport
 from .config import BulkConfig
@@ -116,7 +116,8 @@ def revisit(
             ledger.close_quietly()
             raise
         ledger.close()
-        report = archive_locally([], folder, config=config or BulkConfig(), progress=progress)
+        config = checked(config or BulkConfig(), BulkConfig, "config")
+        report = archive_locally([], folder, config=config, progress=progress)
         return end_round(folder, current, report)
 
 

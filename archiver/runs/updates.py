@@ -23,7 +23,7 @@ from typing import Any
 from ..capture import AsyncFetcher, FetchResult, RobotsCache
 from ..discovery import DiscoveredURL, Walker, cutoff, discovery_config, home_url
 from ..discovery import parse_period as read_period
-from ..errors import StateError
+from ..errors import StateError, checked
 from ..files import PathArg
 from ..warc import WarcWriter
 from .bookkeeping import (
@@ -107,7 +107,8 @@ def archive_sites(
             cutoff(since)  # a date, else the error saying what a period or date is
     folder = output_folder(out_dir)
     with one_run_at_a_time(folder):
-        return _run(folder, homes, since, window, config or BulkConfig(), retry_failed, progress)
+        config = checked(config or BulkConfig(), BulkConfig, "config")
+        return _run(folder, homes, since, window, config, retry_failed, progress)
 
 
 def update_archive(
@@ -147,7 +148,8 @@ def update_archive(
         since = (datetime.fromisoformat(last) if last else datetime.now(UTC)) - window
     span = revisit_period(revisit) if isinstance(revisit, str) else revisit
     with one_run_at_a_time(folder):
-        return _run(folder, [], since, window, config or BulkConfig(), retry_failed, progress, span)
+        config = checked(config or BulkConfig(), BulkConfig, "config")
+        return _run(folder, [], since, window, config, retry_failed, progress, span)
 
 
 def kept_sites(out_dir: PathArg) -> tuple[str, ...]:
