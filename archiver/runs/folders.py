@@ -30,6 +30,7 @@ def one_run_at_a_time(folder: Path) -> Iterator[None]:
     a killed run left, and salvage it under it (an update run by cron every hour, while
     the last one still runs). The lock goes with the process, killed or not."""
     lock = FileLock(folder / RUN_LOCK, timeout=0, is_singleton=True)
+    held = True
     try:
         lock.acquire()
     except Timeout:
@@ -41,12 +42,12 @@ def one_run_at_a_time(folder: Path) -> Iterator[None]:
     except (OSError, NotImplementedError) as exc:
         # A file system that locks nothing (some network ones) must not stop the work
         log.warning("%s: cannot lock %s (%s): runs are not kept apart", folder, RUN_LOCK, exc)
-        yield
-        return
+        held = False
     try:
         yield
     finally:
-        lock.release()
+        if held:
+            lock.release()
 
 
 def check_archive_folder(folder: Path) -> None:
