@@ -132,15 +132,21 @@ def export_command(warcs: tuple[Path, ...], fmt: str, output: Path) -> None:
 
 
 def _destination(output: Path, warcs: tuple[Path, ...], what: str) -> Path | TextIO:
-    """An output option's value: "-" is standard output; one of the inputs is a usage
-    error (status 2), as it is for reprocess."""
+    """An output option's value: "-" is standard output; a file is checked (see
+    :func:`_check_output`)."""
     if str(output) == "-":
         return sys.stdout
+    _check_output(output, warcs, what)
+    return output
+
+
+def _check_output(output: Path, warcs: tuple[Path, ...], what: str) -> None:
+    """An output that is one of the inputs is a usage error (status 2), as it is for
+    reprocess; found before any work."""
     try:
         check_not_input(output, warcs, what=what)
     except WarcError as exc:
         usage_error(str(exc))
-    return output
 
 
 def _where(output: Path) -> str:
@@ -242,7 +248,7 @@ def wacz_command(warcs: tuple[Path, ...], output: Path, title: str | None) -> No
     Shows its progress on stderr (bytes of the WARC files, read to check them, for the
     pages, then by the wacz package; -v logs each file).
     """
-    _destination(output, warcs, "WACZ")
+    _check_output(output, warcs, "WACZ")
     with show_bytes("packaging") as show:
         count = write_wacz(warcs, output, title=title, progress=show)
     if not is_quiet():
