@@ -101,6 +101,7 @@ def revisit(
     :func:`archiver.archive_many`.
     """
     span = revisit_period(period) if isinstance(period, str) else period
+    config = checked(config or BulkConfig(), BulkConfig, "config")  # before the round begins
     folder = Path(directory)
     if not (folder / STATE_FILE).is_file():
         raise InputError(
@@ -116,7 +117,6 @@ def revisit(
             ledger.close_quietly()
             raise
         ledger.close()
-        config = checked(config or BulkConfig(), BulkConfig, "config")
         report = archive_locally([], folder, config=config, progress=progress)
         return end_round(folder, current, report)
 

@@ -105,9 +105,9 @@ def archive_sites(
             window = read_period(since)
         except ValueError:
             cutoff(since)  # a date, else the error saying what a period or date is
+    config = checked(config or BulkConfig(), BulkConfig, "config")
     folder = output_folder(out_dir)
     with one_run_at_a_time(folder):
-        config = checked(config or BulkConfig(), BulkConfig, "config")
         return _run(folder, homes, since, window, config, retry_failed, progress)
 
 
@@ -147,8 +147,8 @@ def update_archive(
         last = setting.get("last")
         since = (datetime.fromisoformat(last) if last else datetime.now(UTC)) - window
     span = revisit_period(revisit) if isinstance(revisit, str) else revisit
+    config = checked(config or BulkConfig(), BulkConfig, "config")
     with one_run_at_a_time(folder):
-        config = checked(config or BulkConfig(), BulkConfig, "config")
         return _run(folder, [], since, window, config, retry_failed, progress, span)
 
 
