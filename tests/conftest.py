@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,3 +44,15 @@ def raw() -> Iterator[RawServer]:
     server = RawServer()
     yield server
     server.close()
+
+
+@pytest.fixture
+def cyclic_garbage() -> Iterator[list[object]]:
+    """What the garbage collector finds unreachable during the test (gc.garbage)."""
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        yield gc.garbage
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import gc
 import io
 import json
 import socket
@@ -38,6 +39,7 @@ from archiver.runs.bookkeeping import FAILURE_REPORT, STATE_FILE
 from archiver.runs.cluster import archive_on_cluster, default_state_dir
 from archiver.runs.folders import RUN_LOCK
 from archiver.runs.ledger import Ledger
+from archiver.runs.partition import archive_partition
 from archiver.runs.parts import part_path
 from archiver.runs.urls import normalize_url
 
@@ -443,6 +445,19 @@ def test_a_stopped_driver_loses_nothing_and_doubles_nothing(
         warc for warc in report.warcs if any(name in str(warc) for name in open_partitions)
     ]
     assert reconciled, "no file of a stopped partition was marked"
+
+
+def test_a_partition_leaves_no_thread_local_for_the_garbage_collector(
+    farm: SiteFarm, tmp_path: Path, cyclic_garbage: list[object]
+) -> None:
+    """The whole unit of work of a worker (fetches, extraction in threads, WARC files,
+    the run lock): a collection freeing a thread-local while Dask's profiler calls
+    sys._current_frames() freezes the worker (CPython 3.11), its partition never ending."""
+    farm_urls = [normalize_url(url) for url in pages(farm, range(700, 712))]
+    result = archive_partition(farm_urls, "gc", str(tmp_path), FAST, [])
+    assert len(result["outcomes"]) == len(farm_urls)
+    gc.collect()
+    assert not [thing for thing in cyclic_garbage if isinstance(thing, threading.local)]
 
 
 def test_a_failed_partition_stops_the_run_with_its_error(

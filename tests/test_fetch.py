@@ -8,7 +8,9 @@ them touches any address but 127.0.0.1.
 from __future__ import annotations
 
 import asyncio
+import gc
 import gzip
+import threading
 import time
 import zlib
 from datetime import UTC, datetime, timedelta
@@ -935,3 +937,29 @@ def test_the_user_agent_is_configurable(raw: RawServer) -> None:
         FetchConfig(allow_private=True, user_agent="TestBot/2.0", obey_robots=False),
     )
     assert b"\r\nUser-Agent: TestBot/2.0" in raw.requests[-1]
+
+
+# --- garbage ------------------------------------------------------------------------------
+
+
+def test_a_fetch_leaves_no_thread_local_for_the_garbage_collector(
+    server: HTTPServer, cyclic_garbage: list[object]
+) -> None:
+    """A collection that frees a thread-local inside sys._current_frames() freezes the
+    process (CPython 3.11), which a Dask worker's profiler calls every 10 ms: tenacity's
+    retry state, left in a cycle by each fetch, froze a cluster run's worker."""
+    server.expect_request("/flaky").respond_with_data("busy", status=503)
+    server.expect_request("/page").respond_with_data(PAGE, content_type="text/html")
+
+    async def fetch_async() -> None:
+        async with AsyncFetcher(FAST) as fetcher:
+            await fetcher.fetch(server.url_for("/page"))
+            with pytest.raises(HttpStatusError):
+                await fetcher.fetch(server.url_for("/flaky"))
+
+    get(server.url_for("/page"))
+    with pytest.raises(HttpStatusError):
+        get(server.url_for("/flaky"))
+    asyncio.run(fetch_async())
+    gc.collect()
+    assert not [thing for thing in cyclic_garbage if isinstance(thing, threading.local)]

@@ -44,7 +44,7 @@ from .plan import (
     robots_plan,
 )
 from .receiver import Head, Receiver
-from .retry import final_error, is_attempt_error, retry_options
+from .retry import final_error, forget_attempts, is_attempt_error, retry_options
 
 if TYPE_CHECKING:
     from typing import Self
@@ -266,6 +266,8 @@ class Fetcher:
                 reading, url, exc, error.message, self.config.robots_retry_after
             )
             raise error from exc
+        finally:
+            forget_attempts(retrying)
         return fetch_result(url, result, attempts)
 
     def _run(self, plan: Plan) -> Any:
@@ -448,6 +450,8 @@ class AsyncFetcher:
                 reading, url, exc, error.message, self.config.robots_retry_after
             )
             raise error from exc
+        finally:
+            forget_attempts(retrying)
         return fetch_result(url, result, attempts)
 
     def crawl_delay(self, url: str) -> float | None:

@@ -12,14 +12,20 @@ import random
 import socket
 from typing import Any, Protocol
 
-from tenacity import RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity import BaseRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from ..errors import FetchError, HttpStatusError, shown_name
 from .config import FetchConfig
 from .plan import DeadlineExceeded
 from .receiver import RetryableStatus
 
-__all__ = ["TransportErrors", "final_error", "is_attempt_error", "retry_options"]
+__all__ = [
+    "TransportErrors",
+    "final_error",
+    "forget_attempts",
+    "is_attempt_error",
+    "retry_options",
+]
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +89,20 @@ def retry_options(url: str, config: FetchConfig, errors: TransportErrors) -> dic
         "before_sleep": before_sleep,
         "reraise": True,
     }
+
+
+def forget_attempts(retrying: BaseRetrying) -> None:
+    """Empty a used tenacity ``retrying``, so that it is freed at once, not by the
+    garbage collector.
+
+    tenacity leaves it in reference cycles (through the state of its attempts) that hold
+    its ``threading.local``. A collection that frees a thread-local while
+    ``sys._current_frames()`` runs freezes the whole process on CPython 3.11: both need
+    the interpreter's lock on its threads. A Dask worker's profiler calls it every
+    10 ms: a cluster run's worker froze so, its partition never ending. Call it in the
+    thread that used ``retrying``, once it is done with.
+    """
+    vars(retrying).clear()
 
 
 def _cause(exc: BaseException, config: FetchConfig, errors: TransportErrors) -> str:
