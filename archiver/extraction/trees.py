@@ -41,9 +41,10 @@ _THREAD = threading.local()
 def _parser() -> HTMLParser:
     """This thread's parser, with trafilatura's ``HTML_PARSER`` options.
 
-    One per thread: lxml lets one parse at a time through a parser, behind a lock. A Dask
-    worker's extraction thread (a thread a page) was once found waiting for ever inside
-    the parse of the parser all threads then shared, with no other thread parsing.
+    One per thread: lxml lets one parse at a time through a parser, behind a lock, and a
+    Dask worker's extraction threads (a thread a page) would wait on each other. (A
+    worker once found frozen inside such a parse was waiting for the GIL, not for that
+    lock: the freeze :func:`archiver.capture.retry.forget_attempts` explains.)
     """
     parser: HTMLParser | None = getattr(_THREAD, "parser", None)
     if parser is None:
