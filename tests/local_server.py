@@ -131,6 +131,20 @@ def reset() -> Route:
     return route
 
 
+def reset_mid_body(headers: Iterable[tuple[str, str]], body: bytes, sent: int) -> Route:
+    """Send the head (with the whole body's Content-Length) and ``sent`` bytes of the
+    body, then reset the connection: it is gone by the time the client reads the head.
+    """
+    headers = [*headers, ("Content-Length", str(len(body)))]
+
+    def route(conn: socket.socket) -> None:
+        conn.sendall(head(200, headers) + body[:sent])
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()
+
+    return route
+
+
 def truncated(headers: Iterable[tuple[str, str]], body: bytes, claimed: int) -> Route:
     """Claim a Content-Length of ``claimed`` bytes, send ``body`` (fewer), and close."""
     headers = [*headers, ("Content-Length", str(claimed)), ("Connection", "close")]

@@ -26,6 +26,7 @@ from local_server import (
     close_delimited,
     drip,
     reset,
+    reset_mid_body,
     respond,
     sequence,
     slow,
@@ -400,6 +401,29 @@ def test_a_connection_reset_then_success_is_archived(raw: RawServer) -> None:
     raw.routes["/page"] = sequence(reset(), respond(200, HTML, PAGE))
     result = get(raw.url("/page"))
     assert result.content == PAGE and result.attempts == 2
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("shell", ["sync", "async", "client"])
+def test_a_connection_reset_mid_body_fails_with_its_cause(raw: RawServer, shell: str) -> None:
+    # The reset reaches the client as it reads the head: the address the connection
+    # reached was asked of the socket then, and getpeername() failed (ENOTCONN), an
+    # OSError that left the fetch as an internal error.
+    raw.routes["/reset"] = reset_mid_body(HTML, PAGE * 20, sent=300)
+    url = raw.url("/reset")
+    config = FetchConfig(allow_private=True, retries=2, backoff=0.01, obey_robots=False)
+    for _ in range(5):
+        with pytest.raises(FetchError) as caught:
+            if shell == "sync":
+                get(url, config)
+            elif shell == "async":
+                asyncio.run(afetch(url, config))
+            else:  # an httpx.Client of one's own: httpcore's streams, not ours
+                with httpx.Client() as own, Fetcher(config, client=own) as fetcher:
+                    fetcher.fetch(url)
+        assert caught.value.attempts == 3
+        assert_names(caught.value, url)
+        assert any(word in str(caught.value) for word in ("connection lost", "broken response"))
 
 
 def test_a_truncated_body_fails_naming_the_shortfall(raw: RawServer) -> None:

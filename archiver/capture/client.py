@@ -184,7 +184,13 @@ def _peer_address(response: httpx.Response) -> str | None:
     stream = response.extensions.get("network_stream")
     if stream is None:
         return None
-    address = stream.get_extra_info("server_addr")
+    try:
+        address = stream.get_extra_info("server_addr")
+    except OSError:
+        # A connection of a client passed in, reset by the server already: httpcore's
+        # sync stream asks getpeername() now (anyio's say None then; ours keep the
+        # address of the connect, see archiver.capture.deadline).
+        return None
     if isinstance(address, tuple) and address and isinstance(address[0], str):
         return address[0]
     return None

@@ -56,6 +56,10 @@ class DeadlineStream(httpcore.NetworkStream):
 
     def __init__(self, stream: httpcore.NetworkStream) -> None:
         self._stream = stream
+        # The address connected to, asked for now: httpcore asks the socket when it is
+        # wanted (getpeername()), which fails once the server has reset the connection,
+        # as one that drops it mid-body does before the head is even looked at.
+        self._server_addr = _server_addr(stream)
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         return self._stream.read(max_bytes, within_deadline(timeout, httpcore.ReadTimeout))
@@ -76,7 +80,17 @@ class DeadlineStream(httpcore.NetworkStream):
         return DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, timeout))
 
     def get_extra_info(self, info: str) -> Any:
+        if info == "server_addr":
+            return self._server_addr
         return self._stream.get_extra_info(info)
+
+
+def _server_addr(stream: httpcore.NetworkStream) -> Any:
+    """The address ``stream`` is connected to; None when the socket no longer knows it."""
+    try:
+        return stream.get_extra_info("server_addr")
+    except OSError:
+        return None
 
 
 class DeadlineBackend(httpcore.NetworkBackend):
