@@ -259,6 +259,25 @@ def test_a_redirect_to_a_url_httpx_cannot_read_is_an_error(
     assert_names(caught.value, url, "a redirect to a URL that cannot be read", cause)
 
 
+def test_a_port_out_of_range_is_an_invalid_url_not_another_port(raw: RawServer) -> None:
+    # httpx takes any port number and the resolver keeps its low 16 bits: port
+    # 65536 + p fetched port p's page, stored under a URL that cannot exist
+    raw.routes["/a"] = respond(200, HTML, PAGE)
+    wrapped = f"http://127.0.0.1:{raw.port + 65536}/a"
+    for fetched in (lambda: get(wrapped), lambda: asyncio.run(afetch(wrapped, FAST))):
+        with pytest.raises(FetchError) as caught:
+            fetched()
+        assert_names(caught.value, wrapped, "invalid URL", f"port {raw.port + 65536}")
+        assert caught.value.attempts == 1
+    # and as a redirect's target
+    raw.routes["/x"] = respond(302, [("Location", wrapped)], b"")
+    url = raw.url("/x")
+    with pytest.raises(FetchError) as caught:
+        get(url)
+    assert_names(caught.value, url, "out of range", f"redirect to {wrapped}")
+    assert raw.hits("/a") == 0
+
+
 @pytest.mark.parametrize("url", ["ftp://example.com/a", "example.com/a", "http://"])
 def test_only_http_and_https_urls_are_fetched(url: str) -> None:
     with pytest.raises(FetchError) as caught:

@@ -82,6 +82,15 @@ class _HttpxUrls:
             raise FetchError(not_http(parsed.scheme) + where, url=requested, attempts=attempt)
         if not host:
             raise FetchError("invalid URL: no host", url=requested, attempts=attempt)
+        if parsed.port is not None and parsed.port > 65535:
+            # httpx takes any number, and the resolver keeps its low 16 bits: port 73538
+            # fetched port 8002's page, stored under the URL of a port that cannot exist.
+            raise FetchError(
+                f"invalid URL: port {parsed.port} is out of range (0-65535)"
+                + ("" if url == requested else f", redirect to {shown_name(url)}"),
+                url=requested,
+                attempts=attempt,
+            )
         try:
             # As the socket module will look it up (a label empty or over 63 bytes fails).
             parsed.raw_host.decode("ascii").encode("idna")
