@@ -477,6 +477,36 @@ def test_one_request_at_a_time_per_host_with_the_delay_between(
     assert min(gaps) >= 0.3
 
 
+@pytest.mark.timeout(60)
+def test_a_429_never_brings_a_host_below_its_crawl_delay(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    # A Crawl-delay over max_host_delay: a 429 capped the doubled delay at the maximum,
+    # so the host's slow-down signal made the next request come sooner than its
+    # robots.txt allows.
+    httpserver.expect_request("/robots.txt").respond_with_data(
+        "User-agent: *\nCrawl-delay: 0.6\n", content_type="text/plain"
+    )
+    starts: list[float] = []
+
+    def busy(request: Request) -> Response:
+        starts.append(time.monotonic())
+        return Response("slow down", status=429)
+
+    httpserver.expect_request("/busy").respond_with_handler(busy)
+    urls = [httpserver.url_for(f"/busy?n={n}") for n in range(3)]
+    config = BulkConfig(
+        per_host_delay=0.1,
+        max_host_delay=0.3,
+        extract=False,
+        fetch=FetchConfig(retries=0, allow_private=True),
+    )
+    report = archiver.archive_many(urls, tmp_path / "out", config=config)
+    assert report.failed_now == 3
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
+    assert len(gaps) == 2 and min(gaps) >= 0.6, gaps
+
+
 # --- a full disk ------------------------------------------------------------------------
 
 

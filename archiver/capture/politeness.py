@@ -2,7 +2,8 @@
 
 A host that answers 429 or 503, or needed retries, has its delay doubled (to at least a
 second), up to a maximum; after a clean answer it is halved back towards the base
-delay, which is the configured one or the host's robots.txt Crawl-delay if longer.
+delay, which is the configured one or the host's robots.txt Crawl-delay if longer. The
+base is a floor in both cases: a Crawl-delay over the maximum is kept after a 429 too.
 """
 
 from __future__ import annotations
@@ -21,5 +22,7 @@ def asks_to_slow_down(status: int | None, attempts: int = 1) -> bool:
 def next_delay(delay: float, base: float, maximum: float, *, slow_down: bool) -> float:
     """The wait after a request that waited ``delay``; see the module docstring."""
     if slow_down:
-        return min(maximum, max(2 * delay, base, 1.0))
+        # The maximum bounds the doubling, not the Crawl-delay: capped at it, a host whose
+        # robots.txt asks for more than the maximum was asked sooner after a 429.
+        return max(base, min(maximum, max(2 * delay, 1.0)))
     return max(base, delay / 2)
