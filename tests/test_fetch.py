@@ -416,6 +416,21 @@ def test_a_connection_reset_fails_with_its_cause(raw: RawServer) -> None:
     assert any(word in str(caught.value) for word in ("connection lost", "broken response"))
 
 
+def test_a_connection_reset_names_its_cause_in_both_shells(raw: RawServer) -> None:
+    # The async transport's errors have no message of their own (httpx's ReadError from
+    # anyio's BrokenResourceError): a bulk run said "connection lost (ReadError)" where
+    # archiver get said what happened
+    raw.routes["/reset"] = reset()
+    url = raw.url("/reset")
+    config = FetchConfig(allow_private=True, retries=0, obey_robots=False)
+    with pytest.raises(FetchError) as synced:
+        get(url, config)
+    with pytest.raises(FetchError) as awaited:
+        asyncio.run(afetch(url, config))
+    for caught in (synced, awaited):
+        assert_names(caught.value, url, "connection lost", "Connection reset by peer")
+
+
 def test_a_connection_reset_then_success_is_archived(raw: RawServer) -> None:
     raw.routes["/page"] = sequence(reset(), respond(200, HTML, PAGE))
     result = get(raw.url("/page"))

@@ -117,12 +117,27 @@ def _cause(exc: BaseException, config: FetchConfig, errors: TransportErrors) -> 
         return text
     if isinstance(exc, DeadlineExceeded):
         return f"timed out: took over {config.total_timeout:g} s in all"
-    detail = str(exc).strip() or type(exc).__name__
+    detail = _detail(exc)
     if (described := errors.describe(exc, config, detail)) is not None:
         return described
     if isinstance(exc, socket.gaierror):
         return f"cannot resolve the host name ({exc.strerror or detail})"
     return detail
+
+
+def _detail(exc: BaseException) -> str:
+    """The message of ``exc``, else of the first exception it came from that has one: the
+    async transport's errors are empty (httpx's ReadError from anyio's
+    BrokenResourceError), and only the OSError at the bottom says "Connection reset by
+    peer"; the name of ``exc`` when none has a message."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if text := str(current).strip():
+            return text
+        current = current.__cause__ or current.__context__
+    return type(exc).__name__
 
 
 def final_error(
