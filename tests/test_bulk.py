@@ -507,6 +507,38 @@ def test_a_429_never_brings_a_host_below_its_crawl_delay(
     assert len(gaps) == 2 and min(gaps) >= 0.6, gaps
 
 
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("robots", ["User-agent: *\nCrawl-delay: 0.5\n", ""])
+def test_a_retry_waits_the_host_delay_too(
+    httpserver: HTTPServer, tmp_path: Path, robots: str
+) -> None:
+    # A retry is a request to the host: it waited only the backoff (a second by
+    # default), however long the host's Crawl-delay or --per-host-delay was.
+    httpserver.expect_request("/robots.txt").respond_with_data(
+        robots, status=200 if robots else 404, content_type="text/plain"
+    )
+    starts: list[float] = []
+
+    def flaky(request: Request) -> Response:
+        starts.append(time.monotonic())
+        return (
+            Response("oops", status=500)
+            if len(starts) < 3
+            else Response("<p>ok</p>", content_type="text/html")
+        )
+
+    httpserver.expect_request("/flaky").respond_with_handler(flaky)
+    config = BulkConfig(
+        per_host_delay=0.05 if robots else 0.5,
+        extract=False,
+        fetch=FetchConfig(retries=2, backoff=0.01, backoff_max=0.02, allow_private=True),
+    )
+    report = archiver.archive_many([httpserver.url_for("/flaky")], tmp_path / "out", config=config)
+    assert report.done_now == 1
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
+    assert len(gaps) == 2 and min(gaps) >= 0.5, gaps
+
+
 # --- a full disk ------------------------------------------------------------------------
 
 

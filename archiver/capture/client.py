@@ -18,6 +18,7 @@ import urllib.parse
 from collections import Counter, OrderedDict
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
+from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -444,9 +445,21 @@ class AsyncFetcher:
         self._clients = _OriginClients(self.config, client)
         self._robots = robots if robots is not None else RobotsCache()
 
-    async def fetch(self, url: str, *, headers: Mapping[str, str] | None = None) -> FetchResult:
-        """Fetch ``url`` as :meth:`Fetcher.fetch` does."""
-        retrying = AsyncRetrying(**retry_options(url, self.config, _ERRORS))
+    async def fetch(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        host_delay: float | None = None,
+    ) -> FetchResult:
+        """Fetch ``url`` as :meth:`Fetcher.fetch` does.
+
+        ``host_delay``: a retry waits at least this long, or the Crawl-delay of
+        ``url``'s robots.txt if longer (a bulk run's pacing of the host); None for the
+        backoff (or Retry-After) alone.
+        """
+        least_wait = None if host_delay is None else partial(self._host_delay, url, host_delay)
+        retrying = AsyncRetrying(**retry_options(url, self.config, _ERRORS, least_wait))
         attempts = 0
         reading = RobotsReading()
         try:
@@ -472,6 +485,10 @@ class AsyncFetcher:
     def crawl_delay(self, url: str) -> float | None:
         """The Crawl-delay that ``url``'s robots.txt asks of us, once it has been read."""
         return self._robots.crawl_delay(url, self.config.user_agent, _URLS)
+
+    def _host_delay(self, url: str, delay: float) -> float:
+        """``delay``, or the Crawl-delay of ``url``'s robots.txt if longer."""
+        return max(delay, self.crawl_delay(url) or 0.0)
 
     async def robots_sitemaps(self, url: str) -> list[str]:
         """The ``Sitemap:`` URLs of the robots.txt of ``url``'s origin, as written.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import socket
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from tenacity import BaseRetrying, RetryCallState, retry_if_exception, stop_after_attempt
@@ -55,19 +56,30 @@ def _retryable(config: FetchConfig, errors: TransportErrors) -> Any:
     return retry_if_exception(check)
 
 
-def _wait(config: FetchConfig) -> Any:
+def _wait(config: FetchConfig, least: Callable[[], float] | None) -> Any:
     def wait(state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome is not None else None
         if isinstance(exc, RetryableStatus) and exc.retry_after is not None:
-            return exc.retry_after
-        backoff = config.backoff * 2 ** (state.attempt_number - 1)
-        return float(min(backoff + random.uniform(0, config.backoff), config.backoff_max))
+            chosen = exc.retry_after
+        else:
+            backoff = config.backoff * 2 ** (state.attempt_number - 1)
+            chosen = min(backoff + random.uniform(0, config.backoff), config.backoff_max)
+        return float(max(chosen, least() if least is not None else 0.0))
 
     return wait
 
 
-def retry_options(url: str, config: FetchConfig, errors: TransportErrors) -> dict[str, Any]:
-    """The tenacity options, the same for the sync and the async shell."""
+def retry_options(
+    url: str,
+    config: FetchConfig,
+    errors: TransportErrors,
+    least_wait: Callable[[], float] | None = None,
+) -> dict[str, Any]:
+    """The tenacity options, the same for the sync and the async shell.
+
+    ``least_wait`` gives the least wait before a retry, asked for after each attempt
+    (a host's Crawl-delay is known once its robots.txt has been read).
+    """
 
     def before_sleep(state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome is not None else None
@@ -84,7 +96,7 @@ def retry_options(url: str, config: FetchConfig, errors: TransportErrors) -> dic
 
     return {
         "stop": stop_after_attempt(config.retries + 1),
-        "wait": _wait(config),
+        "wait": _wait(config, least_wait),
         "retry": _retryable(config, errors),
         "before_sleep": before_sleep,
         "reraise": True,

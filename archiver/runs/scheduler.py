@@ -344,7 +344,10 @@ class _Run:
         # revisit record of the capture they came from.
         prior = self._ledger.latest_version(entry.url)
         try:
-            result = await fetcher.fetch(entry.url, headers=conditions(prior))
+            # A retry is a request to the host as well: it waits the host's delay too.
+            result = await fetcher.fetch(
+                entry.url, headers=conditions(prior), host_delay=self._config.per_host_delay
+            )
         except FetchError as exc:
             slow_down = asks_to_slow_down(exc.status)
             # Refused before any request for a cause that lasts (a private address,
