@@ -727,6 +727,27 @@ def test_a_nan_or_infinite_per_host_delay_is_refused_by_the_api(delay: float) ->
         BulkConfig(per_host_delay=delay, max_host_delay=float("inf"))
 
 
+def test_ctrl_c_in_get_says_what_was_archived(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Click said 'Aborted!' and exited 1, the status of URLs that failed."""
+    archived: list[str] = []
+
+    def archive(url: str, *args: object, **kwargs: object) -> Article:
+        if archived:
+            raise KeyboardInterrupt
+        archived.append(url)
+        return extract(PAGE, url=url, kind="text")
+
+    monkeypatch.setattr(fetching, "archive", archive)
+    urls = [f"https://example.com/{n}" for n in range(3)]
+    result = CliRunner().invoke(main, ["get", *urls, "-o", str(tmp_path / "out.warc.gz")])
+    assert result.exit_code == 130
+    assert "Aborted" not in result.output
+    assert result.stdout.startswith("url\tsite\t") and urls[0] in result.stdout
+    assert result.stderr.endswith("interrupted: 2 URLs not archived\n")
+
+
 def test_ctrl_c_in_a_bulk_run_says_how_to_go_on(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -106,22 +106,28 @@ def get_command(
 
     rows: list[tuple[str, str, str, str, str]] = []
     failed = 0
+    interrupted = False
     with Fetcher(config) as fetcher, show_progress("archiving", "URL") as show:
-        for url in urls:
-            try:
-                article = archive(
-                    url, output, fetcher=fetcher, registry=registry, payloads=payloads
-                )
-            except WarcError:
-                raise  # the output's failure, not this URL's: it ends the run
-            except Exception as exc:  # reported per URL: the run goes on
-                if not isinstance(exc, ArchiverError):
-                    log.exception("%s: unexpected error", url)
-                error(str(Failure.from_exception(url, exc)))
-                failed += 1
-            else:
-                rows.append(article_row(url, article))
-            show(len(rows), failed, len(urls))
+        try:
+            for url in urls:
+                try:
+                    article = archive(
+                        url, output, fetcher=fetcher, registry=registry, payloads=payloads
+                    )
+                except WarcError:
+                    raise  # the output's failure, not this URL's: it ends the run
+                except Exception as exc:  # reported per URL: the run goes on
+                    if not isinstance(exc, ArchiverError):
+                        log.exception("%s: unexpected error", url)
+                    error(str(Failure.from_exception(url, exc)))
+                    failed += 1
+                else:
+                    rows.append(article_row(url, article))
+                show(len(rows), failed, len(urls))
+        except KeyboardInterrupt:
+            # Click said only "Aborted!", with the status of failed URLs (1): the pages
+            # archived before the stop are in OUT, and the summary says which.
+            interrupted = True
     if not is_quiet():
         if rows:
             print_table(("url", "site", "title", "date", "words"), rows, numeric={"words"})
@@ -136,6 +142,10 @@ def get_command(
         if not where:
             summary += f"; nothing stored, {output} not written"
         click.echo(summary, err=True)
+    if interrupted:
+        left = len(urls) - len(rows) - failed
+        click.echo(f"interrupted: {counted(left, 'URL')} not archived", err=True)
+        raise click.exceptions.Exit(130)
     if failed:
         raise click.exceptions.Exit(1)
 
