@@ -138,6 +138,11 @@ def test_normalize_url(text: str, normal: str) -> None:
         ("http://exa mple.com/", "not a valid name (it holds ' ')"),
         ("http://exa%20mple.com/", "not a valid name (it holds '%')"),
         ("http://a..b/", "not a valid name (it has an empty label)"),
+        # httpx refuses these at the first attempt: a FetchError after "1 attempt",
+        # the host made to wait its delay for a request that was never made
+        ("http://example.com/a\x00b", "not a URL (it holds the control character"),
+        ("http://example.com/a\x1bb", "not a URL (it holds the control character"),
+        ("http://example.com/\x7f", "not a URL (it holds the control character"),
     ],
 )
 def test_normalize_url_refuses(text: str, why: str) -> None:

@@ -97,14 +97,17 @@ def test_a_bulk_run_over_hostile_pages_and_hosts_accounts_for_every_url(tmp_path
         farm.close()
 
 
-@pytest.mark.parametrize("bad", ["/a\x00b", "/del\x7f", "http://xn--.com/"])
+@pytest.mark.parametrize(
+    ("bad", "error"),
+    [("/a\x00b", "InvalidUrl"), ("/del\x7f", "InvalidUrl"), ("http://xn--.com/", "FetchError")],
+)
 def test_a_url_that_httpx_cannot_parse_is_reported_and_the_run_goes_on(
-    tmp_path: Path, server: HTTPServer, bad: str
+    tmp_path: Path, server: HTTPServer, bad: str, error: str
 ) -> None:
-    """A list line that passes the list's own URL check but not httpx's (a control
-    character, a malformed IDNA host) once ended the whole run with an internal error,
-    as the host's crawl delay was looked up after its failure; the page before it was
-    left in a ``.open`` file."""
+    """A list line that passes the list's own URL check but not httpx's (a malformed
+    IDNA host; a control character, before the list's check refused them too) once
+    ended the whole run with an internal error, as the host's crawl delay was looked up
+    after its failure; the page before it was left in a ``.open`` file."""
     server.expect_request("/ok").respond_with_data(
         "<html><body><p>A page.</p></body></html>", content_type="text/html"
     )
@@ -113,7 +116,7 @@ def test_a_url_that_httpx_cannot_parse_is_reported_and_the_run_goes_on(
     out = tmp_path / "out"
     report = archiver.archive_many(listing, out, config=CONFIG)
     assert (report.done, report.failed) == (1, 1)
-    assert [(row["url"], row["error"]) for row in failure_rows(out)] == [(broken, "FetchError")]
+    assert [(row["url"], row["error"]) for row in failure_rows(out)] == [(broken, error)]
     assert archived_urls(out) == [server.url_for("/ok")]
 
 

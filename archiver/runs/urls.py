@@ -33,6 +33,10 @@ def normalize_url(text: str) -> str:
         # Bytes of a list that are not UTF-8 (read with surrogateescape): any guess at
         # what they meant would archive another URL than the list's, or none.
         raise ValueError("not a URL (its bytes are not UTF-8 text)")
+    if control := _CONTROL.search(text.strip()):
+        # httpx refuses them at the first attempt, a FetchError after "1 attempt" for
+        # a line that was never a URL (tabs and newlines urlsplit drops, as browsers do).
+        raise ValueError(f"not a URL (it holds the control character {control.group()!r})")
     try:
         parts = urllib.parse.urlsplit(text.strip())
         port = parts.port
@@ -53,6 +57,9 @@ def normalize_url(text: str) -> str:
     path: str = remove_dot_segments(parts.path) or "/"
     return urllib.parse.urlunsplit((scheme, netloc, path, parts.query, ""))
 
+
+#: The C0 control characters but tab, newline and carriage return, and DEL.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 #: What no host name holds: the WHATWG URL Standard's forbidden domain code points.
 _NOT_IN_HOST_NAMES = re.compile(r"[\x00-\x20#%/:<>?@\[\\\]^|\x7f]")
