@@ -629,6 +629,31 @@ def test_a_full_disk_is_a_clear_error_and_the_resumed_run_loses_and_doubles_noth
     }
 
 
+@pytest.mark.timeout(60)
+def test_a_page_appended_to_a_full_disk_leaves_the_warc_file_as_it_was(
+    server: HTTPServer, small_disk: Path
+) -> None:
+    # archiver get appends to an existing file. The disk full, the flush that failed
+    # left bytes in the buffer, and closing the file after cutting it back wrote them
+    # again, at the cut: the file ended in a broken gzip member, and the pages
+    # appended after it were unreadable.
+    page = "<html><body><article>" + "<p>The harbour plan was approved.</p>" * 40
+    for n in range(2):
+        server.expect_request(f"/{n}").respond_with_data(
+            page + f"<p>{os.urandom(600).hex()}</p></article></body></html>",
+            content_type="text/html",
+        )
+    warc = small_disk / "news.warc.gz"
+    config = FetchConfig(allow_private=True, retries=0)
+    archiver.archive(server.url_for("/0"), warc=warc, config=config)
+    before = warc.read_bytes()
+    fill(small_disk, 0, pieces=0)  # the file's last block has room for some bytes still
+    with pytest.raises(archiver.WarcError, match="No space left on device"):
+        archiver.archive(server.url_for("/1"), warc=warc, config=config)
+    assert warc.read_bytes() == before
+    warcio_check(warc)
+
+
 def test_a_ledger_write_that_fails_is_a_state_error_and_no_later_write_is_taken(
     tmp_path: Path,
 ) -> None:

@@ -265,16 +265,16 @@ class WarcWriter:
             return
         file, self._file = self._file, None
         if self._appending:
-            try:
-                file.flush()
-            except OSError:
-                pass  # what did reach the file is cut off below
-            truncate(file, self._start)
-        try:
-            file.close()
-        except OSError:
-            pass  # the file is being thrown away
-        if not self._appending:
+            # Closed before it is cut: a flush that failed (a full disk) leaves its bytes
+            # in the buffer, and close() writes what it can of them again, after a cut
+            # made first, in the middle of the file's last record. A duplicate of the
+            # descriptor holds the lock (flock's, on the open file) until the cut is made.
+            held = os.fdopen(os.dup(file.fileno()), "rb+", buffering=0)
+            with held:
+                close_quietly(file)
+                truncate(held, self._start)
+        else:
+            close_quietly(file)  # the file is being thrown away
             unlink(self._open_path)
         log.debug("aborted %s", self._path)
 
