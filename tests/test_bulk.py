@@ -13,11 +13,13 @@ import logging
 import multiprocessing
 import os
 import random
+import re
 import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -480,6 +482,84 @@ def test_one_request_at_a_time_per_host_with_the_delay_between(
     assert len(starts) == 4
     # A guarantee of the scheduler, not a speed: never sooner than the delay.
     assert min(gaps) >= 0.3
+
+
+@pytest.mark.timeout(60)
+def test_a_host_redirected_to_from_another_is_paced_as_its_own_urls(tmp_path: Path) -> None:
+    """Short links on one host to pages of another, beside that host's own URLs: the
+    target sees one request at a time, the delay apart, and reads its robots.txt once
+    (it saw two at once, 0.03 s apart, and its robots.txt read twice)."""
+    delay = 0.2
+    short, site = HTTPServer(host="127.0.0.2", port=0), HTTPServer(host="127.0.0.3", port=0)
+    visits: list[tuple[float, float]] = []
+    robots_reads: list[float] = []
+    lock = threading.Lock()
+
+    def page(request: Request) -> Response:
+        start = time.monotonic()
+        time.sleep(0.02)  # long enough for two at once to overlap
+        with lock:
+            visits.append((start, time.monotonic()))
+        return Response(f"<p>page {request.path}</p>", content_type="text/html")
+
+    def robots(_request: Request) -> Response:
+        robots_reads.append(time.monotonic())
+        return Response("User-agent: *\nAllow: /\n", content_type="text/plain")
+
+    for server in (short, site):
+        server.start()  # before url_for: the port is chosen then
+    site.expect_request("/robots.txt").respond_with_handler(robots)
+    site.expect_request(re.compile(r"/p/\d+")).respond_with_handler(page)
+    short.expect_request("/robots.txt").respond_with_data("", status=404)
+    for n in range(8):
+        short.expect_request(f"/s/{n}").respond_with_data(
+            "", status=302, headers={"Location": site.url_for(f"/p/{100 + n}")}
+        )
+    try:
+        urls = [short.url_for(f"/s/{n}") for n in range(8)]
+        urls += [site.url_for(f"/p/{n}") for n in range(8)]
+        config = BulkConfig(
+            per_host_delay=delay, workers=1, fetch=FetchConfig(retries=0, allow_private=True)
+        )
+        report = archiver.archive_many(urls, tmp_path / "out", config=config)
+    finally:
+        for server in (short, site):
+            server.stop()
+    assert report.done_now == 16
+    assert len(robots_reads) == 1
+    visits.sort()
+    assert len(visits) == 16
+    # A guarantee of the scheduler, not a speed: never two at once, never sooner.
+    gaps = [later[0] - earlier[1] for earlier, later in itertools.pairwise(visits)]
+    assert min(gaps) >= delay, gaps
+
+
+@pytest.mark.timeout(60)
+def test_two_hosts_redirecting_to_each_other_never_wait_on_each_other(tmp_path: Path) -> None:
+    """Each host's URLs redirect to the other host: a fetch that held its own host while
+    it waited for the other's turn would wait for ever on one doing the same."""
+    one, two = HTTPServer(host="127.0.0.2", port=0), HTTPServer(host="127.0.0.3", port=0)
+    for server in (one, two):
+        server.start()
+    try:
+        for here, there in ((one, two), (two, one)):
+            here.expect_request("/robots.txt").respond_with_data("", status=404)
+            here.expect_request(re.compile(r"/p/\d+")).respond_with_data(
+                "<p>a page</p>", content_type="text/html"
+            )
+            for n in range(6):
+                here.expect_request(f"/r/{n}").respond_with_data(
+                    "", status=302, headers={"Location": there.url_for(f"/p/{n}")}
+                )
+        urls = [server.url_for(f"/r/{n}") for n in range(6) for server in (one, two)]
+        config = BulkConfig(
+            per_host_delay=0.05, workers=1, fetch=FetchConfig(retries=0, allow_private=True)
+        )
+        report = archiver.archive_many(urls, tmp_path / "out", config=config)
+    finally:
+        for server in (one, two):
+            server.stop()
+    assert report.done_now == 12
 
 
 @pytest.mark.timeout(60)

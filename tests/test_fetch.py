@@ -799,7 +799,9 @@ def plan_for(url: str, config: FetchConfig) -> Any:
 
 
 def drive(plan: Any, answers: dict[type, Any]) -> Any:
-    """Run a fetch plan with canned answers for its steps (no I/O at all)."""
+    """Run a fetch plan with canned answers for its steps (no I/O at all); a hop's
+    start (Enter) is answered None."""
+    answers = {plan_module.Enter: None, **answers}
     try:
         step = next(plan)
         while True:

@@ -16,7 +16,7 @@ import math
 import time
 import urllib.parse
 from collections import Counter, OrderedDict
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from functools import partial
 from types import TracebackType
@@ -34,6 +34,7 @@ from .deadline import ATTEMPT_DEADLINE, DeadlineBackend, deadline_after
 from .exchange import FetchResult, Headers
 from .plan import (
     DeadlineExceeded,
+    Enter,
     Plan,
     Received,
     Resolve,
@@ -292,7 +293,9 @@ class Fetcher:
         try:
             step = next(plan)
             while True:
-                if isinstance(step, Resolve):
+                if isinstance(step, Enter):
+                    step = plan.send(None)  # one fetch at a time: no host to wait for
+                elif isinstance(step, Resolve):
                     step = plan.send(resolve(step.host, step.port))
                 else:
                     step = plan.send(self._send(step))
@@ -451,12 +454,16 @@ class AsyncFetcher:
         *,
         headers: Mapping[str, str] | None = None,
         host_delay: float | None = None,
+        before_hop: Callable[[str], Awaitable[None]] | None = None,
     ) -> FetchResult:
         """Fetch ``url`` as :meth:`Fetcher.fetch` does.
 
         ``host_delay``: a retry waits at least this long, or the Crawl-delay of
         ``url``'s robots.txt if longer (a bulk run's pacing of the host); None for the
-        backoff (or Retry-After) alone.
+        backoff (or Retry-After) alone. ``before_hop`` is awaited with the URL of
+        each hop (``url``, then each redirect's target) before anything is asked of
+        its host: a bulk run waits there for the turn of a host a redirect leads to.
+        Its wait counts in the attempt's ``total_timeout``.
         """
         least_wait = None if host_delay is None else partial(self._host_delay, url, host_delay)
         retrying = AsyncRetrying(**retry_options(url, self.config, _ERRORS, least_wait))
@@ -469,7 +476,7 @@ class AsyncFetcher:
                     plan = page_plan(
                         url, self.config, self._robots, attempts, _URLS, reading, headers
                     )
-                    result = await self._run(plan)
+                    result = await self._run(plan, before_hop)
         except Exception as exc:
             if not is_attempt_error(exc, _ERRORS):
                 raise
@@ -506,7 +513,9 @@ class AsyncFetcher:
             raise final_error(url, exc, 1, self.config, _ERRORS) from exc
         return [] if rules is None else list(rules.sitemaps)
 
-    async def _run(self, plan: Plan) -> Any:
+    async def _run(
+        self, plan: Plan, before_hop: Callable[[str], Awaitable[None]] | None = None
+    ) -> Any:
         deadline = deadline_after(self.config.total_timeout)
         # The whole attempt, response heads included, is cancelled at the deadline: the
         # scope's clock is the event loop's, which may not be time.monotonic().
@@ -516,7 +525,12 @@ class AsyncFetcher:
             try:
                 step = next(plan)
                 while True:
-                    if isinstance(step, Resolve):
+                    if isinstance(step, Enter):
+                        url = step.url
+                        if before_hop is not None:
+                            await before_hop(url)
+                        step = plan.send(None)
+                    elif isinstance(step, Resolve):
                         url = step.host
                         step = plan.send(await aresolve(step.host, step.port))
                     else:

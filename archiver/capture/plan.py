@@ -3,9 +3,10 @@
 :func:`page_plan` is a generator that decides everything (which URL to ask for next,
 whether robots.txt allows it, whether an address is allowed, when a redirect chain
 ends) and yields the I/O it needs as plain steps, a :class:`Resolve` or a
-:class:`Send`; the sync and async shells of :mod:`archiver.capture.client` only carry
-those steps out. URLs are read by a :class:`UrlSyntax` that the shells pass in (httpx's
-reading, as httpx sends them), so that no module but the client imports httpx.
+:class:`Send`, and an :class:`Enter` where a hop begins; the sync and async shells of
+:mod:`archiver.capture.client` only carry those steps out. URLs are read by a
+:class:`UrlSyntax` that the shells pass in (httpx's reading, as httpx sends them), so
+that no module but the client imports httpx.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from .exchange import Exchange, FetchResult
 __all__ = [
     "REFUSED",
     "DeadlineExceeded",
+    "Enter",
     "Plan",
     "Received",
     "Resolve",
@@ -69,6 +71,15 @@ class UrlSyntax(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class Enter:
+    """Step: a hop to ``url`` begins, before anything is asked of its host (its
+    robots.txt, then itself). A shell that paces hosts waits for the host's turn here;
+    it sends back None."""
+
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
 class Resolve:
     """Step: look up the addresses of ``host``."""
 
@@ -101,7 +112,7 @@ class Send:
 
 
 #: A step of a plan: the I/O it waits for.
-Step = Resolve | Send
+Step = Enter | Resolve | Send
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +262,7 @@ def page_plan(
         if deadline is not None and time.monotonic() > deadline:
             raise DeadlineExceeded(current)
         first_hop = not exchanges
+        yield Enter(current)
         yield from _admit(current, url, config, robots, reading, deadline, attempt, urls, first_hop)
         sent = extra if first_hop else ()
         received: Received = yield Send(current, config, deadline, attempt, url, extra=sent)

@@ -16,10 +16,12 @@ import logging
 import multiprocessing
 import os
 import time
+import urllib.parse
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +160,19 @@ class _Host:
     ready_at: float = 0.0
     busy: bool = False
     queue: deque[Entry] = field(default_factory=deque)
+    #: Fetches of other hosts' URLs redirected to it, each handed the host in turn.
+    waiters: deque[asyncio.Future[None]] = field(default_factory=deque)
+
+
+@dataclass(slots=True)
+class _Turn:
+    """The host a page's fetch holds: its URL's, then the one each redirect leads to."""
+
+    #: None while it waits for another host's turn.
+    host: _Host | None
+    name: str
+    #: The last URL asked of it: its robots.txt gives the host's Crawl-delay.
+    url: str
 
 
 class _Warcs:
@@ -300,7 +315,9 @@ class _Run:
                 len(running) < self._config.concurrency and self._ready and self._ready[0][0] <= now
             ):
                 _, name = heapq.heappop(self._ready)
-                host = self._hosts[name]
+                host = self._hosts.get(name)
+                if host is None or host.busy or not host.queue or host.ready_at > now:
+                    continue  # left from before a redirect took the host (see _move)
                 entry = host.queue.popleft()
                 self._queued -= 1
                 host.busy = True
@@ -326,10 +343,14 @@ class _Run:
                 self._forget_idle_hosts()
                 self._report()
 
-    def _enqueue(self, entry: Entry) -> None:
-        host = self._hosts.get(entry.host)
+    def _host(self, name: str) -> _Host:
+        host = self._hosts.get(name)
         if host is None:
-            host = self._hosts[entry.host] = _Host(delay=self._config.per_host_delay)
+            host = self._hosts[name] = _Host(delay=self._config.per_host_delay)
+        return host
+
+    def _enqueue(self, entry: Entry) -> None:
+        host = self._host(entry.host)
         host.queue.append(entry)
         self._queued += 1
         if not host.busy and len(host.queue) == 1:
@@ -340,13 +361,17 @@ class _Run:
     ) -> None:
         slow_down = False
         paced = True
+        turn = _Turn(host, name, entry.url)
         # A URL archived before is asked for with its validators: a 304 answer becomes a
         # revisit record of the capture they came from.
         prior = self._ledger.latest_version(entry.url)
         try:
             # A retry is a request to the host as well: it waits the host's delay too.
             result = await fetcher.fetch(
-                entry.url, headers=conditions(prior), host_delay=self._config.per_host_delay
+                entry.url,
+                headers=conditions(prior),
+                host_delay=self._config.per_host_delay,
+                before_hop=partial(self._move, fetcher, turn),
             )
         except FetchError as exc:
             slow_down = asks_to_slow_down(exc.status)
@@ -380,7 +405,42 @@ class _Run:
                     entry.url, error, attempts=result.attempts, status=result.status, warc=warc
                 )
         finally:
-            self._release(host, name, fetcher.crawl_delay(entry.url), slow_down, paced)
+            if turn.host is not None:
+                crawl_delay = fetcher.crawl_delay(turn.url)
+                self._release(turn.host, turn.name, crawl_delay, slow_down, paced)
+
+    async def _move(self, fetcher: AsyncFetcher, turn: _Turn, url: str) -> None:
+        """Before each hop of a page's fetch: when ``url`` is of another host than the
+        one ``turn`` holds (a redirect's target, or the page's own host again for a
+        retry), release that one, paced as after any request, and wait for the turn of
+        ``url``'s: a host's own URLs and those redirected to it from other hosts are
+        fetched one at a time, the delay apart. A fetch holds one host at a time, so
+        two redirected each to the other's host never wait on each other."""
+        name = urllib.parse.urlsplit(url).hostname or ""
+        if name == turn.name:
+            turn.url = url
+            return
+        if turn.host is not None:
+            crawl_delay = fetcher.crawl_delay(turn.url)
+            self._release(turn.host, turn.name, crawl_delay, slow_down=False, paced=True)
+            turn.host = None
+        host = self._host(name)
+        if host.busy:
+            handed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            host.waiters.append(handed)
+            try:
+                await handed
+            except asyncio.CancelledError:
+                # A wait cancelled (the run stopping) is skipped when the host is handed
+                # on; one handed over already is passed on.
+                if not handed.cancelled():
+                    self._release(host, name, None, slow_down=False, paced=False)
+                raise
+        else:
+            host.busy = True
+        turn.host, turn.name, turn.url = host, name, url
+        if (wait := host.ready_at - time.monotonic()) > 0:
+            await asyncio.sleep(wait)
 
     async def _extract(
         self, result: FetchResult, workers: Workers | None
@@ -432,6 +492,11 @@ class _Run:
             delay = next_delay(host.delay, base, self._config.max_host_delay, slow_down=slow_down)
             host.delay = delay
             host.ready_at = time.monotonic() + delay
+        while host.waiters:  # a fetch redirected to it first: it stays busy, theirs
+            handed = host.waiters.popleft()
+            if not handed.done():
+                handed.set_result(None)
+                return
         host.busy = False
         if host.queue:
             heapq.heappush(self._ready, (host.ready_at, name))
