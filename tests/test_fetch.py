@@ -278,6 +278,21 @@ def test_a_port_out_of_range_is_an_invalid_url_not_another_port(raw: RawServer) 
     assert raw.hits("/a") == 0
 
 
+def test_a_negative_port_is_an_invalid_url_in_both_shells(raw: RawServer) -> None:
+    # httpx reads "-1" as a port: the sync shell failed to connect after its retries,
+    # the async one raised an OverflowError (in an ExceptionGroup) that ended a whole
+    # bulk run when a redirect led there
+    negative = "http://127.0.0.1:-1/a"
+    raw.routes["/x"] = respond(302, [("Location", negative)], b"")
+    url = raw.url("/x")
+    for target, where in ((negative, ""), (url, f"redirect to {negative}")):
+        for shell in ("sync", "async"):
+            with pytest.raises(FetchError) as caught:
+                get(target) if shell == "sync" else asyncio.run(afetch(target, FAST))
+            assert_names(caught.value, target, "invalid URL", "port -1 is out of range", where)
+            assert caught.value.attempts == 1
+
+
 @pytest.mark.parametrize("url", ["ftp://example.com/a", "example.com/a", "http://"])
 def test_only_http_and_https_urls_are_fetched(url: str) -> None:
     with pytest.raises(FetchError) as caught:

@@ -84,9 +84,11 @@ class _HttpxUrls:
             raise FetchError(not_http(parsed.scheme) + where, url=requested, attempts=attempt)
         if not host:
             raise FetchError("invalid URL: no host", url=requested, attempts=attempt)
-        if parsed.port is not None and parsed.port > 65535:
+        if parsed.port is not None and not 0 <= parsed.port <= 65535:
             # httpx takes any number, and the resolver keeps its low 16 bits: port 73538
             # fetched port 8002's page, stored under the URL of a port that cannot exist.
+            # A negative one (httpx reads "-1" as a number too) failed in the async
+            # shell's connect as an OverflowError, which ended a whole bulk run.
             raise FetchError(
                 f"invalid URL: port {parsed.port} is out of range (0-65535)"
                 + ("" if url == requested else f", redirect to {shown_name(url)}"),
