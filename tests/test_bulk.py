@@ -710,13 +710,15 @@ def test_a_full_disk_is_a_clear_error_and_the_resumed_run_loses_and_doubles_noth
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.parametrize("descriptors", ["free", "none left"])
 def test_a_page_appended_to_a_full_disk_leaves_the_warc_file_as_it_was(
-    server: HTTPServer, small_disk: Path
+    server: HTTPServer, small_disk: Path, monkeypatch: pytest.MonkeyPatch, descriptors: str
 ) -> None:
     # archiver get appends to an existing file. The disk full, the flush that failed
     # left bytes in the buffer, and closing the file after cutting it back wrote them
     # again, at the cut: the file ended in a broken gzip member, and the pages
-    # appended after it were unreadable.
+    # appended after it were unreadable. With no descriptor left to duplicate (EMFILE),
+    # the abort raised that OSError instead, the file neither cut nor closed.
     page = "<html><body><article>" + "<p>The harbour plan was approved.</p>" * 40
     for n in range(2):
         server.expect_request(f"/{n}").respond_with_data(
@@ -728,8 +730,15 @@ def test_a_page_appended_to_a_full_disk_leaves_the_warc_file_as_it_was(
     archiver.archive(server.url_for("/0"), warc=warc, config=config)
     before = warc.read_bytes()
     fill(small_disk, 0, pieces=0)  # the file's last block has room for some bytes still
+    if descriptors == "none left":
+
+        def dup(fd: int) -> int:
+            raise OSError(errno.EMFILE, os.strerror(errno.EMFILE))
+
+        monkeypatch.setattr(os, "dup", dup)
     with pytest.raises(archiver.WarcError, match="No space left on device"):
         archiver.archive(server.url_for("/1"), warc=warc, config=config)
+    monkeypatch.undo()
     assert warc.read_bytes() == before
     warcio_check(warc)
 

@@ -269,10 +269,17 @@ class WarcWriter:
             # in the buffer, and close() writes what it can of them again, after a cut
             # made first, in the middle of the file's last record. A duplicate of the
             # descriptor holds the lock (flock's, on the open file) until the cut is made.
-            held = os.fdopen(os.dup(file.fileno()), "rb+", buffering=0)
-            with held:
+            try:
+                held = os.fdopen(os.dup(file.fileno()), "rb+", buffering=0)
+            except OSError:
+                # No descriptor left (EMFILE): cut by name, the lock let go just before,
+                # as close() does; an abort raises nothing of its own.
                 close_quietly(file)
-                truncate(held, self._start)
+                truncate(self._path, self._start)
+            else:
+                with held:
+                    close_quietly(file)
+                    truncate(held, self._start)
         else:
             close_quietly(file)  # the file is being thrown away
             unlink(self._open_path)
