@@ -17,7 +17,9 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
+import anyio
 import brotli
+import httpcore
 import httpx
 import pytest
 from local_server import (
@@ -444,6 +446,30 @@ def test_a_connection_reset_names_its_cause_in_both_shells(raw: RawServer) -> No
         asyncio.run(afetch(url, config))
     for caught in (synced, awaited):
         assert_names(caught.value, url, "connection lost", "Connection reset by peer")
+
+
+def test_a_cause_is_not_taken_from_an_exception_its_chain_suppressed() -> None:
+    # anyio raises ClosedResourceError "from None" in the except block of an IndexError
+    # (its read queue empty); httpcore and httpx map it to ReadErrors, all three empty.
+    # Python hides that IndexError ("pop from an empty deque"); the cause said it.
+    def closed() -> None:
+        try:
+            [].pop()
+        except IndexError:
+            raise anyio.ClosedResourceError from None
+
+    try:
+        try:
+            closed()
+        except anyio.ClosedResourceError as exc:
+            raise httpcore.ReadError("") from exc
+    except httpcore.ReadError as exc:
+        error = httpx.ReadError("")
+        error.__cause__ = exc
+    url = "https://example.com/a"
+    final = client_module.final_error(url, error, 1, FAST, client_module._ERRORS)
+    assert "pop" not in str(final)
+    assert_names(final, url, "connection lost (ReadError)")
 
 
 def test_a_connection_reset_then_success_is_archived(raw: RawServer) -> None:

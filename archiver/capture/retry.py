@@ -148,8 +148,21 @@ def _detail(exc: BaseException) -> str:
         seen.add(id(current))
         if text := str(current).strip():
             return text
-        current = current.__cause__ or current.__context__
+        current = _came_from(current)
     return type(exc).__name__
+
+
+def _came_from(exc: BaseException) -> BaseException | None:
+    """The exception ``exc`` was made of: its cause, else the one it wraps (httpcore's
+    errors take the one they map as their argument, and its pool raises them again
+    ``from None``), else its context unless raised ``from None``: anyio's
+    ClosedResourceError is so, to hide the IndexError of its empty read queue, whose
+    "pop from an empty deque" said nothing of the connection."""
+    if exc.__cause__ is not None:
+        return exc.__cause__
+    if len(exc.args) == 1 and isinstance(exc.args[0], BaseException):
+        return exc.args[0]
+    return None if exc.__suppress_context__ else exc.__context__
 
 
 def final_error(
