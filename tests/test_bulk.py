@@ -562,6 +562,113 @@ def test_two_hosts_redirecting_to_each_other_never_wait_on_each_other(tmp_path: 
     assert report.done_now == 12
 
 
+class Visits:
+    """The page requests a server saw, each (start, end, path); robots.txt is read in
+    the turn of the page that needs it, so it is left out."""
+
+    def __init__(self, hold: float) -> None:
+        self.hold = hold
+        self.spans: list[tuple[float, float, str]] = []
+        self._lock = threading.Lock()
+
+    def handler(self, respond: Any) -> Any:
+        """``respond`` answering ``hold`` seconds late, its request timed."""
+
+        def timed(request: Request) -> Response:
+            start = time.monotonic()
+            time.sleep(self.hold)  # long enough for two at once to overlap
+            response = respond(request)
+            if request.path != "/robots.txt":
+                with self._lock:
+                    self.spans.append((start, time.monotonic(), request.path))
+            return response
+
+        return timed
+
+    def gaps(self) -> list[float]:
+        """From the end of each request to the start of the next."""
+        spans = sorted(self.spans)
+        return [later[0] - earlier[1] for earlier, later in itertools.pairwise(spans)]
+
+
+@pytest.mark.timeout(60)
+def test_a_retry_after_a_wait_for_another_host_timed_out_waits_for_its_own_host(
+    tmp_path: Path,
+) -> None:
+    """A short link whose wait for its target's turn ran out of the attempt's time: the
+    retry, at the short link's own host again, waits for that host's turn (it was asked
+    while the host's own URLs were, 0.07 s after one)."""
+    delay = 0.2
+    short, site, *others = (HTTPServer(host=f"127.0.0.{n}", port=0) for n in (2, 3, 4, 5))
+    for server in (short, site, *others):
+        server.start()
+    seen = Visits(hold=0.3)
+    try:
+        # The site is held a second at a time (its Crawl-delay) by the short links of
+        # the two other hosts, longer than the short host's link may wait in all.
+        site.expect_request("/robots.txt").respond_with_data("User-agent: *\nCrawl-delay: 1\n")
+        site.expect_request(re.compile(r"/p/\d+")).respond_with_data(
+            "<p>a page</p>", content_type="text/html"
+        )
+        for n, other in enumerate(others):
+            other.expect_request("/robots.txt").respond_with_data("", status=404)
+            other.expect_request("/r").respond_with_data(
+                "", status=302, headers={"Location": site.url_for(f"/p/{n}")}
+            )
+        short.expect_request("/robots.txt").respond_with_handler(
+            seen.handler(lambda _: Response("", status=404))
+        )
+        to_site = {"Location": site.url_for("/p/9")}
+        short.expect_request("/r").respond_with_handler(
+            seen.handler(lambda _: Response("", status=302, headers=to_site))
+        )
+        short.expect_request(re.compile(r"/p/\d+")).respond_with_handler(
+            seen.handler(lambda _: Response("<p>a page</p>", content_type="text/html"))
+        )
+        urls = [other.url_for("/r") for other in others] + [short.url_for("/r")]
+        urls += [short.url_for(f"/p/{n}") for n in range(10)]
+        fetch = FetchConfig(retries=2, backoff=0.01, total_timeout=1, allow_private=True)
+        config = BulkConfig(per_host_delay=delay, workers=1, fetch=fetch)
+        report = archiver.archive_many(urls, tmp_path / "out", config=config)
+    finally:
+        for server in (short, site, *others):
+            server.stop()
+    assert report.done_now + report.failed_now == len(urls)
+    assert len(seen.spans) >= 11
+    # A guarantee of the scheduler, not a speed: never two at once, never sooner.
+    assert min(seen.gaps()) >= delay, seen.gaps()
+
+
+@pytest.mark.timeout(10)
+def test_a_wait_for_another_hosts_turn_cut_short_leaves_the_fetch_on_no_host() -> None:
+    """A fetch's wait for a redirect's host, cancelled (its attempt out of time), holds
+    no host: the retry, at the page's own host again, waits for that host's turn."""
+
+    async def main() -> None:
+        run = scheduler._Run.__new__(scheduler._Run)  # its hosts alone
+        run._hosts, run._ready, run._config = {}, [], BulkConfig(per_host_delay=0.1)
+        fetcher: Any = dataclasses.make_dataclass("Fetcher", [])()
+        fetcher.crawl_delay = lambda _url: None
+        own, other = run._host("own.example"), run._host("other.example")
+        own.busy = other.busy = True  # the fetch's, and another fetch's
+        turn = scheduler._Turn(own, "own.example", "http://own.example/r")
+        waiting = asyncio.create_task(run._move(fetcher, turn, "http://other.example/p"))
+        await asyncio.sleep(0.01)
+        assert not own.busy and other.waiters
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        own.busy = True  # its host's next URL, dispatched meanwhile
+        retry = asyncio.create_task(run._move(fetcher, turn, "http://own.example/r"))
+        await asyncio.sleep(0.01)
+        assert not retry.done() and own.waiters  # it was asked of the host at once
+        run._release(own, "own.example", None, slow_down=False, paced=True)
+        await retry
+        assert turn.host is own and own.busy
+
+    asyncio.run(main())
+
+
 @pytest.mark.timeout(60)
 def test_a_429_never_brings_a_host_below_its_crawl_delay(
     httpserver: HTTPServer, tmp_path: Path

@@ -417,7 +417,9 @@ class _Run:
         fetched one at a time, the delay apart. A fetch holds one host at a time, so
         two redirected each to the other's host never wait on each other."""
         name = urllib.parse.urlsplit(url).hostname or ""
-        if name == turn.name:
+        # Held, not merely last held: a wait cut short by the attempt's deadline leaves
+        # none, and the retry that begins at the page's own host must take its turn.
+        if turn.host is not None and name == turn.name:
             turn.url = url
             return
         if turn.host is not None:
