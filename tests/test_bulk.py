@@ -670,6 +670,35 @@ def test_a_wait_for_another_hosts_turn_cut_short_leaves_the_fetch_on_no_host() -
 
 
 @pytest.mark.timeout(60)
+def test_short_links_waiting_for_their_sites_turn_do_not_time_out(tmp_path: Path) -> None:
+    """The wait for a host's turn asks nothing of a server: six short links to one site,
+    each waiting for those before it, longer in all than an attempt's total_timeout, are
+    all archived (half of them failed, timed out)."""
+    site = HTTPServer(host="127.0.0.3", port=0)
+    shorts = [HTTPServer(host=f"127.0.0.{n}", port=0) for n in range(10, 16)]
+    for server in (site, *shorts):
+        server.start()
+    try:
+        site.expect_request("/robots.txt").respond_with_data("", status=404)
+        site.expect_request(re.compile(r"/p/\d+")).respond_with_data(
+            "<p>a page</p>", content_type="text/html"
+        )
+        for n, short in enumerate(shorts):
+            short.expect_request("/robots.txt").respond_with_data("", status=404)
+            short.expect_request("/r").respond_with_data(
+                "", status=302, headers={"Location": site.url_for(f"/p/{n}")}
+            )
+        urls = [short.url_for("/r") for short in shorts]
+        fetch = FetchConfig(retries=0, total_timeout=1, allow_private=True)
+        config = BulkConfig(per_host_delay=0.4, workers=1, fetch=fetch)
+        report = archiver.archive_many(urls, tmp_path / "out", config=config)
+    finally:
+        for server in (site, *shorts):
+            server.stop()
+    assert report.done_now == len(urls), report.causes
+
+
+@pytest.mark.timeout(60)
 def test_a_429_never_brings_a_host_below_its_crawl_delay(
     httpserver: HTTPServer, tmp_path: Path
 ) -> None:

@@ -951,6 +951,40 @@ def test_async_fetches_share_one_client_and_robots_txt(httpserver: HTTPServer) -
     assert [r.path for r, _ in httpserver.log].count("/robots.txt") == 1
 
 
+def test_async_fetch_counts_no_wait_for_a_hosts_turn_in_its_total_timeout(
+    httpserver: HTTPServer,
+) -> None:
+    """``before_hop`` waits (a bulk run's turn of a host) ask nothing of a server: a fetch
+    whose hops each wait longer than total_timeout is not timed out; a server slower
+    than it still is."""
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request("/a").respond_with_data("", status=302, headers={"Location": "/b"})
+    httpserver.expect_request("/b").respond_with_data(PAGE, content_type="text/html")
+
+    def slow(_request: Request) -> Response:
+        time.sleep(0.6)
+        return Response(PAGE, content_type="text/html")
+
+    httpserver.expect_request("/slow").respond_with_handler(slow)
+    config = FetchConfig(allow_private=True, retries=0, total_timeout=0.4)
+    hops: list[str] = []
+
+    async def turn(url: str) -> None:
+        hops.append(url)
+        await asyncio.sleep(0.5)
+
+    async def main() -> FetchResult:
+        async with AsyncFetcher(config) as fetcher:
+            result = await fetcher.fetch(httpserver.url_for("/a"), before_hop=turn)
+            with pytest.raises(FetchError, match="timed out"):
+                await fetcher.fetch(httpserver.url_for("/slow"), before_hop=turn)
+            return result
+
+    result = asyncio.run(main())
+    assert [e.status for e in result.exchanges] == [302, 200]
+    assert hops == [httpserver.url_for(path) for path in ("/a", "/b", "/slow")]
+
+
 @pytest.mark.parametrize(("kept", "connections"), [(256, 2), (1, 6)])
 def test_async_fetcher_keeps_each_origins_connection_alive(
     monkeypatch: pytest.MonkeyPatch, kept: int, connections: int

@@ -465,7 +465,7 @@ class AsyncFetcher:
         backoff (or Retry-After) alone. ``before_hop`` is awaited with the URL of
         each hop (``url``, then each redirect's target) before anything is asked of
         its host: a bulk run waits there for the turn of a host a redirect leads to.
-        Its wait counts in the attempt's ``total_timeout``.
+        Its wait does not count in the attempt's ``total_timeout``.
         """
         least_wait = None if host_delay is None else partial(self._host_delay, url, host_delay)
         retrying = AsyncRetrying(**retry_options(url, self.config, _ERRORS, least_wait))
@@ -523,15 +523,25 @@ class AsyncFetcher:
         # scope's clock is the event loop's, which may not be time.monotonic().
         left = math.inf if deadline is None else deadline - time.monotonic()
         url = ""
-        with anyio.CancelScope(deadline=anyio.current_time() + left):
+        with anyio.CancelScope(deadline=anyio.current_time() + left) as scope:
             try:
                 step = next(plan)
                 while True:
                     if isinstance(step, Enter):
                         url = step.url
+                        waited = None
                         if before_hop is not None:
+                            # A wait for a host's turn asks nothing of any server: it is
+                            # not the attempt's time, or a short link waiting behind
+                            # others for their target's turn timed out having asked
+                            # nothing. A run that stops still cancels it.
+                            ends, scope.deadline = scope.deadline, math.inf
+                            started = time.monotonic()
                             await before_hop(url)
-                        step = plan.send(None)
+                            waited = time.monotonic() - started
+                            scope.deadline = ends + waited
+                            deadline = None if deadline is None else deadline + waited
+                        step = plan.send(waited)
                     elif isinstance(step, Resolve):
                         url = step.host
                         step = plan.send(await aresolve(step.host, step.port))

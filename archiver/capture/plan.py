@@ -74,7 +74,8 @@ class UrlSyntax(Protocol):
 class Enter:
     """Step: a hop to ``url`` begins, before anything is asked of its host (its
     robots.txt, then itself). A shell that paces hosts waits for the host's turn here;
-    it sends back None."""
+    it sends back the seconds it waited (None: it did not), which the attempt's
+    ``total_timeout`` does not count."""
 
     url: str
 
@@ -262,7 +263,9 @@ def page_plan(
         if deadline is not None and time.monotonic() > deadline:
             raise DeadlineExceeded(current)
         first_hop = not exchanges
-        yield Enter(current)
+        waited: float | None = yield Enter(current)
+        if deadline is not None and waited:
+            deadline += waited
         yield from _admit(current, url, config, robots, reading, deadline, attempt, urls, first_hop)
         sent = extra if first_hop else ()
         received: Received = yield Send(current, config, deadline, attempt, url, extra=sent)
