@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import collections
+import contextlib
 import dataclasses
 import errno
 import itertools
@@ -484,81 +485,85 @@ def test_one_request_at_a_time_per_host_with_the_delay_between(
     assert min(gaps) >= 0.3
 
 
+@contextlib.contextmanager
+def servers(*last_bytes: int) -> Iterator[list[HTTPServer]]:
+    """HTTP servers on 127.0.0.<n>, started (their ports are chosen then), stopped after."""
+    started = [HTTPServer(host=f"127.0.0.{n}", port=0) for n in last_bytes]
+    for server in started:
+        server.start()
+    try:
+        yield started
+    finally:
+        for server in started:
+            server.stop()
+
+
+def serve_pages(server: HTTPServer) -> None:
+    """A small page for every /p/<n>."""
+    server.expect_request(re.compile(r"/p/\d+")).respond_with_data(
+        "<p>a page</p>", content_type="text/html"
+    )
+
+
+def no_robots(server: HTTPServer) -> None:
+    server.expect_request("/robots.txt").respond_with_data("", status=404)
+
+
+def redirect(server: HTTPServer, path: str, target: str) -> None:
+    server.expect_request(path).respond_with_data("", status=302, headers={"Location": target})
+
+
 @pytest.mark.timeout(60)
 def test_a_host_redirected_to_from_another_is_paced_as_its_own_urls(tmp_path: Path) -> None:
     """Short links on one host to pages of another, beside that host's own URLs: the
     target sees one request at a time, the delay apart, and reads its robots.txt once
     (it saw two at once, 0.03 s apart, and its robots.txt read twice)."""
     delay = 0.2
-    short, site = HTTPServer(host="127.0.0.2", port=0), HTTPServer(host="127.0.0.3", port=0)
-    visits: list[tuple[float, float]] = []
+    seen = Visits(hold=0.02)
     robots_reads: list[float] = []
-    lock = threading.Lock()
-
-    def page(request: Request) -> Response:
-        start = time.monotonic()
-        time.sleep(0.02)  # long enough for two at once to overlap
-        with lock:
-            visits.append((start, time.monotonic()))
-        return Response(f"<p>page {request.path}</p>", content_type="text/html")
 
     def robots(_request: Request) -> Response:
         robots_reads.append(time.monotonic())
         return Response("User-agent: *\nAllow: /\n", content_type="text/plain")
 
-    for server in (short, site):
-        server.start()  # before url_for: the port is chosen then
-    site.expect_request("/robots.txt").respond_with_handler(robots)
-    site.expect_request(re.compile(r"/p/\d+")).respond_with_handler(page)
-    short.expect_request("/robots.txt").respond_with_data("", status=404)
-    for n in range(8):
-        short.expect_request(f"/s/{n}").respond_with_data(
-            "", status=302, headers={"Location": site.url_for(f"/p/{100 + n}")}
+    with servers(2, 3) as (short, site):
+        site.expect_request("/robots.txt").respond_with_handler(robots)
+        site.expect_request(re.compile(r"/p/\d+")).respond_with_handler(
+            seen.handler(
+                lambda request: Response(f"<p>page {request.path}</p>", content_type="text/html")
+            )
         )
-    try:
+        no_robots(short)
+        for n in range(8):
+            redirect(short, f"/s/{n}", site.url_for(f"/p/{100 + n}"))
         urls = [short.url_for(f"/s/{n}") for n in range(8)]
         urls += [site.url_for(f"/p/{n}") for n in range(8)]
         config = BulkConfig(
             per_host_delay=delay, workers=1, fetch=FetchConfig(retries=0, allow_private=True)
         )
         report = archiver.archive_many(urls, tmp_path / "out", config=config)
-    finally:
-        for server in (short, site):
-            server.stop()
     assert report.done_now == 16
     assert len(robots_reads) == 1
-    visits.sort()
-    assert len(visits) == 16
+    assert len(seen.spans) == 16
     # A guarantee of the scheduler, not a speed: never two at once, never sooner.
-    gaps = [later[0] - earlier[1] for earlier, later in itertools.pairwise(visits)]
-    assert min(gaps) >= delay, gaps
+    assert min(seen.gaps()) >= delay, seen.gaps()
 
 
 @pytest.mark.timeout(60)
 def test_two_hosts_redirecting_to_each_other_never_wait_on_each_other(tmp_path: Path) -> None:
     """Each host's URLs redirect to the other host: a fetch that held its own host while
     it waited for the other's turn would wait for ever on one doing the same."""
-    one, two = HTTPServer(host="127.0.0.2", port=0), HTTPServer(host="127.0.0.3", port=0)
-    for server in (one, two):
-        server.start()
-    try:
+    with servers(2, 3) as (one, two):
         for here, there in ((one, two), (two, one)):
-            here.expect_request("/robots.txt").respond_with_data("", status=404)
-            here.expect_request(re.compile(r"/p/\d+")).respond_with_data(
-                "<p>a page</p>", content_type="text/html"
-            )
+            no_robots(here)
+            serve_pages(here)
             for n in range(6):
-                here.expect_request(f"/r/{n}").respond_with_data(
-                    "", status=302, headers={"Location": there.url_for(f"/p/{n}")}
-                )
+                redirect(here, f"/r/{n}", there.url_for(f"/p/{n}"))
         urls = [server.url_for(f"/r/{n}") for n in range(6) for server in (one, two)]
         config = BulkConfig(
             per_host_delay=0.05, workers=1, fetch=FetchConfig(retries=0, allow_private=True)
         )
         report = archiver.archive_many(urls, tmp_path / "out", config=config)
-    finally:
-        for server in (one, two):
-            server.stop()
     assert report.done_now == 12
 
 
@@ -599,22 +604,15 @@ def test_a_retry_after_a_wait_for_another_host_timed_out_waits_for_its_own_host(
     retry, at the short link's own host again, waits for that host's turn (it was asked
     while the host's own URLs were, 0.07 s after one)."""
     delay = 0.2
-    short, site, *others = (HTTPServer(host=f"127.0.0.{n}", port=0) for n in (2, 3, 4, 5))
-    for server in (short, site, *others):
-        server.start()
     seen = Visits(hold=0.3)
-    try:
+    with servers(2, 3, 4, 5) as (short, site, *others):
         # The site is held a second at a time (its Crawl-delay) by the short links of
         # the two other hosts, longer than the short host's link may wait in all.
         site.expect_request("/robots.txt").respond_with_data("User-agent: *\nCrawl-delay: 1\n")
-        site.expect_request(re.compile(r"/p/\d+")).respond_with_data(
-            "<p>a page</p>", content_type="text/html"
-        )
+        serve_pages(site)
         for n, other in enumerate(others):
-            other.expect_request("/robots.txt").respond_with_data("", status=404)
-            other.expect_request("/r").respond_with_data(
-                "", status=302, headers={"Location": site.url_for(f"/p/{n}")}
-            )
+            no_robots(other)
+            redirect(other, "/r", site.url_for(f"/p/{n}"))
         short.expect_request("/robots.txt").respond_with_handler(
             seen.handler(lambda _: Response("", status=404))
         )
@@ -630,9 +628,6 @@ def test_a_retry_after_a_wait_for_another_host_timed_out_waits_for_its_own_host(
         fetch = FetchConfig(retries=2, backoff=0.01, total_timeout=1, allow_private=True)
         config = BulkConfig(per_host_delay=delay, workers=1, fetch=fetch)
         report = archiver.archive_many(urls, tmp_path / "out", config=config)
-    finally:
-        for server in (short, site, *others):
-            server.stop()
     assert report.done_now + report.failed_now == len(urls)
     assert len(seen.spans) >= 11
     # A guarantee of the scheduler, not a speed: never two at once, never sooner.
@@ -674,27 +669,16 @@ def test_short_links_waiting_for_their_sites_turn_do_not_time_out(tmp_path: Path
     """The wait for a host's turn asks nothing of a server: six short links to one site,
     each waiting for those before it, longer in all than an attempt's total_timeout, are
     all archived (half of them failed, timed out)."""
-    site = HTTPServer(host="127.0.0.3", port=0)
-    shorts = [HTTPServer(host=f"127.0.0.{n}", port=0) for n in range(10, 16)]
-    for server in (site, *shorts):
-        server.start()
-    try:
-        site.expect_request("/robots.txt").respond_with_data("", status=404)
-        site.expect_request(re.compile(r"/p/\d+")).respond_with_data(
-            "<p>a page</p>", content_type="text/html"
-        )
+    with servers(3, *range(10, 16)) as (site, *shorts):
+        no_robots(site)
+        serve_pages(site)
         for n, short in enumerate(shorts):
-            short.expect_request("/robots.txt").respond_with_data("", status=404)
-            short.expect_request("/r").respond_with_data(
-                "", status=302, headers={"Location": site.url_for(f"/p/{n}")}
-            )
+            no_robots(short)
+            redirect(short, "/r", site.url_for(f"/p/{n}"))
         urls = [short.url_for("/r") for short in shorts]
         fetch = FetchConfig(retries=0, total_timeout=1, allow_private=True)
         config = BulkConfig(per_host_delay=0.4, workers=1, fetch=fetch)
         report = archiver.archive_many(urls, tmp_path / "out", config=config)
-    finally:
-        for server in (site, *shorts):
-            server.stop()
     assert report.done_now == len(urls), report.causes
 
 
