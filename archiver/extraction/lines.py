@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import string
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from enum import Enum
 
 from . import asciitext
@@ -102,7 +103,8 @@ class Line:
     folded: str = ""
     value: object = None  # what a DATE, BYLINE or SOURCE line says
     #: its words, case-folded (:func:`folded_words`): the tests of a line share them
-    tokens: list[str] = field(default_factory=list)
+    #: (None until the line is classified: most of a page's lines never are)
+    tokens: list[str] | None = None
 
 
 def clean_body(
@@ -151,20 +153,17 @@ def identify_language(lines: list[str]) -> str | None:
     return detect_language(sample)
 
 
-def in_drop_blocks(lines: list[str], rules: SiteRules | None) -> list[bool]:
-    """For each line, whether it lies in one of the site's drop blocks (pop-ups)."""
+def in_drop_blocks(lines: Iterable[str], rules: SiteRules | None) -> Iterator[bool]:
+    """For each line, whether it lies in one of the site's drop blocks (pop-ups): as each
+    is asked for, so that a dump's lines after its article cost nothing."""
     blocks = rules.drop_blocks if rules else ()
-    if not blocks:
-        return [False] * len(lines)
-    inside = []
     drop_until: re.Pattern[str] | None = None
     for text in lines:
-        if text and drop_until is None:
+        if blocks and text and drop_until is None:
             drop_until = next((stop for start, stop in blocks if start.search(text)), None)
-        inside.append(bool(text) and drop_until is not None)
+        yield bool(text) and drop_until is not None
         if text and drop_until is not None and drop_until.search(text):
             drop_until = None
-    return inside
 
 
 def site_kind(rules: SiteRules | None, folded: str) -> Kind | None:

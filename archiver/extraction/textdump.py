@@ -82,10 +82,7 @@ class _Dump:
         """``lines`` must be stripped, their white space folded (see :func:`normalise`)."""
         self.rules = rules
         self.lex = lex
-        self.lines = [
-            Line(i, text, Kind.BLANK, 0, tokens=folded_words(text) if text else [])
-            for i, text in enumerate(lines)
-        ]
+        self.lines = [Line(i, text, Kind.BLANK, 0) for i, text in enumerate(lines)]
         # For each line, the index of the first line at or after it that is not blank:
         # what follows a line is looked up often, and must not cost a scan of the rest.
         self._filled = [len(lines)] * (len(lines) + 1)
@@ -95,7 +92,11 @@ class _Dump:
         self.date_languages = [self.language, "en"] if self.language not in (None, "en") else ["en"]
         self.dates = DateReader(self.date_languages, rules.timezone if rules else None)
         self.found_date = False
-        self._mark_blocks(lines)
+        #: whether each line lies in one of the site's drop blocks (pop-ups), read as the
+        #: lines are classified
+        self._in_block = in_drop_blocks(lines, rules)
+        #: each line's text case-folded, made when first needed (see _casefolded_texts)
+        self._casefolded: list[str] | None = None
         #: how often each line stands in the dump, case-folded (see _is_repeated)
         self._counts: Counter[str] | None = None
         #: the 3-grams of the lines classified so far, and of the credits among them
@@ -105,33 +106,30 @@ class _Dump:
 
     # -- classification -------------------------------------------------------------
 
-    def _mark_blocks(self, texts: list[str]) -> None:
-        """Mark the lines inside the site's drop blocks (pop-ups) as furniture."""
-        if not (self.rules and self.rules.drop_blocks):
-            return
-        for line, in_block in zip(self.lines, in_drop_blocks(texts, self.rules)):
-            if in_block:
-                line.kind = Kind.FURNITURE
-
     def _classify_to(self, index: int) -> None:
         """Classify the lines up to ``index`` (included), in order: a line's kind depends
         on the lines before it (repeats, the first date), and the lines after an
         article's end, most of a page, are seldom asked about."""
         while self._classified <= index:
-            self._classify(self.lines[self._classified])
+            line = self.lines[self._classified]
+            if next(self._in_block):
+                line.kind = Kind.FURNITURE
+            else:
+                self._classify(line)
             self._classified += 1
 
     def _classify(self, line: Line) -> None:
         text = line.text
-        if not text or line.kind is Kind.FURNITURE:
+        if not text:
             return
         line.folded = fold(text)
-        line.words = len(line.tokens)
+        tokens = _tokens(line)
+        line.words = len(tokens)
         line.kind = self._kind(line)
         if line.words < 3:
             # Its one gram is shorter than any line tested below has: it matches none.
             return
-        grams = trigrams(line.tokens)
+        grams = trigrams(tokens)
         if line.kind in (Kind.PROSE, Kind.SHORT) and line.words >= _PROSE_WORDS:
             if len(grams & self._credits) >= _REPEAT_SHARE * len(grams):
                 line.kind = Kind.CREDIT  # the caption again, without its credit
@@ -166,7 +164,7 @@ class _Dump:
         """Whether the line ``text`` stands more than once in the dump (in any case).
         Counted when first asked: most lines are found to be something else first."""
         if self._counts is None:
-            self._counts = Counter(line.text.casefold() for line in self.lines if line.text)
+            self._counts = Counter(text for text in self._casefolded_texts() if text)
         return self._counts[text.casefold()] > 1
 
     def _furniture_kind(self, line: Line) -> Kind | None:
@@ -303,17 +301,16 @@ class _Dump:
     # -- metadata around the body -----------------------------------------------------
 
     def _title(self, body_start: int) -> Line | None:
-        first = next((ln.tokens for ln in self.lines if ln.text), [])
-        occurrences = Counter(tuple(ln.tokens) for ln in self.lines if ln.text)
+        first = next((_tokens(ln) for ln in self.lines if ln.text), [])
         best: tuple[int, Line] | None = None
         for line in self.lines[:body_start]:
             if line.kind not in (Kind.SHORT, Kind.REPEAT, Kind.PROSE) or not _is_headline(line):
                 continue
-            words = line.tokens
+            words = _tokens(line)
             # The first line of a dump is usually the page's <title>: the headline,
             # perhaps followed by the site's name.
             echoed = line.index > 0 and first[: len(words)] == words
-            repeated = occurrences[tuple(words)] > 1
+            repeated = self._said_again(line)
             cased = line.text != line.text.lower()
             score = 4 * echoed + 2 * repeated + cased
             if best is None or score >= best[0]:
@@ -357,6 +354,23 @@ class _Dump:
             source=source if isinstance(source, str) else None,
             captions=self._captions(body_end),
         )
+
+    def _said_again(self, line: Line) -> bool:
+        """Whether another line of the dump has the words of ``line`` (a classified line
+        of words). A line's words, case-folded, stand in its text case-folded: only the
+        lines holding the longest of them are split into words."""
+        words = _tokens(line)
+        needle = max(words, key=len)
+        return any(
+            other is not line and needle in text and _tokens(other) == words
+            for other, text in zip(self.lines, self._casefolded_texts())
+        )
+
+    def _casefolded_texts(self) -> list[str]:
+        """Each line's text, case-folded."""
+        if self._casefolded is None:
+            self._casefolded = [line.text.casefold() for line in self.lines]
+        return self._casefolded
 
     def _standfirst(self, body: list[Line], title: Line | None) -> str | None:
         """The paragraph right under the headline, when it is a standfirst (popped from body)."""
@@ -419,6 +433,13 @@ class _Dump:
                 seen.add(caption.casefold())
                 captions.append(caption)
         return tuple(captions)
+
+
+def _tokens(line: Line) -> list[str]:
+    """The words of ``line``, case-folded (:func:`folded_words`), split when first asked for."""
+    if line.tokens is None:
+        line.tokens = folded_words(line.text)
+    return line.tokens
 
 
 def _is_headline(line: Line) -> bool:
