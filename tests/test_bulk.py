@@ -744,6 +744,40 @@ def test_a_retry_waits_the_host_delay_too(
     assert len(gaps) == 2 and min(gaps) >= 0.5, gaps
 
 
+@pytest.mark.timeout(60)
+def test_a_crawl_delay_is_honoured_up_to_the_cap(
+    httpserver: HTTPServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A robots.txt asking for a Crawl-delay of 10**9 s held its host's second URL, and
+    # the run, for 31 years.
+    httpserver.expect_request("/robots.txt").respond_with_data(
+        "User-agent: *\nCrawl-delay: 1000000000\n", content_type="text/plain"
+    )
+    starts: list[float] = []
+
+    def page(request: Request) -> Response:
+        starts.append(time.monotonic())
+        return Response("<p>ok</p>", content_type="text/html")
+
+    httpserver.expect_request("/page").respond_with_handler(page)
+    urls = [httpserver.url_for(f"/page?n={n}") for n in range(3)]
+    config = BulkConfig(
+        per_host_delay=0.05,
+        extract=False,
+        fetch=FetchConfig(max_crawl_delay=0.4, allow_private=True),
+    )
+    with caplog.at_level(logging.WARNING, logger="archiver.capture.plan"):
+        report = archiver.archive_many(urls, tmp_path / "out", config=config)
+    assert report.done_now == 3
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
+    assert len(gaps) == 2 and min(gaps) >= 0.4, gaps
+    capped = [r.getMessage() for r in caplog.records if "Crawl-delay" in r.getMessage()]
+    assert capped == [
+        f"robots.txt of http://{httpserver.host}:{httpserver.port} asks for a Crawl-delay"
+        " of 1e+09 s: 0.4 s taken (FetchConfig.max_crawl_delay)"
+    ]
+
+
 # --- a full disk ------------------------------------------------------------------------
 
 

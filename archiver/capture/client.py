@@ -492,8 +492,11 @@ class AsyncFetcher:
         return fetch_result(url, result, attempts)
 
     def crawl_delay(self, url: str) -> float | None:
-        """The Crawl-delay that ``url``'s robots.txt asks of us, once it has been read."""
-        return self._robots.crawl_delay(url, self.config.user_agent, _URLS)
+        """The Crawl-delay that ``url``'s robots.txt asks of us, once it has been read,
+        at most ``FetchConfig.max_crawl_delay``."""
+        return self._robots.crawl_delay(
+            url, self.config.user_agent, _URLS, self.config.max_crawl_delay
+        )
 
     def _host_delay(self, url: str, delay: float) -> float:
         """``delay``, or the Crawl-delay of ``url``'s robots.txt if longer."""

@@ -58,7 +58,10 @@ class FetchConfig:
     name not resolving), RFC 9309 allows nothing of its origin: for
     ``robots_retry_after`` seconds the URLs of that origin are refused with no request
     (:class:`~archiver.errors.RobotsUnreachableError`), where each would have asked for
-    it again with all its retries (0: each asks).
+    it again with all its retries (0: each asks). A robots.txt ``Crawl-delay`` is
+    honoured up to ``max_crawl_delay`` seconds, as Heritrix does by default: one of a
+    day, or of 10**9 seconds, would hold its host's URLs, and the run, for that long
+    (``math.inf`` honours any; a bulk run's pacing and its retries apply it).
     """
 
     user_agent: str = DEFAULT_USER_AGENT
@@ -73,6 +76,7 @@ class FetchConfig:
     retry_after_cap: float = 60.0
     obey_robots: bool = True
     robots_retry_after: float = 60.0
+    max_crawl_delay: float = 300.0
     allow_private: bool = False
 
     def __post_init__(self) -> None:
@@ -90,6 +94,7 @@ class FetchConfig:
             "backoff_max": self.backoff_max,
             "retry_after_cap": self.retry_after_cap,
             "robots_retry_after": self.robots_retry_after,
+            "max_crawl_delay": self.max_crawl_delay,
         }
         for name, value in positive.items():
             if not value > 0:

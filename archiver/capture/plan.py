@@ -175,6 +175,8 @@ class RobotsCache:
     def __init__(self) -> None:
         self.rules: dict[str, Protego | None] = {}
         self.outages: dict[str, RobotsOutage] = {}
+        #: the origins whose Crawl-delay was found over the cap (logged once each)
+        self.capped: set[str] = set()
 
     def store(self, origin: str, rules: Protego | None) -> None:
         """``origin``'s robots.txt, read."""
@@ -227,15 +229,30 @@ class RobotsCache:
             attempts=0,
         )
 
-    def crawl_delay(self, url: str, user_agent: str, urls: UrlSyntax) -> float | None:
+    def crawl_delay(self, url: str, user_agent: str, urls: UrlSyntax, cap: float) -> float | None:
         """The Crawl-delay that ``url``'s robots.txt asks of ``user_agent``, once it has
-        been read; None for a URL that ``urls`` refuses (no request went to its host)."""
+        been read, at most ``cap``; None for a URL that ``urls`` refuses (no request
+        went to its host)."""
         try:
-            rules = self.rules.get(origin_of(urls.check(url, url, 1), urls))
+            origin = origin_of(urls.check(url, url, 1), urls)
         except FetchError:
             return None
+        rules = self.rules.get(origin)
         delay = rules.crawl_delay(user_agent) if rules is not None else None
-        return float(delay) if delay is not None else None
+        if delay is None:
+            return None
+        if delay > cap:
+            if origin not in self.capped:
+                self.capped.add(origin)
+                log.warning(
+                    "robots.txt of %s asks for a Crawl-delay of %g s: %g s taken"
+                    " (FetchConfig.max_crawl_delay)",
+                    origin,
+                    delay,
+                    cap,
+                )
+            return cap
+        return float(delay)
 
 
 def page_plan(
