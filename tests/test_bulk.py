@@ -567,6 +567,41 @@ def test_two_hosts_redirecting_to_each_other_never_wait_on_each_other(tmp_path: 
     assert report.done_now == 12
 
 
+@pytest.mark.timeout(60)
+def test_links_waiting_for_a_slow_hosts_turn_leave_other_hosts_their_slots(
+    tmp_path: Path,
+) -> None:
+    """Links on one host to a slow site, beside another site's URLs: the links' fetches,
+    each waiting for the slow site's turn, took every slot of the run, and the other
+    site's URLs went at the slow one's pace (so do a site's URLs written without its
+    "www.", each redirected to the host with it)."""
+    slow, free = Visits(hold=0.4), Visits(hold=0.0)
+    with servers(2, 3, 4) as (short, site, other):
+        for server, seen in ((site, slow), (other, free)):
+            server.expect_request(re.compile(r"/p/\d+")).respond_with_handler(
+                seen.handler(lambda _: Response("<p>a page</p>", content_type="text/html"))
+            )
+        for server in (short, site, other):
+            no_robots(server)
+        for n in range(12):
+            redirect(short, f"/s/{n}", site.url_for(f"/p/{n}"))
+        urls = [short.url_for(f"/s/{n}") for n in range(12)]
+        urls += [other.url_for(f"/p/{n}") for n in range(12)]
+        config = BulkConfig(
+            concurrency=4,
+            per_host_delay=0.05,
+            extract=False,
+            fetch=FetchConfig(retries=0, allow_private=True),
+        )
+        report = archiver.archive_many(urls, tmp_path / "out", config=config)
+    assert report.done_now == 24
+    # The other site's twelve URLs, 0.05 s apart, are done while the slow site (0.45 s a
+    # page) answers its first few links; they were done after its eleventh.
+    last_of_other = max(end for _, end, _ in free.spans)
+    slow_starts = sorted(start for start, _, _ in slow.spans)
+    assert last_of_other < slow_starts[5], (last_of_other, slow_starts)
+
+
 class Visits:
     """The page requests a server saw, each (start, end, path); robots.txt is read in
     the turn of the page that needs it, so it is left out."""
@@ -646,7 +681,7 @@ def test_a_wait_for_another_hosts_turn_cut_short_leaves_the_fetch_on_no_host() -
         fetcher.crawl_delay = lambda _url: None
         own, other = run._host("own.example"), run._host("other.example")
         own.busy = other.busy = True  # the fetch's, and another fetch's
-        turn = scheduler._Turn(own, "own.example", "http://own.example/r")
+        turn = scheduler._Turn(own, "own.example", "http://own.example/r", own, "own.example")
         waiting = asyncio.create_task(run._move(fetcher, turn, "http://other.example/p"))
         await asyncio.sleep(0.01)
         assert not own.busy and other.waiters

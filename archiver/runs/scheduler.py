@@ -63,6 +63,11 @@ log = logging.getLogger(__name__)
 _TICK = 0.5
 #: Idle hosts are forgotten once there are this many.
 _HOSTS_KEPT = 10_000
+#: A host with this many of its URLs' fetches waiting for other hosts' turns (where
+#: they were redirected) has no more of its URLs started until one has its turn: short
+#: links to a slow site, or a site's URLs written without its "www.", would otherwise
+#: fill every slot of the run with fetches waiting on one host.
+_AWAY_LIMIT = 2
 
 
 def archive_locally(
@@ -162,6 +167,8 @@ class _Host:
     queue: deque[Entry] = field(default_factory=deque)
     #: Fetches of other hosts' URLs redirected to it, each handed the host in turn.
     waiters: deque[asyncio.Future[None]] = field(default_factory=deque)
+    #: Fetches of its URLs waiting for another host's turn (see _AWAY_LIMIT).
+    away: int = 0
 
 
 @dataclass(slots=True)
@@ -173,6 +180,9 @@ class _Turn:
     name: str
     #: The last URL asked of it: its robots.txt gives the host's Crawl-delay.
     url: str
+    #: The host of the page's own URL, and its name.
+    home: _Host
+    home_name: str
 
 
 class _Warcs:
@@ -316,7 +326,13 @@ class _Run:
             ):
                 _, name = heapq.heappop(self._ready)
                 host = self._hosts.get(name)
-                if host is None or host.busy or not host.queue or host.ready_at > now:
+                if (
+                    host is None
+                    or host.busy
+                    or not host.queue
+                    or host.ready_at > now
+                    or host.away >= _AWAY_LIMIT
+                ):
                     continue  # left from before a redirect took the host (see _move)
                 entry = host.queue.popleft()
                 self._queued -= 1
@@ -361,7 +377,7 @@ class _Run:
     ) -> None:
         slow_down = False
         paced = True
-        turn = _Turn(host, name, entry.url)
+        turn = _Turn(host, name, entry.url, host, name)
         # A URL archived before is asked for with its validators: a 304 answer becomes a
         # revisit record of the capture they came from.
         prior = self._ledger.latest_version(entry.url)
@@ -430,6 +446,7 @@ class _Run:
         if host.busy:
             handed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             host.waiters.append(handed)
+            turn.home.away += 1
             try:
                 await handed
             except asyncio.CancelledError:
@@ -438,6 +455,8 @@ class _Run:
                 if not handed.cancelled():
                     self._release(host, name, None, slow_down=False, paced=False)
                 raise
+            finally:
+                self._returned(turn.home, turn.home_name)
         else:
             host.busy = True
         turn.host, turn.name, turn.url = host, name, url
@@ -500,8 +519,15 @@ class _Run:
                 handed.set_result(None)
                 return
         host.busy = False
-        if host.queue:
+        if host.queue and host.away < _AWAY_LIMIT:
             heapq.heappush(self._ready, (host.ready_at, name))
+
+    def _returned(self, home: _Host, name: str) -> None:
+        """A fetch of a URL of ``home`` (named ``name``) no longer waits for another
+        host's turn: ``home``'s URLs may be started again if that held them."""
+        home.away -= 1
+        if home.away == _AWAY_LIMIT - 1 and not home.busy and home.queue:
+            heapq.heappush(self._ready, (home.ready_at, name))
 
     def _forget_idle_hosts(self) -> None:
         """Drop hosts with nothing to do and no wait to keep, so memory stays flat."""
