@@ -602,6 +602,35 @@ def test_links_waiting_for_a_slow_hosts_turn_leave_other_hosts_their_slots(
     assert last_of_other < slow_starts[5], (last_of_other, slow_starts)
 
 
+@pytest.mark.timeout(60)
+def test_a_redirect_targets_503_slows_that_host_down_when_the_retry_leaves_it(
+    tmp_path: Path,
+) -> None:
+    """A short link whose target answered 503: the retry, which begins at the short
+    link's host, let go of the target as after a clean answer, and the target's own
+    next URL came the base delay later, not the doubled one (a second at least)."""
+    seen = Visits(hold=0.0)
+    busy = iter([Response("busy", status=503)])
+
+    def page(request: Request) -> Response:
+        ok = Response("<p>a page</p>", content_type="text/html")
+        return next(busy, ok) if request.path == "/p/0" else ok
+
+    with servers(2, 3) as (short, site):
+        for server in (short, site):
+            no_robots(server)
+        site.expect_request(re.compile(r"/p/\d+")).respond_with_handler(seen.handler(page))
+        redirect(short, "/s", site.url_for("/p/0"))
+        urls = [short.url_for("/s")] + [site.url_for(f"/p/{n}") for n in range(1, 3)]
+        fetch = FetchConfig(retries=1, backoff=0.01, backoff_max=0.02, allow_private=True)
+        config = BulkConfig(per_host_delay=0.1, extract=False, fetch=fetch)
+        report = archiver.archive_many(urls, tmp_path / "out", config=config)
+    assert report.done_now == 3
+    spans = sorted(seen.spans)
+    first = [path for _, _, path in spans].index("/p/0")  # its first answer, the 503
+    assert spans[first + 1][0] - spans[first][1] >= 1.0, spans
+
+
 class Visits:
     """The page requests a server saw, each (start, end, path); robots.txt is read in
     the turn of the page that needs it, so it is left out."""
@@ -682,14 +711,14 @@ def test_a_wait_for_another_hosts_turn_cut_short_leaves_the_fetch_on_no_host() -
         own, other = run._host("own.example"), run._host("other.example")
         own.busy = other.busy = True  # the fetch's, and another fetch's
         turn = scheduler._Turn(own, "own.example", "http://own.example/r", own, "own.example")
-        waiting = asyncio.create_task(run._move(fetcher, turn, "http://other.example/p"))
+        waiting = asyncio.create_task(run._move(fetcher, turn, "http://other.example/p", False))
         await asyncio.sleep(0.01)
         assert not own.busy and other.waiters
         waiting.cancel()
         with pytest.raises(asyncio.CancelledError):
             await waiting
         own.busy = True  # its host's next URL, dispatched meanwhile
-        retry = asyncio.create_task(run._move(fetcher, turn, "http://own.example/r"))
+        retry = asyncio.create_task(run._move(fetcher, turn, "http://own.example/r", True))
         await asyncio.sleep(0.01)
         assert not retry.done() and own.waiters  # it was asked of the host at once
         run._release(own, "own.example", None, slow_down=False, paced=True)

@@ -969,7 +969,7 @@ def test_async_fetch_counts_no_wait_for_a_hosts_turn_in_its_total_timeout(
     config = FetchConfig(allow_private=True, retries=0, total_timeout=0.4)
     hops: list[str] = []
 
-    async def turn(url: str) -> None:
+    async def turn(url: str, _retry: bool) -> None:
         hops.append(url)
         await asyncio.sleep(0.5)
 
@@ -983,6 +983,28 @@ def test_async_fetch_counts_no_wait_for_a_hosts_turn_in_its_total_timeout(
     result = asyncio.run(main())
     assert [e.status for e in result.exchanges] == [302, 200]
     assert hops == [httpserver.url_for(path) for path in ("/a", "/b", "/slow")]
+
+
+def test_async_fetch_tells_before_hop_where_a_retry_begins(httpserver: HTTPServer) -> None:
+    """A bulk run slows down the host a failed attempt ended on when the retry leaves
+    it: ``before_hop`` is told which hop begins a retry."""
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request("/a").respond_with_data("", status=302, headers={"Location": "/b"})
+    answers = iter([Response("busy", status=503), Response(PAGE, content_type="text/html")])
+    httpserver.expect_request("/b").respond_with_handler(lambda _request: next(answers))
+    config = FetchConfig(allow_private=True, retries=1, backoff=0.01)
+    hops: list[tuple[str, bool]] = []
+
+    async def turn(url: str, retry: bool) -> None:
+        hops.append((url.rsplit("/", 1)[-1], retry))
+
+    async def main() -> FetchResult:
+        async with AsyncFetcher(config) as fetcher:
+            return await fetcher.fetch(httpserver.url_for("/a"), before_hop=turn)
+
+    result = asyncio.run(main())
+    assert result.status == 200 and result.attempts == 2
+    assert hops == [("a", False), ("b", False), ("a", True), ("b", False)]
 
 
 @pytest.mark.parametrize(("kept", "connections"), [(256, 2), (1, 6)])

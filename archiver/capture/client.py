@@ -456,7 +456,7 @@ class AsyncFetcher:
         *,
         headers: Mapping[str, str] | None = None,
         host_delay: float | None = None,
-        before_hop: Callable[[str], Awaitable[None]] | None = None,
+        before_hop: Callable[[str, bool], Awaitable[None]] | None = None,
     ) -> FetchResult:
         """Fetch ``url`` as :meth:`Fetcher.fetch` does.
 
@@ -464,7 +464,8 @@ class AsyncFetcher:
         ``url``'s robots.txt if longer (a bulk run's pacing of the host); None for the
         backoff (or Retry-After) alone. ``before_hop`` is awaited with the URL of
         each hop (``url``, then each redirect's target) before anything is asked of
-        its host: a bulk run waits there for the turn of a host a redirect leads to.
+        its host, and whether the hop begins a retry: a bulk run waits there for the
+        turn of a host a redirect leads to.
         Its wait does not count in the attempt's ``total_timeout``.
         """
         least_wait = None if host_delay is None else partial(self._host_delay, url, host_delay)
@@ -519,7 +520,7 @@ class AsyncFetcher:
         return [] if rules is None else list(rules.sitemaps)
 
     async def _run(
-        self, plan: Plan, before_hop: Callable[[str], Awaitable[None]] | None = None
+        self, plan: Plan, before_hop: Callable[[str, bool], Awaitable[None]] | None = None
     ) -> Any:
         deadline = deadline_after(self.config.total_timeout)
         # The whole attempt, response heads included, is cancelled at the deadline: the
@@ -540,7 +541,7 @@ class AsyncFetcher:
                             # nothing. A run that stops still cancels it.
                             ends, scope.deadline = scope.deadline, math.inf
                             started = time.monotonic()
-                            await before_hop(url)
+                            await before_hop(url, step.retry)
                             waited = time.monotonic() - started
                             scope.deadline = ends + waited
                             deadline = None if deadline is None else deadline + waited

@@ -75,9 +75,11 @@ class Enter:
     """Step: a hop to ``url`` begins, before anything is asked of its host (its
     robots.txt, then itself). A shell that paces hosts waits for the host's turn here;
     it sends back the seconds it waited (None: it did not), which the attempt's
-    ``total_timeout`` does not count."""
+    ``total_timeout`` does not count. ``retry``: the hop begins a retry, the last
+    attempt having failed (on the host that the shell paced last)."""
 
     url: str
+    retry: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,7 +282,7 @@ def page_plan(
         if deadline is not None and time.monotonic() > deadline:
             raise DeadlineExceeded(current)
         first_hop = not exchanges
-        waited: float | None = yield Enter(current)
+        waited: float | None = yield Enter(current, retry=first_hop and attempt > 1)
         if deadline is not None and waited:
             deadline += waited
         yield from _admit(current, url, config, robots, reading, deadline, attempt, urls, first_hop)

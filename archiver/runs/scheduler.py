@@ -183,6 +183,8 @@ class _Turn:
     #: The host of the page's own URL, and its name.
     home: _Host
     home_name: str
+    #: A retry's cause was charged to the host it was asked of (see _move).
+    charged: bool = False
 
 
 class _Warcs:
@@ -398,7 +400,7 @@ class _Run:
             paced = exc.attempts > 0 or isinstance(exc, RobotsUnreachableError)
             self._failed(entry.url, exc, attempts=exc.attempts, status=exc.status)
         else:
-            slow_down = asks_to_slow_down(result.status, result.attempts)
+            slow_down = asks_to_slow_down(result.status, 1 if turn.charged else result.attempts)
             previous = None
             if prior is not None and prior.digest and result.status == 304:
                 previous = (prior.capture, prior.digest)
@@ -425,10 +427,11 @@ class _Run:
                 crawl_delay = fetcher.crawl_delay(turn.url)
                 self._release(turn.host, turn.name, crawl_delay, slow_down, paced)
 
-    async def _move(self, fetcher: AsyncFetcher, turn: _Turn, url: str) -> None:
+    async def _move(self, fetcher: AsyncFetcher, turn: _Turn, url: str, retry: bool) -> None:
         """Before each hop of a page's fetch: when ``url`` is of another host than the
         one ``turn`` holds (a redirect's target, or the page's own host again for a
-        retry), release that one, paced as after any request, and wait for the turn of
+        ``retry``), release that one, paced as after any request (slowed down, as after
+        a 503, when the attempt that failed ended there), and wait for the turn of
         ``url``'s: a host's own URLs and those redirected to it from other hosts are
         fetched one at a time, the delay apart. A fetch holds one host at a time, so
         two redirected each to the other's host never wait on each other."""
@@ -440,8 +443,8 @@ class _Run:
             return
         if turn.host is not None:
             crawl_delay = fetcher.crawl_delay(turn.url)
-            self._release(turn.host, turn.name, crawl_delay, slow_down=False, paced=True)
-            turn.host = None
+            self._release(turn.host, turn.name, crawl_delay, slow_down=retry, paced=True)
+            turn.host, turn.charged = None, turn.charged or retry
         host = self._host(name)
         if host.busy:
             handed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
