@@ -233,6 +233,21 @@ def test_reextraction_refuses_to_write_over_its_input(old_warc: Path) -> None:
     assert sha256(old_warc) == before
 
 
+def test_reprocess_refuses_to_write_over_a_page_of_a_folder_it_reads(tmp_path: Path) -> None:
+    """`archiver reprocess seeds/ -o seeds/001.txt` replaced the text dump with the WARC
+    file: the output was checked against the folder, not against the pages in it."""
+    folder = tmp_path / "seeds"
+    shutil.copytree(SEEDS, folder)
+    page = sorted(folder.glob("*.txt"))[1]
+    before = sha256(page)
+    result = run("reprocess", str(folder), "-o", str(page))
+    assert result.exit_code == 2
+    assert f"error: {page}: is also an input" in result.stderr
+    with pytest.raises(WarcError, match="is also an input"):
+        archiver.reprocess([folder], warc=page)
+    assert sha256(page) == before
+
+
 @pytest.mark.parametrize("command", ["export", "index", "wacz"])
 @pytest.mark.parametrize("name", ["same", "symlink", "hardlink"])
 def test_outputs_refuse_to_write_over_their_input(

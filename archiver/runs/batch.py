@@ -50,8 +50,11 @@ def reprocess_locally(
         return Report(tuple(articles), tuple(failures), None, skipped=tuple(skipped))
 
     check_writable(output)
-    # The original archive is never modified.
-    check_not_input(output, paths, what="re-extraction")
+    # No input is ever written over: the original archive, or a page that a folder
+    # given as input holds (an existing output is looked for among them).
+    if output.exists():
+        walked = [item for item in iter_inputs(paths) if isinstance(item, Path)]
+        check_not_input(output, [*paths, *walked], what="re-extraction")
     writer = WarcWriter(output)  # creates the file now: WarcError before any work
     with writer:
         articles, failures = _run(

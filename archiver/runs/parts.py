@@ -130,7 +130,7 @@ def _outputs(warc: PathArg | None, tasks: int, files: list[Path]) -> list[Path |
     if warc is None:
         return [None] * tasks
     check_writable(Path(warc))
-    inputs = {real_path(path) for path in files if is_warc(path)}
+    inputs = {real_path(path) for path in files}
     parts: list[Path | None] = []
     for number in range(tasks):
         part = part_path(Path(warc), number)
