@@ -1089,16 +1089,7 @@ def test_a_second_run_on_a_folder_being_written_stops_at_once(
     listing = write_list(tmp_path / "urls.txt", urls)
     out = tmp_path / "out"
     options = ("--per-host-delay", "60", "--retries", "0", "--allow-private")
-    # Ctrl-C's handler set first: a child inherits an ignored SIGINT, and the README's
-    # test run (not CI's) had one, the run going on past the signal to its next page.
-    interruptible = (
-        "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler);"
-        " runpy.run_module('archiver', run_name='__main__', alter_sys=True)"
-    )
-    first = subprocess.Popen(
-        [sys.executable, "-c", interruptible, "bulk", str(listing), "-o", str(out), *options],
-        stderr=subprocess.DEVNULL,
-    )
+    first = interruptible_bulk(listing, "-o", out, *options, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
         while not list(out.glob("*.warc.gz.open")):  # its first page written, it waits
@@ -1118,6 +1109,48 @@ def test_a_second_run_on_a_folder_being_written_stops_at_once(
         first.send_signal(signal.SIGINT)
         first.wait(timeout=60)
     # Once it has ended, the folder is free: the next run goes on from where it stopped.
+    report = archiver.archive_many(listing, out, config=FAST)
+    assert report.ok and report.done_now == len(urls) - 1
+
+
+def interruptible_bulk(*args: object, stderr: int) -> subprocess.Popen[str]:
+    """``archiver bulk`` with ``args``, started, Ctrl-C's handler set first: a child
+    inherits an ignored SIGINT, and the README's test run (not CI's) had one, the run
+    going on past the signal to its next page."""
+    interruptible = (
+        "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler);"
+        " runpy.run_module('archiver', run_name='__main__', alter_sys=True)"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", interruptible, "bulk", *map(str, args)], stderr=stderr, text=True
+    )
+
+
+def test_ctrl_c_ends_a_bulk_run_with_its_summary_its_failure_report_and_a_closed_warc(
+    farm: SiteFarm, tmp_path: Path
+) -> None:
+    """Ctrl-C said only how to go on: no counts, no failure report, and the WARC file
+    left .open, which WARC tools do not read, until the next run salvaged it."""
+    urls = [url for url in farm.urls(12) if url.startswith(farm.servers[0].url_for("/"))]
+    listing = write_list(tmp_path / "urls.txt", urls)
+    out = tmp_path / "out"
+    options = ("--per-host-delay", "60", "--retries", "0", "--allow-private", "--no-extract")
+    run = interruptible_bulk(listing, "-o", out, *options, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(out.glob("*.warc.gz.open")):  # its first page written, it waits
+            assert time.monotonic() < deadline and run.poll() is None
+            time.sleep(0.1)
+    finally:
+        run.send_signal(signal.SIGINT)
+        _, stderr = run.communicate(timeout=60)
+    assert run.returncode == 130
+    assert f"archived 1 of {len(urls)} URLs, 0 failed\n  this run: 1 archived, 0 failed," in stderr
+    assert stderr.endswith("interrupted: the same command goes on from where it stopped\n")
+    assert (out / "failures.jsonl").read_text() == ""
+    assert not list(out.glob("*.open"))
+    [warc] = out.glob("*.warc.gz")
+    warcio_check(warc)
     report = archiver.archive_many(listing, out, config=FAST)
     assert report.ok and report.done_now == len(urls) - 1
 

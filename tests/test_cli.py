@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -746,6 +747,30 @@ def test_ctrl_c_in_get_says_what_was_archived(
     assert "Aborted" not in result.output
     assert result.stdout.startswith("url\tsite\t") and urls[0] in result.stdout
     assert result.stderr.endswith("interrupted: 2 URLs not archived\n")
+
+
+def test_ctrl_c_in_reprocess_says_nothing_was_written(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Click said 'Aborted!', with the status of failed inputs (1)."""
+    real = pages.reprocess
+
+    def interrupted_after_one(*args: Any, on_result: Any, **kwargs: Any) -> Any:
+        def first(path: Path, result: object) -> None:
+            on_result(path, result)
+            raise KeyboardInterrupt
+
+        return real(*args, on_result=first, **kwargs)
+
+    monkeypatch.setattr(pages, "reprocess", interrupted_after_one)
+    output = tmp_path / "out.warc.gz"
+    result = CliRunner().invoke(main, ["reprocess", str(SEEDS), "-o", str(output)])
+    assert result.exit_code == 130
+    assert "Aborted" not in result.output
+    assert (
+        result.stderr == f"interrupted: {output} not written; the same command does it all again\n"
+    )
+    assert not output.exists() and not list(tmp_path.iterdir())
 
 
 def test_ctrl_c_in_a_bulk_run_says_how_to_go_on(

@@ -16,6 +16,7 @@ from ..runs import (
     BulkReport,
     Failure,
     RevisitReport,
+    RunInterrupted,
     UpdateReport,
     archive,
     archive_many,
@@ -388,11 +389,13 @@ def revisit_summary(report: RevisitReport) -> None:
 @contextmanager
 def bulk_progress() -> Iterator[Callable[[BulkProgress], None]]:
     """The progress display of :func:`show_progress`, fed by a bulk run's reports;
-    Ctrl-C ends the run saying how to go on (status 130), where click said only
-    "Aborted!"."""
+    Ctrl-C ends the run with its summary and how to go on (status 130), where click
+    said only "Aborted!"."""
     try:
         with show_progress("archiving", "URL") as show:
             yield lambda state: show(state.done, state.failed, state.total, state.rate)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
+        if isinstance(stop, RunInterrupted) and not is_quiet():
+            click.echo(_summary(stop.report), err=True)
         click.echo("interrupted: the same command goes on from where it stopped", err=True)
         raise click.exceptions.Exit(130) from None

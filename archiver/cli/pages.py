@@ -105,6 +105,12 @@ def reprocess_command(
             report = reprocess(paths, output, registry=registry, on_result=on_result, client=client)
     except WarcError as exc:
         usage_error(str(exc))
+    except KeyboardInterrupt:
+        # Click said "Aborted!", with the status of failed inputs (1). The file is
+        # written whole or not at all: the run starts again from the beginning.
+        where = f"{output} not written; " if client is None else ""
+        click.echo(f"interrupted: {where}the same command does it all again", err=True)
+        raise click.exceptions.Exit(130) from None
     finally:
         if client is not None:
             client.close()

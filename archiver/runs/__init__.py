@@ -9,7 +9,7 @@ WARC files (:mod:`.reextraction`, likewise); :func:`archive_sites` and
 of an archive folder again (:mod:`.refresh`).
 """
 
-from .bookkeeping import BulkProgress, BulkReport, FailureCause
+from .bookkeeping import BulkProgress, BulkReport, FailureCause, RunInterrupted
 from .bulk import archive_many
 from .checks import check_writable
 from .config import BulkConfig
@@ -34,6 +34,7 @@ __all__ = [
     "IndexCheck",
     "Report",
     "RevisitReport",
+    "RunInterrupted",
     "TextIndex",
     "UpdateReport",
     "aarchive",

@@ -36,6 +36,7 @@ __all__ = [
     "BulkProgress",
     "BulkReport",
     "FailureCause",
+    "RunInterrupted",
     "Tally",
     "add_version",
     "closing",
@@ -139,6 +140,17 @@ class BulkReport:
     def ok(self) -> bool:
         """True when every URL of the list is archived."""
         return self.failed == 0 and self.done == self.total
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """A bulk run stopped by Ctrl-C (SIGINT): a :class:`KeyboardInterrupt` that says
+    what the run did before the stop (``report``). The pages in flight were let go
+    (they stay to be fetched), the WARC file was closed and the failure report written:
+    the same call goes on from where it stopped."""
+
+    def __init__(self, report: BulkReport) -> None:
+        super().__init__("the bulk run was interrupted")
+        self.report = report
 
 
 # --- before the run: recovery and the URL list -----------------------------------------

@@ -35,6 +35,7 @@ from .bookkeeping import (
     STATE_FILE,
     BulkProgress,
     BulkReport,
+    RunInterrupted,
     Tally,
     add_version,
     closing,
@@ -107,8 +108,14 @@ def _archive(
             log.info("%d failed URLs to try again", ledger.retry_failed())
         run = _Run(folder, ledger, index, config, progress, started, robots)
         run.tally.invalid = invalid
+        interrupted = False
         with _extraction_workers(config) as workers:
-            warcs += asyncio.run(run.main(workers))
+            try:
+                warcs += asyncio.run(run.main(workers))
+            except KeyboardInterrupt:
+                # Ctrl-C: the run says what it did, as at its end (see _Run.main)
+                interrupted = True
+                warcs += run.written
         write_failure_report(folder / FAILURE_REPORT, ledger)
         report = final_report(
             folder,
@@ -128,6 +135,8 @@ def _archive(
         if index is not None:
             index.close()
     ledger.close()
+    if interrupted:
+        raise RunInterrupted(report)
     return report
 
 
@@ -246,6 +255,13 @@ class _Warcs:
         """Leave the current file as it is, ``.open``, for the next run to salvage."""
         self._writer = None
 
+    def stop(self) -> None:
+        """Close the current file as at the end of a run, or else leave it for salvage."""
+        try:
+            self.close()
+        except ArchiverError:  # a full disk: the ledger or the file cannot be finished
+            self.abort()
+
     def _next_name(self) -> str:
         return next_warc_name(self._ledger, self._config.warc_prefix)
 
@@ -280,11 +296,21 @@ class _Run:
     def bytes(self) -> int:
         return self._warcs.bytes
 
+    @property
+    def written(self) -> list[Path]:
+        """The WARC files closed so far."""
+        return self._warcs.written
+
     async def main(self, workers: Workers | None) -> list[Path]:
         fetcher = AsyncFetcher(self._config.fetch, robots=self._robots)
         try:
             await self._schedule(fetcher, workers)
             self._warcs.close()
+        except asyncio.CancelledError:
+            # Ctrl-C (asyncio.run cancels the main task): the pages in flight were let
+            # go, those written are whole, and the file is closed as at a run's end.
+            self._warcs.stop()
+            raise
         except BaseException:
             # Interrupted or failed (a full disk: a WarcError or a StateError): what is
             # in the file stays, .open, for the next run to salvage; the caller commits
