@@ -164,6 +164,15 @@ def test_a_dump_of_date_lines_extracts_in_bounded_time() -> None:
     assert time.perf_counter() - started < SECONDS
 
 
+def test_a_dump_of_headline_lines_extracts_in_bounded_time() -> None:
+    # Each a headline by its shape, all sharing their longest word, above the article:
+    # the lines holding a headline's longest word were scanned for each of them (165 s).
+    lines = [f"Headline number {n} Wonderful" for n in range(30_000)]
+    started = time.perf_counter()
+    archiver.extract("\n".join([*lines, *PARAGRAPHS]), kind="text")
+    assert time.perf_counter() - started < SECONDS
+
+
 @pytest.mark.parametrize(
     "html",
     [

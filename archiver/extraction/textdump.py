@@ -48,6 +48,9 @@ _PROSE_WORDS = 8
 #: ... and ends like a sentence, unless it has LONG_WORDS or more.
 #: A repeat: a line whose word 3-grams stand this much in earlier lines.
 _REPEAT_SHARE = 0.6
+#: Up to this many headline candidates, the dump is scanned for each one's repeats
+#: (see _Dump._repeated).
+_FEW_CANDIDATES = 8
 
 
 def extract_text(
@@ -302,15 +305,19 @@ class _Dump:
 
     def _title(self, body_start: int) -> Line | None:
         first = next((_tokens(ln) for ln in self.lines if ln.text), [])
+        candidates = [
+            line
+            for line in self.lines[:body_start]
+            if line.kind in (Kind.SHORT, Kind.REPEAT, Kind.PROSE) and _is_headline(line)
+        ]
+        repeats = self._repeated(candidates)
         best: tuple[int, Line] | None = None
-        for line in self.lines[:body_start]:
-            if line.kind not in (Kind.SHORT, Kind.REPEAT, Kind.PROSE) or not _is_headline(line):
-                continue
+        for line in candidates:
             words = _tokens(line)
             # The first line of a dump is usually the page's <title>: the headline,
             # perhaps followed by the site's name.
             echoed = line.index > 0 and first[: len(words)] == words
-            repeated = self._said_again(line)
+            repeated = line.index in repeats
             cased = line.text != line.text.lower()
             score = 4 * echoed + 2 * repeated + cased
             if best is None or score >= best[0]:
@@ -355,16 +362,26 @@ class _Dump:
             captions=self._captions(body_end),
         )
 
-    def _said_again(self, line: Line) -> bool:
-        """Whether another line of the dump has the words of ``line`` (a classified line
-        of words). A line's words, case-folded, stand in its text case-folded: only the
-        lines holding the longest of them are split into words."""
-        words = _tokens(line)
-        needle = max(words, key=len)
-        return any(
-            other is not line and needle in text and _tokens(other) == words
-            for other, text in zip(self.lines, self._casefolded_texts())
-        )
+    def _repeated(self, candidates: list[Line]) -> set[int]:
+        """The indexes of the headline ``candidates`` (classified lines of words) whose
+        words another line of the dump has. A line's words, case-folded, stand in its
+        text case-folded: for a few candidates, only the lines holding the longest word
+        of one are split into words; for more (a scan of the dump each), every line is,
+        once."""
+        if len(candidates) > _FEW_CANDIDATES:
+            counts = Counter(tuple(_tokens(line)) for line in self.lines if line.text)
+            return {line.index for line in candidates if counts[tuple(_tokens(line))] > 1}
+        texts = self._casefolded_texts()
+        repeated = set()
+        for line in candidates:
+            words = _tokens(line)
+            needle = max(words, key=len)
+            if any(
+                other is not line and needle in text and _tokens(other) == words
+                for other, text in zip(self.lines, texts)
+            ):
+                repeated.add(line.index)
+        return repeated
 
     def _casefolded_texts(self) -> list[str]:
         """Each line's text, case-folded."""
