@@ -853,6 +853,9 @@ def test_a_site_no_source_of_which_could_be_read_fails(server: HTTPServer, tmp_p
     assert line in result.stderr
     report = archiver.update_archive(out, config=FAST)
     assert report.unread == (dead,) and report.bulk.ok
+    # In Python too: [] with a log line read as a site with nothing new.
+    with pytest.raises(archiver.FetchError, match="no source of the site could be read"):
+        archiver.discover(dead, config=FAST.fetch, delay=0)
     result = CliRunner().invoke(
         main, ["bulk", "--discover", live, "-o", str(tmp_path / "b"), "--allow-private", *fast]
     )

@@ -353,17 +353,23 @@ async def adiscover(
     then, and those with no date.
 
     Raises :class:`~archiver.errors.InputError` when ``site`` is not a host name or
-    URL, TypeError when it is no ``str``, and ValueError for a ``since`` string that is
-    neither a period nor a date; a source that cannot be fetched or read is logged and
-    skipped, and a site no source of which could be read (see :attr:`Walker.unread`)
-    gives [] with a warning.
+    URL, TypeError when it is no ``str``, ValueError for a ``since`` string that is
+    neither a period nor a date, and :class:`~archiver.errors.FetchError` when no
+    source of the site could be read (see :attr:`Walker.unread`: the site is down,
+    refused, or answers errors), which says nothing of its articles; a source that
+    cannot be fetched or read is logged and skipped.
     """
     start = None if since is None else cutoff(since)
     async with AsyncFetcher(discovery_config(config)) as fetcher:
         walker = Walker(fetcher, since=start, sitemaps_since=start, delay=delay)
         found = await walker.site(site)
     if walker.unread:
-        log.warning("discovery: %s: no source of the site could be read", walker.unread[0])
+        # [] would read as a site with no articles: the caller would not know to try again
+        raise FetchError(
+            "no source of the site could be read (its robots.txt, sitemaps, feeds and home"
+            " page; each is logged with its cause)",
+            url=walker.unread[0],
+        )
     return found
 
 
