@@ -749,6 +749,28 @@ def test_ctrl_c_in_get_says_what_was_archived(
     assert result.stderr.endswith("interrupted: 2 URLs not archived\n")
 
 
+def test_an_output_named_as_a_folder_is_refused_and_a_warc_named_otherwise_is_said_so(
+    tmp_path: Path,
+) -> None:
+    """`-o new/` made a file named "new", `-o page.html` a gzipped WARC named so."""
+    folder = f"{tmp_path / 'new'}{os.sep}"
+    result = CliRunner().invoke(main, ["reprocess", str(SEEDS), "-o", folder])
+    assert result.exit_code == 2
+    assert f"{folder} names a folder: give the WARC file's name ({folder}out.warc.gz)" in (
+        result.stderr
+    )
+    assert not list(tmp_path.iterdir())
+    html = tmp_path / "page.html"
+    result = CliRunner().invoke(main, ["reprocess", str(SEEDS), "-o", str(html)])
+    assert result.exit_code == 0
+    assert f"archiver: warning: {html}: a gzipped WARC file, whatever its name says" in (
+        result.stderr
+    )
+    assert html.read_bytes().startswith(b"\x1f\x8b")
+    result = CliRunner().invoke(main, ["reprocess", str(SEEDS), "-o", str(tmp_path / "a.warc")])
+    assert result.exit_code == 0 and "warning" not in result.stderr
+
+
 def test_ctrl_c_in_reprocess_says_nothing_was_written(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

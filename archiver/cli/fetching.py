@@ -36,6 +36,7 @@ from .app import (
     usage_error,
 )
 from .options import (
+    WarcName,
     bulk_config,
     bulk_options,
     check_sites,
@@ -71,7 +72,7 @@ log = logging.getLogger(__name__)
     "-o",
     "--output",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=WarcName(),
     metavar="OUT",
     help="The WARC file to append to, created when missing: .warc.gz (gzip per record)"
     " or .warc (uncompressed).",

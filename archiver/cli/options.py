@@ -7,8 +7,11 @@ command line's (and its help's "default: ..."). The help texts are the command l
 
 from __future__ import annotations
 
+import logging
 import math
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -22,6 +25,7 @@ from .app import usage_error
 
 __all__ = [
     "Seconds",
+    "WarcName",
     "bulk_config",
     "bulk_options",
     "check_sites",
@@ -34,6 +38,8 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+log = logging.getLogger(__name__)
 
 #: The unit of --warc-size.
 _MB = 1_000_000
@@ -54,6 +60,21 @@ class Seconds(click.FloatRange):
         if not math.isfinite(seconds):
             self.fail(f"{value!r} is not a number of seconds", param, ctx)
         return seconds
+
+
+class WarcName(click.Path):
+    """The name of a WARC file to write (``-o OUT``), as a Path. A name ending in a
+    separator names a folder, and is refused: ``-o new/`` made a file named ``new``. A
+    name that is neither ``.warc`` nor ``.warc.gz`` gets a gzipped WARC file all the
+    same, with a warning (``-o page.html`` made one named so)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        name = os.fsdecode(super().convert(value, param, ctx))
+        if name.endswith(("/", os.sep)):
+            self.fail(f"{name} names a folder: give the WARC file's name ({name}out.warc.gz)")
+        if not name.lower().endswith((".warc", ".warc.gz")):
+            log.warning("%s: a gzipped WARC file, whatever its name says (.warc.gz)", name)
+        return Path(name)
 
 
 def no_sites_option(command: F) -> F:

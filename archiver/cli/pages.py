@@ -28,6 +28,7 @@ from .app import (
 )
 from .fetching import open_output
 from .options import (
+    WarcName,
     fetch_config,
     fetch_options,
     format_option,
@@ -58,7 +59,7 @@ _NAMED = 10
     "-o",
     "--output",
     required=True,
-    type=click.Path(path_type=Path),
+    type=WarcName(),
     metavar="OUT",
     help="The WARC file to write: .warc.gz (gzip per record) or .warc (uncompressed).",
 )
@@ -195,7 +196,7 @@ def _parts(warcs: Sequence[Path]) -> str:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=WarcName(),
     metavar="OUT",
     help="Also append the fetched page's records to this WARC file (a URL only).",
 )
