@@ -629,6 +629,9 @@ def test_an_unreachable_robots_txt_is_not_asked_for_by_each_url(httpserver: HTTP
             fetcher.fetch(second)
         assert_names(caught.value, second, "could not be reached", "/a", "HTTP 503")
         assert caught.value.attempts == 0 and asked() == 2
+        # The same cause for each URL refused: it counted down the seconds left, so
+        # that a bulk run printed a line of another text for each.
+        assert caught.value.message.endswith("it is asked for again 0.5 s after that")
         time.sleep(0.5)
         httpserver.clear()
         httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nAllow: /\n")

@@ -225,8 +225,8 @@ class RobotsCache:
             return
         raise RobotsUnreachableError(
             f"robots.txt of {origin} could not be reached when {shown_name(outage.url)} was fetched"
-            f" ({outage.reason}): RFC 9309 allows nothing of {origin} until it can be, and"
-            f" it is not asked for again for {left:.0f} s",
+            f" ({outage.reason}): RFC 9309 allows nothing of {origin} until it can be; it is"
+            f" asked for again {retry_after:g} s after that",
             url=url,
             attempts=0,
         )
