@@ -501,6 +501,39 @@ def test_read_of_a_wget_warc_hints_reprocess_and_takes_several_files(
     assert len(result.stdout.splitlines()) == 4
 
 
+def test_read_of_our_warc_without_articles_does_not_call_it_another_tools(
+    server: HTTPServer, tmp_path: Path
+) -> None:
+    # A page that failed is stored all the same, with a metadata record and no article.
+    server.expect_request("/gone").respond_with_data("<h1>gone</h1>", status=404)
+    ours = tmp_path / "ours.warc.gz"
+    fetched = cli("get", "--allow-private", server.url_for("/gone"), "-o", str(ours))
+    assert fetched.exit_code == 1, fetched.output
+    hint = (
+        "no extracted articles in it (news-archiver stored its pages without extraction, or"
+        f" only sources, revisits or failed pages): archiver reprocess {ours} -o OUT.warc.gz"
+        " extracts the pages it holds"
+    )
+    result = cli("read", str(ours))
+    assert result.exit_code == 0 and result.stdout == ""
+    assert result.stderr == f"{ours}: {hint}\n"
+    exported = cli("export", str(ours))
+    assert exported.exit_code == 0 and exported.stdout == ""
+    assert exported.stderr.splitlines() == ["exported 0 articles to stdout", hint]
+
+
+def test_export_of_our_warc_and_another_tools_without_articles_hints_the_other_tool(
+    wget_warc: Path, tmp_path: Path
+) -> None:
+    ours = tmp_path / "ours.warc.gz"
+    with warc.WarcWriter(ours):
+        pass  # its warcinfo record only
+    assert warc.written_by_archiver(ours) and not warc.written_by_archiver(wget_warc)
+    result = cli("export", str(ours), str(wget_warc))
+    assert result.exit_code == 0 and result.stdout == ""
+    assert "made by another tool" in result.stderr
+
+
 def test_a_wacz_of_a_wget_warc_named_with_a_space_validates(
     wget_warc: Path, tmp_path: Path
 ) -> None:

@@ -15,7 +15,7 @@ from ..extraction import default_registry, to_markdown
 from ..files import check_not_input
 from ..outputs import ExportFormat, diff, export, write_index, write_wacz
 from ..runs import TextIndex, check_archive_folder
-from ..warc import read
+from ..warc import read, written_by_archiver
 from .app import article_date, counted, is_quiet, main, print_table, usage_error
 from .options import format_option
 from .progress import show_bytes
@@ -51,7 +51,8 @@ _warcs_argument = click.argument(
 def read_command(warcs: tuple[Path, ...], fmt: str) -> None:
     """Print the articles archived in the WARC files: JSON lines, a header line and body
     each, or Markdown documents (front matter, title, text) one after the other. A file
-    with none (a crawler's WARC) is named on stderr, with a hint."""
+    with none (a crawler's WARC, or pages stored without extraction) is named on
+    stderr, with a hint."""
     number = 0
     for warc in warcs:
         found = _print_articles(warc, fmt, number)
@@ -61,9 +62,17 @@ def read_command(warcs: tuple[Path, ...], fmt: str) -> None:
 
 
 def _no_articles(warcs: tuple[Path, ...]) -> str:
-    """What to say of WARC files that hold no article of ours: a crawler's, say."""
+    """What to say of WARC files that hold no article of ours: a crawler's, or ours
+    without one (pages stored with --no-extract, or only sources, revisits or failed
+    pages), which must not be called another tool's."""
     names = " ".join(shlex.quote(str(warc)) for warc in warcs)
-    where = "it" if len(warcs) == 1 else "them"
+    where, holds = ("it", "it holds") if len(warcs) == 1 else ("them", "they hold")
+    if all(written_by_archiver(warc) for warc in warcs):
+        return (
+            f"no extracted articles in {where} (news-archiver stored its pages without"
+            " extraction, or only sources, revisits or failed pages): archiver reprocess"
+            f" {names} -o OUT.warc.gz extracts the pages {holds}"
+        )
     return (
         f"no articles archived by news-archiver in {where}; to extract the pages of a WARC"
         f" made by another tool: archiver reprocess {names} -o OUT.warc.gz"

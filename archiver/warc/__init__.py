@@ -12,7 +12,7 @@ rest of the Article as JSON. See docs/warc.md for the layout.
   ``.open`` file that a killed writer left;
 - :mod:`.reader`: the Articles read back (:func:`read`, :func:`read_latest`,
   :func:`entries`, one at an offset :func:`article_at`) and :func:`verify`, every
-  record checked;
+  record checked, and :func:`written_by_archiver`;
 - :mod:`.framing`: the one checked reading of records that every reader goes through,
   with its size and time budgets;
 - :mod:`.captures`: the stored pages (:func:`read_captures`, :class:`Capture`), for
@@ -23,7 +23,15 @@ rest of the Article as JSON. See docs/warc.md for the layout.
 from .captures import Capture, Originals, SkippedRecord, read_captures
 from .files import salvage
 from .payloads import Payloads
-from .reader import ArchivedArticle, article_at, entries, read, read_latest, verify
+from .reader import (
+    ArchivedArticle,
+    article_at,
+    entries,
+    read,
+    read_latest,
+    verify,
+    written_by_archiver,
+)
 from .records import CaptureRef, Stored
 from .writer import WarcWriter, target_uri
 
@@ -44,4 +52,5 @@ __all__ = [
     "salvage",
     "target_uri",
     "verify",
+    "written_by_archiver",
 ]

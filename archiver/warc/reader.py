@@ -19,6 +19,7 @@ import logging
 import os
 import stat
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -31,7 +32,7 @@ from ..files import PathArg, path_list
 from .bodies import warcio_decodes
 from .files import cause, quote
 from .framing import parse_warc_date, records
-from .records import TEXT_RECORD
+from .records import SOFTWARE, TEXT_RECORD
 
 __all__ = [
     "MAX_JSON_VALUES",
@@ -45,6 +46,7 @@ __all__ = [
     "read_latest",
     "records",
     "verify",
+    "written_by_archiver",
 ]
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,8 @@ _CAPTURES = frozenset({"response", "resource", "revisit", "request"})
 _ARTICLE_KEYS = frozenset({"extractor", "input_kind"})
 #: The blocks kept: a metadata record's JSON and a conversion record's text.
 _KEPT = {"metadata": MAX_METADATA_BYTES, "conversion": MAX_METADATA_BYTES}
+#: The most bytes of a ``warcinfo`` record read to find the software it names.
+_WARCINFO_BYTES = 64 * 1024
 #: All bytes but a JSON string's quotes and those that start values: ``[``, ``{``, ``,``.
 _NOT_STRUCTURE = bytes(sorted(set(range(256)) - set(b'"[{,')))
 
@@ -144,6 +148,24 @@ def verify(path: str | os.PathLike[str], *, decodable_by_warcio: bool = False) -
                     source=str(source),
                 )
     return count
+
+
+def written_by_archiver(path: str | os.PathLike[str]) -> bool:
+    """Whether news-archiver wrote the WARC file ``path``: its first record is the
+    ``warcinfo`` record that names news-archiver as the software, as every file that
+    :class:`~archiver.warc.WarcWriter` writes starts with one (a crawler's names the
+    crawler). Only that record is read; errors are those of :func:`read`.
+    """
+    source = checked_source(path)
+    with closing(records(source, keep={"warcinfo": _WARCINFO_BYTES})) as found:
+        first = next(found, None)
+    if first is None or first[0].rec_type != "warcinfo" or not first[1]:
+        return False
+    for line in first[1].decode("utf-8", "replace").splitlines():
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "software":
+            return value.strip().partition("/")[0] == SOFTWARE
+    return False
 
 
 def checked_source(path: str | os.PathLike[str]) -> Path:

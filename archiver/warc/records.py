@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "METADATA_URI_PREFIX",
     "NOT_MODIFIED_PROFILE",
+    "SOFTWARE",
     "TEXT_RECORD",
     "TEXT_URI_PREFIX",
     "CaptureRef",
@@ -46,6 +47,8 @@ __all__ = [
     "warc_date",
 ]
 
+#: The software a file's ``warcinfo`` record names, before ``/`` and the version.
+SOFTWARE = "news-archiver"
 #: The WARC-Profile of a revisit record that stands for a 304 (Not Modified) answer.
 NOT_MODIFIED_PROFILE = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 #: Prefixes of the WARC-Target-URI of a capture's ``conversion`` and ``metadata``

@@ -34,7 +34,15 @@ from .files import (
     truncate,
     unlink,
 )
-from .records import CaptureRef, PayloadIndex, RecordMaker, Stored, refers_to, warc_date
+from .records import (
+    SOFTWARE,
+    CaptureRef,
+    PayloadIndex,
+    RecordMaker,
+    Stored,
+    refers_to,
+    warc_date,
+)
 
 if TYPE_CHECKING:
     from typing import Self
@@ -120,7 +128,7 @@ class WarcWriter:
         if self._start == 0:
             try:
                 warcinfo = self._maker.warcinfo(
-                    software or f"news-archiver/{__version__}", warc_date(self._clock())
+                    software or f"{SOFTWARE}/{__version__}", warc_date(self._clock())
                 )
                 self._emit(warcinfo)
             except BaseException:
