@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -269,6 +270,34 @@ def test_a_missing_page_is_stored_and_reported_not_retried(
     assert str(caught.value).startswith(f"{url}: HTTP {status}")
     assert types(out) == ["warcinfo", "request", "response", "metadata"]
     assert len([r for r, _ in server.log if r.path == "/gone"]) == 1
+
+
+def test_the_warcio_example_of_docs_warc_md_skips_records_without_an_article(
+    server: HTTPServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """It read data["title"] of every metadata record, and a failed page's (fetch and
+    not_extracted) or a discovery source's (fetch and discovery) has none: KeyError."""
+    server.expect_request("/story").respond_with_data(PAGE, content_type="text/html")
+    server.expect_request("/gone").respond_with_data("<h1>gone</h1>", status=404)
+    server.expect_request("/feed.xml").respond_with_data("<rss/>", content_type="text/xml")
+    out = tmp_path / "news-2024-03-01.warc.gz"
+    archiver.archive(server.url_for("/story"), warc=out, config=FAST)
+    with pytest.raises(HttpStatusError):
+        archiver.archive(server.url_for("/gone"), warc=out, config=FAST)
+    with Fetcher(FAST) as fetcher, WarcWriter(out, append=True) as writer:
+        source = fetcher.fetch(server.url_for("/feed.xml"))
+        writer.write_capture(source, metadata={"fetch": {}, "discovery": {"kind": "feed"}})
+    docs = (ROOT / "docs" / "warc.md").read_text(encoding="utf-8")
+    example = re.search(r"With warcio directly.*?```python\n(.*?)```", docs, re.S)
+    assert example is not None
+    monkeypatch.chdir(tmp_path)
+    exec(example[1], {})
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == f"{server.url_for('/story')} Harbour plan approved"
+    assert len(printed) == 3 and printed[2].startswith("  its text is in record <urn:uuid:")
 
 
 def test_a_page_that_cannot_be_fetched_writes_nothing(raw: RawServer, tmp_path: Path) -> None:
