@@ -12,7 +12,9 @@ from click.testing import CliRunner
 
 import archiver
 from archiver.article import Article
+from archiver.cli import app as cli_app
 from archiver.cli import main
+from archiver.cli import versions as cli_versions
 from archiver.runs.ledger import STATE_FILE
 from archiver.runs.textindex import SEARCH_FILE, IndexCheck, TextIndex
 from archiver.runs.words import fold, match_expression
@@ -155,6 +157,27 @@ def test_cli_search_and_index(archive: Path) -> None:
     assert rebuilt.exit_code == 0, rebuilt.output
     checked = runner.invoke(main, ["index", "--text", "--check", str(archive)])
     assert checked.exit_code == 0 and "agrees" in checked.output
+
+
+def test_cli_search_piped_is_tab_separated_lines_only(
+    archive: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Piped, it printed the rows, then a blank line and a block of URL and snippet each."""
+    result = CliRunner().invoke(main, ["search", "central bank", str(archive)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    header = ["site", "date", "title", "url", "warc", "offset", "snippet"]
+    assert lines[0].split("\t") == header and len(lines) == 3
+    rows = [line.split("\t") for line in lines[1:]]
+    assert all(len(row) == len(header) for row in rows)
+    assert sorted(row[3] for row in rows) == sorted([ARTICLES[0][0], ARTICLES[1][0]])
+    assert all("[central] [bank]" in row[6].lower() for row in rows)
+    # On a terminal, a table and then each result's URL and snippet, as before.
+    for module in (cli_app, cli_versions):
+        monkeypatch.setattr(module, "stdout_is_terminal", lambda: True)
+    shown = CliRunner().invoke(main, ["search", "central bank", str(archive)])
+    assert shown.exit_code == 0 and "\t" not in shown.stdout
+    assert f"\n\n{ARTICLES[0][0]}\n  " in shown.stdout
 
 
 def test_bad_query_and_folder_are_errors_not_tracebacks(tmp_path: Path) -> None:

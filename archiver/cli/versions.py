@@ -12,7 +12,7 @@ import click
 from ..errors import InputError
 from ..outputs import TextVersion, WordChange, history
 from ..runs.textindex import asked_day, search
-from .app import counted, is_quiet, main, print_table
+from .app import counted, is_quiet, main, print_table, stdout_is_terminal
 from .options import format_option
 
 __all__ = ["history_command", "search_command"]
@@ -55,7 +55,12 @@ def _check_day(ctx: click.Context, param: click.Parameter, value: str | None) ->
     metavar="N",
     help="The most results shown.",
 )
-@format_option("text", "json", help="text: a table, then each result's snippet; json: JSON lines.")
+@format_option(
+    "text",
+    "json",
+    help="text: a table, then each result's snippet (piped: tab-separated lines, the "
+    "snippet last); json: JSON lines.",
+)
 def search_command(
     query: str,
     directory: Path,
@@ -80,16 +85,17 @@ def search_command(
         for hit in hits:
             click.echo(json.dumps(asdict(hit), ensure_ascii=False))
     elif hits:
-        print_table(
-            ("site", "date", "title", "url", "warc", "offset"),
-            [
-                (hit.site, hit.day, hit.title or "", hit.url, hit.warc, str(hit.offset))
-                for hit in hits
-            ],
-            numeric={"offset"},
-        )
-        for hit in hits:
-            click.echo(f"\n{hit.url}\n  {hit.snippet}")
+        header = ("site", "date", "title", "url", "warc", "offset")
+        rows = [
+            (hit.site, hit.day, hit.title or "", hit.url, hit.warc, str(hit.offset)) for hit in hits
+        ]
+        if stdout_is_terminal():
+            print_table(header, rows, numeric={"offset"})
+            for hit in hits:
+                click.echo(f"\n{hit.url}\n  {hit.snippet}")
+        else:
+            # Piped, a table is tab-separated lines only: the snippet is its last column.
+            print_table((*header, "snippet"), [(*row, hit.snippet) for row, hit in zip(rows, hits)])
     if not is_quiet():
         click.echo(counted(len(hits), "result"), err=True)
 
