@@ -81,7 +81,8 @@ def _run(
     def done(path: Path, result: Article | Failure, name: str | None = None) -> None:
         """``name`` is a page's in the log: ``<warc>#<target-uri>`` for a WARC input's."""
         if isinstance(result, Failure):
-            log.info("%s: skipped: %s", result.source, result.message)
+            # Not logged: the caller learns of it (Report.failures, on_result) and reports
+            # it once, as archiver reprocess does (an info line said it a second time).
             failures.append(result)
         else:
             log.info("%s: archived (%d words)", name or path, result.word_count)
