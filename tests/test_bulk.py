@@ -631,6 +631,37 @@ def test_a_redirect_targets_503_slows_that_host_down_when_the_retry_leaves_it(
     assert spans[first + 1][0] - spans[first][1] >= 1.0, spans
 
 
+@pytest.mark.timeout(60)
+def test_a_short_link_host_that_answered_503_is_slowed_down_when_its_retry_redirects(
+    tmp_path: Path,
+) -> None:
+    """A short link answered 503, then, retried, redirected to the site: the short
+    host was let go as after a clean answer (its next URL 0.1 s after the 503), and the
+    site, which had answered well, was slowed down instead."""
+    seen = Visits(hold=0.0)
+    busy = iter([Response("busy", status=503)])
+
+    with servers(2, 3) as (short, site):
+        for server in (short, site):
+            no_robots(server)
+        serve_pages(site)
+        to_site = Response("", status=302, headers={"Location": site.url_for("/p/0")})
+        short.expect_request("/s").respond_with_handler(
+            seen.handler(lambda _request: next(busy, to_site))
+        )
+        short.expect_request("/own").respond_with_handler(
+            seen.handler(lambda _request: Response("<p>a page</p>", content_type="text/html"))
+        )
+        urls = [short.url_for("/s"), short.url_for("/own")]
+        fetch = FetchConfig(retries=1, backoff=0.01, backoff_max=0.02, allow_private=True)
+        config = BulkConfig(per_host_delay=0.1, extract=False, fetch=fetch)
+        report = archiver.archive_many(urls, tmp_path / "out", config=config)
+    assert report.done_now == 2
+    spans = sorted(seen.spans)
+    assert [path for _, _, path in spans] == ["/s", "/s", "/own"], spans
+    assert spans[2][0] - spans[1][1] >= 1.0, spans
+
+
 class Visits:
     """The page requests a server saw, each (start, end, path); robots.txt is read in
     the turn of the page that needs it, so it is left out."""
@@ -1153,6 +1184,33 @@ def test_ctrl_c_ends_a_bulk_run_with_its_summary_its_failure_report_and_a_closed
     warcio_check(warc)
     report = archiver.archive_many(listing, out, config=FAST)
     assert report.ok and report.done_now == len(urls) - 1
+
+
+def test_a_second_ctrl_c_while_an_interrupted_run_winds_up_loses_nothing(
+    farm: SiteFarm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C twice: the second, as the run stopped its workers and wrote its failure
+    report, ended it with a bare KeyboardInterrupt, without the report or its summary."""
+    urls = farm.urls(6)
+    write_report = scheduler.write_failure_report
+
+    def ctrl_c_again(*args: Any) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+        write_report(*args)
+
+    monkeypatch.setattr(scheduler, "write_failure_report", ctrl_c_again)
+
+    def ctrl_c_once_a_page_is_done(state: archiver.BulkProgress) -> None:
+        if state.done:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    with pytest.raises(archiver.RunInterrupted) as stopped:
+        archiver.archive_many(
+            urls, tmp_path / "out", config=FAST, progress=ctrl_c_once_a_page_is_done
+        )
+    assert stopped.value.report.done_now >= 1
+    assert (tmp_path / "out" / FAILURE_REPORT).exists()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_a_folder_that_cannot_be_locked_is_archived_into_all_the_same(

@@ -15,11 +15,13 @@ import heapq
 import logging
 import multiprocessing
 import os
+import signal
+import threading
 import time
 import urllib.parse
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -109,23 +111,27 @@ def _archive(
         run = _Run(folder, ledger, index, config, progress, started, robots)
         run.tally.invalid = invalid
         interrupted = False
-        with _extraction_workers(config) as workers:
-            try:
-                warcs += asyncio.run(run.main(workers))
-            except KeyboardInterrupt:
-                # Ctrl-C: the run says what it did, as at its end (see _Run.main)
-                interrupted = True
-                warcs += run.written
-        write_failure_report(folder / FAILURE_REPORT, ledger)
-        report = final_report(
-            folder,
-            ledger,
-            run.tally,
-            run.bytes,
-            started,
-            warcs,
-            folder / FAILURE_REPORT,
-        )
+        with ExitStack() as winding_up:
+            with _extraction_workers(config) as workers:
+                try:
+                    warcs += asyncio.run(run.main(workers))
+                except KeyboardInterrupt:
+                    # Ctrl-C: the run says what it did, as at its end (see _Run.main).
+                    # A second one while it stops its workers and writes its report
+                    # lost both (a few seconds, the workers' at most): held back.
+                    winding_up.enter_context(_sigint_ignored())
+                    interrupted = True
+                    warcs += run.written
+            write_failure_report(folder / FAILURE_REPORT, ledger)
+            report = final_report(
+                folder,
+                ledger,
+                run.tally,
+                run.bytes,
+                started,
+                warcs,
+                folder / FAILURE_REPORT,
+            )
     except BaseException:
         # What the ledger cannot commit now (a full disk) is in the WARC file left
         # .open, which the next run salvages; the error that stopped the run is raised.
@@ -138,6 +144,20 @@ def _archive(
     if interrupted:
         raise RunInterrupted(report)
     return report
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ctrl-C (SIGINT) ignored within; only the main thread can set a signal's handler,
+    so elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextmanager
@@ -192,8 +212,9 @@ class _Turn:
     #: The host of the page's own URL, and its name.
     home: _Host
     home_name: str
-    #: A retry's cause was charged to the host it was asked of (see _move).
-    charged: bool = False
+    #: The held host failed an attempt (a retry began there): it is slowed down when
+    #: let go, as after a 503 (see _move).
+    owed: bool = False
 
 
 class _Warcs:
@@ -418,7 +439,7 @@ class _Run:
                 before_hop=partial(self._move, fetcher, turn),
             )
         except FetchError as exc:
-            slow_down = asks_to_slow_down(exc.status)
+            slow_down = asks_to_slow_down(exc.status) or turn.owed
             # Refused before any request for a cause that lasts (a private address,
             # robots.txt's rules), the host is owed no wait: a list of its refused URLs
             # waited the delay for each. An outage of its robots.txt is paced still: the
@@ -426,7 +447,7 @@ class _Run:
             paced = exc.attempts > 0 or isinstance(exc, RobotsUnreachableError)
             self._failed(entry.url, exc, attempts=exc.attempts, status=exc.status)
         else:
-            slow_down = asks_to_slow_down(result.status, 1 if turn.charged else result.attempts)
+            slow_down = asks_to_slow_down(result.status) or turn.owed
             previous = None
             if prior is not None and prior.digest and result.status == 304:
                 previous = (prior.capture, prior.digest)
@@ -457,11 +478,13 @@ class _Run:
         """Before each hop of a page's fetch: when ``url`` is of another host than the
         one ``turn`` holds (a redirect's target, or the page's own host again for a
         ``retry``), release that one, paced as after any request (slowed down, as after
-        a 503, when the attempt that failed ended there), and wait for the turn of
+        a 503, when an attempt failed there), and wait for the turn of
         ``url``'s: a host's own URLs and those redirected to it from other hosts are
         fetched one at a time, the delay apart. A fetch holds one host at a time, so
         two redirected each to the other's host never wait on each other."""
         name = urllib.parse.urlsplit(url).hostname or ""
+        # The failed attempt ended on the host held: each failure is charged once, to it
+        turn.owed = turn.owed or (retry and turn.host is not None)
         # Held, not merely last held: a wait cut short by the attempt's deadline leaves
         # none, and the retry that begins at the page's own host must take its turn.
         if turn.host is not None and name == turn.name:
@@ -469,8 +492,8 @@ class _Run:
             return
         if turn.host is not None:
             crawl_delay = fetcher.crawl_delay(turn.url)
-            self._release(turn.host, turn.name, crawl_delay, slow_down=retry, paced=True)
-            turn.host, turn.charged = None, turn.charged or retry
+            self._release(turn.host, turn.name, crawl_delay, slow_down=turn.owed, paced=True)
+            turn.host, turn.owed = None, False
         host = self._host(name)
         if host.busy:
             handed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
