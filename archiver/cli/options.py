@@ -72,7 +72,8 @@ class WarcName(click.Path):
         name = os.fsdecode(super().convert(value, param, ctx))
         if name.endswith(("/", os.sep)):
             self.fail(f"{name} names a folder: give the WARC file's name ({name}out.warc.gz)")
-        if not name.lower().endswith((".warc", ".warc.gz")):
+        # a folder is an error of the command's, named so: no warning about its name
+        if not name.lower().endswith((".warc", ".warc.gz")) and not os.path.isdir(name):
             log.warning("%s: a gzipped WARC file, whatever its name says (.warc.gz)", name)
         return Path(name)
 
