@@ -777,6 +777,20 @@ def test_short_links_waiting_for_their_sites_turn_do_not_time_out(tmp_path: Path
     assert report.done_now == len(urls), report.causes
 
 
+def timed_pages(server: HTTPServer, robots: str, answer: Response) -> tuple[list[str], list[float]]:
+    """Three URLs of ``server``, each answered ``answer``, under the robots.txt
+    ``robots``; and the times their requests come, filled as they come."""
+    server.expect_request("/robots.txt").respond_with_data(robots, content_type="text/plain")
+    starts: list[float] = []
+
+    def timed(_request: Request) -> Response:
+        starts.append(time.monotonic())
+        return answer
+
+    server.expect_request("/page").respond_with_handler(timed)
+    return [server.url_for(f"/page?n={n}") for n in range(3)], starts
+
+
 @pytest.mark.timeout(60)
 def test_a_429_never_brings_a_host_below_its_crawl_delay(
     httpserver: HTTPServer, tmp_path: Path
@@ -784,17 +798,9 @@ def test_a_429_never_brings_a_host_below_its_crawl_delay(
     # A Crawl-delay over max_host_delay: a 429 capped the doubled delay at the maximum,
     # so the host's slow-down signal made the next request come sooner than its
     # robots.txt allows.
-    httpserver.expect_request("/robots.txt").respond_with_data(
-        "User-agent: *\nCrawl-delay: 0.6\n", content_type="text/plain"
+    urls, starts = timed_pages(
+        httpserver, "User-agent: *\nCrawl-delay: 0.6\n", Response("slow down", status=429)
     )
-    starts: list[float] = []
-
-    def busy(request: Request) -> Response:
-        starts.append(time.monotonic())
-        return Response("slow down", status=429)
-
-    httpserver.expect_request("/busy").respond_with_handler(busy)
-    urls = [httpserver.url_for(f"/busy?n={n}") for n in range(3)]
     config = BulkConfig(
         per_host_delay=0.1,
         max_host_delay=0.3,
@@ -845,17 +851,11 @@ def test_a_crawl_delay_is_honoured_up_to_the_cap(
 ) -> None:
     # A robots.txt asking for a Crawl-delay of 10**9 s held its host's second URL, and
     # the run, for 31 years.
-    httpserver.expect_request("/robots.txt").respond_with_data(
-        "User-agent: *\nCrawl-delay: 1000000000\n", content_type="text/plain"
+    urls, starts = timed_pages(
+        httpserver,
+        "User-agent: *\nCrawl-delay: 1000000000\n",
+        Response("<p>ok</p>", content_type="text/html"),
     )
-    starts: list[float] = []
-
-    def page(request: Request) -> Response:
-        starts.append(time.monotonic())
-        return Response("<p>ok</p>", content_type="text/html")
-
-    httpserver.expect_request("/page").respond_with_handler(page)
-    urls = [httpserver.url_for(f"/page?n={n}") for n in range(3)]
     config = BulkConfig(
         per_host_delay=0.05,
         extract=False,
