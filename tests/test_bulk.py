@@ -37,7 +37,7 @@ from werkzeug import Request, Response
 import archiver
 from archiver.capture import FetchConfig
 from archiver.errors import InputError, shown_name
-from archiver.runs import BulkConfig, folders, scheduler, single
+from archiver.runs import BulkConfig, folders, rotation, scheduler, single
 from archiver.runs.bookkeeping import FAILURE_REPORT, STATE_FILE, ingest, recover
 from archiver.runs.ledger import DONE, Ledger, LedgerCounts
 from archiver.runs.urls import normalize_url, open_url_list, url_lines
@@ -1021,7 +1021,7 @@ def test_a_salvage_not_recorded_is_redone_by_the_next_run(
     urls = [url for url in farm.urls(40) if outcome(page_number(url))[0] == "done"]
     out = tmp_path / "out"
     with monkeypatch.context() as patch:
-        patch.setattr(scheduler._Warcs, "close", _disk_full)
+        patch.setattr(rotation.RotatedWarcs, "close", _disk_full)
         with pytest.raises(archiver.StateError):
             archiver.archive_many(urls, out, config=FAST)
     (left_open,) = out.glob("*.warc.gz.open")
@@ -1082,7 +1082,7 @@ def test_a_file_named_as_before_is_salvaged_and_resumed(
     urls = [url for url in farm.urls(20) if outcome(page_number(url))[0] == "done"]
     out = tmp_path / "out"
     with monkeypatch.context() as patch:
-        patch.setattr(scheduler._Warcs, "close", _disk_full)
+        patch.setattr(rotation.RotatedWarcs, "close", _disk_full)
         with pytest.raises(archiver.StateError):
             archiver.archive_many(urls, out, config=FAST)
     (left_open,) = out.glob("*.warc.gz.open")

@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import heapq
 import logging
-import multiprocessing
-import os
 import signal
 import threading
 import time
@@ -25,13 +23,11 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from ..article import Article
 from ..capture import AsyncFetcher, FetchResult, RobotsCache, asks_to_slow_down, next_delay
-from ..errors import ArchiverError, ExtractionError, FetchError, RobotsUnreachableError
+from ..errors import ArchiverError, FetchError, RobotsUnreachableError
 from ..files import PathArg
-from ..warc import CaptureRef, Stored, WarcWriter
 from .bookkeeping import (
     FAILURE_REPORT,
     STATE_FILE,
@@ -40,13 +36,11 @@ from .bookkeeping import (
     RunInterrupted,
     Tally,
     add_version,
-    closing,
     conditions,
     current_progress,
     failure_line,
     final_report,
     ingest,
-    next_warc_name,
     output_folder,
     recover,
     write_failure_report,
@@ -54,9 +48,10 @@ from .bookkeeping import (
 from .config import BulkConfig
 from .folders import one_run_at_a_time
 from .ledger import DONE, FAILED, Entry, Ledger
+from .rotation import RotatedWarcs
 from .single import capture_metadata, unextractable
 from .textindex import TextIndex
-from .workers import ProcessWorkers, ThreadWorkers, Workers
+from .workers import Workers, started_workers
 
 __all__ = ["archive_locally"]
 
@@ -112,7 +107,7 @@ def _archive(
         run.tally.invalid = invalid
         interrupted = False
         with ExitStack() as winding_up:
-            with _extraction_workers(config) as workers:
+            with started_workers(config) as workers:
                 try:
                     warcs += asyncio.run(run.main(workers))
                 except KeyboardInterrupt:
@@ -160,31 +155,6 @@ def _sigint_ignored() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-@contextmanager
-def _extraction_workers(config: BulkConfig) -> Iterator[Workers | None]:
-    """The workers extraction runs in, started; None without extraction."""
-    if not config.extract:
-        yield None
-        return
-    count = config.workers or os.cpu_count() or 1
-    if multiprocessing.current_process().daemon:
-        # A daemonic process (a Dask worker, see archiver.runs.partition) may not start
-        # processes: extraction runs in threads there, and the cluster's other workers
-        # give the parallelism.
-        yield ThreadWorkers(count, config.extract_timeout)
-        return
-    # Started before the event loop exists, so that no thread is alive at the fork.
-    workers = ProcessWorkers(count, config.extract_timeout)
-    try:
-        workers.start()
-    except OSError as exc:
-        raise ExtractionError(f"cannot start the extraction processes ({exc})") from exc
-    try:
-        yield workers
-    finally:
-        workers.close()
-
-
 @dataclass(slots=True)
 class _Host:
     """The politeness state of one host."""
@@ -217,76 +187,6 @@ class _Turn:
     owed: bool = False
 
 
-class _Warcs:
-    """The current WARC file of a run, rotated at a size."""
-
-    def __init__(self, folder: Path, ledger: Ledger, index: TextIndex, config: BulkConfig) -> None:
-        self._folder = folder
-        self._ledger = ledger
-        self._index = index
-        self._config = config
-        self._writer: WarcWriter | None = None
-        self.written: list[Path] = []
-        self.bytes = 0
-
-    def write(
-        self,
-        result: FetchResult,
-        article: Article | None,
-        metadata: dict[str, Any],
-        previous: tuple[CaptureRef, str] | None = None,
-    ) -> tuple[str, Stored]:
-        """Write one page's records, and index its text; returns the name of the file
-        they went to, and where in it.
-
-        The caller records the page in the ledger before it next awaits: a file is
-        rotated only before the next write, after a commit, so that no file is closed
-        (and so out of the next run's salvage) while its last pages are not marked done.
-        """
-        if self._writer is not None and self._writer.size >= self._config.warc_size:
-            self.close()
-        if self._writer is None:
-            self._writer = WarcWriter(self._folder / self._next_name(), keep_on_failure=True)
-        writer = self._writer
-        before = writer.size
-        stored = writer.write_capture(
-            result, article=article, metadata=metadata, payloads=self._ledger, previous=previous
-        )
-        self.bytes += writer.size - before
-        self._index.add(writer.path.name, stored, article)
-        return writer.path.name, stored
-
-    def close(self) -> None:
-        """Close the current file, once the ledger has every page in it.
-
-        When the ledger cannot commit (a full disk), the file stays ``.open``: the next
-        run salvages it and marks its pages, which the ledger lost. When the file cannot
-        be finished, the next run finds it named by :func:`closing`, and fetches its
-        pages again if the writer removed it.
-        """
-        if self._writer is not None:
-            closing(self._ledger, self._writer.path.name)  # commits the pages, too
-            writer, self._writer = self._writer, None
-            writer.close()
-            self.written.append(writer.path)
-            self._index.complete(writer.path)
-            closing(self._ledger, None)
-
-    def abort(self) -> None:
-        """Leave the current file as it is, ``.open``, for the next run to salvage."""
-        self._writer = None
-
-    def stop(self) -> None:
-        """Close the current file as at the end of a run, or else leave it for salvage."""
-        try:
-            self.close()
-        except ArchiverError:  # a full disk: the ledger or the file cannot be finished
-            self.abort()
-
-    def _next_name(self) -> str:
-        return next_warc_name(self._ledger, self._config.warc_prefix)
-
-
 class _Run:
     """One run over the pending URLs of a ledger."""
 
@@ -305,7 +205,7 @@ class _Run:
         self._config = config
         self._progress = progress
         self._started = started
-        self._warcs = _Warcs(folder, ledger, index, config)
+        self._warcs = RotatedWarcs(folder, ledger, index, config)
         self._hosts: dict[str, _Host] = {}
         #: (ready_at, host) of the idle hosts with URLs waiting.
         self._ready: list[tuple[float, str]] = []

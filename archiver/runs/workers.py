@@ -40,7 +40,8 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, Protocol
@@ -48,8 +49,9 @@ from typing import Any, Protocol
 from ..article import Article
 from ..errors import ArchiverError, ExtractionError
 from . import single
+from .config import BulkConfig
 
-__all__ = ["ProcessWorkers", "ThreadWorkers", "Workers"]
+__all__ = ["ProcessWorkers", "ThreadWorkers", "Workers", "started_workers"]
 
 log = logging.getLogger(__name__)
 
@@ -390,3 +392,28 @@ class ThreadWorkers:
             except TimeoutError:
                 log.warning("%s: extraction abandoned after %g s", url, self._budget)
                 raise _over_budget(url, self._budget) from None
+
+
+@contextmanager
+def started_workers(config: BulkConfig) -> Iterator[Workers | None]:
+    """The workers extraction runs in, started; None without extraction."""
+    if not config.extract:
+        yield None
+        return
+    count = config.workers or os.cpu_count() or 1
+    if multiprocessing.current_process().daemon:
+        # A daemonic process (a Dask worker, see archiver.runs.partition) may not start
+        # processes: extraction runs in threads there, and the cluster's other workers
+        # give the parallelism.
+        yield ThreadWorkers(count, config.extract_timeout)
+        return
+    # Started before the event loop exists, so that no thread is alive at the fork.
+    workers = ProcessWorkers(count, config.extract_timeout)
+    try:
+        workers.start()
+    except OSError as exc:
+        raise ExtractionError(f"cannot start the extraction processes ({exc})") from exc
+    try:
+        yield workers
+    finally:
+        workers.close()
