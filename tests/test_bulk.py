@@ -1122,11 +1122,7 @@ def test_a_second_run_on_a_folder_being_written_stops_at_once(
     options = ("--per-host-delay", "60", "--retries", "0", "--allow-private")
     first = interruptible_bulk(listing, "-o", out, *options, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 60
-        while not list(out.glob("*.warc.gz.open")):  # its first page written, it waits
-            assert time.monotonic() < deadline and first.poll() is None
-            time.sleep(0.1)
-        [open_file] = out.glob("*.warc.gz.open")
+        open_file = first_page_written(out, first)
         size = open_file.stat().st_size
         second = run_cli("bulk", str(listing), "-o", str(out), *FAST_OPTIONS)
         assert second.returncode == 1
@@ -1157,6 +1153,17 @@ def interruptible_bulk(*args: object, stderr: int) -> subprocess.Popen[str]:
     )
 
 
+def first_page_written(out: Path, run: subprocess.Popen[str]) -> Path:
+    """The WARC file that ``run`` writes into ``out``, once its first page is in it (the
+    run then waits its host's delay): the file is made empty, then written to."""
+    deadline = time.monotonic() + 60
+    while not (found := list(out.glob("*.warc.gz.open"))) or not found[0].stat().st_size:
+        assert time.monotonic() < deadline and run.poll() is None
+        time.sleep(0.1)
+    time.sleep(0.5)  # the page's records, written and flushed one after the other
+    return found[0]
+
+
 def test_ctrl_c_ends_a_bulk_run_with_its_summary_its_failure_report_and_a_closed_warc(
     farm: SiteFarm, tmp_path: Path
 ) -> None:
@@ -1168,10 +1175,7 @@ def test_ctrl_c_ends_a_bulk_run_with_its_summary_its_failure_report_and_a_closed
     options = ("--per-host-delay", "60", "--retries", "0", "--allow-private", "--no-extract")
     run = interruptible_bulk(listing, "-o", out, *options, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 60
-        while not list(out.glob("*.warc.gz.open")):  # its first page written, it waits
-            assert time.monotonic() < deadline and run.poll() is None
-            time.sleep(0.1)
+        first_page_written(out, run)
     finally:
         run.send_signal(signal.SIGINT)
         _, stderr = run.communicate(timeout=60)
@@ -1204,13 +1208,18 @@ def test_a_second_ctrl_c_while_an_interrupted_run_winds_up_loses_nothing(
         if state.done:
             os.kill(os.getpid(), signal.SIGINT)
 
-    with pytest.raises(archiver.RunInterrupted) as stopped:
-        archiver.archive_many(
-            urls, tmp_path / "out", config=FAST, progress=ctrl_c_once_a_page_is_done
-        )
+    # Ctrl-C's own handler: a test run as a shell's background job has SIGINT ignored.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(archiver.RunInterrupted) as stopped:
+            archiver.archive_many(
+                urls, tmp_path / "out", config=FAST, progress=ctrl_c_once_a_page_is_done
+            )
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # given back
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert stopped.value.report.done_now >= 1
     assert (tmp_path / "out" / FAILURE_REPORT).exists()
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_a_folder_that_cannot_be_locked_is_archived_into_all_the_same(
