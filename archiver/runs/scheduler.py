@@ -282,7 +282,9 @@ class _Run:
                     or host.ready_at > now
                     or host.away >= _AWAY_LIMIT
                 ):
-                    continue  # left from before a redirect took the host (see _move)
+                    # left from before a redirect took the host (see _move), or its
+                    # fetches wait elsewhere (_returned puts it back)
+                    continue
                 entry = host.queue.popleft()
                 self._queued -= 1
                 host.busy = True
